@@ -1,0 +1,42 @@
+//! The outbound side of a channel, as the conversation actor sees it. Contract: `send` delivers
+//! one message to the customer of an inbox and returns the provider's message id, or says why
+//! not and whether trying again may help. One implementation per provider lives in the server
+//! (`cx_inbox::channels`); tests use a fake provider behind the same code.
+
+use futures_util::future::BoxFuture;
+
+/// What to send, to whom, through which inbox.
+#[derive(Clone, Debug)]
+pub struct OutboundRequest {
+    pub org_id: String,
+    pub inbox_id: String,
+    /// The customer's WhatsApp id.
+    pub to: String,
+    pub content: OutboundContent,
+}
+
+#[derive(Clone, Debug)]
+pub enum OutboundContent {
+    Text { body: String },
+}
+
+/// The provider accepted the message.
+#[derive(Clone, Debug)]
+pub struct SendReceipt {
+    pub provider_message_id: String,
+}
+
+/// The provider refused or could not be reached.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    /// The provider's error code (e.g. WhatsApp `131047`), or a local one (`network`, `no_account`).
+    pub code: String,
+    pub message: String,
+    /// Whether the same request may succeed later (rate limit, 5xx, timeout).
+    pub transient: bool,
+}
+
+pub trait ChannelSender: Send + Sync + 'static {
+    fn send(&self, req: OutboundRequest) -> BoxFuture<'static, Result<SendReceipt, SendError>>;
+}

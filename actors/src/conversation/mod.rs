@@ -1,0 +1,520 @@
+//! `ConversationActor`: the one writer of a conversation. It owns inbound and outbound messages,
+//! status transitions ([`state`]), assignment, takeover and read state. Each change is one
+//! transaction (rows + the conversation's events), then the events go to the bus. It keeps the
+//! row cached between messages, stops after an idle period, and reloads from the database when
+//! it is spawned again.
+
+pub mod state;
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use entities::enums::{ConversationStatus, Direction, MessageStatus};
+use entities::{contact, conversation, message};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, IntoActiveModel, SqlErr};
+
+use crate::channel::{OutboundContent, OutboundRequest};
+use crate::error::ActorError;
+use crate::events::{Event, EventName};
+use crate::runtime::Runtime;
+use crate::store::{self, events::NewEvent};
+use crate::views::{ConversationView, MessageCreated, MessageView, SERVICE_WINDOW, StatusChanged};
+
+/// A customer message as the channel delivered it.
+#[derive(Clone, Debug)]
+pub struct InboundMessage {
+    pub provider_message_id: String,
+    pub message_type: String,
+    pub text: Option<String>,
+    /// Type-specific content, JSON text.
+    pub content: Option<String>,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Store a customer message.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<InboundOutcome, ActorError>")]
+pub struct Inbound {
+    pub org_id: String,
+    pub message: InboundMessage,
+}
+
+#[derive(Debug)]
+pub enum InboundOutcome {
+    Stored(Box<MessageView>),
+    /// Same provider message id already stored (a webhook redelivery).
+    Duplicate,
+    /// The conversation is closed; the inbox must open a new one.
+    Closed,
+}
+
+/// Apply a delivery status the channel reported for an outbound message.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<(), ActorError>")]
+pub struct ApplyStatus {
+    pub org_id: String,
+    pub message_id: String,
+    pub status: MessageStatus,
+    pub at: DateTime<Utc>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// Send a text message from an agent.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<MessageView, ActorError>")]
+pub struct SendText {
+    pub org_id: String,
+    pub sender_id: String,
+    pub text: String,
+}
+
+/// A human takes the conversation over.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<ConversationView, ActorError>")]
+pub struct Takeover {
+    pub org_id: String,
+    pub user_id: String,
+}
+
+/// Assign to an agent (`Some`) or release to the queue (`None`).
+#[derive(Message, Clone)]
+#[rtype(result = "Result<ConversationView, ActorError>")]
+pub struct Assign {
+    pub org_id: String,
+    pub user_id: Option<String>,
+}
+
+/// Close the conversation.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<ConversationView, ActorError>")]
+pub struct Resolve {
+    pub org_id: String,
+}
+
+/// Mark everything read.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<ConversationView, ActorError>")]
+pub struct MarkRead {
+    pub org_id: String,
+}
+
+/// Periodic check for passivation.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct IdleCheck;
+
+/// The cached state: the row and its contact.
+#[derive(Clone)]
+struct Loaded {
+    conv: conversation::Model,
+    contact: Option<contact::Model>,
+}
+
+impl Loaded {
+    fn view(&self) -> ConversationView {
+        ConversationView::new(&self.conv, self.contact.as_ref())
+    }
+    fn status(&self) -> ConversationStatus {
+        ConversationStatus::parse(&self.conv.status).unwrap_or(ConversationStatus::Open)
+    }
+}
+
+pub struct ConversationActor {
+    rt: Runtime,
+    org_id: String,
+    id: String,
+    /// The row as last committed; `None` before the first load and after a failed change, so
+    /// the next message reloads it from the database.
+    state: Option<Loaded>,
+    /// Last message handled, for passivation.
+    last_active: Instant,
+}
+
+impl ConversationActor {
+    pub fn new(rt: Runtime, org_id: String, id: String) -> Self {
+        ConversationActor { rt, org_id, id, state: None, last_active: Instant::now() }
+    }
+
+    /// Runs `work` on the loaded state, strictly after every earlier message, and caches the
+    /// state it returns (or drops the cache when it fails).
+    fn run<R, F, Fut>(&mut self, org_id: &str, work: F) -> AtomicResponse<Self, Result<R, ActorError>>
+    where
+        R: 'static,
+        F: FnOnce(Runtime, Loaded) -> Fut + 'static,
+        Fut: Future<Output = Result<(Loaded, R), ActorError>> + 'static,
+    {
+        self.last_active = Instant::now();
+        let rt = self.rt.clone();
+        let cached = self.state.clone();
+        let (id, own_org) = (self.id.clone(), self.org_id.clone());
+        let wrong_org = org_id != own_org;
+        let fut = async move {
+            if wrong_org {
+                return Err(ActorError::NotFound("conversation"));
+            }
+            let loaded = match cached {
+                Some(l) => l,
+                None => load(&rt, &own_org, &id).await?,
+            };
+            work(rt, loaded).await
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, _| match res {
+            Ok((loaded, out)) => {
+                act.state = Some(loaded);
+                Ok(out)
+            }
+            Err(e) => {
+                act.state = None;
+                Err(e)
+            }
+        })))
+    }
+}
+
+impl Actor for ConversationActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let every = (self.rt.config.actor_idle / 4).max(Duration::from_millis(50));
+        ctx.run_interval(every, |_, ctx| ctx.notify(IdleCheck));
+    }
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        self.rt.conversation_stopped(&self.id, &ctx.address());
+    }
+}
+
+impl Handler<IdleCheck> for ConversationActor {
+    type Result = ();
+    fn handle(&mut self, _: IdleCheck, ctx: &mut Context<Self>) {
+        if self.last_active.elapsed() >= self.rt.config.actor_idle {
+            ctx.stop();
+        }
+    }
+}
+
+async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError> {
+    let conv = store::conversations::get(&rt.db.conn, org_id, id).await?.ok_or(ActorError::NotFound("conversation"))?;
+    let contact = store::contacts::get(&rt.db.conn, org_id, &conv.contact_id).await?;
+    Ok(Loaded { conv, contact })
+}
+
+/// The conversation's next events, numbered after its current `seq`.
+struct Outbox {
+    conversation_id: String,
+    seq: i64,
+    items: Vec<NewEvent>,
+}
+
+impl Outbox {
+    fn new(conv: &conversation::Model) -> Outbox {
+        Outbox { conversation_id: conv.id.clone(), seq: conv.event_seq, items: Vec::new() }
+    }
+    fn push(&mut self, name: EventName, payload: String) {
+        self.seq += 1;
+        self.items.push(NewEvent { conversation: Some((self.conversation_id.clone(), self.seq)), name, payload });
+    }
+}
+
+/// Writes the conversation row and its events in `txn`, commits, and publishes.
+async fn commit(rt: &Runtime, txn: crate::db::WriteTxn, conv: &mut conversation::Model, outbox: Outbox) -> Result<(), ActorError> {
+    conv.event_seq = outbox.seq;
+    let org_id = conv.org_id.clone();
+    store::conversations::save(&*txn, conv).await?;
+    let events: Vec<Event> = store::events::append(&*txn, &org_id, outbox.items).await?;
+    txn.commit().await?;
+    rt.publish(events);
+    Ok(())
+}
+
+fn preview(text: Option<&str>, message_type: &str) -> String {
+    match text {
+        Some(t) => t.chars().take(120).collect(),
+        None => format!("[{message_type}]"),
+    }
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+impl Handler<Inbound> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<InboundOutcome, ActorError>>;
+    fn handle(&mut self, msg: Inbound, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, mut s| async move {
+            let m = msg.message;
+            if store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, &m.provider_message_id).await?.is_some() {
+                return Ok((s, InboundOutcome::Duplicate));
+            }
+            let prev = s.status();
+            let Ok(next) = state::on_customer_message(prev, s.conv.assigned_to.is_some()) else {
+                return Ok((s, InboundOutcome::Closed));
+            };
+            let now = Utc::now();
+            let row = message::Model {
+                id: crate::new_id(),
+                org_id: s.conv.org_id.clone(),
+                conversation_id: s.conv.id.clone(),
+                inbox_id: s.conv.inbox_id.clone(),
+                direction: Direction::Inbound.as_str().into(),
+                message_type: m.message_type.clone(),
+                text: m.text.clone(),
+                content: m.content.clone(),
+                status: MessageStatus::Received.as_str().into(),
+                provider_message_id: Some(m.provider_message_id.clone()),
+                error_code: None,
+                error_message: None,
+                sender_id: None,
+                created_at: now,
+                updated_at: now,
+                sent_at: Some(m.sent_at),
+                delivered_at: None,
+                read_at: None,
+            };
+            let txn = rt.db.begin_write().await?;
+            match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Ok((s, InboundOutcome::Duplicate)),
+                Err(e) => return Err(e.into()),
+            }
+            let c = &mut s.conv;
+            c.status = next.as_str().into();
+            c.unread_count += 1;
+            c.last_message_at = Some(now);
+            c.last_inbound_at = Some(now);
+            c.last_message_preview = Some(preview(m.text.as_deref(), &m.message_type));
+            c.updated_at = now;
+            let mut out = Outbox::new(&s.conv);
+            let view = MessageView::from(&row);
+            // Numbered before it is rendered, so the conversation in the payload carries its seq.
+            s.conv.event_seq += if prev != next { 2 } else { 1 };
+            let conv_view = s.view();
+            out.push(EventName::MessageCreated, serde_json::to_string(&MessageCreated { message: &view, conversation: &conv_view })?);
+            if prev != next {
+                out.push(EventName::ConversationStatusChanged, serde_json::to_string(&StatusChanged { conversation: &conv_view, previous_status: prev.as_str() })?);
+            }
+            commit(&rt, txn, &mut s.conv, out).await?;
+            Ok((s, InboundOutcome::Stored(Box::new(view))))
+        })
+    }
+}
+
+impl Handler<ApplyStatus> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<(), ActorError>>;
+    fn handle(&mut self, msg: ApplyStatus, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, mut s| async move {
+            let Some(row) = message::Entity::find_by_id(msg.message_id.clone()).one(&rt.db.conn).await? else {
+                return Err(ActorError::NotFound("message"));
+            };
+            if row.conversation_id != s.conv.id {
+                return Err(ActorError::NotFound("message"));
+            }
+            let current = MessageStatus::parse(&row.status).unwrap_or(MessageStatus::Pending);
+            if msg.status.rank() <= current.rank() {
+                return Ok((s, ())); // late or repeated status: the message is already further along
+            }
+            let mut am = row.into_active_model();
+            am.status = Set(msg.status.as_str().into());
+            am.updated_at = Set(Utc::now());
+            match msg.status {
+                MessageStatus::Sent => am.sent_at = Set(Some(msg.at)),
+                MessageStatus::Delivered => am.delivered_at = Set(Some(msg.at)),
+                MessageStatus::Read => am.read_at = Set(Some(msg.at)),
+                MessageStatus::Failed => {
+                    am.error_code = Set(msg.error_code.clone());
+                    am.error_message = Set(msg.error_message.clone());
+                }
+                MessageStatus::Received | MessageStatus::Pending => {}
+            }
+            let txn = rt.db.begin_write().await?;
+            let updated = am.update(&*txn).await?;
+            let mut out = Outbox::new(&s.conv);
+            out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
+            commit(&rt, txn, &mut s.conv, out).await?;
+            Ok((s, ()))
+        })
+    }
+}
+
+impl Handler<SendText> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: SendText, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, mut s| async move {
+            let prev = s.status();
+            let next = state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?;
+            let now = Utc::now();
+            let window_open = s.conv.last_inbound_at.is_some_and(|t| now < t + SERVICE_WINDOW);
+            if !window_open {
+                return Err(ActorError::Conflict(
+                    "outside the 24-hour customer service window: the customer has not written in the last 24 hours, so only a template message can be sent".into(),
+                ));
+            }
+            let Some(to) = s.contact.as_ref().map(|c| c.wa_id.clone()) else {
+                return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
+            };
+            let row = message::Model {
+                id: crate::new_id(),
+                org_id: s.conv.org_id.clone(),
+                conversation_id: s.conv.id.clone(),
+                inbox_id: s.conv.inbox_id.clone(),
+                direction: Direction::Outbound.as_str().into(),
+                message_type: "text".into(),
+                text: Some(msg.text.clone()),
+                content: None,
+                status: MessageStatus::Pending.as_str().into(),
+                provider_message_id: None,
+                error_code: None,
+                error_message: None,
+                sender_id: Some(msg.sender_id.clone()),
+                created_at: now,
+                updated_at: now,
+                sent_at: None,
+                delivered_at: None,
+                read_at: None,
+            };
+            let prev_assignee = s.conv.assigned_to.clone();
+            let txn = rt.db.begin_write().await?;
+            message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
+            let c = &mut s.conv;
+            c.status = next.as_str().into();
+            if c.assigned_to.is_none() {
+                c.assigned_to = Some(msg.sender_id.clone());
+            }
+            c.last_message_at = Some(now);
+            c.last_message_preview = Some(preview(Some(&msg.text), "text"));
+            c.unread_count = 0;
+            c.updated_at = now;
+            let assigned_changed = s.conv.assigned_to != prev_assignee;
+            let mut out = Outbox::new(&s.conv);
+            s.conv.event_seq += 1 + u8::from(prev != next) as i64 + u8::from(assigned_changed) as i64;
+            let view = MessageView::from(&row);
+            let conv_view = s.view();
+            out.push(EventName::MessageCreated, serde_json::to_string(&MessageCreated { message: &view, conversation: &conv_view })?);
+            if prev != next {
+                out.push(EventName::ConversationStatusChanged, serde_json::to_string(&StatusChanged { conversation: &conv_view, previous_status: prev.as_str() })?);
+            }
+            if assigned_changed {
+                out.push(EventName::ConversationAssigned, serde_json::to_string(&conv_view)?);
+            }
+            commit(&rt, txn, &mut s.conv, out).await?;
+
+            // The row is committed as pending before the provider is called, so a crash here
+            // leaves a visible pending message rather than a lost one.
+            let request = OutboundRequest {
+                org_id: s.conv.org_id.clone(),
+                inbox_id: s.conv.inbox_id.clone(),
+                to,
+                content: OutboundContent::Text { body: msg.text.clone() },
+            };
+            let result = rt.channel.send(request).await;
+            let mut am = row.into_active_model();
+            let done = Utc::now();
+            am.updated_at = Set(done);
+            match result {
+                Ok(receipt) => {
+                    am.status = Set(MessageStatus::Sent.as_str().into());
+                    am.provider_message_id = Set(Some(receipt.provider_message_id));
+                    am.sent_at = Set(Some(done));
+                }
+                Err(e) => {
+                    tracing::info!(conversation_id = %s.conv.id, code = %e.code, error = %e.message, "outbound message failed");
+                    am.status = Set(MessageStatus::Failed.as_str().into());
+                    am.error_code = Set(Some(e.code));
+                    am.error_message = Set(Some(e.message));
+                }
+            }
+            let txn = rt.db.begin_write().await?;
+            let updated = am.update(&*txn).await?;
+            let view = MessageView::from(&updated);
+            let mut out = Outbox::new(&s.conv);
+            out.push(EventName::MessageUpdated, serde_json::to_string(&view)?);
+            commit(&rt, txn, &mut s.conv, out).await?;
+            Ok((s, view))
+        })
+    }
+}
+
+/// Applies a status/assignment change computed by `change`, emitting the matching events.
+async fn transition(
+    rt: Runtime,
+    mut s: Loaded,
+    next: ConversationStatus,
+    assignee: Option<String>,
+    extra: impl FnOnce(&mut conversation::Model),
+) -> Result<(Loaded, ConversationView), ActorError> {
+    let prev = s.status();
+    let prev_assignee = s.conv.assigned_to.clone();
+    let before = s.conv.clone();
+    s.conv.status = next.as_str().into();
+    s.conv.assigned_to = assignee;
+    extra(&mut s.conv);
+    if s.conv == before {
+        let view = s.view();
+        return Ok((s, view)); // nothing changed: no write, no event
+    }
+    s.conv.updated_at = Utc::now();
+    let assigned_changed = s.conv.assigned_to != prev_assignee;
+    let status_changed = prev != next;
+    let mut out = Outbox::new(&s.conv);
+    s.conv.event_seq += i64::from(status_changed) + i64::from(assigned_changed) + i64::from(!status_changed && !assigned_changed);
+    let view = s.view();
+    if status_changed {
+        out.push(EventName::ConversationStatusChanged, serde_json::to_string(&StatusChanged { conversation: &view, previous_status: prev.as_str() })?);
+    }
+    if assigned_changed {
+        out.push(EventName::ConversationAssigned, serde_json::to_string(&view)?);
+    }
+    if !status_changed && !assigned_changed {
+        out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
+    }
+    let txn = rt.db.begin_write().await?;
+    commit(&rt, txn, &mut s.conv, out).await?;
+    Ok((s, view))
+}
+
+impl Handler<Takeover> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
+    fn handle(&mut self, msg: Takeover, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, s| async move {
+            let next = state::on_takeover(s.status()).map_err(|r| ActorError::Conflict(r.into()))?;
+            transition(rt, s, next, Some(msg.user_id), |_| {}).await
+        })
+    }
+}
+
+impl Handler<Assign> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
+    fn handle(&mut self, msg: Assign, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, s| async move {
+            let next = state::on_assign(s.status(), msg.user_id.is_some()).map_err(|r| ActorError::Conflict(r.into()))?;
+            transition(rt, s, next, msg.user_id, |_| {}).await
+        })
+    }
+}
+
+impl Handler<Resolve> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
+    fn handle(&mut self, msg: Resolve, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, s| async move {
+            let next = state::on_resolve(s.status()).map_err(|r| ActorError::Conflict(r.into()))?;
+            let assignee = s.conv.assigned_to.clone();
+            transition(rt, s, next, assignee, |c| {
+                c.closed_at = Some(Utc::now());
+                c.unread_count = 0;
+            })
+            .await
+        })
+    }
+}
+
+impl Handler<MarkRead> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
+    fn handle(&mut self, msg: MarkRead, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, s| async move {
+            let (status, assignee) = (s.status(), s.conv.assigned_to.clone());
+            transition(rt, s, status, assignee, |c| c.unread_count = 0).await
+        })
+    }
+}

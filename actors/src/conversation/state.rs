@@ -1,0 +1,94 @@
+//! The conversation state machine, as plain functions the actor calls.
+//!
+//! | from \ on            | customer writes                     | agent replies        | takeover       | assign          | unassign | resolve |
+//! |----------------------|-------------------------------------|----------------------|----------------|-----------------|----------|---------|
+//! | BOT_HANDLING         | stays                               | HUMAN -> WAITING (1) | HUMAN_HANDLING | HUMAN_HANDLING  | stays    | CLOSED  |
+//! | OPEN                 | stays                               | WAITING (1)          | HUMAN_HANDLING | HUMAN_HANDLING  | stays    | CLOSED  |
+//! | HUMAN_HANDLING       | stays                               | WAITING              | HUMAN_HANDLING | stays           | OPEN     | CLOSED  |
+//! | WAITING_FOR_CUSTOMER | HUMAN_HANDLING if assigned, else OPEN | WAITING            | HUMAN_HANDLING | stays           | OPEN     | CLOSED  |
+//! | CLOSED               | a new conversation is opened        | 409                  | 409            | 409             | 409      | 409     |
+//!
+//! (1) An agent who replies to an unassigned conversation takes it: it is assigned to them, and
+//! the bot never speaks into it again until it is returned.
+
+use entities::enums::ConversationStatus as S;
+
+/// Why a transition is refused; becomes a 409 with this reason.
+pub type Refusal = &'static str;
+
+const CLOSED: Refusal = "the conversation is closed";
+
+/// Status after a customer message; `Err` when closed (the inbox opens a new conversation).
+pub fn on_customer_message(s: S, assigned: bool) -> Result<S, Refusal> {
+    match s {
+        S::Closed => Err(CLOSED),
+        S::WaitingForCustomer if assigned => Ok(S::HumanHandling),
+        S::WaitingForCustomer => Ok(S::Open),
+        other => Ok(other),
+    }
+}
+
+/// Status after an agent's reply.
+pub fn on_agent_reply(s: S) -> Result<S, Refusal> {
+    match s {
+        S::Closed => Err(CLOSED),
+        _ => Ok(S::WaitingForCustomer),
+    }
+}
+
+/// Status after a human takes the conversation over from the bot or the queue.
+pub fn on_takeover(s: S) -> Result<S, Refusal> {
+    match s {
+        S::Closed => Err(CLOSED),
+        _ => Ok(S::HumanHandling),
+    }
+}
+
+/// Status after assignment to an agent (`to_agent`) or release back to the queue.
+pub fn on_assign(s: S, to_agent: bool) -> Result<S, Refusal> {
+    match (s, to_agent) {
+        (S::Closed, _) => Err(CLOSED),
+        (S::BotHandling | S::Open, true) => Ok(S::HumanHandling),
+        (S::HumanHandling | S::WaitingForCustomer, false) => Ok(S::Open),
+        (other, _) => Ok(other),
+    }
+}
+
+/// Status after resolve.
+pub fn on_resolve(s: S) -> Result<S, Refusal> {
+    match s {
+        S::Closed => Err("the conversation is already closed"),
+        _ => Ok(S::Closed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_reply_wakes_a_waiting_conversation() {
+        assert_eq!(on_customer_message(S::WaitingForCustomer, true), Ok(S::HumanHandling));
+        assert_eq!(on_customer_message(S::WaitingForCustomer, false), Ok(S::Open));
+        assert_eq!(on_customer_message(S::BotHandling, false), Ok(S::BotHandling));
+        assert!(on_customer_message(S::Closed, true).is_err());
+    }
+
+    #[test]
+    fn nothing_but_a_new_conversation_leaves_closed() {
+        assert!(on_agent_reply(S::Closed).is_err());
+        assert!(on_takeover(S::Closed).is_err());
+        assert!(on_assign(S::Closed, true).is_err());
+        assert!(on_resolve(S::Closed).is_err());
+    }
+
+    #[test]
+    fn agent_actions_move_as_the_table_says() {
+        assert_eq!(on_agent_reply(S::BotHandling), Ok(S::WaitingForCustomer));
+        assert_eq!(on_takeover(S::BotHandling), Ok(S::HumanHandling));
+        assert_eq!(on_assign(S::Open, true), Ok(S::HumanHandling));
+        assert_eq!(on_assign(S::HumanHandling, false), Ok(S::Open));
+        assert_eq!(on_assign(S::WaitingForCustomer, true), Ok(S::WaitingForCustomer));
+        assert_eq!(on_resolve(S::WaitingForCustomer), Ok(S::Closed));
+    }
+}

@@ -1,0 +1,128 @@
+//! `InboxActor`: one per inbox (a WhatsApp number, a widget, an API channel). It finds or opens
+//! the conversation for a customer's message, one at a time, so two messages of a new customer
+//! never open two conversations. Routing, assignment and business-hours replies join it later.
+
+use std::collections::HashMap;
+
+use actix::prelude::*;
+use chrono::Utc;
+use entities::enums::ConversationStatus;
+use entities::{conversation, organization};
+use sea_orm::{ActiveModelTrait, EntityTrait};
+
+use crate::error::ActorError;
+use crate::events::EventName;
+use crate::runtime::Runtime;
+use crate::store::{self, events::NewEvent};
+use crate::views::ConversationView;
+
+/// Find or open the conversation of the customer with this WhatsApp id.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<String, ActorError>")]
+pub struct ResolveConversation {
+    pub wa_id: String,
+    pub profile_name: Option<String>,
+    /// A conversation the caller found closed: open a new one instead of returning it.
+    pub closed: Option<String>,
+}
+
+/// Drop any cached mapping to this conversation (it was closed or deleted).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Forget(pub String);
+
+pub struct InboxActor {
+    rt: Runtime,
+    org_id: String,
+    id: String,
+    /// wa_id -> open conversation id, so a busy customer costs no lookup per message.
+    open: HashMap<String, String>,
+}
+
+/// Bound on the cache; past it the cache is cleared and refilled from the database.
+const MAX_CACHED: usize = 50_000;
+
+impl InboxActor {
+    pub fn new(rt: Runtime, org_id: String, id: String) -> Self {
+        InboxActor { rt, org_id, id, open: HashMap::new() }
+    }
+}
+
+impl Actor for InboxActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<Forget> for InboxActor {
+    type Result = ();
+    fn handle(&mut self, msg: Forget, _: &mut Context<Self>) {
+        self.open.retain(|_, c| *c != msg.0);
+    }
+}
+
+impl Handler<ResolveConversation> for InboxActor {
+    type Result = AtomicResponse<Self, Result<String, ActorError>>;
+    fn handle(&mut self, msg: ResolveConversation, _: &mut Context<Self>) -> Self::Result {
+        if let Some(closed) = &msg.closed {
+            self.open.retain(|_, c| c != closed);
+        }
+        let cached = self.open.get(&msg.wa_id).cloned();
+        let (rt, org_id, inbox_id) = (self.rt.clone(), self.org_id.clone(), self.id.clone());
+        let wa_id = msg.wa_id.clone();
+        let fut = async move {
+            if let Some(id) = cached {
+                return Ok(id);
+            }
+            find_or_open(&rt, &org_id, &inbox_id, &msg).await
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
+            if let Ok(id) = &res {
+                if act.open.len() >= MAX_CACHED {
+                    act.open.clear();
+                }
+                act.open.insert(wa_id, id.clone());
+            }
+            res
+        })))
+    }
+}
+
+async fn find_or_open(rt: &Runtime, org_id: &str, inbox_id: &str, msg: &ResolveConversation) -> Result<String, ActorError> {
+    let txn = rt.db.begin_write().await?;
+    let contact = store::contacts::upsert_by_wa_id(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref()).await?;
+    if let Some(existing) = store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
+        && msg.closed.as_deref() != Some(existing.id.as_str())
+    {
+        txn.commit().await?;
+        return Ok(existing.id);
+    }
+    let org = organization::Entity::find_by_id(org_id.to_owned()).one(&*txn).await?.ok_or(ActorError::NotFound("organization"))?;
+    let status = if org.bot_enabled { ConversationStatus::BotHandling } else { ConversationStatus::Open };
+    let now = Utc::now();
+    let row = conversation::Model {
+        id: crate::new_id(),
+        org_id: org_id.to_owned(),
+        inbox_id: inbox_id.to_owned(),
+        contact_id: contact.id.clone(),
+        status: status.as_str().into(),
+        assigned_to: None,
+        unread_count: 0,
+        last_message_at: None,
+        last_message_preview: None,
+        last_inbound_at: None,
+        event_seq: 1,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    conversation::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
+    let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
+    let events = store::events::append(
+        &*txn,
+        org_id,
+        vec![NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload }],
+    )
+    .await?;
+    txn.commit().await?;
+    rt.publish(events);
+    Ok(row.id)
+}

@@ -1,0 +1,148 @@
+//! `AgentSession`: one per agent WebSocket. It subscribes to the organization's events on the
+//! bus and writes them to the socket in the organization's order. A client that reconnects with
+//! `since=<cursor>` first gets every event after that cursor from the database, then the live
+//! stream, with nothing twice: live events that arrive while the backlog is read wait in a
+//! buffer, and anything at or below the last position written is skipped.
+//!
+//! All of actix-web-actors stays in this module, so moving to actix-ws is a local change.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web_actors::ws;
+
+use crate::bus::{Deliver, Subscribe, Unsubscribe};
+use crate::events::Event;
+use crate::runtime::Runtime;
+use crate::store;
+
+/// How often the server pings.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+/// A socket silent for this long (no pong, no message) is dropped.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Backlog rows read per query on resume.
+const BACKLOG_PAGE: u64 = 500;
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+pub struct AgentSession {
+    rt: Runtime,
+    id: u64,
+    org_id: String,
+    pub user_id: String,
+    /// `org_seq` of the last event written to the socket.
+    last: i64,
+    /// Where a resuming client left off; `None` for a fresh connection.
+    resume_from: Option<i64>,
+    /// Live events held back while the backlog is being read.
+    buffer: Option<Vec<Arc<Event>>>,
+    /// Last sign of life from the client.
+    heartbeat: Instant,
+}
+
+impl AgentSession {
+    pub fn new(rt: Runtime, org_id: String, user_id: String, since: Option<i64>) -> Self {
+        AgentSession {
+            rt,
+            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            org_id,
+            user_id,
+            last: since.unwrap_or(0),
+            resume_from: since,
+            buffer: since.map(|_| Vec::new()),
+            heartbeat: Instant::now(),
+        }
+    }
+
+    fn write(&mut self, ev: &Event, ctx: &mut ws::WebsocketContext<Self>) {
+        if ev.org_seq > self.last {
+            self.last = ev.org_seq;
+            ctx.text(ev.wire.clone());
+        }
+    }
+
+    /// Reads the next page of missed events, then either the next page or the buffered live ones.
+    fn read_backlog(&mut self, after: i64, ctx: &mut ws::WebsocketContext<Self>) {
+        let (db, org) = (self.rt.db.clone(), self.org_id.clone());
+        let fut = async move { store::events::since(&db.conn, &org, after, BACKLOG_PAGE).await };
+        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
+            Ok(events) => {
+                let full = events.len() as u64 == BACKLOG_PAGE;
+                for ev in &events {
+                    act.write(ev, ctx);
+                }
+                if full {
+                    act.read_backlog(act.last, ctx);
+                } else {
+                    for ev in act.buffer.take().unwrap_or_default() {
+                        act.write(&ev, ctx);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the event backlog; closing the socket so the client retries");
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Again, description: Some("try again".into()) }));
+                ctx.stop();
+            }
+        }));
+    }
+}
+
+impl Actor for AgentSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(1 << 14);
+        self.rt.bus.do_send(Subscribe {
+            org_id: self.org_id.clone(),
+            session_id: self.id,
+            recipient: ctx.address().recipient(),
+        });
+        if let Some(after) = self.resume_from {
+            self.read_backlog(after, ctx);
+        }
+        ctx.run_interval(HEARTBEAT, |act, ctx| {
+            if act.heartbeat.elapsed() > CLIENT_TIMEOUT {
+                tracing::debug!(user_id = %act.user_id, "agent socket timed out");
+                ctx.stop();
+                return;
+            }
+            ctx.ping(b"");
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.rt.bus.do_send(Unsubscribe { org_id: self.org_id.clone(), session_id: self.id });
+    }
+}
+
+impl Handler<Deliver> for AgentSession {
+    type Result = ();
+    fn handle(&mut self, Deliver(ev): Deliver, ctx: &mut Self::Context) {
+        match &mut self.buffer {
+            Some(buf) => buf.push(ev),
+            None => self.write(&ev, ctx),
+        }
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
+    fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        let Ok(msg) = msg else {
+            ctx.stop();
+            return;
+        };
+        self.heartbeat = Instant::now();
+        match msg {
+            ws::Message::Ping(p) => ctx.pong(&p),
+            ws::Message::Text(t) if t.trim() == "ping" => ctx.text("pong"),
+            ws::Message::Close(reason) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            ws::Message::Pong(_) | ws::Message::Text(_) | ws::Message::Binary(_) | ws::Message::Continuation(_) | ws::Message::Nop => {}
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Contacts: customers by WhatsApp id.
+
+use chrono::Utc;
+use entities::contact;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter};
+
+/// Finds the organization's contact with this WhatsApp id, creating it (or refreshing its
+/// profile name) as needed.
+pub async fn upsert_by_wa_id(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    wa_id: &str,
+    profile_name: Option<&str>,
+) -> Result<contact::Model, DbErr> {
+    let now = Utc::now();
+    if let Some(found) = find_by_wa_id(db, org_id, wa_id).await? {
+        match profile_name {
+            Some(name) if found.name.as_deref() != Some(name) => {
+                let mut am = found.into_active_model();
+                am.name = Set(Some(name.to_owned()));
+                am.updated_at = Set(now);
+                return am.update(db).await;
+            }
+            _ => return Ok(found),
+        }
+    }
+    contact::ActiveModel {
+        id: Set(crate::new_id()),
+        org_id: Set(org_id.to_owned()),
+        wa_id: Set(wa_id.to_owned()),
+        name: Set(profile_name.map(str::to_owned)),
+        phone: Set(Some(format!("+{wa_id}"))),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn find_by_wa_id(db: &impl ConnectionTrait, org_id: &str, wa_id: &str) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::OrgId.eq(org_id))
+        .filter(contact::Column::WaId.eq(wa_id))
+        .one(db)
+        .await
+}
+
+pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find_by_id(id.to_owned()).filter(contact::Column::OrgId.eq(org_id)).one(db).await
+}

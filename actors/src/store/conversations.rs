@@ -1,0 +1,70 @@
+//! Conversations: reads for the API and the rows the actors write.
+
+use entities::conversation;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use entities::enums::ConversationStatus;
+
+pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<conversation::Model>, DbErr> {
+    conversation::Entity::find_by_id(id.to_owned()).filter(conversation::Column::OrgId.eq(org_id)).one(db).await
+}
+
+/// The contact's conversation in this inbox that is not closed, if any (the newest).
+pub async fn open_for_contact(
+    db: &impl ConnectionTrait,
+    inbox_id: &str,
+    contact_id: &str,
+) -> Result<Option<conversation::Model>, DbErr> {
+    conversation::Entity::find()
+        .filter(conversation::Column::InboxId.eq(inbox_id))
+        .filter(conversation::Column::ContactId.eq(contact_id))
+        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
+        .order_by_desc(conversation::Column::Id)
+        .one(db)
+        .await
+}
+
+/// Writes every column of `c` (the actor computed the whole new row).
+pub async fn save(db: &impl ConnectionTrait, c: &conversation::Model) -> Result<conversation::Model, DbErr> {
+    conversation::ActiveModel::from(c.clone()).reset_all().update(db).await
+}
+
+/// Which way a cursor page goes along the id order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// Items older (smaller id) than the key.
+    Before,
+    /// Items newer (larger id) than the key.
+    After,
+}
+
+/// A page of the organization's conversations, newest first, optionally by status.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    statuses: &[ConversationStatus],
+    key: Option<(Page, &str)>,
+    limit: u64,
+) -> Result<Vec<conversation::Model>, DbErr> {
+    let mut q = conversation::Entity::find().filter(conversation::Column::OrgId.eq(org_id));
+    if !statuses.is_empty() {
+        q = q.filter(conversation::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+    }
+    let rows = match key {
+        Some((Page::After, k)) => {
+            let mut rows = q
+                .filter(conversation::Column::Id.gt(k))
+                .order_by_asc(conversation::Column::Id)
+                .limit(limit)
+                .all(db)
+                .await?;
+            rows.reverse();
+            rows
+        }
+        Some((Page::Before, k)) => {
+            q.filter(conversation::Column::Id.lt(k)).order_by_desc(conversation::Column::Id).limit(limit).all(db).await?
+        }
+        None => q.order_by_desc(conversation::Column::Id).limit(limit).all(db).await?,
+    };
+    Ok(rows)
+}

@@ -1,0 +1,7 @@
+//! Queries and mutations of the runtime, as small functions over `&impl ConnectionTrait` so the
+//! same code runs inside a transaction or on the pool.
+
+pub mod contacts;
+pub mod conversations;
+pub mod events;
+pub mod messages;

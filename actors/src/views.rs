@@ -1,0 +1,139 @@
+//! The JSON shapes of messages and conversations, shared by events and the HTTP API so a client
+//! sees one object whichever way it arrives.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{contact, conversation, message};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The WhatsApp customer-service window: free-form messages only within this time after the
+/// customer's last message.
+pub const SERVICE_WINDOW: Duration = Duration::hours(24);
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub id: String,
+    pub conversation_id: String,
+    /// `inbound` (from the customer) or `outbound`.
+    pub direction: String,
+    /// WhatsApp message type: text, image, audio, video, document, sticker, location, contacts,
+    /// interactive, button, reaction, unsupported, or whatever else Meta sent.
+    #[serde(rename = "type")]
+    pub message_type: String,
+    pub text: Option<String>,
+    /// Type-specific content as WhatsApp sent it (media id, location, reply ids, …).
+    #[schema(value_type = Option<Object>)]
+    pub content: Option<serde_json::Value>,
+    /// received, pending, sent, delivered, read, failed.
+    pub status: String,
+    /// The WhatsApp message id (wamid).
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub sender_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl From<&message::Model> for MessageView {
+    fn from(m: &message::Model) -> Self {
+        MessageView {
+            id: m.id.clone(),
+            conversation_id: m.conversation_id.clone(),
+            direction: m.direction.clone(),
+            message_type: m.message_type.clone(),
+            text: m.text.clone(),
+            content: m.content.as_deref().and_then(|c| serde_json::from_str(c).ok()),
+            status: m.status.clone(),
+            provider_message_id: m.provider_message_id.clone(),
+            error_code: m.error_code.clone(),
+            error_message: m.error_message.clone(),
+            sender_id: m.sender_id.clone(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            sent_at: m.sent_at,
+            delivered_at: m.delivered_at,
+            read_at: m.read_at,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactView {
+    pub id: String,
+    /// WhatsApp id: the phone number in E.164 without `+`.
+    pub wa_id: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl From<&contact::Model> for ContactView {
+    fn from(c: &contact::Model) -> Self {
+        ContactView { id: c.id.clone(), wa_id: c.wa_id.clone(), name: c.name.clone(), phone: c.phone.clone() }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationView {
+    pub id: String,
+    pub inbox_id: String,
+    pub contact: Option<ContactView>,
+    /// BOT_HANDLING, HUMAN_HANDLING, OPEN, WAITING_FOR_CUSTOMER, CLOSED.
+    pub status: String,
+    pub assigned_to: Option<String>,
+    pub unread_count: i32,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub last_message_preview: Option<String>,
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    /// When the 24-hour customer-service window closes; after it only templates may be sent.
+    pub window_closes_at: Option<DateTime<Utc>>,
+    /// The conversation's latest event `seq`.
+    pub seq: i64,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ConversationView {
+    pub fn new(c: &conversation::Model, contact: Option<&contact::Model>) -> Self {
+        ConversationView {
+            id: c.id.clone(),
+            inbox_id: c.inbox_id.clone(),
+            contact: contact.map(ContactView::from),
+            status: c.status.clone(),
+            assigned_to: c.assigned_to.clone(),
+            unread_count: c.unread_count,
+            last_message_at: c.last_message_at,
+            last_message_preview: c.last_message_preview.clone(),
+            last_inbound_at: c.last_inbound_at,
+            window_closes_at: c.last_inbound_at.map(|t| t + SERVICE_WINDOW),
+            seq: c.event_seq,
+            closed_at: c.closed_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Data of `message.created`: the message, and the conversation as it stands after it.
+#[derive(Serialize)]
+pub struct MessageCreated<'a> {
+    #[serde(flatten)]
+    pub message: &'a MessageView,
+    pub conversation: &'a ConversationView,
+}
+
+/// Data of `conversation.status_changed`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChanged<'a> {
+    #[serde(flatten)]
+    pub conversation: &'a ConversationView,
+    pub previous_status: &'a str,
+}

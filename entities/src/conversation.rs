@@ -1,0 +1,30 @@
+//! A conversation with one contact in one inbox. Written only by its `ConversationActor`.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "conversations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub org_id: String,
+    pub inbox_id: String,
+    pub contact_id: String,
+    /// See [`crate::enums::ConversationStatus`].
+    pub status: String,
+    pub assigned_to: Option<String>,
+    pub unread_count: i32,
+    pub last_message_at: Option<DateTimeUtc>,
+    pub last_message_preview: Option<String>,
+    /// Last customer message: the WhatsApp customer-service window runs 24 hours from it.
+    pub last_inbound_at: Option<DateTimeUtc>,
+    /// Per-conversation event counter: the `seq` of its latest event.
+    pub event_seq: i64,
+    pub closed_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,119 @@
+//! Enums stored as strings. Each has `as_str` (the stored and API form) and `parse`.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and API form.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the stored and API form; `None` for anything else.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a user may do. "admin only" in the API means `Admin` or `SuperAdmin`.
+    Role { SuperAdmin => "SUPER_ADMIN", Admin => "ADMIN", Agent => "AGENT" }
+);
+
+impl Role {
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Admin | Role::SuperAdmin)
+    }
+}
+
+string_enum!(
+    /// An agent's presence.
+    Presence { Online => "ONLINE", Away => "AWAY", Busy => "BUSY", Offline => "OFFLINE" }
+);
+
+string_enum!(
+    /// Where a conversation stands; the transitions are in `actors::conversation::state`.
+    ConversationStatus {
+        BotHandling => "BOT_HANDLING",
+        HumanHandling => "HUMAN_HANDLING",
+        Open => "OPEN",
+        WaitingForCustomer => "WAITING_FOR_CUSTOMER",
+        Closed => "CLOSED",
+    }
+);
+
+string_enum!(
+    /// Which way a message went.
+    Direction { Inbound => "inbound", Outbound => "outbound" }
+);
+
+string_enum!(
+    /// Delivery state. Inbound messages are `received`; outbound ones go
+    /// `pending` -> `sent` -> `delivered` -> `read`, or end `failed`.
+    MessageStatus {
+        Received => "received",
+        Pending => "pending",
+        Sent => "sent",
+        Delivered => "delivered",
+        Read => "read",
+        Failed => "failed",
+    }
+);
+
+impl MessageStatus {
+    /// Rank along the delivery path, so a late `delivered` never overwrites `read`.
+    pub fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Received | MessageStatus::Pending => 0,
+            MessageStatus::Sent => 1,
+            MessageStatus::Delivered => 2,
+            MessageStatus::Read => 3,
+            MessageStatus::Failed => 4,
+        }
+    }
+}
+
+string_enum!(
+    /// The kind of an inbox.
+    Channel { Whatsapp => "whatsapp", Livechat => "livechat", Api => "api" }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_round_trips_through_its_text() {
+        for s in ConversationStatus::ALL {
+            assert_eq!(ConversationStatus::parse(s.as_str()), Some(*s));
+        }
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+
+    #[test]
+    fn serde_uses_the_stored_form() {
+        let json = serde_json::to_string(&ConversationStatus::HumanHandling).unwrap_or_default();
+        assert_eq!(json, "\"HUMAN_HANDLING\"");
+    }
+}

@@ -1,0 +1,37 @@
+//! A message in a conversation, inbound or outbound, of any WhatsApp type.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "messages")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub org_id: String,
+    pub conversation_id: String,
+    pub inbox_id: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// WhatsApp message type (`text`, `image`, `reaction`, …); unknown types are kept as sent.
+    pub message_type: String,
+    pub text: Option<String>,
+    /// The type-specific content as JSON text (media ids, location, interactive reply, …).
+    pub content: Option<String>,
+    /// See [`crate::enums::MessageStatus`].
+    pub status: String,
+    /// The wamid. Unique per inbox, which is what makes webhook redelivery idempotent.
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// The agent who sent an outbound message; `None` for customers and the bot.
+    pub sender_id: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub sent_at: Option<DateTimeUtc>,
+    pub delivered_at: Option<DateTimeUtc>,
+    pub read_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,21 @@
+//! A tenant. `event_seq` is the organization's event counter: bumping it inside a transaction
+//! serializes event-producing commits of one organization, so `events.org_seq` commits in order.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "organizations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub bot_enabled: bool,
+    pub onboarding_completed: bool,
+    pub event_seq: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,27 @@
+//! A person who logs in: an agent or an admin of one organization.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub org_id: String,
+    /// Lower-cased; unique across the platform so login needs no organization.
+    pub email: String,
+    pub name: String,
+    /// Argon2id PHC string; `None` for users who only log in by email code.
+    pub password_hash: Option<String>,
+    /// `SUPER_ADMIN`, `ADMIN` or `AGENT` (see [`crate::enums::Role`]).
+    pub role: String,
+    /// Presence as last set or derived: `ONLINE`, `AWAY`, `BUSY`, `OFFLINE`.
+    pub status: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,1 @@
+fn main() { println!("load-tests: scenarios arrive with the cluster issue"); }

@@ -1,0 +1,15 @@
+//! Schema migrations, identical on SQLite and PostgreSQL. One file per migration, all listed in
+//! [`Migrator`]; the server runs them at start-up and `cx-inbox migrate` runs them alone.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_initial::Migration)]
+    }
+}
