@@ -1,1 +1,22 @@
+//! cx-inbox: a customer-experience inbox. WhatsApp messages come in through Meta's webhook, are
+//! stored by their conversation's actor and pushed live to every agent socket of the
+//! organization; agents take conversations over and reply through the WhatsApp Cloud API.
+//!
+//! Where things are: `config` (flags and env), `startup` (building the server), `api` (the HTTP
+//! API, one module per resource), `auth` (tokens, keys, the caller), `channels` (WhatsApp in and
+//! out), `crypto` (secrets at rest). The runtime (actors, events, bus) is the `actors` crate.
 
+pub mod api;
+pub mod auth;
+pub mod channels;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod startup;
+pub mod state;
+
+/// Installs the process-wide TLS crypto provider. sqlx brings `ring` and reqwest `aws-lc-rs`;
+/// with both linked rustls cannot pick one by itself and would panic at the first TLS use.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

@@ -160,12 +160,17 @@ impl ConversationActor {
             };
             work(rt, loaded).await
         };
-        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, _| match res {
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, ctx| match res {
             Ok((loaded, out)) => {
                 act.state = Some(loaded);
                 Ok(out)
             }
             Err(e) => {
+                // An id that names no conversation (of this organization) gets no actor that
+                // lingers until the idle timeout.
+                if act.state.is_none() && matches!(e, ActorError::NotFound("conversation")) {
+                    ctx.stop();
+                }
                 act.state = None;
                 Err(e)
             }

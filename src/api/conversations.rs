@@ -1,0 +1,235 @@
+//! The conversation endpoints of the runtime path: list, get, takeover, assign, unassign,
+//! resolve, read (CONVERSATIONS-1, -7, -9, -12..15). Reads come from the database; every change
+//! goes through the conversation's actor.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use actors::conversation::{Assign, MarkRead, Resolve, Takeover};
+use actors::store::{self, conversations::Page};
+use actors::views::ConversationView;
+use entities::contact;
+use entities::enums::ConversationStatus;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{Data, pagination};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(get_one).service(takeover).service(assign).service(unassign).service(resolve).service(read);
+}
+
+/// A cursor page: `nextCursor` continues to older items, `prevCursor` to newer ones.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationPage {
+    pub data: Vec<ConversationView>,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// One status or several, comma-separated: BOT_HANDLING, HUMAN_HANDLING, OPEN,
+    /// WAITING_FOR_CUSTOMER, CLOSED.
+    status: Option<String>,
+    /// A cursor from a previous page.
+    cursor: Option<String>,
+    /// Page size, default 50, at most 100.
+    limit: Option<u64>,
+}
+
+pub fn parse_statuses(s: Option<&str>) -> ApiResult<Vec<ConversationStatus>> {
+    let Some(s) = s.filter(|s| !s.trim().is_empty()) else { return Ok(Vec::new()) };
+    s.split(',')
+        .map(|p| {
+            ConversationStatus::parse(p.trim()).ok_or_else(|| {
+                ApiError::validation("status", format!("unknown status {:?}; expected BOT_HANDLING, HUMAN_HANDLING, OPEN, WAITING_FOR_CUSTOMER or CLOSED", p.trim()))
+            })
+        })
+        .collect()
+}
+
+/// Renders conversations with their contacts, loading the contacts in one query.
+pub async fn views(state: &AppState, org_id: &str, rows: &[entities::conversation::Model]) -> ApiResult<Vec<ConversationView>> {
+    let ids: Vec<String> = rows.iter().map(|c| c.contact_id.clone()).collect();
+    let contacts: HashMap<String, contact::Model> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        contact::Entity::find()
+            .filter(contact::Column::OrgId.eq(org_id))
+            .filter(contact::Column::Id.is_in(ids))
+            .all(state.db())
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect()
+    };
+    Ok(rows.iter().map(|c| ConversationView::new(c, contacts.get(&c.contact_id))).collect())
+}
+
+/// List conversations, newest first, optionally by status.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = ConversationPage), (status = 400, body = crate::error::ErrorBody))
+)]
+#[get("/conversations")]
+pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let statuses = parse_statuses(q.status.as_deref())?;
+    let key = pagination::decode(q.cursor.as_deref())?;
+    let limit = pagination::limit(q.limit)?;
+    let mut rows = store::conversations::list(
+        state.db(),
+        &caller.org_id,
+        &statuses,
+        key.as_ref().map(|(p, id)| (*p, id.as_str())),
+        limit + 1,
+    )
+    .await?;
+    let going_back = matches!(key, Some((Page::After, _)));
+    let more = rows.len() as u64 > limit;
+    if more {
+        if going_back {
+            rows.remove(0);
+        } else {
+            rows.pop();
+        }
+    }
+    let next_cursor = match (rows.last(), more || going_back) {
+        (Some(last), true) => Some(pagination::encode(Page::Before, &last.id)),
+        _ => None,
+    };
+    let prev_cursor = match (rows.first(), key.is_some() && (!going_back || more)) {
+        (Some(first), true) => Some(pagination::encode(Page::After, &first.id)),
+        _ => None,
+    };
+    let data = views(&state, &caller.org_id, &rows).await?;
+    Ok(HttpResponse::Ok().json(ConversationPage { data, next_cursor, prev_cursor }))
+}
+
+/// Loads a conversation of the caller's organization, or 404.
+pub async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<entities::conversation::Model> {
+    store::conversations::get(state.db(), &caller.org_id, id).await?.ok_or(ApiError::NotFound("conversation"))
+}
+
+/// Get a conversation.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody))
+)]
+#[get("/conversations/{id}")]
+pub async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    let mut v = views(&state, &caller.org_id, std::slice::from_ref(&conv)).await?;
+    let view = v.pop().ok_or(ApiError::NotFound("conversation"))?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+/// An agent takes the conversation over from the bot (or the queue): HUMAN_HANDLING, assigned
+/// to the caller. From then on the bot does not speak in it until it is returned.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Closed", body = crate::error::ErrorBody))
+)]
+#[post("/conversations/{id}/takeover")]
+pub async fn takeover(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let user_id = caller.require_user()?.to_owned();
+    let conv = find(&state, &caller, &id).await?;
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Takeover { org_id: caller.org_id.clone(), user_id }).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignRequest {
+    /// The agent to assign. Agents may assign only themselves; admins anyone in the
+    /// organization. Defaults to the caller.
+    pub user_id: Option<String>,
+}
+
+/// Assign the conversation to an agent.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body(content = AssignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, body = Data<ConversationView>),
+        (status = 403, description = "An agent assigning someone else", body = crate::error::ErrorBody),
+        (status = 404, description = "No such conversation or user", body = crate::error::ErrorBody),
+        (status = 409, description = "Closed", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/conversations/{id}/assign")]
+pub async fn assign(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, body: Option<web::Json<AssignRequest>>) -> ApiResult<HttpResponse> {
+    let target = match body.and_then(|b| b.into_inner().user_id) {
+        Some(u) => u,
+        None => caller.require_user()?.to_owned(),
+    };
+    if !caller.role.is_admin() && caller.user_id.as_deref() != Some(target.as_str()) {
+        return Err(ApiError::Forbidden("agents can assign conversations only to themselves".into()));
+    }
+    let conv = find(&state, &caller, &id).await?;
+    if super::auth::active_user(&state, &caller.org_id, &target).await?.is_none() {
+        return Err(ApiError::NotFound("user"));
+    }
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: Some(target) }).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+/// Release the conversation back to the queue.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody))
+)]
+#[post("/conversations/{id}/unassign")]
+pub async fn unassign(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    if !caller.role.is_admin() && conv.assigned_to.is_some() && conv.assigned_to != caller.user_id {
+        return Err(ApiError::Forbidden("agents can release only their own conversations".into()));
+    }
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: None }).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+/// Resolve (close) the conversation. A customer who writes again opens a new one.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Already closed", body = crate::error::ErrorBody))
+)]
+#[post("/conversations/{id}/resolve")]
+pub async fn resolve(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Resolve { org_id: caller.org_id.clone() }).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+/// Mark the conversation read (unread count to zero).
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody))
+)]
+#[post("/conversations/{id}/read")]
+pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, MarkRead { org_id: caller.org_id.clone() }).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}

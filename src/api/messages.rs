@@ -1,0 +1,116 @@
+//! MESSAGES-1 and -2: a conversation's messages, and sending a text reply.
+
+use actix_web::{HttpResponse, get, post, web};
+use actors::conversation::SendText;
+use actors::store::{self, conversations::Page};
+use actors::views::MessageView;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::conversations::find;
+use super::{Data, pagination};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Longest WhatsApp text body.
+const MAX_TEXT: usize = 4096;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(send);
+}
+
+/// Messages in chronological order; `nextCursor` pages to older messages, `prevCursor` to newer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    pub data: Vec<MessageView>,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    cursor: Option<String>,
+    /// Page size, default 50, at most 100.
+    limit: Option<u64>,
+}
+
+/// Get a conversation's messages: the latest page first, older ones with `nextCursor`.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id"), ListQuery),
+    responses((status = 200, body = MessagePage), (status = 404, body = crate::error::ErrorBody))
+)]
+#[get("/conversations/{id}/messages")]
+pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    let key = pagination::decode(q.cursor.as_deref())?;
+    let limit = pagination::limit(q.limit)?;
+    let mut rows = store::messages::page(state.db(), &conv.id, key.as_ref().map(|(p, k)| (*p, k.as_str())), limit + 1).await?;
+    let newer = matches!(key, Some((Page::After, _)));
+    let more = rows.len() as u64 > limit;
+    if more {
+        // Pages are chronological: the extra row is the oldest when paging back, the newest
+        // when paging forward.
+        if newer {
+            rows.pop();
+        } else {
+            rows.remove(0);
+        }
+    }
+    let next_cursor = match rows.first() {
+        Some(first) if (more && !newer) || newer => Some(pagination::encode(Page::Before, &first.id)),
+        _ => None,
+    };
+    let prev_cursor = match rows.last() {
+        Some(last) if key.is_some() && (!newer || more) => Some(pagination::encode(Page::After, &last.id)),
+        _ => None,
+    };
+    Ok(HttpResponse::Ok().json(MessagePage { data: rows.iter().map(MessageView::from).collect(), next_cursor, prev_cursor }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SendRequest {
+    /// Message type; `text` here (media and templates have their own endpoints).
+    #[serde(rename = "type")]
+    pub message_type: String,
+    pub text: Option<String>,
+}
+
+/// Send a message to the customer. It is stored as `pending`, sent through the WhatsApp Cloud
+/// API, and returned `sent` (with the wamid) or `failed` (with Meta's reason). An agent who
+/// replies to an unassigned conversation takes it; the conversation then waits for the customer.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body = SendRequest,
+    responses(
+        (status = 201, description = "Stored and handed to WhatsApp (see `status`)", body = Data<MessageView>),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "Closed, or outside the 24-hour window (a template is needed)", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/conversations/{id}/messages")]
+pub async fn send(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, body: web::Json<SendRequest>) -> ApiResult<HttpResponse> {
+    let sender_id = caller.require_user()?.to_owned();
+    if body.message_type != "text" {
+        return Err(ApiError::validation("type", format!("type {:?} cannot be sent here; use \"text\"", body.message_type)));
+    }
+    let text = body.text.as_deref().map(str::trim).unwrap_or_default();
+    if text.is_empty() {
+        return Err(ApiError::validation("text", "text is required"));
+    }
+    if text.chars().count() > MAX_TEXT {
+        return Err(ApiError::validation("text", format!("text is longer than {MAX_TEXT} characters")));
+    }
+    let conv = find(&state, &caller, &id).await?;
+    let msg = SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned() };
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
+    Ok(HttpResponse::Created().json(Data::new(view)))
+}

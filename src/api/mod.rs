@@ -1,0 +1,73 @@
+//! The native HTTP API under `/api/v1`. Handlers are thin: parse and authorize, call an actor
+//! or a query, map the result. Each module registers its routes with their OpenAPI annotations.
+
+pub mod api_keys;
+pub mod auth;
+pub mod conversations;
+pub mod health;
+pub mod messages;
+pub mod pagination;
+pub mod whatsapp_accounts;
+pub mod ws;
+
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The success envelope: `{"data": …}`.
+#[derive(Serialize, ToSchema)]
+pub struct Data<T: ToSchema> {
+    pub data: T,
+}
+
+impl<T: ToSchema> Data<T> {
+    pub fn new(data: T) -> Data<T> {
+        Data { data }
+    }
+}
+
+/// Registers every `/api/v1` route.
+pub fn routes(cfg: &mut ServiceConfig) {
+    health::routes(cfg);
+    auth::routes(cfg);
+    api_keys::routes(cfg);
+    whatsapp_accounts::routes(cfg);
+    conversations::routes(cfg);
+    messages::routes(cfg);
+    ws::routes(cfg);
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cx-inbox API",
+        description = "Customer-experience inbox: WhatsApp in, AI bot first, human agents live. \
+            Success bodies are `{\"data\": …}`; cursor lists add `nextCursor` and `prevCursor`; errors are \
+            `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticate with `Authorization: Bearer <access token | API key>`."
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Registration, login, tokens"),
+        (name = "api-keys", description = "Organization API keys"),
+        (name = "whatsapp-accounts", description = "Connected WhatsApp numbers"),
+        (name = "conversations", description = "The shared inbox"),
+        (name = "messages", description = "Messages of a conversation"),
+        (name = "realtime", description = "The agent WebSocket"),
+        (name = "webhooks", description = "Inbound webhooks from providers"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("JWT access token or API key")).build()),
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Authentication: passwords (Argon2id), access tokens (short-lived JWT), refresh tokens
+//! (rotating, stored hashed), API keys (stored hashed), and the [`Caller`] extractor that
+//! turns a `Bearer` header into who is calling.
+
+pub mod caller;
+pub mod jwt;
+pub mod password;
+pub mod tokens;
+
+pub use caller::Caller;
+pub use jwt::JwtKeys;

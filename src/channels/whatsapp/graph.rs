@@ -1,0 +1,195 @@
+//! The Graph API client (`POST /{version}/{phone-number-id}/messages` and friends) and the
+//! [`WhatsAppSender`] that the conversation actors send through.
+
+use std::time::Duration;
+
+use actors::channel::{ChannelSender, OutboundContent, OutboundRequest, SendError, SendReceipt};
+use futures_util::future::BoxFuture;
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::accounts;
+use crate::crypto::SecretBox;
+
+/// Meta error codes worth retrying: throttling, spam rate limits, temporary unavailability.
+const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004];
+
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    /// e.g. `https://graph.facebook.com`, or a local fake in tests.
+    base_url: String,
+    version: String,
+}
+
+/// What the Graph API says about a phone number.
+#[derive(Debug, Default, Deserialize)]
+pub struct PhoneNumberInfo {
+    #[serde(default)]
+    pub display_phone_number: Option<String>,
+    #[serde(default)]
+    pub verified_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GraphErrorBody {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    error_data: Option<GraphErrorData>,
+}
+
+#[derive(Deserialize)]
+struct GraphErrorData {
+    #[serde(default)]
+    details: Option<String>,
+}
+
+impl GraphClient {
+    pub fn new(base_url: &str, version: &str, timeout: Duration) -> GraphClient {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        GraphClient { http, base_url: base_url.trim_end_matches('/').to_owned(), version: version.to_owned() }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}/{}", self.base_url, self.version, path)
+    }
+
+    /// Sends a WhatsApp message body; returns the wamid.
+    pub async fn send_message(&self, phone_number_id: &str, token: &str, body: &Value) -> Result<String, SendError> {
+        let res = self.http.post(self.url(&format!("{phone_number_id}/messages"))).bearer_auth(token).json(body).send().await;
+        let res = res.map_err(|e| SendError {
+            code: if e.is_timeout() { "timeout".into() } else { "network".into() },
+            message: format!("could not reach the WhatsApp Cloud API: {e}"),
+            transient: true,
+        })?;
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(classify_error(status.as_u16(), &text));
+        }
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        v.pointer("/messages/0/id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| SendError {
+            code: "bad_response".into(),
+            message: "the WhatsApp Cloud API accepted the message but returned no message id".into(),
+            transient: false,
+        })
+    }
+
+    /// Reads a phone number's public details; an `Err` carries Meta's reason.
+    pub async fn phone_number(&self, phone_number_id: &str, token: &str) -> Result<PhoneNumberInfo, SendError> {
+        let res = self
+            .http
+            .get(format!("{}?fields=display_phone_number,verified_name", self.url(phone_number_id)))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| SendError { code: "network".into(), message: e.to_string(), transient: true })?;
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(classify_error(status.as_u16(), &text));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    }
+}
+
+/// Turns a Graph API error response into a [`SendError`] that says whether to retry.
+pub fn classify_error(status: u16, body: &str) -> SendError {
+    let parsed: Option<GraphErrorBody> = serde_json::from_str(body).ok();
+    let (code, message) = match parsed {
+        Some(GraphErrorBody { error }) => {
+            let msg = error
+                .error_data
+                .and_then(|d| d.details)
+                .or(error.message)
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            (error.code, msg)
+        }
+        None => (None, format!("HTTP {status}: {}", body.chars().take(200).collect::<String>())),
+    };
+    let transient = status == 429 || status >= 500 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
+    SendError { code: code.map_or_else(|| format!("http_{status}"), |c| c.to_string()), message, transient }
+}
+
+/// The request body for an outbound message.
+pub fn message_body(to: &str, content: &OutboundContent) -> Value {
+    match content {
+        OutboundContent::Text { body } => json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "text",
+            "text": { "preview_url": false, "body": body },
+        }),
+    }
+}
+
+/// Sends through the inbox's connected WhatsApp account.
+pub struct WhatsAppSender {
+    pub db: DatabaseConnection,
+    pub secrets: SecretBox,
+    pub graph: GraphClient,
+}
+
+impl ChannelSender for WhatsAppSender {
+    fn send(&self, req: OutboundRequest) -> BoxFuture<'static, Result<SendReceipt, SendError>> {
+        let (db, secrets, graph) = (self.db.clone(), self.secrets.clone(), self.graph.clone());
+        Box::pin(async move {
+            let account = accounts::by_inbox(&db, &req.org_id, &req.inbox_id)
+                .await
+                .map_err(|e| SendError { code: "database".into(), message: e.to_string(), transient: true })?
+                .ok_or_else(|| SendError {
+                    code: "no_account".into(),
+                    message: "the inbox has no connected WhatsApp account".into(),
+                    transient: false,
+                })?;
+            let token = secrets.decrypt(&account.access_token_enc).map_err(|e| SendError {
+                code: "secret".into(),
+                message: e.to_string(),
+                transient: false,
+            })?;
+            let body = message_body(&req.to, &req.content);
+            let wamid = graph.send_message(&account.phone_number_id, &token, &body).await?;
+            Ok(SendReceipt { provider_message_id: wamid })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_errors_are_classified() {
+        let window = classify_error(400, r#"{"error":{"message":"Re-engagement message","code":131047,"error_data":{"details":"Message failed to send because more than 24 hours have passed"}}}"#);
+        assert_eq!(window.code, "131047");
+        assert!(!window.transient);
+        assert!(window.message.contains("24 hours"));
+        assert!(classify_error(400, r#"{"error":{"message":"rate","code":130429}}"#).transient);
+        assert!(classify_error(503, "upstream down").transient);
+        assert_eq!(classify_error(502, "<html>").code, "http_502");
+    }
+
+    #[test]
+    fn text_body_is_the_cloud_api_shape() {
+        let b = message_body("15550001111", &OutboundContent::Text { body: "hello".into() });
+        assert_eq!(b["messaging_product"], "whatsapp");
+        assert_eq!(b["to"], "15550001111");
+        assert_eq!(b["type"], "text");
+        assert_eq!(b["text"]["body"], "hello");
+    }
+}

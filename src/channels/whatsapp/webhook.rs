@@ -1,0 +1,175 @@
+//! `GET /webhooks/whatsapp` (Meta's verify handshake) and `POST /webhooks/whatsapp` (messages
+//! and statuses). The POST answers 200 only after everything in it is committed; on a failure
+//! it answers 503 so Meta redelivers, which is safe because messages are deduplicated by wamid.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actors::ActorError;
+use actors::conversation::{ApplyStatus, Inbound, InboundMessage, InboundOutcome};
+use actors::inbox::ResolveConversation;
+use entities::enums::MessageStatus;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::payload::{self, ChangeValue, Webhook};
+use super::{accounts, signature};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct VerifyQuery {
+    #[serde(rename = "hub.mode")]
+    #[param(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    #[param(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    #[param(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+/// Meta's subscription handshake: echo `hub.challenge` when the verify token matches.
+#[utoipa::path(
+    tag = "webhooks",
+    params(VerifyQuery),
+    responses((status = 200, description = "The challenge, as plain text"), (status = 403, description = "Wrong or missing verify token"))
+)]
+#[get("/webhooks/whatsapp")]
+pub async fn verify(state: web::Data<AppState>, q: web::Query<VerifyQuery>) -> ApiResult<HttpResponse> {
+    let expected = state.config.whatsapp_verify_token.as_deref();
+    let ok = q.mode.as_deref() == Some("subscribe")
+        && expected.is_some()
+        && q.verify_token.as_deref().map(str::as_bytes) == expected.map(str::as_bytes);
+    if !ok {
+        return Err(ApiError::Forbidden("the verify token does not match".into()));
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain").body(q.challenge.clone().unwrap_or_default()))
+}
+
+/// What a webhook delivery did.
+#[derive(Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestReport {
+    /// New messages stored.
+    pub stored: usize,
+    /// Messages already stored (redeliveries).
+    pub duplicates: usize,
+    /// Delivery statuses applied.
+    pub statuses: usize,
+    /// Changes for phone numbers that are not connected here (acknowledged, ignored).
+    pub unknown_numbers: usize,
+}
+
+/// Customer messages and delivery statuses from Meta, signed with `X-Hub-Signature-256`.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body(content = Object, description = "Meta's WhatsApp Business Account webhook payload"),
+    responses(
+        (status = 200, description = "Committed", body = IngestReport),
+        (status = 401, description = "Missing or wrong signature; nothing stored", body = crate::error::ErrorBody),
+        (status = 400, description = "Not JSON", body = crate::error::ErrorBody),
+        (status = 503, description = "Could not commit; Meta will redeliver", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/webhooks/whatsapp")]
+pub async fn receive(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let Some(secret) = state.config.whatsapp_app_secret.as_deref() else {
+        tracing::warn!("webhook refused: CX_WHATSAPP_APP_SECRET is not set, so signatures cannot be checked");
+        return Err(ApiError::Unauthorized("webhook signatures cannot be verified: no app secret is configured".into()));
+    };
+    let header = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    if !signature::verify(secret.as_bytes(), &body, header) {
+        return Err(ApiError::Unauthorized("missing or invalid X-Hub-Signature-256".into()));
+    }
+    let hook: Webhook = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
+    let mut report = IngestReport::default();
+    for entry in &hook.entry {
+        for change in &entry.changes {
+            ingest_change(&state, &change.value, &mut report).await.map_err(|e| match e {
+                ApiError::Internal(cause) => {
+                    tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
+                    ApiError::Unavailable("could not store the webhook; it will be redelivered".into())
+                }
+                other => other,
+            })?;
+        }
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": report })))
+}
+
+async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut IngestReport) -> ApiResult<()> {
+    let Some(meta) = &value.metadata else { return Ok(()) };
+    if value.messages.is_empty() && value.statuses.is_empty() {
+        return Ok(());
+    }
+    let Some(account) = accounts::by_phone_number_id(state.db(), &meta.phone_number_id).await? else {
+        tracing::warn!(phone_number_id = %meta.phone_number_id, "webhook for a phone number that is not connected; acknowledged and ignored");
+        report.unknown_numbers += 1;
+        return Ok(());
+    };
+    let rt = &state.rt;
+    for raw in &value.messages {
+        let Some(m) = payload::parse_message(raw) else {
+            tracing::warn!(message = %raw, "webhook message without sender or id; skipped");
+            continue;
+        };
+        if actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &m.id).await?.is_some() {
+            report.duplicates += 1;
+            continue;
+        }
+        let profile_name = value.contacts.iter().find(|c| c.wa_id == m.from).and_then(|c| c.profile.as_ref()?.name.clone());
+        let inbound = InboundMessage {
+            provider_message_id: m.id.clone(),
+            message_type: m.message_type.clone(),
+            text: m.text.clone(),
+            content: m.content.clone(),
+            sent_at: m.sent_at,
+        };
+        let mut closed = None;
+        // At most twice: the second time after the inbox opened a new conversation because
+        // the one it had was closed in the meantime.
+        for _ in 0..2 {
+            let resolve = ResolveConversation { wa_id: m.from.clone(), profile_name: profile_name.clone(), closed: closed.take() };
+            let conversation_id = rt.ask_inbox(&account.org_id, &account.inbox_id, resolve).await.map_err(internal)?;
+            let msg = Inbound { org_id: account.org_id.clone(), message: inbound.clone() };
+            match rt.ask_conversation(&account.org_id, &conversation_id, msg).await.map_err(internal)? {
+                InboundOutcome::Stored(_) => report.stored += 1,
+                InboundOutcome::Duplicate => report.duplicates += 1,
+                InboundOutcome::Closed => {
+                    closed = Some(conversation_id);
+                    continue;
+                }
+            }
+            break;
+        }
+    }
+    for st in &value.statuses {
+        let Some(status) = MessageStatus::parse(&st.status).filter(|s| s.rank() > 0) else {
+            continue; // e.g. "deleted", "warning": nothing to apply to delivery state
+        };
+        let Some(message) = actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &st.id).await? else {
+            tracing::info!(wamid = %st.id, status = %st.status, "status for a message we do not know; ignored");
+            continue;
+        };
+        let first_error = st.errors.first();
+        let apply = ApplyStatus {
+            org_id: account.org_id.clone(),
+            message_id: message.id.clone(),
+            status,
+            at: payload::timestamp(st.timestamp.as_deref()).unwrap_or_else(chrono::Utc::now),
+            error_code: first_error.and_then(|e| e.code).map(|c| c.to_string()),
+            error_message: first_error.map(|e| e.describe()),
+        };
+        rt.ask_conversation(&account.org_id, &message.conversation_id, apply).await.map_err(internal)?;
+        report.statuses += 1;
+    }
+    Ok(())
+}
+
+/// Any runtime failure while ingesting is ours, not the sender's: Meta should retry.
+fn internal(e: ActorError) -> ApiError {
+    match e {
+        ActorError::NotFound(what) => ApiError::Internal(format!("{what} vanished during ingest")),
+        other => ApiError::Internal(other.to_string()),
+    }
+}

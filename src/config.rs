@@ -1,0 +1,157 @@
+//! Configuration: command-line flags, each with a `CX_…` environment fallback. Nothing is
+//! required; secrets that are not given are generated once and kept in the data directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug, Clone)]
+#[command(name = "cx-inbox", version, about = "Customer-experience inbox: WhatsApp, AI bot, live agents")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "CX_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+    /// Where the SQLite database, generated secrets and media live.
+    #[arg(long, env = "CX_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `cx-inbox.db` in the data directory.
+    #[arg(long, env = "CX_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Database pool size.
+    #[arg(long, env = "CX_DATABASE_POOL", default_value_t = 16, global = true)]
+    pub database_pool: u32,
+    /// Secret that signs access tokens; generated into the data directory when unset.
+    #[arg(long, env = "CX_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Base64 of 32 bytes: the AES-256-GCM key for third-party secrets at rest; generated into
+    /// the data directory when unset.
+    #[arg(long, env = "CX_SECRETS_KEY", hide_env_values = true, global = true)]
+    pub secrets_key: Option<String>,
+    /// Access token lifetime, in seconds.
+    #[arg(long, env = "CX_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    pub access_token_ttl: i64,
+    /// Refresh token lifetime, in days.
+    #[arg(long, env = "CX_REFRESH_TOKEN_DAYS", default_value_t = 30, global = true)]
+    pub refresh_token_days: i64,
+    /// Base URL of Meta's Graph API (tests point it at a fake).
+    #[arg(long, env = "CX_WHATSAPP_GRAPH_URL", default_value = "https://graph.facebook.com", global = true)]
+    pub whatsapp_graph_url: String,
+    /// Graph API version used in request paths.
+    #[arg(long, env = "CX_WHATSAPP_GRAPH_VERSION", default_value = "v21.0", global = true)]
+    pub whatsapp_graph_version: String,
+    /// The Meta app secret that signs webhooks (`X-Hub-Signature-256`). Without it every
+    /// webhook POST is refused.
+    #[arg(long, env = "CX_WHATSAPP_APP_SECRET", hide_env_values = true, global = true)]
+    pub whatsapp_app_secret: Option<String>,
+    /// The token Meta echoes in the webhook verify handshake. Without it the handshake is refused.
+    #[arg(long, env = "CX_WHATSAPP_VERIFY_TOKEN", hide_env_values = true, global = true)]
+    pub whatsapp_verify_token: Option<String>,
+    /// Timeout of one Graph API call, in seconds.
+    #[arg(long, env = "CX_WHATSAPP_TIMEOUT", default_value_t = 15, global = true)]
+    pub whatsapp_timeout: u64,
+    /// This node's id in a cluster; default: a random one per process.
+    #[arg(long, env = "CX_NODE_ID", global = true)]
+    pub node_id: Option<String>,
+    /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
+    #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
+    pub actor_idle_secs: u64,
+    /// HTTP worker threads; default: one per core.
+    #[arg(long, env = "CX_WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Log filter (tracing `EnvFilter` syntax).
+    #[arg(long, env = "CX_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "CX_LOG_JSON", default_value_t = false, global = true)]
+    pub log_json: bool,
+}
+
+/// Secrets resolved from the configuration or the data directory.
+#[derive(Clone)]
+pub struct Secrets {
+    pub jwt: Vec<u8>,
+    pub secrets_key: [u8; 32],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("CX_SECRETS_KEY must be base64 of exactly 32 bytes")]
+    BadSecretsKey,
+}
+
+impl Config {
+    /// The configuration with every default, for tests and embedding.
+    pub fn defaults() -> Config {
+        Cli::parse_from(["cx-inbox"]).config
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("cx-inbox.db").display()),
+        }
+    }
+
+    /// Creates the data directory and reads or generates the secrets.
+    pub fn secrets(&self) -> Result<Secrets, ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| ConfigError::Io(self.data_dir.clone(), e))?;
+        let jwt = match &self.jwt_secret {
+            Some(s) => s.as_bytes().to_vec(),
+            None => B64.decode(kept_secret(&self.data_dir.join("jwt.secret"))?.trim()).map_err(|_| ConfigError::BadSecretsKey)?,
+        };
+        let key_b64 = match &self.secrets_key {
+            Some(s) => s.clone(),
+            None => kept_secret(&self.data_dir.join("secrets.key"))?,
+        };
+        let bytes = B64.decode(key_b64.trim()).map_err(|_| ConfigError::BadSecretsKey)?;
+        let secrets_key: [u8; 32] = bytes.try_into().map_err(|_| ConfigError::BadSecretsKey)?;
+        Ok(Secrets { jwt, secrets_key })
+    }
+}
+
+/// Reads a base64 secret from `path`, generating 32 random bytes there on first use.
+fn kept_secret(path: &Path) -> Result<String, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Ok(s),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let s = B64.encode(rand::random::<[u8; 32]>());
+            write_private(path, &s).map_err(|e| ConfigError::Io(path.to_owned(), e))?;
+            Ok(s)
+        }
+        Err(e) => Err(ConfigError::Io(path.to_owned(), e)),
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())
+}

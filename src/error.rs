@@ -1,0 +1,172 @@
+//! One error type for the HTTP API: a stable snake_case `code`, a human `message`, optional
+//! `details` (the field at fault), the status decided in one `match`. Underlying causes are
+//! logged, never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use actors::ActorError;
+use sea_orm::DbErr;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something went wrong on our side; the cause is logged, the client gets a generic message.
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The error body: `{"error": {"code", "message", "details"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorInfo {
+    /// Stable machine-readable code: validation_error, bad_request, unauthorized, forbidden,
+    /// not_found, conflict, unprocessable, unavailable, internal_error.
+    pub code: &'static str,
+    pub message: String,
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Validation { field: field.into(), message: message.into() }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation_error",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+        let details = match self {
+            ApiError::Validation { field, .. } => Some(serde_json::json!({ "field": field })),
+            _ => None,
+        };
+        let message = match self {
+            ApiError::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
+            other => other.to_string(),
+        };
+        let mut res = HttpResponse::build(self.status_code());
+        if let ApiError::Unauthorized(_) = self {
+            res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        res.json(ErrorBody { error: ErrorInfo { code: self.code(), message, details } })
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(e: DbErr) -> Self {
+        match e {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::Unavailable("the database is unavailable".into()),
+            other => ApiError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<ActorError> for ApiError {
+    fn from(e: ActorError) -> Self {
+        match e {
+            ActorError::NotFound(what) => ApiError::NotFound(what),
+            ActorError::Conflict(reason) => ApiError::Conflict(reason),
+            ActorError::Invalid { field, message } => ApiError::validation(field, message),
+            ActorError::Db(db) => db.into(),
+            ActorError::Unavailable(what) => ApiError::Unavailable(format!("temporarily unavailable: {what}")),
+            ActorError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// Turns actix's extractor errors (bad JSON, bad query) into our error shape, naming the field
+/// serde complained about.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::Deserialize(e) => {
+            let msg = e.to_string();
+            let field = field_of(&msg).unwrap_or_else(|| "body".into());
+            ApiError::validation(field, format!("invalid request body: {msg}"))
+        }
+        J::ContentType => ApiError::BadRequest("expected Content-Type: application/json".into()),
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::BadRequest("request body too large".into()),
+        other => ApiError::BadRequest(format!("invalid request body: {other}")),
+    };
+    api.into()
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    let msg = err.to_string();
+    let field = field_of(&msg).unwrap_or_else(|| "query".into());
+    ApiError::validation(field, format!("invalid query: {msg}")).into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("invalid path: {err}")).into()
+}
+
+/// serde's messages name the field in backticks: "missing field `email`".
+fn field_of(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(msg[start..start + len].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_is_read_from_serde_messages() {
+        assert_eq!(field_of("missing field `email` at line 1 column 2").as_deref(), Some("email"));
+        assert_eq!(field_of("expected value"), None);
+    }
+}

@@ -1,0 +1,199 @@
+//! Builds the server: configuration -> database and migrations -> runtime -> HTTP app. The
+//! builder binds before it returns, so tests bind port 0 and read the port back.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actors::{Db, Runtime, RuntimeConfig};
+use migrations::{Migrator, MigratorTrait};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::scope::scope;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api;
+use crate::auth::JwtKeys;
+use crate::channels::whatsapp::{self, GraphClient, WhatsAppSender};
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::error::{self, ApiError};
+use crate::state::AppState;
+
+/// Largest JSON body the API accepts.
+const JSON_LIMIT: usize = 1 << 20;
+/// Largest webhook body (Meta batches several changes in one delivery).
+const WEBHOOK_LIMIT: usize = 4 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+/// Connects to the configured database and brings its schema up to date.
+pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartupError> {
+    let url = config.database_url();
+    let db = Db::connect(&url, config.database_pool).await?;
+    Migrator::up(&db.conn, None).await?;
+    Ok(db)
+}
+
+impl Application {
+    /// Everything but serving: secrets, database, migrations, runtime, listener.
+    pub async fn build(config: Config) -> Result<Application, StartupError> {
+        let secrets = config.secrets()?;
+        let db = connect_and_migrate(&config).await?;
+        let secret_box = SecretBox::new(&secrets.secrets_key);
+        let graph = GraphClient::new(
+            &config.whatsapp_graph_url,
+            &config.whatsapp_graph_version,
+            Duration::from_secs(config.whatsapp_timeout),
+        );
+        let sender = WhatsAppSender { db: db.conn.clone(), secrets: secret_box.clone(), graph: graph.clone() };
+        let rt_config = RuntimeConfig {
+            node_id: config.node_id.clone().unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
+            actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
+            ..RuntimeConfig::default()
+        };
+        let rt = Runtime::start(db, Arc::new(sender), rt_config);
+        let state = web::Data::new(AppState {
+            rt,
+            jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
+            secrets: secret_box,
+            graph,
+            config: config.clone(),
+        });
+
+        let listener = TcpListener::bind(config.bind)?;
+        let address = listener.local_addr()?;
+        let app_state = state.clone();
+        let spec = openapi();
+        let mut server = HttpServer::new(move || app(app_state.clone(), spec.clone()))
+            .listen(listener)?
+            .shutdown_timeout(30)
+            .disable_signals();
+        if let Some(w) = config.workers {
+            server = server.workers(w.max(1));
+        }
+        Ok(Application { address, server: server.run(), state })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until the server is stopped through its handle, then stops the actor threads.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let rt = self.state.rt.clone();
+        let result = self.server.await;
+        rt.shutdown();
+        result
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then stops gracefully: no new connections, in-flight
+    /// requests finish (each change is committed before its request answers), actors stop.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        let handle = self.handle();
+        actix_web::rt::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.run_until_stopped().await
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = tokio::signal::ctrl_c() => {},
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The OpenAPI document of every route, collected from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes(App::new().into_utoipa_app().openapi(api::ApiDoc::openapi())).split_for_parts().1
+}
+
+/// Every annotated route: the native API under `/api/v1` and the webhooks.
+fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: actix_web::dev::ServiceFactory<actix_web::dev::ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(scope("/api/v1").configure(api::routes)).service(whatsapp::webhook::verify).service(whatsapp::webhook::receive)
+}
+
+/// The HTTP application. The docs come first: the `/api/v1` scope answers 404 for any path
+/// under it that it does not know, so nothing registered after it can serve such a path.
+fn app(
+    state: web::Data<AppState>,
+    spec: utoipa::openapi::OpenApi,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let app = App::new()
+        .app_data(state)
+        .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(web::PayloadConfig::new(WEBHOOK_LIMIT))
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .route("/api/v1/docs", web::get().to(docs_redirect))
+        .service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", spec))
+        .default_service(web::to(not_found));
+    routes(app.into_utoipa_app()).into_app()
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/api/v1/docs/")).finish()
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(if req.path().starts_with("/api/") { "route" } else { "page" }))
+}

@@ -1,0 +1,25 @@
+//! What every handler can reach: the runtime, the configuration and the keys.
+
+use actors::Runtime;
+
+use crate::auth::JwtKeys;
+use crate::channels::whatsapp::GraphClient;
+use crate::config::Config;
+use crate::crypto::SecretBox;
+
+pub struct AppState {
+    pub rt: Runtime,
+    pub config: Config,
+    /// Signs and checks access tokens.
+    pub jwt: JwtKeys,
+    /// Encrypts third-party secrets at rest.
+    pub secrets: SecretBox,
+    /// Meta's Graph API, for sends and account checks.
+    pub graph: GraphClient,
+}
+
+impl AppState {
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.rt.db.conn
+    }
+}
