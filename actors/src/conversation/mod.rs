@@ -288,7 +288,10 @@ impl Handler<Inbound> for ConversationActor {
             c.status = next.as_str().into();
             c.unread_count += 1;
             c.last_message_at = Some(now);
-            c.last_inbound_at = Some(now);
+            // The service window runs from when the customer wrote (Meta's timestamp), not from
+            // when the webhook reached us; never from the future, never backwards.
+            let written = m.sent_at.min(now);
+            c.last_inbound_at = Some(c.last_inbound_at.map_or(written, |t| t.max(written)));
             c.last_message_preview = Some(preview(m.text.as_deref(), &m.message_type));
             c.updated_at = now;
             let mut out = Outbox::new(&s.conv);

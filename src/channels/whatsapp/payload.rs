@@ -126,6 +126,12 @@ pub struct ParsedMessage {
     pub content: Option<String>,
 }
 
+/// Types whose content Meta puts under a key of the type's name.
+const KNOWN_TYPES: &[&str] = &[
+    "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "reaction", "order",
+    "system",
+];
+
 /// Parses a unix-seconds timestamp string; `None` if absent or invalid.
 pub fn timestamp(s: Option<&str>) -> Option<DateTime<Utc>> {
     s?.parse::<i64>().ok().and_then(|t| Utc.timestamp_opt(t, 0).single())
@@ -156,9 +162,9 @@ pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
     };
     let content = match (message_type.as_str(), body) {
         ("text", _) => None,
-        (_, Some(b)) => Some(b.to_string()),
-        // Unknown or bodiless types: keep everything Meta sent.
-        (_, None) => Some(v.to_string()),
+        (t, Some(b)) if KNOWN_TYPES.contains(&t) => Some(b.to_string()),
+        // Unknown or bodiless types: keep everything Meta sent, wherever it put it.
+        _ => Some(v.to_string()),
     };
     let content = match (content, v.get("context")) {
         (Some(c), Some(ctx)) => serde_json::from_str::<Value>(&c)
@@ -220,9 +226,11 @@ mod tests {
 
     #[test]
     fn unknown_types_are_kept_whole() {
-        let m = parse(json!({"from":"1","id":"w","type":"hologram","hologram":{"x":1}}));
+        let m = parse(json!({"from":"1","id":"w","type":"hologram","hologram":{"x":1},"extra":true}));
         assert_eq!(m.message_type, "hologram");
-        assert!(m.content.as_deref().unwrap_or("").contains("\"x\":1"));
+        let c: Value = serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
+        assert_eq!(c["hologram"]["x"], 1);
+        assert_eq!(c["extra"], true);
         let u = parse(json!({"from":"1","id":"w","type":"unsupported","errors":[{"code":131051}]}));
         assert!(u.content.as_deref().unwrap_or("").contains("131051"));
     }

@@ -1,0 +1,480 @@
+//! The test harness: a real server on port 0 (SQLite in a temp dir, or a fresh PostgreSQL
+//! database when `CX_TEST_DATABASE_URL` is set), a fake Graph API, signed webhooks, and agent
+//! sockets.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use cx_inbox::channels::whatsapp::signature;
+use cx_inbox::config::Config;
+use cx_inbox::startup::Application;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+/// A token the fake Graph API rejects with OAuth error 190.
+pub const BAD_TOKEN: &str = "bad-token";
+
+static COUNTER: AtomicU64 = AtomicU64::new(1);
+
+/// A number unique within this test process.
+pub fn unique() -> u64 {
+    COUNTER.fetch_add(1, Ordering::Relaxed) + (std::process::id() as u64) * 1_000_000
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub graph: FakeGraph,
+    pub db: sea_orm::DatabaseConnection,
+    handle: ServerHandle,
+    _dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+/// A registered organization and its admin.
+#[derive(Clone, Debug)]
+pub struct Org {
+    pub org_id: String,
+    pub user_id: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// A connected WhatsApp account.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub phone_number_id: String,
+    pub access_token: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server with the test defaults, adjusted by `tweak`.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    cx_inbox::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let (database_url, pg_database) = match std::env::var("CX_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(base) => {
+            let (url, name) = create_pg_database(&base).await;
+            (url, Some((base, name)))
+        }
+        None => (format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()), None),
+    };
+    let mut config = Config::defaults();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.path().to_owned();
+    config.database_url = Some(database_url.clone());
+    config.database_pool = 8;
+    config.whatsapp_graph_url = graph.url.clone();
+    config.whatsapp_app_secret = Some(APP_SECRET.into());
+    config.whatsapp_verify_token = Some(VERIFY_TOKEN.into());
+    config.whatsapp_timeout = 5;
+    config.workers = Some(2);
+    config.jwt_secret = None;
+    config.secrets_key = None;
+    tweak(&mut config);
+    let app = Application::build(config).await.expect("server builds");
+    let port = app.port();
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let db = sea_orm::Database::connect(database_url).await.unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::new(),
+        graph,
+        db,
+        handle,
+        _dir: dir,
+        pg_database,
+    }
+}
+
+async fn create_pg_database(base: &str) -> (String, String) {
+    use sea_orm::ConnectionTrait;
+    let name = format!("cx_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = sea_orm::Database::connect(base).await.expect("CX_TEST_DATABASE_URL reachable");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    admin.close().await.ok();
+    let url = match base.rfind('/') {
+        Some(i) if base[..i].ends_with('/') => format!("{base}/{name}"),
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => format!("{base}/{name}"),
+    };
+    (url, name)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.handle.stop(false);
+        if let Some((base, name)) = self.pg_database.take() {
+            // Dropped from a thread of its own: this may run inside the test's runtime.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                rt.block_on(async move {
+                    use sea_orm::ConnectionTrait;
+                    if let Ok(admin) = sea_orm::Database::connect(&base).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        status_json(res).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let res = self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        status_json(res).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let res = self.client.patch(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        status_json(res).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
+        let res = self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap();
+        status_json(res).await
+    }
+
+    pub async fn post_anon(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self.client.post(self.url(path)).json(&body).send().await.unwrap();
+        status_json(res).await
+    }
+
+    /// Registers a new organization with a unique admin email.
+    pub async fn register(&self, company: &str) -> Org {
+        let n = unique();
+        let (status, body) = self
+            .post_anon(
+                "/api/v1/auth/register",
+                json!({"companyName": company, "name": format!("Admin {n}"), "email": format!("admin{n}@example.com"), "password": "s3cret-pass"}),
+            )
+            .await;
+        assert_eq!(status, 201, "register: {body}");
+        Org {
+            org_id: body["data"]["organization"]["id"].as_str().unwrap().into(),
+            user_id: body["data"]["user"]["id"].as_str().unwrap().into(),
+            token: body["data"]["accessToken"].as_str().unwrap().into(),
+            refresh_token: body["data"]["refreshToken"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Connects a WhatsApp number with a fresh phone number id and token.
+    pub async fn connect_account(&self, org: &Org) -> Account {
+        let n = unique();
+        let phone_number_id = format!("1{n:014}");
+        let access_token = format!("EAAG-token-{n}");
+        let (status, body) = self
+            .post(
+                "/api/v1/whatsapp-accounts/connect-manual",
+                &org.token,
+                json!({"wabaId": format!("9{n}"), "phoneNumberId": phone_number_id, "accessToken": access_token}),
+            )
+            .await;
+        assert_eq!(status, 201, "connect: {body}");
+        Account {
+            id: body["data"]["id"].as_str().unwrap().into(),
+            phone_number_id,
+            access_token,
+        }
+    }
+
+    /// Posts a webhook signed with the app secret.
+    pub async fn post_webhook(&self, payload: &Value) -> (u16, Value) {
+        let body = serde_json::to_vec(payload).unwrap();
+        let sig = signature::sign(APP_SECRET.as_bytes(), &body);
+        let res = self
+            .client
+            .post(self.url("/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        status_json(res).await
+    }
+
+    /// Posts raw bytes with the given signature header (or none).
+    pub async fn post_webhook_raw(&self, body: Vec<u8>, signature: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.post(self.url("/webhooks/whatsapp")).header("content-type", "application/json").body(body);
+        if let Some(s) = signature {
+            req = req.header("x-hub-signature-256", s);
+        }
+        status_json(req.send().await.unwrap()).await
+    }
+
+    /// A customer's text message arrives; returns the conversation id it landed in.
+    pub async fn customer_says(&self, org: &Org, account: &Account, wa_id: &str, text: &str) -> String {
+        let wamid = format!("wamid.{}", unique());
+        let (status, body) = self.post_webhook(&text_webhook(&account.phone_number_id, wa_id, "Customer", &wamid, text)).await;
+        assert_eq!(status, 200, "webhook: {body}");
+        self.conversation_of(org, wa_id).await
+    }
+
+    /// The newest conversation with this customer.
+    pub async fn conversation_of(&self, org: &Org, wa_id: &str) -> String {
+        let (_, list) = self.get("/api/v1/conversations?limit=100", &org.token).await;
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["contact"]["waId"] == wa_id)
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no conversation for {wa_id}: {list}"))
+    }
+
+    /// All messages of a conversation, oldest first.
+    pub async fn messages(&self, org: &Org, conversation_id: &str) -> Vec<Value> {
+        let (status, body) = self.get(&format!("/api/v1/conversations/{conversation_id}/messages?limit=100"), &org.token).await;
+        assert_eq!(status, 200, "messages: {body}");
+        body["data"].as_array().unwrap().clone()
+    }
+
+    /// Opens an agent socket.
+    pub async fn socket(&self, token: &str, since: Option<&str>) -> AgentSocket {
+        let mut url = format!("ws://127.0.0.1:{}/api/v1/ws?token={token}", self.port);
+        if let Some(s) = since {
+            url.push_str(&format!("&since={s}"));
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("socket connects");
+        AgentSocket { stream }
+    }
+
+    /// Counts rows of a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+pub async fn status_json(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The webhook Meta sends for one message of any type.
+pub fn message_webhook(phone_number_id: &str, wa_id: &str, name: &str, message: Value) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "WABA",
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "15550100", "phone_number_id": phone_number_id},
+                    "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                    "messages": [message]
+                }
+            }]
+        }]
+    })
+}
+
+pub fn text_webhook(phone_number_id: &str, wa_id: &str, name: &str, wamid: &str, text: &str) -> Value {
+    let ts = chrono::Utc::now().timestamp().to_string();
+    message_webhook(phone_number_id, wa_id, name, json!({"from": wa_id, "id": wamid, "timestamp": ts, "type": "text", "text": {"body": text}}))
+}
+
+pub fn status_webhook(phone_number_id: &str, wamid: &str, recipient: &str, status: &str, errors: Option<Value>) -> Value {
+    let mut st = json!({"id": wamid, "status": status, "timestamp": chrono::Utc::now().timestamp().to_string(), "recipient_id": recipient});
+    if let Some(e) = errors {
+        st["errors"] = e;
+    }
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550100", "phone_number_id": phone_number_id},
+            "statuses": [st]
+        }}]}]
+    })
+}
+
+/// An agent's WebSocket.
+pub struct AgentSocket {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl AgentSocket {
+    /// The next event, or `None` after `wait` of silence.
+    pub async fn next_event(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(wait, self.stream.next()).await {
+                Ok(Some(Ok(WsMessage::Text(t)))) => return serde_json::from_str(&t).ok(),
+                Ok(Some(Ok(WsMessage::Close(_)))) | Ok(None) | Err(_) => return None,
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_))) => return None,
+            }
+        }
+    }
+
+    /// Events until `wait` passes with none.
+    pub async fn drain(&mut self, wait: Duration) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next_event(wait).await {
+            out.push(e);
+        }
+        out
+    }
+
+    /// Events until `pred` holds for one (included), or `None` if `wait` passes first.
+    pub async fn until(&mut self, wait: Duration, pred: impl Fn(&Value) -> bool) -> Option<Vec<Value>> {
+        let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let e = self.next_event(left).await?;
+            let done = pred(&e);
+            out.push(e);
+            if done {
+                return Some(out);
+            }
+        }
+    }
+
+    /// Events until `n` events named `name` arrived (all events returned), or `None` on timeout.
+    pub async fn until_count(&mut self, wait: Duration, name: &str, n: usize) -> Option<Vec<Value>> {
+        let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while out.iter().filter(|e: &&Value| e["event"] == name).count() < n {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            out.push(self.next_event(left).await?);
+        }
+        Some(out)
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.send(WsMessage::Close(None)).await;
+    }
+}
+
+/// One request the fake Graph API received.
+#[derive(Clone, Debug)]
+pub struct GraphRequest {
+    pub method: String,
+    pub path: String,
+    pub authorization: Option<String>,
+    pub body: Value,
+}
+
+/// A scripted answer for the next send.
+#[derive(Clone, Debug)]
+pub struct Scripted {
+    pub status: u16,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct GraphState {
+    requests: Vec<GraphRequest>,
+    script: Vec<Scripted>,
+    sent: u64,
+}
+
+/// A fake of Meta's Graph API: records every request, answers sends with fresh wamids, and
+/// plays scripted failures first.
+#[derive(Clone)]
+pub struct FakeGraph {
+    pub url: String,
+    state: Arc<Mutex<GraphState>>,
+}
+
+impl FakeGraph {
+    pub fn start() -> FakeGraph {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(GraphState::default()));
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(fake_graph)))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .unwrap()
+            .run();
+        actix_web::rt::spawn(server);
+        FakeGraph { url, state }
+    }
+
+    /// The next sends answer these, in order.
+    pub fn script(&self, answers: Vec<Scripted>) {
+        self.state.lock().unwrap().script.extend(answers);
+    }
+
+    pub fn requests(&self) -> Vec<GraphRequest> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Requests to a `/messages` endpoint.
+    pub fn sends(&self) -> Vec<GraphRequest> {
+        self.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).collect()
+    }
+}
+
+async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<GraphState>>) -> HttpResponse {
+    let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let record = GraphRequest {
+        method: req.method().to_string(),
+        path: req.path().to_owned(),
+        authorization: authorization.clone(),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    };
+    let mut s = state.lock().unwrap();
+    s.requests.push(record.clone());
+    if authorization.as_deref() == Some(&format!("Bearer {BAD_TOKEN}")) {
+        return HttpResponse::Unauthorized()
+            .json(json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190}}));
+    }
+    if record.method == "GET" {
+        let id = record.path.rsplit('/').next().unwrap_or_default().to_owned();
+        return HttpResponse::Ok().json(json!({"display_phone_number": "+1 555-0100", "verified_name": "Test Co", "id": id}));
+    }
+    if record.path.ends_with("/messages") {
+        if !s.script.is_empty() {
+            let answer = s.script.remove(0);
+            return HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap()).json(answer.body);
+        }
+        s.sent += 1;
+        let to = record.body["to"].clone();
+        return HttpResponse::Ok().json(json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to}],
+            "messages": [{"id": format!("wamid.FAKE{}", s.sent)}]
+        }));
+    }
+    HttpResponse::NotFound().json(json!({"error": {"message": "unknown path", "code": 100}}))
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the real server on port 0, spoken to over HTTP and WebSocket, with a fake
+//! Graph API. SQLite by default; a fresh PostgreSQL database per test when
+//! `CX_TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_keys;
+mod auth;
+mod burst;
+mod conversations;
+mod health;
+mod helpers;
+mod realtime;
+mod replies;
+mod tenancy;
+mod webhook;
+mod whatsapp_accounts;
