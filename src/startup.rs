@@ -62,9 +62,16 @@ impl Application {
             &config.whatsapp_graph_version,
             Duration::from_secs(config.whatsapp_timeout),
         );
-        let sender = WhatsAppSender { db: db.conn.clone(), secrets: secret_box.clone(), graph: graph.clone() };
+        let sender = WhatsAppSender {
+            db: db.conn.clone(),
+            secrets: secret_box.clone(),
+            graph: graph.clone(),
+        };
         let rt_config = RuntimeConfig {
-            node_id: config.node_id.clone().unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
+            node_id: config
+                .node_id
+                .clone()
+                .unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
             actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
             ..RuntimeConfig::default()
         };
@@ -88,7 +95,11 @@ impl Application {
         if let Some(w) = config.workers {
             server = server.workers(w.max(1));
         }
-        Ok(Application { address, server: server.run(), state })
+        Ok(Application {
+            address,
+            server: server.run(),
+            state,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -152,15 +163,24 @@ async fn wait_for_signal() {
 
 /// The OpenAPI document of every route, collected from the handlers' annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app().openapi(api::ApiDoc::openapi())).split_for_parts().1
+    routes(App::new().into_utoipa_app().openapi(api::ApiDoc::openapi()))
+        .split_for_parts()
+        .1
 }
 
 /// Every annotated route: the native API under `/api/v1` and the webhooks.
 fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
-    T: actix_web::dev::ServiceFactory<actix_web::dev::ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
 {
-    app.service(scope("/api/v1").configure(api::routes)).service(whatsapp::webhook::verify).service(whatsapp::webhook::receive)
+    app.service(scope("/api/v1").configure(api::routes))
+        .service(whatsapp::webhook::verify)
+        .service(whatsapp::webhook::receive)
 }
 
 /// The HTTP application. The docs come first: the `/api/v1` scope answers 404 for any path
@@ -179,7 +199,11 @@ fn app(
 > {
     let app = App::new()
         .app_data(state)
-        .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(JSON_LIMIT)
+                .error_handler(error::json_error),
+        )
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .app_data(web::PayloadConfig::new(WEBHOOK_LIMIT))
@@ -191,9 +215,15 @@ fn app(
 }
 
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header(("Location", "/api/v1/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/api/v1/docs/"))
+        .finish()
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(if req.path().starts_with("/api/") { "route" } else { "page" }))
+    Err(ApiError::NotFound(if req.path().starts_with("/api/") {
+        "route"
+    } else {
+        "page"
+    }))
 }

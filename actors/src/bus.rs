@@ -85,7 +85,11 @@ pub struct EventBus {
 
 impl EventBus {
     pub fn new(db: Db, gap_timeout: Duration) -> EventBus {
-        EventBus { db, gap_timeout, orgs: HashMap::new() }
+        EventBus {
+            db,
+            gap_timeout,
+            orgs: HashMap::new(),
+        }
     }
 
     fn accept(&mut self, ev: Arc<Event>, ctx: &mut Context<Self>) {
@@ -106,7 +110,9 @@ impl EventBus {
     /// Delivers every buffered event that is next in line.
     fn drain(stream: &mut OrgStream) {
         while let Some(next) = stream.next {
-            let Some(ev) = stream.pending.remove(&next) else { break };
+            let Some(ev) = stream.pending.remove(&next) else {
+                break;
+            };
             for r in stream.sessions.values() {
                 r.do_send(Deliver(ev.clone()));
             }
@@ -136,7 +142,11 @@ impl Handler<Publish> for EventBus {
 impl Handler<Subscribe> for EventBus {
     type Result = ();
     fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) {
-        self.orgs.entry(msg.org_id).or_default().sessions.insert(msg.session_id, msg.recipient);
+        self.orgs
+            .entry(msg.org_id)
+            .or_default()
+            .sessions
+            .insert(msg.session_id, msg.recipient);
     }
 }
 
@@ -159,8 +169,12 @@ impl Handler<SessionCount> for EventBus {
 impl Handler<CheckGap> for EventBus {
     type Result = ();
     fn handle(&mut self, CheckGap(org_id): CheckGap, ctx: &mut Context<Self>) {
-        let Some(stream) = self.orgs.get_mut(&org_id) else { return };
-        let (Some(next), Some(first_pending)) = (stream.next, stream.pending.keys().next().copied()) else {
+        let Some(stream) = self.orgs.get_mut(&org_id) else {
+            return;
+        };
+        let (Some(next), Some(first_pending)) =
+            (stream.next, stream.pending.keys().next().copied())
+        else {
             stream.repairing = false;
             return;
         };
@@ -176,7 +190,11 @@ impl Handler<CheckGap> for EventBus {
                     Vec::new()
                 }
             };
-            me.do_send(Filled { org_id: org, from: next, events });
+            me.do_send(Filled {
+                org_id: org,
+                from: next,
+                events,
+            });
         });
     }
 }
@@ -184,7 +202,9 @@ impl Handler<CheckGap> for EventBus {
 impl Handler<Filled> for EventBus {
     type Result = ();
     fn handle(&mut self, msg: Filled, ctx: &mut Context<Self>) {
-        let Some(stream) = self.orgs.get_mut(&msg.org_id) else { return };
+        let Some(stream) = self.orgs.get_mut(&msg.org_id) else {
+            return;
+        };
         let found_first = msg.events.first().is_some_and(|e| e.org_seq == msg.from);
         for ev in msg.events {
             if stream.next.is_some_and(|n| ev.org_seq >= n) {

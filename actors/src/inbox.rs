@@ -44,7 +44,12 @@ const MAX_CACHED: usize = 50_000;
 
 impl InboxActor {
     pub fn new(rt: Runtime, org_id: String, id: String) -> Self {
-        InboxActor { rt, org_id, id, open: HashMap::new() }
+        InboxActor {
+            rt,
+            org_id,
+            id,
+            open: HashMap::new(),
+        }
     }
 }
 
@@ -86,17 +91,32 @@ impl Handler<ResolveConversation> for InboxActor {
     }
 }
 
-async fn find_or_open(rt: &Runtime, org_id: &str, inbox_id: &str, msg: &ResolveConversation) -> Result<String, ActorError> {
+async fn find_or_open(
+    rt: &Runtime,
+    org_id: &str,
+    inbox_id: &str,
+    msg: &ResolveConversation,
+) -> Result<String, ActorError> {
     let txn = rt.db.begin_write().await?;
-    let contact = store::contacts::upsert_by_wa_id(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref()).await?;
-    if let Some(existing) = store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
+    let contact =
+        store::contacts::upsert_by_wa_id(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref())
+            .await?;
+    if let Some(existing) =
+        store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
         && msg.closed.as_deref() != Some(existing.id.as_str())
     {
         txn.commit().await?;
         return Ok(existing.id);
     }
-    let org = organization::Entity::find_by_id(org_id.to_owned()).one(&*txn).await?.ok_or(ActorError::NotFound("organization"))?;
-    let status = if org.bot_enabled { ConversationStatus::BotHandling } else { ConversationStatus::Open };
+    let org = organization::Entity::find_by_id(org_id.to_owned())
+        .one(&*txn)
+        .await?
+        .ok_or(ActorError::NotFound("organization"))?;
+    let status = if org.bot_enabled {
+        ConversationStatus::BotHandling
+    } else {
+        ConversationStatus::Open
+    };
     let now = Utc::now();
     let row = conversation::Model {
         id: crate::new_id(),
@@ -114,12 +134,19 @@ async fn find_or_open(rt: &Runtime, org_id: &str, inbox_id: &str, msg: &ResolveC
         created_at: now,
         updated_at: now,
     };
-    conversation::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
+    conversation::ActiveModel::from(row.clone())
+        .reset_all()
+        .insert(&*txn)
+        .await?;
     let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
     let events = store::events::append(
         &*txn,
         org_id,
-        vec![NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload }],
+        vec![NewEvent {
+            conversation: Some((row.id.clone(), 1)),
+            name: EventName::ConversationCreated,
+            payload,
+        }],
     )
     .await?;
     txn.commit().await?;

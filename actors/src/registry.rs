@@ -40,13 +40,20 @@ impl Registry {
         }
     }
 
-    pub(crate) fn conversation(&self, rt: &Runtime, org_id: &str, id: &str) -> Addr<ConversationActor> {
+    pub(crate) fn conversation(
+        &self,
+        rt: &Runtime,
+        org_id: &str,
+        id: &str,
+    ) -> Addr<ConversationActor> {
         let mut map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(addr) = map.get(id).filter(|a| a.connected()) {
             return addr.clone();
         }
         let (rt2, org, cid) = (rt.clone(), org_id.to_owned(), id.to_owned());
-        let addr = ConversationActor::start_in_arbiter(&self.arbiter(), move |_| ConversationActor::new(rt2, org, cid));
+        let addr = ConversationActor::start_in_arbiter(&self.arbiter(), move |_| {
+            ConversationActor::new(rt2, org, cid)
+        });
         map.insert(id.to_owned(), addr.clone());
         addr
     }
@@ -57,17 +64,24 @@ impl Registry {
             return addr.clone();
         }
         let (rt2, org, iid) = (rt.clone(), org_id.to_owned(), id.to_owned());
-        let addr = InboxActor::start_in_arbiter(&self.arbiter(), move |_| InboxActor::new(rt2, org, iid));
+        let addr =
+            InboxActor::start_in_arbiter(&self.arbiter(), move |_| InboxActor::new(rt2, org, iid));
         map.insert(id.to_owned(), addr.clone());
         addr
     }
 
     pub(crate) fn forget_conversation(&self, id: &str) {
-        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.conversations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 
     pub(crate) fn forget_inbox(&self, id: &str) {
-        self.inboxes.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.inboxes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 
     /// Removes the entry only if it still points at this actor (a newer one may have replaced it).
@@ -79,7 +93,10 @@ impl Registry {
     }
 
     pub(crate) fn conversation_count(&self) -> usize {
-        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.conversations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     pub(crate) fn stop(&self) {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 
+use crate::Db;
 use crate::bus::{EventBus, Publish};
 use crate::channel::ChannelSender;
 use crate::conversation::ConversationActor;
@@ -13,7 +14,6 @@ use crate::error::ActorError;
 use crate::events::Event;
 use crate::inbox::InboxActor;
 use crate::registry::Registry;
-use crate::Db;
 
 /// Tunables of the runtime.
 #[derive(Clone, Debug)]
@@ -64,15 +64,23 @@ impl Runtime {
         let bus_arbiter = Arbiter::new();
         let bus_db = db.clone();
         let gap = config.gap_timeout;
-        let bus = EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
+        let bus =
+            EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
         let registry = Registry::new(config.arbiters.max(1), bus_arbiter);
-        Runtime(Arc::new(Inner { db, bus, channel, config, registry }))
+        Runtime(Arc::new(Inner {
+            db,
+            bus,
+            channel,
+            config,
+            registry,
+        }))
     }
 
     /// Hands committed events to the bus for fan-out.
     pub fn publish(&self, events: Vec<Event>) {
         if !events.is_empty() {
-            self.bus.do_send(Publish(events.into_iter().map(Arc::new).collect()));
+            self.bus
+                .do_send(Publish(events.into_iter().map(Arc::new).collect()));
         }
     }
 
@@ -88,7 +96,12 @@ impl Runtime {
 
     /// Sends `msg` to a conversation's actor and awaits the answer. If the actor stopped (idle
     /// passivation) between lookup and delivery, a fresh one is spawned and asked once more.
-    pub async fn ask_conversation<M, R>(&self, org_id: &str, id: &str, msg: M) -> Result<R, ActorError>
+    pub async fn ask_conversation<M, R>(
+        &self,
+        org_id: &str,
+        id: &str,
+        msg: M,
+    ) -> Result<R, ActorError>
     where
         M: Message<Result = Result<R, ActorError>> + Clone + Send + 'static,
         R: Send + 'static,

@@ -95,13 +95,25 @@ impl Actor for AgentSession {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(1 << 14);
-        self.rt.bus.do_send(Subscribe {
+        let subscribe = Subscribe {
             org_id: self.org_id.clone(),
             session_id: self.id,
             recipient: ctx.address().recipient(),
-        });
-        if let Some(after) = self.resume_from {
-            self.read_backlog(after, ctx);
+        };
+        match self.resume_from {
+            None => self.rt.bus.do_send(subscribe),
+            // The backlog is read only once the bus has the subscription: every event published
+            // before that was committed before it, so the backlog holds it; every event after
+            // reaches the buffer. Nothing falls between the two.
+            Some(after) => {
+                ctx.wait(self.rt.bus.send(subscribe).into_actor(self).map(move |res, act, ctx| match res {
+                    Ok(()) => act.read_backlog(after, ctx),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event bus unavailable; closing the socket so the client retries");
+                        ctx.stop();
+                    }
+                }));
+            }
         }
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.heartbeat.elapsed() > CLIENT_TIMEOUT {
@@ -114,7 +126,10 @@ impl Actor for AgentSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.rt.bus.do_send(Unsubscribe { org_id: self.org_id.clone(), session_id: self.id });
+        self.rt.bus.do_send(Unsubscribe {
+            org_id: self.org_id.clone(),
+            session_id: self.id,
+        });
     }
 }
 
@@ -142,7 +157,11 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
                 ctx.close(reason);
                 ctx.stop();
             }
-            ws::Message::Pong(_) | ws::Message::Text(_) | ws::Message::Binary(_) | ws::Message::Continuation(_) | ws::Message::Nop => {}
+            ws::Message::Pong(_)
+            | ws::Message::Text(_)
+            | ws::Message::Binary(_)
+            | ws::Message::Continuation(_)
+            | ws::Message::Nop => {}
         }
     }
 }

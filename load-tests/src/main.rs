@@ -1,1 +1,3 @@
-fn main() { println!("load-tests: scenarios arrive with the cluster issue"); }
+fn main() {
+    println!("load-tests: scenarios arrive with the cluster issue");
+}

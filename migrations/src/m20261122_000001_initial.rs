@@ -12,7 +12,11 @@ impl MigrationName for Migration {
 }
 
 fn id<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).string().not_null().primary_key().to_owned()
+    ColumnDef::new(col)
+        .string()
+        .not_null()
+        .primary_key()
+        .to_owned()
 }
 fn text<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).string().not_null().to_owned()
@@ -24,16 +28,30 @@ fn long_text_null<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).text().null().to_owned()
 }
 fn time<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 fn time_null<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
 }
 fn flag<T: IntoIden>(col: T, default: bool) -> ColumnDef {
-    ColumnDef::new(col).boolean().not_null().default(default).to_owned()
+    ColumnDef::new(col)
+        .boolean()
+        .not_null()
+        .default(default)
+        .to_owned()
 }
 fn counter<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().default(0).to_owned()
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .default(0)
+        .to_owned()
 }
 
 #[sea_orm_migration::async_trait::async_trait]
@@ -87,8 +105,20 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "ux_refresh_tokens_hash", RefreshTokens::Table, &[RefreshTokens::TokenHash]).await?;
-        index(m, "ix_refresh_tokens_family", RefreshTokens::Table, &[RefreshTokens::FamilyId]).await?;
+        unique(
+            m,
+            "ux_refresh_tokens_hash",
+            RefreshTokens::Table,
+            &[RefreshTokens::TokenHash],
+        )
+        .await?;
+        index(
+            m,
+            "ix_refresh_tokens_family",
+            RefreshTokens::Table,
+            &[RefreshTokens::FamilyId],
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -136,7 +166,11 @@ impl MigrationTrait for Migration {
                 .col(text(WhatsappAccounts::PhoneNumberId))
                 .col(text_null(WhatsappAccounts::DisplayPhoneNumber))
                 .col(text_null(WhatsappAccounts::Alias))
-                .col(ColumnDef::new(WhatsappAccounts::AccessTokenEnc).text().not_null())
+                .col(
+                    ColumnDef::new(WhatsappAccounts::AccessTokenEnc)
+                        .text()
+                        .not_null(),
+                )
                 .col(text(WhatsappAccounts::Status))
                 .col(time(WhatsappAccounts::CreatedAt))
                 .col(time(WhatsappAccounts::UpdatedAt))
@@ -144,8 +178,20 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_whatsapp_accounts_phone", WhatsappAccounts::Table, &[WhatsappAccounts::PhoneNumberId]).await?;
-        index(m, "ix_whatsapp_accounts_org", WhatsappAccounts::Table, &[WhatsappAccounts::OrgId]).await?;
+        index(
+            m,
+            "ix_whatsapp_accounts_phone",
+            WhatsappAccounts::Table,
+            &[WhatsappAccounts::PhoneNumberId],
+        )
+        .await?;
+        index(
+            m,
+            "ix_whatsapp_accounts_org",
+            WhatsappAccounts::Table,
+            &[WhatsappAccounts::OrgId],
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -160,7 +206,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "ux_contacts_org_wa", Contacts::Table, &[Contacts::OrgId, Contacts::WaId]).await?;
+        unique(
+            m,
+            "ux_contacts_org_wa",
+            Contacts::Table,
+            &[Contacts::OrgId, Contacts::WaId],
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -171,7 +223,12 @@ impl MigrationTrait for Migration {
                 .col(text(Conversations::ContactId))
                 .col(text(Conversations::Status))
                 .col(text_null(Conversations::AssignedTo))
-                .col(ColumnDef::new(Conversations::UnreadCount).integer().not_null().default(0))
+                .col(
+                    ColumnDef::new(Conversations::UnreadCount)
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
                 .col(time_null(Conversations::LastMessageAt))
                 .col(text_null(Conversations::LastMessagePreview))
                 .col(time_null(Conversations::LastInboundAt))
@@ -182,8 +239,20 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_conversations_org_status", Conversations::Table, &[Conversations::OrgId, Conversations::Status]).await?;
-        index(m, "ix_conversations_contact", Conversations::Table, &[Conversations::ContactId]).await?;
+        index(
+            m,
+            "ix_conversations_org_status",
+            Conversations::Table,
+            &[Conversations::OrgId, Conversations::Status],
+        )
+        .await?;
+        index(
+            m,
+            "ix_conversations_contact",
+            Conversations::Table,
+            &[Conversations::ContactId],
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -209,8 +278,20 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "ux_messages_inbox_provider_id", Messages::Table, &[Messages::InboxId, Messages::ProviderMessageId]).await?;
-        index(m, "ix_messages_conversation", Messages::Table, &[Messages::ConversationId, Messages::Id]).await?;
+        unique(
+            m,
+            "ux_messages_inbox_provider_id",
+            Messages::Table,
+            &[Messages::InboxId, Messages::ProviderMessageId],
+        )
+        .await?;
+        index(
+            m,
+            "ix_messages_conversation",
+            Messages::Table,
+            &[Messages::ConversationId, Messages::Id],
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -226,7 +307,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "ux_events_org_seq", Events::Table, &[Events::OrgId, Events::OrgSeq]).await?;
+        unique(
+            m,
+            "ux_events_org_seq",
+            Events::Table,
+            &[Events::OrgId, Events::OrgSeq],
+        )
+        .await?;
         Ok(())
     }
 
@@ -249,7 +336,12 @@ impl MigrationTrait for Migration {
     }
 }
 
-async fn index<T: Iden + Clone + 'static>(m: &SchemaManager<'_>, name: &str, table: T, cols: &[T]) -> Result<(), DbErr> {
+async fn index<T: Iden + Clone + 'static>(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    cols: &[T],
+) -> Result<(), DbErr> {
     let mut stmt = Index::create();
     stmt.name(name).table(table);
     for c in cols {
@@ -258,7 +350,12 @@ async fn index<T: Iden + Clone + 'static>(m: &SchemaManager<'_>, name: &str, tab
     m.create_index(stmt.to_owned()).await
 }
 
-async fn unique<T: Iden + Clone + 'static>(m: &SchemaManager<'_>, name: &str, table: T, cols: &[T]) -> Result<(), DbErr> {
+async fn unique<T: Iden + Clone + 'static>(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    cols: &[T],
+) -> Result<(), DbErr> {
     let mut stmt = Index::create();
     stmt.name(name).table(table).unique();
     for c in cols {
@@ -268,31 +365,155 @@ async fn unique<T: Iden + Clone + 'static>(m: &SchemaManager<'_>, name: &str, ta
 }
 
 #[derive(DeriveIden, Clone)]
-enum Organizations { Table, Id, Name, BotEnabled, OnboardingCompleted, EventSeq, CreatedAt, UpdatedAt }
+enum Organizations {
+    Table,
+    Id,
+    Name,
+    BotEnabled,
+    OnboardingCompleted,
+    EventSeq,
+    CreatedAt,
+    UpdatedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum Users { Table, Id, OrgId, Email, Name, PasswordHash, Role, Status, CreatedAt, UpdatedAt, DeletedAt }
+enum Users {
+    Table,
+    Id,
+    OrgId,
+    Email,
+    Name,
+    PasswordHash,
+    Role,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+    DeletedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum RefreshTokens { Table, Id, UserId, OrgId, FamilyId, TokenHash, ExpiresAt, UsedAt, RevokedAt, CreatedAt }
+enum RefreshTokens {
+    Table,
+    Id,
+    UserId,
+    OrgId,
+    FamilyId,
+    TokenHash,
+    ExpiresAt,
+    UsedAt,
+    RevokedAt,
+    CreatedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum ApiKeys { Table, Id, OrgId, Name, Prefix, KeyHash, Role, CreatedBy, IsActive, LastUsedAt, ExpiresAt, CreatedAt, UpdatedAt }
+enum ApiKeys {
+    Table,
+    Id,
+    OrgId,
+    Name,
+    Prefix,
+    KeyHash,
+    Role,
+    CreatedBy,
+    IsActive,
+    LastUsedAt,
+    ExpiresAt,
+    CreatedAt,
+    UpdatedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum Inboxes { Table, Id, OrgId, Channel, Name, CreatedAt, UpdatedAt, DeletedAt }
+enum Inboxes {
+    Table,
+    Id,
+    OrgId,
+    Channel,
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    DeletedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum WhatsappAccounts { Table, Id, OrgId, InboxId, WabaId, PhoneNumberId, DisplayPhoneNumber, Alias, AccessTokenEnc, Status, CreatedAt, UpdatedAt, DeletedAt }
+enum WhatsappAccounts {
+    Table,
+    Id,
+    OrgId,
+    InboxId,
+    WabaId,
+    PhoneNumberId,
+    DisplayPhoneNumber,
+    Alias,
+    AccessTokenEnc,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+    DeletedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum Contacts { Table, Id, OrgId, WaId, Name, Phone, CreatedAt, UpdatedAt }
+enum Contacts {
+    Table,
+    Id,
+    OrgId,
+    WaId,
+    Name,
+    Phone,
+    CreatedAt,
+    UpdatedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum Conversations { Table, Id, OrgId, InboxId, ContactId, Status, AssignedTo, UnreadCount, LastMessageAt, LastMessagePreview, LastInboundAt, EventSeq, ClosedAt, CreatedAt, UpdatedAt }
+enum Conversations {
+    Table,
+    Id,
+    OrgId,
+    InboxId,
+    ContactId,
+    Status,
+    AssignedTo,
+    UnreadCount,
+    LastMessageAt,
+    LastMessagePreview,
+    LastInboundAt,
+    EventSeq,
+    ClosedAt,
+    CreatedAt,
+    UpdatedAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum Messages { Table, Id, OrgId, ConversationId, InboxId, Direction, MessageType, Text, Content, Status, ProviderMessageId, ErrorCode, ErrorMessage, SenderId, CreatedAt, UpdatedAt, SentAt, DeliveredAt, ReadAt }
+enum Messages {
+    Table,
+    Id,
+    OrgId,
+    ConversationId,
+    InboxId,
+    Direction,
+    MessageType,
+    Text,
+    Content,
+    Status,
+    ProviderMessageId,
+    ErrorCode,
+    ErrorMessage,
+    SenderId,
+    CreatedAt,
+    UpdatedAt,
+    SentAt,
+    DeliveredAt,
+    ReadAt,
+}
 
 #[derive(DeriveIden, Clone)]
-enum Events { Table, Id, OrgId, OrgSeq, ConversationId, Seq, Name, Payload, CreatedAt }
+enum Events {
+    Table,
+    Id,
+    OrgId,
+    OrgSeq,
+    ConversationId,
+    Seq,
+    Name,
+    Payload,
+    CreatedAt,
+}

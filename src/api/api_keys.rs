@@ -4,7 +4,10 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use entities::api_key;
 use entities::enums::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait,
+    QueryFilter, QueryOrder,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,7 +18,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(update).service(remove);
+    cfg.service(list)
+        .service(create)
+        .service(update)
+        .service(remove);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -82,7 +88,10 @@ pub struct UpdateApiKey {
 fn key_name(name: &str) -> ApiResult<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 100 {
-        return Err(ApiError::validation("name", "name is required and at most 100 characters"));
+        return Err(ApiError::validation(
+            "name",
+            "name is required and at most 100 characters",
+        ));
     }
     Ok(n.to_owned())
 }
@@ -105,7 +114,9 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         .order_by_desc(api_key::Column::Id)
         .all(state.db())
         .await?;
-    Ok(HttpResponse::Ok().json(Data::new(keys.iter().map(ApiKeyView::from).collect::<Vec<_>>())))
+    Ok(HttpResponse::Ok().json(Data::new(
+        keys.iter().map(ApiKeyView::from).collect::<Vec<_>>(),
+    )))
 }
 
 /// Create an API key (admin only). The response holds the full key, once.
@@ -116,7 +127,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     responses((status = 201, body = Data<CreatedApiKey>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
 )]
 #[post("/api-keys")]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateApiKey>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateApiKey>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let name = key_name(&body.name)?;
     let role = match body.role.as_deref() {
@@ -129,7 +144,12 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: web::Json<
     let expires_at = match body.expires_in_days {
         None => None,
         Some(d) if (1..=3650).contains(&d) => Some(Utc::now() + Duration::days(d)),
-        Some(_) => return Err(ApiError::validation("expiresInDays", "expiresInDays must be between 1 and 3650")),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "expiresInDays",
+                "expiresInDays must be between 1 and 3650",
+            ));
+        }
     };
     let new = tokens::new_api_key();
     let now = Utc::now();
@@ -149,7 +169,10 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: web::Json<
     }
     .insert(state.db())
     .await?;
-    Ok(HttpResponse::Created().json(Data::new(CreatedApiKey { key_info: ApiKeyView::from(&key), key: new.plain })))
+    Ok(HttpResponse::Created().json(Data::new(CreatedApiKey {
+        key_info: ApiKeyView::from(&key),
+        key: new.plain,
+    })))
 }
 
 /// Rename, deactivate or reactivate an API key (admin only).
@@ -161,7 +184,12 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: web::Json<
     responses((status = 200, body = Data<ApiKeyView>), (status = 404, body = crate::error::ErrorBody))
 )]
 #[patch("/api-keys/{id}")]
-pub async fn update(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, body: web::Json<UpdateApiKey>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<UpdateApiKey>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let key = find(&state, &caller, &id).await?;
     let mut am = key.into_active_model();
@@ -184,7 +212,11 @@ pub async fn update(state: web::Data<AppState>, caller: Caller, id: web::Path<St
     responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody))
 )]
 #[delete("/api-keys/{id}")]
-pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn remove(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let key = find(&state, &caller, &id).await?;
     key.delete(state.db()).await?;

@@ -5,7 +5,9 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use entities::enums::{Presence, Role};
 use entities::{organization, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -16,7 +18,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(register).service(login).service(set_password).service(refresh).service(me).service(complete_onboarding);
+    cfg.service(register)
+        .service(login)
+        .service(set_password)
+        .service(refresh)
+        .service(me)
+        .service(complete_onboarding);
 }
 
 #[derive(Serialize, ToSchema, Clone)]
@@ -117,7 +124,10 @@ fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
         return Err(ApiError::validation(field, format!("{field} is required")));
     }
     if v.chars().count() > max {
-        return Err(ApiError::validation(field, format!("{field} is longer than {max} characters")));
+        return Err(ApiError::validation(
+            field,
+            format!("{field} is longer than {max} characters"),
+        ));
     }
     Ok(v)
 }
@@ -126,18 +136,30 @@ fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
 pub fn valid_email(email: &str) -> ApiResult<String> {
     let e = required("email", email, 254)?.to_lowercase();
     let ok = match e.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !e.contains(char::is_whitespace),
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.contains(char::is_whitespace)
+        }
         None => false,
     };
     if !ok {
-        return Err(ApiError::validation("email", "email is not a valid address"));
+        return Err(ApiError::validation(
+            "email",
+            "email is not a valid address",
+        ));
     }
     Ok(e)
 }
 
 fn valid_password(p: &str) -> ApiResult<()> {
     if p.chars().count() < password::MIN_LEN {
-        return Err(ApiError::validation("password", format!("password must be at least {} characters", password::MIN_LEN)));
+        return Err(ApiError::validation(
+            "password",
+            format!("password must be at least {} characters", password::MIN_LEN),
+        ));
     }
     if p.len() > 1024 {
         return Err(ApiError::validation("password", "password is too long"));
@@ -152,19 +174,41 @@ async fn hash_password(p: String) -> ApiResult<String> {
         .map_err(ApiError::Internal)
 }
 
-async fn session(state: &AppState, user: &user::Model, org: &organization::Model, family: Option<String>) -> ApiResult<Session> {
+async fn session(
+    state: &AppState,
+    user: &user::Model,
+    org: &organization::Model,
+    family: Option<String>,
+) -> ApiResult<Session> {
     let role = Role::parse(&user.role).unwrap_or(Role::Agent);
-    let access_token = state.jwt.issue(&user.id, &user.org_id, role).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let refresh_token = tokens::issue_refresh(state.db(), user, family, state.config.refresh_token_days).await?;
-    Ok(Session { access_token, refresh_token, expires_in: state.jwt.ttl, user: user.into(), organization: org.into() })
+    let access_token = state
+        .jwt
+        .issue(&user.id, &user.org_id, role)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let refresh_token =
+        tokens::issue_refresh(state.db(), user, family, state.config.refresh_token_days).await?;
+    Ok(Session {
+        access_token,
+        refresh_token,
+        expires_in: state.jwt.ttl,
+        user: user.into(),
+        organization: org.into(),
+    })
 }
 
 async fn org_of(state: &AppState, user: &user::Model) -> ApiResult<organization::Model> {
-    organization::Entity::find_by_id(user.org_id.clone()).one(state.db()).await?.ok_or(ApiError::NotFound("organization"))
+    organization::Entity::find_by_id(user.org_id.clone())
+        .one(state.db())
+        .await?
+        .ok_or(ApiError::NotFound("organization"))
 }
 
 /// Active user by id within an organization.
-pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<Option<user::Model>> {
+pub async fn active_user(
+    state: &AppState,
+    org_id: &str,
+    id: &str,
+) -> ApiResult<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id.to_owned())
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::DeletedAt.is_null())
@@ -183,13 +227,23 @@ pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<
     )
 )]
 #[post("/auth/register")]
-pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterRequest>) -> ApiResult<HttpResponse> {
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
     let company = required("companyName", &body.company_name, 200)?.to_owned();
     let name = required("name", &body.name, 200)?.to_owned();
     let email = valid_email(&body.email)?;
     valid_password(&body.password)?;
-    if user::Entity::find().filter(user::Column::Email.eq(email.clone())).one(state.db()).await?.is_some() {
-        return Err(ApiError::Conflict("an account with this email already exists".into()));
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(email.clone()))
+        .one(state.db())
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(
+            "an account with this email already exists".into(),
+        ));
     }
     let hash = hash_password(body.password.clone()).await?;
     let now = Utc::now();
@@ -221,8 +275,15 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterReques
     .await;
     let user = match inserted {
         Ok(u) => u,
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(ApiError::Conflict("an account with this email already exists".into()));
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Err(ApiError::Conflict(
+                "an account with this email already exists".into(),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -243,16 +304,24 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
     responses((status = 200, body = Data<Session>), (status = 401, description = "Wrong email or password", body = crate::error::ErrorBody))
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let email = body.email.trim().to_lowercase();
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .filter(user::Column::DeletedAt.is_null())
         .one(state.db())
         .await?;
-    let stored = found.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
+    let stored = found
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.to_owned());
     let presented = body.password.clone();
-    let ok = web::block(move || password::verify(&stored, &presented)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = web::block(move || password::verify(&stored, &presented))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let user = match found {
         Some(u) if ok && u.password_hash.is_some() => u,
         _ => return Err(ApiError::Unauthorized("wrong email or password".into())),
@@ -269,10 +338,16 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
     responses((status = 200, body = Data<UserView>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody))
 )]
 #[post("/auth/set-password")]
-pub async fn set_password(state: web::Data<AppState>, caller: Caller, body: web::Json<SetPasswordRequest>) -> ApiResult<HttpResponse> {
+pub async fn set_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<SetPasswordRequest>,
+) -> ApiResult<HttpResponse> {
     let user_id = caller.require_user()?;
     valid_password(&body.password)?;
-    let user = active_user(&state, &caller.org_id, user_id).await?.ok_or(ApiError::NotFound("user"))?;
+    let user = active_user(&state, &caller.org_id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
     let hash = hash_password(body.password.clone()).await?;
     let mut am = user.into_active_model();
     am.password_hash = Set(Some(hash));
@@ -289,7 +364,10 @@ pub async fn set_password(state: web::Data<AppState>, caller: Caller, body: web:
     responses((status = 200, body = Data<Session>), (status = 401, description = "Invalid, expired, revoked or reused", body = crate::error::ErrorBody))
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let (user, family) = tokens::spend_refresh(state.db(), body.refresh_token.trim()).await?;
     let org = org_of(&state, &user).await?;
     Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, Some(family)).await?)))
@@ -317,7 +395,10 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRes
     if caller.api_key_id.is_none() && user.is_none() {
         return Err(ApiError::Unauthorized("the user no longer exists".into()));
     }
-    let org = organization::Entity::find_by_id(caller.org_id.clone()).one(state.db()).await?.ok_or(ApiError::NotFound("organization"))?;
+    let org = organization::Entity::find_by_id(caller.org_id.clone())
+        .one(state.db())
+        .await?
+        .ok_or(ApiError::NotFound("organization"))?;
     Ok(HttpResponse::Ok().json(Data::new(Me {
         user: user.as_ref().map(UserView::from),
         organization: (&org).into(),
@@ -329,9 +410,15 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRes
 /// Mark onboarding as completed for the caller's organization (admin only).
 #[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = Data<OrganizationView>), (status = 403, body = crate::error::ErrorBody)))]
 #[post("/auth/complete-onboarding")]
-pub async fn complete_onboarding(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+pub async fn complete_onboarding(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let org = organization::Entity::find_by_id(caller.org_id.clone()).one(state.db()).await?.ok_or(ApiError::NotFound("organization"))?;
+    let org = organization::Entity::find_by_id(caller.org_id.clone())
+        .one(state.db())
+        .await?
+        .ok_or(ApiError::NotFound("organization"))?;
     let mut am = org.into_active_model();
     am.onboarding_completed = Set(true);
     am.updated_at = Set(Utc::now());

@@ -21,7 +21,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(get_one).service(takeover).service(assign).service(unassign).service(resolve).service(read);
+    cfg.service(list)
+        .service(get_one)
+        .service(takeover)
+        .service(assign)
+        .service(unassign)
+        .service(resolve)
+        .service(read);
 }
 
 /// A cursor page: `nextCursor` continues to older items, `prevCursor` to newer ones.
@@ -46,7 +52,9 @@ pub struct ListQuery {
 }
 
 pub fn parse_statuses(s: Option<&str>) -> ApiResult<Vec<ConversationStatus>> {
-    let Some(s) = s.filter(|s| !s.trim().is_empty()) else { return Ok(Vec::new()) };
+    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
     s.split(',')
         .map(|p| {
             ConversationStatus::parse(p.trim()).ok_or_else(|| {
@@ -57,7 +65,11 @@ pub fn parse_statuses(s: Option<&str>) -> ApiResult<Vec<ConversationStatus>> {
 }
 
 /// Renders conversations with their contacts, loading the contacts in one query.
-pub async fn views(state: &AppState, org_id: &str, rows: &[entities::conversation::Model]) -> ApiResult<Vec<ConversationView>> {
+pub async fn views(
+    state: &AppState,
+    org_id: &str,
+    rows: &[entities::conversation::Model],
+) -> ApiResult<Vec<ConversationView>> {
     let ids: Vec<String> = rows.iter().map(|c| c.contact_id.clone()).collect();
     let contacts: HashMap<String, contact::Model> = if ids.is_empty() {
         HashMap::new()
@@ -71,7 +83,10 @@ pub async fn views(state: &AppState, org_id: &str, rows: &[entities::conversatio
             .map(|c| (c.id.clone(), c))
             .collect()
     };
-    Ok(rows.iter().map(|c| ConversationView::new(c, contacts.get(&c.contact_id))).collect())
+    Ok(rows
+        .iter()
+        .map(|c| ConversationView::new(c, contacts.get(&c.contact_id)))
+        .collect())
 }
 
 /// List conversations, newest first, optionally by status.
@@ -82,7 +97,11 @@ pub async fn views(state: &AppState, org_id: &str, rows: &[entities::conversatio
     responses((status = 200, body = ConversationPage), (status = 400, body = crate::error::ErrorBody))
 )]
 #[get("/conversations")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let statuses = parse_statuses(q.status.as_deref())?;
     let key = pagination::decode(q.cursor.as_deref())?;
     let limit = pagination::limit(q.limit)?;
@@ -112,12 +131,22 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<List
         _ => None,
     };
     let data = views(&state, &caller.org_id, &rows).await?;
-    Ok(HttpResponse::Ok().json(ConversationPage { data, next_cursor, prev_cursor }))
+    Ok(HttpResponse::Ok().json(ConversationPage {
+        data,
+        next_cursor,
+        prev_cursor,
+    }))
 }
 
 /// Loads a conversation of the caller's organization, or 404.
-pub async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<entities::conversation::Model> {
-    store::conversations::get(state.db(), &caller.org_id, id).await?.ok_or(ApiError::NotFound("conversation"))
+pub async fn find(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<entities::conversation::Model> {
+    store::conversations::get(state.db(), &caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))
 }
 
 /// Get a conversation.
@@ -128,7 +157,11 @@ pub async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<enti
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody))
 )]
 #[get("/conversations/{id}")]
-pub async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
     let mut v = views(&state, &caller.org_id, std::slice::from_ref(&conv)).await?;
     let view = v.pop().ok_or(ApiError::NotFound("conversation"))?;
@@ -144,10 +177,24 @@ pub async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<S
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Closed", body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/takeover")]
-pub async fn takeover(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn takeover(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let user_id = caller.require_user()?.to_owned();
     let conv = find(&state, &caller, &id).await?;
-    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Takeover { org_id: caller.org_id.clone(), user_id }).await?;
+    let view = state
+        .rt
+        .ask_conversation(
+            &caller.org_id,
+            &conv.id,
+            Takeover {
+                org_id: caller.org_id.clone(),
+                user_id,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
@@ -173,19 +220,39 @@ pub struct AssignRequest {
     )
 )]
 #[post("/conversations/{id}/assign")]
-pub async fn assign(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, body: Option<web::Json<AssignRequest>>) -> ApiResult<HttpResponse> {
+pub async fn assign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Option<web::Json<AssignRequest>>,
+) -> ApiResult<HttpResponse> {
     let target = match body.and_then(|b| b.into_inner().user_id) {
         Some(u) => u,
         None => caller.require_user()?.to_owned(),
     };
     if !caller.role.is_admin() && caller.user_id.as_deref() != Some(target.as_str()) {
-        return Err(ApiError::Forbidden("agents can assign conversations only to themselves".into()));
+        return Err(ApiError::Forbidden(
+            "agents can assign conversations only to themselves".into(),
+        ));
     }
     let conv = find(&state, &caller, &id).await?;
-    if super::auth::active_user(&state, &caller.org_id, &target).await?.is_none() {
+    if super::auth::active_user(&state, &caller.org_id, &target)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::NotFound("user"));
     }
-    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: Some(target) }).await?;
+    let view = state
+        .rt
+        .ask_conversation(
+            &caller.org_id,
+            &conv.id,
+            Assign {
+                org_id: caller.org_id.clone(),
+                user_id: Some(target),
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
@@ -197,12 +264,28 @@ pub async fn assign(state: web::Data<AppState>, caller: Caller, id: web::Path<St
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/unassign")]
-pub async fn unassign(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn unassign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
     if !caller.role.is_admin() && conv.assigned_to.is_some() && conv.assigned_to != caller.user_id {
-        return Err(ApiError::Forbidden("agents can release only their own conversations".into()));
+        return Err(ApiError::Forbidden(
+            "agents can release only their own conversations".into(),
+        ));
     }
-    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: None }).await?;
+    let view = state
+        .rt
+        .ask_conversation(
+            &caller.org_id,
+            &conv.id,
+            Assign {
+                org_id: caller.org_id.clone(),
+                user_id: None,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
@@ -214,9 +297,22 @@ pub async fn unassign(state: web::Data<AppState>, caller: Caller, id: web::Path<
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Already closed", body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/resolve")]
-pub async fn resolve(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn resolve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
-    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, Resolve { org_id: caller.org_id.clone() }).await?;
+    let view = state
+        .rt
+        .ask_conversation(
+            &caller.org_id,
+            &conv.id,
+            Resolve {
+                org_id: caller.org_id.clone(),
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
@@ -228,8 +324,21 @@ pub async fn resolve(state: web::Data<AppState>, caller: Caller, id: web::Path<S
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/read")]
-pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn read(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
-    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, MarkRead { org_id: caller.org_id.clone() }).await?;
+    let view = state
+        .rt
+        .ask_conversation(
+            &caller.org_id,
+            &conv.id,
+            MarkRead {
+                org_id: caller.org_id.clone(),
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }

@@ -42,12 +42,21 @@ pub struct Ready {
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     match state.db().ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(super::Data::new(Ready { status: "ready", database: "ok" }))),
+        Ok(()) => Ok(HttpResponse::Ok().json(super::Data::new(Ready {
+            status: "ready",
+            database: "ok",
+        }))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
-            Ok(HttpResponse::ServiceUnavailable().json(crate::error::ErrorBody {
-                error: crate::error::ErrorInfo { code: "unavailable", message: "the database is unreachable".into(), details: None },
-            }))
+            Ok(
+                HttpResponse::ServiceUnavailable().json(crate::error::ErrorBody {
+                    error: crate::error::ErrorInfo {
+                        code: "unavailable",
+                        message: "the database is unreachable".into(),
+                        details: None,
+                    },
+                }),
+            )
         }
     }
 }

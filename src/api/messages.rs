@@ -46,11 +46,22 @@ pub struct ListQuery {
     responses((status = 200, body = MessagePage), (status = 404, body = crate::error::ErrorBody))
 )]
 #[get("/conversations/{id}/messages")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
     let key = pagination::decode(q.cursor.as_deref())?;
     let limit = pagination::limit(q.limit)?;
-    let mut rows = store::messages::page(state.db(), &conv.id, key.as_ref().map(|(p, k)| (*p, k.as_str())), limit + 1).await?;
+    let mut rows = store::messages::page(
+        state.db(),
+        &conv.id,
+        key.as_ref().map(|(p, k)| (*p, k.as_str())),
+        limit + 1,
+    )
+    .await?;
     let newer = matches!(key, Some((Page::After, _)));
     let more = rows.len() as u64 > limit;
     if more {
@@ -63,14 +74,20 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<Stri
         }
     }
     let next_cursor = match rows.first() {
-        Some(first) if (more && !newer) || newer => Some(pagination::encode(Page::Before, &first.id)),
+        Some(first) if more || newer => Some(pagination::encode(Page::Before, &first.id)),
         _ => None,
     };
     let prev_cursor = match rows.last() {
-        Some(last) if key.is_some() && (!newer || more) => Some(pagination::encode(Page::After, &last.id)),
+        Some(last) if key.is_some() && (!newer || more) => {
+            Some(pagination::encode(Page::After, &last.id))
+        }
         _ => None,
     };
-    Ok(HttpResponse::Ok().json(MessagePage { data: rows.iter().map(MessageView::from).collect(), next_cursor, prev_cursor }))
+    Ok(HttpResponse::Ok().json(MessagePage {
+        data: rows.iter().map(MessageView::from).collect(),
+        next_cursor,
+        prev_cursor,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -97,20 +114,41 @@ pub struct SendRequest {
     )
 )]
 #[post("/conversations/{id}/messages")]
-pub async fn send(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, body: web::Json<SendRequest>) -> ApiResult<HttpResponse> {
+pub async fn send(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<SendRequest>,
+) -> ApiResult<HttpResponse> {
     let sender_id = caller.require_user()?.to_owned();
     if body.message_type != "text" {
-        return Err(ApiError::validation("type", format!("type {:?} cannot be sent here; use \"text\"", body.message_type)));
+        return Err(ApiError::validation(
+            "type",
+            format!(
+                "type {:?} cannot be sent here; use \"text\"",
+                body.message_type
+            ),
+        ));
     }
     let text = body.text.as_deref().map(str::trim).unwrap_or_default();
     if text.is_empty() {
         return Err(ApiError::validation("text", "text is required"));
     }
     if text.chars().count() > MAX_TEXT {
-        return Err(ApiError::validation("text", format!("text is longer than {MAX_TEXT} characters")));
+        return Err(ApiError::validation(
+            "text",
+            format!("text is longer than {MAX_TEXT} characters"),
+        ));
     }
     let conv = find(&state, &caller, &id).await?;
-    let msg = SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned() };
-    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
+    let msg = SendText {
+        org_id: caller.org_id.clone(),
+        sender_id,
+        text: text.to_owned(),
+    };
+    let view = state
+        .rt
+        .ask_conversation(&caller.org_id, &conv.id, msg)
+        .await?;
     Ok(HttpResponse::Created().json(Data::new(view)))
 }

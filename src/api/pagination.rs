@@ -20,7 +20,9 @@ pub fn encode(page: Page, id: &str) -> String {
 
 /// Decodes a cursor from a query; a malformed one is a 400 on `cursor`.
 pub fn decode(cursor: Option<&str>) -> Result<Option<(Page, String)>, ApiError> {
-    let Some(c) = cursor.filter(|c| !c.is_empty()) else { return Ok(None) };
+    let Some(c) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
     let bad = || ApiError::validation("cursor", "the cursor is not one this API returned");
     let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
@@ -52,7 +54,10 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         let c = encode(Page::Before, "0190-abc");
-        assert_eq!(decode(Some(&c)).ok().flatten(), Some((Page::Before, "0190-abc".to_owned())));
+        assert_eq!(
+            decode(Some(&c)).ok().flatten(),
+            Some((Page::Before, "0190-abc".to_owned()))
+        );
         assert!(decode(Some("garbage!")).is_err());
         assert!(decode(Some(&URL_SAFE_NO_PAD.encode("x:1"))).is_err());
         assert_eq!(decode(None).ok().flatten(), None);

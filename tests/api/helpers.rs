@@ -34,6 +34,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub graph: FakeGraph,
     pub db: sea_orm::DatabaseConnection,
+    /// The server's own state: its runtime, for looking at actors.
+    pub state: actix_web::web::Data<cx_inbox::state::AppState>,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
@@ -65,12 +67,18 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     cx_inbox::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let graph = FakeGraph::start();
-    let (database_url, pg_database) = match std::env::var("CX_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    let (database_url, pg_database) = match std::env::var("CX_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(base) => {
             let (url, name) = create_pg_database(&base).await;
             (url, Some((base, name)))
         }
-        None => (format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()), None),
+        None => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+            None,
+        ),
     };
     let mut config = Config::defaults();
     config.bind = "127.0.0.1:0".parse().unwrap();
@@ -88,6 +96,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let app = Application::build(config).await.expect("server builds");
     let port = app.port();
     let handle = app.handle();
+    let state = app.state();
     actix_web::rt::spawn(app.run_until_stopped());
     let db = sea_orm::Database::connect(database_url).await.unwrap();
     TestApp {
@@ -96,6 +105,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         client: reqwest::Client::new(),
         graph,
         db,
+        state,
         handle,
         _dir: dir,
         pg_database,
@@ -105,8 +115,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 async fn create_pg_database(base: &str) -> (String, String) {
     use sea_orm::ConnectionTrait;
     let name = format!("cx_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = sea_orm::Database::connect(base).await.expect("CX_TEST_DATABASE_URL reachable");
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    let admin = sea_orm::Database::connect(base)
+        .await
+        .expect("CX_TEST_DATABASE_URL reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
     admin.close().await.ok();
     let url = match base.rfind('/') {
         Some(i) if base[..i].ends_with('/') => format!("{base}/{name}"),
@@ -118,15 +133,25 @@ async fn create_pg_database(base: &str) -> (String, String) {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.handle.stop(false);
+        // The stop command is sent when the future is made; nothing here can await it.
+        drop(self.handle.stop(false));
         if let Some((base, name)) = self.pg_database.take() {
             // Dropped from a thread of its own: this may run inside the test's runtime.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
                 rt.block_on(async move {
                     use sea_orm::ConnectionTrait;
                     if let Ok(admin) = sea_orm::Database::connect(&base).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
                         admin.close().await.ok();
                     }
                 });
@@ -142,27 +167,59 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         status_json(res).await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let res = self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         status_json(res).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let res = self.client.patch(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let res = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         status_json(res).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
-        let res = self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let res = self
+            .client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         status_json(res).await
     }
 
     pub async fn post_anon(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self.client.post(self.url(path)).json(&body).send().await.unwrap();
+        let res = self
+            .client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         status_json(res).await
     }
 
@@ -222,7 +279,11 @@ impl TestApp {
 
     /// Posts raw bytes with the given signature header (or none).
     pub async fn post_webhook_raw(&self, body: Vec<u8>, signature: Option<&str>) -> (u16, Value) {
-        let mut req = self.client.post(self.url("/webhooks/whatsapp")).header("content-type", "application/json").body(body);
+        let mut req = self
+            .client
+            .post(self.url("/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(s) = signature {
             req = req.header("x-hub-signature-256", s);
         }
@@ -230,16 +291,32 @@ impl TestApp {
     }
 
     /// A customer's text message arrives; returns the conversation id it landed in.
-    pub async fn customer_says(&self, org: &Org, account: &Account, wa_id: &str, text: &str) -> String {
+    pub async fn customer_says(
+        &self,
+        org: &Org,
+        account: &Account,
+        wa_id: &str,
+        text: &str,
+    ) -> String {
         let wamid = format!("wamid.{}", unique());
-        let (status, body) = self.post_webhook(&text_webhook(&account.phone_number_id, wa_id, "Customer", &wamid, text)).await;
+        let (status, body) = self
+            .post_webhook(&text_webhook(
+                &account.phone_number_id,
+                wa_id,
+                "Customer",
+                &wamid,
+                text,
+            ))
+            .await;
         assert_eq!(status, 200, "webhook: {body}");
         self.conversation_of(org, wa_id).await
     }
 
     /// The newest conversation with this customer.
     pub async fn conversation_of(&self, org: &Org, wa_id: &str) -> String {
-        let (_, list) = self.get("/api/v1/conversations?limit=100", &org.token).await;
+        let (_, list) = self
+            .get("/api/v1/conversations?limit=100", &org.token)
+            .await;
         list["data"]
             .as_array()
             .unwrap()
@@ -251,7 +328,12 @@ impl TestApp {
 
     /// All messages of a conversation, oldest first.
     pub async fn messages(&self, org: &Org, conversation_id: &str) -> Vec<Value> {
-        let (status, body) = self.get(&format!("/api/v1/conversations/{conversation_id}/messages?limit=100"), &org.token).await;
+        let (status, body) = self
+            .get(
+                &format!("/api/v1/conversations/{conversation_id}/messages?limit=100"),
+                &org.token,
+            )
+            .await;
         assert_eq!(status, 200, "messages: {body}");
         body["data"].as_array().unwrap().clone()
     }
@@ -262,7 +344,9 @@ impl TestApp {
         if let Some(s) = since {
             url.push_str(&format!("&since={s}"));
         }
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("socket connects");
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("socket connects");
         AgentSocket { stream }
     }
 
@@ -272,7 +356,10 @@ impl TestApp {
         let backend = self.db.get_database_backend();
         let row = self
             .db
-            .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
             .await
             .unwrap()
             .unwrap();
@@ -283,7 +370,10 @@ impl TestApp {
 pub async fn status_json(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The webhook Meta sends for one message of any type.
@@ -305,12 +395,29 @@ pub fn message_webhook(phone_number_id: &str, wa_id: &str, name: &str, message: 
     })
 }
 
-pub fn text_webhook(phone_number_id: &str, wa_id: &str, name: &str, wamid: &str, text: &str) -> Value {
+pub fn text_webhook(
+    phone_number_id: &str,
+    wa_id: &str,
+    name: &str,
+    wamid: &str,
+    text: &str,
+) -> Value {
     let ts = chrono::Utc::now().timestamp().to_string();
-    message_webhook(phone_number_id, wa_id, name, json!({"from": wa_id, "id": wamid, "timestamp": ts, "type": "text", "text": {"body": text}}))
+    message_webhook(
+        phone_number_id,
+        wa_id,
+        name,
+        json!({"from": wa_id, "id": wamid, "timestamp": ts, "type": "text", "text": {"body": text}}),
+    )
 }
 
-pub fn status_webhook(phone_number_id: &str, wamid: &str, recipient: &str, status: &str, errors: Option<Value>) -> Value {
+pub fn status_webhook(
+    phone_number_id: &str,
+    wamid: &str,
+    recipient: &str,
+    status: &str,
+    errors: Option<Value>,
+) -> Value {
     let mut st = json!({"id": wamid, "status": status, "timestamp": chrono::Utc::now().timestamp().to_string(), "recipient_id": recipient});
     if let Some(e) = errors {
         st["errors"] = e;
@@ -327,7 +434,9 @@ pub fn status_webhook(phone_number_id: &str, wamid: &str, recipient: &str, statu
 
 /// An agent's WebSocket.
 pub struct AgentSocket {
-    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 impl AgentSocket {
@@ -353,7 +462,11 @@ impl AgentSocket {
     }
 
     /// Events until `pred` holds for one (included), or `None` if `wait` passes first.
-    pub async fn until(&mut self, wait: Duration, pred: impl Fn(&Value) -> bool) -> Option<Vec<Value>> {
+    pub async fn until(
+        &mut self,
+        wait: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Option<Vec<Value>> {
         let mut out = Vec::new();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -368,7 +481,12 @@ impl AgentSocket {
     }
 
     /// Events until `n` events named `name` arrived (all events returned), or `None` on timeout.
-    pub async fn until_count(&mut self, wait: Duration, name: &str, n: usize) -> Option<Vec<Value>> {
+    pub async fn until_count(
+        &mut self,
+        wait: Duration,
+        name: &str,
+        n: usize,
+    ) -> Option<Vec<Value>> {
         let mut out = Vec::new();
         let deadline = tokio::time::Instant::now() + wait;
         while out.iter().filter(|e: &&Value| e["event"] == name).count() < n {
@@ -402,6 +520,8 @@ pub struct Scripted {
 #[derive(Default)]
 struct GraphState {
     requests: Vec<GraphRequest>,
+    /// Delay before answering a send, to stand in for a slow Graph API.
+    delay: Duration,
     script: Vec<Scripted>,
     sent: u64,
 }
@@ -420,12 +540,16 @@ impl FakeGraph {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(GraphState::default()));
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(fake_graph)))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .unwrap()
-            .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(fake_graph))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
         actix_web::rt::spawn(server);
         FakeGraph { url, state }
     }
@@ -435,38 +559,71 @@ impl FakeGraph {
         self.state.lock().unwrap().script.extend(answers);
     }
 
+    /// Answers sends only after `delay`.
+    pub fn slow_down(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
     pub fn requests(&self) -> Vec<GraphRequest> {
         self.state.lock().unwrap().requests.clone()
     }
 
     /// Requests to a `/messages` endpoint.
     pub fn sends(&self) -> Vec<GraphRequest> {
-        self.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+            .collect()
     }
 }
 
-async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<GraphState>>) -> HttpResponse {
-    let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+async fn fake_graph(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<Mutex<GraphState>>,
+) -> HttpResponse {
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let record = GraphRequest {
         method: req.method().to_string(),
         path: req.path().to_owned(),
         authorization: authorization.clone(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.requests.push(record.clone());
+        s.delay
+    };
+    if record.method == "POST" && !delay.is_zero() {
+        actix_web::rt::time::sleep(delay).await;
+    }
     let mut s = state.lock().unwrap();
-    s.requests.push(record.clone());
     if authorization.as_deref() == Some(&format!("Bearer {BAD_TOKEN}")) {
         return HttpResponse::Unauthorized()
             .json(json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190}}));
     }
     if record.method == "GET" {
-        let id = record.path.rsplit('/').next().unwrap_or_default().to_owned();
-        return HttpResponse::Ok().json(json!({"display_phone_number": "+1 555-0100", "verified_name": "Test Co", "id": id}));
+        let id = record
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        return HttpResponse::Ok().json(
+            json!({"display_phone_number": "+1 555-0100", "verified_name": "Test Co", "id": id}),
+        );
     }
     if record.path.ends_with("/messages") {
         if !s.script.is_empty() {
             let answer = s.script.remove(0);
-            return HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap()).json(answer.body);
+            return HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(answer.status).unwrap(),
+            )
+            .json(answer.body);
         }
         s.sent += 1;
         let to = record.body["to"].clone();

@@ -12,7 +12,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use entities::enums::{ConversationStatus, Direction, MessageStatus};
 use entities::{contact, conversation, message};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, IntoActiveModel, SqlErr};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel, SqlErr};
 
 use crate::channel::{OutboundContent, OutboundRequest};
 use crate::error::ActorError;
@@ -54,7 +54,9 @@ pub enum InboundOutcome {
 #[rtype(result = "Result<(), ActorError>")]
 pub struct ApplyStatus {
     pub org_id: String,
-    pub message_id: String,
+    /// The wamid the provider reported on. Looked up inside the actor, so a status that races
+    /// ahead of the send that produced its wamid waits behind it instead of being lost.
+    pub provider_message_id: String,
     pub status: MessageStatus,
     pub at: DateTime<Utc>,
     pub error_code: Option<String>,
@@ -134,12 +136,22 @@ pub struct ConversationActor {
 
 impl ConversationActor {
     pub fn new(rt: Runtime, org_id: String, id: String) -> Self {
-        ConversationActor { rt, org_id, id, state: None, last_active: Instant::now() }
+        ConversationActor {
+            rt,
+            org_id,
+            id,
+            state: None,
+            last_active: Instant::now(),
+        }
     }
 
     /// Runs `work` on the loaded state, strictly after every earlier message, and caches the
     /// state it returns (or drops the cache when it fails).
-    fn run<R, F, Fut>(&mut self, org_id: &str, work: F) -> AtomicResponse<Self, Result<R, ActorError>>
+    fn run<R, F, Fut>(
+        &mut self,
+        org_id: &str,
+        work: F,
+    ) -> AtomicResponse<Self, Result<R, ActorError>>
     where
         R: 'static,
         F: FnOnce(Runtime, Loaded) -> Fut + 'static,
@@ -160,21 +172,23 @@ impl ConversationActor {
             };
             work(rt, loaded).await
         };
-        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, ctx| match res {
-            Ok((loaded, out)) => {
-                act.state = Some(loaded);
-                Ok(out)
-            }
-            Err(e) => {
-                // An id that names no conversation (of this organization) gets no actor that
-                // lingers until the idle timeout.
-                if act.state.is_none() && matches!(e, ActorError::NotFound("conversation")) {
-                    ctx.stop();
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(
+            |res, act, ctx| match res {
+                Ok((loaded, out)) => {
+                    act.state = Some(loaded);
+                    Ok(out)
                 }
-                act.state = None;
-                Err(e)
-            }
-        })))
+                Err(e) => {
+                    // An id that names no conversation (of this organization) gets no actor that
+                    // lingers until the idle timeout.
+                    if act.state.is_none() && matches!(e, ActorError::NotFound("conversation")) {
+                        ctx.stop();
+                    }
+                    act.state = None;
+                    Err(e)
+                }
+            },
+        )))
     }
 }
 
@@ -201,7 +215,9 @@ impl Handler<IdleCheck> for ConversationActor {
 }
 
 async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError> {
-    let conv = store::conversations::get(&rt.db.conn, org_id, id).await?.ok_or(ActorError::NotFound("conversation"))?;
+    let conv = store::conversations::get(&rt.db.conn, org_id, id)
+        .await?
+        .ok_or(ActorError::NotFound("conversation"))?;
     let contact = store::contacts::get(&rt.db.conn, org_id, &conv.contact_id).await?;
     Ok(Loaded { conv, contact })
 }
@@ -215,16 +231,29 @@ struct Outbox {
 
 impl Outbox {
     fn new(conv: &conversation::Model) -> Outbox {
-        Outbox { conversation_id: conv.id.clone(), seq: conv.event_seq, items: Vec::new() }
+        Outbox {
+            conversation_id: conv.id.clone(),
+            seq: conv.event_seq,
+            items: Vec::new(),
+        }
     }
     fn push(&mut self, name: EventName, payload: String) {
         self.seq += 1;
-        self.items.push(NewEvent { conversation: Some((self.conversation_id.clone(), self.seq)), name, payload });
+        self.items.push(NewEvent {
+            conversation: Some((self.conversation_id.clone(), self.seq)),
+            name,
+            payload,
+        });
     }
 }
 
 /// Writes the conversation row and its events in `txn`, commits, and publishes.
-async fn commit(rt: &Runtime, txn: crate::db::WriteTxn, conv: &mut conversation::Model, outbox: Outbox) -> Result<(), ActorError> {
+async fn commit(
+    rt: &Runtime,
+    txn: crate::db::WriteTxn,
+    conv: &mut conversation::Model,
+    outbox: Outbox,
+) -> Result<(), ActorError> {
     conv.event_seq = outbox.seq;
     let org_id = conv.org_id.clone();
     store::conversations::save(&*txn, conv).await?;
@@ -250,7 +279,14 @@ impl Handler<Inbound> for ConversationActor {
     fn handle(&mut self, msg: Inbound, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, mut s| async move {
             let m = msg.message;
-            if store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, &m.provider_message_id).await?.is_some() {
+            if store::messages::by_provider_id(
+                &rt.db.conn,
+                &s.conv.inbox_id,
+                &m.provider_message_id,
+            )
+            .await?
+            .is_some()
+            {
                 return Ok((s, InboundOutcome::Duplicate));
             }
             let prev = s.status();
@@ -279,7 +315,11 @@ impl Handler<Inbound> for ConversationActor {
                 read_at: None,
             };
             let txn = rt.db.begin_write().await?;
-            match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {
+            match message::ActiveModel::from(row.clone())
+                .reset_all()
+                .insert(&*txn)
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if is_unique_violation(&e) => return Ok((s, InboundOutcome::Duplicate)),
                 Err(e) => return Err(e.into()),
@@ -299,9 +339,21 @@ impl Handler<Inbound> for ConversationActor {
             // Numbered before it is rendered, so the conversation in the payload carries its seq.
             s.conv.event_seq += if prev != next { 2 } else { 1 };
             let conv_view = s.view();
-            out.push(EventName::MessageCreated, serde_json::to_string(&MessageCreated { message: &view, conversation: &conv_view })?);
+            out.push(
+                EventName::MessageCreated,
+                serde_json::to_string(&MessageCreated {
+                    message: &view,
+                    conversation: &conv_view,
+                })?,
+            );
             if prev != next {
-                out.push(EventName::ConversationStatusChanged, serde_json::to_string(&StatusChanged { conversation: &conv_view, previous_status: prev.as_str() })?);
+                out.push(
+                    EventName::ConversationStatusChanged,
+                    serde_json::to_string(&StatusChanged {
+                        conversation: &conv_view,
+                        previous_status: prev.as_str(),
+                    })?,
+                );
             }
             commit(&rt, txn, &mut s.conv, out).await?;
             Ok((s, InboundOutcome::Stored(Box::new(view))))
@@ -313,12 +365,15 @@ impl Handler<ApplyStatus> for ConversationActor {
     type Result = AtomicResponse<Self, Result<(), ActorError>>;
     fn handle(&mut self, msg: ApplyStatus, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, mut s| async move {
-            let Some(row) = message::Entity::find_by_id(msg.message_id.clone()).one(&rt.db.conn).await? else {
+            let found = store::messages::by_provider_id(
+                &rt.db.conn,
+                &s.conv.inbox_id,
+                &msg.provider_message_id,
+            )
+            .await?;
+            let Some(row) = found.filter(|m| m.conversation_id == s.conv.id) else {
                 return Err(ActorError::NotFound("message"));
             };
-            if row.conversation_id != s.conv.id {
-                return Err(ActorError::NotFound("message"));
-            }
             let current = MessageStatus::parse(&row.status).unwrap_or(MessageStatus::Pending);
             if msg.status.rank() <= current.rank() {
                 return Ok((s, ())); // late or repeated status: the message is already further along
@@ -339,7 +394,10 @@ impl Handler<ApplyStatus> for ConversationActor {
             let txn = rt.db.begin_write().await?;
             let updated = am.update(&*txn).await?;
             let mut out = Outbox::new(&s.conv);
-            out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
+            out.push(
+                EventName::MessageUpdated,
+                serde_json::to_string(&MessageView::from(&updated))?,
+            );
             commit(&rt, txn, &mut s.conv, out).await?;
             Ok((s, ()))
         })
@@ -466,16 +524,30 @@ async fn transition(
     let assigned_changed = s.conv.assigned_to != prev_assignee;
     let status_changed = prev != next;
     let mut out = Outbox::new(&s.conv);
-    s.conv.event_seq += i64::from(status_changed) + i64::from(assigned_changed) + i64::from(!status_changed && !assigned_changed);
+    s.conv.event_seq += i64::from(status_changed)
+        + i64::from(assigned_changed)
+        + i64::from(!status_changed && !assigned_changed);
     let view = s.view();
     if status_changed {
-        out.push(EventName::ConversationStatusChanged, serde_json::to_string(&StatusChanged { conversation: &view, previous_status: prev.as_str() })?);
+        out.push(
+            EventName::ConversationStatusChanged,
+            serde_json::to_string(&StatusChanged {
+                conversation: &view,
+                previous_status: prev.as_str(),
+            })?,
+        );
     }
     if assigned_changed {
-        out.push(EventName::ConversationAssigned, serde_json::to_string(&view)?);
+        out.push(
+            EventName::ConversationAssigned,
+            serde_json::to_string(&view)?,
+        );
     }
     if !status_changed && !assigned_changed {
-        out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
+        out.push(
+            EventName::ConversationUpdated,
+            serde_json::to_string(&view)?,
+        );
     }
     let txn = rt.db.begin_write().await?;
     commit(&rt, txn, &mut s.conv, out).await?;
@@ -486,7 +558,8 @@ impl Handler<Takeover> for ConversationActor {
     type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
     fn handle(&mut self, msg: Takeover, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, s| async move {
-            let next = state::on_takeover(s.status()).map_err(|r| ActorError::Conflict(r.into()))?;
+            let next =
+                state::on_takeover(s.status()).map_err(|r| ActorError::Conflict(r.into()))?;
             transition(rt, s, next, Some(msg.user_id), |_| {}).await
         })
     }
@@ -496,7 +569,8 @@ impl Handler<Assign> for ConversationActor {
     type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
     fn handle(&mut self, msg: Assign, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, s| async move {
-            let next = state::on_assign(s.status(), msg.user_id.is_some()).map_err(|r| ActorError::Conflict(r.into()))?;
+            let next = state::on_assign(s.status(), msg.user_id.is_some())
+                .map_err(|r| ActorError::Conflict(r.into()))?;
             transition(rt, s, next, msg.user_id, |_| {}).await
         })
     }

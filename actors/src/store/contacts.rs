@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use entities::contact;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter,
+};
 
 /// Finds the organization's contact with this WhatsApp id, creating it (or refreshing its
 /// profile name) as needed.
@@ -37,7 +40,11 @@ pub async fn upsert_by_wa_id(
     .await
 }
 
-pub async fn find_by_wa_id(db: &impl ConnectionTrait, org_id: &str, wa_id: &str) -> Result<Option<contact::Model>, DbErr> {
+pub async fn find_by_wa_id(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    wa_id: &str,
+) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find()
         .filter(contact::Column::OrgId.eq(org_id))
         .filter(contact::Column::WaId.eq(wa_id))
@@ -45,6 +52,13 @@ pub async fn find_by_wa_id(db: &impl ConnectionTrait, org_id: &str, wa_id: &str)
         .await
 }
 
-pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<contact::Model>, DbErr> {
-    contact::Entity::find_by_id(id.to_owned()).filter(contact::Column::OrgId.eq(org_id)).one(db).await
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find_by_id(id.to_owned())
+        .filter(contact::Column::OrgId.eq(org_id))
+        .one(db)
+        .await
 }

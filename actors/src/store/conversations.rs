@@ -1,12 +1,22 @@
 //! Conversations: reads for the API and the rows the actors write.
 
 use entities::conversation;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use entities::enums::ConversationStatus;
 
-pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<conversation::Model>, DbErr> {
-    conversation::Entity::find_by_id(id.to_owned()).filter(conversation::Column::OrgId.eq(org_id)).one(db).await
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+) -> Result<Option<conversation::Model>, DbErr> {
+    conversation::Entity::find_by_id(id.to_owned())
+        .filter(conversation::Column::OrgId.eq(org_id))
+        .one(db)
+        .await
 }
 
 /// The contact's conversation in this inbox that is not closed, if any (the newest).
@@ -25,8 +35,14 @@ pub async fn open_for_contact(
 }
 
 /// Writes every column of `c` (the actor computed the whole new row).
-pub async fn save(db: &impl ConnectionTrait, c: &conversation::Model) -> Result<conversation::Model, DbErr> {
-    conversation::ActiveModel::from(c.clone()).reset_all().update(db).await
+pub async fn save(
+    db: &impl ConnectionTrait,
+    c: &conversation::Model,
+) -> Result<conversation::Model, DbErr> {
+    conversation::ActiveModel::from(c.clone())
+        .reset_all()
+        .update(db)
+        .await
 }
 
 /// Which way a cursor page goes along the id order.
@@ -62,9 +78,18 @@ pub async fn list(
             rows
         }
         Some((Page::Before, k)) => {
-            q.filter(conversation::Column::Id.lt(k)).order_by_desc(conversation::Column::Id).limit(limit).all(db).await?
+            q.filter(conversation::Column::Id.lt(k))
+                .order_by_desc(conversation::Column::Id)
+                .limit(limit)
+                .all(db)
+                .await?
         }
-        None => q.order_by_desc(conversation::Column::Id).limit(limit).all(db).await?,
+        None => {
+            q.order_by_desc(conversation::Column::Id)
+                .limit(limit)
+                .all(db)
+                .await?
+        }
     };
     Ok(rows)
 }

@@ -4,7 +4,10 @@
 use chrono::Utc;
 use entities::{event, organization};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::events::{Event, EventName};
 
@@ -18,13 +21,20 @@ pub struct NewEvent {
 /// Appends events in the caller's transaction. Bumping the organization's counter row locks it
 /// until commit, so an organization's events commit in `org_seq` order with no gaps: a cursor
 /// never skips an event that commits later.
-pub async fn append(db: &impl ConnectionTrait, org_id: &str, items: Vec<NewEvent>) -> Result<Vec<Event>, DbErr> {
+pub async fn append(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    items: Vec<NewEvent>,
+) -> Result<Vec<Event>, DbErr> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
     let n = items.len() as i64;
     let rows = organization::Entity::update_many()
-        .col_expr(organization::Column::EventSeq, Expr::col(organization::Column::EventSeq).add(n))
+        .col_expr(
+            organization::Column::EventSeq,
+            Expr::col(organization::Column::EventSeq).add(n),
+        )
         .filter(organization::Column::Id.eq(org_id))
         .exec_with_returning(db)
         .await?;
@@ -65,7 +75,12 @@ pub async fn append(db: &impl ConnectionTrait, org_id: &str, items: Vec<NewEvent
 }
 
 /// Events of an organization after `after`, oldest first, at most `limit`.
-pub async fn since(db: &impl ConnectionTrait, org_id: &str, after: i64, limit: u64) -> Result<Vec<Event>, DbErr> {
+pub async fn since(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<Event>, DbErr> {
     let rows = event::Entity::find()
         .filter(event::Column::OrgId.eq(org_id))
         .filter(event::Column::OrgSeq.gt(after))
@@ -78,5 +93,9 @@ pub async fn since(db: &impl ConnectionTrait, org_id: &str, after: i64, limit: u
 
 /// The organization's latest committed `org_seq`.
 pub async fn head(db: &impl ConnectionTrait, org_id: &str) -> Result<i64, DbErr> {
-    Ok(organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.map(|o| o.event_seq).unwrap_or(0))
+    Ok(organization::Entity::find_by_id(org_id.to_owned())
+        .one(db)
+        .await?
+        .map(|o| o.event_seq)
+        .unwrap_or(0))
 }

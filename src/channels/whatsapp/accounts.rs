@@ -4,7 +4,10 @@ use entities::whatsapp_account;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 /// The connected account with this Meta phone number id, in any organization.
-pub async fn by_phone_number_id(db: &impl ConnectionTrait, phone_number_id: &str) -> Result<Option<whatsapp_account::Model>, DbErr> {
+pub async fn by_phone_number_id(
+    db: &impl ConnectionTrait,
+    phone_number_id: &str,
+) -> Result<Option<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find()
         .filter(whatsapp_account::Column::PhoneNumberId.eq(phone_number_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())
@@ -13,7 +16,11 @@ pub async fn by_phone_number_id(db: &impl ConnectionTrait, phone_number_id: &str
 }
 
 /// The connected account behind an inbox.
-pub async fn by_inbox(db: &impl ConnectionTrait, org_id: &str, inbox_id: &str) -> Result<Option<whatsapp_account::Model>, DbErr> {
+pub async fn by_inbox(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    inbox_id: &str,
+) -> Result<Option<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find()
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::InboxId.eq(inbox_id))
@@ -23,7 +30,11 @@ pub async fn by_inbox(db: &impl ConnectionTrait, org_id: &str, inbox_id: &str) -
 }
 
 /// One of the organization's connected accounts.
-pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<whatsapp_account::Model>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+) -> Result<Option<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find_by_id(id.to_owned())
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())
@@ -32,7 +43,10 @@ pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Op
 }
 
 /// The organization's connected accounts, oldest first.
-pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<whatsapp_account::Model>, DbErr> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+) -> Result<Vec<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find()
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())

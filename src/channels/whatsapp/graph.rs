@@ -61,7 +61,11 @@ impl GraphClient {
             .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        GraphClient { http, base_url: base_url.trim_end_matches('/').to_owned(), version: version.to_owned() }
+        GraphClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            version: version.to_owned(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -69,10 +73,25 @@ impl GraphClient {
     }
 
     /// Sends a WhatsApp message body; returns the wamid.
-    pub async fn send_message(&self, phone_number_id: &str, token: &str, body: &Value) -> Result<String, SendError> {
-        let res = self.http.post(self.url(&format!("{phone_number_id}/messages"))).bearer_auth(token).json(body).send().await;
+    pub async fn send_message(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        body: &Value,
+    ) -> Result<String, SendError> {
+        let res = self
+            .http
+            .post(self.url(&format!("{phone_number_id}/messages")))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await;
         let res = res.map_err(|e| SendError {
-            code: if e.is_timeout() { "timeout".into() } else { "network".into() },
+            code: if e.is_timeout() {
+                "timeout".into()
+            } else {
+                "network".into()
+            },
             message: format!("could not reach the WhatsApp Cloud API: {e}"),
             transient: true,
         })?;
@@ -82,22 +101,37 @@ impl GraphClient {
             return Err(classify_error(status.as_u16(), &text));
         }
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        v.pointer("/messages/0/id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| SendError {
-            code: "bad_response".into(),
-            message: "the WhatsApp Cloud API accepted the message but returned no message id".into(),
-            transient: false,
-        })
+        v.pointer("/messages/0/id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| SendError {
+                code: "bad_response".into(),
+                message: "the WhatsApp Cloud API accepted the message but returned no message id"
+                    .into(),
+                transient: false,
+            })
     }
 
     /// Reads a phone number's public details; an `Err` carries Meta's reason.
-    pub async fn phone_number(&self, phone_number_id: &str, token: &str) -> Result<PhoneNumberInfo, SendError> {
+    pub async fn phone_number(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+    ) -> Result<PhoneNumberInfo, SendError> {
         let res = self
             .http
-            .get(format!("{}?fields=display_phone_number,verified_name", self.url(phone_number_id)))
+            .get(format!(
+                "{}?fields=display_phone_number,verified_name",
+                self.url(phone_number_id)
+            ))
             .bearer_auth(token)
             .send()
             .await
-            .map_err(|e| SendError { code: "network".into(), message: e.to_string(), transient: true })?;
+            .map_err(|e| SendError {
+                code: "network".into(),
+                message: e.to_string(),
+                transient: true,
+            })?;
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
         if !status.is_success() {
@@ -119,10 +153,21 @@ pub fn classify_error(status: u16, body: &str) -> SendError {
                 .unwrap_or_else(|| format!("HTTP {status}"));
             (error.code, msg)
         }
-        None => (None, format!("HTTP {status}: {}", body.chars().take(200).collect::<String>())),
+        None => (
+            None,
+            format!(
+                "HTTP {status}: {}",
+                body.chars().take(200).collect::<String>()
+            ),
+        ),
     };
-    let transient = status == 429 || status >= 500 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
-    SendError { code: code.map_or_else(|| format!("http_{status}"), |c| c.to_string()), message, transient }
+    let transient =
+        status == 429 || status >= 500 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
+    SendError {
+        code: code.map_or_else(|| format!("http_{status}"), |c| c.to_string()),
+        message,
+        transient,
+    }
 }
 
 /// The request body for an outbound message.
@@ -151,20 +196,30 @@ impl ChannelSender for WhatsAppSender {
         Box::pin(async move {
             let account = accounts::by_inbox(&db, &req.org_id, &req.inbox_id)
                 .await
-                .map_err(|e| SendError { code: "database".into(), message: e.to_string(), transient: true })?
+                .map_err(|e| SendError {
+                    code: "database".into(),
+                    message: e.to_string(),
+                    transient: true,
+                })?
                 .ok_or_else(|| SendError {
                     code: "no_account".into(),
                     message: "the inbox has no connected WhatsApp account".into(),
                     transient: false,
                 })?;
-            let token = secrets.decrypt(&account.access_token_enc).map_err(|e| SendError {
-                code: "secret".into(),
-                message: e.to_string(),
-                transient: false,
-            })?;
+            let token = secrets
+                .decrypt(&account.access_token_enc)
+                .map_err(|e| SendError {
+                    code: "secret".into(),
+                    message: e.to_string(),
+                    transient: false,
+                })?;
             let body = message_body(&req.to, &req.content);
-            let wamid = graph.send_message(&account.phone_number_id, &token, &body).await?;
-            Ok(SendReceipt { provider_message_id: wamid })
+            let wamid = graph
+                .send_message(&account.phone_number_id, &token, &body)
+                .await?;
+            Ok(SendReceipt {
+                provider_message_id: wamid,
+            })
         })
     }
 }
@@ -175,7 +230,10 @@ mod tests {
 
     #[test]
     fn graph_errors_are_classified() {
-        let window = classify_error(400, r#"{"error":{"message":"Re-engagement message","code":131047,"error_data":{"details":"Message failed to send because more than 24 hours have passed"}}}"#);
+        let window = classify_error(
+            400,
+            r#"{"error":{"message":"Re-engagement message","code":131047,"error_data":{"details":"Message failed to send because more than 24 hours have passed"}}}"#,
+        );
         assert_eq!(window.code, "131047");
         assert!(!window.transient);
         assert!(window.message.contains("24 hours"));
@@ -186,7 +244,12 @@ mod tests {
 
     #[test]
     fn text_body_is_the_cloud_api_shape() {
-        let b = message_body("15550001111", &OutboundContent::Text { body: "hello".into() });
+        let b = message_body(
+            "15550001111",
+            &OutboundContent::Text {
+                body: "hello".into(),
+            },
+        );
         assert_eq!(b["messaging_product"], "whatsapp");
         assert_eq!(b["to"], "15550001111");
         assert_eq!(b["type"], "text");

@@ -128,20 +128,37 @@ pub struct ParsedMessage {
 
 /// Types whose content Meta puts under a key of the type's name.
 const KNOWN_TYPES: &[&str] = &[
-    "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "reaction", "order",
+    "text",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "button",
+    "reaction",
+    "order",
     "system",
 ];
 
 /// Parses a unix-seconds timestamp string; `None` if absent or invalid.
 pub fn timestamp(s: Option<&str>) -> Option<DateTime<Utc>> {
-    s?.parse::<i64>().ok().and_then(|t| Utc.timestamp_opt(t, 0).single())
+    s?.parse::<i64>()
+        .ok()
+        .and_then(|t| Utc.timestamp_opt(t, 0).single())
 }
 
 /// Reduces one entry of `messages[]`; `None` when it has no sender or id (nothing to store).
 pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
     let from = v.get("from")?.as_str()?.to_owned();
     let id = v.get("id")?.as_str()?.to_owned();
-    let message_type = v.get("type").and_then(Value::as_str).unwrap_or("unsupported").to_owned();
+    let message_type = v
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unsupported")
+        .to_owned();
     let sent_at = timestamp(v.get("timestamp").and_then(Value::as_str)).unwrap_or_else(Utc::now);
     let body = v.get(&message_type);
     let s = |path: &[&str]| -> Option<String> {
@@ -154,7 +171,9 @@ pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
     let text = match message_type.as_str() {
         "text" => s(&["body"]),
         "image" | "video" | "document" => s(&["caption"]),
-        "interactive" => s(&["button_reply", "title"]).or_else(|| s(&["list_reply", "title"])).or_else(|| s(&["nfm_reply", "body"])),
+        "interactive" => s(&["button_reply", "title"])
+            .or_else(|| s(&["list_reply", "title"]))
+            .or_else(|| s(&["nfm_reply", "body"])),
         "button" => s(&["text"]),
         "reaction" => s(&["emoji"]),
         "location" => s(&["name"]).or_else(|| s(&["address"])),
@@ -179,7 +198,14 @@ pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
         (None, Some(ctx)) => Some(serde_json::json!({ "context": ctx }).to_string()),
         (c, None) => c,
     };
-    Some(ParsedMessage { from, id, sent_at, message_type, text, content })
+    Some(ParsedMessage {
+        from,
+        id,
+        sent_at,
+        message_type,
+        text,
+        content,
+    })
 }
 
 #[cfg(test)]
@@ -200,7 +226,9 @@ mod tests {
 
     #[test]
     fn text_keeps_its_body() {
-        let m = parse(json!({"from":"15551234567","id":"wamid.1","timestamp":"1700000000","type":"text","text":{"body":"hi"}}));
+        let m = parse(
+            json!({"from":"15551234567","id":"wamid.1","timestamp":"1700000000","type":"text","text":{"body":"hi"}}),
+        );
         assert_eq!(m.text.as_deref(), Some("hi"));
         assert_eq!(m.content, None);
         assert_eq!(m.sent_at.timestamp(), 1_700_000_000);
@@ -208,27 +236,38 @@ mod tests {
 
     #[test]
     fn media_keeps_its_object_and_caption() {
-        let m = parse(json!({"from":"1","id":"w","type":"image","image":{"id":"MEDIA1","mime_type":"image/jpeg","caption":"look"}}));
+        let m = parse(
+            json!({"from":"1","id":"w","type":"image","image":{"id":"MEDIA1","mime_type":"image/jpeg","caption":"look"}}),
+        );
         assert_eq!(m.text.as_deref(), Some("look"));
-        let c: Value = serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
+        let c: Value =
+            serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
         assert_eq!(c["id"], "MEDIA1");
     }
 
     #[test]
     fn interactive_button_and_reaction_have_readable_text() {
-        let i = parse(json!({"from":"1","id":"w","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b1","title":"Yes"}}}));
+        let i = parse(
+            json!({"from":"1","id":"w","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b1","title":"Yes"}}}),
+        );
         assert_eq!(i.text.as_deref(), Some("Yes"));
-        let b = parse(json!({"from":"1","id":"w","type":"button","button":{"payload":"p","text":"Stop"}}));
+        let b = parse(
+            json!({"from":"1","id":"w","type":"button","button":{"payload":"p","text":"Stop"}}),
+        );
         assert_eq!(b.text.as_deref(), Some("Stop"));
-        let r = parse(json!({"from":"1","id":"w","type":"reaction","reaction":{"message_id":"wamid.X","emoji":"👍"}}));
+        let r = parse(
+            json!({"from":"1","id":"w","type":"reaction","reaction":{"message_id":"wamid.X","emoji":"👍"}}),
+        );
         assert_eq!(r.text.as_deref(), Some("👍"));
     }
 
     #[test]
     fn unknown_types_are_kept_whole() {
-        let m = parse(json!({"from":"1","id":"w","type":"hologram","hologram":{"x":1},"extra":true}));
+        let m =
+            parse(json!({"from":"1","id":"w","type":"hologram","hologram":{"x":1},"extra":true}));
         assert_eq!(m.message_type, "hologram");
-        let c: Value = serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
+        let c: Value =
+            serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
         assert_eq!(c["hologram"]["x"], 1);
         assert_eq!(c["extra"], true);
         let u = parse(json!({"from":"1","id":"w","type":"unsupported","errors":[{"code":131051}]}));
@@ -244,6 +283,13 @@ mod tests {
     #[test]
     fn the_whole_payload_parses_with_missing_parts() {
         let w: Webhook = serde_json::from_value(json!({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"P"}}}]}]})).unwrap_or_default();
-        assert_eq!(w.entry[0].changes[0].value.metadata.as_ref().map(|m| m.phone_number_id.as_str()), Some("P"));
+        assert_eq!(
+            w.entry[0].changes[0]
+                .value
+                .metadata
+                .as_ref()
+                .map(|m| m.phone_number_id.as_str()),
+            Some("P")
+        );
     }
 }
