@@ -138,6 +138,27 @@ pub async fn list(
     }))
 }
 
+/// Sends a change to the conversation's actor; answers with the conversation as it now stands.
+async fn change<M>(
+    state: &AppState,
+    caller: &Caller,
+    conversation_id: &str,
+    msg: M,
+) -> ApiResult<HttpResponse>
+where
+    M: actix::Message<Result = Result<ConversationView, actors::ActorError>>
+        + Clone
+        + Send
+        + 'static,
+    actors::ConversationActor: actix::Handler<M>,
+{
+    let view = state
+        .rt
+        .ask_conversation(&caller.org_id, conversation_id, msg)
+        .await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
 /// Loads a conversation of the caller's organization, or 404.
 pub async fn find(
     state: &AppState,
@@ -184,18 +205,16 @@ pub async fn takeover(
 ) -> ApiResult<HttpResponse> {
     let user_id = caller.require_user()?.to_owned();
     let conv = find(&state, &caller, &id).await?;
-    let view = state
-        .rt
-        .ask_conversation(
-            &caller.org_id,
-            &conv.id,
-            Takeover {
-                org_id: caller.org_id.clone(),
-                user_id,
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(Data::new(view)))
+    change(
+        &state,
+        &caller,
+        &conv.id,
+        Takeover {
+            org_id: caller.org_id.clone(),
+            user_id,
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -242,18 +261,16 @@ pub async fn assign(
     {
         return Err(ApiError::NotFound("user"));
     }
-    let view = state
-        .rt
-        .ask_conversation(
-            &caller.org_id,
-            &conv.id,
-            Assign {
-                org_id: caller.org_id.clone(),
-                user_id: Some(target),
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(Data::new(view)))
+    change(
+        &state,
+        &caller,
+        &conv.id,
+        Assign {
+            org_id: caller.org_id.clone(),
+            user_id: Some(target),
+        },
+    )
+    .await
 }
 
 /// Release the conversation back to the queue.
@@ -275,18 +292,16 @@ pub async fn unassign(
             "agents can release only their own conversations".into(),
         ));
     }
-    let view = state
-        .rt
-        .ask_conversation(
-            &caller.org_id,
-            &conv.id,
-            Assign {
-                org_id: caller.org_id.clone(),
-                user_id: None,
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(Data::new(view)))
+    change(
+        &state,
+        &caller,
+        &conv.id,
+        Assign {
+            org_id: caller.org_id.clone(),
+            user_id: None,
+        },
+    )
+    .await
 }
 
 /// Resolve (close) the conversation. A customer who writes again opens a new one.
@@ -303,17 +318,15 @@ pub async fn resolve(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
-    let view = state
-        .rt
-        .ask_conversation(
-            &caller.org_id,
-            &conv.id,
-            Resolve {
-                org_id: caller.org_id.clone(),
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(Data::new(view)))
+    change(
+        &state,
+        &caller,
+        &conv.id,
+        Resolve {
+            org_id: caller.org_id.clone(),
+        },
+    )
+    .await
 }
 
 /// Mark the conversation read (unread count to zero).
@@ -330,15 +343,13 @@ pub async fn read(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
-    let view = state
-        .rt
-        .ask_conversation(
-            &caller.org_id,
-            &conv.id,
-            MarkRead {
-                org_id: caller.org_id.clone(),
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(Data::new(view)))
+    change(
+        &state,
+        &caller,
+        &conv.id,
+        MarkRead {
+            org_id: caller.org_id.clone(),
+        },
+    )
+    .await
 }

@@ -79,27 +79,8 @@ impl GraphClient {
         token: &str,
         body: &Value,
     ) -> Result<String, SendError> {
-        let res = self
-            .http
-            .post(self.url(&format!("{phone_number_id}/messages")))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await;
-        let res = res.map_err(|e| SendError {
-            code: if e.is_timeout() {
-                "timeout".into()
-            } else {
-                "network".into()
-            },
-            message: format!("could not reach the WhatsApp Cloud API: {e}"),
-            transient: true,
-        })?;
-        let status = res.status();
-        let text = res.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(classify_error(status.as_u16(), &text));
-        }
+        let url = self.url(&format!("{phone_number_id}/messages"));
+        let text = call(self.http.post(url).bearer_auth(token).json(body)).await?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         v.pointer("/messages/0/id")
             .and_then(Value::as_str)
@@ -118,27 +99,32 @@ impl GraphClient {
         phone_number_id: &str,
         token: &str,
     ) -> Result<PhoneNumberInfo, SendError> {
-        let res = self
-            .http
-            .get(format!(
-                "{}?fields=display_phone_number,verified_name",
-                self.url(phone_number_id)
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| SendError {
-                code: "network".into(),
-                message: e.to_string(),
-                transient: true,
-            })?;
-        let status = res.status();
-        let text = res.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(classify_error(status.as_u16(), &text));
-        }
+        let url = format!(
+            "{}?fields=display_phone_number,verified_name",
+            self.url(phone_number_id)
+        );
+        let text = call(self.http.get(url).bearer_auth(token)).await?;
         Ok(serde_json::from_str(&text).unwrap_or_default())
     }
+}
+
+/// Sends a Graph API request; the body of a 2xx answer, or the classified error.
+async fn call(req: reqwest::RequestBuilder) -> Result<String, SendError> {
+    let res = req.send().await.map_err(|e| SendError {
+        code: if e.is_timeout() {
+            "timeout".into()
+        } else {
+            "network".into()
+        },
+        message: format!("could not reach the WhatsApp Cloud API: {e}"),
+        transient: true,
+    })?;
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(classify_error(status.as_u16(), &text));
+    }
+    Ok(text)
 }
 
 /// Turns a Graph API error response into a [`SendError`] that says whether to retry.
