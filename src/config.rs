@@ -105,6 +105,19 @@ pub struct Config {
     /// This node's id in a cluster; default: a random one per process.
     #[arg(long, env = "CX_NODE_ID", global = true)]
     pub node_id: Option<String>,
+    /// Redis URL; setting it makes this node part of a cluster (shared database required).
+    #[arg(long, env = "CX_REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so clusters can share a Redis.
+    #[arg(long, env = "CX_REDIS_PREFIX", default_value = "cx", global = true)]
+    pub redis_prefix: String,
+    /// How long a node's claim on a conversation lasts without renewal, in milliseconds: the time
+    /// another node waits before taking over the conversations of a node that died.
+    #[arg(long, env = "CX_LEASE_MS", default_value_t = 5000, global = true)]
+    pub lease_ms: u64,
+    /// URL where the other nodes reach this one; default `http://<CX_BIND>`.
+    #[arg(long, env = "CX_ADVERTISE_URL", global = true)]
+    pub advertise_url: Option<String>,
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
     #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
     pub actor_idle_secs: u64,

@@ -133,6 +133,9 @@ impl From<ActorError> for ApiError {
             ActorError::Conflict(reason) => ApiError::Conflict(reason),
             ActorError::Invalid { field, message } => ApiError::validation(field, message),
             ActorError::Db(db) => db.into(),
+            ActorError::Stale => {
+                ApiError::Unavailable("the conversation changed concurrently; try again".into())
+            }
             ActorError::Unavailable(what) => {
                 ApiError::Unavailable(format!("temporarily unavailable: {what}"))
             }

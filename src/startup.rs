@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actors::cluster::{Cluster, ClusterConfig};
 use actors::{Db, Runtime, RuntimeConfig};
 use migrations::{Migrator, MigratorTrait};
+use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::scope::scope;
@@ -33,6 +35,8 @@ pub enum StartupError {
     Config(#[from] crate::config::ConfigError),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
+    #[error("redis: {0}")]
+    Redis(String),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -75,7 +79,35 @@ impl Application {
             actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
             ..RuntimeConfig::default()
         };
-        let rt = Runtime::start(db, Arc::new(sender), rt_config);
+        let listener = TcpListener::bind(config.bind)?;
+        let address = listener.local_addr()?;
+        let cluster = match &config.redis_url {
+            Some(url) => {
+                let advertise = config
+                    .advertise_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{address}"));
+                let cfg = ClusterConfig {
+                    redis_url: url.clone(),
+                    prefix: config.redis_prefix.clone(),
+                    lease: Duration::from_millis(config.lease_ms.max(200)),
+                    advertise_url: advertise,
+                    // Every node shares the JWT secret (tokens verify anywhere); the key that
+                    // signs forwarded commands is derived from it.
+                    secret: Sha256::new()
+                        .chain_update(b"cx-inbox cluster key\0")
+                        .chain_update(&secrets.jwt)
+                        .finalize()
+                        .to_vec(),
+                };
+                Some(
+                    Cluster::new(cfg, rt_config.node_id.clone())
+                        .map_err(|e| StartupError::Redis(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let rt = Runtime::start(db, Arc::new(sender), rt_config, cluster);
         let state = web::Data::new(AppState {
             rt,
             jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
@@ -84,8 +116,6 @@ impl Application {
             config: config.clone(),
         });
 
-        let listener = TcpListener::bind(config.bind)?;
-        let address = listener.local_addr()?;
         let app_state = state.clone();
         let spec = openapi();
         let mut server = HttpServer::new(move || app(app_state.clone(), spec.clone()))
@@ -209,6 +239,7 @@ fn app(
         .app_data(web::PayloadConfig::new(WEBHOOK_LIMIT))
         .wrap(tracing_actix_web::TracingLogger::default())
         .route("/api/v1/docs", web::get().to(docs_redirect))
+        .service(api::internal::command)
         .service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", spec))
         .default_service(web::to(not_found));
     routes(app.into_utoipa_app()).into_app()

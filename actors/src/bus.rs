@@ -52,7 +52,16 @@ struct Filled {
     /// The first missing `org_seq` when the repair started.
     from: i64,
     events: Vec<Arc<Event>>,
+    /// Whether a gap was known (a later event is waiting), rather than a routine look.
+    gap: bool,
 }
+
+/// Read every watched organization's stream forward from the database: after the cluster
+/// subscription (re)connects, and now and then, since pub/sub can drop the last message of a
+/// burst with nothing after it to reveal the gap.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Resync;
 
 /// Check whether an organization's gap is still open.
 #[derive(Message)]
@@ -194,8 +203,42 @@ impl Handler<CheckGap> for EventBus {
                 org_id: org,
                 from: next,
                 events,
+                gap: true,
             });
         });
+    }
+}
+
+/// Most events read per organization per resync; more follow on the next one.
+const RESYNC_PAGE: u64 = 1000;
+
+impl Handler<Resync> for EventBus {
+    type Result = ();
+    fn handle(&mut self, _: Resync, ctx: &mut Context<Self>) {
+        for (org_id, stream) in &mut self.orgs {
+            let Some(next) = stream.next else { continue };
+            if stream.sessions.is_empty() || stream.repairing {
+                continue;
+            }
+            stream.repairing = true;
+            let (db, org, me) = (self.db.clone(), org_id.clone(), ctx.address());
+            actix::spawn(async move {
+                let events = match store::events::since(&db.conn, &org, next - 1, RESYNC_PAGE).await
+                {
+                    Ok(evs) => evs.into_iter().map(Arc::new).collect(),
+                    Err(e) => {
+                        tracing::debug!(org_id = %org, error = %e, "resync read failed");
+                        Vec::new()
+                    }
+                };
+                me.do_send(Filled {
+                    org_id: org,
+                    from: next,
+                    events,
+                    gap: false,
+                });
+            });
+        }
     }
 }
 
@@ -211,7 +254,7 @@ impl Handler<Filled> for EventBus {
                 stream.pending.insert(ev.org_seq, ev);
             }
         }
-        if found_first {
+        if found_first || !msg.gap {
             stream.failed_repairs = 0;
         } else if stream.next == Some(msg.from) {
             // Committed events are gap-free, so a missing row means the database was unreachable

@@ -21,6 +21,9 @@ pub enum ActorError {
     /// The actor stopped between lookup and delivery; the caller may retry.
     #[error("actor unavailable: {0}")]
     Unavailable(String),
+    /// The conversation changed underneath this actor (another node wrote it); reload and retry.
+    #[error("the conversation changed concurrently")]
+    Stale,
     #[error("{0}")]
     Internal(String),
 }

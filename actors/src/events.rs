@@ -81,6 +81,25 @@ impl Event {
         }
     }
 
+    /// Rebuilds an event another node rendered.
+    pub fn from_wire(
+        org_id: String,
+        org_seq: i64,
+        conversation_id: Option<String>,
+        seq: Option<i64>,
+        name: String,
+        wire: String,
+    ) -> Event {
+        Event {
+            org_id,
+            org_seq,
+            conversation_id,
+            seq,
+            name,
+            wire: wire.into(),
+        }
+    }
+
     pub fn from_row(row: entities::event::Model) -> Event {
         Event::from_parts(
             row.org_id,

@@ -77,7 +77,19 @@ impl Handler<ResolveConversation> for InboxActor {
             if let Some(id) = cached {
                 return Ok(id);
             }
-            find_or_open(&rt, &org_id, &inbox_id, &msg).await
+            match find_or_open(&rt, &org_id, &inbox_id, &msg).await {
+                // Another node opened the conversation (or created the contact) at the same
+                // moment; the unique indexes refused ours, so theirs is there to be found.
+                Err(ActorError::Db(e))
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    find_or_open(&rt, &org_id, &inbox_id, &msg).await
+                }
+                other => other,
+            }
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
             if let Ok(id) = &res {

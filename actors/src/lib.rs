@@ -7,6 +7,8 @@
 
 pub mod bus;
 pub mod channel;
+pub mod cluster;
+pub mod command;
 pub mod conversation;
 pub mod db;
 pub mod error;

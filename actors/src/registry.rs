@@ -84,12 +84,42 @@ impl Registry {
             .remove(id);
     }
 
-    /// Removes the entry only if it still points at this actor (a newer one may have replaced it).
-    pub(crate) fn remove_conversation(&self, id: &str, addr: &Addr<ConversationActor>) {
+    /// Removes the entry only if it still points at this actor (a newer one may have replaced
+    /// it); says whether it did.
+    pub(crate) fn remove_conversation(&self, id: &str, addr: &Addr<ConversationActor>) -> bool {
         let mut map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
         if map.get(id).is_some_and(|a| a == addr) {
             map.remove(id);
+            return true;
         }
+        false
+    }
+
+    /// Removes whatever actor runs this conversation here, returning it.
+    pub(crate) fn remove_any(&self, id: &str) -> Option<Addr<ConversationActor>> {
+        self.conversations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+    }
+
+    /// Whether a live actor runs this conversation here.
+    pub(crate) fn has_conversation(&self, id: &str) -> bool {
+        self.conversations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .is_some_and(|a| a.connected())
+    }
+
+    /// Ids of the conversations running here (the leases to renew).
+    pub(crate) fn conversation_ids(&self) -> Vec<String> {
+        self.conversations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn conversation_count(&self) -> usize {

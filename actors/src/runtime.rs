@@ -7,9 +7,11 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use crate::Db;
-use crate::bus::{EventBus, Publish};
+use crate::bus::{EventBus, Publish, Resync};
 use crate::channel::ChannelSender;
-use crate::conversation::ConversationActor;
+use crate::cluster::{Cluster, ForwardError, Owner};
+use crate::command::{CommandReply, ConversationCommand, Forwardable, NOT_OWNER};
+use crate::conversation::{ConversationActor, Relinquish};
 use crate::error::ActorError;
 use crate::events::Event;
 use crate::inbox::InboxActor;
@@ -48,6 +50,8 @@ pub struct Inner {
     /// Sends outbound messages to the customer's channel.
     pub channel: Arc<dyn ChannelSender>,
     pub config: RuntimeConfig,
+    /// Cluster membership on Redis; `None` when the node runs alone.
+    pub cluster: Option<Arc<Cluster>>,
     registry: Registry,
 }
 
@@ -59,29 +63,87 @@ impl std::ops::Deref for Runtime {
 }
 
 impl Runtime {
-    /// Starts the bus and the actor threads. Must run inside an actix `System`.
-    pub fn start(db: Db, channel: Arc<dyn ChannelSender>, config: RuntimeConfig) -> Runtime {
+    /// Starts the bus and the actor threads, and with a cluster its Redis loops. Must run inside
+    /// an actix `System`.
+    pub fn start(
+        db: Db,
+        channel: Arc<dyn ChannelSender>,
+        config: RuntimeConfig,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Runtime {
         let bus_arbiter = Arbiter::new();
         let bus_db = db.clone();
         let gap = config.gap_timeout;
         let bus =
             EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
         let registry = Registry::new(config.arbiters.max(1), bus_arbiter);
-        Runtime(Arc::new(Inner {
+        let rt = Runtime(Arc::new(Inner {
             db,
             bus,
             channel,
             config,
+            cluster,
             registry,
-        }))
+        }));
+        if let Some(cluster) = rt.cluster.clone() {
+            rt.start_cluster_loops(cluster);
+        }
+        rt
     }
 
-    /// Hands committed events to the bus for fan-out.
+    fn start_cluster_loops(&self, cluster: Arc<Cluster>) {
+        actix::spawn(cluster.clone().run_publisher());
+        let (bus, bus2) = (self.bus.clone(), self.bus.clone());
+        actix::spawn(cluster.clone().run_subscriber(
+            move |ev| bus.do_send(Publish(vec![Arc::new(ev)])),
+            move || bus2.do_send(Resync),
+        ));
+        // Leases and the node's registration are renewed well within their lifetime.
+        let rt = self.clone();
+        let every = (cluster.config.lease / 3).max(Duration::from_millis(100));
+        actix::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                cluster.announce().await;
+                let ids = rt.registry.conversation_ids();
+                match cluster.renew(&ids).await {
+                    Ok(lost) => {
+                        for id in lost {
+                            tracing::warn!(conversation_id = %id, "conversation lease lost to another node; stopping the local actor");
+                            if let Some(addr) = rt.registry.remove_any(&id) {
+                                addr.do_send(Relinquish);
+                            }
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "lease renewal failed"),
+                }
+            }
+        });
+        // Pub/sub may drop a message with nothing after it to reveal the gap: look at the
+        // database now and then.
+        let bus = self.bus.clone();
+        actix::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                bus.do_send(Resync);
+            }
+        });
+    }
+
+    /// Hands committed events to the bus for fan-out, and to the other nodes.
     pub fn publish(&self, events: Vec<Event>) {
-        if !events.is_empty() {
-            self.bus
-                .do_send(Publish(events.into_iter().map(Arc::new).collect()));
+        if events.is_empty() {
+            return;
         }
+        let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
+        if let Some(cluster) = &self.cluster {
+            for ev in &events {
+                cluster.publish(ev.clone());
+            }
+        }
+        self.bus.do_send(Publish(events));
     }
 
     /// The live actor of a conversation, spawned on demand.
@@ -94,8 +156,9 @@ impl Runtime {
         self.registry.inbox(self, org_id, id)
     }
 
-    /// Sends `msg` to a conversation's actor and awaits the answer. If the actor stopped (idle
-    /// passivation) between lookup and delivery, a fresh one is spawned and asked once more.
+    /// Runs `msg` on the conversation's actor and awaits the answer: here, or, in a cluster, on
+    /// the node that owns the conversation. A dead owner's conversations are taken over once its
+    /// lease expires; while Redis is unreachable the conversation runs here.
     pub async fn ask_conversation<M, R>(
         &self,
         org_id: &str,
@@ -103,18 +166,109 @@ impl Runtime {
         msg: M,
     ) -> Result<R, ActorError>
     where
+        M: Message<Result = Result<R, ActorError>> + Forwardable<Out = R>,
+        R: Send + 'static,
+        ConversationActor: Handler<M>,
+    {
+        let Some(cluster) = &self.cluster else {
+            return self.ask_local(org_id, id, msg).await;
+        };
+        let deadline =
+            tokio::time::Instant::now() + cluster.config.lease * 2 + Duration::from_secs(5);
+        loop {
+            if self.registry.has_conversation(id) {
+                return self.ask_local(org_id, id, msg).await;
+            }
+            let why = match cluster.owner(id).await {
+                Err(_) | Ok(Owner::Here) => return self.ask_local(org_id, id, msg).await,
+                Ok(Owner::Node { url: Some(url), .. }) => match cluster
+                    .forward(&url, org_id, id, &msg.clone().command())
+                    .await
+                {
+                    Ok(reply) => return M::answer(reply),
+                    Err(ForwardError::Refused(e)) => return Err(e),
+                    Err(ForwardError::Retry(why)) => why,
+                },
+                Ok(Owner::Node {
+                    id: node,
+                    url: None,
+                }) => format!("owner {node} is gone; waiting for its lease to expire"),
+            };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ActorError::Unavailable(format!("conversation {id}: {why}")));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs a command forwarded by another node, if this node owns the conversation.
+    pub async fn execute_here(
+        &self,
+        org_id: &str,
+        id: &str,
+        command: ConversationCommand,
+    ) -> Result<CommandReply, ActorError> {
+        if let Some(cluster) = &self.cluster
+            && !self.registry.has_conversation(id)
+            && let Ok(Owner::Node { .. }) = cluster.owner(id).await
+        {
+            return Err(ActorError::Unavailable(NOT_OWNER.into()));
+        }
+        match command {
+            ConversationCommand::Inbound(m) => self
+                .ask_local(org_id, id, m)
+                .await
+                .map(CommandReply::Inbound),
+            ConversationCommand::ApplyStatus(m) => self
+                .ask_local(org_id, id, m)
+                .await
+                .map(|()| CommandReply::Done),
+            ConversationCommand::SendText(m) => self
+                .ask_local(org_id, id, m)
+                .await
+                .map(|v| CommandReply::Message(Box::new(v))),
+            ConversationCommand::Takeover(m) => self
+                .ask_local(org_id, id, m)
+                .await
+                .map(|v| CommandReply::Conversation(Box::new(v))),
+            ConversationCommand::Assign(m) => self
+                .ask_local(org_id, id, m)
+                .await
+                .map(|v| CommandReply::Conversation(Box::new(v))),
+            ConversationCommand::Resolve(m) => self
+                .ask_local(org_id, id, m)
+                .await
+                .map(|v| CommandReply::Conversation(Box::new(v))),
+            ConversationCommand::MarkRead(m) => self
+                .ask_local(org_id, id, m)
+                .await
+                .map(|v| CommandReply::Conversation(Box::new(v))),
+        }
+    }
+
+    /// Sends `msg` to the local actor. If the actor stopped (idle passivation) between lookup
+    /// and delivery, a fresh one is spawned; if its cached row was stale, it reloads; either
+    /// way the message is tried once more.
+    async fn ask_local<M, R>(&self, org_id: &str, id: &str, msg: M) -> Result<R, ActorError>
+    where
         M: Message<Result = Result<R, ActorError>> + Clone + Send + 'static,
         R: Send + 'static,
         ConversationActor: Handler<M>,
     {
-        for _ in 0..2 {
+        let mut last = ActorError::Unavailable(format!("conversation {id}"));
+        for _ in 0..3 {
             match self.conversation(org_id, id).send(msg.clone()).await {
+                Ok(Err(ActorError::Stale)) => {
+                    last = ActorError::Unavailable(
+                        "the conversation changed concurrently; try again".into(),
+                    )
+                }
                 Ok(result) => return result,
                 Err(MailboxError::Closed) => self.registry.forget_conversation(id),
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ActorError::Unavailable(format!("conversation {id}")))
+        Err(last)
     }
 
     /// Same as [`Runtime::ask_conversation`], for inboxes.
@@ -136,7 +290,28 @@ impl Runtime {
 
     /// Called by a conversation actor that is stopping, so the next message spawns a new one.
     pub(crate) fn conversation_stopped(&self, id: &str, addr: &Addr<ConversationActor>) {
-        self.registry.remove_conversation(id, addr);
+        if self.registry.remove_conversation(id, addr)
+            && let Some(cluster) = self.cluster.clone()
+        {
+            let id = id.to_owned();
+            actix::spawn(async move { cluster.release(&id).await });
+        }
+    }
+
+    /// Records an agent socket as alive, cluster-wide (no-op on a single node).
+    pub fn touch_presence(&self, org_id: &str, user_id: &str, session_id: u64) {
+        if let Some(cluster) = self.cluster.clone() {
+            let (o, u) = (org_id.to_owned(), user_id.to_owned());
+            actix::spawn(async move { cluster.touch_presence(&o, &u, session_id).await });
+        }
+    }
+
+    /// Forgets an agent socket, cluster-wide.
+    pub fn drop_presence(&self, org_id: &str, user_id: &str, session_id: u64) {
+        if let Some(cluster) = self.cluster.clone() {
+            let (o, u) = (org_id.to_owned(), user_id.to_owned());
+            actix::spawn(async move { cluster.drop_presence(&o, &u, session_id).await });
+        }
     }
 
     /// Number of live conversation actors on this node.

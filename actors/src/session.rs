@@ -115,12 +115,14 @@ impl Actor for AgentSession {
                 }));
             }
         }
+        self.rt.touch_presence(&self.org_id, &self.user_id, self.id);
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.heartbeat.elapsed() > CLIENT_TIMEOUT {
                 tracing::debug!(user_id = %act.user_id, "agent socket timed out");
                 ctx.stop();
                 return;
             }
+            act.rt.touch_presence(&act.org_id, &act.user_id, act.id);
             ctx.ping(b"");
         });
     }

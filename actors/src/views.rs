@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entities::{contact, conversation, message};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The WhatsApp customer-service window: free-form messages only within this time after the
 /// customer's last message.
 pub const SERVICE_WINDOW: Duration = Duration::hours(24);
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
     pub id: String,
@@ -65,7 +65,7 @@ impl From<&message::Model> for MessageView {
     }
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactView {
     pub id: String,
@@ -86,7 +86,7 @@ impl From<&contact::Model> for ContactView {
     }
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     pub id: String,

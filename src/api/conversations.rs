@@ -147,9 +147,7 @@ async fn change<M>(
 ) -> ApiResult<HttpResponse>
 where
     M: actix::Message<Result = Result<ConversationView, actors::ActorError>>
-        + Clone
-        + Send
-        + 'static,
+        + actors::command::Forwardable<Out = ConversationView>,
     actors::ConversationActor: actix::Handler<M>,
 {
     let view = state

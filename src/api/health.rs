@@ -33,30 +33,40 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 
 #[derive(Serialize, ToSchema)]
 pub struct Ready {
+    /// `ready`, or `degraded` when the node serves but cannot reach Redis (no cross-node
+    /// fan-out or ownership until it returns).
     pub status: &'static str,
     pub database: &'static str,
+    /// `ok`, `down`, or `disabled` for a node that runs alone.
+    pub redis: &'static str,
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers (503 otherwise); Redis is reported, and its loss degrades
+/// the node rather than failing it.
 #[utoipa::path(tag = "health", responses((status = 200, body = super::Data<Ready>), (status = 503, body = crate::error::ErrorBody)))]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    match state.db().ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(super::Data::new(Ready {
-            status: "ready",
-            database: "ok",
-        }))),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database unreachable");
-            Ok(
-                HttpResponse::ServiceUnavailable().json(crate::error::ErrorBody {
-                    error: crate::error::ErrorInfo {
-                        code: "unavailable",
-                        message: "the database is unreachable".into(),
-                        details: None,
-                    },
-                }),
-            )
-        }
+    if let Err(e) = state.db().ping().await {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        return Ok(
+            HttpResponse::ServiceUnavailable().json(crate::error::ErrorBody {
+                error: crate::error::ErrorInfo {
+                    code: "unavailable",
+                    message: "the database is unreachable".into(),
+                    details: None,
+                },
+            }),
+        );
     }
+    let redis = match &state.rt.cluster {
+        None => "disabled",
+        Some(c) if c.is_healthy() => "ok",
+        Some(_) => "down",
+    };
+    let status = if redis == "down" { "degraded" } else { "ready" };
+    Ok(HttpResponse::Ok().json(super::Data::new(Ready {
+        status,
+        database: "ok",
+        redis,
+    })))
 }

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod conversations;
 pub mod health;
+pub mod internal;
 pub mod messages;
 pub mod pagination;
 pub mod whatsapp_accounts;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use entities::enums::{ConversationStatus, Direction, MessageStatus};
 use entities::{contact, conversation, message};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel, SqlErr};
+use serde::{Deserialize, Serialize};
 
 use crate::channel::{OutboundContent, OutboundRequest};
 use crate::error::ActorError;
@@ -22,7 +23,7 @@ use crate::store::{self, events::NewEvent};
 use crate::views::{ConversationView, MessageCreated, MessageView, SERVICE_WINDOW, StatusChanged};
 
 /// A customer message as the channel delivered it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InboundMessage {
     pub provider_message_id: String,
     pub message_type: String,
@@ -33,14 +34,14 @@ pub struct InboundMessage {
 }
 
 /// Store a customer message.
-#[derive(Message, Clone)]
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
 #[rtype(result = "Result<InboundOutcome, ActorError>")]
 pub struct Inbound {
     pub org_id: String,
     pub message: InboundMessage,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum InboundOutcome {
     Stored(Box<MessageView>),
     /// Same provider message id already stored (a webhook redelivery).
@@ -50,7 +51,7 @@ pub enum InboundOutcome {
 }
 
 /// Apply a delivery status the channel reported for an outbound message.
-#[derive(Message, Clone)]
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
 #[rtype(result = "Result<(), ActorError>")]
 pub struct ApplyStatus {
     pub org_id: String,
@@ -64,7 +65,7 @@ pub struct ApplyStatus {
 }
 
 /// Send a text message from an agent.
-#[derive(Message, Clone)]
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
 #[rtype(result = "Result<MessageView, ActorError>")]
 pub struct SendText {
     pub org_id: String,
@@ -73,7 +74,7 @@ pub struct SendText {
 }
 
 /// A human takes the conversation over.
-#[derive(Message, Clone)]
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
 #[rtype(result = "Result<ConversationView, ActorError>")]
 pub struct Takeover {
     pub org_id: String,
@@ -81,7 +82,7 @@ pub struct Takeover {
 }
 
 /// Assign to an agent (`Some`) or release to the queue (`None`).
-#[derive(Message, Clone)]
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
 #[rtype(result = "Result<ConversationView, ActorError>")]
 pub struct Assign {
     pub org_id: String,
@@ -89,18 +90,23 @@ pub struct Assign {
 }
 
 /// Close the conversation.
-#[derive(Message, Clone)]
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
 #[rtype(result = "Result<ConversationView, ActorError>")]
 pub struct Resolve {
     pub org_id: String,
 }
 
 /// Mark everything read.
-#[derive(Message, Clone)]
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
 #[rtype(result = "Result<ConversationView, ActorError>")]
 pub struct MarkRead {
     pub org_id: String,
 }
+
+/// Stop now: another node owns the conversation.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Relinquish;
 
 /// Periodic check for passivation.
 #[derive(Message)]
@@ -205,6 +211,13 @@ impl Actor for ConversationActor {
     }
 }
 
+impl Handler<Relinquish> for ConversationActor {
+    type Result = ();
+    fn handle(&mut self, _: Relinquish, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
 impl Handler<IdleCheck> for ConversationActor {
     type Result = ();
     fn handle(&mut self, _: IdleCheck, ctx: &mut Context<Self>) {
@@ -225,6 +238,8 @@ async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError
 /// The conversation's next events, numbered after its current `seq`.
 struct Outbox {
     conversation_id: String,
+    /// The conversation's `seq` when this change began: the version the write expects to find.
+    base: i64,
     seq: i64,
     items: Vec<NewEvent>,
 }
@@ -233,6 +248,7 @@ impl Outbox {
     fn new(conv: &conversation::Model) -> Outbox {
         Outbox {
             conversation_id: conv.id.clone(),
+            base: conv.event_seq,
             seq: conv.event_seq,
             items: Vec::new(),
         }
@@ -256,7 +272,11 @@ async fn commit(
 ) -> Result<(), ActorError> {
     conv.event_seq = outbox.seq;
     let org_id = conv.org_id.clone();
-    store::conversations::save(&*txn, conv).await?;
+    // The row is written only if nobody else wrote it since we read it (another node that held
+    // this conversation while Redis was unreachable): our cached view would be stale.
+    if !store::conversations::save_if_unchanged(&*txn, conv, outbox.base).await? {
+        return Err(ActorError::Stale);
+    }
     let events: Vec<Event> = store::events::append(&*txn, &org_id, outbox.items).await?;
     txn.commit().await?;
     rt.publish(events);

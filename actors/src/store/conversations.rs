@@ -34,15 +34,20 @@ pub async fn open_for_contact(
         .await
 }
 
-/// Writes every column of `c` (the actor computed the whole new row).
-pub async fn save(
+/// Writes every column of `c` (the actor computed the whole new row) if the stored row is still
+/// at `expected_seq`; `false` when someone else changed it first.
+pub async fn save_if_unchanged(
     db: &impl ConnectionTrait,
     c: &conversation::Model,
-) -> Result<conversation::Model, DbErr> {
-    conversation::ActiveModel::from(c.clone())
-        .reset_all()
-        .update(db)
-        .await
+    expected_seq: i64,
+) -> Result<bool, DbErr> {
+    let res = conversation::Entity::update_many()
+        .set(conversation::ActiveModel::from(c.clone()).reset_all())
+        .filter(conversation::Column::Id.eq(c.id.clone()))
+        .filter(conversation::Column::EventSeq.eq(expected_seq))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// Which way a cursor page goes along the id order.

@@ -1,0 +1,129 @@
+//! Conversation commands as data, so a node can forward one to the conversation's owner and
+//! get the answer back. Each actor message maps to a [`ConversationCommand`] variant and its
+//! answer to a [`CommandReply`] variant.
+
+use serde::{Deserialize, Serialize};
+
+use crate::conversation::{
+    ApplyStatus, Assign, Inbound, InboundOutcome, MarkRead, Resolve, SendText, Takeover,
+};
+use crate::error::ActorError;
+use crate::views::{ConversationView, MessageView};
+
+/// Marker in the answer of a node that does not own the conversation.
+pub const NOT_OWNER: &str = "not_owner";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", content = "body", rename_all = "snake_case")]
+pub enum ConversationCommand {
+    Inbound(Inbound),
+    ApplyStatus(ApplyStatus),
+    SendText(SendText),
+    Takeover(Takeover),
+    Assign(Assign),
+    Resolve(Resolve),
+    MarkRead(MarkRead),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", content = "body", rename_all = "snake_case")]
+pub enum CommandReply {
+    Inbound(InboundOutcome),
+    Done,
+    Message(Box<MessageView>),
+    Conversation(Box<ConversationView>),
+}
+
+/// The body of a forwarded command.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Forwarded {
+    pub org_id: String,
+    pub command: ConversationCommand,
+}
+
+/// An [`ActorError`] on the wire.
+#[derive(Serialize, Deserialize)]
+pub struct WireError {
+    pub kind: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl From<&ActorError> for WireError {
+    fn from(e: &ActorError) -> Self {
+        let (kind, field) = match e {
+            ActorError::NotFound(_) => ("not_found", None),
+            ActorError::Conflict(_) => ("conflict", None),
+            ActorError::Invalid { field, .. } => ("invalid", Some((*field).to_owned())),
+            ActorError::Stale | ActorError::Unavailable(_) => ("unavailable", None),
+            ActorError::Db(_) | ActorError::Internal(_) => ("internal", None),
+        };
+        let message = match e {
+            ActorError::NotFound(what) => (*what).to_owned(),
+            ActorError::Invalid { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        WireError {
+            kind: kind.into(),
+            message,
+            field,
+        }
+    }
+}
+
+impl From<WireError> for ActorError {
+    fn from(w: WireError) -> Self {
+        match w.kind.as_str() {
+            "not_found" => ActorError::NotFound(match w.message.as_str() {
+                "conversation" => "conversation",
+                "message" => "message",
+                "organization" => "organization",
+                _ => "object",
+            }),
+            "conflict" => ActorError::Conflict(w.message),
+            "invalid" => ActorError::Invalid {
+                field: "body",
+                message: w.message,
+            },
+            "unavailable" => ActorError::Unavailable(w.message),
+            _ => ActorError::Internal(w.message),
+        }
+    }
+}
+
+/// A conversation actor message that can travel to another node.
+pub trait Forwardable: Clone + Send + 'static {
+    type Out: Send + 'static;
+    fn command(self) -> ConversationCommand;
+    fn answer(reply: CommandReply) -> Result<Self::Out, ActorError>;
+}
+
+fn unexpected(reply: &CommandReply) -> ActorError {
+    ActorError::Internal(format!("unexpected reply from the owner: {reply:?}"))
+}
+
+macro_rules! forwardable {
+    ($msg:ident, $out:ty, $reply:pat => $value:expr) => {
+        impl Forwardable for $msg {
+            type Out = $out;
+            fn command(self) -> ConversationCommand {
+                ConversationCommand::$msg(self)
+            }
+            fn answer(reply: CommandReply) -> Result<$out, ActorError> {
+                match reply {
+                    $reply => Ok($value),
+                    other => Err(unexpected(&other)),
+                }
+            }
+        }
+    };
+}
+
+forwardable!(Inbound, InboundOutcome, CommandReply::Inbound(o) => o);
+forwardable!(ApplyStatus, (), CommandReply::Done => ());
+forwardable!(SendText, MessageView, CommandReply::Message(m) => *m);
+forwardable!(Takeover, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(Assign, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(Resolve, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(MarkRead, ConversationView, CommandReply::Conversation(c) => *c);
