@@ -9,11 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug, Clone)]
-#[command(
-    name = "cx-inbox",
-    version,
-    about = "Customer-experience inbox: WhatsApp, AI bot, live agents"
-)]
+#[command(name = "cx-inbox", version, about = "Customer-experience inbox: WhatsApp, AI bot, live agents")]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -51,53 +47,23 @@ pub struct Config {
     #[arg(long, env = "CX_SECRETS_KEY", hide_env_values = true, global = true)]
     pub secrets_key: Option<String>,
     /// Access token lifetime, in seconds.
-    #[arg(
-        long,
-        env = "CX_ACCESS_TOKEN_TTL",
-        default_value_t = 900,
-        global = true
-    )]
+    #[arg(long, env = "CX_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
     pub access_token_ttl: i64,
     /// Refresh token lifetime, in days.
-    #[arg(
-        long,
-        env = "CX_REFRESH_TOKEN_DAYS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "CX_REFRESH_TOKEN_DAYS", default_value_t = 30, global = true)]
     pub refresh_token_days: i64,
     /// Base URL of Meta's Graph API (tests point it at a fake).
-    #[arg(
-        long,
-        env = "CX_WHATSAPP_GRAPH_URL",
-        default_value = "https://graph.facebook.com",
-        global = true
-    )]
+    #[arg(long, env = "CX_WHATSAPP_GRAPH_URL", default_value = "https://graph.facebook.com", global = true)]
     pub whatsapp_graph_url: String,
     /// Graph API version used in request paths.
-    #[arg(
-        long,
-        env = "CX_WHATSAPP_GRAPH_VERSION",
-        default_value = "v21.0",
-        global = true
-    )]
+    #[arg(long, env = "CX_WHATSAPP_GRAPH_VERSION", default_value = "v21.0", global = true)]
     pub whatsapp_graph_version: String,
     /// The Meta app secret that signs webhooks (`X-Hub-Signature-256`). Without it every
     /// webhook POST is refused.
-    #[arg(
-        long,
-        env = "CX_WHATSAPP_APP_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "CX_WHATSAPP_APP_SECRET", hide_env_values = true, global = true)]
     pub whatsapp_app_secret: Option<String>,
     /// The token Meta echoes in the webhook verify handshake. Without it the handshake is refused.
-    #[arg(
-        long,
-        env = "CX_WHATSAPP_VERIFY_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "CX_WHATSAPP_VERIFY_TOKEN", hide_env_values = true, global = true)]
     pub whatsapp_verify_token: Option<String>,
     /// Timeout of one Graph API call, in seconds.
     #[arg(long, env = "CX_WHATSAPP_TIMEOUT", default_value_t = 15, global = true)]
@@ -156,17 +122,13 @@ impl Config {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("cx-inbox.db").display()
-            ),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("cx-inbox.db").display()),
         }
     }
 
     /// Creates the data directory and reads or generates the secrets.
     pub fn secrets(&self) -> Result<Secrets, ConfigError> {
-        std::fs::create_dir_all(&self.data_dir)
-            .map_err(|e| ConfigError::Io(self.data_dir.clone(), e))?;
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| ConfigError::Io(self.data_dir.clone(), e))?;
         let jwt = match &self.jwt_secret {
             Some(s) => s.as_bytes().to_vec(),
             None => B64
@@ -177,9 +139,7 @@ impl Config {
             Some(s) => s.clone(),
             None => kept_secret(&self.data_dir.join("secrets.key"))?,
         };
-        let bytes = B64
-            .decode(key_b64.trim())
-            .map_err(|_| ConfigError::BadSecretsKey)?;
+        let bytes = B64.decode(key_b64.trim()).map_err(|_| ConfigError::BadSecretsKey)?;
         let secrets_key: [u8; 32] = bytes.try_into().map_err(|_| ConfigError::BadSecretsKey)?;
         Ok(Secrets { jwt, secrets_key })
     }

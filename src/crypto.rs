@@ -19,19 +19,14 @@ pub struct DecryptError;
 
 impl SecretBox {
     pub fn new(key: &[u8; 32]) -> SecretBox {
-        SecretBox {
-            cipher: Aes256Gcm::new(key.into()),
-        }
+        SecretBox { cipher: Aes256Gcm::new(key.into()) }
     }
 
     pub fn encrypt(&self, plain: &str) -> String {
         let nonce_bytes: [u8; 12] = rand::random();
         let nonce = Nonce::from(nonce_bytes);
         // Encryption with a valid key and a fresh nonce cannot fail for inputs this size.
-        let ct = self
-            .cipher
-            .encrypt(&nonce, plain.as_bytes())
-            .unwrap_or_default();
+        let ct = self.cipher.encrypt(&nonce, plain.as_bytes()).unwrap_or_default();
         let mut out = nonce_bytes.to_vec();
         out.extend_from_slice(&ct);
         format!("v1:{}", B64.encode(out))
@@ -45,10 +40,7 @@ impl SecretBox {
         }
         let (nonce, ct) = raw.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| DecryptError)?;
-        let plain = self
-            .cipher
-            .decrypt(&Nonce::from(nonce), ct)
-            .map_err(|_| DecryptError)?;
+        let plain = self.cipher.decrypt(&Nonce::from(nonce), ct).map_err(|_| DecryptError)?;
         String::from_utf8(plain).map_err(|_| DecryptError)
     }
 }

@@ -52,10 +52,7 @@ pub struct ErrorInfo {
 
 impl ApiError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError::Validation {
-            field: field.into(),
-            message: message.into(),
-        }
+        ApiError::Validation { field: field.into(), message: message.into() }
     }
 
     fn code(&self) -> &'static str {
@@ -96,31 +93,21 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let message = match self {
-            ApiError::Internal(_) => {
-                "something went wrong on our side; it has been logged".to_owned()
-            }
+            ApiError::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
             other => other.to_string(),
         };
         let mut res = HttpResponse::build(self.status_code());
         if let ApiError::Unauthorized(_) = self {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        res.json(ErrorBody {
-            error: ErrorInfo {
-                code: self.code(),
-                message,
-                details,
-            },
-        })
+        res.json(ErrorBody { error: ErrorInfo { code: self.code(), message, details } })
     }
 }
 
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
         match e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-                ApiError::Unavailable("the database is unavailable".into())
-            }
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::Unavailable("the database is unavailable".into()),
             other => ApiError::Internal(format!("database: {other}")),
         }
     }
@@ -133,12 +120,8 @@ impl From<ActorError> for ApiError {
             ActorError::Conflict(reason) => ApiError::Conflict(reason),
             ActorError::Invalid { field, message } => ApiError::validation(field, message),
             ActorError::Db(db) => db.into(),
-            ActorError::Stale => {
-                ApiError::Unavailable("the conversation changed concurrently; try again".into())
-            }
-            ActorError::Unavailable(what) => {
-                ApiError::Unavailable(format!("temporarily unavailable: {what}"))
-            }
+            ActorError::Stale => ApiError::Unavailable("the conversation changed concurrently; try again".into()),
+            ActorError::Unavailable(what) => ApiError::Unavailable(format!("temporarily unavailable: {what}")),
             ActorError::Internal(cause) => ApiError::Internal(cause),
         }
     }
@@ -146,10 +129,7 @@ impl From<ActorError> for ApiError {
 
 /// Turns actix's extractor errors (bad JSON, bad query) into our error shape, naming the field
 /// serde complained about.
-pub fn json_error(
-    err: actix_web::error::JsonPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let api = match &err {
         J::Deserialize(e) => {
@@ -158,27 +138,19 @@ pub fn json_error(
             ApiError::validation(field, format!("invalid request body: {msg}"))
         }
         J::ContentType => ApiError::BadRequest("expected Content-Type: application/json".into()),
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
-            ApiError::BadRequest("request body too large".into())
-        }
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::BadRequest("request body too large".into()),
         other => ApiError::BadRequest(format!("invalid request body: {other}")),
     };
     api.into()
 }
 
-pub fn query_error(
-    err: actix_web::error::QueryPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
     let msg = err.to_string();
     let field = field_of(&msg).unwrap_or_else(|| "query".into());
     ApiError::validation(field, format!("invalid query: {msg}")).into()
 }
 
-pub fn path_error(
-    err: actix_web::error::PathError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
     ApiError::BadRequest(format!("invalid path: {err}")).into()
 }
 
@@ -195,10 +167,7 @@ mod tests {
 
     #[test]
     fn field_is_read_from_serde_messages() {
-        assert_eq!(
-            field_of("missing field `email` at line 1 column 2").as_deref(),
-            Some("email")
-        );
+        assert_eq!(field_of("missing field `email` at line 1 column 2").as_deref(), Some("email"));
         assert_eq!(field_of("expected value"), None);
     }
 }

@@ -10,10 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_new(&cli.config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     if cli.config.log_json {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .json()
-            .init();
+        tracing_subscriber::fmt().with_env_filter(filter).json().init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
@@ -49,9 +46,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "API docs: {base}/api/v1/docs/  —  create your organization with POST {base}/api/v1/auth/register"
             );
             if config.whatsapp_app_secret.is_none() {
-                tracing::warn!(
-                    "CX_WHATSAPP_APP_SECRET is not set: WhatsApp webhooks will be refused until it is"
-                );
+                tracing::warn!("CX_WHATSAPP_APP_SECRET is not set: WhatsApp webhooks will be refused until it is");
             }
             app.run_until_signal().await?;
             tracing::info!("stopped");

@@ -66,16 +66,9 @@ impl Application {
             &config.whatsapp_graph_version,
             Duration::from_secs(config.whatsapp_timeout),
         );
-        let sender = WhatsAppSender {
-            db: db.conn.clone(),
-            secrets: secret_box.clone(),
-            graph: graph.clone(),
-        };
+        let sender = WhatsAppSender { db: db.conn.clone(), secrets: secret_box.clone(), graph: graph.clone() };
         let rt_config = RuntimeConfig {
-            node_id: config
-                .node_id
-                .clone()
-                .unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
+            node_id: config.node_id.clone().unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
             actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
             ..RuntimeConfig::default()
         };
@@ -83,10 +76,7 @@ impl Application {
         let address = listener.local_addr()?;
         let cluster = match &config.redis_url {
             Some(url) => {
-                let advertise = config
-                    .advertise_url
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{address}"));
+                let advertise = config.advertise_url.clone().unwrap_or_else(|| format!("http://{address}"));
                 let cfg = ClusterConfig {
                     redis_url: url.clone(),
                     prefix: config.redis_prefix.clone(),
@@ -100,10 +90,7 @@ impl Application {
                         .finalize()
                         .to_vec(),
                 };
-                Some(
-                    Cluster::new(cfg, rt_config.node_id.clone())
-                        .map_err(|e| StartupError::Redis(e.to_string()))?,
-                )
+                Some(Cluster::new(cfg, rt_config.node_id.clone()).map_err(|e| StartupError::Redis(e.to_string()))?)
             }
             None => None,
         };
@@ -125,11 +112,7 @@ impl Application {
         if let Some(w) = config.workers {
             server = server.workers(w.max(1));
         }
-        Ok(Application {
-            address,
-            server: server.run(),
-            state,
-        })
+        Ok(Application { address, server: server.run(), state })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -193,9 +176,7 @@ async fn wait_for_signal() {
 
 /// The OpenAPI document of every route, collected from the handlers' annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app().openapi(api::ApiDoc::openapi()))
-        .split_for_parts()
-        .1
+    routes(App::new().into_utoipa_app().openapi(api::ApiDoc::openapi())).split_for_parts().1
 }
 
 /// Every annotated route: the native API under `/api/v1` and the webhooks.
@@ -229,11 +210,7 @@ fn app(
 > {
     let app = App::new()
         .app_data(state)
-        .app_data(
-            web::JsonConfig::default()
-                .limit(JSON_LIMIT)
-                .error_handler(error::json_error),
-        )
+        .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .app_data(web::PayloadConfig::new(WEBHOOK_LIMIT))
@@ -246,15 +223,9 @@ fn app(
 }
 
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header(("Location", "/api/v1/docs/"))
-        .finish()
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/api/v1/docs/")).finish()
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(if req.path().starts_with("/api/") {
-        "route"
-    } else {
-        "page"
-    }))
+    Err(ApiError::NotFound(if req.path().starts_with("/api/") { "route" } else { "page" }))
 }

@@ -94,11 +94,7 @@ pub struct EventBus {
 
 impl EventBus {
     pub fn new(db: Db, gap_timeout: Duration) -> EventBus {
-        EventBus {
-            db,
-            gap_timeout,
-            orgs: HashMap::new(),
-        }
+        EventBus { db, gap_timeout, orgs: HashMap::new() }
     }
 
     fn accept(&mut self, ev: Arc<Event>, ctx: &mut Context<Self>) {
@@ -151,11 +147,7 @@ impl Handler<Publish> for EventBus {
 impl Handler<Subscribe> for EventBus {
     type Result = ();
     fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) {
-        self.orgs
-            .entry(msg.org_id)
-            .or_default()
-            .sessions
-            .insert(msg.session_id, msg.recipient);
+        self.orgs.entry(msg.org_id).or_default().sessions.insert(msg.session_id, msg.recipient);
     }
 }
 
@@ -181,9 +173,7 @@ impl Handler<CheckGap> for EventBus {
         let Some(stream) = self.orgs.get_mut(&org_id) else {
             return;
         };
-        let (Some(next), Some(first_pending)) =
-            (stream.next, stream.pending.keys().next().copied())
-        else {
+        let (Some(next), Some(first_pending)) = (stream.next, stream.pending.keys().next().copied()) else {
             stream.repairing = false;
             return;
         };
@@ -199,12 +189,7 @@ impl Handler<CheckGap> for EventBus {
                     Vec::new()
                 }
             };
-            me.do_send(Filled {
-                org_id: org,
-                from: next,
-                events,
-                gap: true,
-            });
+            me.do_send(Filled { org_id: org, from: next, events, gap: true });
         });
     }
 }
@@ -223,20 +208,14 @@ impl Handler<Resync> for EventBus {
             stream.repairing = true;
             let (db, org, me) = (self.db.clone(), org_id.clone(), ctx.address());
             actix::spawn(async move {
-                let events = match store::events::since(&db.conn, &org, next - 1, RESYNC_PAGE).await
-                {
+                let events = match store::events::since(&db.conn, &org, next - 1, RESYNC_PAGE).await {
                     Ok(evs) => evs.into_iter().map(Arc::new).collect(),
                     Err(e) => {
                         tracing::debug!(org_id = %org, error = %e, "resync read failed");
                         Vec::new()
                     }
                 };
-                me.do_send(Filled {
-                    org_id: org,
-                    from: next,
-                    events,
-                    gap: false,
-                });
+                me.do_send(Filled { org_id: org, from: next, events, gap: false });
             });
         }
     }

@@ -197,21 +197,14 @@ impl Cluster {
                 .arg(node_prefix)
                 .invoke_async(&mut c)
                 .await?;
-            Ok(if holder == self.node_id {
-                Owner::Here
-            } else {
-                Owner::Node { id: holder, url }
-            })
+            Ok(if holder == self.node_id { Owner::Here } else { Owner::Node { id: holder, url } })
         }
         .await;
         self.note(result)
     }
 
     /// Renews this node's leases; returns the conversations whose lease was lost.
-    pub async fn renew(
-        &self,
-        conversation_ids: &[String],
-    ) -> Result<Vec<String>, redis::RedisError> {
+    pub async fn renew(&self, conversation_ids: &[String]) -> Result<Vec<String>, redis::RedisError> {
         let mut lost = Vec::new();
         for chunk in conversation_ids.chunks(500) {
             let result = async {
@@ -221,9 +214,7 @@ impl Cluster {
                 for id in chunk {
                     script.key(self.lease_key(id));
                 }
-                script
-                    .arg(&self.node_id)
-                    .arg(self.config.lease.as_millis() as u64);
+                script.arg(&self.node_id).arg(self.config.lease.as_millis() as u64);
                 let idx: Vec<usize> = script.invoke_async(&mut c).await?;
                 Ok(idx)
             }
@@ -298,10 +289,7 @@ impl Cluster {
                 let Ok(payload) = serde_json::to_string(&wire) else {
                     continue;
                 };
-                pipe.cmd("PUBLISH")
-                    .arg(self.key(&["events", &ev.org_id]))
-                    .arg(payload)
-                    .ignore();
+                pipe.cmd("PUBLISH").arg(self.key(&["events", &ev.org_id])).arg(payload).ignore();
             }
             let result = async {
                 let mut c = self.conn().await?;
@@ -348,10 +336,8 @@ impl Cluster {
                         }
                         deliver(Event::from_wire(w.o, w.s, w.c, w.q, w.e, w.w));
                     }
-                    let _ = self.note::<()>(Err(redis::RedisError::from((
-                        redis::ErrorKind::Io,
-                        "subscription closed",
-                    ))));
+                    let _ =
+                        self.note::<()>(Err(redis::RedisError::from((redis::ErrorKind::Io, "subscription closed"))));
                 }
                 Err(_) => {}
             }
@@ -409,10 +395,7 @@ impl Cluster {
                 .arg("+inf")
                 .query_async(&mut c)
                 .await?;
-            Ok(members
-                .into_iter()
-                .filter_map(|m| m.split('|').next().map(str::to_owned))
-                .collect())
+            Ok(members.into_iter().filter_map(|m| m.split('|').next().map(str::to_owned)).collect())
         }
         .await;
         self.note(result)
@@ -448,17 +431,12 @@ impl Cluster {
         conversation_id: &str,
         command: &crate::command::ConversationCommand,
     ) -> Result<crate::command::CommandReply, ForwardError> {
-        let body = serde_json::to_vec(&crate::command::Forwarded {
-            org_id: org_id.to_owned(),
-            command: command.clone(),
-        })
-        .map_err(|e| ForwardError::Refused(ActorError::Internal(e.to_string())))?;
+        let body =
+            serde_json::to_vec(&crate::command::Forwarded { org_id: org_id.to_owned(), command: command.clone() })
+                .map_err(|e| ForwardError::Refused(ActorError::Internal(e.to_string())))?;
         let res = self
             .http
-            .post(format!(
-                "{}/internal/v1/conversations/{conversation_id}/command",
-                url.trim_end_matches('/')
-            ))
+            .post(format!("{}/internal/v1/conversations/{conversation_id}/command", url.trim_end_matches('/')))
             .header("content-type", "application/json")
             .header(SIGNATURE_HEADER, self.sign(&body))
             .body(body)
@@ -468,17 +446,12 @@ impl Cluster {
         let status = res.status().as_u16();
         let text = res.text().await.unwrap_or_default();
         match status {
-            200 => serde_json::from_str(&text).map_err(|e| {
-                ForwardError::Refused(ActorError::Internal(format!("bad forward reply: {e}")))
-            }),
-            409 | 503 if text.contains(crate::command::NOT_OWNER) || status == 503 => {
-                Err(ForwardError::Retry(text))
-            }
+            200 => serde_json::from_str(&text)
+                .map_err(|e| ForwardError::Refused(ActorError::Internal(format!("bad forward reply: {e}")))),
+            409 | 503 if text.contains(crate::command::NOT_OWNER) || status == 503 => Err(ForwardError::Retry(text)),
             _ => match serde_json::from_str::<crate::command::WireError>(&text) {
                 Ok(w) => Err(ForwardError::Refused(w.into())),
-                Err(_) => Err(ForwardError::Retry(format!(
-                    "owner answered {status}: {text}"
-                ))),
+                Err(_) => Err(ForwardError::Retry(format!("owner answered {status}: {text}"))),
             },
         }
     }

@@ -4,9 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{
-    ApplyStatus, Assign, Inbound, InboundOutcome, MarkRead, Resolve, SendText, Takeover,
-};
+use crate::conversation::{ApplyStatus, Assign, Inbound, InboundOutcome, MarkRead, Resolve, SendText, Takeover};
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
 
@@ -64,11 +62,7 @@ impl From<&ActorError> for WireError {
             ActorError::Invalid { message, .. } => message.clone(),
             other => other.to_string(),
         };
-        WireError {
-            kind: kind.into(),
-            message,
-            field,
-        }
+        WireError { kind: kind.into(), message, field }
     }
 }
 
@@ -82,10 +76,7 @@ impl From<WireError> for ActorError {
                 _ => "object",
             }),
             "conflict" => ActorError::Conflict(w.message),
-            "invalid" => ActorError::Invalid {
-                field: "body",
-                message: w.message,
-            },
+            "invalid" => ActorError::Invalid { field: "body", message: w.message },
             "unavailable" => ActorError::Unavailable(w.message),
             _ => ActorError::Internal(w.message),
         }

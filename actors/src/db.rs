@@ -5,10 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    TransactionTrait,
-};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Clone, Debug)]
@@ -56,8 +53,7 @@ impl Db {
             });
         }
         let conn = Database::connect(opts).await?;
-        let write_lock =
-            (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let write_lock = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Ok(Db { conn, write_lock })
     }
 

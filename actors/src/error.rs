@@ -12,10 +12,7 @@ pub enum ActorError {
     Conflict(String),
     /// The request names something invalid.
     #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
     /// The actor stopped between lookup and delivery; the caller may retry.

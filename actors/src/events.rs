@@ -71,14 +71,7 @@ impl Event {
             data: raw.as_deref(),
         })
         .unwrap_or_default();
-        Event {
-            org_id,
-            org_seq,
-            conversation_id,
-            seq,
-            name,
-            wire: wire.into(),
-        }
+        Event { org_id, org_seq, conversation_id, seq, name, wire: wire.into() }
     }
 
     /// Rebuilds an event another node rendered.
@@ -90,25 +83,11 @@ impl Event {
         name: String,
         wire: String,
     ) -> Event {
-        Event {
-            org_id,
-            org_seq,
-            conversation_id,
-            seq,
-            name,
-            wire: wire.into(),
-        }
+        Event { org_id, org_seq, conversation_id, seq, name, wire: wire.into() }
     }
 
     pub fn from_row(row: entities::event::Model) -> Event {
-        Event::from_parts(
-            row.org_id,
-            row.org_seq,
-            row.conversation_id,
-            row.seq,
-            row.name,
-            &row.payload,
-        )
+        Event::from_parts(row.org_id, row.org_seq, row.conversation_id, row.seq, row.name, &row.payload)
     }
 }
 
@@ -125,10 +104,7 @@ impl Cursor {
 
     pub fn decode(s: &str) -> Option<Cursor> {
         let hex = s.strip_prefix(Self::PREFIX)?;
-        i64::from_str_radix(hex, 16)
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(Cursor)
+        i64::from_str_radix(hex, 16).ok().filter(|n| *n >= 0).map(Cursor)
     }
 }
 
@@ -148,14 +124,7 @@ mod tests {
 
     #[test]
     fn wire_form_embeds_the_data_verbatim() {
-        let e = Event::from_parts(
-            "o".into(),
-            10,
-            Some("c".into()),
-            Some(3),
-            "message.created".into(),
-            r#"{"id":"m"}"#,
-        );
+        let e = Event::from_parts("o".into(), 10, Some("c".into()), Some(3), "message.created".into(), r#"{"id":"m"}"#);
         let v: serde_json::Value = serde_json::from_str(&e.wire).unwrap_or_default();
         assert_eq!(v["event"], "message.created");
         assert_eq!(v["conversationId"], "c");

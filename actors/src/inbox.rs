@@ -44,12 +44,7 @@ const MAX_CACHED: usize = 50_000;
 
 impl InboxActor {
     pub fn new(rt: Runtime, org_id: String, id: String) -> Self {
-        InboxActor {
-            rt,
-            org_id,
-            id,
-            open: HashMap::new(),
-        }
+        InboxActor { rt, org_id, id, open: HashMap::new() }
     }
 }
 
@@ -81,10 +76,7 @@ impl Handler<ResolveConversation> for InboxActor {
                 // Another node opened the conversation (or created the contact) at the same
                 // moment; the unique indexes refused ours, so theirs is there to be found.
                 Err(ActorError::Db(e))
-                    if matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) =>
+                    if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) =>
                 {
                     find_or_open(&rt, &org_id, &inbox_id, &msg).await
                 }
@@ -110,11 +102,8 @@ async fn find_or_open(
     msg: &ResolveConversation,
 ) -> Result<String, ActorError> {
     let txn = rt.db.begin_write().await?;
-    let contact =
-        store::contacts::upsert_by_wa_id(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref())
-            .await?;
-    if let Some(existing) =
-        store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
+    let contact = store::contacts::upsert_by_wa_id(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref()).await?;
+    if let Some(existing) = store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
         && msg.closed.as_deref() != Some(existing.id.as_str())
     {
         txn.commit().await?;
@@ -124,11 +113,7 @@ async fn find_or_open(
         .one(&*txn)
         .await?
         .ok_or(ActorError::NotFound("organization"))?;
-    let status = if org.bot_enabled {
-        ConversationStatus::BotHandling
-    } else {
-        ConversationStatus::Open
-    };
+    let status = if org.bot_enabled { ConversationStatus::BotHandling } else { ConversationStatus::Open };
     let now = Utc::now();
     let row = conversation::Model {
         id: crate::new_id(),
@@ -146,19 +131,12 @@ async fn find_or_open(
         created_at: now,
         updated_at: now,
     };
-    conversation::ActiveModel::from(row.clone())
-        .reset_all()
-        .insert(&*txn)
-        .await?;
+    conversation::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
     let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
     let events = store::events::append(
         &*txn,
         org_id,
-        vec![NewEvent {
-            conversation: Some((row.id.clone(), 1)),
-            name: EventName::ConversationCreated,
-            payload,
-        }],
+        vec![NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload }],
     )
     .await?;
     txn.commit().await?;

@@ -40,20 +40,13 @@ impl Registry {
         }
     }
 
-    pub(crate) fn conversation(
-        &self,
-        rt: &Runtime,
-        org_id: &str,
-        id: &str,
-    ) -> Addr<ConversationActor> {
+    pub(crate) fn conversation(&self, rt: &Runtime, org_id: &str, id: &str) -> Addr<ConversationActor> {
         let mut map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(addr) = map.get(id).filter(|a| a.connected()) {
             return addr.clone();
         }
         let (rt2, org, cid) = (rt.clone(), org_id.to_owned(), id.to_owned());
-        let addr = ConversationActor::start_in_arbiter(&self.arbiter(), move |_| {
-            ConversationActor::new(rt2, org, cid)
-        });
+        let addr = ConversationActor::start_in_arbiter(&self.arbiter(), move |_| ConversationActor::new(rt2, org, cid));
         map.insert(id.to_owned(), addr.clone());
         addr
     }
@@ -64,24 +57,17 @@ impl Registry {
             return addr.clone();
         }
         let (rt2, org, iid) = (rt.clone(), org_id.to_owned(), id.to_owned());
-        let addr =
-            InboxActor::start_in_arbiter(&self.arbiter(), move |_| InboxActor::new(rt2, org, iid));
+        let addr = InboxActor::start_in_arbiter(&self.arbiter(), move |_| InboxActor::new(rt2, org, iid));
         map.insert(id.to_owned(), addr.clone());
         addr
     }
 
     pub(crate) fn forget_conversation(&self, id: &str) {
-        self.conversations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 
     pub(crate) fn forget_inbox(&self, id: &str) {
-        self.inboxes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+        self.inboxes.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 
     /// Removes the entry only if it still points at this actor (a newer one may have replaced
@@ -97,36 +83,21 @@ impl Registry {
 
     /// Removes whatever actor runs this conversation here, returning it.
     pub(crate) fn remove_any(&self, id: &str) -> Option<Addr<ConversationActor>> {
-        self.conversations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id)
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).remove(id)
     }
 
     /// Whether a live actor runs this conversation here.
     pub(crate) fn has_conversation(&self, id: &str) -> bool {
-        self.conversations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .is_some_and(|a| a.connected())
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).get(id).is_some_and(|a| a.connected())
     }
 
     /// Ids of the conversations running here (the leases to renew).
     pub(crate) fn conversation_ids(&self) -> Vec<String> {
-        self.conversations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect()
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
     }
 
     pub(crate) fn conversation_count(&self) -> usize {
-        self.conversations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     pub(crate) fn stop(&self) {

@@ -74,17 +74,9 @@ impl Runtime {
         let bus_arbiter = Arbiter::new();
         let bus_db = db.clone();
         let gap = config.gap_timeout;
-        let bus =
-            EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
+        let bus = EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
         let registry = Registry::new(config.arbiters.max(1), bus_arbiter);
-        let rt = Runtime(Arc::new(Inner {
-            db,
-            bus,
-            channel,
-            config,
-            cluster,
-            registry,
-        }));
+        let rt = Runtime(Arc::new(Inner { db, bus, channel, config, cluster, registry }));
         if let Some(cluster) = rt.cluster.clone() {
             rt.start_cluster_loops(cluster);
         }
@@ -94,10 +86,11 @@ impl Runtime {
     fn start_cluster_loops(&self, cluster: Arc<Cluster>) {
         actix::spawn(cluster.clone().run_publisher());
         let (bus, bus2) = (self.bus.clone(), self.bus.clone());
-        actix::spawn(cluster.clone().run_subscriber(
-            move |ev| bus.do_send(Publish(vec![Arc::new(ev)])),
-            move || bus2.do_send(Resync),
-        ));
+        actix::spawn(
+            cluster
+                .clone()
+                .run_subscriber(move |ev| bus.do_send(Publish(vec![Arc::new(ev)])), move || bus2.do_send(Resync)),
+        );
         // Leases and the node's registration are renewed well within their lifetime.
         let rt = self.clone();
         let every = (cluster.config.lease / 3).max(Duration::from_millis(100));
@@ -159,12 +152,7 @@ impl Runtime {
     /// Runs `msg` on the conversation's actor and awaits the answer: here, or, in a cluster, on
     /// the node that owns the conversation. A dead owner's conversations are taken over once its
     /// lease expires; while Redis is unreachable the conversation runs here.
-    pub async fn ask_conversation<M, R>(
-        &self,
-        org_id: &str,
-        id: &str,
-        msg: M,
-    ) -> Result<R, ActorError>
+    pub async fn ask_conversation<M, R>(&self, org_id: &str, id: &str, msg: M) -> Result<R, ActorError>
     where
         M: Message<Result = Result<R, ActorError>> + Forwardable<Out = R>,
         R: Send + 'static,
@@ -173,26 +161,23 @@ impl Runtime {
         let Some(cluster) = &self.cluster else {
             return self.ask_local(org_id, id, msg).await;
         };
-        let deadline =
-            tokio::time::Instant::now() + cluster.config.lease * 2 + Duration::from_secs(5);
+        let deadline = tokio::time::Instant::now() + cluster.config.lease * 2 + Duration::from_secs(5);
         loop {
             if self.registry.has_conversation(id) {
                 return self.ask_local(org_id, id, msg).await;
             }
             let why = match cluster.owner(id).await {
                 Err(_) | Ok(Owner::Here) => return self.ask_local(org_id, id, msg).await,
-                Ok(Owner::Node { url: Some(url), .. }) => match cluster
-                    .forward(&url, org_id, id, &msg.clone().command())
-                    .await
-                {
-                    Ok(reply) => return M::answer(reply),
-                    Err(ForwardError::Refused(e)) => return Err(e),
-                    Err(ForwardError::Retry(why)) => why,
-                },
-                Ok(Owner::Node {
-                    id: node,
-                    url: None,
-                }) => format!("owner {node} is gone; waiting for its lease to expire"),
+                Ok(Owner::Node { url: Some(url), .. }) => {
+                    match cluster.forward(&url, org_id, id, &msg.clone().command()).await {
+                        Ok(reply) => return M::answer(reply),
+                        Err(ForwardError::Refused(e)) => return Err(e),
+                        Err(ForwardError::Retry(why)) => why,
+                    }
+                }
+                Ok(Owner::Node { id: node, url: None }) => {
+                    format!("owner {node} is gone; waiting for its lease to expire")
+                }
             };
             if tokio::time::Instant::now() >= deadline {
                 return Err(ActorError::Unavailable(format!("conversation {id}: {why}")));
@@ -215,34 +200,23 @@ impl Runtime {
             return Err(ActorError::Unavailable(NOT_OWNER.into()));
         }
         match command {
-            ConversationCommand::Inbound(m) => self
-                .ask_local(org_id, id, m)
-                .await
-                .map(CommandReply::Inbound),
-            ConversationCommand::ApplyStatus(m) => self
-                .ask_local(org_id, id, m)
-                .await
-                .map(|()| CommandReply::Done),
-            ConversationCommand::SendText(m) => self
-                .ask_local(org_id, id, m)
-                .await
-                .map(|v| CommandReply::Message(Box::new(v))),
-            ConversationCommand::Takeover(m) => self
-                .ask_local(org_id, id, m)
-                .await
-                .map(|v| CommandReply::Conversation(Box::new(v))),
-            ConversationCommand::Assign(m) => self
-                .ask_local(org_id, id, m)
-                .await
-                .map(|v| CommandReply::Conversation(Box::new(v))),
-            ConversationCommand::Resolve(m) => self
-                .ask_local(org_id, id, m)
-                .await
-                .map(|v| CommandReply::Conversation(Box::new(v))),
-            ConversationCommand::MarkRead(m) => self
-                .ask_local(org_id, id, m)
-                .await
-                .map(|v| CommandReply::Conversation(Box::new(v))),
+            ConversationCommand::Inbound(m) => self.ask_local(org_id, id, m).await.map(CommandReply::Inbound),
+            ConversationCommand::ApplyStatus(m) => self.ask_local(org_id, id, m).await.map(|()| CommandReply::Done),
+            ConversationCommand::SendText(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
+            ConversationCommand::Takeover(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
+            ConversationCommand::Assign(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
+            ConversationCommand::Resolve(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
+            ConversationCommand::MarkRead(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
         }
     }
 
@@ -259,9 +233,7 @@ impl Runtime {
         for _ in 0..3 {
             match self.conversation(org_id, id).send(msg.clone()).await {
                 Ok(Err(ActorError::Stale)) => {
-                    last = ActorError::Unavailable(
-                        "the conversation changed concurrently; try again".into(),
-                    )
+                    last = ActorError::Unavailable("the conversation changed concurrently; try again".into())
                 }
                 Ok(result) => return result,
                 Err(MailboxError::Closed) => self.registry.forget_conversation(id),

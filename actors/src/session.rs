@@ -95,11 +95,8 @@ impl Actor for AgentSession {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(1 << 14);
-        let subscribe = Subscribe {
-            org_id: self.org_id.clone(),
-            session_id: self.id,
-            recipient: ctx.address().recipient(),
-        };
+        let subscribe =
+            Subscribe { org_id: self.org_id.clone(), session_id: self.id, recipient: ctx.address().recipient() };
         match self.resume_from {
             None => self.rt.bus.do_send(subscribe),
             // The backlog is read only once the bus has the subscription: every event published
@@ -128,10 +125,8 @@ impl Actor for AgentSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.rt.bus.do_send(Unsubscribe {
-            org_id: self.org_id.clone(),
-            session_id: self.id,
-        });
+        self.rt.drop_presence(&self.org_id, &self.user_id, self.id);
+        self.rt.bus.do_send(Unsubscribe { org_id: self.org_id.clone(), session_id: self.id });
     }
 }
 

@@ -47,10 +47,7 @@ impl From<&message::Model> for MessageView {
             direction: m.direction.clone(),
             message_type: m.message_type.clone(),
             text: m.text.clone(),
-            content: m
-                .content
-                .as_deref()
-                .and_then(|c| serde_json::from_str(c).ok()),
+            content: m.content.as_deref().and_then(|c| serde_json::from_str(c).ok()),
             status: m.status.clone(),
             provider_message_id: m.provider_message_id.clone(),
             error_code: m.error_code.clone(),
@@ -77,12 +74,7 @@ pub struct ContactView {
 
 impl From<&contact::Model> for ContactView {
     fn from(c: &contact::Model) -> Self {
-        ContactView {
-            id: c.id.clone(),
-            wa_id: c.wa_id.clone(),
-            name: c.name.clone(),
-            phone: c.phone.clone(),
-        }
+        ContactView { id: c.id.clone(), wa_id: c.wa_id.clone(), name: c.name.clone(), phone: c.phone.clone() }
     }
 }
 

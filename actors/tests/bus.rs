@@ -57,20 +57,11 @@ async fn db_with_events(n: usize) -> (Db, Vec<Event>) {
 #[actix::test]
 async fn the_bus_delivers_in_order_and_reads_a_lost_event_back_from_the_database() {
     let (db, mut events) = db_with_events(4).await;
-    assert_eq!(
-        events.iter().map(|e| e.org_seq).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4]
-    );
+    assert_eq!(events.iter().map(|e| e.org_seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     let bus = EventBus::new(db, Duration::from_millis(50)).start();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let collector = Collector(seen.clone()).start();
-    bus.send(Subscribe {
-        org_id: "org".into(),
-        session_id: 1,
-        recipient: collector.recipient(),
-    })
-    .await
-    .unwrap();
+    bus.send(Subscribe { org_id: "org".into(), session_id: 1, recipient: collector.recipient() }).await.unwrap();
 
     let e4 = Arc::new(events.pop().unwrap());
     let _lost = events.pop().unwrap(); // event 3 is never published: a dropped publish
@@ -85,11 +76,7 @@ async fn the_bus_delivers_in_order_and_reads_a_lost_event_back_from_the_database
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(*seen.lock().unwrap(), vec![1, 2], "4 waits for 3");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        *seen.lock().unwrap(),
-        vec![1, 2, 3, 4],
-        "3 was read back from the database, then 4 followed"
-    );
+    assert_eq!(*seen.lock().unwrap(), vec![1, 2, 3, 4], "3 was read back from the database, then 4 followed");
     bus.do_send(Publish(vec![e4]));
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(seen.lock().unwrap().len(), 4, "late duplicates are dropped");

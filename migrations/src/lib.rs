@@ -11,9 +11,6 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m20261122_000001_initial::Migration),
-            Box::new(m20261122_000002_one_open_conversation::Migration),
-        ]
+        vec![Box::new(m20261122_000001_initial::Migration), Box::new(m20261122_000002_one_open_conversation::Migration)]
     }
 }

@@ -12,11 +12,7 @@ impl MigrationName for Migration {
 }
 
 fn id<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col)
-        .string()
-        .not_null()
-        .primary_key()
-        .to_owned()
+    ColumnDef::new(col).string().not_null().primary_key().to_owned()
 }
 fn text<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).string().not_null().to_owned()
@@ -28,30 +24,16 @@ fn long_text_null<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).text().null().to_owned()
 }
 fn time<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
+    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
 }
 fn time_null<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
+    ColumnDef::new(col).timestamp_with_time_zone().null().to_owned()
 }
 fn flag<T: IntoIden>(col: T, default: bool) -> ColumnDef {
-    ColumnDef::new(col)
-        .boolean()
-        .not_null()
-        .default(default)
-        .to_owned()
+    ColumnDef::new(col).boolean().not_null().default(default).to_owned()
 }
 fn counter<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col)
-        .big_integer()
-        .not_null()
-        .default(0)
-        .to_owned()
+    ColumnDef::new(col).big_integer().not_null().default(0).to_owned()
 }
 
 #[sea_orm_migration::async_trait::async_trait]
@@ -105,20 +87,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(
-            m,
-            "ux_refresh_tokens_hash",
-            RefreshTokens::Table,
-            &[RefreshTokens::TokenHash],
-        )
-        .await?;
-        index(
-            m,
-            "ix_refresh_tokens_family",
-            RefreshTokens::Table,
-            &[RefreshTokens::FamilyId],
-        )
-        .await?;
+        unique(m, "ux_refresh_tokens_hash", RefreshTokens::Table, &[RefreshTokens::TokenHash]).await?;
+        index(m, "ix_refresh_tokens_family", RefreshTokens::Table, &[RefreshTokens::FamilyId]).await?;
 
         m.create_table(
             Table::create()
@@ -166,11 +136,7 @@ impl MigrationTrait for Migration {
                 .col(text(WhatsappAccounts::PhoneNumberId))
                 .col(text_null(WhatsappAccounts::DisplayPhoneNumber))
                 .col(text_null(WhatsappAccounts::Alias))
-                .col(
-                    ColumnDef::new(WhatsappAccounts::AccessTokenEnc)
-                        .text()
-                        .not_null(),
-                )
+                .col(ColumnDef::new(WhatsappAccounts::AccessTokenEnc).text().not_null())
                 .col(text(WhatsappAccounts::Status))
                 .col(time(WhatsappAccounts::CreatedAt))
                 .col(time(WhatsappAccounts::UpdatedAt))
@@ -178,20 +144,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
-            "ix_whatsapp_accounts_phone",
-            WhatsappAccounts::Table,
-            &[WhatsappAccounts::PhoneNumberId],
-        )
-        .await?;
-        index(
-            m,
-            "ix_whatsapp_accounts_org",
-            WhatsappAccounts::Table,
-            &[WhatsappAccounts::OrgId],
-        )
-        .await?;
+        index(m, "ix_whatsapp_accounts_phone", WhatsappAccounts::Table, &[WhatsappAccounts::PhoneNumberId]).await?;
+        index(m, "ix_whatsapp_accounts_org", WhatsappAccounts::Table, &[WhatsappAccounts::OrgId]).await?;
 
         m.create_table(
             Table::create()
@@ -206,13 +160,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(
-            m,
-            "ux_contacts_org_wa",
-            Contacts::Table,
-            &[Contacts::OrgId, Contacts::WaId],
-        )
-        .await?;
+        unique(m, "ux_contacts_org_wa", Contacts::Table, &[Contacts::OrgId, Contacts::WaId]).await?;
 
         m.create_table(
             Table::create()
@@ -223,12 +171,7 @@ impl MigrationTrait for Migration {
                 .col(text(Conversations::ContactId))
                 .col(text(Conversations::Status))
                 .col(text_null(Conversations::AssignedTo))
-                .col(
-                    ColumnDef::new(Conversations::UnreadCount)
-                        .integer()
-                        .not_null()
-                        .default(0),
-                )
+                .col(ColumnDef::new(Conversations::UnreadCount).integer().not_null().default(0))
                 .col(time_null(Conversations::LastMessageAt))
                 .col(text_null(Conversations::LastMessagePreview))
                 .col(time_null(Conversations::LastInboundAt))
@@ -239,20 +182,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
-            "ix_conversations_org_status",
-            Conversations::Table,
-            &[Conversations::OrgId, Conversations::Status],
-        )
-        .await?;
-        index(
-            m,
-            "ix_conversations_contact",
-            Conversations::Table,
-            &[Conversations::ContactId],
-        )
-        .await?;
+        index(m, "ix_conversations_org_status", Conversations::Table, &[Conversations::OrgId, Conversations::Status])
+            .await?;
+        index(m, "ix_conversations_contact", Conversations::Table, &[Conversations::ContactId]).await?;
 
         m.create_table(
             Table::create()
@@ -278,20 +210,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(
-            m,
-            "ux_messages_inbox_provider_id",
-            Messages::Table,
-            &[Messages::InboxId, Messages::ProviderMessageId],
-        )
-        .await?;
-        index(
-            m,
-            "ix_messages_conversation",
-            Messages::Table,
-            &[Messages::ConversationId, Messages::Id],
-        )
-        .await?;
+        unique(m, "ux_messages_inbox_provider_id", Messages::Table, &[Messages::InboxId, Messages::ProviderMessageId])
+            .await?;
+        index(m, "ix_messages_conversation", Messages::Table, &[Messages::ConversationId, Messages::Id]).await?;
 
         m.create_table(
             Table::create()
@@ -307,13 +228,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(
-            m,
-            "ux_events_org_seq",
-            Events::Table,
-            &[Events::OrgId, Events::OrgSeq],
-        )
-        .await?;
+        unique(m, "ux_events_org_seq", Events::Table, &[Events::OrgId, Events::OrgSeq]).await?;
         Ok(())
     }
 

@@ -25,9 +25,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.get_connection()
-            .execute_unprepared("DROP INDEX ux_conversations_one_open")
-            .await?;
+        m.get_connection().execute_unprepared("DROP INDEX ux_conversations_one_open").await?;
         Ok(())
     }
 }

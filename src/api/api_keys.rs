@@ -5,8 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use entities::api_key;
 use entities::enums::Role;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,10 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(update)
-        .service(remove);
+    cfg.service(list).service(create).service(update).service(remove);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -88,10 +84,7 @@ pub struct UpdateApiKey {
 fn key_name(name: &str) -> ApiResult<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 100 {
-        return Err(ApiError::validation(
-            "name",
-            "name is required and at most 100 characters",
-        ));
+        return Err(ApiError::validation("name", "name is required and at most 100 characters"));
     }
     Ok(n.to_owned())
 }
@@ -114,9 +107,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         .order_by_desc(api_key::Column::Id)
         .all(state.db())
         .await?;
-    Ok(HttpResponse::Ok().json(Data::new(
-        keys.iter().map(ApiKeyView::from).collect::<Vec<_>>(),
-    )))
+    Ok(HttpResponse::Ok().json(Data::new(keys.iter().map(ApiKeyView::from).collect::<Vec<_>>())))
 }
 
 /// Create an API key (admin only). The response holds the full key, once.
@@ -145,10 +136,7 @@ pub async fn create(
         None => None,
         Some(d) if (1..=3650).contains(&d) => Some(Utc::now() + Duration::days(d)),
         Some(_) => {
-            return Err(ApiError::validation(
-                "expiresInDays",
-                "expiresInDays must be between 1 and 3650",
-            ));
+            return Err(ApiError::validation("expiresInDays", "expiresInDays must be between 1 and 3650"));
         }
     };
     let new = tokens::new_api_key();
@@ -169,10 +157,7 @@ pub async fn create(
     }
     .insert(state.db())
     .await?;
-    Ok(HttpResponse::Created().json(Data::new(CreatedApiKey {
-        key_info: ApiKeyView::from(&key),
-        key: new.plain,
-    })))
+    Ok(HttpResponse::Created().json(Data::new(CreatedApiKey { key_info: ApiKeyView::from(&key), key: new.plain })))
 }
 
 /// Rename, deactivate or reactivate an API key (admin only).
@@ -212,11 +197,7 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody))
 )]
 #[delete("/api-keys/{id}")]
-pub async fn remove(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let key = find(&state, &caller, &id).await?;
     key.delete(state.db()).await?;

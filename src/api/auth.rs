@@ -5,9 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use entities::enums::{Presence, Role};
 use entities::{organization, user};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -124,10 +122,7 @@ fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
         return Err(ApiError::validation(field, format!("{field} is required")));
     }
     if v.chars().count() > max {
-        return Err(ApiError::validation(
-            field,
-            format!("{field} is longer than {max} characters"),
-        ));
+        return Err(ApiError::validation(field, format!("{field} is longer than {max} characters")));
     }
     Ok(v)
 }
@@ -146,10 +141,7 @@ pub fn valid_email(email: &str) -> ApiResult<String> {
         None => false,
     };
     if !ok {
-        return Err(ApiError::validation(
-            "email",
-            "email is not a valid address",
-        ));
+        return Err(ApiError::validation("email", "email is not a valid address"));
     }
     Ok(e)
 }
@@ -181,19 +173,9 @@ async fn session(
     family: Option<String>,
 ) -> ApiResult<Session> {
     let role = Role::parse(&user.role).unwrap_or(Role::Agent);
-    let access_token = state
-        .jwt
-        .issue(&user.id, &user.org_id, role)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let refresh_token =
-        tokens::issue_refresh(state.db(), user, family, state.config.refresh_token_days).await?;
-    Ok(Session {
-        access_token,
-        refresh_token,
-        expires_in: state.jwt.ttl,
-        user: user.into(),
-        organization: org.into(),
-    })
+    let access_token = state.jwt.issue(&user.id, &user.org_id, role).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let refresh_token = tokens::issue_refresh(state.db(), user, family, state.config.refresh_token_days).await?;
+    Ok(Session { access_token, refresh_token, expires_in: state.jwt.ttl, user: user.into(), organization: org.into() })
 }
 
 async fn org_of(state: &AppState, user: &user::Model) -> ApiResult<organization::Model> {
@@ -204,11 +186,7 @@ async fn org_of(state: &AppState, user: &user::Model) -> ApiResult<organization:
 }
 
 /// Active user by id within an organization.
-pub async fn active_user(
-    state: &AppState,
-    org_id: &str,
-    id: &str,
-) -> ApiResult<Option<user::Model>> {
+pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id.to_owned())
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::DeletedAt.is_null())
@@ -227,23 +205,13 @@ pub async fn active_user(
     )
 )]
 #[post("/auth/register")]
-pub async fn register(
-    state: web::Data<AppState>,
-    body: web::Json<RegisterRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterRequest>) -> ApiResult<HttpResponse> {
     let company = required("companyName", &body.company_name, 200)?.to_owned();
     let name = required("name", &body.name, 200)?.to_owned();
     let email = valid_email(&body.email)?;
     valid_password(&body.password)?;
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(email.clone()))
-        .one(state.db())
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Conflict(
-            "an account with this email already exists".into(),
-        ));
+    if user::Entity::find().filter(user::Column::Email.eq(email.clone())).one(state.db()).await?.is_some() {
+        return Err(ApiError::Conflict("an account with this email already exists".into()));
     }
     let hash = hash_password(body.password.clone()).await?;
     let now = Utc::now();
@@ -275,15 +243,8 @@ pub async fn register(
     .await;
     let user = match inserted {
         Ok(u) => u,
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            return Err(ApiError::Conflict(
-                "an account with this email already exists".into(),
-            ));
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(ApiError::Conflict("an account with this email already exists".into()));
         }
         Err(e) => return Err(e.into()),
     };
@@ -295,7 +256,8 @@ pub async fn register(
 
 /// A valid Argon2id hash to verify against when the email is unknown, so a wrong email takes
 /// as long as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3vJm1ZL9cXhFSmLrKXLkBIyP3nB9l4b8lVq5Lr2ZbDY";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3vJm1ZL9cXhFSmLrKXLkBIyP3nB9l4b8lVq5Lr2ZbDY";
 
 /// Login with email and password.
 #[utoipa::path(
@@ -304,20 +266,14 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
     responses((status = 200, body = Data<Session>), (status = 401, description = "Wrong email or password", body = crate::error::ErrorBody))
 )]
 #[post("/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let email = body.email.trim().to_lowercase();
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .filter(user::Column::DeletedAt.is_null())
         .one(state.db())
         .await?;
-    let stored = found
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.to_owned());
+    let stored = found.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
     let presented = body.password.clone();
     let ok = web::block(move || password::verify(&stored, &presented))
         .await
@@ -345,9 +301,7 @@ pub async fn set_password(
 ) -> ApiResult<HttpResponse> {
     let user_id = caller.require_user()?;
     valid_password(&body.password)?;
-    let user = active_user(&state, &caller.org_id, user_id)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
+    let user = active_user(&state, &caller.org_id, user_id).await?.ok_or(ApiError::NotFound("user"))?;
     let hash = hash_password(body.password.clone()).await?;
     let mut am = user.into_active_model();
     am.password_hash = Set(Some(hash));
@@ -364,10 +318,7 @@ pub async fn set_password(
     responses((status = 200, body = Data<Session>), (status = 401, description = "Invalid, expired, revoked or reused", body = crate::error::ErrorBody))
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let (user, family) = tokens::spend_refresh(state.db(), body.refresh_token.trim()).await?;
     let org = org_of(&state, &user).await?;
     Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, Some(family)).await?)))
@@ -410,10 +361,7 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRes
 /// Mark onboarding as completed for the caller's organization (admin only).
 #[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = Data<OrganizationView>), (status = 403, body = crate::error::ErrorBody)))]
 #[post("/auth/complete-onboarding")]
-pub async fn complete_onboarding(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> ApiResult<HttpResponse> {
+pub async fn complete_onboarding(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let org = organization::Entity::find_by_id(caller.org_id.clone())
         .one(state.db())

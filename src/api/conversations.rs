@@ -83,10 +83,7 @@ pub async fn views(
             .map(|c| (c.id.clone(), c))
             .collect()
     };
-    Ok(rows
-        .iter()
-        .map(|c| ConversationView::new(c, contacts.get(&c.contact_id)))
-        .collect())
+    Ok(rows.iter().map(|c| ConversationView::new(c, contacts.get(&c.contact_id))).collect())
 }
 
 /// List conversations, newest first, optionally by status.
@@ -97,11 +94,7 @@ pub async fn views(
     responses((status = 200, body = ConversationPage), (status = 400, body = crate::error::ErrorBody))
 )]
 #[get("/conversations")]
-pub async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let statuses = parse_statuses(q.status.as_deref())?;
     let key = pagination::decode(q.cursor.as_deref())?;
     let limit = pagination::limit(q.limit)?;
@@ -131,41 +124,23 @@ pub async fn list(
         _ => None,
     };
     let data = views(&state, &caller.org_id, &rows).await?;
-    Ok(HttpResponse::Ok().json(ConversationPage {
-        data,
-        next_cursor,
-        prev_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(ConversationPage { data, next_cursor, prev_cursor }))
 }
 
 /// Sends a change to the conversation's actor; answers with the conversation as it now stands.
-async fn change<M>(
-    state: &AppState,
-    caller: &Caller,
-    conversation_id: &str,
-    msg: M,
-) -> ApiResult<HttpResponse>
+async fn change<M>(state: &AppState, caller: &Caller, conversation_id: &str, msg: M) -> ApiResult<HttpResponse>
 where
     M: actix::Message<Result = Result<ConversationView, actors::ActorError>>
         + actors::command::Forwardable<Out = ConversationView>,
     actors::ConversationActor: actix::Handler<M>,
 {
-    let view = state
-        .rt
-        .ask_conversation(&caller.org_id, conversation_id, msg)
-        .await?;
+    let view = state.rt.ask_conversation(&caller.org_id, conversation_id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
 /// Loads a conversation of the caller's organization, or 404.
-pub async fn find(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> ApiResult<entities::conversation::Model> {
-    store::conversations::get(state.db(), &caller.org_id, id)
-        .await?
-        .ok_or(ApiError::NotFound("conversation"))
+pub async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<entities::conversation::Model> {
+    store::conversations::get(state.db(), &caller.org_id, id).await?.ok_or(ApiError::NotFound("conversation"))
 }
 
 /// Get a conversation.
@@ -176,11 +151,7 @@ pub async fn find(
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody))
 )]
 #[get("/conversations/{id}")]
-pub async fn get_one(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
     let mut v = views(&state, &caller.org_id, std::slice::from_ref(&conv)).await?;
     let view = v.pop().ok_or(ApiError::NotFound("conversation"))?;
@@ -196,23 +167,10 @@ pub async fn get_one(
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Closed", body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/takeover")]
-pub async fn takeover(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn takeover(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let user_id = caller.require_user()?.to_owned();
     let conv = find(&state, &caller, &id).await?;
-    change(
-        &state,
-        &caller,
-        &conv.id,
-        Takeover {
-            org_id: caller.org_id.clone(),
-            user_id,
-        },
-    )
-    .await
+    change(&state, &caller, &conv.id, Takeover { org_id: caller.org_id.clone(), user_id }).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -248,27 +206,13 @@ pub async fn assign(
         None => caller.require_user()?.to_owned(),
     };
     if !caller.role.is_admin() && caller.user_id.as_deref() != Some(target.as_str()) {
-        return Err(ApiError::Forbidden(
-            "agents can assign conversations only to themselves".into(),
-        ));
+        return Err(ApiError::Forbidden("agents can assign conversations only to themselves".into()));
     }
     let conv = find(&state, &caller, &id).await?;
-    if super::auth::active_user(&state, &caller.org_id, &target)
-        .await?
-        .is_none()
-    {
+    if super::auth::active_user(&state, &caller.org_id, &target).await?.is_none() {
         return Err(ApiError::NotFound("user"));
     }
-    change(
-        &state,
-        &caller,
-        &conv.id,
-        Assign {
-            org_id: caller.org_id.clone(),
-            user_id: Some(target),
-        },
-    )
-    .await
+    change(&state, &caller, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: Some(target) }).await
 }
 
 /// Release the conversation back to the queue.
@@ -279,27 +223,12 @@ pub async fn assign(
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/unassign")]
-pub async fn unassign(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn unassign(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
     if !caller.role.is_admin() && conv.assigned_to.is_some() && conv.assigned_to != caller.user_id {
-        return Err(ApiError::Forbidden(
-            "agents can release only their own conversations".into(),
-        ));
+        return Err(ApiError::Forbidden("agents can release only their own conversations".into()));
     }
-    change(
-        &state,
-        &caller,
-        &conv.id,
-        Assign {
-            org_id: caller.org_id.clone(),
-            user_id: None,
-        },
-    )
-    .await
+    change(&state, &caller, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: None }).await
 }
 
 /// Resolve (close) the conversation. A customer who writes again opens a new one.
@@ -310,21 +239,9 @@ pub async fn unassign(
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Already closed", body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/resolve")]
-pub async fn resolve(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn resolve(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
-    change(
-        &state,
-        &caller,
-        &conv.id,
-        Resolve {
-            org_id: caller.org_id.clone(),
-        },
-    )
-    .await
+    change(&state, &caller, &conv.id, Resolve { org_id: caller.org_id.clone() }).await
 }
 
 /// Mark the conversation read (unread count to zero).
@@ -335,19 +252,7 @@ pub async fn resolve(
     responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody))
 )]
 #[post("/conversations/{id}/read")]
-pub async fn read(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
-    change(
-        &state,
-        &caller,
-        &conv.id,
-        MarkRead {
-            org_id: caller.org_id.clone(),
-        },
-    )
-    .await
+    change(&state, &caller, &conv.id, MarkRead { org_id: caller.org_id.clone() }).await
 }

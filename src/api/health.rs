@@ -48,15 +48,13 @@ pub struct Ready {
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     if let Err(e) = state.db().ping().await {
         tracing::warn!(error = %e, "readiness: database unreachable");
-        return Ok(
-            HttpResponse::ServiceUnavailable().json(crate::error::ErrorBody {
-                error: crate::error::ErrorInfo {
-                    code: "unavailable",
-                    message: "the database is unreachable".into(),
-                    details: None,
-                },
-            }),
-        );
+        return Ok(HttpResponse::ServiceUnavailable().json(crate::error::ErrorBody {
+            error: crate::error::ErrorInfo {
+                code: "unavailable",
+                message: "the database is unreachable".into(),
+                details: None,
+            },
+        }));
     }
     let redis = match &state.rt.cluster {
         None => "disabled",
@@ -64,9 +62,5 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         Some(_) => "down",
     };
     let status = if redis == "down" { "degraded" } else { "ready" };
-    Ok(HttpResponse::Ok().json(super::Data::new(Ready {
-        status,
-        database: "ok",
-        redis,
-    })))
+    Ok(HttpResponse::Ok().json(super::Data::new(Ready { status, database: "ok", redis })))
 }

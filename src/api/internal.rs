@@ -20,32 +20,22 @@ pub async fn command(
     let Some(cluster) = &state.rt.cluster else {
         return Err(ApiError::NotFound("route"));
     };
-    let signature = req
-        .headers()
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let signature = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !cluster.verify(&body, signature) {
         return Err(ApiError::Unauthorized("invalid cluster signature".into()));
     }
-    let fwd: Forwarded = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid command: {e}")))?;
+    let fwd: Forwarded =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid command: {e}")))?;
     match state.rt.execute_here(&fwd.org_id, &id, fwd.command).await {
         Ok(reply) => Ok(HttpResponse::Ok().json(reply)),
-        Err(ActorError::Unavailable(why)) if why == NOT_OWNER => {
-            Ok(HttpResponse::Conflict().body(NOT_OWNER))
-        }
+        Err(ActorError::Unavailable(why)) if why == NOT_OWNER => Ok(HttpResponse::Conflict().body(NOT_OWNER)),
         Err(e) => {
             let status = match &e {
                 ActorError::NotFound(_) => actix_web::http::StatusCode::NOT_FOUND,
                 ActorError::Conflict(_) => actix_web::http::StatusCode::CONFLICT,
                 ActorError::Invalid { .. } => actix_web::http::StatusCode::BAD_REQUEST,
-                ActorError::Stale | ActorError::Unavailable(_) => {
-                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE
-                }
-                ActorError::Db(_) | ActorError::Internal(_) => {
-                    actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
-                }
+                ActorError::Stale | ActorError::Unavailable(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                ActorError::Db(_) | ActorError::Internal(_) => actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
             };
             Ok(HttpResponse::build(status).json(WireError::from(&e)))
         }

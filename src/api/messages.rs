@@ -55,13 +55,8 @@ pub async fn list(
     let conv = find(&state, &caller, &id).await?;
     let key = pagination::decode(q.cursor.as_deref())?;
     let limit = pagination::limit(q.limit)?;
-    let mut rows = store::messages::page(
-        state.db(),
-        &conv.id,
-        key.as_ref().map(|(p, k)| (*p, k.as_str())),
-        limit + 1,
-    )
-    .await?;
+    let mut rows =
+        store::messages::page(state.db(), &conv.id, key.as_ref().map(|(p, k)| (*p, k.as_str())), limit + 1).await?;
     let newer = matches!(key, Some((Page::After, _)));
     let more = rows.len() as u64 > limit;
     if more {
@@ -78,9 +73,7 @@ pub async fn list(
         _ => None,
     };
     let prev_cursor = match rows.last() {
-        Some(last) if key.is_some() && (!newer || more) => {
-            Some(pagination::encode(Page::After, &last.id))
-        }
+        Some(last) if key.is_some() && (!newer || more) => Some(pagination::encode(Page::After, &last.id)),
         _ => None,
     };
     Ok(HttpResponse::Ok().json(MessagePage {
@@ -124,10 +117,7 @@ pub async fn send(
     if body.message_type != "text" {
         return Err(ApiError::validation(
             "type",
-            format!(
-                "type {:?} cannot be sent here; use \"text\"",
-                body.message_type
-            ),
+            format!("type {:?} cannot be sent here; use \"text\"", body.message_type),
         ));
     }
     let text = body.text.as_deref().map(str::trim).unwrap_or_default();
@@ -135,20 +125,10 @@ pub async fn send(
         return Err(ApiError::validation("text", "text is required"));
     }
     if text.chars().count() > MAX_TEXT {
-        return Err(ApiError::validation(
-            "text",
-            format!("text is longer than {MAX_TEXT} characters"),
-        ));
+        return Err(ApiError::validation("text", format!("text is longer than {MAX_TEXT} characters")));
     }
     let conv = find(&state, &caller, &id).await?;
-    let msg = SendText {
-        org_id: caller.org_id.clone(),
-        sender_id,
-        text: text.to_owned(),
-    };
-    let view = state
-        .rt
-        .ask_conversation(&caller.org_id, &conv.id, msg)
-        .await?;
+    let msg = SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned() };
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
     Ok(HttpResponse::Created().json(Data::new(view)))
 }

@@ -54,10 +54,7 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         let c = encode(Page::Before, "0190-abc");
-        assert_eq!(
-            decode(Some(&c)).ok().flatten(),
-            Some((Page::Before, "0190-abc".to_owned()))
-        );
+        assert_eq!(decode(Some(&c)).ok().flatten(), Some((Page::Before, "0190-abc".to_owned())));
         assert!(decode(Some("garbage!")).is_err());
         assert!(decode(Some(&URL_SAFE_NO_PAD.encode("x:1"))).is_err());
         assert_eq!(decode(None).ok().flatten(), None);

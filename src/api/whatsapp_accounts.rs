@@ -18,10 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(connect_manual)
-        .service(update)
-        .service(disconnect);
+    cfg.service(list).service(connect_manual).service(update).service(disconnect);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -74,16 +71,8 @@ pub struct UpdateAccount {
 
 fn meta_id(field: &str, v: &str) -> ApiResult<String> {
     let v = v.trim();
-    if v.is_empty()
-        || v.len() > 64
-        || !v
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(ApiError::validation(
-            field,
-            format!("{field} is required: the id Meta shows for it"),
-        ));
+    if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(ApiError::validation(field, format!("{field} is required: the id Meta shows for it")));
     }
     Ok(v.to_owned())
 }
@@ -91,31 +80,23 @@ fn meta_id(field: &str, v: &str) -> ApiResult<String> {
 fn token(v: &str) -> ApiResult<String> {
     let v = v.trim();
     if v.is_empty() || v.len() > 4096 {
-        return Err(ApiError::validation(
-            "accessToken",
-            "accessToken is required",
-        ));
+        return Err(ApiError::validation("accessToken", "accessToken is required"));
     }
     Ok(v.to_owned())
 }
 
 /// Asks Meta about the number with the token: a token Meta rejects is refused; when Meta cannot
 /// be reached the account is connected as `unverified`.
-async fn check_with_meta(
-    state: &AppState,
-    phone_number_id: &str,
-    token: &str,
-) -> ApiResult<(String, Option<String>)> {
+async fn check_with_meta(state: &AppState, phone_number_id: &str, token: &str) -> ApiResult<(String, Option<String>)> {
     match state.graph.phone_number(phone_number_id, token).await {
         Ok(info) => Ok(("connected".into(), info.display_phone_number)),
         Err(e) if e.transient => {
             tracing::warn!(%phone_number_id, error = %e, "could not reach Meta to check the account; connecting unverified");
             Ok(("unverified".into(), None))
         }
-        Err(e) => Err(ApiError::Unprocessable(format!(
-            "Meta refused the credentials for this phone number: {}",
-            e.message
-        ))),
+        Err(e) => {
+            Err(ApiError::Unprocessable(format!("Meta refused the credentials for this phone number: {}", e.message)))
+        }
     }
 }
 
@@ -124,11 +105,7 @@ async fn check_with_meta(
 #[get("/whatsapp-accounts")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let rows = accounts::list(state.db(), &caller.org_id).await?;
-    Ok(HttpResponse::Ok().json(Data::new(
-        rows.iter()
-            .map(WhatsAppAccountView::from)
-            .collect::<Vec<_>>(),
-    )))
+    Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(WhatsAppAccountView::from).collect::<Vec<_>>())))
 }
 
 /// Connect a WhatsApp number with credentials from Meta's dashboard (admin only). Creates the
@@ -154,36 +131,18 @@ pub async fn connect_manual(
     let waba_id = meta_id("wabaId", &body.waba_id)?;
     let phone_number_id = meta_id("phoneNumberId", &body.phone_number_id)?;
     let access_token = token(&body.access_token)?;
-    let alias = body
-        .alias
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned);
-    if accounts::by_phone_number_id(state.db(), &phone_number_id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Conflict(
-            "this phone number is already connected".into(),
-        ));
+    let alias = body.alias.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    if accounts::by_phone_number_id(state.db(), &phone_number_id).await?.is_some() {
+        return Err(ApiError::Conflict("this phone number is already connected".into()));
     }
     let (status, display) = check_with_meta(&state, &phone_number_id, &access_token).await?;
     let now = Utc::now();
     let txn = state.rt.db.begin_write().await?;
     // Checked again inside the write transaction so two concurrent connects cannot both win.
-    if accounts::by_phone_number_id(&*txn, &phone_number_id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Conflict(
-            "this phone number is already connected".into(),
-        ));
+    if accounts::by_phone_number_id(&*txn, &phone_number_id).await?.is_some() {
+        return Err(ApiError::Conflict("this phone number is already connected".into()));
     }
-    let inbox_name = alias
-        .clone()
-        .or_else(|| display.clone())
-        .unwrap_or_else(|| format!("WhatsApp {phone_number_id}"));
+    let inbox_name = alias.clone().or_else(|| display.clone()).unwrap_or_else(|| format!("WhatsApp {phone_number_id}"));
     let inbox = inbox::ActiveModel {
         id: Set(actors::new_id()),
         org_id: Set(caller.org_id.clone()),
@@ -232,18 +191,14 @@ pub async fn update(
     body: web::Json<UpdateAccount>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let account = accounts::get(state.db(), &caller.org_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("WhatsApp account"))?;
+    let account =
+        accounts::get(state.db(), &caller.org_id, &id).await?.ok_or(ApiError::NotFound("WhatsApp account"))?;
     let phone_number_id = account.phone_number_id.clone();
     let mut am = account.into_active_model();
     if let Some(alias) = &body.alias {
         let a = alias.trim();
         if a.chars().count() > 100 {
-            return Err(ApiError::validation(
-                "alias",
-                "alias is at most 100 characters",
-            ));
+            return Err(ApiError::validation("alias", "alias is at most 100 characters"));
         }
         am.alias = Set((!a.is_empty()).then(|| a.to_owned()));
     }
@@ -270,21 +225,13 @@ pub async fn update(
     responses((status = 204, description = "Disconnected"), (status = 404, body = crate::error::ErrorBody))
 )]
 #[delete("/whatsapp-accounts/{id}")]
-pub async fn disconnect(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn disconnect(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let account = accounts::get(state.db(), &caller.org_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("WhatsApp account"))?;
+    let account =
+        accounts::get(state.db(), &caller.org_id, &id).await?.ok_or(ApiError::NotFound("WhatsApp account"))?;
     let now = Utc::now();
     let txn = state.rt.db.begin_write().await?;
-    if let Some(ib) = inbox::Entity::find_by_id(account.inbox_id.clone())
-        .one(&*txn)
-        .await?
-    {
+    if let Some(ib) = inbox::Entity::find_by_id(account.inbox_id.clone()).one(&*txn).await? {
         let mut am = ib.into_active_model();
         am.deleted_at = Set(Some(now));
         am.updated_at = Set(now);

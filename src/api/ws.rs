@@ -43,26 +43,19 @@ pub async fn connect(
     stream: web::Payload,
     q: web::Query<WsQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let token = q
-        .token
-        .clone()
-        .or_else(|| bearer(&req))
-        .ok_or_else(|| ApiError::Unauthorized("missing token".into()))?;
+    let token =
+        q.token.clone().or_else(|| bearer(&req)).ok_or_else(|| ApiError::Unauthorized("missing token".into()))?;
     let caller = authenticate(&state, &token).await?;
     let since = match q.since.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             Cursor::decode(s)
-                .ok_or_else(|| {
-                    ApiError::validation("since", "since is not a cursor this server issued")
-                })?
+                .ok_or_else(|| ApiError::validation("since", "since is not a cursor this server issued"))?
                 .0,
         ),
         None => None,
     };
-    let user = caller
-        .user_id
-        .clone()
-        .unwrap_or_else(|| format!("api-key:{}", caller.api_key_id.clone().unwrap_or_default()));
+    let user =
+        caller.user_id.clone().unwrap_or_else(|| format!("api-key:{}", caller.api_key_id.clone().unwrap_or_default()));
     let session = AgentSession::new(state.rt.clone(), caller.org_id.clone(), user, since);
     actix_web_actors::ws::start(session, &req, stream)
 }

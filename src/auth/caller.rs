@@ -27,33 +27,22 @@ pub struct Caller {
 impl Caller {
     /// "admin only": ADMIN or SUPER_ADMIN of the organization.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.role.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("this action needs an admin".into()))
-        }
+        if self.role.is_admin() { Ok(()) } else { Err(ApiError::Forbidden("this action needs an admin".into())) }
     }
 
     /// The acting user, for actions that need a person (takeover, replies).
     pub fn require_user(&self) -> Result<&str, ApiError> {
-        self.user_id.as_deref().ok_or_else(|| {
-            ApiError::Forbidden("this action needs a user's token, not an API key".into())
-        })
+        self.user_id
+            .as_deref()
+            .ok_or_else(|| ApiError::Forbidden("this action needs a user's token, not an API key".into()))
     }
 }
 
 /// The token from an `Authorization: Bearer …` header.
 pub fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// Resolves an access token or API key to a caller.
@@ -61,9 +50,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
     if token.starts_with(API_KEY_PREFIX) {
         let key = tokens::find_api_key(state.db(), token)
             .await?
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the API key is invalid, revoked or expired".into())
-            })?;
+            .ok_or_else(|| ApiError::Unauthorized("the API key is invalid, revoked or expired".into()))?;
         let role = Role::parse(&key.role).unwrap_or(Role::Agent);
         let caller = Caller {
             user_id: key.created_by.clone(),
@@ -72,10 +59,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
             api_key_id: Some(key.id.clone()),
         };
         // Record use at most once a minute per key, so a busy integration does not write per call.
-        if key
-            .last_used_at
-            .is_none_or(|t| Utc::now() - t > chrono::Duration::minutes(1))
-        {
+        if key.last_used_at.is_none_or(|t| Utc::now() - t > chrono::Duration::minutes(1)) {
             let mut am = key.into_active_model();
             am.last_used_at = Set(Some(Utc::now()));
             if let Err(e) = am.update(state.db()).await {
@@ -88,14 +72,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
         .jwt
         .verify(token)
         .ok_or_else(|| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
-    let role = Role::parse(&claims.role)
-        .ok_or_else(|| ApiError::Unauthorized("the access token is invalid".into()))?;
-    Ok(Caller {
-        user_id: Some(claims.sub),
-        org_id: claims.org,
-        role,
-        api_key_id: None,
-    })
+    let role = Role::parse(&claims.role).ok_or_else(|| ApiError::Unauthorized("the access token is invalid".into()))?;
+    Ok(Caller { user_id: Some(claims.sub), org_id: claims.org, role, api_key_id: None })
 }
 
 impl FromRequest for Caller {
@@ -106,11 +84,8 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let token = token.ok_or_else(|| {
-                ApiError::Unauthorized("missing Authorization: Bearer token".into())
-            })?;
+            let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let token = token.ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
             authenticate(&state, &token).await
         })
     }

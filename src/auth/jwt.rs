@@ -25,19 +25,10 @@ pub struct JwtKeys {
 
 impl JwtKeys {
     pub fn new(secret: &[u8], ttl: i64) -> JwtKeys {
-        JwtKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            ttl,
-        }
+        JwtKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), ttl }
     }
 
-    pub fn issue(
-        &self,
-        user_id: &str,
-        org_id: &str,
-        role: Role,
-    ) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(&self, user_id: &str, org_id: &str, role: Role) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.into(),
@@ -53,9 +44,7 @@ impl JwtKeys {
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 5;
-        decode::<Claims>(token, &self.decoding, &v)
-            .ok()
-            .map(|d| d.claims)
+        decode::<Claims>(token, &self.decoding, &v).ok().map(|d| d.claims)
     }
 }
 
@@ -71,9 +60,7 @@ mod tests {
         assert_eq!(c.as_ref().map(|c| c.sub.as_str()), Some("u1"));
         assert_eq!(c.as_ref().map(|c| c.role.as_str()), Some("ADMIN"));
         assert!(JwtKeys::new(b"secret-two", 60).verify(&t).is_none());
-        let expired = JwtKeys::new(b"secret-one", -120)
-            .issue("u1", "o1", Role::Admin)
-            .unwrap_or_default();
+        let expired = JwtKeys::new(b"secret-one", -120).issue("u1", "o1", Role::Admin).unwrap_or_default();
         assert!(keys.verify(&expired).is_none());
     }
 }

@@ -3,9 +3,7 @@
 use chrono::{Duration, Utc};
 use entities::{api_key, refresh_token, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::crypto::{hash_token, random_token};
 use crate::error::{ApiError, ApiResult};
@@ -41,10 +39,7 @@ pub async fn issue_refresh(
 
 /// Spends a refresh token: returns its user and family if it is valid and unused. A token that
 /// was already used is the sign of a leak: the whole family is revoked.
-pub async fn spend_refresh(
-    db: &impl ConnectionTrait,
-    presented: &str,
-) -> ApiResult<(user::Model, String)> {
+pub async fn spend_refresh(db: &impl ConnectionTrait, presented: &str) -> ApiResult<(user::Model, String)> {
     let invalid = || ApiError::Unauthorized("the refresh token is invalid or expired".into());
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
@@ -71,9 +66,7 @@ pub async fn spend_refresh(
             .filter(refresh_token::Column::FamilyId.eq(row.family_id.clone()))
             .exec(db)
             .await?;
-        return Err(ApiError::Unauthorized(
-            "the refresh token was already used; sign in again".into(),
-        ));
+        return Err(ApiError::Unauthorized("the refresh token was already used; sign in again".into()));
     }
     let user = user::Entity::find_by_id(row.user_id.clone())
         .filter(user::Column::DeletedAt.is_null())
@@ -94,18 +87,11 @@ pub fn new_api_key() -> NewApiKey {
     let plain = format!("{API_KEY_PREFIX}{}", random_token(32));
     let prefix = plain.chars().take(12).collect();
     let hash = hash_token(&plain);
-    NewApiKey {
-        plain,
-        prefix,
-        hash,
-    }
+    NewApiKey { plain, prefix, hash }
 }
 
 /// The active, unexpired key with this plain text.
-pub async fn find_api_key(
-    db: &impl ConnectionTrait,
-    plain: &str,
-) -> ApiResult<Option<api_key::Model>> {
+pub async fn find_api_key(db: &impl ConnectionTrait, plain: &str) -> ApiResult<Option<api_key::Model>> {
     let key = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash_token(plain)))
         .filter(api_key::Column::IsActive.eq(true))

@@ -7,9 +7,7 @@ async fn an_api_key_is_shown_once_stored_hashed_and_authenticates() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
 
-    let (status, created) = app
-        .post("/api/v1/api-keys", &org.token, json!({"name": "CRM sync"}))
-        .await;
+    let (status, created) = app.post("/api/v1/api-keys", &org.token, json!({"name": "CRM sync"})).await;
     assert_eq!(status, 201, "{created}");
     let key = created["data"]["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("cxk_"));
@@ -19,18 +17,11 @@ async fn an_api_key_is_shown_once_stored_hashed_and_authenticates() {
     let (status, list) = app.get("/api/v1/api-keys", &org.token).await;
     assert_eq!(status, 200);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
-    assert!(
-        list["data"][0].get("key").is_none(),
-        "the key is never shown again"
-    );
+    assert!(list["data"][0].get("key").is_none(), "the key is never shown again");
     assert!(key.starts_with(list["data"][0]["prefix"].as_str().unwrap()));
 
     use sea_orm::EntityTrait;
-    let row = entities::api_key::Entity::find()
-        .all(&app.db)
-        .await
-        .unwrap()
-        .remove(0);
+    let row = entities::api_key::Entity::find().all(&app.db).await.unwrap().remove(0);
     assert_ne!(row.key_hash, key);
     assert!(!row.key_hash.contains(&key[4..]));
 
@@ -39,29 +30,14 @@ async fn an_api_key_is_shown_once_stored_hashed_and_authenticates() {
     assert_eq!(me["data"]["apiKeyId"], id.as_str());
     assert_eq!(me["data"]["organization"]["id"], org.org_id.as_str());
 
-    let (status, updated) = app
-        .patch(
-            &format!("/api/v1/api-keys/{id}"),
-            &org.token,
-            json!({"isActive": false, "name": "old"}),
-        )
-        .await;
+    let (status, updated) =
+        app.patch(&format!("/api/v1/api-keys/{id}"), &org.token, json!({"isActive": false, "name": "old"})).await;
     assert_eq!(status, 200);
     assert_eq!(updated["data"]["isActive"], false);
     assert_eq!(app.get("/api/v1/auth/me", &key).await.0, 401);
 
-    assert_eq!(
-        app.delete(&format!("/api/v1/api-keys/{id}"), &org.token)
-            .await
-            .0,
-        204
-    );
-    assert_eq!(
-        app.delete(&format!("/api/v1/api-keys/{id}"), &org.token)
-            .await
-            .0,
-        404
-    );
+    assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &org.token).await.0, 204);
+    assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &org.token).await.0, 404);
 }
 
 #[actix_web::test]
@@ -70,63 +46,24 @@ async fn roles_are_enforced_and_keys_of_another_org_are_not_found() {
     let a = app.register("A").await;
     let b = app.register("B").await;
 
-    let (_, agent_key) = app
-        .post(
-            "/api/v1/api-keys",
-            &a.token,
-            json!({"name": "agent", "role": "AGENT"}),
-        )
-        .await;
+    let (_, agent_key) = app.post("/api/v1/api-keys", &a.token, json!({"name": "agent", "role": "AGENT"})).await;
     let agent_key = agent_key["data"]["key"].as_str().unwrap().to_owned();
     let (status, body) = app.get("/api/v1/api-keys", &agent_key).await;
     assert_eq!(status, 403, "an AGENT may not manage keys: {body}");
-    assert_eq!(
-        app.post("/api/v1/api-keys", &agent_key, json!({"name": "x"}))
-            .await
-            .0,
-        403
-    );
-    assert_eq!(
-        app.get("/api/v1/conversations", &agent_key).await.0,
-        200,
-        "but may use the inbox"
-    );
+    assert_eq!(app.post("/api/v1/api-keys", &agent_key, json!({"name": "x"})).await.0, 403);
+    assert_eq!(app.get("/api/v1/conversations", &agent_key).await.0, 200, "but may use the inbox");
 
-    let (status, body) = app
-        .post(
-            "/api/v1/api-keys",
-            &a.token,
-            json!({"name": "x", "role": "SUPER_ADMIN"}),
-        )
-        .await;
+    let (status, body) = app.post("/api/v1/api-keys", &a.token, json!({"name": "x", "role": "SUPER_ADMIN"})).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "role");
-    let (status, body) = app
-        .post("/api/v1/api-keys", &a.token, json!({"name": ""}))
-        .await;
+    let (status, body) = app.post("/api/v1/api-keys", &a.token, json!({"name": ""})).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "name");
 
-    let (_, created) = app
-        .post("/api/v1/api-keys", &a.token, json!({"name": "mine"}))
-        .await;
+    let (_, created) = app.post("/api/v1/api-keys", &a.token, json!({"name": "mine"})).await;
     let id = created["data"]["id"].as_str().unwrap();
-    assert_eq!(
-        app.patch(
-            &format!("/api/v1/api-keys/{id}"),
-            &b.token,
-            json!({"name": "stolen"})
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        app.delete(&format!("/api/v1/api-keys/{id}"), &b.token)
-            .await
-            .0,
-        404
-    );
+    assert_eq!(app.patch(&format!("/api/v1/api-keys/{id}"), &b.token, json!({"name": "stolen"})).await.0, 404);
+    assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &b.token).await.0, 404);
     let (_, list_b) = app.get("/api/v1/api-keys", &b.token).await;
     assert_eq!(list_b["data"].as_array().unwrap().len(), 0);
 }

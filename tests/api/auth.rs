@@ -22,37 +22,35 @@ async fn register_creates_an_organization_and_its_admin() {
 
     let stored: String = {
         use sea_orm::EntityTrait;
-        entities::user::Entity::find().all(&app.db).await.unwrap()[0]
-            .password_hash
-            .clone()
-            .unwrap()
+        entities::user::Entity::find().all(&app.db).await.unwrap()[0].password_hash.clone().unwrap()
     };
-    assert!(
-        stored.starts_with("$argon2id$"),
-        "passwords are stored as Argon2id"
-    );
+    assert!(stored.starts_with("$argon2id$"), "passwords are stored as Argon2id");
 }
 
 #[actix_web::test]
 async fn register_names_the_field_at_fault() {
     let app = spawn_app().await;
     let (status, body) = app
+        .post_anon("/api/v1/auth/register", json!({"companyName": "Acme", "name": "Ann", "password": "password-123"}))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["details"]["field"], "email");
+
+    let (status, body) = app
         .post_anon(
             "/api/v1/auth/register",
-            json!({"companyName": "Acme", "name": "Ann", "password": "password-123"}),
+            json!({"companyName": "Acme", "name": "Ann", "email": "not-an-email", "password": "password-123"}),
         )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "email");
 
     let (status, body) = app
-        .post_anon("/api/v1/auth/register", json!({"companyName": "Acme", "name": "Ann", "email": "not-an-email", "password": "password-123"}))
+        .post_anon(
+            "/api/v1/auth/register",
+            json!({"companyName": " ", "name": "Ann", "email": "a@b.io", "password": "password-123"}),
+        )
         .await;
-    assert_eq!(status, 400);
-    assert_eq!(body["error"]["details"]["field"], "email");
-
-    let (status, body) =
-        app.post_anon("/api/v1/auth/register", json!({"companyName": " ", "name": "Ann", "email": "a@b.io", "password": "password-123"})).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "companyName");
 
@@ -80,10 +78,7 @@ async fn register_names_the_field_at_fault() {
 async fn an_email_registers_once() {
     let app = spawn_app().await;
     let body = json!({"companyName": "A", "name": "Ann", "email": "dup@example.com", "password": "password-123"});
-    assert_eq!(
-        app.post_anon("/api/v1/auth/register", body.clone()).await.0,
-        201
-    );
+    assert_eq!(app.post_anon("/api/v1/auth/register", body.clone()).await.0, 201);
     let (status, err) = app.post_anon("/api/v1/auth/register", body).await;
     assert_eq!(status, 409);
     assert_eq!(err["error"]["code"], "conflict");
@@ -99,30 +94,18 @@ async fn login_accepts_the_right_password_only() {
     )
     .await;
 
-    let (status, body) = app
-        .post_anon(
-            "/api/v1/auth/login",
-            json!({"email": email.to_uppercase(), "password": "password-123"}),
-        )
-        .await;
+    let (status, body) =
+        app.post_anon("/api/v1/auth/login", json!({"email": email.to_uppercase(), "password": "password-123"})).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["data"]["accessToken"].is_string());
     assert_eq!(body["data"]["user"]["email"], email);
 
-    let (status, body) = app
-        .post_anon(
-            "/api/v1/auth/login",
-            json!({"email": email, "password": "wrong-password"}),
-        )
-        .await;
+    let (status, body) =
+        app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "wrong-password"})).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "unauthorized");
-    let (status, _) = app
-        .post_anon(
-            "/api/v1/auth/login",
-            json!({"email": "nobody@example.com", "password": "password-123"}),
-        )
-        .await;
+    let (status, _) =
+        app.post_anon("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "password-123"})).await;
     assert_eq!(status, 401);
 }
 
@@ -131,45 +114,20 @@ async fn refresh_rotates_and_a_reused_token_revokes_its_family() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
 
-    let (status, first) = app
-        .post_anon(
-            "/api/v1/auth/refresh",
-            json!({"refreshToken": org.refresh_token}),
-        )
-        .await;
+    let (status, first) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": org.refresh_token})).await;
     assert_eq!(status, 200, "{first}");
     let second_refresh = first["data"]["refreshToken"].as_str().unwrap().to_owned();
     assert_ne!(second_refresh, org.refresh_token);
-    let (status, _) = app
-        .get(
-            "/api/v1/auth/me",
-            first["data"]["accessToken"].as_str().unwrap(),
-        )
-        .await;
+    let (status, _) = app.get("/api/v1/auth/me", first["data"]["accessToken"].as_str().unwrap()).await;
     assert_eq!(status, 200);
 
     // The first token again: refused, and the token it was exchanged for dies with it.
-    let (status, _) = app
-        .post_anon(
-            "/api/v1/auth/refresh",
-            json!({"refreshToken": org.refresh_token}),
-        )
-        .await;
+    let (status, _) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": org.refresh_token})).await;
     assert_eq!(status, 401);
-    let (status, _) = app
-        .post_anon(
-            "/api/v1/auth/refresh",
-            json!({"refreshToken": second_refresh}),
-        )
-        .await;
+    let (status, _) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": second_refresh})).await;
     assert_eq!(status, 401);
 
-    let (status, _) = app
-        .post_anon(
-            "/api/v1/auth/refresh",
-            json!({"refreshToken": "cxr_made_up"}),
-        )
-        .await;
+    let (status, _) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": "cxr_made_up"})).await;
     assert_eq!(status, 401);
 }
 
@@ -184,54 +142,22 @@ async fn me_set_password_and_onboarding() {
 
     let (status, _) = app.get("/api/v1/auth/me", "not-a-token").await;
     assert_eq!(status, 401);
-    let res = app
-        .client
-        .get(app.url("/api/v1/auth/me"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
     assert_eq!(res.status(), 401);
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/set-password",
-            &org.token,
-            json!({"password": "x"}),
-        )
-        .await;
+    let (status, body) = app.post("/api/v1/auth/set-password", &org.token, json!({"password": "x"})).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "password");
-    let (status, _) = app
-        .post(
-            "/api/v1/auth/set-password",
-            &org.token,
-            json!({"password": "a-brand-new-one"}),
-        )
-        .await;
+    let (status, _) = app.post("/api/v1/auth/set-password", &org.token, json!({"password": "a-brand-new-one"})).await;
     assert_eq!(status, 200);
     let email = me["data"]["user"]["email"].as_str().unwrap();
+    assert_eq!(app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "s3cret-pass"})).await.0, 401);
     assert_eq!(
-        app.post_anon(
-            "/api/v1/auth/login",
-            json!({"email": email, "password": "s3cret-pass"})
-        )
-        .await
-        .0,
-        401
-    );
-    assert_eq!(
-        app.post_anon(
-            "/api/v1/auth/login",
-            json!({"email": email, "password": "a-brand-new-one"})
-        )
-        .await
-        .0,
+        app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "a-brand-new-one"})).await.0,
         200
     );
 
-    let (status, body) = app
-        .post("/api/v1/auth/complete-onboarding", &org.token, json!({}))
-        .await;
+    let (status, body) = app.post("/api/v1/auth/complete-onboarding", &org.token, json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["onboardingCompleted"], true);
 }

@@ -40,21 +40,15 @@ async fn a_100_message_burst_for_10_customers_is_stored_in_order_and_reaches_eve
     assert_eq!(app.count("conversations").await, 10);
     for wa in &customers {
         let conv = app.conversation_of(&org, wa).await;
-        let texts: Vec<_> = app
-            .messages(&org, &conv)
-            .await
-            .iter()
-            .map(|m| m["text"].as_str().unwrap().to_owned())
-            .collect();
+        let texts: Vec<_> =
+            app.messages(&org, &conv).await.iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
         let expected: Vec<_> = (0..10).map(|n| format!("{wa} #{n}")).collect();
         assert_eq!(texts, expected, "stored in the order the customer wrote");
     }
 
     for socket in &mut sockets {
-        let events = socket
-            .until_count(Duration::from_secs(20), "message.created", 100)
-            .await
-            .expect("all 100 events arrive");
+        let events =
+            socket.until_count(Duration::from_secs(20), "message.created", 100).await.expect("all 100 events arrive");
         let mut per_customer: HashMap<String, Vec<String>> = HashMap::new();
         let mut per_conversation_seq: HashMap<String, Vec<i64>> = HashMap::new();
         for e in &events {
@@ -64,10 +58,7 @@ async fn a_100_message_burst_for_10_customers_is_stored_in_order_and_reaches_eve
                 .push(e["seq"].as_i64().unwrap());
             if e["event"] == "message.created" {
                 let text = e["data"]["text"].as_str().unwrap();
-                per_customer
-                    .entry(text.split(' ').next().unwrap().into())
-                    .or_default()
-                    .push(text.into());
+                per_customer.entry(text.split(' ').next().unwrap().into()).or_default().push(text.into());
             }
         }
         for wa in &customers {
@@ -75,16 +66,9 @@ async fn a_100_message_burst_for_10_customers_is_stored_in_order_and_reaches_eve
             assert_eq!(per_customer[wa], expected, "socket order per conversation");
         }
         for seqs in per_conversation_seq.values() {
-            assert_eq!(
-                seqs,
-                &(1..=seqs.len() as i64).collect::<Vec<_>>(),
-                "seq is gap-free per conversation"
-            );
+            assert_eq!(seqs, &(1..=seqs.len() as i64).collect::<Vec<_>>(), "seq is gap-free per conversation");
         }
-        let cursors: Vec<_> = events
-            .iter()
-            .map(|e| e["cursor"].as_str().unwrap().to_owned())
-            .collect();
+        let cursors: Vec<_> = events.iter().map(|e| e["cursor"].as_str().unwrap().to_owned()).collect();
         let mut sorted = cursors.clone();
         sorted.dedup();
         assert_eq!(sorted.len(), cursors.len(), "no duplicates");

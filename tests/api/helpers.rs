@@ -64,21 +64,41 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with the test defaults, adjusted by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let database = match pg_base() {
+        Some(base) => Database::Postgres(create_pg_database(&base).await),
+        None => Database::Sqlite,
+    };
+    spawn_node(database, FakeGraph::start(), tweak).await
+}
+
+/// The PostgreSQL server tests run against, when `CX_TEST_DATABASE_URL` is set.
+pub fn pg_base() -> Option<String> {
+    std::env::var("CX_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// The Redis cluster tests run against, when `CX_TEST_REDIS_URL` is set.
+pub fn redis_url() -> Option<String> {
+    std::env::var("CX_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// Where a test node keeps its data.
+pub enum Database {
+    /// A file in the node's temp dir.
+    Sqlite,
+    /// A database this node created and drops: (server URL, database URL, name).
+    Postgres((String, String, String)),
+    /// A database another node owns (cluster tests).
+    Shared(String),
+}
+
+/// Starts one node on `database`, sending to `graph`.
+pub async fn spawn_node(database: Database, graph: FakeGraph, tweak: impl FnOnce(&mut Config)) -> TestApp {
     cx_inbox::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
-    let graph = FakeGraph::start();
-    let (database_url, pg_database) = match std::env::var("CX_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(base) => {
-            let (url, name) = create_pg_database(&base).await;
-            (url, Some((base, name)))
-        }
-        None => (
-            format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
-            None,
-        ),
+    let (database_url, pg_database) = match database {
+        Database::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()), None),
+        Database::Postgres((base, url, name)) => (url, Some((base, name))),
+        Database::Shared(url) => (url, None),
     };
     let mut config = Config::defaults();
     config.bind = "127.0.0.1:0".parse().unwrap();
@@ -92,6 +112,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.workers = Some(2);
     config.jwt_secret = None;
     config.secrets_key = None;
+    config.redis_url = None;
     tweak(&mut config);
     let app = Application::build(config).await.expect("server builds");
     let port = app.port();
@@ -112,23 +133,97 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
-async fn create_pg_database(base: &str) -> (String, String) {
+/// Cluster settings shared by every node of a test cluster.
+#[derive(Clone)]
+pub struct ClusterSpec {
+    pub database_url: String,
+    pub redis_url: String,
+    pub prefix: String,
+    pub jwt_secret: String,
+    pub secrets_key: String,
+    pub lease_ms: u64,
+}
+
+impl ClusterSpec {
+    pub fn apply(&self, c: &mut Config, node: usize) {
+        c.database_url = Some(self.database_url.clone());
+        c.redis_url = Some(self.redis_url.clone());
+        c.redis_prefix = self.prefix.clone();
+        c.jwt_secret = Some(self.jwt_secret.clone());
+        c.secrets_key = Some(self.secrets_key.clone());
+        c.lease_ms = self.lease_ms;
+        c.node_id = Some(format!("{}-n{node}", self.prefix));
+    }
+
+    /// The node's configuration as environment variables, for a node run as a process.
+    pub fn env(&self, node: usize, graph_url: &str, data_dir: &std::path::Path, port: u16) -> Vec<(String, String)> {
+        vec![
+            ("CX_BIND".into(), format!("127.0.0.1:{port}")),
+            ("CX_DATA_DIR".into(), data_dir.display().to_string()),
+            ("CX_DATABASE_URL".into(), self.database_url.clone()),
+            ("CX_REDIS_URL".into(), self.redis_url.clone()),
+            ("CX_REDIS_PREFIX".into(), self.prefix.clone()),
+            ("CX_JWT_SECRET".into(), self.jwt_secret.clone()),
+            ("CX_SECRETS_KEY".into(), self.secrets_key.clone()),
+            ("CX_LEASE_MS".into(), self.lease_ms.to_string()),
+            ("CX_NODE_ID".into(), format!("{}-n{node}", self.prefix)),
+            ("CX_WHATSAPP_GRAPH_URL".into(), graph_url.to_owned()),
+            ("CX_WHATSAPP_APP_SECRET".into(), APP_SECRET.into()),
+            ("CX_WHATSAPP_VERIFY_TOKEN".into(), VERIFY_TOKEN.into()),
+            ("CX_WORKERS".into(), "2".into()),
+            ("CX_LOG".into(), "warn".into()),
+        ]
+    }
+}
+
+/// A cluster of `n` in-process nodes on one fresh PostgreSQL database and one Redis (under a
+/// prefix of its own), or `None` when the environment offers no PostgreSQL and Redis.
+pub async fn spawn_cluster(n: usize, redis: Option<String>) -> Option<(ClusterSpec, Vec<TestApp>)> {
+    let (Some(base), Some(redis_url)) = (pg_base(), redis.or_else(redis_url)) else {
+        eprintln!("skipped: cluster tests need CX_TEST_DATABASE_URL and CX_TEST_REDIS_URL");
+        return None;
+    };
+    let (base, url, name) = create_pg_database(&base).await;
+    use base64::Engine;
+    let spec = ClusterSpec {
+        database_url: url.clone(),
+        redis_url,
+        prefix: format!("cxt{}", unique()),
+        jwt_secret: format!("cluster-jwt-{}", unique()),
+        secrets_key: base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+        lease_ms: 1000,
+    };
+    let graph = FakeGraph::start();
+    let mut nodes = Vec::new();
+    for i in 0..n {
+        let db = if i == 0 {
+            Database::Postgres((base.clone(), url.clone(), name.clone()))
+        } else {
+            Database::Shared(url.clone())
+        };
+        let s = spec.clone();
+        nodes.push(spawn_node(db, graph.clone(), move |c| s.apply(c, i)).await);
+    }
+    Some((spec, nodes))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn create_pg_database(base: &str) -> (String, String, String) {
     use sea_orm::ConnectionTrait;
     let name = format!("cx_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = sea_orm::Database::connect(base)
-        .await
-        .expect("CX_TEST_DATABASE_URL reachable");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
+    let admin = sea_orm::Database::connect(base).await.expect("CX_TEST_DATABASE_URL reachable");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
     admin.close().await.ok();
     let url = match base.rfind('/') {
         Some(i) if base[..i].ends_with('/') => format!("{base}/{name}"),
         Some(i) => format!("{}/{name}", &base[..i]),
         None => format!("{base}/{name}"),
     };
-    (url, name)
+    (base.to_owned(), url, name)
 }
 
 impl Drop for TestApp {
@@ -138,20 +233,14 @@ impl Drop for TestApp {
         if let Some((base, name)) = self.pg_database.take() {
             // Dropped from a thread of its own: this may run inside the test's runtime.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 rt.block_on(async move {
                     use sea_orm::ConnectionTrait;
                     if let Ok(admin) = sea_orm::Database::connect(&base).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ =
+                            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                         admin.close().await.ok();
                     }
                 });
@@ -167,59 +256,27 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let res = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
         status_json(res).await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
         status_json(res).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = self.client.patch(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
         status_json(res).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
-        let res = self
-            .client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let res = self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap();
         status_json(res).await
     }
 
     pub async fn post_anon(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = self.client.post(self.url(path)).json(&body).send().await.unwrap();
         status_json(res).await
     }
 
@@ -254,11 +311,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, 201, "connect: {body}");
-        Account {
-            id: body["data"]["id"].as_str().unwrap().into(),
-            phone_number_id,
-            access_token,
-        }
+        Account { id: body["data"]["id"].as_str().unwrap().into(), phone_number_id, access_token }
     }
 
     /// Posts a webhook signed with the app secret.
@@ -279,11 +332,8 @@ impl TestApp {
 
     /// Posts raw bytes with the given signature header (or none).
     pub async fn post_webhook_raw(&self, body: Vec<u8>, signature: Option<&str>) -> (u16, Value) {
-        let mut req = self
-            .client
-            .post(self.url("/webhooks/whatsapp"))
-            .header("content-type", "application/json")
-            .body(body);
+        let mut req =
+            self.client.post(self.url("/webhooks/whatsapp")).header("content-type", "application/json").body(body);
         if let Some(s) = signature {
             req = req.header("x-hub-signature-256", s);
         }
@@ -291,32 +341,17 @@ impl TestApp {
     }
 
     /// A customer's text message arrives; returns the conversation id it landed in.
-    pub async fn customer_says(
-        &self,
-        org: &Org,
-        account: &Account,
-        wa_id: &str,
-        text: &str,
-    ) -> String {
+    pub async fn customer_says(&self, org: &Org, account: &Account, wa_id: &str, text: &str) -> String {
         let wamid = format!("wamid.{}", unique());
-        let (status, body) = self
-            .post_webhook(&text_webhook(
-                &account.phone_number_id,
-                wa_id,
-                "Customer",
-                &wamid,
-                text,
-            ))
-            .await;
+        let (status, body) =
+            self.post_webhook(&text_webhook(&account.phone_number_id, wa_id, "Customer", &wamid, text)).await;
         assert_eq!(status, 200, "webhook: {body}");
         self.conversation_of(org, wa_id).await
     }
 
     /// The newest conversation with this customer.
     pub async fn conversation_of(&self, org: &Org, wa_id: &str) -> String {
-        let (_, list) = self
-            .get("/api/v1/conversations?limit=100", &org.token)
-            .await;
+        let (_, list) = self.get("/api/v1/conversations?limit=100", &org.token).await;
         list["data"]
             .as_array()
             .unwrap()
@@ -328,12 +363,8 @@ impl TestApp {
 
     /// All messages of a conversation, oldest first.
     pub async fn messages(&self, org: &Org, conversation_id: &str) -> Vec<Value> {
-        let (status, body) = self
-            .get(
-                &format!("/api/v1/conversations/{conversation_id}/messages?limit=100"),
-                &org.token,
-            )
-            .await;
+        let (status, body) =
+            self.get(&format!("/api/v1/conversations/{conversation_id}/messages?limit=100"), &org.token).await;
         assert_eq!(status, 200, "messages: {body}");
         body["data"].as_array().unwrap().clone()
     }
@@ -344,9 +375,7 @@ impl TestApp {
         if let Some(s) = since {
             url.push_str(&format!("&since={s}"));
         }
-        let (stream, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("socket connects");
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("socket connects");
         AgentSocket { stream }
     }
 
@@ -356,10 +385,7 @@ impl TestApp {
         let backend = self.db.get_database_backend();
         let row = self
             .db
-            .query_one_raw(Statement::from_string(
-                backend,
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
+            .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
             .await
             .unwrap()
             .unwrap();
@@ -370,10 +396,7 @@ impl TestApp {
 pub async fn status_json(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 /// The webhook Meta sends for one message of any type.
@@ -395,13 +418,7 @@ pub fn message_webhook(phone_number_id: &str, wa_id: &str, name: &str, message: 
     })
 }
 
-pub fn text_webhook(
-    phone_number_id: &str,
-    wa_id: &str,
-    name: &str,
-    wamid: &str,
-    text: &str,
-) -> Value {
+pub fn text_webhook(phone_number_id: &str, wa_id: &str, name: &str, wamid: &str, text: &str) -> Value {
     let ts = chrono::Utc::now().timestamp().to_string();
     message_webhook(
         phone_number_id,
@@ -434,9 +451,7 @@ pub fn status_webhook(
 
 /// An agent's WebSocket.
 pub struct AgentSocket {
-    stream: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
 }
 
 impl AgentSocket {
@@ -462,11 +477,7 @@ impl AgentSocket {
     }
 
     /// Events until `pred` holds for one (included), or `None` if `wait` passes first.
-    pub async fn until(
-        &mut self,
-        wait: Duration,
-        pred: impl Fn(&Value) -> bool,
-    ) -> Option<Vec<Value>> {
+    pub async fn until(&mut self, wait: Duration, pred: impl Fn(&Value) -> bool) -> Option<Vec<Value>> {
         let mut out = Vec::new();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -481,12 +492,7 @@ impl AgentSocket {
     }
 
     /// Events until `n` events named `name` arrived (all events returned), or `None` on timeout.
-    pub async fn until_count(
-        &mut self,
-        wait: Duration,
-        name: &str,
-        n: usize,
-    ) -> Option<Vec<Value>> {
+    pub async fn until_count(&mut self, wait: Duration, name: &str, n: usize) -> Option<Vec<Value>> {
         let mut out = Vec::new();
         let deadline = tokio::time::Instant::now() + wait;
         while out.iter().filter(|e: &&Value| e["event"] == name).count() < n {
@@ -540,16 +546,12 @@ impl FakeGraph {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(GraphState::default()));
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(fake_graph))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
+        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(fake_graph)))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .unwrap()
+            .run();
         actix_web::rt::spawn(server);
         FakeGraph { url, state }
     }
@@ -570,23 +572,12 @@ impl FakeGraph {
 
     /// Requests to a `/messages` endpoint.
     pub fn sends(&self) -> Vec<GraphRequest> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
-            .collect()
+        self.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).collect()
     }
 }
 
-async fn fake_graph(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<Mutex<GraphState>>,
-) -> HttpResponse {
-    let authorization = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<GraphState>>) -> HttpResponse {
+    let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let record = GraphRequest {
         method: req.method().to_string(),
         path: req.path().to_owned(),
@@ -607,23 +598,15 @@ async fn fake_graph(
             .json(json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190}}));
     }
     if record.method == "GET" {
-        let id = record
-            .path
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        return HttpResponse::Ok().json(
-            json!({"display_phone_number": "+1 555-0100", "verified_name": "Test Co", "id": id}),
-        );
+        let id = record.path.rsplit('/').next().unwrap_or_default().to_owned();
+        return HttpResponse::Ok()
+            .json(json!({"display_phone_number": "+1 555-0100", "verified_name": "Test Co", "id": id}));
     }
     if record.path.ends_with("/messages") {
         if !s.script.is_empty() {
             let answer = s.script.remove(0);
-            return HttpResponse::build(
-                actix_web::http::StatusCode::from_u16(answer.status).unwrap(),
-            )
-            .json(answer.body);
+            return HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap())
+                .json(answer.body);
         }
         s.sent += 1;
         let to = record.body["to"].clone();

@@ -6,6 +6,7 @@
 mod api_keys;
 mod auth;
 mod burst;
+mod cluster;
 mod conversations;
 mod health;
 mod helpers;

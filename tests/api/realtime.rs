@@ -7,19 +7,14 @@ use crate::helpers::{spawn_app, text_webhook};
 #[actix_web::test]
 async fn a_bad_token_is_refused_before_the_upgrade() {
     let app = spawn_app().await;
-    let err = tokio_tungstenite::connect_async(format!(
-        "ws://127.0.0.1:{}/api/v1/ws?token=nope",
-        app.port
-    ))
-    .await
-    .unwrap_err();
+    let err = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/api/v1/ws?token=nope", app.port))
+        .await
+        .unwrap_err();
     match err {
         tokio_tungstenite::tungstenite::Error::Http(res) => assert_eq!(res.status(), 401),
         other => panic!("expected an HTTP 401, got {other:?}"),
     }
-    let err = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/api/v1/ws", app.port))
-        .await
-        .unwrap_err();
+    let err = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/api/v1/ws", app.port)).await.unwrap_err();
     assert!(matches!(err, tokio_tungstenite::tungstenite::Error::Http(ref r) if r.status() == 401));
 
     let org = app.register("Acme").await;
@@ -37,22 +32,15 @@ async fn the_token_may_come_in_the_authorization_header() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let app = spawn_app().await;
     let org = app.register("Acme").await;
-    let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Authorization",
-        format!("Bearer {}", org.token).parse().unwrap(),
-    );
+    let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port).into_client_request().unwrap();
+    req.headers_mut().insert("Authorization", format!("Bearer {}", org.token).parse().unwrap());
     assert!(tokio_tungstenite::connect_async(req).await.is_ok());
 }
 
 fn seqs_by_conversation(events: &[Value]) -> std::collections::HashMap<String, Vec<i64>> {
     let mut map = std::collections::HashMap::<String, Vec<i64>>::new();
     for e in events {
-        map.entry(e["conversationId"].as_str().unwrap().to_owned())
-            .or_default()
-            .push(e["seq"].as_i64().unwrap());
+        map.entry(e["conversationId"].as_str().unwrap().to_owned()).or_default().push(e["seq"].as_i64().unwrap());
     }
     map
 }
@@ -65,57 +53,22 @@ async fn a_socket_that_reconnects_with_since_gets_what_it_missed_exactly_once() 
 
     let mut socket = app.socket(&org.token, None).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    app.post_webhook(&text_webhook(
-        &account.phone_number_id,
-        "15552220001",
-        "A",
-        "wamid.r1",
-        "one",
-    ))
-    .await;
-    let seen = socket
-        .until_count(Duration::from_secs(5), "message.created", 1)
-        .await
-        .unwrap();
+    app.post_webhook(&text_webhook(&account.phone_number_id, "15552220001", "A", "wamid.r1", "one")).await;
+    let seen = socket.until_count(Duration::from_secs(5), "message.created", 1).await.unwrap();
     let last_cursor = seen.last().unwrap()["cursor"].as_str().unwrap().to_owned();
     socket.close().await;
 
     // While the agent is away: two customers write, and the agent's colleague replies.
-    app.post_webhook(&text_webhook(
-        &account.phone_number_id,
-        "15552220001",
-        "A",
-        "wamid.r2",
-        "two",
-    ))
-    .await;
-    app.post_webhook(&text_webhook(
-        &account.phone_number_id,
-        "15552220002",
-        "B",
-        "wamid.r3",
-        "three",
-    ))
-    .await;
+    app.post_webhook(&text_webhook(&account.phone_number_id, "15552220001", "A", "wamid.r2", "two")).await;
+    app.post_webhook(&text_webhook(&account.phone_number_id, "15552220002", "B", "wamid.r3", "three")).await;
     let conv_a = app.conversation_of(&org, "15552220001").await;
-    app.post(
-        &format!("/api/v1/conversations/{conv_a}/messages"),
-        &org.token,
-        json!({"type": "text", "text": "reply"}),
-    )
-    .await;
+    app.post(&format!("/api/v1/conversations/{conv_a}/messages"), &org.token, json!({"type": "text", "text": "reply"}))
+        .await;
 
     let mut again = app.socket(&org.token, Some(&last_cursor)).await;
     // Live events after the reconnect follow the backlog.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    app.post_webhook(&text_webhook(
-        &account.phone_number_id,
-        "15552220002",
-        "B",
-        "wamid.r4",
-        "four",
-    ))
-    .await;
+    app.post_webhook(&text_webhook(&account.phone_number_id, "15552220002", "B", "wamid.r4", "four")).await;
     let missed = again.drain(Duration::from_millis(800)).await;
 
     let texts: Vec<_> = missed
@@ -123,27 +76,14 @@ async fn a_socket_that_reconnects_with_since_gets_what_it_missed_exactly_once() 
         .filter(|e| e["event"] == "message.created")
         .map(|e| e["data"]["text"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        texts,
-        vec!["two", "three", "reply", "four"],
-        "every missed message once, in order, then live"
-    );
-    let cursors: Vec<_> = missed
-        .iter()
-        .map(|e| e["cursor"].as_str().unwrap().to_owned())
-        .collect();
+    assert_eq!(texts, vec!["two", "three", "reply", "four"], "every missed message once, in order, then live");
+    let cursors: Vec<_> = missed.iter().map(|e| e["cursor"].as_str().unwrap().to_owned()).collect();
     let mut unique = cursors.clone();
     unique.dedup();
     assert_eq!(unique.len(), cursors.len(), "no event twice");
-    assert!(
-        !cursors.contains(&last_cursor),
-        "nothing at or before the cursor"
-    );
+    assert!(!cursors.contains(&last_cursor), "nothing at or before the cursor");
     for (conv, seqs) in seqs_by_conversation(&missed) {
-        assert!(
-            seqs.windows(2).all(|w| w[1] == w[0] + 1),
-            "conversation {conv}: seq grows by one: {seqs:?}"
-        );
+        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "conversation {conv}: seq grows by one: {seqs:?}");
     }
     // The first missed event of conversation A follows directly on the last one seen.
     let a_seqs = &seqs_by_conversation(&missed)[&conv_a];

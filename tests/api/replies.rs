@@ -9,17 +9,9 @@ async fn takeover_and_reply_send_the_exact_cloud_api_body_with_the_account_token
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let conv = app
-        .customer_says(&org, &account, "15551110001", "Hi, I need help")
-        .await;
+    let conv = app.customer_says(&org, &account, "15551110001", "Hi, I need help").await;
 
-    let (status, taken) = app
-        .post(
-            &format!("/api/v1/conversations/{conv}/takeover"),
-            &org.token,
-            json!({}),
-        )
-        .await;
+    let (status, taken) = app.post(&format!("/api/v1/conversations/{conv}/takeover"), &org.token, json!({})).await;
     assert_eq!(status, 200, "{taken}");
     assert_eq!(taken["data"]["status"], "HUMAN_HANDLING");
     assert_eq!(taken["data"]["assignedTo"], org.user_id.as_str());
@@ -41,14 +33,8 @@ async fn takeover_and_reply_send_the_exact_cloud_api_body_with_the_account_token
     let sends = app.graph.sends();
     assert_eq!(sends.len(), 1);
     let req = &sends[0];
-    assert_eq!(
-        req.path,
-        format!("/v21.0/{}/messages", account.phone_number_id)
-    );
-    assert_eq!(
-        req.authorization.as_deref(),
-        Some(format!("Bearer {}", account.access_token).as_str())
-    );
+    assert_eq!(req.path, format!("/v21.0/{}/messages", account.phone_number_id));
+    assert_eq!(req.authorization.as_deref(), Some(format!("Bearer {}", account.access_token).as_str()));
     assert_eq!(
         req.body,
         json!({
@@ -59,9 +45,7 @@ async fn takeover_and_reply_send_the_exact_cloud_api_body_with_the_account_token
             "text": {"preview_url": false, "body": "Happy to help!"}
         })
     );
-    let (_, got) = app
-        .get(&format!("/api/v1/conversations/{conv}"), &org.token)
-        .await;
+    let (_, got) = app.get(&format!("/api/v1/conversations/{conv}"), &org.token).await;
     assert_eq!(got["data"]["status"], "WAITING_FOR_CUSTOMER");
 }
 
@@ -70,9 +54,7 @@ async fn status_webhooks_move_a_reply_to_delivered_then_read_and_never_back() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let conv = app
-        .customer_says(&org, &account, "15551110002", "hello")
-        .await;
+    let conv = app.customer_says(&org, &account, "15551110002", "hello").await;
     let (_, sent) = app
         .post(
             &format!("/api/v1/conversations/{conv}/messages"),
@@ -80,54 +62,27 @@ async fn status_webhooks_move_a_reply_to_delivered_then_read_and_never_back() {
             json!({"type": "text", "text": "hi there"}),
         )
         .await;
-    let wamid = sent["data"]["providerMessageId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let wamid = sent["data"]["providerMessageId"].as_str().unwrap().to_owned();
     let mut socket = app.socket(&org.token, None).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
 
-    let (status, body) = app
-        .post_webhook(&status_webhook(
-            &account.phone_number_id,
-            &wamid,
-            "15551110002",
-            "delivered",
-            None,
-        ))
-        .await;
+    let (status, body) =
+        app.post_webhook(&status_webhook(&account.phone_number_id, &wamid, "15551110002", "delivered", None)).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["statuses"], 1);
     let messages = app.messages(&org, &conv).await;
     assert_eq!(messages.last().unwrap()["status"], "delivered");
     assert!(messages.last().unwrap()["deliveredAt"].is_string());
 
-    app.post_webhook(&status_webhook(
-        &account.phone_number_id,
-        &wamid,
-        "15551110002",
-        "read",
-        None,
-    ))
-    .await;
+    app.post_webhook(&status_webhook(&account.phone_number_id, &wamid, "15551110002", "read", None)).await;
     // A late "delivered" after "read" changes nothing.
-    app.post_webhook(&status_webhook(
-        &account.phone_number_id,
-        &wamid,
-        "15551110002",
-        "delivered",
-        None,
-    ))
-    .await;
+    app.post_webhook(&status_webhook(&account.phone_number_id, &wamid, "15551110002", "delivered", None)).await;
     let messages = app.messages(&org, &conv).await;
     assert_eq!(messages.last().unwrap()["status"], "read");
 
     let events = socket.drain(Duration::from_millis(700)).await;
-    let statuses: Vec<_> = events
-        .iter()
-        .filter(|e| e["event"] == "message.updated")
-        .map(|e| e["data"]["status"].clone())
-        .collect();
+    let statuses: Vec<_> =
+        events.iter().filter(|e| e["event"] == "message.updated").map(|e| e["data"]["status"].clone()).collect();
     assert_eq!(statuses, vec![json!("delivered"), json!("read")]);
 }
 
@@ -136,9 +91,7 @@ async fn a_graph_api_error_becomes_a_failed_message_with_the_reason() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let conv = app
-        .customer_says(&org, &account, "15551110003", "hello")
-        .await;
+    let conv = app.customer_says(&org, &account, "15551110003", "hello").await;
     app.graph.script(vec![Scripted {
         status: 400,
         body: json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026,
@@ -151,16 +104,10 @@ async fn a_graph_api_error_becomes_a_failed_message_with_the_reason() {
             json!({"type": "text", "text": "are you there?"}),
         )
         .await;
-    assert_eq!(
-        status, 201,
-        "a provider refusal is not a server error: {sent}"
-    );
+    assert_eq!(status, 201, "a provider refusal is not a server error: {sent}");
     assert_eq!(sent["data"]["status"], "failed");
     assert_eq!(sent["data"]["errorCode"], "131026");
-    assert_eq!(
-        sent["data"]["errorMessage"],
-        "Receiver is incapable of receiving this message"
-    );
+    assert_eq!(sent["data"]["errorMessage"], "Receiver is incapable of receiving this message");
 
     // A failure reported later by status webhook is recorded too.
     let (_, ok) = app
@@ -173,14 +120,7 @@ async fn a_graph_api_error_becomes_a_failed_message_with_the_reason() {
     let wamid = ok["data"]["providerMessageId"].as_str().unwrap();
     let errors = json!([{"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message",
         "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}]);
-    app.post_webhook(&status_webhook(
-        &account.phone_number_id,
-        wamid,
-        "15551110003",
-        "failed",
-        Some(errors),
-    ))
-    .await;
+    app.post_webhook(&status_webhook(&account.phone_number_id, wamid, "15551110003", "failed", Some(errors))).await;
     let last = app.messages(&org, &conv).await.pop().unwrap();
     assert_eq!(last["status"], "failed");
     assert_eq!(last["errorCode"], "131047");
@@ -192,9 +132,7 @@ async fn free_text_outside_the_24_hour_window_is_refused_with_409() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let old = (chrono::Utc::now() - chrono::Duration::hours(25))
-        .timestamp()
-        .to_string();
+    let old = (chrono::Utc::now() - chrono::Duration::hours(25)).timestamp().to_string();
     let hook = message_webhook(
         &account.phone_number_id,
         "15551110004",
@@ -203,27 +141,14 @@ async fn free_text_outside_the_24_hour_window_is_refused_with_409() {
     );
     app.post_webhook(&hook).await;
     let conv = app.conversation_of(&org, "15551110004").await;
-    let (_, got) = app
-        .get(&format!("/api/v1/conversations/{conv}"), &org.token)
-        .await;
-    assert!(
-        got["data"]["windowClosesAt"].as_str().unwrap() < chrono::Utc::now().to_rfc3339().as_str()
-    );
+    let (_, got) = app.get(&format!("/api/v1/conversations/{conv}"), &org.token).await;
+    assert!(got["data"]["windowClosesAt"].as_str().unwrap() < chrono::Utc::now().to_rfc3339().as_str());
 
     let (status, err) = app
-        .post(
-            &format!("/api/v1/conversations/{conv}/messages"),
-            &org.token,
-            json!({"type": "text", "text": "sorry"}),
-        )
+        .post(&format!("/api/v1/conversations/{conv}/messages"), &org.token, json!({"type": "text", "text": "sorry"}))
         .await;
     assert_eq!(status, 409);
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("template")
-    );
+    assert!(err["error"]["message"].as_str().unwrap().contains("template"));
     assert!(app.graph.sends().is_empty());
 }
 
@@ -232,49 +157,18 @@ async fn sending_checks_its_input() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let conv = app
-        .customer_says(&org, &account, "15551110005", "hello")
-        .await;
+    let conv = app.customer_says(&org, &account, "15551110005", "hello").await;
     let path = format!("/api/v1/conversations/{conv}/messages");
-    let (status, body) = app
-        .post(&path, &org.token, json!({"type": "text", "text": "  "}))
-        .await;
-    assert_eq!(
-        (status, body["error"]["details"]["field"].clone()),
-        (400, json!("text"))
-    );
-    let (status, body) = app
-        .post(
-            &path,
-            &org.token,
-            json!({"type": "carrier-pigeon", "text": "x"}),
-        )
-        .await;
-    assert_eq!(
-        (status, body["error"]["details"]["field"].clone()),
-        (400, json!("type"))
-    );
+    let (status, body) = app.post(&path, &org.token, json!({"type": "text", "text": "  "})).await;
+    assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("text")));
+    let (status, body) = app.post(&path, &org.token, json!({"type": "carrier-pigeon", "text": "x"})).await;
+    assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("type")));
     let (status, body) = app.post(&path, &org.token, json!({"text": "x"})).await;
-    assert_eq!(
-        (status, body["error"]["details"]["field"].clone()),
-        (400, json!("type"))
-    );
-    let (status, _) = app
-        .post(
-            &path,
-            &org.token,
-            json!({"type": "text", "text": "x".repeat(4097)}),
-        )
-        .await;
+    assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("type")));
+    let (status, _) = app.post(&path, &org.token, json!({"type": "text", "text": "x".repeat(4097)})).await;
     assert_eq!(status, 400);
     assert_eq!(
-        app.post(
-            "/api/v1/conversations/no-such-id/messages",
-            &org.token,
-            json!({"type": "text", "text": "x"})
-        )
-        .await
-        .0,
+        app.post("/api/v1/conversations/no-such-id/messages", &org.token, json!({"type": "text", "text": "x"})).await.0,
         404
     );
 }
@@ -284,28 +178,16 @@ async fn a_status_that_arrives_before_the_send_returns_is_applied_not_lost() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let conv = app
-        .customer_says(&org, &account, "15551110006", "hello")
-        .await;
+    let conv = app.customer_says(&org, &account, "15551110006", "hello").await;
     app.graph.slow_down(Duration::from_millis(600));
 
     let path = format!("/api/v1/conversations/{conv}/messages");
-    let send = app.post(
-        &path,
-        &org.token,
-        json!({"type": "text", "text": "on its way"}),
-    );
+    let send = app.post(&path, &org.token, json!({"type": "text", "text": "on its way"}));
     let early_status = async {
         // Meta reports "delivered" while our send call is still waiting for its answer.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        app.post_webhook(&status_webhook(
-            &account.phone_number_id,
-            "wamid.FAKE1",
-            "15551110006",
-            "delivered",
-            None,
-        ))
-        .await
+        app.post_webhook(&status_webhook(&account.phone_number_id, "wamid.FAKE1", "15551110006", "delivered", None))
+            .await
     };
     let ((send_status, sent), (hook_status, hook)) = tokio::join!(send, early_status);
     assert_eq!(send_status, 201, "{sent}");

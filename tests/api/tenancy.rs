@@ -11,68 +11,34 @@ async fn an_agent_of_another_org_gets_404_for_everything_of_org_a_and_sees_none_
     let b = app.register("B").await;
     let account = app.connect_account(&a).await;
     let mut b_socket = app.socket(&b.token, None).await;
-    let conv = app
-        .customer_says(&a, &account, "15553330001", "private matter")
-        .await;
+    let conv = app.customer_says(&a, &account, "15553330001", "private matter").await;
 
-    for path in [
-        format!("/api/v1/conversations/{conv}"),
-        format!("/api/v1/conversations/{conv}/messages"),
-    ] {
+    for path in [format!("/api/v1/conversations/{conv}"), format!("/api/v1/conversations/{conv}/messages")] {
         let (status, body) = app.get(&path, &b.token).await;
         assert_eq!(status, 404, "{path}: {body}");
         assert_eq!(body["error"]["code"], "not_found");
     }
     for action in ["takeover", "resolve", "read", "assign", "unassign"] {
-        let (status, _) = app
-            .post(
-                &format!("/api/v1/conversations/{conv}/{action}"),
-                &b.token,
-                json!({}),
-            )
-            .await;
+        let (status, _) = app.post(&format!("/api/v1/conversations/{conv}/{action}"), &b.token, json!({})).await;
         assert_eq!(status, 404, "{action}");
     }
     let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{conv}/messages"),
-            &b.token,
-            json!({"type": "text", "text": "hi"}),
-        )
+        .post(&format!("/api/v1/conversations/{conv}/messages"), &b.token, json!({"type": "text", "text": "hi"}))
         .await;
     assert_eq!(status, 404);
     assert_eq!(
-        app.patch(
-            &format!("/api/v1/whatsapp-accounts/{}", account.id),
-            &b.token,
-            json!({"alias": "mine"})
-        )
-        .await
-        .0,
+        app.patch(&format!("/api/v1/whatsapp-accounts/{}", account.id), &b.token, json!({"alias": "mine"})).await.0,
         404
     );
-    assert_eq!(
-        app.delete(
-            &format!("/api/v1/whatsapp-accounts/{}", account.id),
-            &b.token
-        )
-        .await
-        .0,
-        404
-    );
+    assert_eq!(app.delete(&format!("/api/v1/whatsapp-accounts/{}", account.id), &b.token).await.0, 404);
     let (_, accounts) = app.get("/api/v1/whatsapp-accounts", &b.token).await;
     assert_eq!(accounts["data"].as_array().unwrap().len(), 0);
     let (_, list) = app.get("/api/v1/conversations", &b.token).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 0);
 
     // Assigning one of A's conversations to B's user, from A, finds no such user.
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{conv}/assign"),
-            &a.token,
-            json!({"userId": b.user_id}),
-        )
-        .await;
+    let (status, _) =
+        app.post(&format!("/api/v1/conversations/{conv}/assign"), &a.token, json!({"userId": b.user_id})).await;
     assert_eq!(status, 404);
 
     assert!(b_socket.drain(Duration::from_millis(500)).await.is_empty());

@@ -9,7 +9,9 @@ async fn the_verify_handshake_echoes_the_challenge_only_for_the_right_token() {
     let app = spawn_app().await;
     let ok = app
         .client
-        .get(app.url(&format!("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444")))
+        .get(app.url(&format!(
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"
+        )))
         .send()
         .await
         .unwrap();
@@ -23,12 +25,7 @@ async fn the_verify_handshake_echoes_the_challenge_only_for_the_right_token() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 403);
-    let missing = app
-        .client
-        .get(app.url("/webhooks/whatsapp?hub.challenge=1"))
-        .send()
-        .await
-        .unwrap();
+    let missing = app.client.get(app.url("/webhooks/whatsapp?hub.challenge=1")).send().await.unwrap();
     assert_eq!(missing.status(), 403);
 }
 
@@ -37,37 +34,19 @@ async fn a_bad_or_missing_signature_is_401_and_nothing_is_stored() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let body = serde_json::to_vec(&text_webhook(
-        &account.phone_number_id,
-        "15550001",
-        "C",
-        "wamid.sig",
-        "hi",
-    ))
-    .unwrap();
+    let body = serde_json::to_vec(&text_webhook(&account.phone_number_id, "15550001", "C", "wamid.sig", "hi")).unwrap();
 
     let (status, err) = app.post_webhook_raw(body.clone(), None).await;
     assert_eq!(status, 401, "{err}");
-    let (status, _) = app
-        .post_webhook_raw(body.clone(), Some("sha256=00ff"))
-        .await;
+    let (status, _) = app.post_webhook_raw(body.clone(), Some("sha256=00ff")).await;
     assert_eq!(status, 401);
     let wrong_key = cx_inbox::channels::whatsapp::signature::sign(b"another-secret", &body);
-    assert_eq!(
-        app.post_webhook_raw(body.clone(), Some(&wrong_key)).await.0,
-        401
-    );
+    assert_eq!(app.post_webhook_raw(body.clone(), Some(&wrong_key)).await.0, 401);
     // A signature over other bytes (the body re-serialized) does not pass either.
     let mut altered = body.clone();
     altered.push(b' ');
-    let sig_of_original =
-        cx_inbox::channels::whatsapp::signature::sign(APP_SECRET.as_bytes(), &body);
-    assert_eq!(
-        app.post_webhook_raw(altered, Some(&sig_of_original))
-            .await
-            .0,
-        401
-    );
+    let sig_of_original = cx_inbox::channels::whatsapp::signature::sign(APP_SECRET.as_bytes(), &body);
+    assert_eq!(app.post_webhook_raw(altered, Some(&sig_of_original)).await.0, 401);
 
     assert_eq!(app.count("messages").await, 0);
     assert_eq!(app.count("conversations").await, 0);
@@ -79,13 +58,7 @@ async fn a_redelivered_webhook_stores_its_message_once() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    let hook = text_webhook(
-        &account.phone_number_id,
-        "15550002",
-        "Bea",
-        "wamid.dup-1",
-        "hello",
-    );
+    let hook = text_webhook(&account.phone_number_id, "15550002", "Bea", "wamid.dup-1", "hello");
     let (s1, b1) = app.post_webhook(&hook).await;
     let (s2, b2) = app.post_webhook(&hook).await;
     assert_eq!((s1, s2), (200, 200));
@@ -94,18 +67,8 @@ async fn a_redelivered_webhook_stores_its_message_once() {
     assert_eq!(app.count("messages").await, 1);
 
     // Concurrent redeliveries too.
-    let hook = text_webhook(
-        &account.phone_number_id,
-        "15550002",
-        "Bea",
-        "wamid.dup-2",
-        "again",
-    );
-    let (a, b, c) = tokio::join!(
-        app.post_webhook(&hook),
-        app.post_webhook(&hook),
-        app.post_webhook(&hook)
-    );
+    let hook = text_webhook(&account.phone_number_id, "15550002", "Bea", "wamid.dup-2", "again");
+    let (a, b, c) = tokio::join!(app.post_webhook(&hook), app.post_webhook(&hook), app.post_webhook(&hook));
     assert_eq!((a.0, b.0, c.0), (200, 200, 200));
     assert_eq!(app.count("messages").await, 2);
     assert_eq!(app.count("conversations").await, 1);
@@ -125,71 +88,36 @@ async fn every_message_type_meta_sends_is_stored_and_unknown_ones_are_kept() {
             json!({"image": {"id": "MED1", "mime_type": "image/jpeg", "sha256": "x", "caption": "a photo"}}),
             Some("a photo"),
         ),
-        (
-            "audio",
-            json!({"audio": {"id": "MED2", "mime_type": "audio/ogg; codecs=opus", "voice": true}}),
-            None,
-        ),
-        (
-            "video",
-            json!({"video": {"id": "MED3", "mime_type": "video/mp4"}}),
-            None,
-        ),
+        ("audio", json!({"audio": {"id": "MED2", "mime_type": "audio/ogg; codecs=opus", "voice": true}}), None),
+        ("video", json!({"video": {"id": "MED3", "mime_type": "video/mp4"}}), None),
         (
             "document",
             json!({"document": {"id": "MED4", "filename": "invoice.pdf", "mime_type": "application/pdf"}}),
             None,
         ),
-        (
-            "sticker",
-            json!({"sticker": {"id": "MED5", "mime_type": "image/webp", "animated": false}}),
-            None,
-        ),
+        ("sticker", json!({"sticker": {"id": "MED5", "mime_type": "image/webp", "animated": false}}), None),
         (
             "location",
             json!({"location": {"latitude": 52.52, "longitude": 13.40, "name": "Office", "address": "Main St 1"}}),
             Some("Office"),
         ),
-        (
-            "contacts",
-            json!({"contacts": [{"name": {"formatted_name": "Jo"}, "phones": [{"phone": "+1555"}]}]}),
-            None,
-        ),
+        ("contacts", json!({"contacts": [{"name": {"formatted_name": "Jo"}, "phones": [{"phone": "+1555"}]}]}), None),
         (
             "interactive",
             json!({"interactive": {"type": "list_reply", "list_reply": {"id": "opt2", "title": "Billing"}}}),
             Some("Billing"),
         ),
-        (
-            "button",
-            json!({"button": {"payload": "STOP", "text": "Stop promotions"}}),
-            Some("Stop promotions"),
-        ),
-        (
-            "reaction",
-            json!({"reaction": {"message_id": "wamid.earlier", "emoji": "❤️"}}),
-            Some("❤️"),
-        ),
-        (
-            "unsupported",
-            json!({"errors": [{"code": 131051, "title": "Message type unknown"}]}),
-            None,
-        ),
-        (
-            "ephemeral_hologram",
-            json!({"ephemeral_hologram": {"depth": 3}}),
-            None,
-        ),
+        ("button", json!({"button": {"payload": "STOP", "text": "Stop promotions"}}), Some("Stop promotions")),
+        ("reaction", json!({"reaction": {"message_id": "wamid.earlier", "emoji": "❤️"}}), Some("❤️")),
+        ("unsupported", json!({"errors": [{"code": 131051, "title": "Message type unknown"}]}), None),
+        ("ephemeral_hologram", json!({"ephemeral_hologram": {"depth": 3}}), None),
     ];
     for (i, (kind, extra, _)) in samples.iter().enumerate() {
-        let mut msg =
-            json!({"from": wa, "id": format!("wamid.type-{i}"), "timestamp": ts, "type": kind});
+        let mut msg = json!({"from": wa, "id": format!("wamid.type-{i}"), "timestamp": ts, "type": kind});
         for (k, v) in extra.as_object().unwrap() {
             msg[k] = v.clone();
         }
-        let (status, body) = app
-            .post_webhook(&message_webhook(&account.phone_number_id, wa, "Types", msg))
-            .await;
+        let (status, body) = app.post_webhook(&message_webhook(&account.phone_number_id, wa, "Types", msg)).await;
         assert_eq!(status, 200, "{kind}: {body}");
         assert_eq!(body["data"]["stored"], 1, "{kind}: {body}");
     }
@@ -207,37 +135,22 @@ async fn every_message_type_meta_sends_is_stored_and_unknown_ones_are_kept() {
     assert_eq!(messages[1]["content"]["id"], "MED1");
     assert_eq!(messages[6]["content"]["latitude"], 52.52);
     assert_eq!(messages[10]["content"]["message_id"], "wamid.earlier");
-    assert_eq!(
-        messages[12]["content"]["ephemeral_hologram"]["depth"], 3,
-        "unknown types keep everything Meta sent"
-    );
+    assert_eq!(messages[12]["content"]["ephemeral_hologram"]["depth"], 3, "unknown types keep everything Meta sent");
 }
 
 #[actix_web::test]
 async fn a_payload_for_an_unknown_number_is_acknowledged() {
     let app = spawn_app().await;
-    let (status, body) = app
-        .post_webhook(&text_webhook(
-            "999000999",
-            "15550004",
-            "C",
-            &format!("wamid.{}", unique()),
-            "hi",
-        ))
-        .await;
+    let (status, body) =
+        app.post_webhook(&text_webhook("999000999", "15550004", "C", &format!("wamid.{}", unique()), "hi")).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["unknownNumbers"], 1);
-    let (status, _) = app
-        .post_webhook(&json!({"object": "whatsapp_business_account", "entry": []}))
-        .await;
+    let (status, _) = app.post_webhook(&json!({"object": "whatsapp_business_account", "entry": []})).await;
     assert_eq!(status, 200);
     let res = app
         .post_webhook_raw(
             b"not json".to_vec(),
-            Some(&cx_inbox::channels::whatsapp::signature::sign(
-                APP_SECRET.as_bytes(),
-                b"not json",
-            )),
+            Some(&cx_inbox::channels::whatsapp::signature::sign(APP_SECRET.as_bytes(), b"not json")),
         )
         .await;
     assert_eq!(res.0, 400);
@@ -278,8 +191,5 @@ async fn an_inbound_message_reaches_every_agent_socket_of_the_org_and_none_of_an
         assert!(created["cursor"].is_string());
         assert!(created["conversationId"].is_string());
     }
-    assert!(
-        outsider.drain(Duration::from_millis(500)).await.is_empty(),
-        "another org's socket sees nothing"
-    );
+    assert!(outsider.drain(Duration::from_millis(500)).await.is_empty(), "another org's socket sees nothing");
 }

@@ -142,22 +142,12 @@ pub struct ConversationActor {
 
 impl ConversationActor {
     pub fn new(rt: Runtime, org_id: String, id: String) -> Self {
-        ConversationActor {
-            rt,
-            org_id,
-            id,
-            state: None,
-            last_active: Instant::now(),
-        }
+        ConversationActor { rt, org_id, id, state: None, last_active: Instant::now() }
     }
 
     /// Runs `work` on the loaded state, strictly after every earlier message, and caches the
     /// state it returns (or drops the cache when it fails).
-    fn run<R, F, Fut>(
-        &mut self,
-        org_id: &str,
-        work: F,
-    ) -> AtomicResponse<Self, Result<R, ActorError>>
+    fn run<R, F, Fut>(&mut self, org_id: &str, work: F) -> AtomicResponse<Self, Result<R, ActorError>>
     where
         R: 'static,
         F: FnOnce(Runtime, Loaded) -> Fut + 'static,
@@ -178,23 +168,21 @@ impl ConversationActor {
             };
             work(rt, loaded).await
         };
-        AtomicResponse::new(Box::pin(fut.into_actor(self).map(
-            |res, act, ctx| match res {
-                Ok((loaded, out)) => {
-                    act.state = Some(loaded);
-                    Ok(out)
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, ctx| match res {
+            Ok((loaded, out)) => {
+                act.state = Some(loaded);
+                Ok(out)
+            }
+            Err(e) => {
+                // An id that names no conversation (of this organization) gets no actor that
+                // lingers until the idle timeout.
+                if act.state.is_none() && matches!(e, ActorError::NotFound("conversation")) {
+                    ctx.stop();
                 }
-                Err(e) => {
-                    // An id that names no conversation (of this organization) gets no actor that
-                    // lingers until the idle timeout.
-                    if act.state.is_none() && matches!(e, ActorError::NotFound("conversation")) {
-                        ctx.stop();
-                    }
-                    act.state = None;
-                    Err(e)
-                }
-            },
-        )))
+                act.state = None;
+                Err(e)
+            }
+        })))
     }
 }
 
@@ -228,9 +216,7 @@ impl Handler<IdleCheck> for ConversationActor {
 }
 
 async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError> {
-    let conv = store::conversations::get(&rt.db.conn, org_id, id)
-        .await?
-        .ok_or(ActorError::NotFound("conversation"))?;
+    let conv = store::conversations::get(&rt.db.conn, org_id, id).await?.ok_or(ActorError::NotFound("conversation"))?;
     let contact = store::contacts::get(&rt.db.conn, org_id, &conv.contact_id).await?;
     Ok(Loaded { conv, contact })
 }
@@ -246,20 +232,11 @@ struct Outbox {
 
 impl Outbox {
     fn new(conv: &conversation::Model) -> Outbox {
-        Outbox {
-            conversation_id: conv.id.clone(),
-            base: conv.event_seq,
-            seq: conv.event_seq,
-            items: Vec::new(),
-        }
+        Outbox { conversation_id: conv.id.clone(), base: conv.event_seq, seq: conv.event_seq, items: Vec::new() }
     }
     fn push(&mut self, name: EventName, payload: String) {
         self.seq += 1;
-        self.items.push(NewEvent {
-            conversation: Some((self.conversation_id.clone(), self.seq)),
-            name,
-            payload,
-        });
+        self.items.push(NewEvent { conversation: Some((self.conversation_id.clone(), self.seq)), name, payload });
     }
 }
 
@@ -299,14 +276,7 @@ impl Handler<Inbound> for ConversationActor {
     fn handle(&mut self, msg: Inbound, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, mut s| async move {
             let m = msg.message;
-            if store::messages::by_provider_id(
-                &rt.db.conn,
-                &s.conv.inbox_id,
-                &m.provider_message_id,
-            )
-            .await?
-            .is_some()
-            {
+            if store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, &m.provider_message_id).await?.is_some() {
                 return Ok((s, InboundOutcome::Duplicate));
             }
             let prev = s.status();
@@ -335,11 +305,7 @@ impl Handler<Inbound> for ConversationActor {
                 read_at: None,
             };
             let txn = rt.db.begin_write().await?;
-            match message::ActiveModel::from(row.clone())
-                .reset_all()
-                .insert(&*txn)
-                .await
-            {
+            match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {
                 Ok(_) => {}
                 Err(e) if is_unique_violation(&e) => return Ok((s, InboundOutcome::Duplicate)),
                 Err(e) => return Err(e.into()),
@@ -361,18 +327,12 @@ impl Handler<Inbound> for ConversationActor {
             let conv_view = s.view();
             out.push(
                 EventName::MessageCreated,
-                serde_json::to_string(&MessageCreated {
-                    message: &view,
-                    conversation: &conv_view,
-                })?,
+                serde_json::to_string(&MessageCreated { message: &view, conversation: &conv_view })?,
             );
             if prev != next {
                 out.push(
                     EventName::ConversationStatusChanged,
-                    serde_json::to_string(&StatusChanged {
-                        conversation: &conv_view,
-                        previous_status: prev.as_str(),
-                    })?,
+                    serde_json::to_string(&StatusChanged { conversation: &conv_view, previous_status: prev.as_str() })?,
                 );
             }
             commit(&rt, txn, &mut s.conv, out).await?;
@@ -385,12 +345,8 @@ impl Handler<ApplyStatus> for ConversationActor {
     type Result = AtomicResponse<Self, Result<(), ActorError>>;
     fn handle(&mut self, msg: ApplyStatus, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, mut s| async move {
-            let found = store::messages::by_provider_id(
-                &rt.db.conn,
-                &s.conv.inbox_id,
-                &msg.provider_message_id,
-            )
-            .await?;
+            let found =
+                store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, &msg.provider_message_id).await?;
             let Some(row) = found.filter(|m| m.conversation_id == s.conv.id) else {
                 return Err(ActorError::NotFound("message"));
             };
@@ -414,10 +370,7 @@ impl Handler<ApplyStatus> for ConversationActor {
             let txn = rt.db.begin_write().await?;
             let updated = am.update(&*txn).await?;
             let mut out = Outbox::new(&s.conv);
-            out.push(
-                EventName::MessageUpdated,
-                serde_json::to_string(&MessageView::from(&updated))?,
-            );
+            out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
             commit(&rt, txn, &mut s.conv, out).await?;
             Ok((s, ()))
         })
@@ -544,30 +497,20 @@ async fn transition(
     let assigned_changed = s.conv.assigned_to != prev_assignee;
     let status_changed = prev != next;
     let mut out = Outbox::new(&s.conv);
-    s.conv.event_seq += i64::from(status_changed)
-        + i64::from(assigned_changed)
-        + i64::from(!status_changed && !assigned_changed);
+    s.conv.event_seq +=
+        i64::from(status_changed) + i64::from(assigned_changed) + i64::from(!status_changed && !assigned_changed);
     let view = s.view();
     if status_changed {
         out.push(
             EventName::ConversationStatusChanged,
-            serde_json::to_string(&StatusChanged {
-                conversation: &view,
-                previous_status: prev.as_str(),
-            })?,
+            serde_json::to_string(&StatusChanged { conversation: &view, previous_status: prev.as_str() })?,
         );
     }
     if assigned_changed {
-        out.push(
-            EventName::ConversationAssigned,
-            serde_json::to_string(&view)?,
-        );
+        out.push(EventName::ConversationAssigned, serde_json::to_string(&view)?);
     }
     if !status_changed && !assigned_changed {
-        out.push(
-            EventName::ConversationUpdated,
-            serde_json::to_string(&view)?,
-        );
+        out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
     }
     let txn = rt.db.begin_write().await?;
     commit(&rt, txn, &mut s.conv, out).await?;
@@ -578,8 +521,7 @@ impl Handler<Takeover> for ConversationActor {
     type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
     fn handle(&mut self, msg: Takeover, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, s| async move {
-            let next =
-                state::on_takeover(s.status()).map_err(|r| ActorError::Conflict(r.into()))?;
+            let next = state::on_takeover(s.status()).map_err(|r| ActorError::Conflict(r.into()))?;
             transition(rt, s, next, Some(msg.user_id), |_| {}).await
         })
     }
@@ -589,8 +531,8 @@ impl Handler<Assign> for ConversationActor {
     type Result = AtomicResponse<Self, Result<ConversationView, ActorError>>;
     fn handle(&mut self, msg: Assign, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, s| async move {
-            let next = state::on_assign(s.status(), msg.user_id.is_some())
-                .map_err(|r| ActorError::Conflict(r.into()))?;
+            let next =
+                state::on_assign(s.status(), msg.user_id.is_some()).map_err(|r| ActorError::Conflict(r.into()))?;
             transition(rt, s, next, msg.user_id, |_| {}).await
         })
     }

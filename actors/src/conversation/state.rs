@@ -68,18 +68,9 @@ mod tests {
 
     #[test]
     fn customer_reply_wakes_a_waiting_conversation() {
-        assert_eq!(
-            on_customer_message(S::WaitingForCustomer, true),
-            Ok(S::HumanHandling)
-        );
-        assert_eq!(
-            on_customer_message(S::WaitingForCustomer, false),
-            Ok(S::Open)
-        );
-        assert_eq!(
-            on_customer_message(S::BotHandling, false),
-            Ok(S::BotHandling)
-        );
+        assert_eq!(on_customer_message(S::WaitingForCustomer, true), Ok(S::HumanHandling));
+        assert_eq!(on_customer_message(S::WaitingForCustomer, false), Ok(S::Open));
+        assert_eq!(on_customer_message(S::BotHandling, false), Ok(S::BotHandling));
         assert!(on_customer_message(S::Closed, true).is_err());
     }
 
@@ -97,10 +88,7 @@ mod tests {
         assert_eq!(on_takeover(S::BotHandling), Ok(S::HumanHandling));
         assert_eq!(on_assign(S::Open, true), Ok(S::HumanHandling));
         assert_eq!(on_assign(S::HumanHandling, false), Ok(S::Open));
-        assert_eq!(
-            on_assign(S::WaitingForCustomer, true),
-            Ok(S::WaitingForCustomer)
-        );
+        assert_eq!(on_assign(S::WaitingForCustomer, true), Ok(S::WaitingForCustomer));
         assert_eq!(on_resolve(S::WaitingForCustomer), Ok(S::Closed));
     }
 }

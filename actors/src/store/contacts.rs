@@ -3,8 +3,7 @@
 use chrono::Utc;
 use entities::contact;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
 };
 
 /// Finds the organization's contact with this WhatsApp id, creating it (or refreshing its
@@ -52,13 +51,6 @@ pub async fn find_by_wa_id(
         .await
 }
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    id: &str,
-) -> Result<Option<contact::Model>, DbErr> {
-    contact::Entity::find_by_id(id.to_owned())
-        .filter(contact::Column::OrgId.eq(org_id))
-        .one(db)
-        .await
+pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find_by_id(id.to_owned()).filter(contact::Column::OrgId.eq(org_id)).one(db).await
 }

@@ -2,21 +2,13 @@
 
 use entities::conversation;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use entities::enums::ConversationStatus;
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    id: &str,
-) -> Result<Option<conversation::Model>, DbErr> {
-    conversation::Entity::find_by_id(id.to_owned())
-        .filter(conversation::Column::OrgId.eq(org_id))
-        .one(db)
-        .await
+pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<conversation::Model>, DbErr> {
+    conversation::Entity::find_by_id(id.to_owned()).filter(conversation::Column::OrgId.eq(org_id)).one(db).await
 }
 
 /// The contact's conversation in this inbox that is not closed, if any (the newest).
@@ -89,12 +81,7 @@ pub async fn list(
                 .all(db)
                 .await?
         }
-        None => {
-            q.order_by_desc(conversation::Column::Id)
-                .limit(limit)
-                .all(db)
-                .await?
-        }
+        None => q.order_by_desc(conversation::Column::Id).limit(limit).all(db).await?,
     };
     Ok(rows)
 }

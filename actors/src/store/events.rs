@@ -5,8 +5,8 @@ use chrono::Utc;
 use entities::{event, organization};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::events::{Event, EventName};
@@ -21,27 +21,18 @@ pub struct NewEvent {
 /// Appends events in the caller's transaction. Bumping the organization's counter row locks it
 /// until commit, so an organization's events commit in `org_seq` order with no gaps: a cursor
 /// never skips an event that commits later.
-pub async fn append(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    items: Vec<NewEvent>,
-) -> Result<Vec<Event>, DbErr> {
+pub async fn append(db: &impl ConnectionTrait, org_id: &str, items: Vec<NewEvent>) -> Result<Vec<Event>, DbErr> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
     let n = items.len() as i64;
     let rows = organization::Entity::update_many()
-        .col_expr(
-            organization::Column::EventSeq,
-            Expr::col(organization::Column::EventSeq).add(n),
-        )
+        .col_expr(organization::Column::EventSeq, Expr::col(organization::Column::EventSeq).add(n))
         .filter(organization::Column::Id.eq(org_id))
         .exec_with_returning(db)
         .await?;
-    let last = rows
-        .first()
-        .map(|o| o.event_seq)
-        .ok_or_else(|| DbErr::RecordNotFound(format!("organization {org_id}")))?;
+    let last =
+        rows.first().map(|o| o.event_seq).ok_or_else(|| DbErr::RecordNotFound(format!("organization {org_id}")))?;
     let now = Utc::now();
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -75,12 +66,7 @@ pub async fn append(
 }
 
 /// Events of an organization after `after`, oldest first, at most `limit`.
-pub async fn since(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    after: i64,
-    limit: u64,
-) -> Result<Vec<Event>, DbErr> {
+pub async fn since(db: &impl ConnectionTrait, org_id: &str, after: i64, limit: u64) -> Result<Vec<Event>, DbErr> {
     let rows = event::Entity::find()
         .filter(event::Column::OrgId.eq(org_id))
         .filter(event::Column::OrgSeq.gt(after))
@@ -93,9 +79,5 @@ pub async fn since(
 
 /// The organization's latest committed `org_seq`.
 pub async fn head(db: &impl ConnectionTrait, org_id: &str) -> Result<i64, DbErr> {
-    Ok(organization::Entity::find_by_id(org_id.to_owned())
-        .one(db)
-        .await?
-        .map(|o| o.event_seq)
-        .unwrap_or(0))
+    Ok(organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.map(|o| o.event_seq).unwrap_or(0))
 }

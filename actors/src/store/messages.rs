@@ -1,9 +1,7 @@
 //! Messages.
 
 use entities::message;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::conversations::Page;
 
@@ -31,26 +29,12 @@ pub async fn page(
     let q = message::Entity::find().filter(message::Column::ConversationId.eq(conversation_id));
     let mut rows = match key {
         Some((Page::After, k)) => {
-            return q
-                .filter(message::Column::Id.gt(k))
-                .order_by_asc(message::Column::Id)
-                .limit(limit)
-                .all(db)
-                .await;
+            return q.filter(message::Column::Id.gt(k)).order_by_asc(message::Column::Id).limit(limit).all(db).await;
         }
         Some((Page::Before, k)) => {
-            q.filter(message::Column::Id.lt(k))
-                .order_by_desc(message::Column::Id)
-                .limit(limit)
-                .all(db)
-                .await?
+            q.filter(message::Column::Id.lt(k)).order_by_desc(message::Column::Id).limit(limit).all(db).await?
         }
-        None => {
-            q.order_by_desc(message::Column::Id)
-                .limit(limit)
-                .all(db)
-                .await?
-        }
+        None => q.order_by_desc(message::Column::Id).limit(limit).all(db).await?,
     };
     rows.reverse();
     Ok(rows)

@@ -30,11 +30,7 @@ pub async fn by_inbox(
 }
 
 /// One of the organization's connected accounts.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    id: &str,
-) -> Result<Option<whatsapp_account::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find_by_id(id.to_owned())
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())
@@ -43,10 +39,7 @@ pub async fn get(
 }
 
 /// The organization's connected accounts, oldest first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-) -> Result<Vec<whatsapp_account::Model>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find()
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())

@@ -61,11 +61,7 @@ impl GraphClient {
             .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        GraphClient {
-            http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            version: version.to_owned(),
-        }
+        GraphClient { http, base_url: base_url.trim_end_matches('/').to_owned(), version: version.to_owned() }
     }
 
     fn url(&self, path: &str) -> String {
@@ -73,36 +69,20 @@ impl GraphClient {
     }
 
     /// Sends a WhatsApp message body; returns the wamid.
-    pub async fn send_message(
-        &self,
-        phone_number_id: &str,
-        token: &str,
-        body: &Value,
-    ) -> Result<String, SendError> {
+    pub async fn send_message(&self, phone_number_id: &str, token: &str, body: &Value) -> Result<String, SendError> {
         let url = self.url(&format!("{phone_number_id}/messages"));
         let text = call(self.http.post(url).bearer_auth(token).json(body)).await?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        v.pointer("/messages/0/id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| SendError {
-                code: "bad_response".into(),
-                message: "the WhatsApp Cloud API accepted the message but returned no message id"
-                    .into(),
-                transient: false,
-            })
+        v.pointer("/messages/0/id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| SendError {
+            code: "bad_response".into(),
+            message: "the WhatsApp Cloud API accepted the message but returned no message id".into(),
+            transient: false,
+        })
     }
 
     /// Reads a phone number's public details; an `Err` carries Meta's reason.
-    pub async fn phone_number(
-        &self,
-        phone_number_id: &str,
-        token: &str,
-    ) -> Result<PhoneNumberInfo, SendError> {
-        let url = format!(
-            "{}?fields=display_phone_number,verified_name",
-            self.url(phone_number_id)
-        );
+    pub async fn phone_number(&self, phone_number_id: &str, token: &str) -> Result<PhoneNumberInfo, SendError> {
+        let url = format!("{}?fields=display_phone_number,verified_name", self.url(phone_number_id));
         let text = call(self.http.get(url).bearer_auth(token)).await?;
         Ok(serde_json::from_str(&text).unwrap_or_default())
     }
@@ -111,11 +91,7 @@ impl GraphClient {
 /// Sends a Graph API request; the body of a 2xx answer, or the classified error.
 async fn call(req: reqwest::RequestBuilder) -> Result<String, SendError> {
     let res = req.send().await.map_err(|e| SendError {
-        code: if e.is_timeout() {
-            "timeout".into()
-        } else {
-            "network".into()
-        },
+        code: if e.is_timeout() { "timeout".into() } else { "network".into() },
         message: format!("could not reach the WhatsApp Cloud API: {e}"),
         transient: true,
     })?;
@@ -132,28 +108,14 @@ pub fn classify_error(status: u16, body: &str) -> SendError {
     let parsed: Option<GraphErrorBody> = serde_json::from_str(body).ok();
     let (code, message) = match parsed {
         Some(GraphErrorBody { error }) => {
-            let msg = error
-                .error_data
-                .and_then(|d| d.details)
-                .or(error.message)
-                .unwrap_or_else(|| format!("HTTP {status}"));
+            let msg =
+                error.error_data.and_then(|d| d.details).or(error.message).unwrap_or_else(|| format!("HTTP {status}"));
             (error.code, msg)
         }
-        None => (
-            None,
-            format!(
-                "HTTP {status}: {}",
-                body.chars().take(200).collect::<String>()
-            ),
-        ),
+        None => (None, format!("HTTP {status}: {}", body.chars().take(200).collect::<String>())),
     };
-    let transient =
-        status == 429 || status >= 500 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
-    SendError {
-        code: code.map_or_else(|| format!("http_{status}"), |c| c.to_string()),
-        message,
-        transient,
-    }
+    let transient = status == 429 || status >= 500 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
+    SendError { code: code.map_or_else(|| format!("http_{status}"), |c| c.to_string()), message, transient }
 }
 
 /// The request body for an outbound message.
@@ -182,30 +144,20 @@ impl ChannelSender for WhatsAppSender {
         Box::pin(async move {
             let account = accounts::by_inbox(&db, &req.org_id, &req.inbox_id)
                 .await
-                .map_err(|e| SendError {
-                    code: "database".into(),
-                    message: e.to_string(),
-                    transient: true,
-                })?
+                .map_err(|e| SendError { code: "database".into(), message: e.to_string(), transient: true })?
                 .ok_or_else(|| SendError {
                     code: "no_account".into(),
                     message: "the inbox has no connected WhatsApp account".into(),
                     transient: false,
                 })?;
-            let token = secrets
-                .decrypt(&account.access_token_enc)
-                .map_err(|e| SendError {
-                    code: "secret".into(),
-                    message: e.to_string(),
-                    transient: false,
-                })?;
+            let token = secrets.decrypt(&account.access_token_enc).map_err(|e| SendError {
+                code: "secret".into(),
+                message: e.to_string(),
+                transient: false,
+            })?;
             let body = message_body(&req.to, &req.content);
-            let wamid = graph
-                .send_message(&account.phone_number_id, &token, &body)
-                .await?;
-            Ok(SendReceipt {
-                provider_message_id: wamid,
-            })
+            let wamid = graph.send_message(&account.phone_number_id, &token, &body).await?;
+            Ok(SendReceipt { provider_message_id: wamid })
         })
     }
 }
@@ -230,12 +182,7 @@ mod tests {
 
     #[test]
     fn text_body_is_the_cloud_api_shape() {
-        let b = message_body(
-            "15550001111",
-            &OutboundContent::Text {
-                body: "hello".into(),
-            },
-        );
+        let b = message_body("15550001111", &OutboundContent::Text { body: "hello".into() });
         assert_eq!(b["messaging_product"], "whatsapp");
         assert_eq!(b["to"], "15550001111");
         assert_eq!(b["type"], "text");

@@ -145,20 +145,14 @@ const KNOWN_TYPES: &[&str] = &[
 
 /// Parses a unix-seconds timestamp string; `None` if absent or invalid.
 pub fn timestamp(s: Option<&str>) -> Option<DateTime<Utc>> {
-    s?.parse::<i64>()
-        .ok()
-        .and_then(|t| Utc.timestamp_opt(t, 0).single())
+    s?.parse::<i64>().ok().and_then(|t| Utc.timestamp_opt(t, 0).single())
 }
 
 /// Reduces one entry of `messages[]`; `None` when it has no sender or id (nothing to store).
 pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
     let from = v.get("from")?.as_str()?.to_owned();
     let id = v.get("id")?.as_str()?.to_owned();
-    let message_type = v
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unsupported")
-        .to_owned();
+    let message_type = v.get("type").and_then(Value::as_str).unwrap_or("unsupported").to_owned();
     let sent_at = timestamp(v.get("timestamp").and_then(Value::as_str)).unwrap_or_else(Utc::now);
     let body = v.get(&message_type);
     let s = |path: &[&str]| -> Option<String> {
@@ -171,9 +165,9 @@ pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
     let text = match message_type.as_str() {
         "text" => s(&["body"]),
         "image" | "video" | "document" => s(&["caption"]),
-        "interactive" => s(&["button_reply", "title"])
-            .or_else(|| s(&["list_reply", "title"]))
-            .or_else(|| s(&["nfm_reply", "body"])),
+        "interactive" => {
+            s(&["button_reply", "title"]).or_else(|| s(&["list_reply", "title"])).or_else(|| s(&["nfm_reply", "body"]))
+        }
         "button" => s(&["text"]),
         "reaction" => s(&["emoji"]),
         "location" => s(&["name"]).or_else(|| s(&["address"])),
@@ -198,14 +192,7 @@ pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
         (None, Some(ctx)) => Some(serde_json::json!({ "context": ctx }).to_string()),
         (c, None) => c,
     };
-    Some(ParsedMessage {
-        from,
-        id,
-        sent_at,
-        message_type,
-        text,
-        content,
-    })
+    Some(ParsedMessage { from, id, sent_at, message_type, text, content })
 }
 
 #[cfg(test)]
@@ -240,8 +227,7 @@ mod tests {
             json!({"from":"1","id":"w","type":"image","image":{"id":"MEDIA1","mime_type":"image/jpeg","caption":"look"}}),
         );
         assert_eq!(m.text.as_deref(), Some("look"));
-        let c: Value =
-            serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
+        let c: Value = serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
         assert_eq!(c["id"], "MEDIA1");
     }
 
@@ -251,23 +237,17 @@ mod tests {
             json!({"from":"1","id":"w","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b1","title":"Yes"}}}),
         );
         assert_eq!(i.text.as_deref(), Some("Yes"));
-        let b = parse(
-            json!({"from":"1","id":"w","type":"button","button":{"payload":"p","text":"Stop"}}),
-        );
+        let b = parse(json!({"from":"1","id":"w","type":"button","button":{"payload":"p","text":"Stop"}}));
         assert_eq!(b.text.as_deref(), Some("Stop"));
-        let r = parse(
-            json!({"from":"1","id":"w","type":"reaction","reaction":{"message_id":"wamid.X","emoji":"👍"}}),
-        );
+        let r = parse(json!({"from":"1","id":"w","type":"reaction","reaction":{"message_id":"wamid.X","emoji":"👍"}}));
         assert_eq!(r.text.as_deref(), Some("👍"));
     }
 
     #[test]
     fn unknown_types_are_kept_whole() {
-        let m =
-            parse(json!({"from":"1","id":"w","type":"hologram","hologram":{"x":1},"extra":true}));
+        let m = parse(json!({"from":"1","id":"w","type":"hologram","hologram":{"x":1},"extra":true}));
         assert_eq!(m.message_type, "hologram");
-        let c: Value =
-            serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
+        let c: Value = serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
         assert_eq!(c["hologram"]["x"], 1);
         assert_eq!(c["extra"], true);
         let u = parse(json!({"from":"1","id":"w","type":"unsupported","errors":[{"code":131051}]}));
@@ -283,13 +263,6 @@ mod tests {
     #[test]
     fn the_whole_payload_parses_with_missing_parts() {
         let w: Webhook = serde_json::from_value(json!({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"P"}}}]}]})).unwrap_or_default();
-        assert_eq!(
-            w.entry[0].changes[0]
-                .value
-                .metadata
-                .as_ref()
-                .map(|m| m.phone_number_id.as_str()),
-            Some("P")
-        );
+        assert_eq!(w.entry[0].changes[0].value.metadata.as_ref().map(|m| m.phone_number_id.as_str()), Some("P"));
     }
 }

@@ -42,10 +42,6 @@ mod tests {
         assert!(!verify(b"other", b"{\"a\":1}", Some(&sig)));
         assert!(!verify(b"app-secret", b"{\"a\":1}", None));
         assert!(!verify(b"app-secret", b"{\"a\":1}", Some("sha256=zz")));
-        assert!(!verify(
-            b"app-secret",
-            b"{\"a\":1}",
-            Some(sig.trim_start_matches("sha256="))
-        ));
+        assert!(!verify(b"app-secret", b"{\"a\":1}", Some(sig.trim_start_matches("sha256="))));
     }
 }

@@ -35,22 +35,15 @@ pub struct VerifyQuery {
     responses((status = 200, description = "The challenge, as plain text"), (status = 403, description = "Wrong or missing verify token"))
 )]
 #[get("/webhooks/whatsapp")]
-pub async fn verify(
-    state: web::Data<AppState>,
-    q: web::Query<VerifyQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn verify(state: web::Data<AppState>, q: web::Query<VerifyQuery>) -> ApiResult<HttpResponse> {
     let expected = state.config.whatsapp_verify_token.as_deref();
     let ok = q.mode.as_deref() == Some("subscribe")
         && expected.is_some()
         && q.verify_token.as_deref().map(str::as_bytes) == expected.map(str::as_bytes);
     if !ok {
-        return Err(ApiError::Forbidden(
-            "the verify token does not match".into(),
-        ));
+        return Err(ApiError::Forbidden("the verify token does not match".into()));
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain")
-        .body(q.challenge.clone().unwrap_or_default()))
+    Ok(HttpResponse::Ok().content_type("text/plain").body(q.challenge.clone().unwrap_or_default()))
 }
 
 /// What a webhook delivery did.
@@ -79,30 +72,19 @@ pub struct IngestReport {
     )
 )]
 #[post("/webhooks/whatsapp")]
-pub async fn receive(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
+pub async fn receive(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
     let Some(secret) = state.config.whatsapp_app_secret.as_deref() else {
-        tracing::warn!(
-            "webhook refused: CX_WHATSAPP_APP_SECRET is not set, so signatures cannot be checked"
-        );
+        tracing::warn!("webhook refused: CX_WHATSAPP_APP_SECRET is not set, so signatures cannot be checked");
         return Err(ApiError::Unauthorized(
             "webhook signatures cannot be verified: no app secret is configured".into(),
         ));
     };
-    let header = req
-        .headers()
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok());
+    let header = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if !signature::verify(secret.as_bytes(), &body, header) {
-        return Err(ApiError::Unauthorized(
-            "missing or invalid X-Hub-Signature-256".into(),
-        ));
+        return Err(ApiError::Unauthorized("missing or invalid X-Hub-Signature-256".into()));
     }
-    let hook: Webhook = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
+    let hook: Webhook =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
     let mut report = IngestReport::default();
     for entry in &hook.entry {
         for change in &entry.changes {
@@ -118,19 +100,14 @@ pub async fn receive(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "data": report })))
 }
 
-async fn ingest_change(
-    state: &AppState,
-    value: &ChangeValue,
-    report: &mut IngestReport,
-) -> ApiResult<()> {
+async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut IngestReport) -> ApiResult<()> {
     let Some(meta) = &value.metadata else {
         return Ok(());
     };
     if value.messages.is_empty() && value.statuses.is_empty() {
         return Ok(());
     }
-    let Some(account) = accounts::by_phone_number_id(state.db(), &meta.phone_number_id).await?
-    else {
+    let Some(account) = accounts::by_phone_number_id(state.db(), &meta.phone_number_id).await? else {
         tracing::warn!(phone_number_id = %meta.phone_number_id, "webhook for a phone number that is not connected; acknowledged and ignored");
         report.unknown_numbers += 1;
         return Ok(());
@@ -141,18 +118,12 @@ async fn ingest_change(
             tracing::warn!(message = %raw, "webhook message without sender or id; skipped");
             continue;
         };
-        if actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &m.id)
-            .await?
-            .is_some()
-        {
+        if actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &m.id).await?.is_some() {
             report.duplicates += 1;
             continue;
         }
-        let profile_name = value
-            .contacts
-            .iter()
-            .find(|c| c.wa_id == m.from)
-            .and_then(|c| c.profile.as_ref()?.name.clone());
+        let profile_name =
+            value.contacts.iter().find(|c| c.wa_id == m.from).and_then(|c| c.profile.as_ref()?.name.clone());
         let inbound = InboundMessage {
             provider_message_id: m.id.clone(),
             message_type: m.message_type.clone(),
@@ -169,19 +140,9 @@ async fn ingest_change(
                 profile_name: profile_name.clone(),
                 closed: closed.take(),
             };
-            let conversation_id = rt
-                .ask_inbox(&account.org_id, &account.inbox_id, resolve)
-                .await
-                .map_err(internal)?;
-            let msg = Inbound {
-                org_id: account.org_id.clone(),
-                message: inbound.clone(),
-            };
-            match rt
-                .ask_conversation(&account.org_id, &conversation_id, msg)
-                .await
-                .map_err(internal)?
-            {
+            let conversation_id = rt.ask_inbox(&account.org_id, &account.inbox_id, resolve).await.map_err(internal)?;
+            let msg = Inbound { org_id: account.org_id.clone(), message: inbound.clone() };
+            match rt.ask_conversation(&account.org_id, &conversation_id, msg).await.map_err(internal)? {
                 InboundOutcome::Stored(_) => report.stored += 1,
                 InboundOutcome::Duplicate => report.duplicates += 1,
                 InboundOutcome::Closed => {
@@ -209,10 +170,7 @@ async fn ingest_change(
             error_code: first_error.and_then(|e| e.code).map(|c| c.to_string()),
             error_message: first_error.map(|e| e.describe()),
         };
-        match rt
-            .ask_conversation(&account.org_id, &conversation_id, apply)
-            .await
-        {
+        match rt.ask_conversation(&account.org_id, &conversation_id, apply).await {
             Ok(()) => report.statuses += 1,
             Err(ActorError::NotFound(_)) => {
                 tracing::info!(wamid = %st.id, "status for a message we do not know; ignored")
@@ -231,24 +189,16 @@ async fn status_conversation(
     account: &entities::whatsapp_account::Model,
     st: &payload::WaStatus,
 ) -> ApiResult<Option<String>> {
-    if let Some(m) =
-        actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &st.id).await?
-    {
+    if let Some(m) = actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &st.id).await? {
         return Ok(Some(m.conversation_id));
     }
     let Some(recipient) = st.recipient_id.as_deref() else {
         return Ok(None);
     };
-    let Some(contact) =
-        actors::store::contacts::find_by_wa_id(state.db(), &account.org_id, recipient).await?
-    else {
+    let Some(contact) = actors::store::contacts::find_by_wa_id(state.db(), &account.org_id, recipient).await? else {
         return Ok(None);
     };
-    Ok(
-        actors::store::conversations::open_for_contact(state.db(), &account.inbox_id, &contact.id)
-            .await?
-            .map(|c| c.id),
-    )
+    Ok(actors::store::conversations::open_for_contact(state.db(), &account.inbox_id, &contact.id).await?.map(|c| c.id))
 }
 
 /// Any runtime failure while ingesting is ours, not the sender's: Meta should retry.

@@ -1,0 +1,296 @@
+//! Two or more nodes on one PostgreSQL and one Redis. Skipped (with a note) unless
+//! `CX_TEST_DATABASE_URL` and `CX_TEST_REDIS_URL` are set; CI sets both.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{AgentSocket, ClusterSpec, FakeGraph, TestApp, free_port, spawn_cluster, text_webhook};
+
+/// Per-customer order of texts and gap-free per-conversation seqs in a socket's events.
+fn check_order(events: &[Value], customers: &[String], per_customer: usize) {
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    let mut seqs: HashMap<String, Vec<i64>> = HashMap::new();
+    for e in events {
+        seqs.entry(e["conversationId"].as_str().unwrap().into()).or_default().push(e["seq"].as_i64().unwrap());
+        if e["event"] == "message.created" {
+            let t = e["data"]["text"].as_str().unwrap();
+            texts.entry(t.split(' ').next().unwrap().into()).or_default().push(t.into());
+        }
+    }
+    for wa in customers {
+        let expected: Vec<_> = (0..per_customer).map(|n| format!("{wa} #{n}")).collect();
+        assert_eq!(texts.get(wa), Some(&expected), "order of {wa}");
+    }
+    for (conv, s) in seqs {
+        assert_eq!(s, (1..=s.len() as i64).collect::<Vec<_>>(), "seq of {conv} is gap-free and in order");
+    }
+}
+
+#[actix_web::test]
+async fn a_webhook_at_node_a_reaches_an_agent_socket_on_node_b() {
+    let Some((_, nodes)) = spawn_cluster(2, None).await else { return };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let org = a.register("Acme").await;
+    let account = a.connect_account(&org).await;
+    let mut on_b = b.socket(&org.token, None).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    a.post_webhook(&text_webhook(&account.phone_number_id, "15559990001", "Ann", "wamid.c1", "across nodes")).await;
+    let events = on_b
+        .until(Duration::from_secs(5), |e| e["event"] == "message.created")
+        .await
+        .expect("the event crosses to node B");
+    assert_eq!(events.last().unwrap()["data"]["text"], "across nodes");
+    let (_, ready) = b.get("/api/v1/ready", &org.token).await;
+    assert_eq!(ready["data"]["redis"], "ok");
+}
+
+#[actix_web::test]
+async fn replies_sent_through_node_b_to_a_conversation_owned_by_a_go_out_once_in_order() {
+    let Some((_, nodes)) = spawn_cluster(2, None).await else { return };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let org = a.register("Acme").await;
+    let account = a.connect_account(&org).await;
+    let conv = a.customer_says(&org, &account, "15559990002", "hello from the customer").await;
+    assert_eq!(a.state.rt.live_conversations(), 1, "node A runs the conversation");
+
+    let (status, _) = b.post(&format!("/api/v1/conversations/{conv}/takeover"), &org.token, json!({})).await;
+    assert_eq!(status, 200);
+    for text in ["first", "second", "third"] {
+        let (status, sent) = b
+            .post(&format!("/api/v1/conversations/{conv}/messages"), &org.token, json!({"type": "text", "text": text}))
+            .await;
+        assert_eq!(status, 201, "{sent}");
+        assert_eq!(sent["data"]["status"], "sent");
+    }
+    assert_eq!(b.state.rt.live_conversations(), 0, "node B forwarded instead of running it");
+    let bodies: Vec<_> = a.graph.sends().iter().map(|r| r.body["text"]["body"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(bodies, vec!["first", "second", "third"], "each reply sent once, in order");
+}
+
+#[actix_web::test]
+async fn two_hundred_messages_over_both_nodes_keep_per_conversation_order_on_every_socket() {
+    let Some((_, nodes)) = spawn_cluster(2, None).await else { return };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let org = a.register("Acme").await;
+    let account = a.connect_account(&org).await;
+    let mut sockets =
+        vec![a.socket(&org.token, None).await, b.socket(&org.token, None).await, b.socket(&org.token, None).await];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let customers: Vec<String> = (0..20).map(|i| format!("1555123{i:04}")).collect();
+    let sends = customers.iter().enumerate().map(|(ci, wa)| {
+        let nodes = &nodes;
+        let account = &account;
+        async move {
+            for n in 0..10 {
+                let node = &nodes[(ci + n) % 2];
+                let hook =
+                    text_webhook(&account.phone_number_id, wa, "C", &format!("wamid.{wa}.{n}"), &format!("{wa} #{n}"));
+                let (status, body) = node.post_webhook(&hook).await;
+                assert_eq!(status, 200, "{body}");
+            }
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    assert_eq!(a.count("messages").await, 200);
+
+    for s in &mut sockets {
+        let events = s
+            .until_count(Duration::from_secs(20), "message.created", 200)
+            .await
+            .expect("all 200 events on every socket");
+        check_order(&events, &customers, 10);
+    }
+}
+
+/// A cx-inbox node run as a separate process, so it can be killed for real.
+struct ProcessNode {
+    child: Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ProcessNode {
+    async fn start(spec: &ClusterSpec, node: usize, graph: &FakeGraph) -> ProcessNode {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cx-inbox"));
+        cmd.envs(spec.env(node, &graph.url, dir.path(), port)).stdout(Stdio::null()).stderr(Stdio::null());
+        let child = cmd.spawn().unwrap();
+        let address = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client.get(format!("{address}/api/v1/health")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ProcessNode { child, address, _dir: dir }
+    }
+
+    fn kill_9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL: no shutdown, no lease release
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ProcessNode {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
+async fn post_signed(client: &reqwest::Client, address: &str, payload: &Value) -> Result<u16, reqwest::Error> {
+    let body = serde_json::to_vec(payload).unwrap();
+    let sig = cx_inbox::channels::whatsapp::signature::sign(crate::helpers::APP_SECRET.as_bytes(), &body);
+    let res = client
+        .post(format!("{address}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await?;
+    Ok(res.status().as_u16())
+}
+
+#[actix_web::test]
+async fn killing_the_owning_node_mid_burst_loses_and_duplicates_nothing() {
+    let Some((spec, nodes)) = spawn_cluster(1, None).await else { return };
+    let b = &nodes[0];
+    let mut a = ProcessNode::start(&spec, 7, &b.graph).await;
+    let org = b.register("Acme").await;
+    let account = b.connect_account(&org).await;
+    let mut socket = b.socket(&org.token, None).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let client = reqwest::Client::new();
+    let customers: Vec<String> = (0..10).map(|i| format!("1555321{i:04}")).collect();
+    // Every customer writes first through node A, so A owns every conversation.
+    for round in 0..10 {
+        if round == 4 {
+            a.kill_9();
+        }
+        for wa in &customers {
+            let hook = text_webhook(
+                &account.phone_number_id,
+                wa,
+                "C",
+                &format!("wamid.{wa}.{round}"),
+                &format!("{wa} #{round}"),
+            );
+            // Like Meta: a delivery that is not acknowledged is delivered again, here to node B.
+            let accepted = match post_signed(&client, &a.address, &hook).await {
+                Ok(200) => true,
+                _ => post_signed(&client, &b.address, &hook).await.ok() == Some(200),
+            };
+            assert!(accepted, "round {round} for {wa} accepted by one node");
+        }
+    }
+    assert_eq!(b.count("messages").await, 100, "nothing lost, nothing twice");
+    let events = socket
+        .until_count(Duration::from_secs(20), "message.created", 100)
+        .await
+        .expect("the agent sees every message");
+    check_order(&events, &customers, 10);
+    assert!(b.state.rt.live_conversations() >= 10, "node B took the conversations over");
+}
+
+/// A Redis server of the test's own, so it can be restarted without disturbing other tests.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> OwnRedis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        std::thread::sleep(Duration::from_millis(300));
+        OwnRedis { port, child: Some(child) }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[actix_web::test]
+async fn a_redis_restart_during_a_burst_leaves_no_event_missing_on_any_socket() {
+    if Command::new("redis-server").arg("--version").output().is_err() {
+        eprintln!("skipped: redis-server not installed");
+        return;
+    }
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let Some((_, nodes)) = spawn_cluster(2, Some(format!("redis://127.0.0.1:{port}"))).await else { return };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let org = a.register("Acme").await;
+    let account = a.connect_account(&org).await;
+    let mut sockets: Vec<AgentSocket> = vec![a.socket(&org.token, None).await, b.socket(&org.token, None).await];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let customers: Vec<String> = (0..5).map(|i| format!("1555654{i:04}")).collect();
+    for round in 0..12 {
+        if round == 4 {
+            redis.stop();
+        }
+        if round == 8 {
+            let (_, ready) = a.get("/api/v1/ready", &org.token).await;
+            assert_eq!(ready["data"]["status"], "degraded", "{ready}");
+            redis = OwnRedis::start(redis.port);
+        }
+        for (ci, wa) in customers.iter().enumerate() {
+            let node: &TestApp = &nodes[(ci + round) % 2];
+            let hook = text_webhook(
+                &account.phone_number_id,
+                wa,
+                "C",
+                &format!("wamid.{wa}.{round}"),
+                &format!("{wa} #{round}"),
+            );
+            let (status, body) = node.post_webhook(&hook).await;
+            assert_eq!(status, 200, "round {round}: {body}");
+        }
+    }
+    assert_eq!(a.count("messages").await, 60);
+    for s in &mut sockets {
+        let events = s
+            .until_count(Duration::from_secs(20), "message.created", 60)
+            .await
+            .expect("every event, after Redis returned");
+        check_order(&events, &customers, 12);
+    }
+}
+
+#[actix_web::test]
+async fn presence_is_seen_across_nodes() {
+    let Some((_, nodes)) = spawn_cluster(2, None).await else { return };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let org = a.register("Acme").await;
+    let socket = b.socket(&org.token, None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cluster = a.state.rt.cluster.clone().unwrap();
+    let online = cluster.online_users(&org.org_id).await.unwrap();
+    assert!(online.contains(&org.user_id), "node A sees the agent connected to node B");
+    socket.close().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!cluster.online_users(&org.org_id).await.unwrap().contains(&org.user_id));
+}
