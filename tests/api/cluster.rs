@@ -171,9 +171,12 @@ async fn killing_the_owning_node_mid_burst_loses_and_duplicates_nothing() {
     let client = reqwest::Client::new();
     let customers: Vec<String> = (0..10).map(|i| format!("1555321{i:04}")).collect();
     // Every customer writes first through node A, so A owns every conversation.
+    let mut killed_at = None;
+    let mut takeover = None;
     for round in 0..10 {
         if round == 4 {
             a.kill_9();
+            killed_at = Some(std::time::Instant::now());
         }
         for wa in &customers {
             let hook = text_webhook(
@@ -189,8 +192,15 @@ async fn killing_the_owning_node_mid_burst_loses_and_duplicates_nothing() {
                 _ => post_signed(&client, &b.address, &hook).await.ok() == Some(200),
             };
             assert!(accepted, "round {round} for {wa} accepted by one node");
+            if let (Some(t), None) = (killed_at, takeover) {
+                takeover = Some(t.elapsed());
+            }
         }
     }
+    let takeover = takeover.unwrap();
+    let lease = Duration::from_millis(spec.lease_ms);
+    assert!(takeover < lease + Duration::from_millis(1500), "taken over {takeover:?} after the kill, lease {lease:?}");
+    eprintln!("takeover after kill -9: {takeover:?} (lease {lease:?})");
     assert_eq!(b.count("messages").await, 100, "nothing lost, nothing twice");
     let events = socket
         .until_count(Duration::from_secs(20), "message.created", 100)
