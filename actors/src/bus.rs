@@ -194,6 +194,27 @@ impl Handler<CheckGap> for EventBus {
     }
 }
 
+/// Where an organization's stream starts on this node (`None`: the database did not answer).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct StartAt {
+    org_id: String,
+    next: Option<i64>,
+}
+
+impl Handler<StartAt> for EventBus {
+    type Result = ();
+    fn handle(&mut self, msg: StartAt, _: &mut Context<Self>) {
+        if let Some(stream) = self.orgs.get_mut(&msg.org_id) {
+            stream.repairing = false;
+            if stream.next.is_none() {
+                stream.next = msg.next;
+            }
+            Self::drain(stream);
+        }
+    }
+}
+
 /// Most events read per organization per resync; more follow on the next one.
 const RESYNC_PAGE: u64 = 1000;
 
@@ -201,10 +222,20 @@ impl Handler<Resync> for EventBus {
     type Result = ();
     fn handle(&mut self, _: Resync, ctx: &mut Context<Self>) {
         for (org_id, stream) in &mut self.orgs {
-            let Some(next) = stream.next else { continue };
             if stream.sessions.is_empty() || stream.repairing {
                 continue;
             }
+            let Some(next) = stream.next else {
+                // Sessions wait for an organization whose events never reached this node (say
+                // Redis was down since it started): start from what the database has committed.
+                stream.repairing = true;
+                let (db, org, me) = (self.db.clone(), org_id.clone(), ctx.address());
+                actix::spawn(async move {
+                    let head = store::events::head(&db.conn, &org).await.ok();
+                    me.do_send(StartAt { org_id: org, next: head.map(|h| h + 1) });
+                });
+                continue;
+            };
             stream.repairing = true;
             let (db, org, me) = (self.db.clone(), org_id.clone(), ctx.address());
             actix::spawn(async move {

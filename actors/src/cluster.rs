@@ -401,26 +401,27 @@ impl Cluster {
         self.note(result)
     }
 
-    /// Signature of a forwarded command body.
-    pub fn sign(&self, body: &[u8]) -> String {
-        match Hmac::<Sha256>::new_from_slice(&self.config.secret) {
-            Ok(mut mac) => {
-                mac.update(body);
-                hex::encode(mac.finalize().into_bytes())
-            }
-            Err(_) => String::new(),
-        }
+    fn mac(&self, time_ms: i64, body: &[u8]) -> Option<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.config.secret).ok()?;
+        mac.update(time_ms.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        Some(mac)
     }
 
-    pub fn verify(&self, body: &[u8], signature: &str) -> bool {
-        let Ok(expected) = hex::decode(signature) else {
+    /// Signature of a forwarded command body sent at `time_ms`.
+    pub fn sign(&self, time_ms: i64, body: &[u8]) -> String {
+        self.mac(time_ms, body).map(|m| hex::encode(m.finalize().into_bytes())).unwrap_or_default()
+    }
+
+    /// Whether a forwarded command is genuine and fresh (a captured request cannot be replayed
+    /// later than [`MAX_SKEW`]).
+    pub fn verify(&self, time_ms: i64, body: &[u8], signature: &str) -> bool {
+        if (now_ms() - time_ms).abs() > MAX_SKEW.as_millis() as i64 {
             return false;
-        };
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.config.secret) else {
-            return false;
-        };
-        mac.update(body);
-        mac.verify_slice(&expected).is_ok()
+        }
+        let Ok(expected) = hex::decode(signature) else { return false };
+        self.mac(time_ms, body).is_some_and(|m| m.verify_slice(&expected).is_ok())
     }
 
     /// Runs a command on the node that owns the conversation.
@@ -434,11 +435,13 @@ impl Cluster {
         let body =
             serde_json::to_vec(&crate::command::Forwarded { org_id: org_id.to_owned(), command: command.clone() })
                 .map_err(|e| ForwardError::Refused(ActorError::Internal(e.to_string())))?;
+        let now = now_ms();
         let res = self
             .http
             .post(format!("{}/internal/v1/conversations/{conversation_id}/command", url.trim_end_matches('/')))
             .header("content-type", "application/json")
-            .header(SIGNATURE_HEADER, self.sign(&body))
+            .header(TIME_HEADER, now.to_string())
+            .header(SIGNATURE_HEADER, self.sign(now, &body))
             .body(body)
             .send()
             .await
@@ -459,6 +462,10 @@ impl Cluster {
 
 /// Header carrying the signature of a forwarded command.
 pub const SIGNATURE_HEADER: &str = "x-cx-cluster-signature";
+/// Header carrying when it was sent (unix milliseconds), covered by the signature.
+pub const TIME_HEADER: &str = "x-cx-cluster-time";
+/// How old a forwarded command may be (clock skew between nodes included).
+pub const MAX_SKEW: Duration = Duration::from_secs(30);
 
 /// A presence entry older than this is an agent gone.
 pub const PRESENCE_TTL: Duration = Duration::from_secs(30);

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use actors::ActorError;
-use actors::cluster::SIGNATURE_HEADER;
+use actors::cluster::{SIGNATURE_HEADER, TIME_HEADER};
 use actors::command::{Forwarded, NOT_OWNER, WireError};
 
 use crate::error::ApiError;
@@ -20,8 +20,9 @@ pub async fn command(
     let Some(cluster) = &state.rt.cluster else {
         return Err(ApiError::NotFound("route"));
     };
-    let signature = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !cluster.verify(&body, signature) {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let time_ms = header(TIME_HEADER).parse::<i64>().unwrap_or_default();
+    if !cluster.verify(time_ms, &body, &header(SIGNATURE_HEADER)) {
         return Err(ApiError::Unauthorized("invalid cluster signature".into()));
     }
     let fwd: Forwarded =
