@@ -361,6 +361,12 @@ impl Cluster {
                 .arg(self.key(&["presence", org_id]))
                 .arg(PRESENCE_TTL.as_millis() as u64 * 4)
                 .ignore()
+                // Sessions of nodes that died without saying goodbye.
+                .cmd("ZREMRANGEBYSCORE")
+                .arg(self.key(&["presence", org_id]))
+                .arg("-inf")
+                .arg(now - PRESENCE_TTL.as_millis() as i64 * 2)
+                .ignore()
                 .query_async(&mut c)
                 .await?;
             Ok(())
