@@ -84,6 +84,13 @@ pub struct Config {
     /// URL where the other nodes reach this one; default `http://<CX_BIND>`.
     #[arg(long, env = "CX_ADVERTISE_URL", global = true)]
     pub advertise_url: Option<String>,
+    /// Wait before the first retry of a send that failed transiently, in milliseconds; doubles
+    /// per attempt up to 5 minutes.
+    #[arg(long, env = "CX_OUTBOX_BACKOFF_MS", default_value_t = 1000, global = true)]
+    pub outbox_backoff_ms: u64,
+    /// How often the outbox is checked for due messages, in milliseconds.
+    #[arg(long, env = "CX_OUTBOX_POLL_MS", default_value_t = 1000, global = true)]
+    pub outbox_poll_ms: u64,
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
     #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
     pub actor_idle_secs: u64,

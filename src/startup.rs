@@ -70,6 +70,8 @@ impl Application {
         let rt_config = RuntimeConfig {
             node_id: config.node_id.clone().unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
             actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
+            outbox_backoff: Duration::from_millis(config.outbox_backoff_ms.max(10)),
+            outbox_poll: Duration::from_millis(config.outbox_poll_ms.max(10)),
             ..RuntimeConfig::default()
         };
         let listener = TcpListener::bind(config.bind)?;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{ApplyStatus, Assign, Inbound, InboundOutcome, MarkRead, Resolve, SendText, Takeover};
+use crate::conversation::{ApplyStatus, Assign, Flush, Inbound, InboundOutcome, MarkRead, Resolve, SendText, Takeover};
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
 
@@ -21,6 +21,7 @@ pub enum ConversationCommand {
     Assign(Assign),
     Resolve(Resolve),
     MarkRead(MarkRead),
+    Flush(Flush),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -118,3 +119,4 @@ forwardable!(Takeover, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(Assign, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(Resolve, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(MarkRead, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(Flush, (), CommandReply::Done => ());

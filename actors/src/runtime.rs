@@ -28,6 +28,10 @@ pub struct RuntimeConfig {
     pub gap_timeout: Duration,
     /// Threads that run conversation and inbox actors.
     pub arbiters: usize,
+    /// Wait before the first retry of a send that failed transiently; doubles per attempt.
+    pub outbox_backoff: Duration,
+    /// How often the outbox sweeper looks for due messages.
+    pub outbox_poll: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -37,6 +41,8 @@ impl Default for RuntimeConfig {
             actor_idle: Duration::from_secs(300),
             gap_timeout: Duration::from_millis(250),
             arbiters: 2,
+            outbox_backoff: Duration::from_secs(1),
+            outbox_poll: Duration::from_secs(1),
         }
     }
 }
@@ -53,6 +59,8 @@ pub struct Inner {
     /// Cluster membership on Redis; `None` when the node runs alone.
     pub cluster: Option<Arc<Cluster>>,
     registry: Registry,
+    /// Flips to `true` at shutdown; the background loops watch it and end.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::ops::Deref for Runtime {
@@ -76,17 +84,52 @@ impl Runtime {
         let gap = config.gap_timeout;
         let bus = EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
         let registry = Registry::new(config.arbiters.max(1), bus_arbiter);
-        let rt = Runtime(Arc::new(Inner { db, bus, channel, config, cluster, registry }));
+        let stopping = tokio::sync::watch::Sender::new(false);
+        let rt = Runtime(Arc::new(Inner { db, bus, channel, config, cluster, registry, stopping }));
         if let Some(cluster) = rt.cluster.clone() {
             rt.start_cluster_loops(cluster);
         }
+        rt.start_outbox_sweeper();
         rt
     }
 
+    /// Finds conversations with outbound messages due (retries, and whatever a restart left
+    /// pending) and asks their actors to send them, one flush per conversation at a time.
+    fn start_outbox_sweeper(&self) {
+        let rt = self.clone();
+        self.spawn_loop(async move {
+            let in_flight: Arc<std::sync::Mutex<std::collections::HashSet<String>>> = Arc::default();
+            let mut tick = tokio::time::interval(rt.config.outbox_poll);
+            loop {
+                tick.tick().await;
+                let due = match crate::store::messages::due_conversations(&rt.db.conn, chrono::Utc::now(), 500).await {
+                    Ok(due) => due,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox sweep failed");
+                        continue;
+                    }
+                };
+                for (org_id, conversation_id) in due {
+                    if !in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(conversation_id.clone()) {
+                        continue;
+                    }
+                    let (rt, in_flight) = (rt.clone(), in_flight.clone());
+                    actix::spawn(async move {
+                        let flush = crate::conversation::Flush { org_id: org_id.clone() };
+                        if let Err(e) = rt.ask_conversation(&org_id, &conversation_id, flush).await {
+                            tracing::warn!(%conversation_id, error = %e, "outbox flush failed");
+                        }
+                        in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&conversation_id);
+                    });
+                }
+            }
+        });
+    }
+
     fn start_cluster_loops(&self, cluster: Arc<Cluster>) {
-        actix::spawn(cluster.clone().run_publisher());
+        self.spawn_loop(cluster.clone().run_publisher());
         let (bus, bus2) = (self.bus.clone(), self.bus.clone());
-        actix::spawn(
+        self.spawn_loop(
             cluster
                 .clone()
                 .run_subscriber(move |ev| bus.do_send(Publish(vec![Arc::new(ev)])), move || bus2.do_send(Resync)),
@@ -94,7 +137,7 @@ impl Runtime {
         // Leases and the node's registration are renewed well within their lifetime.
         let rt = self.clone();
         let every = (cluster.config.lease / 3).max(Duration::from_millis(100));
-        actix::spawn(async move {
+        self.spawn_loop(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
@@ -116,7 +159,7 @@ impl Runtime {
         // Pub/sub may drop a message with nothing after it to reveal the gap: look at the
         // database now and then.
         let bus = self.bus.clone();
-        actix::spawn(async move {
+        self.spawn_loop(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
@@ -217,6 +260,7 @@ impl Runtime {
             ConversationCommand::MarkRead(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
             }
+            ConversationCommand::Flush(m) => self.ask_local(org_id, id, m).await.map(|()| CommandReply::Done),
         }
     }
 
@@ -293,6 +337,18 @@ impl Runtime {
 
     /// Stops the actor threads (after the HTTP server drained).
     pub fn shutdown(&self) {
+        self.stopping.send_replace(true);
         self.registry.stop();
+    }
+
+    /// Runs `task` until the runtime shuts down.
+    fn spawn_loop(&self, task: impl Future<Output = ()> + 'static) {
+        let mut stopping = self.stopping.subscribe();
+        actix::spawn(async move {
+            tokio::select! {
+                _ = stopping.wait_for(|s| *s) => {}
+                _ = task => {}
+            }
+        });
     }
 }

@@ -37,6 +37,12 @@ pub struct MessageView {
     pub sent_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub read_at: Option<DateTime<Utc>>,
+    /// Send attempts so far (outbound).
+    pub attempts: i32,
+    /// When a pending outbound message is next tried.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Hidden from the conversation view (still stored).
+    pub hidden: bool,
 }
 
 impl From<&message::Model> for MessageView {
@@ -58,6 +64,9 @@ impl From<&message::Model> for MessageView {
             sent_at: m.sent_at,
             delivered_at: m.delivered_at,
             read_at: m.read_at,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            hidden: m.hidden,
         }
     }
 }

@@ -29,6 +29,16 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,
     pub read_at: Option<DateTimeUtc>,
+    /// Send attempts so far (outbound).
+    pub attempts: i32,
+    /// When a pending outbound message is next due to be sent; `None` once it left the outbox.
+    pub next_attempt_at: Option<DateTimeUtc>,
+    /// The client's `Idempotency-Key`, unique per organization: a repeated POST finds this message.
+    pub idempotency_key: Option<String>,
+    /// Set when an admin gave up on a failed message.
+    pub discarded_at: Option<DateTimeUtc>,
+    /// Hidden from agents, still stored.
+    pub hidden: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -83,6 +83,16 @@ pub async fn list(
     }))
 }
 
+/// The optional `Idempotency-Key` header: printable ASCII, at most 255 characters.
+fn idempotency_key(req: &actix_web::HttpRequest) -> ApiResult<Option<String>> {
+    let Some(v) = req.headers().get("idempotency-key") else { return Ok(None) };
+    let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
+    match key {
+        Some(k) => Ok(Some(k.to_owned())),
+        None => Err(ApiError::validation("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable characters")),
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct SendRequest {
     /// Message type; `text` here (media and templates have their own endpoints).
@@ -91,13 +101,19 @@ pub struct SendRequest {
     pub text: Option<String>,
 }
 
-/// Send a message to the customer. It is stored as `pending`, sent through the WhatsApp Cloud
-/// API, and returned `sent` (with the wamid) or `failed` (with Meta's reason). An agent who
-/// replies to an unassigned conversation takes it; the conversation then waits for the customer.
+/// Send a message to the customer. It is stored as `pending` in the outbox, sent through the
+/// WhatsApp Cloud API, and returned `sent` (with the wamid), `failed` (with Meta's reason), or
+/// still `pending` when WhatsApp failed transiently (it is retried with backoff; watch for
+/// `message.updated`). With an `Idempotency-Key` header a repeated request returns the first
+/// message and sends nothing. An agent who replies to an unassigned conversation takes it; the
+/// conversation then waits for the customer.
 #[utoipa::path(
     tag = "messages",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(
+        ("id" = String, Path, description = "Conversation id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request send once"),
+    ),
     request_body = SendRequest,
     responses(
         (status = 201, description = "Stored and handed to WhatsApp (see `status`)", body = Data<MessageView>),
@@ -110,10 +126,12 @@ pub struct SendRequest {
 pub async fn send(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     id: web::Path<String>,
     body: web::Json<SendRequest>,
 ) -> ApiResult<HttpResponse> {
     let sender_id = caller.require_user()?.to_owned();
+    let idempotency_key = idempotency_key(&req)?;
     if body.message_type != "text" {
         return Err(ApiError::validation(
             "type",
@@ -128,7 +146,7 @@ pub async fn send(
         return Err(ApiError::validation("text", format!("text is longer than {MAX_TEXT} characters")));
     }
     let conv = find(&state, &caller, &id).await?;
-    let msg = SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned() };
+    let msg = SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned(), idempotency_key };
     let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
     Ok(HttpResponse::Created().json(Data::new(view)))
 }

@@ -29,6 +29,8 @@ pub fn unique() -> u64 {
 }
 
 pub struct TestApp {
+    /// The configuration the server was built with (kept for restarts).
+    pub config: Config,
     pub address: String,
     pub port: u16,
     pub client: reqwest::Client,
@@ -114,13 +116,14 @@ pub async fn spawn_node(database: Database, graph: FakeGraph, tweak: impl FnOnce
     config.secrets_key = None;
     config.redis_url = None;
     tweak(&mut config);
-    let app = Application::build(config).await.expect("server builds");
+    let app = Application::build(config.clone()).await.expect("server builds");
     let port = app.port();
     let handle = app.handle();
     let state = app.state();
     actix_web::rt::spawn(app.run_until_stopped());
     let db = sea_orm::Database::connect(database_url).await.unwrap();
     TestApp {
+        config,
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
@@ -251,6 +254,19 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Stops the server (gracefully) and starts a new one on the same database, data directory
+    /// and fake Graph API.
+    pub async fn restart(&mut self) {
+        self.handle.stop(true).await;
+        self.state.rt.shutdown();
+        let app = Application::build(self.config.clone()).await.expect("server rebuilds");
+        self.port = app.port();
+        self.address = format!("http://127.0.0.1:{}", self.port);
+        self.handle = app.handle();
+        self.state = app.state();
+        actix_web::rt::spawn(app.run_until_stopped());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -568,6 +584,11 @@ impl FakeGraph {
 
     pub fn requests(&self) -> Vec<GraphRequest> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Sends the fake accepted (answered with a wamid).
+    pub fn accepted_sends(&self) -> u64 {
+        self.state.lock().unwrap().sent
     }
 
     /// Requests to a `/messages` endpoint.

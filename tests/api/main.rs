@@ -10,6 +10,7 @@ mod cluster;
 mod conversations;
 mod health;
 mod helpers;
+mod outbox;
 mod realtime;
 mod replies;
 mod tenancy;

@@ -4,7 +4,10 @@
 //! row cached between messages, stops after an idle period, and reloads from the database when
 //! it is spawned again.
 
+mod outbound;
 pub mod state;
+
+pub use outbound::Flush;
 
 use std::time::{Duration, Instant};
 
@@ -15,12 +18,11 @@ use entities::{contact, conversation, message};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel, SqlErr};
 use serde::{Deserialize, Serialize};
 
-use crate::channel::{OutboundContent, OutboundRequest};
 use crate::error::ActorError;
 use crate::events::{Event, EventName};
 use crate::runtime::Runtime;
 use crate::store::{self, events::NewEvent};
-use crate::views::{ConversationView, MessageCreated, MessageView, SERVICE_WINDOW, StatusChanged};
+use crate::views::{ConversationView, MessageCreated, MessageView, StatusChanged};
 
 /// A customer message as the channel delivered it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,6 +73,9 @@ pub struct SendText {
     pub org_id: String,
     pub sender_id: String,
     pub text: String,
+    /// The client's `Idempotency-Key`: a second request with the same key gets the first
+    /// request's message instead of sending again.
+    pub idempotency_key: Option<String>,
 }
 
 /// A human takes the conversation over.
@@ -303,6 +308,11 @@ impl Handler<Inbound> for ConversationActor {
                 sent_at: Some(m.sent_at),
                 delivered_at: None,
                 read_at: None,
+                attempts: 0,
+                next_attempt_at: None,
+                idempotency_key: None,
+                discarded_at: None,
+                hidden: false,
             };
             let txn = rt.db.begin_write().await?;
             match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {
@@ -373,104 +383,6 @@ impl Handler<ApplyStatus> for ConversationActor {
             out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
             commit(&rt, txn, &mut s.conv, out).await?;
             Ok((s, ()))
-        })
-    }
-}
-
-impl Handler<SendText> for ConversationActor {
-    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
-    fn handle(&mut self, msg: SendText, _: &mut Context<Self>) -> Self::Result {
-        self.run(&msg.org_id, move |rt, mut s| async move {
-            let prev = s.status();
-            let next = state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?;
-            let now = Utc::now();
-            let window_open = s.conv.last_inbound_at.is_some_and(|t| now < t + SERVICE_WINDOW);
-            if !window_open {
-                return Err(ActorError::Conflict(
-                    "outside the 24-hour customer service window: the customer has not written in the last 24 hours, so only a template message can be sent".into(),
-                ));
-            }
-            let Some(to) = s.contact.as_ref().map(|c| c.wa_id.clone()) else {
-                return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
-            };
-            let row = message::Model {
-                id: crate::new_id(),
-                org_id: s.conv.org_id.clone(),
-                conversation_id: s.conv.id.clone(),
-                inbox_id: s.conv.inbox_id.clone(),
-                direction: Direction::Outbound.as_str().into(),
-                message_type: "text".into(),
-                text: Some(msg.text.clone()),
-                content: None,
-                status: MessageStatus::Pending.as_str().into(),
-                provider_message_id: None,
-                error_code: None,
-                error_message: None,
-                sender_id: Some(msg.sender_id.clone()),
-                created_at: now,
-                updated_at: now,
-                sent_at: None,
-                delivered_at: None,
-                read_at: None,
-            };
-            let prev_assignee = s.conv.assigned_to.clone();
-            let txn = rt.db.begin_write().await?;
-            message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
-            let c = &mut s.conv;
-            c.status = next.as_str().into();
-            if c.assigned_to.is_none() {
-                c.assigned_to = Some(msg.sender_id.clone());
-            }
-            c.last_message_at = Some(now);
-            c.last_message_preview = Some(preview(Some(&msg.text), "text"));
-            c.unread_count = 0;
-            c.updated_at = now;
-            let assigned_changed = s.conv.assigned_to != prev_assignee;
-            let mut out = Outbox::new(&s.conv);
-            s.conv.event_seq += 1 + u8::from(prev != next) as i64 + u8::from(assigned_changed) as i64;
-            let view = MessageView::from(&row);
-            let conv_view = s.view();
-            out.push(EventName::MessageCreated, serde_json::to_string(&MessageCreated { message: &view, conversation: &conv_view })?);
-            if prev != next {
-                out.push(EventName::ConversationStatusChanged, serde_json::to_string(&StatusChanged { conversation: &conv_view, previous_status: prev.as_str() })?);
-            }
-            if assigned_changed {
-                out.push(EventName::ConversationAssigned, serde_json::to_string(&conv_view)?);
-            }
-            commit(&rt, txn, &mut s.conv, out).await?;
-
-            // The row is committed as pending before the provider is called, so a crash here
-            // leaves a visible pending message rather than a lost one.
-            let request = OutboundRequest {
-                org_id: s.conv.org_id.clone(),
-                inbox_id: s.conv.inbox_id.clone(),
-                to,
-                content: OutboundContent::Text { body: msg.text.clone() },
-            };
-            let result = rt.channel.send(request).await;
-            let mut am = row.into_active_model();
-            let done = Utc::now();
-            am.updated_at = Set(done);
-            match result {
-                Ok(receipt) => {
-                    am.status = Set(MessageStatus::Sent.as_str().into());
-                    am.provider_message_id = Set(Some(receipt.provider_message_id));
-                    am.sent_at = Set(Some(done));
-                }
-                Err(e) => {
-                    tracing::info!(conversation_id = %s.conv.id, code = %e.code, error = %e.message, "outbound message failed");
-                    am.status = Set(MessageStatus::Failed.as_str().into());
-                    am.error_code = Set(Some(e.code));
-                    am.error_message = Set(Some(e.message));
-                }
-            }
-            let txn = rt.db.begin_write().await?;
-            let updated = am.update(&*txn).await?;
-            let view = MessageView::from(&updated);
-            let mut out = Outbox::new(&s.conv);
-            out.push(EventName::MessageUpdated, serde_json::to_string(&view)?);
-            commit(&rt, txn, &mut s.conv, out).await?;
-            Ok((s, view))
         })
     }
 }

@@ -39,3 +39,50 @@ pub async fn page(
     rows.reverse();
     Ok(rows)
 }
+
+pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<Option<message::Model>, DbErr> {
+    message::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// The organization's message sent with this idempotency key, if any.
+pub async fn by_idempotency_key(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    key: &str,
+) -> Result<Option<message::Model>, DbErr> {
+    message::Entity::find()
+        .filter(message::Column::OrgId.eq(org_id))
+        .filter(message::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await
+}
+
+/// A conversation's outbound messages still in the outbox, oldest first.
+pub async fn pending_outbound(db: &impl ConnectionTrait, conversation_id: &str) -> Result<Vec<message::Model>, DbErr> {
+    message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(message::Column::Status.eq(entities::enums::MessageStatus::Pending.as_str()))
+        .filter(message::Column::NextAttemptAt.is_not_null())
+        .order_by_asc(message::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Conversations with an outbound message due now: (org id, conversation id), at most `limit`.
+pub async fn due_conversations(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+) -> Result<Vec<(String, String)>, DbErr> {
+    message::Entity::find()
+        .select_only()
+        .column(message::Column::OrgId)
+        .column(message::Column::ConversationId)
+        .filter(message::Column::Status.eq(entities::enums::MessageStatus::Pending.as_str()))
+        .filter(message::Column::NextAttemptAt.lte(now))
+        .distinct()
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,215 @@
+//! Outbound messages through the outbox. A reply is committed as `pending` (due now) before any
+//! provider call; then the actor sends what is due in this conversation, oldest first. A
+//! transient failure (rate limit, 5xx, timeout) leaves the message pending with a later due time
+//! and holds the messages after it back, so customers never get replies out of order; a
+//! permanent one marks it `failed` with the provider's reason. The node's outbox sweeper sends
+//! [`Flush`] to conversations with due messages, which is also how sending resumes after a
+//! restart.
+
+use actix::prelude::*;
+use chrono::Utc;
+use entities::enums::{Direction, MessageStatus};
+use entities::message;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use serde::{Deserialize, Serialize};
+
+use super::{ConversationActor, Loaded, Outbox, SendText, commit, preview, state};
+use crate::channel::{OutboundContent, OutboundRequest};
+use crate::error::ActorError;
+use crate::events::EventName;
+use crate::runtime::Runtime;
+use crate::store;
+use crate::views::{MessageCreated, MessageView, SERVICE_WINDOW, StatusChanged};
+
+/// Attempts before a message that keeps failing transiently is given up as failed.
+pub const MAX_ATTEMPTS: i32 = 10;
+
+/// Send whatever is due in this conversation.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<(), ActorError>")]
+pub struct Flush {
+    pub org_id: String,
+}
+
+impl Handler<SendText> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: SendText, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, s| async move {
+            if let Some(key) = &msg.idempotency_key
+                && let Some(existing) = store::messages::by_idempotency_key(&rt.db.conn, &s.conv.org_id, key).await?
+            {
+                if existing.conversation_id != s.conv.id {
+                    return Err(ActorError::Conflict(
+                        "this Idempotency-Key was already used for another conversation".into(),
+                    ));
+                }
+                return Ok((s, MessageView::from(&existing)));
+            }
+            let (s, id) = enqueue(&rt, s, &msg).await?;
+            let s = flush(&rt, s).await?;
+            let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
+            Ok((s, MessageView::from(&row)))
+        })
+    }
+}
+
+impl Handler<Flush> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<(), ActorError>>;
+    fn handle(&mut self, msg: Flush, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, move |rt, s| async move { Ok((flush(&rt, s).await?, ())) })
+    }
+}
+
+/// Commits the reply as pending, with its events; returns its id.
+async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded, String), ActorError> {
+    let prev = s.status();
+    let next = state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?;
+    let now = Utc::now();
+    if !s.conv.last_inbound_at.is_some_and(|t| now < t + SERVICE_WINDOW) {
+        return Err(ActorError::Conflict(
+            "outside the 24-hour customer service window: the customer has not written in the last 24 hours, so only a template message can be sent".into(),
+        ));
+    }
+    if s.contact.is_none() {
+        return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
+    }
+    let row = message::Model {
+        id: crate::new_id(),
+        org_id: s.conv.org_id.clone(),
+        conversation_id: s.conv.id.clone(),
+        inbox_id: s.conv.inbox_id.clone(),
+        direction: Direction::Outbound.as_str().into(),
+        message_type: "text".into(),
+        text: Some(msg.text.clone()),
+        content: None,
+        status: MessageStatus::Pending.as_str().into(),
+        provider_message_id: None,
+        error_code: None,
+        error_message: None,
+        sender_id: Some(msg.sender_id.clone()),
+        created_at: now,
+        updated_at: now,
+        sent_at: None,
+        delivered_at: None,
+        read_at: None,
+        attempts: 0,
+        next_attempt_at: Some(now),
+        idempotency_key: msg.idempotency_key.clone(),
+        discarded_at: None,
+        hidden: false,
+    };
+    let prev_assignee = s.conv.assigned_to.clone();
+    let txn = rt.db.begin_write().await?;
+    message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
+    let c = &mut s.conv;
+    c.status = next.as_str().into();
+    if c.assigned_to.is_none() {
+        c.assigned_to = Some(msg.sender_id.clone());
+    }
+    c.last_message_at = Some(now);
+    c.last_message_preview = Some(preview(Some(&msg.text), "text"));
+    c.unread_count = 0;
+    c.updated_at = now;
+    let assigned_changed = s.conv.assigned_to != prev_assignee;
+    let mut out = Outbox::new(&s.conv);
+    s.conv.event_seq += 1 + i64::from(prev != next) + i64::from(assigned_changed);
+    let view = MessageView::from(&row);
+    let conv_view = s.view();
+    out.push(
+        EventName::MessageCreated,
+        serde_json::to_string(&MessageCreated { message: &view, conversation: &conv_view })?,
+    );
+    if prev != next {
+        out.push(
+            EventName::ConversationStatusChanged,
+            serde_json::to_string(&StatusChanged { conversation: &conv_view, previous_status: prev.as_str() })?,
+        );
+    }
+    if assigned_changed {
+        out.push(EventName::ConversationAssigned, serde_json::to_string(&conv_view)?);
+    }
+    commit(rt, txn, &mut s.conv, out).await?;
+    Ok((s, row.id))
+}
+
+/// How long to wait before attempt `attempts + 1`: the base doubled per attempt, at most 5 minutes.
+pub fn backoff(base: std::time::Duration, attempts: i32) -> chrono::Duration {
+    let factor = 2u32.saturating_pow(attempts.clamp(0, 20) as u32);
+    let wait = base.saturating_mul(factor).min(std::time::Duration::from_secs(300));
+    chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(300))
+}
+
+/// Sends the conversation's due outbound messages, oldest first.
+async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
+    let Some(to) = s.contact.as_ref().map(|c| c.wa_id.clone()) else { return Ok(s) };
+    let pending = store::messages::pending_outbound(&rt.db.conn, &s.conv.id).await?;
+    for m in pending {
+        let now = Utc::now();
+        if m.next_attempt_at.is_some_and(|t| t > now) {
+            break; // not due yet, and nothing after it may overtake it
+        }
+        let request = OutboundRequest {
+            org_id: m.org_id.clone(),
+            inbox_id: m.inbox_id.clone(),
+            to: to.clone(),
+            content: OutboundContent::Text { body: m.text.clone().unwrap_or_default() },
+        };
+        let result = rt.channel.send(request).await;
+        let attempts = m.attempts + 1;
+        let done = Utc::now();
+        let mut am = m.clone().into_active_model();
+        am.attempts = Set(attempts);
+        am.updated_at = Set(done);
+        let mut held_back = false;
+        match result {
+            Ok(receipt) => {
+                am.status = Set(MessageStatus::Sent.as_str().into());
+                am.provider_message_id = Set(Some(receipt.provider_message_id));
+                am.sent_at = Set(Some(done));
+                am.next_attempt_at = Set(None);
+                am.error_code = Set(None);
+                am.error_message = Set(None);
+            }
+            Err(e) if e.transient && attempts < MAX_ATTEMPTS => {
+                tracing::info!(message_id = %m.id, attempts, code = %e.code, error = %e.message, "send failed; will retry");
+                am.next_attempt_at = Set(Some(done + backoff(rt.config.outbox_backoff, attempts - 1)));
+                am.error_code = Set(Some(e.code));
+                am.error_message = Set(Some(e.message));
+                held_back = true;
+            }
+            Err(e) => {
+                tracing::info!(message_id = %m.id, attempts, code = %e.code, error = %e.message, "send failed for good");
+                am.status = Set(MessageStatus::Failed.as_str().into());
+                am.next_attempt_at = Set(None);
+                am.error_code = Set(Some(e.code));
+                let reason =
+                    if e.transient { format!("gave up after {attempts} attempts: {}", e.message) } else { e.message };
+                am.error_message = Set(Some(reason));
+            }
+        }
+        let txn = rt.db.begin_write().await?;
+        let updated = am.update(&*txn).await?;
+        let mut out = Outbox::new(&s.conv);
+        out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
+        commit(rt, txn, &mut s.conv, out).await?;
+        if held_back {
+            break;
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_secs(1);
+        assert_eq!(backoff(base, 0), chrono::Duration::seconds(1));
+        assert_eq!(backoff(base, 3), chrono::Duration::seconds(8));
+        assert_eq!(backoff(base, 30), chrono::Duration::seconds(300));
+    }
+}
