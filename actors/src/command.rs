@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{ApplyStatus, Assign, Flush, Inbound, InboundOutcome, MarkRead, Resolve, SendText, Takeover};
+use crate::conversation::{
+    ApplyStatus, Assign, Discard, Flush, Inbound, InboundOutcome, MarkRead, Requeue, Resolve, SendText, Takeover,
+    ToggleHide,
+};
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
 
@@ -22,6 +25,9 @@ pub enum ConversationCommand {
     Resolve(Resolve),
     MarkRead(MarkRead),
     Flush(Flush),
+    Requeue(Requeue),
+    Discard(Discard),
+    ToggleHide(ToggleHide),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -120,3 +126,6 @@ forwardable!(Assign, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(Resolve, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(MarkRead, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(Flush, (), CommandReply::Done => ());
+forwardable!(Requeue, MessageView, CommandReply::Message(m) => *m);
+forwardable!(Discard, MessageView, CommandReply::Message(m) => *m);
+forwardable!(ToggleHide, MessageView, CommandReply::Message(m) => *m);

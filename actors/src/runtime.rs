@@ -261,6 +261,15 @@ impl Runtime {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
             }
             ConversationCommand::Flush(m) => self.ask_local(org_id, id, m).await.map(|()| CommandReply::Done),
+            ConversationCommand::Requeue(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
+            ConversationCommand::Discard(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
+            ConversationCommand::ToggleHide(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
         }
     }
 

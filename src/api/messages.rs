@@ -18,7 +18,7 @@ use crate::state::AppState;
 const MAX_TEXT: usize = 4096;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(send);
+    cfg.service(list).service(send).service(toggle_hide);
 }
 
 /// Messages in chronological order; `nextCursor` pages to older messages, `prevCursor` to newer.
@@ -149,4 +149,22 @@ pub async fn send(
     let msg = SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned(), idempotency_key };
     let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
     Ok(HttpResponse::Created().json(Data::new(view)))
+}
+
+/// Hide a message from the conversation view, or show it again. It stays stored either way.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 200, body = Data<MessageView>), (status = 404, body = crate::error::ErrorBody))
+)]
+#[post("/messages/{id}/toggle-hide")]
+pub async fn toggle_hide(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let m = store::messages::get(state.db(), &id)
+        .await?
+        .filter(|m| m.org_id == caller.org_id)
+        .ok_or(ApiError::NotFound("message"))?;
+    let msg = actors::conversation::ToggleHide { org_id: caller.org_id.clone(), message_id: m.id.clone() };
+    let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
 }

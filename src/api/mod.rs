@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod conversations;
+pub mod failed_messages;
 pub mod health;
 pub mod internal;
 pub mod messages;
@@ -35,6 +36,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     api_keys::routes(cfg);
     whatsapp_accounts::routes(cfg);
     conversations::routes(cfg);
+    // Before `messages`: `/messages/failed/…` must not be taken for `/messages/{id}/…`.
+    failed_messages::routes(cfg);
     messages::routes(cfg);
     ws::routes(cfg);
 }

@@ -142,3 +142,110 @@ async fn a_message_that_keeps_failing_transiently_ends_failed_with_the_reason() 
     assert_eq!(failed["attempts"], 10);
     assert!(failed["errorMessage"].as_str().unwrap().contains("gave up after 10 attempts"));
 }
+
+fn refused(code: i64, details: &str) -> Scripted {
+    Scripted {
+        status: 400,
+        body: json!({"error": {"message": "refused", "code": code, "error_data": {"details": details}}}),
+    }
+}
+
+#[actix_web::test]
+async fn admins_list_count_retry_and_discard_failed_messages() {
+    let app = fast_outbox().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let conv = app.customer_says(&org, &account, "15557001006", "hello").await;
+    app.graph.script(vec![
+        refused(131026, "Receiver is incapable"),
+        refused(131026, "Receiver is incapable"),
+        refused(131000, "Something"),
+    ]);
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    let mut ids = Vec::new();
+    for text in ["a", "b", "c"] {
+        let (_, m) = app.post(&path, &org.token, json!({"type": "text", "text": text})).await;
+        ids.push(m["data"]["id"].as_str().unwrap().to_owned());
+    }
+    // "c" failed with 131000, which is transient: it is retried and goes out.
+    wait_for(&app, &org.token, &conv, &ids[2], "sent").await;
+
+    let (status, page) = app.get("/api/v1/messages/failed?pageSize=1", &org.token).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["pagination"], json!({"page": 1, "limit": 1, "total": 2, "totalPages": 2}));
+    assert_eq!(page["data"][0]["contactWaId"], "15557001006");
+    assert_eq!(page["data"][0]["errorCode"], "131026");
+    let (_, searched) = app.get("/api/v1/messages/failed?search=incapable", &org.token).await;
+    assert_eq!(searched["data"].as_array().unwrap().len(), 2);
+    let (status, body) = app.get("/api/v1/messages/failed?status=LOST", &org.token).await;
+    assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("status")));
+
+    let (_, stats) = app.get("/api/v1/messages/failed/stats", &org.token).await;
+    assert_eq!(stats["data"]["failed"], 2);
+    assert_eq!(stats["data"]["byErrorCode"][0], json!({"code": "131026", "count": 2}));
+
+    // Retry "a": this time WhatsApp takes it.
+    let (status, retried) = app.post(&format!("/api/v1/messages/{}/retry-send", ids[0]), &org.token, json!({})).await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["data"]["status"], "sent");
+    let (status, _) = app.post(&format!("/api/v1/messages/{}/retry-send", ids[0]), &org.token, json!({})).await;
+    assert_eq!(status, 409, "a sent message is not retried");
+
+    // Discard "b".
+    let (status, discarded) = app.post(&format!("/api/v1/messages/{}/discard", ids[1]), &org.token, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(discarded["data"]["status"], "failed");
+    let (_, page) = app.get("/api/v1/messages/failed", &org.token).await;
+    assert_eq!(page["pagination"]["total"], 0);
+    let (_, permanent) = app.get("/api/v1/messages/failed?permanent=true", &org.token).await;
+    assert_eq!(permanent["data"][0]["id"], ids[1].as_str());
+    assert!(permanent["data"][0]["discardedAt"].is_string());
+
+    assert_eq!(app.post("/api/v1/messages/no-such/retry-send", &org.token, json!({})).await.0, 404);
+    let other = app.register("Other").await;
+    assert_eq!(app.post(&format!("/api/v1/messages/{}/discard", ids[1]), &other.token, json!({})).await.0, 404);
+    let (_, key) = app.post("/api/v1/api-keys", &org.token, json!({"name": "agent", "role": "AGENT"})).await;
+    assert_eq!(app.get("/api/v1/messages/failed", key["data"]["key"].as_str().unwrap()).await.0, 403);
+}
+
+#[actix_web::test]
+async fn bulk_retry_and_discard_report_each_message() {
+    let app = fast_outbox().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let conv = app.customer_says(&org, &account, "15557001007", "hello").await;
+    app.graph.script(vec![refused(131026, "x"), refused(131026, "x"), refused(131026, "x")]);
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    let mut ids = Vec::new();
+    for text in ["a", "b", "c"] {
+        let (_, m) = app.post(&path, &org.token, json!({"type": "text", "text": text})).await;
+        ids.push(m["data"]["id"].as_str().unwrap().to_owned());
+    }
+    let (status, r) =
+        app.post("/api/v1/messages/failed/bulk-discard", &org.token, json!({"messageIds": [ids[0], "nope"]})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["data"]["succeeded"], json!([ids[0]]));
+    assert_eq!(r["data"]["failed"][0]["id"], "nope");
+
+    let (status, r) = app.post("/api/v1/messages/failed/bulk-retry", &org.token, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(r["data"]["succeeded"], json!([ids[1], ids[2]]), "all failed, not discarded ones");
+    assert_eq!(message(&app, &org.token, &conv, &ids[2]).await["status"], "sent");
+}
+
+#[actix_web::test]
+async fn a_hidden_message_stays_stored_and_can_be_shown_again() {
+    let app = spawn_app_with(|_| {}).await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let conv = app.customer_says(&org, &account, "15557001008", "rude words").await;
+    let id = app.messages(&org, &conv).await[0]["id"].as_str().unwrap().to_owned();
+    let (status, hidden) = app.post(&format!("/api/v1/messages/{id}/toggle-hide"), &org.token, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(hidden["data"]["hidden"], true);
+    assert_eq!(app.messages(&org, &conv).await[0]["hidden"], true, "still there, marked hidden");
+    let (_, shown) = app.post(&format!("/api/v1/messages/{id}/toggle-hide"), &org.token, json!({})).await;
+    assert_eq!(shown["data"]["hidden"], false);
+    let other = app.register("Other").await;
+    assert_eq!(app.post(&format!("/api/v1/messages/{id}/toggle-hide"), &other.token, json!({})).await.0, 404);
+}

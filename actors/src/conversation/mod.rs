@@ -7,7 +7,7 @@
 mod outbound;
 pub mod state;
 
-pub use outbound::Flush;
+pub use outbound::{Discard, Flush, Requeue, ToggleHide};
 
 use std::time::{Duration, Instant};
 

@@ -31,6 +31,121 @@ pub struct Flush {
     pub org_id: String,
 }
 
+/// Put a failed (or pending) outbound message back in the outbox, due now, and send it.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<MessageView, ActorError>")]
+pub struct Requeue {
+    pub org_id: String,
+    pub message_id: String,
+}
+
+/// Give up on a failed or pending outbound message for good.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<MessageView, ActorError>")]
+pub struct Discard {
+    pub org_id: String,
+    pub message_id: String,
+}
+
+/// Hide a message from agents, or show it again (it stays stored either way).
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<MessageView, ActorError>")]
+pub struct ToggleHide {
+    pub org_id: String,
+    pub message_id: String,
+}
+
+/// Loads one of this conversation's messages.
+async fn own_message(rt: &Runtime, s: &Loaded, id: &str) -> Result<message::Model, ActorError> {
+    store::messages::get(&rt.db.conn, id)
+        .await?
+        .filter(|m| m.conversation_id == s.conv.id)
+        .ok_or(ActorError::NotFound("message"))
+}
+
+/// Writes a changed message with its `message.updated` event.
+async fn update_message(rt: &Runtime, s: &mut Loaded, am: message::ActiveModel) -> Result<message::Model, ActorError> {
+    let txn = rt.db.begin_write().await?;
+    let updated = am.update(&*txn).await?;
+    let mut out = Outbox::new(&s.conv);
+    out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
+    commit(rt, txn, &mut s.conv, out).await?;
+    Ok(updated)
+}
+
+impl Handler<Requeue> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: Requeue, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, mut s| async move {
+            let m = own_message(&rt, &s, &msg.message_id).await?;
+            if m.direction != Direction::Outbound.as_str() {
+                return Err(ActorError::Conflict("only outbound messages can be sent again".into()));
+            }
+            let status = MessageStatus::parse(&m.status);
+            if !matches!(status, Some(MessageStatus::Failed | MessageStatus::Pending)) {
+                return Err(ActorError::Conflict(format!("the message is {}, not failed", m.status)));
+            }
+            let mut am = m.into_active_model();
+            am.status = Set(MessageStatus::Pending.as_str().into());
+            am.next_attempt_at = Set(Some(Utc::now()));
+            am.attempts = Set(0);
+            am.discarded_at = Set(None);
+            am.updated_at = Set(Utc::now());
+            update_message(&rt, &mut s, am).await?;
+            let s = flush(&rt, s).await?;
+            let row = own_message(&rt, &s, &msg.message_id).await?;
+            Ok((s, MessageView::from(&row)))
+        })
+    }
+}
+
+impl Handler<Discard> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: Discard, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, mut s| async move {
+            let m = own_message(&rt, &s, &msg.message_id).await?;
+            let status = MessageStatus::parse(&m.status);
+            if m.direction != Direction::Outbound.as_str()
+                || !matches!(status, Some(MessageStatus::Failed | MessageStatus::Pending))
+            {
+                return Err(ActorError::Conflict("only failed or pending outbound messages can be discarded".into()));
+            }
+            if m.discarded_at.is_some() {
+                return Ok((s, MessageView::from(&m)));
+            }
+            let now = Utc::now();
+            let mut am = m.clone().into_active_model();
+            am.status = Set(MessageStatus::Failed.as_str().into());
+            am.next_attempt_at = Set(None);
+            am.discarded_at = Set(Some(now));
+            am.updated_at = Set(now);
+            if m.error_message.is_none() {
+                am.error_message = Set(Some("discarded before it was sent".into()));
+            }
+            let updated = update_message(&rt, &mut s, am).await?;
+            Ok((s, MessageView::from(&updated)))
+        })
+    }
+}
+
+impl Handler<ToggleHide> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: ToggleHide, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, mut s| async move {
+            let m = own_message(&rt, &s, &msg.message_id).await?;
+            let hidden = !m.hidden;
+            let mut am = m.into_active_model();
+            am.hidden = Set(hidden);
+            am.updated_at = Set(Utc::now());
+            let updated = update_message(&rt, &mut s, am).await?;
+            Ok((s, MessageView::from(&updated)))
+        })
+    }
+}
+
 impl Handler<SendText> for ConversationActor {
     type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
     fn handle(&mut self, msg: SendText, _: &mut Context<Self>) -> Self::Result {
@@ -188,11 +303,7 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
                 am.error_message = Set(Some(reason));
             }
         }
-        let txn = rt.db.begin_write().await?;
-        let updated = am.update(&*txn).await?;
-        let mut out = Outbox::new(&s.conv);
-        out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
-        commit(rt, txn, &mut s.conv, out).await?;
+        update_message(rt, &mut s, am).await?;
         if held_back {
             break;
         }

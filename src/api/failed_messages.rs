@@ -1,0 +1,342 @@
+//! MESSAGES-7..12: the outbox as admins see it: messages that failed or are still waiting to
+//! be sent, their statistics, and retrying or discarding them one by one or in bulk. Every change
+//! goes through the message's conversation actor.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use actors::conversation::{Discard, Requeue};
+use actors::views::MessageView;
+use entities::enums::{Direction, MessageStatus};
+use entities::{contact, conversation, message};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::Data;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(stats).service(bulk_retry).service(bulk_discard).service(retry).service(discard);
+}
+
+/// Most messages one bulk request may name.
+const MAX_BULK: usize = 500;
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedMessage {
+    #[serde(flatten)]
+    pub message: MessageView,
+    /// The customer it was meant for.
+    pub contact_wa_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub discarded_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    pub page: u64,
+    pub limit: u64,
+    pub total: u64,
+    pub total_pages: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FailedPage {
+    pub data: Vec<FailedMessage>,
+    pub pagination: Pagination,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedQuery {
+    /// FAILED (default) or PENDING.
+    status: Option<String>,
+    /// `true`: only messages an admin discarded; `false` (default): only those not discarded.
+    permanent: Option<bool>,
+    /// Only template messages with this template name.
+    template_name: Option<String>,
+    /// Text, error message or error code contains this.
+    search: Option<String>,
+    /// 1-based page, default 1.
+    page: Option<u64>,
+    /// Default 25, at most 100.
+    page_size: Option<u64>,
+}
+
+fn outbound_of(org_id: &str) -> sea_orm::Select<message::Entity> {
+    message::Entity::find()
+        .filter(message::Column::OrgId.eq(org_id))
+        .filter(message::Column::Direction.eq(Direction::Outbound.as_str()))
+}
+
+/// List failed (or pending) outbound messages, newest first (admin only).
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(FailedQuery),
+    responses((status = 200, body = FailedPage), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
+)]
+#[get("/messages/failed")]
+pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<FailedQuery>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let status = match q.status.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("FAILED") => MessageStatus::Failed,
+        Some("PENDING") => MessageStatus::Pending,
+        Some(_) => return Err(ApiError::validation("status", "status must be FAILED or PENDING")),
+    };
+    let page = q.page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::validation("page", "page starts at 1"));
+    }
+    let size = match q.page_size {
+        None => 25,
+        Some(0) => return Err(ApiError::validation("pageSize", "pageSize must be at least 1")),
+        Some(n) => Ord::min(n, 100),
+    };
+    let mut query = outbound_of(&caller.org_id).filter(message::Column::Status.eq(status.as_str()));
+    query = if q.permanent.unwrap_or(false) {
+        query.filter(message::Column::DiscardedAt.is_not_null())
+    } else {
+        query.filter(message::Column::DiscardedAt.is_null())
+    };
+    if let Some(name) = q.template_name.as_deref().filter(|n| !n.is_empty()) {
+        query = query
+            .filter(message::Column::MessageType.eq("template"))
+            .filter(message::Column::Content.contains(format!("\"name\":\"{name}\"")));
+    }
+    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(message::Column::Text.contains(s))
+                .add(message::Column::ErrorMessage.contains(s))
+                .add(message::Column::ErrorCode.eq(s)),
+        );
+    }
+    let total = query.clone().count(state.db()).await?;
+    let rows = query.order_by_desc(message::Column::Id).offset((page - 1) * size).limit(size).all(state.db()).await?;
+
+    // The customers, in two queries for the whole page.
+    let conv_ids: Vec<String> = rows.iter().map(|m| m.conversation_id.clone()).collect();
+    let convs: HashMap<String, String> = conversation::Entity::find()
+        .filter(conversation::Column::Id.is_in(conv_ids))
+        .all(state.db())
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.contact_id))
+        .collect();
+    let contacts: HashMap<String, contact::Model> = contact::Entity::find()
+        .filter(contact::Column::Id.is_in(convs.values().cloned().collect::<Vec<_>>()))
+        .all(state.db())
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let data = rows
+        .iter()
+        .map(|m| {
+            let c = convs.get(&m.conversation_id).and_then(|cid| contacts.get(cid));
+            FailedMessage {
+                message: MessageView::from(m),
+                contact_wa_id: c.map(|c| c.wa_id.clone()),
+                contact_name: c.and_then(|c| c.name.clone()),
+                discarded_at: m.discarded_at,
+            }
+        })
+        .collect();
+    let pagination = Pagination { page, limit: size, total, total_pages: total.div_ceil(size) };
+    Ok(HttpResponse::Ok().json(FailedPage { data, pagination }))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedStats {
+    /// Failed and not discarded: waiting for an admin's decision.
+    pub failed: u64,
+    /// In the outbox, being sent or retried.
+    pub pending: u64,
+    pub discarded: u64,
+    /// Failed, not discarded, by provider error code, most frequent first.
+    pub by_error_code: Vec<ErrorCount>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorCount {
+    pub code: Option<String>,
+    pub count: i64,
+}
+
+/// Failed message statistics (admin only).
+#[utoipa::path(tag = "messages", security(("bearer" = [])), responses((status = 200, body = Data<FailedStats>), (status = 403, body = crate::error::ErrorBody)))]
+#[get("/messages/failed/stats")]
+pub async fn stats(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let failed = || outbound_of(&caller.org_id).filter(message::Column::Status.eq(MessageStatus::Failed.as_str()));
+    let open_failed = failed().filter(message::Column::DiscardedAt.is_null()).count(state.db()).await?;
+    let discarded = failed().filter(message::Column::DiscardedAt.is_not_null()).count(state.db()).await?;
+    let pending = outbound_of(&caller.org_id)
+        .filter(message::Column::Status.eq(MessageStatus::Pending.as_str()))
+        .count(state.db())
+        .await?;
+    let by_code: Vec<(Option<String>, i64)> = failed()
+        .filter(message::Column::DiscardedAt.is_null())
+        .select_only()
+        .column(message::Column::ErrorCode)
+        .column_as(Expr::col(message::Column::Id).count(), "n")
+        .group_by(message::Column::ErrorCode)
+        .into_tuple()
+        .all(state.db())
+        .await?;
+    let mut by_error_code: Vec<ErrorCount> =
+        by_code.into_iter().map(|(code, count)| ErrorCount { code, count }).collect();
+    by_error_code.sort_by(|a, b| b.count.cmp(&a.count));
+    Ok(HttpResponse::Ok().json(Data::new(FailedStats { failed: open_failed, pending, discarded, by_error_code })))
+}
+
+/// An outbound message of the caller's organization, or 404.
+async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<message::Model> {
+    message::Entity::find_by_id(id.to_owned())
+        .filter(message::Column::OrgId.eq(caller.org_id.clone()))
+        .one(state.db())
+        .await?
+        .ok_or(ApiError::NotFound("message"))
+}
+
+/// Send a failed message again, now (admin only).
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "Retried: sent, failed again, or pending a later retry", body = Data<MessageView>),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "Not a failed outbound message", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/messages/{id}/retry-send")]
+pub async fn retry(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let m = find(&state, &caller, &id).await?;
+    let msg = Requeue { org_id: caller.org_id.clone(), message_id: m.id.clone() };
+    let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+/// Give up on a failed (or pending) message for good (admin only).
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 200, body = Data<MessageView>), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody))
+)]
+#[post("/messages/{id}/discard")]
+pub async fn discard(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let m = find(&state, &caller, &id).await?;
+    let msg = Discard { org_id: caller.org_id.clone(), message_id: m.id.clone() };
+    let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkRequest {
+    /// The messages; when absent, every failed message not yet discarded.
+    pub message_ids: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResult {
+    /// Messages the action was applied to.
+    pub succeeded: Vec<String>,
+    /// Messages it could not be applied to, with why.
+    pub failed: Vec<BulkFailure>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BulkFailure {
+    pub id: String,
+    pub reason: String,
+}
+
+async fn bulk(state: &AppState, caller: &Caller, body: Option<BulkRequest>, requeue: bool) -> ApiResult<BulkResult> {
+    caller.require_admin()?;
+    let ids = match body.and_then(|b| b.message_ids) {
+        Some(ids) if ids.len() > MAX_BULK => {
+            return Err(ApiError::validation("messageIds", format!("at most {MAX_BULK} messages per request")));
+        }
+        Some(ids) => ids,
+        None => outbound_of(&caller.org_id)
+            .filter(message::Column::Status.eq(MessageStatus::Failed.as_str()))
+            .filter(message::Column::DiscardedAt.is_null())
+            .order_by_asc(message::Column::Id)
+            .limit(MAX_BULK as u64)
+            .all(state.db())
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect(),
+    };
+    let mut result = BulkResult { succeeded: Vec::new(), failed: Vec::new() };
+    for id in ids {
+        let outcome = match find(state, caller, &id).await {
+            Err(e) => Err(e),
+            Ok(m) => {
+                let (org, conv) = (caller.org_id.clone(), m.conversation_id.clone());
+                let r = if requeue {
+                    state.rt.ask_conversation(&org, &conv, Requeue { org_id: org.clone(), message_id: m.id }).await
+                } else {
+                    state.rt.ask_conversation(&org, &conv, Discard { org_id: org.clone(), message_id: m.id }).await
+                };
+                r.map_err(ApiError::from)
+            }
+        };
+        match outcome {
+            Ok(_) => result.succeeded.push(id),
+            Err(e) => result.failed.push(BulkFailure { id, reason: e.to_string() }),
+        }
+    }
+    Ok(result)
+}
+
+/// Retry several failed messages (admin only); reports each one.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    request_body(content = BulkRequest, content_type = "application/json"),
+    responses((status = 200, body = Data<BulkResult>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
+)]
+#[post("/messages/failed/bulk-retry")]
+pub async fn bulk_retry(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Option<web::Json<BulkRequest>>,
+) -> ApiResult<HttpResponse> {
+    let r = bulk(&state, &caller, body.map(web::Json::into_inner), true).await?;
+    Ok(HttpResponse::Ok().json(Data::new(r)))
+}
+
+/// Discard several failed messages (admin only); reports each one.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    request_body(content = BulkRequest, content_type = "application/json"),
+    responses((status = 200, body = Data<BulkResult>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
+)]
+#[post("/messages/failed/bulk-discard")]
+pub async fn bulk_discard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Option<web::Json<BulkRequest>>,
+) -> ApiResult<HttpResponse> {
+    let r = bulk(&state, &caller, body.map(web::Json::into_inner), false).await?;
+    Ok(HttpResponse::Ok().json(Data::new(r)))
+}
