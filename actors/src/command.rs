@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    ApplyStatus, Assign, Discard, Flush, Inbound, InboundOutcome, MarkRead, Requeue, Resolve, SendText, Takeover,
-    ToggleHide,
+    AddTag, ApplyStatus, Assign, Discard, Flush, Inbound, InboundOutcome, MarkRead, RemoveTag, Requeue, Resolve,
+    SendText, Takeover, ToggleHide,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -28,6 +28,8 @@ pub enum ConversationCommand {
     Requeue(Requeue),
     Discard(Discard),
     ToggleHide(ToggleHide),
+    AddTag(AddTag),
+    RemoveTag(RemoveTag),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,6 +82,7 @@ impl From<WireError> for ActorError {
                 "conversation" => "conversation",
                 "message" => "message",
                 "organization" => "organization",
+                "tag" => "tag",
                 _ => "object",
             }),
             "conflict" => ActorError::Conflict(w.message),
@@ -129,3 +132,5 @@ forwardable!(Flush, (), CommandReply::Done => ());
 forwardable!(Requeue, MessageView, CommandReply::Message(m) => *m);
 forwardable!(Discard, MessageView, CommandReply::Message(m) => *m);
 forwardable!(ToggleHide, MessageView, CommandReply::Message(m) => *m);
+forwardable!(AddTag, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(RemoveTag, ConversationView, CommandReply::Conversation(c) => *c);

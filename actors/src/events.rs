@@ -13,6 +13,10 @@ pub enum EventName {
     ConversationUpdated,
     ConversationAssigned,
     ConversationStatusChanged,
+    ContactUpdated,
+    TagCreated,
+    TagUpdated,
+    TagDeleted,
 }
 
 impl EventName {
@@ -24,6 +28,10 @@ impl EventName {
             EventName::ConversationUpdated => "conversation.updated",
             EventName::ConversationAssigned => "conversation.assigned",
             EventName::ConversationStatusChanged => "conversation.status_changed",
+            EventName::ContactUpdated => "contact.updated",
+            EventName::TagCreated => "tag.created",
+            EventName::TagUpdated => "tag.updated",
+            EventName::TagDeleted => "tag.deleted",
         }
     }
 }

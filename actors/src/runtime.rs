@@ -267,6 +267,12 @@ impl Runtime {
             ConversationCommand::Discard(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }
+            ConversationCommand::AddTag(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
+            ConversationCommand::RemoveTag(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
             ConversationCommand::ToggleHide(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }

@@ -79,11 +79,32 @@ pub struct ContactView {
     pub wa_id: String,
     pub name: Option<String>,
     pub phone: Option<String>,
+    pub category: Option<String>,
 }
 
 impl From<&contact::Model> for ContactView {
     fn from(c: &contact::Model) -> Self {
-        ContactView { id: c.id.clone(), wa_id: c.wa_id.clone(), name: c.name.clone(), phone: c.phone.clone() }
+        ContactView {
+            id: c.id.clone(),
+            wa_id: c.wa_id.clone(),
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+            category: c.category.clone(),
+        }
+    }
+}
+
+/// A tag as it appears on a conversation.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct TagView {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+}
+
+impl From<&entities::tag::Model> for TagView {
+    fn from(t: &entities::tag::Model) -> Self {
+        TagView { id: t.id.clone(), name: t.name.clone(), color: t.color.clone() }
     }
 }
 
@@ -104,6 +125,9 @@ pub struct ConversationView {
     pub window_closes_at: Option<DateTime<Utc>>,
     /// The conversation's latest event `seq`.
     pub seq: i64,
+    /// The conversation's tags (in API answers and tag events; absent from other events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<TagView>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -123,6 +147,7 @@ impl ConversationView {
             last_inbound_at: c.last_inbound_at,
             window_closes_at: c.last_inbound_at.map(|t| t + SERVICE_WINDOW),
             seq: c.event_seq,
+            tags: None,
             closed_at: c.closed_at,
             created_at: c.created_at,
             updated_at: c.updated_at,

@@ -10,6 +10,8 @@ pub struct Model {
     pub wa_id: String,
     pub name: Option<String>,
     pub phone: Option<String>,
+    /// Free-form category an agent or the classifier gave the contact (e.g. `vip`, `lead`).
+    pub category: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,11 +6,13 @@
 pub mod api_key;
 pub mod contact;
 pub mod conversation;
+pub mod conversation_tag;
 pub mod enums;
 pub mod event;
 pub mod inbox;
 pub mod message;
 pub mod organization;
 pub mod refresh_token;
+pub mod tag;
 pub mod user;
 pub mod whatsapp_account;

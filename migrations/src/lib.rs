@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_one_open_conversation;
 mod m20261122_000003_outbox;
+mod m20261122_000004_tags_contacts;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_one_open_conversation::Migration),
             Box::new(m20261122_000003_outbox::Migration),
+            Box::new(m20261122_000004_tags_contacts::Migration),
         ]
     }
 }

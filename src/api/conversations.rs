@@ -49,6 +49,8 @@ pub struct ListQuery {
     cursor: Option<String>,
     /// Page size, default 50, at most 100.
     limit: Option<u64>,
+    /// Tag ids, comma-separated: conversations with any of them.
+    tags: Option<String>,
 }
 
 pub fn parse_statuses(s: Option<&str>) -> ApiResult<Vec<ConversationStatus>> {
@@ -83,7 +85,16 @@ pub async fn views(
             .map(|c| (c.id.clone(), c))
             .collect()
     };
-    Ok(rows.iter().map(|c| ConversationView::new(c, contacts.get(&c.contact_id))).collect())
+    let conv_ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+    let mut tags = store::tags::of_conversations(state.db(), org_id, &conv_ids).await?;
+    Ok(rows
+        .iter()
+        .map(|c| {
+            let mut v = ConversationView::new(c, contacts.get(&c.contact_id));
+            v.tags = Some(tags.remove(&c.id).unwrap_or_default());
+            v
+        })
+        .collect())
 }
 
 /// List conversations, newest first, optionally by status.
@@ -98,10 +109,20 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<List
     let statuses = parse_statuses(q.status.as_deref())?;
     let key = pagination::decode(q.cursor.as_deref())?;
     let limit = pagination::limit(q.limit)?;
+    let tag_ids: Vec<String> = q
+        .tags
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let filter = store::conversations::ListFilter { statuses, tag_ids };
     let mut rows = store::conversations::list(
         state.db(),
         &caller.org_id,
-        &statuses,
+        &filter,
         key.as_ref().map(|(p, id)| (*p, id.as_str())),
         limit + 1,
     )

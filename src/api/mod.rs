@@ -3,12 +3,14 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod contacts;
 pub mod conversations;
 pub mod failed_messages;
 pub mod health;
 pub mod internal;
 pub mod messages;
 pub mod pagination;
+pub mod tags;
 pub mod whatsapp_accounts;
 pub mod ws;
 
@@ -39,6 +41,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     // Before `messages`: `/messages/failed/…` must not be taken for `/messages/{id}/…`.
     failed_messages::routes(cfg);
     messages::routes(cfg);
+    tags::routes(cfg);
+    contacts::routes(cfg);
     ws::routes(cfg);
 }
 
@@ -58,6 +62,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "whatsapp-accounts", description = "Connected WhatsApp numbers"),
         (name = "conversations", description = "The shared inbox"),
         (name = "messages", description = "Messages of a conversation"),
+        (name = "tags", description = "Tags and tagging conversations"),
+        (name = "contacts", description = "Customers"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
     )

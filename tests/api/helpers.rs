@@ -286,6 +286,11 @@ impl TestApp {
         status_json(res).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let res = self.client.put(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        status_json(res).await
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
         let res = self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap();
         status_json(res).await

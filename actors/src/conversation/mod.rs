@@ -6,8 +6,10 @@
 
 mod outbound;
 pub mod state;
+mod tags;
 
 pub use outbound::{Discard, Flush, Requeue, ToggleHide};
+pub use tags::{AddTag, RemoveTag};
 
 use std::time::{Duration, Instant};
 

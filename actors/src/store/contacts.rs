@@ -32,6 +32,7 @@ pub async fn upsert_by_wa_id(
         wa_id: Set(wa_id.to_owned()),
         name: Set(profile_name.map(str::to_owned)),
         phone: Set(Some(format!("+{wa_id}"))),
+        category: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -5,3 +5,4 @@ pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod messages;
+pub mod tags;
