@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    AddTag, ApplyStatus, Assign, Discard, Flush, Inbound, InboundOutcome, MarkRead, RemoveTag, Requeue, Resolve,
-    SendText, Takeover, ToggleHide,
+    AddTag, ApplyStatus, Assign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, RemoveTag, Requeue,
+    Resolve, ReturnToBot, SendText, Takeover, ToggleHide, Update,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -30,6 +30,9 @@ pub enum ConversationCommand {
     ToggleHide(ToggleHide),
     AddTag(AddTag),
     RemoveTag(RemoveTag),
+    Update(Update),
+    FollowUp(FollowUp),
+    ReturnToBot(ReturnToBot),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -134,3 +137,6 @@ forwardable!(Discard, MessageView, CommandReply::Message(m) => *m);
 forwardable!(ToggleHide, MessageView, CommandReply::Message(m) => *m);
 forwardable!(AddTag, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(RemoveTag, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(Update, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(FollowUp, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(ReturnToBot, ConversationView, CommandReply::Conversation(c) => *c);

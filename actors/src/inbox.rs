@@ -128,6 +128,12 @@ async fn find_or_open(
         last_inbound_at: None,
         event_seq: 1,
         closed_at: None,
+        category: None,
+        follow_up_at: None,
+        follow_up_note: None,
+        follow_up_by: None,
+        handoff_summary: None,
+        awaiting_reply: false,
         created_at: now,
         updated_at: now,
     };

@@ -273,6 +273,15 @@ impl Runtime {
             ConversationCommand::RemoveTag(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
             }
+            ConversationCommand::Update(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
+            ConversationCommand::FollowUp(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
+            ConversationCommand::ReturnToBot(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
+            }
             ConversationCommand::ToggleHide(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }

@@ -129,6 +129,15 @@ pub struct ConversationView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagView>>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub category: Option<String>,
+    /// Set when an agent marked the conversation for follow-up.
+    pub follow_up_at: Option<DateTime<Utc>>,
+    pub follow_up_note: Option<String>,
+    pub follow_up_by: Option<String>,
+    /// The summary the last agent handed back to the bot.
+    pub handoff_summary: Option<String>,
+    /// The customer wrote last and has not been answered.
+    pub awaiting_reply: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -149,6 +158,12 @@ impl ConversationView {
             seq: c.event_seq,
             tags: None,
             closed_at: c.closed_at,
+            category: c.category.clone(),
+            follow_up_at: c.follow_up_at,
+            follow_up_note: c.follow_up_note.clone(),
+            follow_up_by: c.follow_up_by.clone(),
+            handoff_summary: c.handoff_summary.clone(),
+            awaiting_reply: c.awaiting_reply,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

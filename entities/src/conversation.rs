@@ -20,6 +20,16 @@ pub struct Model {
     /// Per-conversation event counter: the `seq` of its latest event.
     pub event_seq: i64,
     pub closed_at: Option<DateTimeUtc>,
+    /// What the conversation is about (set by agents or the classifier; routing reads it).
+    pub category: Option<String>,
+    /// Marked for follow-up: when, by whom, and why.
+    pub follow_up_at: Option<DateTimeUtc>,
+    pub follow_up_note: Option<String>,
+    pub follow_up_by: Option<String>,
+    /// What the agent handed back to the bot on return-to-bot: context for its next turns.
+    pub handoff_summary: Option<String>,
+    /// The customer wrote last: someone owes them a reply.
+    pub awaiting_reply: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

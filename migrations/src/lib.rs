@@ -7,6 +7,7 @@ mod m20261122_000001_initial;
 mod m20261122_000002_one_open_conversation;
 mod m20261122_000003_outbox;
 mod m20261122_000004_tags_contacts;
+mod m20261122_000005_conversation_fields;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_one_open_conversation::Migration),
             Box::new(m20261122_000003_outbox::Migration),
             Box::new(m20261122_000004_tags_contacts::Migration),
+            Box::new(m20261122_000005_conversation_fields::Migration),
         ]
     }
 }

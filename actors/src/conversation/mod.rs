@@ -4,10 +4,12 @@
 //! row cached between messages, stops after an idle period, and reloads from the database when
 //! it is spawned again.
 
+mod manage;
 mod outbound;
 pub mod state;
 mod tags;
 
+pub use manage::{FollowUp, ReturnToBot, Update};
 pub use outbound::{Discard, Flush, Requeue, ToggleHide};
 pub use tags::{AddTag, RemoveTag};
 
@@ -325,6 +327,7 @@ impl Handler<Inbound> for ConversationActor {
             let c = &mut s.conv;
             c.status = next.as_str().into();
             c.unread_count += 1;
+            c.awaiting_reply = true;
             c.last_message_at = Some(now);
             // The service window runs from when the customer wrote (Meta's timestamp), not from
             // when the webhook reached us; never from the future, never backwards.

@@ -225,6 +225,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded,
     c.last_message_at = Some(now);
     c.last_message_preview = Some(preview(Some(&msg.text), "text"));
     c.unread_count = 0;
+    c.awaiting_reply = false;
     c.updated_at = now;
     let assigned_changed = s.conv.assigned_to != prev_assignee;
     let mut out = Outbox::new(&s.conv);

@@ -54,6 +54,30 @@ pub fn on_assign(s: S, to_agent: bool) -> Result<S, Refusal> {
     }
 }
 
+/// Status after an agent hands the conversation back to the bot.
+pub fn on_return_to_bot(s: S) -> Result<S, Refusal> {
+    match s {
+        S::Closed => Err(CLOSED),
+        S::BotHandling => Err("the bot is already handling the conversation"),
+        _ => Ok(S::BotHandling),
+    }
+}
+
+/// Whether an agent may set the status to `to` directly (`PATCH /conversations/{id}`).
+/// CLOSED is resolve, BOT_HANDLING is return-to-bot; HUMAN_HANDLING needs someone assigned;
+/// a closed conversation can be reopened (to OPEN) unless the customer already has a newer one.
+pub fn on_set_status(from: S, to: S, assigned: bool) -> Result<S, Refusal> {
+    match (from, to) {
+        (f, t) if f == t => Ok(t),
+        (_, S::Closed) => on_resolve(from),
+        (_, S::BotHandling) => on_return_to_bot(from),
+        (S::Closed, S::Open) => Ok(S::Open),
+        (S::Closed, _) => Err("a closed conversation can only be reopened to OPEN"),
+        (_, S::HumanHandling) if !assigned => Err("HUMAN_HANDLING needs an assigned agent"),
+        (_, t) => Ok(t),
+    }
+}
+
 /// Status after resolve.
 pub fn on_resolve(s: S) -> Result<S, Refusal> {
     match s {
@@ -80,6 +104,36 @@ mod tests {
         assert!(on_takeover(S::Closed).is_err());
         assert!(on_assign(S::Closed, true).is_err());
         assert!(on_resolve(S::Closed).is_err());
+    }
+
+    #[test]
+    fn return_to_bot_and_direct_status_changes() {
+        assert_eq!(on_return_to_bot(S::HumanHandling), Ok(S::BotHandling));
+        assert!(on_return_to_bot(S::BotHandling).is_err());
+        assert!(on_return_to_bot(S::Closed).is_err());
+        assert_eq!(on_set_status(S::Closed, S::Open, false), Ok(S::Open));
+        assert!(on_set_status(S::Closed, S::HumanHandling, true).is_err());
+        assert!(on_set_status(S::Open, S::HumanHandling, false).is_err());
+        assert_eq!(on_set_status(S::Open, S::HumanHandling, true), Ok(S::HumanHandling));
+        assert_eq!(on_set_status(S::HumanHandling, S::WaitingForCustomer, true), Ok(S::WaitingForCustomer));
+        assert!(on_set_status(S::Closed, S::Closed, false).is_ok(), "no change is not a conflict");
+        assert!(on_set_status(S::BotHandling, S::BotHandling, false).is_ok());
+        assert!(on_set_status(S::WaitingForCustomer, S::Closed, true).is_ok());
+    }
+
+    /// Every (from, event) pair is either allowed or refused as the module table says.
+    #[test]
+    fn every_transition_is_decided() {
+        for &from in S::ALL {
+            let closed = from == S::Closed;
+            assert_eq!(on_agent_reply(from).is_err(), closed);
+            assert_eq!(on_takeover(from).is_err(), closed);
+            assert_eq!(on_assign(from, true).is_err(), closed);
+            assert_eq!(on_assign(from, false).is_err(), closed);
+            assert_eq!(on_resolve(from).is_err(), closed);
+            assert_eq!(on_customer_message(from, true).is_err(), closed);
+            assert_eq!(on_return_to_bot(from).is_err(), closed || from == S::BotHandling);
+        }
     }
 
     #[test]

@@ -20,9 +20,20 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+mod insights;
+mod manage;
+
 pub fn routes(cfg: &mut ServiceConfig) {
+    // The fixed paths first: `/conversations/counts` is not a conversation id.
+    cfg.service(insights::categories).service(insights::counts);
     cfg.service(list)
         .service(get_one)
+        .service(manage::update)
+        .service(manage::follow_up)
+        .service(manage::clear_follow_up)
+        .service(manage::return_to_bot)
+        .service(manage::handoff_summary)
+        .service(insights::contact_history)
         .service(takeover)
         .service(assign)
         .service(unassign)

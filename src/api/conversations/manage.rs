@@ -1,0 +1,234 @@
+//! CONVERSATIONS-8, -10, -11, -16, -17: set status, assignee or category directly; hand a
+//! conversation back to the bot with a summary (and preview one); follow-up marks.
+
+use actix_web::{HttpResponse, delete, patch, post, web};
+use actors::conversation::{FollowUp, ReturnToBot, Update};
+use actors::store;
+use actors::views::ConversationView;
+use entities::enums::{ConversationStatus, Direction};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use super::{change, find, parse_statuses};
+use crate::api::Data;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateConversation {
+    /// New status; CLOSED resolves, BOT_HANDLING returns to the bot, OPEN reopens a closed one.
+    pub status: Option<String>,
+    /// Agent to assign, or `null` to release to the queue.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub assigned_to: Option<Option<String>>,
+    /// Category, or `null` to clear it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+}
+
+/// Update status, assignment or category. Transitions the state machine refuses are 409.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body = UpdateConversation,
+    responses(
+        (status = 200, body = Data<ConversationView>),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 403, description = "An agent assigning someone else", body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "A transition the state machine refuses", body = crate::error::ErrorBody),
+    )
+)]
+#[patch("/conversations/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<UpdateConversation>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let status = match body.status.as_deref() {
+        Some(s) => parse_statuses(Some(s))?.first().copied(),
+        None => None,
+    };
+    if let Some(Some(user)) = &body.assigned_to {
+        if !caller.role.is_admin() && caller.user_id.as_deref() != Some(user.as_str()) {
+            return Err(ApiError::Forbidden("agents can assign conversations only to themselves".into()));
+        }
+        if crate::api::auth::active_user(&state, &caller.org_id, user).await?.is_none() {
+            return Err(ApiError::NotFound("user"));
+        }
+    }
+    let category = match body.category {
+        Some(Some(c)) => {
+            let c = c.trim().to_owned();
+            if c.chars().count() > 100 {
+                return Err(ApiError::validation("category", "category is at most 100 characters"));
+            }
+            Some((!c.is_empty()).then_some(c))
+        }
+        other => other,
+    };
+    let conv = find(&state, &caller, &id).await?;
+    let msg = Update { org_id: caller.org_id.clone(), status, assigned_to: body.assigned_to, category };
+    change(&state, &caller, &conv.id, msg).await
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct FollowUpRequest {
+    /// Why it needs a follow-up.
+    pub note: Option<String>,
+}
+
+/// Mark the conversation for follow-up.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body(content = FollowUpRequest, content_type = "application/json"),
+    responses((status = 200, body = Data<ConversationView>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody))
+)]
+#[post("/conversations/{id}/follow-up")]
+pub async fn follow_up(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Option<web::Json<FollowUpRequest>>,
+) -> ApiResult<HttpResponse> {
+    let note = body.and_then(|b| b.into_inner().note).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::validation("note", "note is at most 2000 characters"));
+    }
+    let conv = find(&state, &caller, &id).await?;
+    let msg = FollowUp { org_id: caller.org_id.clone(), set: true, by: caller.user_id.clone(), note };
+    change(&state, &caller, &conv.id, msg).await
+}
+
+/// Remove the follow-up mark.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Data<ConversationView>), (status = 404, body = crate::error::ErrorBody))
+)]
+#[delete("/conversations/{id}/follow-up")]
+pub async fn clear_follow_up(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    change(&state, &caller, &conv.id, FollowUp { org_id: caller.org_id.clone(), set: false, by: None, note: None })
+        .await
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnToBotRequest {
+    /// What the bot should know to carry on; shown on the conversation and given to the bot.
+    pub handoff_summary: Option<String>,
+}
+
+/// Hand the conversation back to the bot: BOT_HANDLING, unassigned, with the agent's summary.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body(content = ReturnToBotRequest, content_type = "application/json"),
+    responses(
+        (status = 200, body = Data<ConversationView>),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "Closed, or the bot already has it", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/conversations/{id}/return-to-bot")]
+pub async fn return_to_bot(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Option<web::Json<ReturnToBotRequest>>,
+) -> ApiResult<HttpResponse> {
+    let summary =
+        body.and_then(|b| b.into_inner().handoff_summary).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    if summary.as_ref().is_some_and(|s| s.chars().count() > 4000) {
+        return Err(ApiError::validation("handoffSummary", "handoffSummary is at most 4000 characters"));
+    }
+    let conv = find(&state, &caller, &id).await?;
+    change(&state, &caller, &conv.id, ReturnToBot { org_id: caller.org_id.clone(), handoff_summary: summary }).await
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffSummary {
+    pub summary: String,
+    /// `recent-messages`: built from the latest messages without a model. (A model-written
+    /// summary arrives with the bot's LLM providers.)
+    pub source: &'static str,
+    /// Messages the summary looked at.
+    pub message_count: usize,
+}
+
+/// Messages a summary looks back at.
+const SUMMARY_WINDOW: u64 = 12;
+
+/// Builds a summary from the newest messages, oldest first: who the customer is, what was said
+/// on each side, and what the customer asked last.
+pub fn summarize(contact: Option<&str>, status: ConversationStatus, messages: &[entities::message::Model]) -> String {
+    let mut out = format!("Conversation with {} ({}).", contact.unwrap_or("the customer"), status);
+    let visible: Vec<_> = messages.iter().filter(|m| !m.hidden).collect();
+    if visible.is_empty() {
+        out.push_str(" No messages yet.");
+        return out;
+    }
+    out.push_str("\nRecent messages:");
+    for m in &visible {
+        let who = if m.direction == Direction::Inbound.as_str() { "Customer" } else { "Agent" };
+        let text = m.text.clone().unwrap_or_else(|| format!("[{}]", m.message_type));
+        let text: String = text.chars().take(200).collect();
+        out.push_str(&format!("\n- {who}: {text}"));
+    }
+    if let Some(last) = visible.iter().rev().find(|m| m.direction == Direction::Inbound.as_str()) {
+        let waiting = visible.last().is_some_and(|m| m.id == last.id);
+        if waiting && let Some(t) = &last.text {
+            out.push_str(&format!("\nWaiting on a reply to: {}", t.chars().take(200).collect::<String>()));
+        }
+    }
+    out
+}
+
+/// Preview a handoff summary of the recent messages, for the agent to edit before
+/// return-to-bot.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Data<HandoffSummary>), (status = 404, body = crate::error::ErrorBody))
+)]
+#[post("/conversations/{id}/generate-handoff-summary")]
+pub async fn handoff_summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    let contact = store::contacts::get(state.db(), &caller.org_id, &conv.contact_id).await?;
+    let messages = store::messages::page(state.db(), &conv.id, None, SUMMARY_WINDOW).await?;
+    let name = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| format!("+{}", c.wa_id)));
+    let status = ConversationStatus::parse(&conv.status).unwrap_or(ConversationStatus::Open);
+    let summary = summarize(name.as_deref(), status, &messages);
+    Ok(HttpResponse::Ok().json(Data::new(HandoffSummary {
+        summary,
+        source: "recent-messages",
+        message_count: messages.len(),
+    })))
+}
