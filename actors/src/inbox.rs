@@ -123,7 +123,8 @@ async fn find_or_open(
         status: status.as_str().into(),
         assigned_to: None,
         unread_count: 0,
-        last_message_at: None,
+        // The message that opens it follows at once; the list sorts on this.
+        last_message_at: Some(now),
         last_message_preview: None,
         last_inbound_at: None,
         event_seq: 1,

@@ -8,6 +8,7 @@ mod auth;
 mod burst;
 mod cluster;
 mod contacts;
+mod conversation_list;
 mod conversation_manage;
 mod conversations;
 mod health;

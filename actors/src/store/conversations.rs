@@ -1,9 +1,7 @@
 //! Conversations: reads for the API and the rows the actors write.
 
 use entities::conversation;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use entities::enums::ConversationStatus;
 
@@ -42,15 +40,6 @@ pub async fn save_if_unchanged(
     Ok(res.rows_affected == 1)
 }
 
-/// What the conversation list is narrowed to.
-#[derive(Clone, Debug, Default)]
-pub struct ListFilter {
-    /// Any of these statuses; all when empty.
-    pub statuses: Vec<ConversationStatus>,
-    /// Tagged with any of these tags; no restriction when empty.
-    pub tag_ids: Vec<String>,
-}
-
 /// Which way a cursor page goes along the id order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
@@ -58,47 +47,4 @@ pub enum Page {
     Before,
     /// Items newer (larger id) than the key.
     After,
-}
-
-/// A page of the organization's conversations, newest first, optionally by status.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    filter: &ListFilter,
-    key: Option<(Page, &str)>,
-    limit: u64,
-) -> Result<Vec<conversation::Model>, DbErr> {
-    let mut q = conversation::Entity::find().filter(conversation::Column::OrgId.eq(org_id));
-    if !filter.statuses.is_empty() {
-        q = q.filter(conversation::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-    }
-    if !filter.tag_ids.is_empty() {
-        let tagged = sea_orm::sea_query::Query::select()
-            .column(entities::conversation_tag::Column::ConversationId)
-            .from(entities::conversation_tag::Entity)
-            .and_where(entities::conversation_tag::Column::TagId.is_in(filter.tag_ids.clone()))
-            .to_owned();
-        q = q.filter(conversation::Column::Id.in_subquery(tagged));
-    }
-    let rows = match key {
-        Some((Page::After, k)) => {
-            let mut rows = q
-                .filter(conversation::Column::Id.gt(k))
-                .order_by_asc(conversation::Column::Id)
-                .limit(limit)
-                .all(db)
-                .await?;
-            rows.reverse();
-            rows
-        }
-        Some((Page::Before, k)) => {
-            q.filter(conversation::Column::Id.lt(k))
-                .order_by_desc(conversation::Column::Id)
-                .limit(limit)
-                .all(db)
-                .await?
-        }
-        None => q.order_by_desc(conversation::Column::Id).limit(limit).all(db).await?,
-    };
-    Ok(rows)
 }

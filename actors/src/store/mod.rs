@@ -2,6 +2,7 @@
 //! same code runs inside a transaction or on the pool.
 
 pub mod contacts;
+pub mod conversation_list;
 pub mod conversations;
 pub mod events;
 pub mod messages;

@@ -4,13 +4,14 @@
 use actix_web::{HttpResponse, get, web};
 use actors::views::ConversationView;
 use entities::conversation;
-use entities::enums::ConversationStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{find, parse_statuses, views};
+use actors::store::conversation_list::{self, ListFilter};
+
+use super::{find, views};
 use crate::api::Data;
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -42,18 +43,20 @@ pub async fn categories(state: web::Data<AppState>, caller: Caller) -> ApiResult
     Ok(HttpResponse::Ok().json(Data::new(out)))
 }
 
-#[derive(Deserialize, IntoParams)]
+/// The query words of `/counts` (the list's words are accepted too).
+#[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase")]
-pub struct CountsQuery {
+#[allow(dead_code)]
+#[allow(non_snake_case)]
+pub struct CountsParams {
     /// One status or several, comma-separated.
     status: Option<String>,
     /// A user id, `me`, or `unassigned`.
-    assigned_to: Option<String>,
+    assignedTo: Option<String>,
     /// Only this category.
     category: Option<String>,
     /// Team filter; teams arrive with the routing issue, until then no conversation has a team.
-    team_id: Option<String>,
+    teamId: Option<String>,
     /// Channel of the inbox (`whatsapp`).
     origin: Option<String>,
 }
@@ -68,44 +71,29 @@ pub struct Counts {
     pub needs_action: u64,
 }
 
-/// How many conversations the list's sub-filters hold.
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(CountsQuery), responses((status = 200, body = Data<Counts>), (status = 400, body = crate::error::ErrorBody)))]
+/// How many conversations the list's sub-filters hold: the list's own filter, counted.
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(CountsParams), responses((status = 200, body = Data<Counts>), (status = 400, body = crate::error::ErrorBody)))]
 #[get("/conversations/counts")]
-pub async fn counts(state: web::Data<AppState>, caller: Caller, q: web::Query<CountsQuery>) -> ApiResult<HttpResponse> {
-    let statuses = parse_statuses(q.status.as_deref())?;
-    let mut base = conversation::Entity::find().filter(conversation::Column::OrgId.eq(caller.org_id.clone()));
-    if !statuses.is_empty() {
-        base = base.filter(conversation::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
-    }
-    match q.assigned_to.as_deref() {
-        None | Some("") => {}
-        Some("unassigned") => base = base.filter(conversation::Column::AssignedTo.is_null()),
-        Some("me") => {
-            base = base.filter(conversation::Column::AssignedTo.eq(caller.user_id.clone().unwrap_or_default()))
+pub async fn counts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<Vec<(String, String)>>,
+) -> ApiResult<HttpResponse> {
+    let mut pairs = q.into_inner();
+    for (k, _) in pairs.iter_mut() {
+        if k == "origin" {
+            *k = "channel".into();
         }
-        Some(id) => base = base.filter(conversation::Column::AssignedTo.eq(id)),
     }
-    if let Some(c) = q.category.as_deref().filter(|c| !c.is_empty()) {
-        base = base.filter(conversation::Column::Category.eq(c));
-    }
-    if q.team_id.as_deref().is_some_and(|t| !t.is_empty()) {
+    let (mut filter, _, _) = super::list::parse(&caller, &pairs)?;
+    if pairs.iter().any(|(k, v)| k == "teamId" && !v.is_empty()) {
         // No conversation belongs to a team yet.
-        base = base.filter(Expr::val(1).eq(0));
+        filter.nothing = true;
     }
-    if q.origin.as_deref().is_some_and(|o| !o.is_empty() && o != "whatsapp") {
-        // Every conversation so far came in through WhatsApp.
-        base = base.filter(Expr::val(1).eq(0));
-    }
-    let all = base.clone().count(state.db()).await?;
-    let unread = base.clone().filter(conversation::Column::UnreadCount.gt(0)).count(state.db()).await?;
-    let needs_action = base
-        .filter(
-            conversation::Column::Status
-                .is_in([ConversationStatus::HumanHandling.as_str(), ConversationStatus::Open.as_str()]),
-        )
-        .filter(conversation::Column::AwaitingReply.eq(true))
-        .count(state.db())
-        .await?;
+    let count = |f: ListFilter| conversation_list::select(&caller.org_id, &f).count(state.db());
+    let all = count(filter.clone()).await?;
+    let unread = count(ListFilter { unread: true, ..filter.clone() }).await?;
+    let needs_action = count(ListFilter { needs_action: true, ..filter }).await?;
     Ok(HttpResponse::Ok().json(Data::new(Counts { all, unread, needs_action })))
 }
 

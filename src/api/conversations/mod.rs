@@ -6,27 +6,28 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use actors::conversation::{Assign, MarkRead, Resolve, Takeover};
-use actors::store::{self, conversations::Page};
+use actors::store;
 use actors::views::ConversationView;
 use entities::contact;
 use entities::enums::ConversationStatus;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Data, pagination};
+use super::Data;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 mod insights;
+mod list;
 mod manage;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     // The fixed paths first: `/conversations/counts` is not a conversation id.
     cfg.service(insights::categories).service(insights::counts);
-    cfg.service(list)
+    cfg.service(list::list)
         .service(get_one)
         .service(manage::update)
         .service(manage::follow_up)
@@ -39,29 +40,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(unassign)
         .service(resolve)
         .service(read);
-}
-
-/// A cursor page: `nextCursor` continues to older items, `prevCursor` to newer ones.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConversationPage {
-    pub data: Vec<ConversationView>,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// One status or several, comma-separated: BOT_HANDLING, HUMAN_HANDLING, OPEN,
-    /// WAITING_FOR_CUSTOMER, CLOSED.
-    status: Option<String>,
-    /// A cursor from a previous page.
-    cursor: Option<String>,
-    /// Page size, default 50, at most 100.
-    limit: Option<u64>,
-    /// Tag ids, comma-separated: conversations with any of them.
-    tags: Option<String>,
 }
 
 pub fn parse_statuses(s: Option<&str>) -> ApiResult<Vec<ConversationStatus>> {
@@ -106,57 +84,6 @@ pub async fn views(
             v
         })
         .collect())
-}
-
-/// List conversations, newest first, optionally by status.
-#[utoipa::path(
-    tag = "conversations",
-    security(("bearer" = [])),
-    params(ListQuery),
-    responses((status = 200, body = ConversationPage), (status = 400, body = crate::error::ErrorBody))
-)]
-#[get("/conversations")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let statuses = parse_statuses(q.status.as_deref())?;
-    let key = pagination::decode(q.cursor.as_deref())?;
-    let limit = pagination::limit(q.limit)?;
-    let tag_ids: Vec<String> = q
-        .tags
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let filter = store::conversations::ListFilter { statuses, tag_ids };
-    let mut rows = store::conversations::list(
-        state.db(),
-        &caller.org_id,
-        &filter,
-        key.as_ref().map(|(p, id)| (*p, id.as_str())),
-        limit + 1,
-    )
-    .await?;
-    let going_back = matches!(key, Some((Page::After, _)));
-    let more = rows.len() as u64 > limit;
-    if more {
-        if going_back {
-            rows.remove(0);
-        } else {
-            rows.pop();
-        }
-    }
-    let next_cursor = match (rows.last(), more || going_back) {
-        (Some(last), true) => Some(pagination::encode(Page::Before, &last.id)),
-        _ => None,
-    };
-    let prev_cursor = match (rows.first(), key.is_some() && (!going_back || more)) {
-        (Some(first), true) => Some(pagination::encode(Page::After, &first.id)),
-        _ => None,
-    };
-    let data = views(&state, &caller.org_id, &rows).await?;
-    Ok(HttpResponse::Ok().json(ConversationPage { data, next_cursor, prev_cursor }))
 }
 
 /// Sends a change to the conversation's actor; answers with the conversation as it now stands.
