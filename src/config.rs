@@ -88,7 +88,8 @@ pub struct Config {
     /// per attempt up to 5 minutes.
     #[arg(long, env = "CX_OUTBOX_BACKOFF_MS", default_value_t = 1000, global = true)]
     pub outbox_backoff_ms: u64,
-    /// How often the outbox is checked for due messages, in milliseconds.
+    /// How often the outbox is checked for due messages, and the media queue for files to
+    /// download, in milliseconds.
     #[arg(long, env = "CX_OUTBOX_POLL_MS", default_value_t = 1000, global = true)]
     pub outbox_poll_ms: u64,
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).

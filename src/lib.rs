@@ -12,6 +12,7 @@ pub mod channels;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod media;
 pub mod startup;
 pub mod state;
 

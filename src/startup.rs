@@ -18,10 +18,12 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
 use crate::auth::JwtKeys;
+use crate::channels::whatsapp::media::MediaFetcher;
 use crate::channels::whatsapp::{self, GraphClient, WhatsAppSender};
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::error::{self, ApiError};
+use crate::media::{LocalDisk, MediaStore};
 use crate::state::AppState;
 
 /// Largest JSON body the API accepts.
@@ -97,11 +99,22 @@ impl Application {
             None => None,
         };
         let rt = Runtime::start(db, Arc::new(sender), rt_config, cluster);
+        let media: Arc<dyn MediaStore> = Arc::new(LocalDisk::new(config.data_dir.join("media")));
+        let fetcher = Arc::new(MediaFetcher {
+            rt: rt.clone(),
+            db: rt.db.conn.clone(),
+            secrets: secret_box.clone(),
+            graph: graph.clone(),
+            store: media.clone(),
+            poll: Duration::from_millis(config.outbox_poll_ms.max(10)),
+        });
+        rt.spawn_loop(fetcher.run());
         let state = web::Data::new(AppState {
             rt,
             jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
             secrets: secret_box,
             graph,
+            media,
             config: config.clone(),
         });
 

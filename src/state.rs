@@ -16,6 +16,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Meta's Graph API, for sends and account checks.
     pub graph: GraphClient,
+    /// Where downloaded media files are kept.
+    pub media: std::sync::Arc<dyn crate::media::MediaStore>,
 }
 
 impl AppState {

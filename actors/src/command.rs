@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    AddTag, ApplyStatus, Assign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, RemoveTag, Requeue,
-    Resolve, ReturnToBot, SendText, Takeover, ToggleHide, Update,
+    AddTag, ApplyStatus, Assign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, MediaResult, RemoveTag,
+    Requeue, Resolve, RetryMedia, ReturnToBot, SendText, Takeover, ToggleHide, Update,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -33,6 +33,8 @@ pub enum ConversationCommand {
     Update(Update),
     FollowUp(FollowUp),
     ReturnToBot(ReturnToBot),
+    MediaResult(MediaResult),
+    RetryMedia(RetryMedia),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -140,3 +142,5 @@ forwardable!(RemoveTag, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(Update, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(FollowUp, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(ReturnToBot, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(MediaResult, MessageView, CommandReply::Message(m) => *m);
+forwardable!(RetryMedia, MessageView, CommandReply::Message(m) => *m);

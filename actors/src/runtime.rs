@@ -282,6 +282,12 @@ impl Runtime {
             ConversationCommand::ReturnToBot(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
             }
+            ConversationCommand::MediaResult(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
+            ConversationCommand::RetryMedia(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
             ConversationCommand::ToggleHide(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }
@@ -366,7 +372,7 @@ impl Runtime {
     }
 
     /// Runs `task` until the runtime shuts down.
-    fn spawn_loop(&self, task: impl Future<Output = ()> + 'static) {
+    pub fn spawn_loop(&self, task: impl Future<Output = ()> + 'static) {
         let mut stopping = self.stopping.subscribe();
         actix::spawn(async move {
             tokio::select! {

@@ -43,6 +43,13 @@ pub struct MessageView {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Hidden from the conversation view (still stored).
     pub hidden: bool,
+    /// For messages with a file: `pending`, `downloaded` (fetch it from `mediaUrl`) or `failed`.
+    pub media_status: Option<String>,
+    /// Where agents fetch the file (authenticated), once downloaded.
+    pub media_url: Option<String>,
+    pub media_mime: Option<String>,
+    pub media_size: Option<i64>,
+    pub media_error: Option<String>,
 }
 
 impl From<&message::Model> for MessageView {
@@ -67,6 +74,12 @@ impl From<&message::Model> for MessageView {
             attempts: m.attempts,
             next_attempt_at: m.next_attempt_at,
             hidden: m.hidden,
+            media_status: m.media_status.clone(),
+            media_url: (m.media_status.as_deref() == Some("downloaded"))
+                .then(|| format!("/api/v1/messages/{}/media", m.id)),
+            media_mime: m.media_mime.clone(),
+            media_size: m.media_size,
+            media_error: m.media_error.clone(),
         }
     }
 }

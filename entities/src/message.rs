@@ -39,6 +39,15 @@ pub struct Model {
     pub discarded_at: Option<DateTimeUtc>,
     /// Hidden from agents, still stored.
     pub hidden: bool,
+    /// The provider's id of the message's media (image, audio, video, document, sticker).
+    pub media_id: Option<String>,
+    /// `pending` (to download), `downloaded`, or `failed` (see `media_error`).
+    pub media_status: Option<String>,
+    /// Key of the file in the media store.
+    pub media_path: Option<String>,
+    pub media_mime: Option<String>,
+    pub media_size: Option<i64>,
+    pub media_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261122_000002_one_open_conversation;
 mod m20261122_000003_outbox;
 mod m20261122_000004_tags_contacts;
 mod m20261122_000005_conversation_fields;
+mod m20261122_000006_media;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_outbox::Migration),
             Box::new(m20261122_000004_tags_contacts::Migration),
             Box::new(m20261122_000005_conversation_fields::Migration),
+            Box::new(m20261122_000006_media::Migration),
         ]
     }
 }

@@ -18,7 +18,7 @@ use crate::state::AppState;
 const MAX_TEXT: usize = 4096;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(send).service(toggle_hide);
+    cfg.service(list).service(send).service(toggle_hide).service(media).service(retry_media);
 }
 
 /// Messages in chronological order; `nextCursor` pages to older messages, `prevCursor` to newer.
@@ -165,6 +165,65 @@ pub async fn toggle_hide(state: web::Data<AppState>, caller: Caller, id: web::Pa
         .filter(|m| m.org_id == caller.org_id)
         .ok_or(ApiError::NotFound("message"))?;
     let msg = actors::conversation::ToggleHide { org_id: caller.org_id.clone(), message_id: m.id.clone() };
+    let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+/// A message of the caller's organization, or 404.
+async fn own(state: &AppState, caller: &Caller, id: &str) -> ApiResult<entities::message::Model> {
+    store::messages::get(state.db(), id)
+        .await?
+        .filter(|m| m.org_id == caller.org_id)
+        .ok_or(ApiError::NotFound("message"))
+}
+
+/// The message's media file, as downloaded from WhatsApp.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "The file, with its MIME type"),
+        (status = 404, description = "No such message, or it has no media", body = crate::error::ErrorBody),
+        (status = 409, description = "Not downloaded (yet): see mediaStatus / mediaError", body = crate::error::ErrorBody),
+    )
+)]
+#[get("/messages/{id}/media")]
+pub async fn media(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let m = own(&state, &caller, &id).await?;
+    if m.media_id.is_none() {
+        return Err(ApiError::NotFound("media"));
+    }
+    let (Some("downloaded"), Some(path)) = (m.media_status.as_deref(), m.media_path.as_deref()) else {
+        let why = match m.media_status.as_deref() {
+            Some("failed") => format!(
+                "the download failed ({}); POST retry-media to try again",
+                m.media_error.clone().unwrap_or_default()
+            ),
+            _ => "the media is still being downloaded".into(),
+        };
+        return Err(ApiError::Conflict(why));
+    };
+    let bytes = state.media.get(path).await.map_err(|e| ApiError::Internal(format!("media store: {e}")))?;
+    let mime = m.media_mime.clone().unwrap_or_else(|| "application/octet-stream".into());
+    Ok(HttpResponse::Ok().content_type(mime).insert_header(("Cache-Control", "private, max-age=3600")).body(bytes))
+}
+
+/// Download the message's media again (after a failure).
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "Queued again: mediaStatus is pending", body = Data<MessageView>),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "No media, or already downloaded", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/messages/{id}/retry-media")]
+pub async fn retry_media(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let m = own(&state, &caller, &id).await?;
+    let msg = actors::conversation::RetryMedia { org_id: caller.org_id.clone(), message_id: m.id.clone() };
     let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }

@@ -549,6 +549,8 @@ struct GraphState {
     requests: Vec<GraphRequest>,
     /// Delay before answering a send, to stand in for a slow Graph API.
     delay: Duration,
+    /// Media ids starting `MEDBROKEN` are not found while this is set.
+    broken_media: bool,
     script: Vec<Scripted>,
     sent: u64,
 }
@@ -580,6 +582,11 @@ impl FakeGraph {
     /// The next sends answer these, in order.
     pub fn script(&self, answers: Vec<Scripted>) {
         self.state.lock().unwrap().script.extend(answers);
+    }
+
+    /// Whether media ids starting `MEDBROKEN` are missing on the Graph API.
+    pub fn break_media(&self, broken: bool) {
+        self.state.lock().unwrap().broken_media = broken;
     }
 
     /// Answers sends only after `delay`.
@@ -622,6 +629,26 @@ async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<G
     if authorization.as_deref() == Some(&format!("Bearer {BAD_TOKEN}")) {
         return HttpResponse::Unauthorized()
             .json(json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190}}));
+    }
+    if record.method == "GET" && record.path.starts_with("/media-download/") {
+        let id = record.path.trim_start_matches("/media-download/");
+        return HttpResponse::Ok().content_type("image/jpeg").body(format!("bytes of {id}"));
+    }
+    if record.method == "GET" && record.path.rsplit('/').next().is_some_and(|id| id.starts_with("MED")) {
+        let id = record.path.rsplit('/').next().unwrap_or_default().to_owned();
+        if id.starts_with("MEDBROKEN") && s.broken_media {
+            return HttpResponse::NotFound()
+                .json(json!({"error": {"message": "Unsupported get request. Object does not exist", "code": 100}}));
+        }
+        let host = req.connection_info().host().to_owned();
+        return HttpResponse::Ok().json(json!({
+            "url": format!("http://{host}/media-download/{id}"),
+            "mime_type": "image/jpeg",
+            "sha256": "0",
+            "file_size": 10,
+            "id": id,
+            "messaging_product": "whatsapp"
+        }));
     }
     if record.method == "GET" {
         let id = record.path.rsplit('/').next().unwrap_or_default().to_owned();

@@ -13,6 +13,7 @@ mod conversation_manage;
 mod conversations;
 mod health;
 mod helpers;
+mod media;
 mod outbox;
 mod realtime;
 mod replies;

@@ -5,11 +5,13 @@
 //! it is spawned again.
 
 mod manage;
+pub mod media;
 mod outbound;
 pub mod state;
 mod tags;
 
 pub use manage::{FollowUp, ReturnToBot, Update};
+pub use media::{MediaOutcome, MediaResult, RetryMedia};
 pub use outbound::{Discard, Flush, Requeue, ToggleHide};
 pub use tags::{AddTag, RemoveTag};
 
@@ -37,6 +39,9 @@ pub struct InboundMessage {
     /// Type-specific content, JSON text.
     pub content: Option<String>,
     pub sent_at: DateTime<Utc>,
+    /// The provider's media id, for types that carry a file.
+    #[serde(default)]
+    pub media_id: Option<String>,
 }
 
 /// Store a customer message.
@@ -317,6 +322,12 @@ impl Handler<Inbound> for ConversationActor {
                 idempotency_key: None,
                 discarded_at: None,
                 hidden: false,
+                media_status: m.media_id.as_ref().map(|_| media::MEDIA_PENDING.to_owned()),
+                media_id: m.media_id.clone(),
+                media_path: None,
+                media_mime: None,
+                media_size: None,
+                media_error: None,
             };
             let txn = rt.db.begin_write().await?;
             match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {

@@ -56,7 +56,7 @@ pub struct ToggleHide {
 }
 
 /// Loads one of this conversation's messages.
-async fn own_message(rt: &Runtime, s: &Loaded, id: &str) -> Result<message::Model, ActorError> {
+pub(super) async fn own_message(rt: &Runtime, s: &Loaded, id: &str) -> Result<message::Model, ActorError> {
     store::messages::get(&rt.db.conn, id)
         .await?
         .filter(|m| m.conversation_id == s.conv.id)
@@ -64,7 +64,11 @@ async fn own_message(rt: &Runtime, s: &Loaded, id: &str) -> Result<message::Mode
 }
 
 /// Writes a changed message with its `message.updated` event.
-async fn update_message(rt: &Runtime, s: &mut Loaded, am: message::ActiveModel) -> Result<message::Model, ActorError> {
+pub(super) async fn update_message(
+    rt: &Runtime,
+    s: &mut Loaded,
+    am: message::ActiveModel,
+) -> Result<message::Model, ActorError> {
     let txn = rt.db.begin_write().await?;
     let updated = am.update(&*txn).await?;
     let mut out = Outbox::new(&s.conv);
@@ -213,6 +217,12 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded,
         idempotency_key: msg.idempotency_key.clone(),
         discarded_at: None,
         hidden: false,
+        media_id: None,
+        media_status: None,
+        media_path: None,
+        media_mime: None,
+        media_size: None,
+        media_error: None,
     };
     let prev_assignee = s.conv.assigned_to.clone();
     let txn = rt.db.begin_write().await?;

@@ -86,3 +86,13 @@ pub async fn due_conversations(
         .all(db)
         .await
 }
+
+/// Inbound messages whose media waits to be downloaded, oldest first.
+pub async fn media_pending(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<message::Model>, DbErr> {
+    message::Entity::find()
+        .filter(message::Column::MediaStatus.eq("pending"))
+        .order_by_asc(message::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -88,6 +88,59 @@ impl GraphClient {
     }
 }
 
+impl GraphClient {
+    /// Downloads a media file in Meta's two steps: the media id gives a short-lived URL and the
+    /// MIME type; the URL, fetched with the same bearer token, gives the bytes.
+    pub async fn download_media(
+        &self,
+        media_id: &str,
+        token: &str,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, String), SendError> {
+        #[derive(Deserialize)]
+        struct MediaInfo {
+            url: String,
+            #[serde(default)]
+            mime_type: Option<String>,
+        }
+        let text = call(self.http.get(self.url(media_id)).bearer_auth(token)).await?;
+        let info: MediaInfo = serde_json::from_str(&text).map_err(|e| SendError {
+            code: "bad_response".into(),
+            message: format!("the Graph API media answer has no url: {e}"),
+            transient: false,
+        })?;
+        let res = self.http.get(&info.url).bearer_auth(token).send().await.map_err(|e| SendError {
+            code: "network".into(),
+            message: format!("could not download the media: {e}"),
+            transient: true,
+        })?;
+        let status = res.status();
+        if !status.is_success() {
+            return Err(classify_error(status.as_u16(), &res.text().await.unwrap_or_default()));
+        }
+        if res.content_length().is_some_and(|n| n as usize > max_bytes) {
+            return Err(SendError {
+                code: "too_large".into(),
+                message: format!("the file is larger than {max_bytes} bytes"),
+                transient: false,
+            });
+        }
+        let bytes = res.bytes().await.map_err(|e| SendError {
+            code: "network".into(),
+            message: e.to_string(),
+            transient: true,
+        })?;
+        if bytes.len() > max_bytes {
+            return Err(SendError {
+                code: "too_large".into(),
+                message: format!("the file is larger than {max_bytes} bytes"),
+                transient: false,
+            });
+        }
+        Ok((bytes.to_vec(), info.mime_type.unwrap_or_else(|| "application/octet-stream".into())))
+    }
+}
+
 /// Sends a Graph API request; the body of a 2xx answer, or the classified error.
 async fn call(req: reqwest::RequestBuilder) -> Result<String, SendError> {
     let res = req.send().await.map_err(|e| SendError {

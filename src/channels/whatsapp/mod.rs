@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod graph;
+pub mod media;
 pub mod payload;
 pub mod signature;
 pub mod webhook;

@@ -124,6 +124,8 @@ pub struct ParsedMessage {
     pub text: Option<String>,
     /// The type-specific object (or, for unknown types, the whole message) as JSON text.
     pub content: Option<String>,
+    /// Meta's media id, for the types that carry a file.
+    pub media_id: Option<String>,
 }
 
 /// Types whose content Meta puts under a key of the type's name.
@@ -192,7 +194,11 @@ pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
         (None, Some(ctx)) => Some(serde_json::json!({ "context": ctx }).to_string()),
         (c, None) => c,
     };
-    Some(ParsedMessage { from, id, sent_at, message_type, text, content })
+    let media_id = match message_type.as_str() {
+        "image" | "audio" | "video" | "document" | "sticker" => s(&["id"]),
+        _ => None,
+    };
+    Some(ParsedMessage { from, id, sent_at, message_type, text, content, media_id })
 }
 
 #[cfg(test)]
@@ -208,6 +214,7 @@ mod tests {
             message_type: "none".into(),
             text: None,
             content: None,
+            media_id: None,
         })
     }
 
@@ -229,6 +236,7 @@ mod tests {
         assert_eq!(m.text.as_deref(), Some("look"));
         let c: Value = serde_json::from_str(m.content.as_deref().unwrap_or("{}")).unwrap_or_default();
         assert_eq!(c["id"], "MEDIA1");
+        assert_eq!(m.media_id.as_deref(), Some("MEDIA1"));
     }
 
     #[test]

@@ -130,6 +130,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             text: m.text.clone(),
             content: m.content.clone(),
             sent_at: m.sent_at,
+            media_id: m.media_id.clone(),
         };
         let mut closed = None;
         // At most twice: the second time after the inbox opened a new conversation because

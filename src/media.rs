@@ -1,0 +1,73 @@
+//! Where message media is kept. [`MediaStore`] is the contract (put and get bytes by key); the
+//! default keeps files on local disk under the data directory, and an object store (S3) can
+//! implement the same two calls.
+
+use std::path::PathBuf;
+
+use futures_util::future::BoxFuture;
+
+pub trait MediaStore: Send + Sync + 'static {
+    /// Stores `bytes` under `key`, replacing what was there.
+    fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, std::io::Result<()>>;
+    /// The bytes stored under `key`.
+    fn get(&self, key: &str) -> BoxFuture<'static, std::io::Result<Vec<u8>>>;
+}
+
+/// Files under a directory; keys are `<org>/<message>` and may only hold `[A-Za-z0-9._-/]`.
+pub struct LocalDisk {
+    root: PathBuf,
+}
+
+impl LocalDisk {
+    pub fn new(root: PathBuf) -> LocalDisk {
+        LocalDisk { root }
+    }
+
+    fn path(&self, key: &str) -> std::io::Result<PathBuf> {
+        let ok = !key.is_empty()
+            && !key.contains("..")
+            && !key.starts_with('/')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
+        if !ok {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid media key"));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+impl MediaStore for LocalDisk {
+    fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, std::io::Result<()>> {
+        let path = self.path(key);
+        Box::pin(async move {
+            let path = path?;
+            if let Some(dir) = path.parent() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+            // Written aside and renamed, so a reader never sees half a file.
+            let tmp = path.with_extension("part");
+            tokio::fs::write(&tmp, &bytes).await?;
+            tokio::fs::rename(&tmp, &path).await
+        })
+    }
+
+    fn get(&self, key: &str) -> BoxFuture<'static, std::io::Result<Vec<u8>>> {
+        let path = self.path(key);
+        Box::pin(async move { tokio::fs::read(path?).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn files_round_trip_and_keys_cannot_escape_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::new(dir.path().to_owned());
+        store.put("org1/msg1", b"hello".to_vec()).await.unwrap();
+        assert_eq!(store.get("org1/msg1").await.unwrap(), b"hello");
+        assert!(store.put("../escape", vec![]).await.is_err());
+        assert!(store.get("/etc/passwd").await.is_err());
+        assert!(store.get("org1/none").await.is_err());
+    }
+}
