@@ -17,7 +17,14 @@ pub struct OutboundRequest {
 
 #[derive(Clone, Debug)]
 pub enum OutboundContent {
-    Text { body: String },
+    Text {
+        body: String,
+    },
+    /// A reaction to the provider message `message_id`; an empty emoji removes it.
+    Reaction {
+        message_id: String,
+        emoji: String,
+    },
 }
 
 /// The provider accepted the message.

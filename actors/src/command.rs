@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    AddTag, ApplyStatus, Assign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, MediaResult, RemoveTag,
-    Requeue, Resolve, RetryMedia, ReturnToBot, SendText, Takeover, ToggleHide, Update,
+    AddTag, ApplyStatus, Assign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, MediaResult, React,
+    RemoveTag, Requeue, Resolve, RetryMedia, ReturnToBot, SendText, Takeover, ToggleHide, Update,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -35,6 +35,7 @@ pub enum ConversationCommand {
     ReturnToBot(ReturnToBot),
     MediaResult(MediaResult),
     RetryMedia(RetryMedia),
+    React(React),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -144,3 +145,4 @@ forwardable!(FollowUp, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(ReturnToBot, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(MediaResult, MessageView, CommandReply::Message(m) => *m);
 forwardable!(RetryMedia, MessageView, CommandReply::Message(m) => *m);
+forwardable!(React, MessageView, CommandReply::Message(m) => *m);

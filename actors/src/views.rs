@@ -50,6 +50,22 @@ pub struct MessageView {
     pub media_mime: Option<String>,
     pub media_size: Option<i64>,
     pub media_error: Option<String>,
+    /// Reactions to this message.
+    pub reactions: Vec<Reaction>,
+}
+
+/// One reaction on a message.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Reaction {
+    pub emoji: String,
+    /// `customer`, or the id of the agent who reacted.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Parses a message's stored reactions.
+pub fn reactions_of(m: &message::Model) -> Vec<Reaction> {
+    m.reactions.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()
 }
 
 impl From<&message::Model> for MessageView {
@@ -80,6 +96,7 @@ impl From<&message::Model> for MessageView {
             media_mime: m.media_mime.clone(),
             media_size: m.media_size,
             media_error: m.media_error.clone(),
+            reactions: reactions_of(m),
         }
     }
 }

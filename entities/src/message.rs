@@ -48,6 +48,8 @@ pub struct Model {
     pub media_mime: Option<String>,
     pub media_size: Option<i64>,
     pub media_error: Option<String>,
+    /// Reactions to this message, JSON: `[{"emoji", "by", "at"}]` (`by`: `customer` or a user id).
+    pub reactions: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

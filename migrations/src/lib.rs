@@ -9,6 +9,7 @@ mod m20261122_000003_outbox;
 mod m20261122_000004_tags_contacts;
 mod m20261122_000005_conversation_fields;
 mod m20261122_000006_media;
+mod m20261122_000007_reactions;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_tags_contacts::Migration),
             Box::new(m20261122_000005_conversation_fields::Migration),
             Box::new(m20261122_000006_media::Migration),
+            Box::new(m20261122_000007_reactions::Migration),
         ]
     }
 }

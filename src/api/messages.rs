@@ -18,7 +18,7 @@ use crate::state::AppState;
 const MAX_TEXT: usize = 4096;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(send).service(toggle_hide).service(media).service(retry_media);
+    cfg.service(list).service(send).service(toggle_hide).service(media).service(retry_media).service(react);
 }
 
 /// Messages in chronological order; `nextCursor` pages to older messages, `prevCursor` to newer.
@@ -224,6 +224,44 @@ pub async fn media(state: web::Data<AppState>, caller: Caller, id: web::Path<Str
 pub async fn retry_media(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let m = own(&state, &caller, &id).await?;
     let msg = actors::conversation::RetryMedia { org_id: caller.org_id.clone(), message_id: m.id.clone() };
+    let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReactRequest {
+    /// The emoji; an empty string takes the caller's reaction back.
+    pub emoji: String,
+}
+
+/// React to a message through WhatsApp. The reaction is recorded on the message once WhatsApp
+/// accepted it.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    request_body = ReactRequest,
+    responses(
+        (status = 200, body = Data<MessageView>),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "The message never reached WhatsApp, or WhatsApp refused", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/messages/{id}/react")]
+pub async fn react(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ReactRequest>,
+) -> ApiResult<HttpResponse> {
+    let by = caller.require_user()?.to_owned();
+    let emoji = body.emoji.trim().to_owned();
+    if emoji.chars().count() > 8 || emoji.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return Err(ApiError::validation("emoji", "emoji must be a single emoji (or empty to remove)"));
+    }
+    let m = own(&state, &caller, &id).await?;
+    let msg = actors::conversation::React { org_id: caller.org_id.clone(), message_id: m.id.clone(), emoji, by };
     let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }

@@ -197,3 +197,56 @@ async fn a_status_that_arrives_before_the_send_returns_is_applied_not_lost() {
     assert_eq!(last["providerMessageId"], "wamid.FAKE1");
     assert_eq!(last["status"], "delivered");
 }
+
+#[actix_web::test]
+async fn reactions_attach_to_their_message_both_ways() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let conv = app.customer_says(&org, &account, "15551110007", "can you help?").await;
+    let (_, reply) = app
+        .post(&format!("/api/v1/conversations/{conv}/messages"), &org.token, json!({"type": "text", "text": "Sure!"}))
+        .await;
+    let reply_id = reply["data"]["id"].as_str().unwrap().to_owned();
+    let reply_wamid = reply["data"]["providerMessageId"].as_str().unwrap().to_owned();
+
+    // The customer reacts to the reply: no new message, the reply carries the reaction.
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let reaction = |wamid: &str, emoji: &str| {
+        message_webhook(
+            &account.phone_number_id,
+            "15551110007",
+            "C",
+            json!({"from": "15551110007", "id": format!("wamid.r.{}", crate::helpers::unique()), "timestamp": ts, "type": "reaction",
+                "reaction": {"message_id": wamid, "emoji": emoji}}),
+        )
+    };
+    let (status, _) = app.post_webhook(&reaction(&reply_wamid, "👍")).await;
+    assert_eq!(status, 200);
+    let messages = app.messages(&org, &conv).await;
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1]["reactions"][0]["emoji"], "👍");
+    assert_eq!(messages[1]["reactions"][0]["by"], "customer");
+    app.post_webhook(&reaction(&reply_wamid, "")).await;
+    assert_eq!(app.messages(&org, &conv).await[1]["reactions"], json!([]), "an empty emoji takes it back");
+
+    // An agent reacts to the customer's message: it goes to WhatsApp, then onto the message.
+    let first = app.messages(&org, &conv).await[0].clone();
+    let (status, reacted) = app
+        .post(&format!("/api/v1/messages/{}/react", first["id"].as_str().unwrap()), &org.token, json!({"emoji": "❤️"}))
+        .await;
+    assert_eq!(status, 200, "{reacted}");
+    assert_eq!(reacted["data"]["reactions"][0]["by"], org.user_id.as_str());
+    let sent = app.graph.sends().pop().unwrap();
+    assert_eq!(sent.body["type"], "reaction");
+    assert_eq!(sent.body["reaction"], json!({"message_id": first["providerMessageId"], "emoji": "❤️"}));
+
+    let (status, body) =
+        app.post(&format!("/api/v1/messages/{reply_id}/react"), &org.token, json!({"emoji": "ok"})).await;
+    assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("emoji")));
+    let other = app.register("Other").await;
+    assert_eq!(
+        app.post(&format!("/api/v1/messages/{reply_id}/react"), &other.token, json!({"emoji": "👍"})).await.0,
+        404
+    );
+}

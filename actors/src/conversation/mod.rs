@@ -7,12 +7,14 @@
 mod manage;
 pub mod media;
 mod outbound;
+mod reactions;
 pub mod state;
 mod tags;
 
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
 pub use outbound::{Discard, Flush, Requeue, ToggleHide};
+pub use reactions::React;
 pub use tags::{AddTag, RemoveTag};
 
 use std::time::{Duration, Instant};
@@ -297,6 +299,17 @@ impl Handler<Inbound> for ConversationActor {
             let Ok(next) = state::on_customer_message(prev, s.conv.assigned_to.is_some()) else {
                 return Ok((s, InboundOutcome::Closed));
             };
+            // A reaction attaches to the message it reacts to, when that message is here.
+            if m.message_type == "reaction" {
+                let reaction: serde_json::Value =
+                    m.content.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
+                if let Some(target) = reaction.get("message_id").and_then(|v| v.as_str()) {
+                    let emoji = reaction.get("emoji").and_then(|v| v.as_str()).unwrap_or_default();
+                    if let Some(view) = reactions::customer_reaction(&rt, &mut s, target, emoji).await? {
+                        return Ok((s, InboundOutcome::Stored(Box::new(view))));
+                    }
+                }
+            }
             let now = Utc::now();
             let row = message::Model {
                 id: crate::new_id(),
@@ -328,6 +341,7 @@ impl Handler<Inbound> for ConversationActor {
                 media_mime: None,
                 media_size: None,
                 media_error: None,
+                reactions: None,
             };
             let txn = rt.db.begin_write().await?;
             match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {

@@ -223,6 +223,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded,
         media_mime: None,
         media_size: None,
         media_error: None,
+        reactions: None,
     };
     let prev_assignee = s.conv.assigned_to.clone();
     let txn = rt.db.begin_write().await?;

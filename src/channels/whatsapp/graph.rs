@@ -181,6 +181,13 @@ pub fn message_body(to: &str, content: &OutboundContent) -> Value {
             "type": "text",
             "text": { "preview_url": false, "body": body },
         }),
+        OutboundContent::Reaction { message_id, emoji } => json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "reaction",
+            "reaction": { "message_id": message_id, "emoji": emoji },
+        }),
     }
 }
 
