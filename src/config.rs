@@ -92,6 +92,10 @@ pub struct Config {
     /// download, in milliseconds.
     #[arg(long, env = "CX_OUTBOX_POLL_MS", default_value_t = 1000, global = true)]
     pub outbox_poll_ms: u64,
+    /// Whether the simulation endpoints (`/api/v1/dev/…`, admins only) are on; default: on with
+    /// SQLite, off with PostgreSQL.
+    #[arg(long, env = "CX_DEV_ENDPOINTS", global = true)]
+    pub dev_endpoints: Option<bool>,
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
     #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
     pub actor_idle_secs: u64,
@@ -125,6 +129,11 @@ impl Config {
     /// The configuration with every default, for tests and embedding.
     pub fn defaults() -> Config {
         Cli::parse_from(["cx-inbox"]).config
+    }
+
+    /// Whether the simulation endpoints are available.
+    pub fn dev_endpoints_on(&self) -> bool {
+        self.dev_endpoints.unwrap_or_else(|| self.database_url().starts_with("sqlite:"))
     }
 
     pub fn database_url(&self) -> String {

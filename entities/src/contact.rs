@@ -12,6 +12,8 @@ pub struct Model {
     pub phone: Option<String>,
     /// Free-form category an agent or the classifier gave the contact (e.g. `vip`, `lead`).
     pub category: Option<String>,
+    /// Made by the dev simulation endpoints; cleanup removes it with its conversations.
+    pub simulated: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

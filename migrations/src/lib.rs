@@ -10,6 +10,7 @@ mod m20261122_000004_tags_contacts;
 mod m20261122_000005_conversation_fields;
 mod m20261122_000006_media;
 mod m20261122_000007_reactions;
+mod m20261122_000008_simulated;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_conversation_fields::Migration),
             Box::new(m20261122_000006_media::Migration),
             Box::new(m20261122_000007_reactions::Migration),
+            Box::new(m20261122_000008_simulated::Migration),
         ]
     }
 }

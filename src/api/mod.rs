@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
+pub mod dev;
 pub mod failed_messages;
 pub mod health;
 pub mod internal;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     messages::routes(cfg);
     tags::routes(cfg);
     contacts::routes(cfg);
+    dev::routes(cfg);
     ws::routes(cfg);
 }
 
@@ -64,6 +66,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "messages", description = "Messages of a conversation"),
         (name = "tags", description = "Tags and tagging conversations"),
         (name = "contacts", description = "Customers"),
+        (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows)"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
     )

@@ -11,6 +11,7 @@ mod contacts;
 mod conversation_list;
 mod conversation_manage;
 mod conversations;
+mod dev;
 mod health;
 mod helpers;
 mod media;

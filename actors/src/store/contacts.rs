@@ -33,6 +33,7 @@ pub async fn upsert_by_wa_id(
         name: Set(profile_name.map(str::to_owned)),
         phone: Set(Some(format!("+{wa_id}"))),
         category: Set(None),
+        simulated: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

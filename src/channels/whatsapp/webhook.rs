@@ -47,7 +47,7 @@ pub async fn verify(state: web::Data<AppState>, q: web::Query<VerifyQuery>) -> A
 }
 
 /// What a webhook delivery did.
-#[derive(Default, Serialize, ToSchema)]
+#[derive(Default, Serialize, ToSchema, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestReport {
     /// New messages stored.
@@ -83,12 +83,18 @@ pub async fn receive(state: web::Data<AppState>, req: HttpRequest, body: web::By
     if !signature::verify(secret.as_bytes(), &body, header) {
         return Err(ApiError::Unauthorized("missing or invalid X-Hub-Signature-256".into()));
     }
+    let report = ingest(&state, &body).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": report })))
+}
+
+/// Stores what a (verified) webhook body carries; everything is committed when this returns.
+pub async fn ingest(state: &AppState, body: &[u8]) -> ApiResult<IngestReport> {
     let hook: Webhook =
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
     let mut report = IngestReport::default();
     for entry in &hook.entry {
         for change in &entry.changes {
-            ingest_change(&state, &change.value, &mut report).await.map_err(|e| match e {
+            ingest_change(state, &change.value, &mut report).await.map_err(|e| match e {
                 ApiError::Internal(cause) => {
                     tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
                     ApiError::Unavailable("could not store the webhook; it will be redelivered".into())
@@ -97,7 +103,7 @@ pub async fn receive(state: web::Data<AppState>, req: HttpRequest, body: web::By
             })?;
         }
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": report })))
+    Ok(report)
 }
 
 async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut IngestReport) -> ApiResult<()> {
@@ -143,13 +149,15 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             };
             let conversation_id = rt.ask_inbox(&account.org_id, &account.inbox_id, resolve).await.map_err(internal)?;
             let msg = Inbound { org_id: account.org_id.clone(), message: inbound.clone() };
-            match rt.ask_conversation(&account.org_id, &conversation_id, msg).await.map_err(internal)? {
-                InboundOutcome::Stored(_) => report.stored += 1,
-                InboundOutcome::Duplicate => report.duplicates += 1,
-                InboundOutcome::Closed => {
+            match rt.ask_conversation(&account.org_id, &conversation_id, msg).await {
+                Ok(InboundOutcome::Stored(_)) => report.stored += 1,
+                Ok(InboundOutcome::Duplicate) => report.duplicates += 1,
+                // Closed, or deleted since the inbox remembered it: the inbox opens a new one.
+                Ok(InboundOutcome::Closed) | Err(ActorError::NotFound("conversation")) => {
                     closed = Some(conversation_id);
                     continue;
                 }
+                Err(e) => return Err(internal(e)),
             }
             break;
         }

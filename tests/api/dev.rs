@@ -1,0 +1,71 @@
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::spawn_app_with;
+
+#[actix_web::test]
+async fn simulated_customers_go_through_the_pipeline_and_cleanup_removes_only_them() {
+    // On by default only with SQLite; this test runs on PostgreSQL too.
+    let app = spawn_app_with(|c| c.dev_endpoints = Some(true)).await;
+    let org = app.register("Acme").await;
+    let (status, _) = app.post("/api/v1/dev/simulate/conversation", &org.token, json!({})).await;
+    assert_eq!(status, 409, "needs a WhatsApp account");
+    let account = app.connect_account(&org).await;
+    let real = app.customer_says(&org, &account, "15559500001", "a real customer").await;
+    let mut socket = app.socket(&org.token, None).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let (status, sim) = app
+        .post(
+            "/api/v1/dev/simulate/conversation",
+            &org.token,
+            json!({"name": "Sim One", "messages": ["hello", "anyone?"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sim}");
+    let conv = sim["data"]["conversationId"].as_str().unwrap().to_owned();
+    let texts: Vec<_> =
+        app.messages(&org, &conv).await.iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(texts, vec!["hello", "anyone?"]);
+    let pushed =
+        socket.until_count(Duration::from_secs(3), "message.created", 2).await.expect("pushed like a real message");
+    assert_eq!(pushed.last().unwrap()["data"]["conversation"]["contact"]["name"], "Sim One");
+
+    let (status, again) = app
+        .post("/api/v1/dev/simulate/message", &org.token, json!({"conversationId": conv, "text": "still waiting"}))
+        .await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(app.messages(&org, &conv).await.len(), 3);
+    let (status, _) = app.post("/api/v1/dev/simulate/message", &org.token, json!({"conversationId": real})).await;
+    assert_eq!(status, 409, "a real customer's conversation takes no simulated messages");
+
+    let (status, batch) =
+        app.post("/api/v1/dev/simulate/batch", &org.token, json!({"count": 3, "messagesPerConversation": 2})).await;
+    assert_eq!(status, 201);
+    assert_eq!(batch["data"].as_array().unwrap().len(), 3);
+    let (status, body) = app.post("/api/v1/dev/simulate/batch", &org.token, json!({"count": 500})).await;
+    assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("count")));
+
+    let (status, report) = app.delete("/api/v1/dev/simulate/cleanup", &org.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["data"], json!({"conversations": 4, "messages": 9, "contacts": 4}));
+    let (_, list) = app.get("/api/v1/conversations", &org.token).await;
+    let ids: Vec<_> = list["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids, vec![real], "the real conversation stays");
+
+    let (_, key) = app.post("/api/v1/api-keys", &org.token, json!({"name": "agent", "role": "AGENT"})).await;
+    assert_eq!(
+        app.post("/api/v1/dev/simulate/conversation", key["data"]["key"].as_str().unwrap(), json!({})).await.0,
+        403
+    );
+}
+
+#[actix_web::test]
+async fn dev_endpoints_are_absent_when_switched_off() {
+    let app = spawn_app_with(|c| c.dev_endpoints = Some(false)).await;
+    let org = app.register("Acme").await;
+    app.connect_account(&org).await;
+    assert_eq!(app.post("/api/v1/dev/simulate/conversation", &org.token, json!({})).await.0, 404);
+    assert_eq!(app.delete("/api/v1/dev/simulate/cleanup", &org.token).await.0, 404);
+}
