@@ -68,7 +68,13 @@ impl Application {
             &config.whatsapp_graph_version,
             Duration::from_secs(config.whatsapp_timeout),
         );
-        let sender = WhatsAppSender { db: db.conn.clone(), secrets: secret_box.clone(), graph: graph.clone() };
+        let media: Arc<dyn MediaStore> = Arc::new(LocalDisk::new(config.data_dir.join("media")));
+        let sender = WhatsAppSender {
+            db: db.conn.clone(),
+            secrets: secret_box.clone(),
+            graph: graph.clone(),
+            media: media.clone(),
+        };
         let rt_config = RuntimeConfig {
             node_id: config.node_id.clone().unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
             actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
@@ -99,7 +105,6 @@ impl Application {
             None => None,
         };
         let rt = Runtime::start(db, Arc::new(sender), rt_config, cluster);
-        let media: Arc<dyn MediaStore> = Arc::new(LocalDisk::new(config.data_dir.join("media")));
         let fetcher = Arc::new(MediaFetcher {
             rt: rt.clone(),
             db: rt.db.conn.clone(),

@@ -25,6 +25,14 @@ pub enum OutboundContent {
         message_id: String,
         emoji: String,
     },
+    /// A file from the media store: `kind` is image, video, audio or document.
+    Media {
+        kind: String,
+        path: String,
+        mime: String,
+        caption: Option<String>,
+        filename: Option<String>,
+    },
 }
 
 /// The provider accepted the message.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
     AddTag, ApplyStatus, Assign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, MediaResult, React,
-    RemoveTag, Requeue, Resolve, RetryMedia, ReturnToBot, SendText, Takeover, ToggleHide, Update,
+    RemoveTag, Requeue, Resolve, RetryMedia, ReturnToBot, SendMedia, SendText, Takeover, ToggleHide, Update,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -36,6 +36,7 @@ pub enum ConversationCommand {
     MediaResult(MediaResult),
     RetryMedia(RetryMedia),
     React(React),
+    SendMedia(SendMedia),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -146,3 +147,4 @@ forwardable!(ReturnToBot, ConversationView, CommandReply::Conversation(c) => *c)
 forwardable!(MediaResult, MessageView, CommandReply::Message(m) => *m);
 forwardable!(RetryMedia, MessageView, CommandReply::Message(m) => *m);
 forwardable!(React, MessageView, CommandReply::Message(m) => *m);
+forwardable!(SendMedia, MessageView, CommandReply::Message(m) => *m);

@@ -288,6 +288,9 @@ impl Runtime {
             ConversationCommand::RetryMedia(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }
+            ConversationCommand::SendMedia(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
             ConversationCommand::React(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }

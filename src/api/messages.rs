@@ -18,7 +18,13 @@ use crate::state::AppState;
 const MAX_TEXT: usize = 4096;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(send).service(toggle_hide).service(media).service(retry_media).service(react);
+    cfg.service(list)
+        .service(send)
+        .service(send_media)
+        .service(toggle_hide)
+        .service(media)
+        .service(retry_media)
+        .service(react);
 }
 
 /// Messages in chronological order; `nextCursor` pages to older messages, `prevCursor` to newer.
@@ -191,7 +197,7 @@ async fn own(state: &AppState, caller: &Caller, id: &str) -> ApiResult<entities:
 #[get("/messages/{id}/media")]
 pub async fn media(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let m = own(&state, &caller, &id).await?;
-    if m.media_id.is_none() {
+    if m.media_id.is_none() && m.media_path.is_none() {
         return Err(ApiError::NotFound("media"));
     }
     let (Some("downloaded"), Some(path)) = (m.media_status.as_deref(), m.media_path.as_deref()) else {
@@ -264,4 +270,131 @@ pub async fn react(
     let msg = actors::conversation::React { org_id: caller.org_id.clone(), message_id: m.id.clone(), emoji, by };
     let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
+}
+
+/// What WhatsApp accepts per media kind: MIME types and the largest size.
+fn media_rules(kind: &str) -> Option<(&'static [&'static str], usize)> {
+    const MB: usize = 1024 * 1024;
+    Some(match kind {
+        "image" => (&["image/jpeg", "image/png"], 5 * MB),
+        "video" => (&["video/mp4", "video/3gpp"], 16 * MB),
+        "audio" => (&["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"], 16 * MB),
+        "document" => (&[], 100 * MB),
+        _ => return None,
+    })
+}
+
+/// The kind a MIME type is sent as when the client does not say.
+fn kind_of(mime: &str) -> &'static str {
+    match mime.split('/').next().unwrap_or_default() {
+        "image" => "image",
+        "video" => "video",
+        "audio" => "audio",
+        _ => "document",
+    }
+}
+
+/// The multipart form of a media message.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MediaForm {
+    /// The file (image: JPEG/PNG ≤ 5 MB; video: MP4/3GPP ≤ 16 MB; audio: AAC/AMR/MPEG/MP4/OGG ≤ 16 MB;
+    /// document: any type ≤ 100 MB).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// image, video, audio or document; default from the file's MIME type.
+    #[schema(rename = "type")]
+    kind: Option<String>,
+    /// Shown under images, videos and documents.
+    caption: Option<String>,
+}
+
+/// Send a file (image, video, audio, document) to the customer, through the outbox.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Conversation id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request send once"),
+    ),
+    request_body(content = MediaForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Data<MessageView>),
+        (status = 400, description = "No file, or a type WhatsApp does not take", body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "Closed, or outside the 24-hour window", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than WhatsApp takes for the kind", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/conversations/{id}/messages/media")]
+pub async fn send_media(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    id: web::Path<String>,
+    mut form: actix_multipart::Multipart,
+) -> ApiResult<HttpResponse> {
+    use futures_util::StreamExt;
+    let sender_id = caller.require_user()?.to_owned();
+    let idempotency_key = idempotency_key(&req)?;
+    let conv = find(&state, &caller, &id).await?;
+    let (mut file, mut mime, mut filename, mut kind, mut caption) =
+        (None::<Vec<u8>>, None::<String>, None::<String>, None, None);
+    const LIMIT: usize = 100 * 1024 * 1024;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
+            if bytes.len() + chunk.len() > LIMIT {
+                return Err(ApiError::TooLarge("the file is larger than WhatsApp takes (100 MB)".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "file" => {
+                mime = field.content_type().map(|m| m.essence_str().to_owned());
+                filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
+                file = Some(bytes);
+            }
+            "type" => kind = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
+            "caption" => caption = Some(String::from_utf8_lossy(&bytes).trim().to_owned()).filter(|c| !c.is_empty()),
+            _ => {}
+        }
+    }
+    let file =
+        file.filter(|f| !f.is_empty()).ok_or_else(|| ApiError::validation("file", "a non-empty file is required"))?;
+    let mime = mime.unwrap_or_else(|| "application/octet-stream".into());
+    let kind = kind.unwrap_or_else(|| kind_of(&mime).to_owned());
+    let (types, max) = media_rules(&kind)
+        .ok_or_else(|| ApiError::validation("type", "type must be image, video, audio or document"))?;
+    if !types.is_empty() && !types.contains(&mime.as_str()) {
+        return Err(ApiError::validation(
+            "file",
+            format!("WhatsApp does not take {mime} as {kind}; use one of {}", types.join(", ")),
+        ));
+    }
+    if file.len() > max {
+        return Err(ApiError::TooLarge(format!("a {kind} may be at most {} MB", max / (1024 * 1024))));
+    }
+    if caption.as_ref().is_some_and(|c| c.chars().count() > 1024) {
+        return Err(ApiError::validation("caption", "caption is at most 1024 characters"));
+    }
+    let path = format!("{}/out-{}", caller.org_id, actors::new_id());
+    let size = file.len() as i64;
+    state.media.put(&path, file).await.map_err(|e| ApiError::Internal(format!("media store: {e}")))?;
+    let msg = actors::conversation::SendMedia {
+        org_id: caller.org_id.clone(),
+        sender_id,
+        kind,
+        path,
+        mime,
+        size,
+        caption,
+        filename,
+        idempotency_key,
+    };
+    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
+    Ok(HttpResponse::Created().json(Data::new(view)))
 }

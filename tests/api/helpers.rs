@@ -655,6 +655,10 @@ async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<G
         return HttpResponse::Ok()
             .json(json!({"display_phone_number": "+1 555-0100", "verified_name": "Test Co", "id": id}));
     }
+    if record.method == "POST" && record.path.ends_with("/media") {
+        let n = s.requests.len();
+        return HttpResponse::Ok().json(json!({"id": format!("MEDUP{n}")}));
+    }
     if record.path.ends_with("/messages") {
         if !s.script.is_empty() {
             let answer = s.script.remove(0);

@@ -15,6 +15,7 @@ mod dev;
 mod health;
 mod helpers;
 mod media;
+mod media_send;
 mod outbox;
 mod realtime;
 mod replies;

@@ -13,7 +13,7 @@ mod tags;
 
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
-pub use outbound::{Discard, Flush, Requeue, ToggleHide};
+pub use outbound::{Discard, Flush, Requeue, SendMedia, ToggleHide};
 pub use reactions::React;
 pub use tags::{AddTag, RemoveTag};
 

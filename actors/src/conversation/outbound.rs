@@ -150,6 +150,48 @@ impl Handler<ToggleHide> for ConversationActor {
     }
 }
 
+/// Send a file an agent uploaded (already in the media store) with an optional caption.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<MessageView, ActorError>")]
+pub struct SendMedia {
+    pub org_id: String,
+    pub sender_id: String,
+    /// image, video, audio or document.
+    pub kind: String,
+    pub path: String,
+    pub mime: String,
+    pub size: i64,
+    pub caption: Option<String>,
+    pub filename: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+impl Handler<SendMedia> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: SendMedia, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, s| async move {
+            if let Some(key) = &msg.idempotency_key
+                && let Some(existing) = store::messages::by_idempotency_key(&rt.db.conn, &s.conv.org_id, key).await?
+            {
+                return Ok((s, MessageView::from(&existing)));
+            }
+            let draft = Draft {
+                sender_id: msg.sender_id.clone(),
+                idempotency_key: msg.idempotency_key.clone(),
+                message_type: msg.kind.clone(),
+                text: msg.caption.clone(),
+                content: msg.filename.as_ref().map(|f| serde_json::json!({ "filename": f }).to_string()),
+                media: Some(StoredFile { path: msg.path.clone(), mime: msg.mime.clone(), size: msg.size }),
+            };
+            let (s, id) = enqueue(&rt, s, draft).await?;
+            let s = flush(&rt, s).await?;
+            let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
+            Ok((s, MessageView::from(&row)))
+        })
+    }
+}
+
 impl Handler<SendText> for ConversationActor {
     type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
     fn handle(&mut self, msg: SendText, _: &mut Context<Self>) -> Self::Result {
@@ -165,7 +207,7 @@ impl Handler<SendText> for ConversationActor {
                 }
                 return Ok((s, MessageView::from(&existing)));
             }
-            let (s, id) = enqueue(&rt, s, &msg).await?;
+            let (s, id) = enqueue(&rt, s, Draft::from(&msg)).await?;
             let s = flush(&rt, s).await?;
             let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
             Ok((s, MessageView::from(&row)))
@@ -181,7 +223,39 @@ impl Handler<Flush> for ConversationActor {
 }
 
 /// Commits the reply as pending, with its events; returns its id.
-async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded, String), ActorError> {
+/// What an agent sends: text, or a file already in the media store.
+pub(super) struct Draft {
+    pub sender_id: String,
+    pub idempotency_key: Option<String>,
+    pub message_type: String,
+    /// The text, or a file's caption.
+    pub text: Option<String>,
+    /// Type-specific content (a file's name), JSON.
+    pub content: Option<String>,
+    pub media: Option<StoredFile>,
+}
+
+/// A file in the media store.
+pub(super) struct StoredFile {
+    pub path: String,
+    pub mime: String,
+    pub size: i64,
+}
+
+impl From<&SendText> for Draft {
+    fn from(msg: &SendText) -> Draft {
+        Draft {
+            sender_id: msg.sender_id.clone(),
+            idempotency_key: msg.idempotency_key.clone(),
+            message_type: "text".into(),
+            text: Some(msg.text.clone()),
+            content: None,
+            media: None,
+        }
+    }
+}
+
+async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, String), ActorError> {
     let prev = s.status();
     let next = state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?;
     let now = Utc::now();
@@ -199,9 +273,9 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded,
         conversation_id: s.conv.id.clone(),
         inbox_id: s.conv.inbox_id.clone(),
         direction: Direction::Outbound.as_str().into(),
-        message_type: "text".into(),
-        text: Some(msg.text.clone()),
-        content: None,
+        message_type: msg.message_type.clone(),
+        text: msg.text.clone(),
+        content: msg.content.clone(),
         status: MessageStatus::Pending.as_str().into(),
         provider_message_id: None,
         error_code: None,
@@ -218,10 +292,10 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded,
         discarded_at: None,
         hidden: false,
         media_id: None,
-        media_status: None,
-        media_path: None,
-        media_mime: None,
-        media_size: None,
+        media_status: msg.media.as_ref().map(|_| super::media::MEDIA_DOWNLOADED.to_owned()),
+        media_path: msg.media.as_ref().map(|f| f.path.clone()),
+        media_mime: msg.media.as_ref().map(|f| f.mime.clone()),
+        media_size: msg.media.as_ref().map(|f| f.size),
         media_error: None,
         reactions: None,
     };
@@ -234,7 +308,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded,
         c.assigned_to = Some(msg.sender_id.clone());
     }
     c.last_message_at = Some(now);
-    c.last_message_preview = Some(preview(Some(&msg.text), "text"));
+    c.last_message_preview = Some(preview(msg.text.as_deref(), &msg.message_type));
     c.unread_count = 0;
     c.awaiting_reply = false;
     c.updated_at = now;
@@ -260,6 +334,27 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: &SendText) -> Result<(Loaded,
     Ok((s, row.id))
 }
 
+/// What to hand the channel for a stored outbound message.
+fn content_of(m: &message::Model) -> OutboundContent {
+    match (m.message_type.as_str(), &m.media_path) {
+        ("image" | "video" | "audio" | "document", Some(path)) => {
+            let filename = m
+                .content
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
+                .and_then(|c| c.get("filename").and_then(|f| f.as_str()).map(str::to_owned));
+            OutboundContent::Media {
+                kind: m.message_type.clone(),
+                path: path.clone(),
+                mime: m.media_mime.clone().unwrap_or_default(),
+                caption: m.text.clone(),
+                filename,
+            }
+        }
+        _ => OutboundContent::Text { body: m.text.clone().unwrap_or_default() },
+    }
+}
+
 /// How long to wait before attempt `attempts + 1`: the base doubled per attempt, at most 5 minutes.
 pub fn backoff(base: std::time::Duration, attempts: i32) -> chrono::Duration {
     let factor = 2u32.saturating_pow(attempts.clamp(0, 20) as u32);
@@ -280,7 +375,7 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
             org_id: m.org_id.clone(),
             inbox_id: m.inbox_id.clone(),
             to: to.clone(),
-            content: OutboundContent::Text { body: m.text.clone().unwrap_or_default() },
+            content: content_of(&m),
         };
         let result = rt.channel.send(request).await;
         let attempts = m.attempts + 1;

@@ -89,6 +89,34 @@ impl GraphClient {
 }
 
 impl GraphClient {
+    /// Uploads a file for sending; returns Meta's media id.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+        filename: &str,
+    ) -> Result<String, SendError> {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_owned())
+            .mime_str(mime)
+            .map_err(|e| SendError { code: "bad_media".into(), message: e.to_string(), transient: false })?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime.to_owned())
+            .part("file", part);
+        let text =
+            call(self.http.post(self.url(&format!("{phone_number_id}/media"))).bearer_auth(token).multipart(form))
+                .await?;
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        v.get("id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| SendError {
+            code: "bad_response".into(),
+            message: "the Graph API took the upload but returned no media id".into(),
+            transient: false,
+        })
+    }
+
     /// Downloads a media file in Meta's two steps: the media id gives a short-lived URL and the
     /// MIME type; the URL, fetched with the same bearer token, gives the bytes.
     pub async fn download_media(
@@ -181,6 +209,8 @@ pub fn message_body(to: &str, content: &OutboundContent) -> Value {
             "type": "text",
             "text": { "preview_url": false, "body": body },
         }),
+        // A file is uploaded first and sent by its media id: see `media_body`.
+        OutboundContent::Media { .. } => Value::Null,
         OutboundContent::Reaction { message_id, emoji } => json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -196,11 +226,27 @@ pub struct WhatsAppSender {
     pub db: DatabaseConnection,
     pub secrets: SecretBox,
     pub graph: GraphClient,
+    /// Where files to send are kept.
+    pub media: std::sync::Arc<dyn crate::media::MediaStore>,
+}
+
+/// The message body for a file uploaded as `media_id`.
+pub fn media_body(to: &str, kind: &str, media_id: &str, caption: Option<&str>, filename: Option<&str>) -> Value {
+    let mut object = json!({ "id": media_id });
+    // WhatsApp takes captions on images, videos and documents, and names on documents.
+    if let Some(c) = caption.filter(|_| kind != "audio") {
+        object["caption"] = json!(c);
+    }
+    if let Some(f) = filename.filter(|_| kind == "document") {
+        object["filename"] = json!(f);
+    }
+    json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: object })
 }
 
 impl ChannelSender for WhatsAppSender {
     fn send(&self, req: OutboundRequest) -> BoxFuture<'static, Result<SendReceipt, SendError>> {
-        let (db, secrets, graph) = (self.db.clone(), self.secrets.clone(), self.graph.clone());
+        let (db, secrets, graph, media) =
+            (self.db.clone(), self.secrets.clone(), self.graph.clone(), self.media.clone());
         Box::pin(async move {
             let account = accounts::by_inbox(&db, &req.org_id, &req.inbox_id)
                 .await
@@ -215,7 +261,21 @@ impl ChannelSender for WhatsAppSender {
                 message: e.to_string(),
                 transient: false,
             })?;
-            let body = message_body(&req.to, &req.content);
+            let body = match &req.content {
+                OutboundContent::Media { kind, path, mime, caption, filename } => {
+                    let bytes = media.get(path).await.map_err(|e| SendError {
+                        code: "media_missing".into(),
+                        message: format!("the file to send is not in the media store: {e}"),
+                        transient: false,
+                    })?;
+                    let name = filename
+                        .clone()
+                        .unwrap_or_else(|| format!("file.{}", mime.rsplit('/').next().unwrap_or("bin")));
+                    let media_id = graph.upload_media(&account.phone_number_id, &token, bytes, mime, &name).await?;
+                    media_body(&req.to, kind, &media_id, caption.as_deref(), filename.as_deref())
+                }
+                other => message_body(&req.to, other),
+            };
             let wamid = graph.send_message(&account.phone_number_id, &token, &body).await?;
             Ok(SendReceipt { provider_message_id: wamid })
         })
