@@ -318,28 +318,24 @@ impl Cluster {
                 Ok::<_, redis::RedisError>(ps)
             }
             .await;
-            match self.note(subscribed) {
-                Ok(ps) => {
-                    backoff = Duration::from_millis(100);
-                    tracing::info!(%pattern, "subscribed to cluster events");
-                    resync();
-                    let mut stream = ps.into_on_message();
-                    while let Some(msg) = stream.next().await {
-                        let Ok(payload) = msg.get_payload::<String>() else {
-                            continue;
-                        };
-                        let Ok(w) = serde_json::from_str::<WireEvent>(&payload) else {
-                            continue;
-                        };
-                        if w.n == self.node_id {
-                            continue;
-                        }
-                        deliver(Event::from_wire(w.o, w.s, w.c, w.q, w.e, w.w));
+            if let Ok(ps) = self.note(subscribed) {
+                backoff = Duration::from_millis(100);
+                tracing::info!(%pattern, "subscribed to cluster events");
+                resync();
+                let mut stream = ps.into_on_message();
+                while let Some(msg) = stream.next().await {
+                    let Ok(payload) = msg.get_payload::<String>() else {
+                        continue;
+                    };
+                    let Ok(w) = serde_json::from_str::<WireEvent>(&payload) else {
+                        continue;
+                    };
+                    if w.n == self.node_id {
+                        continue;
                     }
-                    let _ =
-                        self.note::<()>(Err(redis::RedisError::from((redis::ErrorKind::Io, "subscription closed"))));
+                    deliver(Event::from_wire(w.o, w.s, w.c, w.q, w.e, w.w));
                 }
-                Err(_) => {}
+                let _ = self.note::<()>(Err(redis::RedisError::from((redis::ErrorKind::Io, "subscription closed"))));
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));

@@ -196,7 +196,7 @@ pub async fn stats(state: web::Data<AppState>, caller: Caller) -> ApiResult<Http
         .await?;
     let mut by_error_code: Vec<ErrorCount> =
         by_code.into_iter().map(|(code, count)| ErrorCount { code, count }).collect();
-    by_error_code.sort_by(|a, b| b.count.cmp(&a.count));
+    by_error_code.sort_by_key(|e| std::cmp::Reverse(e.count));
     Ok(HttpResponse::Ok().json(Data::new(FailedStats { failed: open_failed, pending, discarded, by_error_code })))
 }
 

@@ -259,7 +259,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     let prev = s.status();
     let next = state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?;
     let now = Utc::now();
-    if !s.conv.last_inbound_at.is_some_and(|t| now < t + SERVICE_WINDOW) {
+    if s.conv.last_inbound_at.is_none_or(|t| now >= t + SERVICE_WINDOW) {
         return Err(ActorError::Conflict(
             "outside the 24-hour customer service window: the customer has not written in the last 24 hours, so only a template message can be sent".into(),
         ));
