@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
+use super::messages::own;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -200,15 +201,6 @@ pub async fn stats(state: web::Data<AppState>, caller: Caller) -> ApiResult<Http
     Ok(HttpResponse::Ok().json(Data::new(FailedStats { failed: open_failed, pending, discarded, by_error_code })))
 }
 
-/// An outbound message of the caller's organization, or 404.
-async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<message::Model> {
-    message::Entity::find_by_id(id.to_owned())
-        .filter(message::Column::OrgId.eq(caller.org_id.clone()))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("message"))
-}
-
 /// Send a failed message again, now (admin only).
 #[utoipa::path(
     tag = "messages",
@@ -223,7 +215,7 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<message:
 #[post("/messages/{id}/retry-send")]
 pub async fn retry(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let m = find(&state, &caller, &id).await?;
+    let m = own(&state, &caller, &id).await?;
     let msg = Requeue { org_id: caller.org_id.clone(), message_id: m.id.clone() };
     let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
@@ -239,7 +231,7 @@ pub async fn retry(state: web::Data<AppState>, caller: Caller, id: web::Path<Str
 #[post("/messages/{id}/discard")]
 pub async fn discard(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let m = find(&state, &caller, &id).await?;
+    let m = own(&state, &caller, &id).await?;
     let msg = Discard { org_id: caller.org_id.clone(), message_id: m.id.clone() };
     let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
@@ -287,7 +279,7 @@ async fn bulk(state: &AppState, caller: &Caller, body: Option<BulkRequest>, requ
     };
     let mut result = BulkResult { succeeded: Vec::new(), failed: Vec::new() };
     for id in ids {
-        let outcome = match find(state, caller, &id).await {
+        let outcome = match own(state, caller, &id).await {
             Err(e) => Err(e),
             Ok(m) => {
                 let (org, conv) = (caller.org_id.clone(), m.conversation_id.clone());

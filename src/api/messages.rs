@@ -166,17 +166,14 @@ pub async fn send(
 )]
 #[post("/messages/{id}/toggle-hide")]
 pub async fn toggle_hide(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let m = store::messages::get(state.db(), &id)
-        .await?
-        .filter(|m| m.org_id == caller.org_id)
-        .ok_or(ApiError::NotFound("message"))?;
+    let m = own(&state, &caller, &id).await?;
     let msg = actors::conversation::ToggleHide { org_id: caller.org_id.clone(), message_id: m.id.clone() };
     let view = state.rt.ask_conversation(&caller.org_id, &m.conversation_id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
 /// A message of the caller's organization, or 404.
-async fn own(state: &AppState, caller: &Caller, id: &str) -> ApiResult<entities::message::Model> {
+pub(crate) async fn own(state: &AppState, caller: &Caller, id: &str) -> ApiResult<entities::message::Model> {
     store::messages::get(state.db(), id)
         .await?
         .filter(|m| m.org_id == caller.org_id)

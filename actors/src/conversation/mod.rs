@@ -276,6 +276,48 @@ async fn commit(
     Ok(())
 }
 
+/// A new message row of this conversation with nothing but its kind set.
+fn new_message(
+    conv: &conversation::Model,
+    direction: Direction,
+    message_type: &str,
+    status: MessageStatus,
+    now: DateTime<Utc>,
+) -> message::Model {
+    message::Model {
+        id: crate::new_id(),
+        org_id: conv.org_id.clone(),
+        conversation_id: conv.id.clone(),
+        inbox_id: conv.inbox_id.clone(),
+        direction: direction.as_str().into(),
+        message_type: message_type.into(),
+        text: None,
+        content: None,
+        status: status.as_str().into(),
+        provider_message_id: None,
+        error_code: None,
+        error_message: None,
+        sender_id: None,
+        created_at: now,
+        updated_at: now,
+        sent_at: None,
+        delivered_at: None,
+        read_at: None,
+        attempts: 0,
+        next_attempt_at: None,
+        idempotency_key: None,
+        discarded_at: None,
+        hidden: false,
+        media_id: None,
+        media_status: None,
+        media_path: None,
+        media_mime: None,
+        media_size: None,
+        media_error: None,
+        reactions: None,
+    }
+}
+
 fn preview(text: Option<&str>, message_type: &str) -> String {
     match text {
         Some(t) => t.chars().take(120).collect(),
@@ -312,36 +354,13 @@ impl Handler<Inbound> for ConversationActor {
             }
             let now = Utc::now();
             let row = message::Model {
-                id: crate::new_id(),
-                org_id: s.conv.org_id.clone(),
-                conversation_id: s.conv.id.clone(),
-                inbox_id: s.conv.inbox_id.clone(),
-                direction: Direction::Inbound.as_str().into(),
-                message_type: m.message_type.clone(),
                 text: m.text.clone(),
                 content: m.content.clone(),
-                status: MessageStatus::Received.as_str().into(),
                 provider_message_id: Some(m.provider_message_id.clone()),
-                error_code: None,
-                error_message: None,
-                sender_id: None,
-                created_at: now,
-                updated_at: now,
                 sent_at: Some(m.sent_at),
-                delivered_at: None,
-                read_at: None,
-                attempts: 0,
-                next_attempt_at: None,
-                idempotency_key: None,
-                discarded_at: None,
-                hidden: false,
                 media_status: m.media_id.as_ref().map(|_| media::MEDIA_PENDING.to_owned()),
                 media_id: m.media_id.clone(),
-                media_path: None,
-                media_mime: None,
-                media_size: None,
-                media_error: None,
-                reactions: None,
+                ..new_message(&s.conv, Direction::Inbound, &m.message_type, MessageStatus::Received, now)
             };
             let txn = rt.db.begin_write().await?;
             match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {

@@ -268,36 +268,16 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
     }
     let row = message::Model {
-        id: crate::new_id(),
-        org_id: s.conv.org_id.clone(),
-        conversation_id: s.conv.id.clone(),
-        inbox_id: s.conv.inbox_id.clone(),
-        direction: Direction::Outbound.as_str().into(),
-        message_type: msg.message_type.clone(),
         text: msg.text.clone(),
         content: msg.content.clone(),
-        status: MessageStatus::Pending.as_str().into(),
-        provider_message_id: None,
-        error_code: None,
-        error_message: None,
         sender_id: Some(msg.sender_id.clone()),
-        created_at: now,
-        updated_at: now,
-        sent_at: None,
-        delivered_at: None,
-        read_at: None,
-        attempts: 0,
         next_attempt_at: Some(now),
         idempotency_key: msg.idempotency_key.clone(),
-        discarded_at: None,
-        hidden: false,
-        media_id: None,
         media_status: msg.media.as_ref().map(|_| super::media::MEDIA_DOWNLOADED.to_owned()),
         media_path: msg.media.as_ref().map(|f| f.path.clone()),
         media_mime: msg.media.as_ref().map(|f| f.mime.clone()),
         media_size: msg.media.as_ref().map(|f| f.size),
-        media_error: None,
-        reactions: None,
+        ..super::new_message(&s.conv, Direction::Outbound, &msg.message_type, MessageStatus::Pending, now)
     };
     let prev_assignee = s.conv.assigned_to.clone();
     let txn = rt.db.begin_write().await?;
