@@ -135,6 +135,7 @@ async fn find_or_open(
         follow_up_by: None,
         handoff_summary: None,
         awaiting_reply: false,
+        bot_epoch: 0,
         created_at: now,
         updated_at: now,
     };

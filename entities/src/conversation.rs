@@ -30,6 +30,8 @@ pub struct Model {
     pub handoff_summary: Option<String>,
     /// The customer wrote last: someone owes them a reply.
     pub awaiting_reply: bool,
+    /// Bumped whenever the conversation leaves the bot; a bot reply from an older epoch is dropped.
+    pub bot_epoch: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

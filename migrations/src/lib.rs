@@ -11,6 +11,7 @@ mod m20261122_000005_conversation_fields;
 mod m20261122_000006_media;
 mod m20261122_000007_reactions;
 mod m20261122_000008_simulated;
+mod m20261122_000009_bot_epoch;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_media::Migration),
             Box::new(m20261122_000007_reactions::Migration),
             Box::new(m20261122_000008_simulated::Migration),
+            Box::new(m20261122_000009_bot_epoch::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ mod tags;
 
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
-pub use outbound::{Discard, Flush, Requeue, SendMedia, ToggleHide};
+pub use outbound::{BotReply, Discard, Flush, Requeue, SendMedia, ToggleHide};
 pub use reactions::React;
 pub use tags::{AddTag, RemoveTag};
 
@@ -276,6 +276,14 @@ async fn commit(
     Ok(())
 }
 
+/// Starts a new bot epoch when the conversation leaves the bot, so no reply of a bot turn that
+/// began before can be sent any more.
+fn leave_bot(c: &mut conversation::Model, prev: ConversationStatus, next: ConversationStatus) {
+    if prev == ConversationStatus::BotHandling && next != ConversationStatus::BotHandling {
+        c.bot_epoch += 1;
+    }
+}
+
 /// A new message row of this conversation with nothing but its kind set.
 fn new_message(
     conv: &conversation::Model,
@@ -450,6 +458,7 @@ async fn transition(
     s.conv.status = next.as_str().into();
     s.conv.assigned_to = assignee;
     extra(&mut s.conv);
+    leave_bot(&mut s.conv, prev, next);
     if s.conv == before {
         let view = s.view();
         return Ok((s, view)); // nothing changed: no write, no event

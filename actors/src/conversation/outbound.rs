@@ -8,7 +8,7 @@
 
 use actix::prelude::*;
 use chrono::Utc;
-use entities::enums::{Direction, MessageStatus};
+use entities::enums::{ConversationStatus, Direction, MessageStatus};
 use entities::message;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::{Deserialize, Serialize};
@@ -166,6 +166,42 @@ pub struct SendMedia {
     pub idempotency_key: Option<String>,
 }
 
+/// The bot's answer, from a turn that started in bot epoch `epoch`. Sent only if the
+/// conversation is still the bot's and no human took it in the meantime; otherwise dropped
+/// (`Ok(None)`), even if the turn was already in flight when the takeover landed.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<Option<MessageView>, ActorError>")]
+pub struct BotReply {
+    pub org_id: String,
+    pub epoch: i64,
+    pub text: String,
+}
+
+impl Handler<BotReply> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<Option<MessageView>, ActorError>>;
+    fn handle(&mut self, msg: BotReply, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, s| async move {
+            if s.status() != ConversationStatus::BotHandling || s.conv.bot_epoch != msg.epoch {
+                tracing::info!(conversation_id = %s.conv.id, "bot reply dropped: a human has the conversation");
+                return Ok((s, None));
+            }
+            let draft = Draft {
+                sender_id: None,
+                idempotency_key: None,
+                message_type: "text".into(),
+                text: Some(msg.text.clone()),
+                content: None,
+                media: None,
+            };
+            let (s, id) = enqueue(&rt, s, draft).await?;
+            let s = flush(&rt, s).await?;
+            let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
+            Ok((s, Some(MessageView::from(&row))))
+        })
+    }
+}
+
 impl Handler<SendMedia> for ConversationActor {
     type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
     fn handle(&mut self, msg: SendMedia, _: &mut Context<Self>) -> Self::Result {
@@ -177,7 +213,7 @@ impl Handler<SendMedia> for ConversationActor {
                 return Ok((s, MessageView::from(&existing)));
             }
             let draft = Draft {
-                sender_id: msg.sender_id.clone(),
+                sender_id: Some(msg.sender_id.clone()),
                 idempotency_key: msg.idempotency_key.clone(),
                 message_type: msg.kind.clone(),
                 text: msg.caption.clone(),
@@ -225,7 +261,8 @@ impl Handler<Flush> for ConversationActor {
 /// Commits the reply as pending, with its events; returns its id.
 /// What an agent sends: text, or a file already in the media store.
 pub(super) struct Draft {
-    pub sender_id: String,
+    /// The agent; `None` for the bot.
+    pub sender_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub message_type: String,
     /// The text, or a file's caption.
@@ -245,7 +282,7 @@ pub(super) struct StoredFile {
 impl From<&SendText> for Draft {
     fn from(msg: &SendText) -> Draft {
         Draft {
-            sender_id: msg.sender_id.clone(),
+            sender_id: Some(msg.sender_id.clone()),
             idempotency_key: msg.idempotency_key.clone(),
             message_type: "text".into(),
             text: Some(msg.text.clone()),
@@ -257,7 +294,11 @@ impl From<&SendText> for Draft {
 
 async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, String), ActorError> {
     let prev = s.status();
-    let next = state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?;
+    // The bot answers without moving the conversation; an agent's reply takes it from the bot.
+    let next = match &msg.sender_id {
+        None => prev,
+        Some(_) => state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?,
+    };
     let now = Utc::now();
     if s.conv.last_inbound_at.is_none_or(|t| now >= t + SERVICE_WINDOW) {
         return Err(ActorError::Conflict(
@@ -270,7 +311,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     let row = message::Model {
         text: msg.text.clone(),
         content: msg.content.clone(),
-        sender_id: Some(msg.sender_id.clone()),
+        sender_id: msg.sender_id.clone(),
         next_attempt_at: Some(now),
         idempotency_key: msg.idempotency_key.clone(),
         media_status: msg.media.as_ref().map(|_| super::media::MEDIA_DOWNLOADED.to_owned()),
@@ -285,8 +326,9 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     let c = &mut s.conv;
     c.status = next.as_str().into();
     if c.assigned_to.is_none() {
-        c.assigned_to = Some(msg.sender_id.clone());
+        c.assigned_to = msg.sender_id.clone();
     }
+    super::leave_bot(c, prev, next);
     c.last_message_at = Some(now);
     c.last_message_preview = Some(preview(msg.text.as_deref(), &msg.message_type));
     c.unread_count = 0;
