@@ -1,12 +1,14 @@
 //! The conversation state machine, as plain functions the actor calls.
 //!
-//! | from \ on            | customer writes                     | agent replies        | takeover       | assign          | unassign | resolve |
-//! |----------------------|-------------------------------------|----------------------|----------------|-----------------|----------|---------|
-//! | BOT_HANDLING         | stays                               | HUMAN -> WAITING (1) | HUMAN_HANDLING | HUMAN_HANDLING  | stays    | CLOSED  |
-//! | OPEN                 | stays                               | WAITING (1)          | HUMAN_HANDLING | HUMAN_HANDLING  | stays    | CLOSED  |
-//! | HUMAN_HANDLING       | stays                               | WAITING              | HUMAN_HANDLING | stays           | OPEN     | CLOSED  |
-//! | WAITING_FOR_CUSTOMER | HUMAN_HANDLING if assigned, else OPEN | WAITING            | HUMAN_HANDLING | stays           | OPEN     | CLOSED  |
-//! | CLOSED               | a new conversation is opened        | 409                  | 409            | 409             | 409      | 409     |
+//! | from \ on            | customer writes                     | agent replies        | takeover       | assign          | unassign | return to bot | resolve |
+//! |----------------------|-------------------------------------|----------------------|----------------|-----------------|----------|---------------|---------|
+//! | BOT_HANDLING         | stays                               | HUMAN -> WAITING (1) | HUMAN_HANDLING | HUMAN_HANDLING  | stays    | 409           | CLOSED  |
+//! | OPEN                 | stays                               | WAITING (1)          | HUMAN_HANDLING | HUMAN_HANDLING  | stays    | BOT_HANDLING  | CLOSED  |
+//! | HUMAN_HANDLING       | stays                               | WAITING              | HUMAN_HANDLING | stays           | OPEN     | BOT_HANDLING  | CLOSED  |
+//! | WAITING_FOR_CUSTOMER | HUMAN_HANDLING if assigned, else OPEN | WAITING            | HUMAN_HANDLING | stays           | OPEN     | BOT_HANDLING  | CLOSED  |
+//! | CLOSED               | a new conversation is opened        | 409                  | 409            | 409             | 409      | 409           | 409     |
+//!
+//! Set directly (`PATCH`), see [`on_set_status`]: a closed conversation may be reopened to OPEN.
 //!
 //! (1) An agent who replies to an unassigned conversation takes it: it is assigned to them, and
 //! the bot never speaks into it again until it is returned.
