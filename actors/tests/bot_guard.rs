@@ -2,15 +2,15 @@
 //! the bot's and in the epoch the bot turn started in.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use ::actors::channel::{ChannelSender, OutboundRequest, SendError, SendReceipt};
 use ::actors::conversation::{BotReply, Inbound, InboundMessage, ReturnToBot, Takeover};
 use ::actors::inbox::ResolveConversation;
-use ::actors::{Db, Runtime, RuntimeConfig, store};
+use ::actors::{Runtime, RuntimeConfig, store};
 use futures_util::future::BoxFuture;
-use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
 /// Records what would have gone to WhatsApp.
 #[derive(Default, Clone)]
@@ -26,21 +26,7 @@ impl ChannelSender for FakeChannel {
 }
 
 async fn setup() -> (Runtime, FakeChannel, String) {
-    let db = Db::connect("sqlite::memory:", 1).await.unwrap();
-    Migrator::up(&db.conn, None).await.unwrap();
-    let now = chrono::Utc::now();
-    entities::organization::ActiveModel {
-        id: Set("org".into()),
-        name: Set("Org".into()),
-        bot_enabled: Set(true),
-        onboarding_completed: Set(false),
-        event_seq: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&db.conn)
-    .await
-    .unwrap();
+    let db = common::db_with_org().await;
     let channel = FakeChannel::default();
     let rt = Runtime::start(db, Arc::new(channel.clone()), RuntimeConfig::default(), None);
     let resolve = ResolveConversation { wa_id: "15550001".into(), profile_name: Some("C".into()), closed: None };
@@ -50,7 +36,7 @@ async fn setup() -> (Runtime, FakeChannel, String) {
         message_type: "text".into(),
         text: Some("hello bot".into()),
         content: None,
-        sent_at: now,
+        sent_at: chrono::Utc::now(),
         media_id: None,
     };
     rt.ask_conversation("org", &conv, Inbound { org_id: "org".into(), message }).await.unwrap();

@@ -2,6 +2,8 @@
 //! duplicates.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,8 +11,6 @@ use ::actors::bus::{Deliver, EventBus, Publish, Subscribe};
 use ::actors::store::events::{NewEvent, append};
 use ::actors::{Db, Event, events::EventName};
 use actix::prelude::*;
-use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
 struct Collector(Arc<Mutex<Vec<i64>>>);
 
@@ -26,21 +26,7 @@ impl Handler<Deliver> for Collector {
 }
 
 async fn db_with_events(n: usize) -> (Db, Vec<Event>) {
-    let db = Db::connect("sqlite::memory:", 1).await.unwrap();
-    Migrator::up(&db.conn, None).await.unwrap();
-    let now = chrono::Utc::now();
-    entities::organization::ActiveModel {
-        id: Set("org".into()),
-        name: Set("Org".into()),
-        bot_enabled: Set(true),
-        onboarding_completed: Set(false),
-        event_seq: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&db.conn)
-    .await
-    .unwrap();
+    let db = common::db_with_org().await;
     let txn = db.begin_write().await.unwrap();
     let items = (0..n)
         .map(|i| NewEvent {

@@ -194,10 +194,8 @@ impl Handler<BotReply> for ConversationActor {
                 content: None,
                 media: None,
             };
-            let (s, id) = enqueue(&rt, s, draft).await?;
-            let s = flush(&rt, s).await?;
-            let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
-            Ok((s, Some(MessageView::from(&row))))
+            let (s, view) = send_draft(&rt, s, draft).await?;
+            Ok((s, Some(view)))
         })
     }
 }
@@ -207,11 +205,6 @@ impl Handler<SendMedia> for ConversationActor {
     fn handle(&mut self, msg: SendMedia, _: &mut Context<Self>) -> Self::Result {
         let org_id = msg.org_id.clone();
         self.run(&org_id, move |rt, s| async move {
-            if let Some(key) = &msg.idempotency_key
-                && let Some(existing) = store::messages::by_idempotency_key(&rt.db.conn, &s.conv.org_id, key).await?
-            {
-                return Ok((s, MessageView::from(&existing)));
-            }
             let draft = Draft {
                 sender_id: Some(msg.sender_id.clone()),
                 idempotency_key: msg.idempotency_key.clone(),
@@ -220,10 +213,7 @@ impl Handler<SendMedia> for ConversationActor {
                 content: msg.filename.as_ref().map(|f| serde_json::json!({ "filename": f }).to_string()),
                 media: Some(StoredFile { path: msg.path.clone(), mime: msg.mime.clone(), size: msg.size }),
             };
-            let (s, id) = enqueue(&rt, s, draft).await?;
-            let s = flush(&rt, s).await?;
-            let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
-            Ok((s, MessageView::from(&row)))
+            send_draft(&rt, s, draft).await
         })
     }
 }
@@ -232,22 +222,7 @@ impl Handler<SendText> for ConversationActor {
     type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
     fn handle(&mut self, msg: SendText, _: &mut Context<Self>) -> Self::Result {
         let org_id = msg.org_id.clone();
-        self.run(&org_id, move |rt, s| async move {
-            if let Some(key) = &msg.idempotency_key
-                && let Some(existing) = store::messages::by_idempotency_key(&rt.db.conn, &s.conv.org_id, key).await?
-            {
-                if existing.conversation_id != s.conv.id {
-                    return Err(ActorError::Conflict(
-                        "this Idempotency-Key was already used for another conversation".into(),
-                    ));
-                }
-                return Ok((s, MessageView::from(&existing)));
-            }
-            let (s, id) = enqueue(&rt, s, Draft::from(&msg)).await?;
-            let s = flush(&rt, s).await?;
-            let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
-            Ok((s, MessageView::from(&row)))
-        })
+        self.run(&org_id, move |rt, s| async move { send_draft(&rt, s, Draft::from(&msg)).await })
     }
 }
 
@@ -290,6 +265,23 @@ impl From<&SendText> for Draft {
             media: None,
         }
     }
+}
+
+/// Sends a draft through the outbox and answers with the message as it then stands. A repeated
+/// idempotency key answers with the first request's message and sends nothing.
+async fn send_draft(rt: &Runtime, s: Loaded, draft: Draft) -> Result<(Loaded, MessageView), ActorError> {
+    if let Some(key) = &draft.idempotency_key
+        && let Some(existing) = store::messages::by_idempotency_key(&rt.db.conn, &s.conv.org_id, key).await?
+    {
+        if existing.conversation_id != s.conv.id {
+            return Err(ActorError::Conflict("this Idempotency-Key was already used for another conversation".into()));
+        }
+        return Ok((s, MessageView::from(&existing)));
+    }
+    let (s, id) = enqueue(rt, s, draft).await?;
+    let s = flush(rt, s).await?;
+    let row = store::messages::get(&rt.db.conn, &id).await?.ok_or(ActorError::NotFound("message"))?;
+    Ok((s, MessageView::from(&row)))
 }
 
 async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, String), ActorError> {
