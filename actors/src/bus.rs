@@ -68,11 +68,6 @@ pub struct Resync;
 #[rtype(result = "()")]
 struct CheckGap(String);
 
-/// Ask how many sessions are subscribed (for tests and metrics).
-#[derive(Message)]
-#[rtype(result = "usize")]
-pub struct SessionCount;
-
 #[derive(Default)]
 struct OrgStream {
     /// The next `org_seq` to deliver; `None` until the first event is seen.
@@ -157,13 +152,6 @@ impl Handler<Unsubscribe> for EventBus {
         if let Some(s) = self.orgs.get_mut(&msg.org_id) {
             s.sessions.remove(&msg.session_id);
         }
-    }
-}
-
-impl Handler<SessionCount> for EventBus {
-    type Result = usize;
-    fn handle(&mut self, _: SessionCount, _: &mut Context<Self>) -> usize {
-        self.orgs.values().map(|s| s.sessions.len()).sum()
     }
 }
 

@@ -26,11 +26,6 @@ pub struct ResolveConversation {
     pub closed: Option<String>,
 }
 
-/// Drop any cached mapping to this conversation (it was closed or deleted).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Forget(pub String);
-
 pub struct InboxActor {
     rt: Runtime,
     org_id: String,
@@ -50,13 +45,6 @@ impl InboxActor {
 
 impl Actor for InboxActor {
     type Context = Context<Self>;
-}
-
-impl Handler<Forget> for InboxActor {
-    type Result = ();
-    fn handle(&mut self, msg: Forget, _: &mut Context<Self>) {
-        self.open.retain(|_, c| *c != msg.0);
-    }
 }
 
 impl Handler<ResolveConversation> for InboxActor {
