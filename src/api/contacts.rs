@@ -15,21 +15,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Data, pagination};
+use super::Data;
+use super::pagination::{self, CursorPage};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list).service(get_one).service(update);
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ContactPage {
-    pub data: Vec<ContactView>,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -43,7 +36,7 @@ pub struct ContactQuery {
 }
 
 /// List or search contacts, newest first.
-#[utoipa::path(tag = "contacts", security(("bearer" = [])), params(ContactQuery), responses((status = 200, body = ContactPage), (status = 400, body = crate::error::ErrorBody)))]
+#[utoipa::path(tag = "contacts", security(("bearer" = [])), params(ContactQuery), responses((status = 200, body = CursorPage<ContactView>), (status = 400, body = crate::error::ErrorBody)))]
 #[get("/contacts")]
 pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<ContactQuery>) -> ApiResult<HttpResponse> {
     let key = pagination::decode(q.cursor.as_deref())?;
@@ -79,19 +72,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<Cont
         }
         None => query.order_by_desc(contact::Column::Id).limit(limit + 1).all(state.db()).await?,
     };
-    let more = rows.len() as u64 > limit;
-    if more {
-        if going_back {
-            rows.remove(0);
-        } else {
-            rows.pop();
-        }
-    }
-    let next_cursor = rows.last().filter(|_| more || going_back).map(|c| pagination::encode(Page::Before, &c.id));
-    let prev_cursor =
-        rows.first().filter(|_| key.is_some() && (!going_back || more)).map(|c| pagination::encode(Page::After, &c.id));
-    Ok(HttpResponse::Ok().json(ContactPage {
-        data: rows.iter().map(ContactView::from).collect(),
+    let w = pagination::window(&mut rows, limit, key.as_ref().map(|(p, _)| *p), going_back);
+    let next_cursor = rows.last().filter(|_| w.next).map(|c| pagination::encode(Page::Before, &c.id));
+    let prev_cursor = rows.first().filter(|_| w.prev).map(|c| pagination::encode(Page::After, &c.id));
+    Ok(HttpResponse::Ok().json(CursorPage {
+        data: rows.iter().map(ContactView::from).collect::<Vec<_>>(),
         next_cursor,
         prev_cursor,
     }))

@@ -4,12 +4,13 @@ use actix_web::{HttpResponse, get, post, web};
 use actors::conversation::SendText;
 use actors::store::{self, conversations::Page};
 use actors::views::MessageView;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::Data;
 use super::conversations::find;
-use super::{Data, pagination};
+use super::pagination::{self, CursorPage};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -27,15 +28,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(react);
 }
 
-/// Messages in chronological order; `nextCursor` pages to older messages, `prevCursor` to newer.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MessagePage {
-    pub data: Vec<MessageView>,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
@@ -49,7 +41,7 @@ pub struct ListQuery {
     tag = "messages",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Conversation id"), ListQuery),
-    responses((status = 200, body = MessagePage), (status = 404, body = crate::error::ErrorBody))
+    responses((status = 200, description = "Chronological; `nextCursor` pages to older messages, `prevCursor` to newer", body = CursorPage<MessageView>), (status = 404, body = crate::error::ErrorBody))
 )]
 #[get("/conversations/{id}/messages")]
 pub async fn list(
@@ -63,27 +55,13 @@ pub async fn list(
     let limit = pagination::limit(q.limit)?;
     let mut rows =
         store::messages::page(state.db(), &conv.id, key.as_ref().map(|(p, k)| (*p, k.as_str())), limit + 1).await?;
-    let newer = matches!(key, Some((Page::After, _)));
-    let more = rows.len() as u64 > limit;
-    if more {
-        // Pages are chronological: the extra row is the oldest when paging back, the newest
-        // when paging forward.
-        if newer {
-            rows.pop();
-        } else {
-            rows.remove(0);
-        }
-    }
-    let next_cursor = match rows.first() {
-        Some(first) if more || newer => Some(pagination::encode(Page::Before, &first.id)),
-        _ => None,
-    };
-    let prev_cursor = match rows.last() {
-        Some(last) if key.is_some() && (!newer || more) => Some(pagination::encode(Page::After, &last.id)),
-        _ => None,
-    };
-    Ok(HttpResponse::Ok().json(MessagePage {
-        data: rows.iter().map(MessageView::from).collect(),
+    // Pages are chronological: the extra row is the oldest when paging back in time, the
+    // newest when paging forward; older messages lie before the first row.
+    let w = pagination::window(&mut rows, limit, key.as_ref().map(|(p, _)| *p), !matches!(key, Some((Page::After, _))));
+    let next_cursor = rows.first().filter(|_| w.next).map(|m| pagination::encode(Page::Before, &m.id));
+    let prev_cursor = rows.last().filter(|_| w.prev).map(|m| pagination::encode(Page::After, &m.id));
+    Ok(HttpResponse::Ok().json(CursorPage {
+        data: rows.iter().map(MessageView::from).collect::<Vec<_>>(),
         next_cursor,
         prev_cursor,
     }))

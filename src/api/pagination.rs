@@ -3,8 +3,43 @@
 use actors::store::conversations::Page;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
+
+/// A cursor page: `{"data": [...], "nextCursor", "prevCursor"}`. `nextCursor` continues onward
+/// (older items, or the sort order), `prevCursor` goes back; each is null when nothing lies there.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CursorPage<T: ToSchema> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+/// Whether more rows lie onward (`next`) and back (`prev`) of a page.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Window {
+    pub next: bool,
+    pub prev: bool,
+}
+
+/// A page is fetched with one row more than `limit` to learn whether more follow. Drops that
+/// extra row (at the front when `extra_first`) and says which ways more rows exist, given how
+/// the page was asked for (`paged`: the direction of the cursor, if any).
+pub fn window<T>(rows: &mut Vec<T>, limit: u64, paged: Option<Page>, extra_first: bool) -> Window {
+    let back = paged == Some(Page::After);
+    let more = rows.len() as u64 > limit;
+    if more {
+        if extra_first {
+            rows.remove(0);
+        } else {
+            rows.pop();
+        }
+    }
+    Window { next: more || back, prev: paged.is_some() && (!back || more) }
+}
 
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -50,6 +85,20 @@ pub fn limit(limit: Option<u64>) -> Result<u64, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_window_drops_the_extra_row_and_knows_both_ways() {
+        let mut first = vec![1, 2, 3];
+        assert_eq!(window(&mut first, 2, None, false), Window { next: true, prev: false });
+        assert_eq!(first, vec![1, 2]);
+        let mut last = vec![3];
+        assert_eq!(window(&mut last, 2, Some(Page::Before), false), Window { next: false, prev: true });
+        let mut back = vec![0, 1, 2];
+        assert_eq!(window(&mut back, 2, Some(Page::After), true), Window { next: true, prev: true });
+        assert_eq!(back, vec![1, 2]);
+        let mut newest = vec![1];
+        assert_eq!(window(&mut newest, 2, Some(Page::After), true), Window { next: true, prev: false });
+    }
 
     #[test]
     fn cursors_round_trip() {

@@ -11,23 +11,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use entities::enums::ConversationStatus;
-use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::views;
-use crate::api::pagination;
+use crate::api::pagination::{self, CursorPage};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// A cursor page: `nextCursor` continues in the sort order, `prevCursor` goes back.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConversationPage {
-    pub data: Vec<ConversationView>,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
-}
 
 /// The query words, for the OpenAPI document (the handler reads them repeated or comma-separated).
 #[derive(IntoParams)]
@@ -200,7 +190,7 @@ fn decode_cursor(sort: Sort, cursor: &str) -> ApiResult<(Page, Key)> {
     tag = "conversations",
     security(("bearer" = [])),
     params(ListParams),
-    responses((status = 200, body = ConversationPage), (status = 400, body = crate::error::ErrorBody))
+    responses((status = 200, description = "`nextCursor` continues in the sort order, `prevCursor` goes back", body = CursorPage<ConversationView>), (status = 400, body = crate::error::ErrorBody))
 )]
 #[get("/conversations")]
 pub async fn list(
@@ -216,20 +206,9 @@ pub async fn list(
     };
     let going_back = matches!(from, Some((Page::After, _)));
     let mut rows = conversation_list::list(state.db(), &caller.org_id, &filter, sort, from.clone(), limit + 1).await?;
-    let more = rows.len() as u64 > limit;
-    if more {
-        if going_back {
-            rows.remove(0);
-        } else {
-            rows.pop();
-        }
-    }
-    let next_cursor =
-        rows.last().filter(|_| more || going_back).map(|c| encode_cursor(sort, Page::Before, &sort.key_of(c)));
-    let prev_cursor = rows
-        .first()
-        .filter(|_| from.is_some() && (!going_back || more))
-        .map(|c| encode_cursor(sort, Page::After, &sort.key_of(c)));
+    let w = pagination::window(&mut rows, limit, from.as_ref().map(|(p, _)| *p), going_back);
+    let next_cursor = rows.last().filter(|_| w.next).map(|c| encode_cursor(sort, Page::Before, &sort.key_of(c)));
+    let prev_cursor = rows.first().filter(|_| w.prev).map(|c| encode_cursor(sort, Page::After, &sort.key_of(c)));
     let data = views(&state, &caller.org_id, &rows).await?;
-    Ok(HttpResponse::Ok().json(ConversationPage { data, next_cursor, prev_cursor }))
+    Ok(HttpResponse::Ok().json(CursorPage { data, next_cursor, prev_cursor }))
 }
