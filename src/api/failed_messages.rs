@@ -261,27 +261,35 @@ pub struct BulkFailure {
 
 async fn bulk(state: &AppState, caller: &Caller, body: Option<BulkRequest>, requeue: bool) -> ApiResult<BulkResult> {
     caller.require_admin()?;
-    let ids = match body.and_then(|b| b.message_ids) {
+    // The messages, in one query; each change then goes through its conversation's actor.
+    let (ids, mut found): (Vec<String>, HashMap<String, message::Model>) = match body.and_then(|b| b.message_ids) {
         Some(ids) if ids.len() > MAX_BULK => {
             return Err(ApiError::validation("messageIds", format!("at most {MAX_BULK} messages per request")));
         }
-        Some(ids) => ids,
-        None => outbound_of(&caller.org_id)
-            .filter(message::Column::Status.eq(MessageStatus::Failed.as_str()))
-            .filter(message::Column::DiscardedAt.is_null())
-            .order_by_asc(message::Column::Id)
-            .limit(MAX_BULK as u64)
-            .all(state.db())
-            .await?
-            .into_iter()
-            .map(|m| m.id)
-            .collect(),
+        Some(ids) => {
+            let rows = message::Entity::find()
+                .filter(message::Column::OrgId.eq(caller.org_id.clone()))
+                .filter(message::Column::Id.is_in(ids.clone()))
+                .all(state.db())
+                .await?;
+            (ids, rows.into_iter().map(|m| (m.id.clone(), m)).collect())
+        }
+        None => {
+            let rows = outbound_of(&caller.org_id)
+                .filter(message::Column::Status.eq(MessageStatus::Failed.as_str()))
+                .filter(message::Column::DiscardedAt.is_null())
+                .order_by_asc(message::Column::Id)
+                .limit(MAX_BULK as u64)
+                .all(state.db())
+                .await?;
+            (rows.iter().map(|m| m.id.clone()).collect(), rows.into_iter().map(|m| (m.id.clone(), m)).collect())
+        }
     };
     let mut result = BulkResult { succeeded: Vec::new(), failed: Vec::new() };
     for id in ids {
-        let outcome = match own(state, caller, &id).await {
-            Err(e) => Err(e),
-            Ok(m) => {
+        let outcome = match found.remove(&id) {
+            None => Err(ApiError::NotFound("message")),
+            Some(m) => {
                 let (org, conv) = (caller.org_id.clone(), m.conversation_id.clone());
                 let r = if requeue {
                     state.rt.ask_conversation(&org, &conv, Requeue { org_id: org.clone(), message_id: m.id }).await
