@@ -6,6 +6,7 @@
 mod api_keys;
 mod auth;
 mod burst;
+mod cli;
 mod cluster;
 mod contacts;
 mod conversation_list;
