@@ -92,6 +92,13 @@ pub struct Config {
     /// download, in milliseconds.
     #[arg(long, env = "CX_OUTBOX_POLL_MS", default_value_t = 1000, global = true)]
     pub outbox_poll_ms: u64,
+    /// An agent with no live socket for this long becomes OFFLINE, in milliseconds.
+    #[arg(long, env = "CX_PRESENCE_GRACE_MS", default_value_t = 60_000, global = true)]
+    pub presence_grace_ms: u64,
+    /// How often the idle-agent detector runs (and the queue is checked for missed
+    /// assignments), in milliseconds.
+    #[arg(long, env = "CX_IDLE_CHECK_MS", default_value_t = 60_000, global = true)]
+    pub idle_check_ms: u64,
     /// Whether the simulation endpoints (`/api/v1/dev/…`, admins only) are on; default: on with
     /// SQLite, off with PostgreSQL.
     #[arg(long, env = "CX_DEV_ENDPOINTS", global = true)]

@@ -80,6 +80,8 @@ impl Application {
             actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
             outbox_backoff: Duration::from_millis(config.outbox_backoff_ms.max(10)),
             outbox_poll: Duration::from_millis(config.outbox_poll_ms.max(10)),
+            presence_grace: Duration::from_millis(config.presence_grace_ms.max(10)),
+            idle_check: Duration::from_millis(config.idle_check_ms.max(50)),
             ..RuntimeConfig::default()
         };
         let listener = TcpListener::bind(config.bind)?;

@@ -342,6 +342,41 @@ impl Cluster {
         }
     }
 
+    /// Takes the cluster-wide lock `name` for `ttl` if nobody holds it: one node at a time runs
+    /// an organization's assignment or idle check. `Err` when Redis is unreachable (the caller
+    /// runs alone then, relying on the actors' guards).
+    pub async fn try_lock(&self, name: &str, ttl: Duration) -> Result<bool, redis::RedisError> {
+        let result = async {
+            let mut c = self.conn().await?;
+            let got: Option<String> = redis::cmd("SET")
+                .arg(self.key(&["lock", name]))
+                .arg(&self.node_id)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl.as_millis() as u64)
+                .query_async(&mut c)
+                .await?;
+            Ok(got.is_some())
+        }
+        .await;
+        self.note(result)
+    }
+
+    /// Releases a lock this node holds.
+    pub async fn unlock(&self, name: &str) {
+        let result = async {
+            let mut c = self.conn().await?;
+            let _: i64 = redis::Script::new(RELEASE)
+                .key(self.key(&["lock", name]))
+                .arg(&self.node_id)
+                .invoke_async(&mut c)
+                .await?;
+            Ok(())
+        }
+        .await;
+        let _ = self.note(result);
+    }
+
     /// Marks an agent session alive (called on connect and on every heartbeat).
     pub async fn touch_presence(&self, org_id: &str, user_id: &str, session_id: u64) {
         let result = async {

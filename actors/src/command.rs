@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    AddTag, ApplyStatus, Assign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, MediaResult, React,
-    RemoveTag, Requeue, Resolve, RetryMedia, ReturnToBot, SendMedia, SendText, Takeover, ToggleHide, Update,
+    AddTag, ApplyStatus, Assign, AutoAssign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, MediaResult,
+    Note, React, Reassign, RemoveTag, Requeue, Reroute, Rerouted, Resolve, RetryMedia, ReturnToBot, SendMedia,
+    SendText, Takeover, ToggleHide, Update,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -37,6 +38,10 @@ pub enum ConversationCommand {
     RetryMedia(RetryMedia),
     React(React),
     SendMedia(SendMedia),
+    AutoAssign(AutoAssign),
+    Reassign(Reassign),
+    Note(Note),
+    Reroute(Reroute),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,6 +51,8 @@ pub enum CommandReply {
     Done,
     Message(Box<MessageView>),
     Conversation(Box<ConversationView>),
+    MaybeConversation(Option<Box<ConversationView>>),
+    Rerouted(Box<Rerouted>),
 }
 
 /// The body of a forwarded command.
@@ -148,3 +155,7 @@ forwardable!(MediaResult, MessageView, CommandReply::Message(m) => *m);
 forwardable!(RetryMedia, MessageView, CommandReply::Message(m) => *m);
 forwardable!(React, MessageView, CommandReply::Message(m) => *m);
 forwardable!(SendMedia, MessageView, CommandReply::Message(m) => *m);
+forwardable!(AutoAssign, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));
+forwardable!(Reassign, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));
+forwardable!(Reroute, Rerouted, CommandReply::Rerouted(r) => *r);
+forwardable!(Note, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));

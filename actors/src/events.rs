@@ -17,6 +17,9 @@ pub enum EventName {
     TagCreated,
     TagUpdated,
     TagDeleted,
+    AgentPresenceChanged,
+    AgentIdleDetected,
+    TeamUpdated,
 }
 
 impl EventName {
@@ -32,6 +35,9 @@ impl EventName {
             EventName::TagCreated => "tag.created",
             EventName::TagUpdated => "tag.updated",
             EventName::TagDeleted => "tag.deleted",
+            EventName::AgentPresenceChanged => "agent.presence_changed",
+            EventName::AgentIdleDetected => "agent.idle_detected",
+            EventName::TeamUpdated => "team.updated",
         }
     }
 }

@@ -124,6 +124,10 @@ async fn find_or_open(
         handoff_summary: None,
         awaiting_reply: false,
         bot_epoch: 0,
+        team_id: None,
+        queued_at: (status == ConversationStatus::Open).then_some(now),
+        awaiting_since: None,
+        notice_marker: None,
         created_at: now,
         updated_at: now,
     };

@@ -14,6 +14,8 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod inbox;
+pub mod people;
+pub mod policy;
 pub mod registry;
 pub mod runtime;
 pub mod session;

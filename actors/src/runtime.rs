@@ -15,6 +15,7 @@ use crate::conversation::{ConversationActor, Relinquish};
 use crate::error::ActorError;
 use crate::events::Event;
 use crate::inbox::InboxActor;
+use crate::people::idle::{IdleAgentDetector, IdleReport, RunIdleCheck};
 use crate::registry::Registry;
 
 /// Tunables of the runtime.
@@ -32,6 +33,10 @@ pub struct RuntimeConfig {
     pub outbox_backoff: Duration,
     /// How often the outbox sweeper looks for due messages.
     pub outbox_poll: Duration,
+    /// An agent with no live socket for this long becomes OFFLINE.
+    pub presence_grace: Duration,
+    /// How often the idle-agent detector and the assignment safety net run.
+    pub idle_check: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -43,6 +48,8 @@ impl Default for RuntimeConfig {
             arbiters: 2,
             outbox_backoff: Duration::from_secs(1),
             outbox_poll: Duration::from_secs(1),
+            presence_grace: Duration::from_secs(60),
+            idle_check: Duration::from_secs(60),
         }
     }
 }
@@ -59,6 +66,11 @@ pub struct Inner {
     /// Cluster membership on Redis; `None` when the node runs alone.
     pub cluster: Option<Arc<Cluster>>,
     registry: Registry,
+    /// Agent sockets on this node.
+    pub presence: crate::people::presence::LocalPresence,
+    /// Organizations whose queue is being drained; `true` = drain again when done.
+    drains: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    idle: std::sync::OnceLock<Addr<IdleAgentDetector>>,
     /// Flips to `true` at shutdown; the background loops watch it and end.
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -85,11 +97,23 @@ impl Runtime {
         let bus = EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
         let registry = Registry::new(config.arbiters.max(1), bus_arbiter);
         let stopping = tokio::sync::watch::Sender::new(false);
-        let rt = Runtime(Arc::new(Inner { db, bus, channel, config, cluster, registry, stopping }));
+        let rt = Runtime(Arc::new(Inner {
+            db,
+            bus,
+            channel,
+            config,
+            cluster,
+            registry,
+            presence: Default::default(),
+            drains: Default::default(),
+            idle: Default::default(),
+            stopping,
+        }));
         if let Some(cluster) = rt.cluster.clone() {
             rt.start_cluster_loops(cluster);
         }
         rt.start_outbox_sweeper();
+        rt.start_people_loops();
         rt
     }
 
@@ -124,6 +148,72 @@ impl Runtime {
                 }
             }
         });
+    }
+
+    /// Presence (agents with no live socket become OFFLINE), the idle-agent detector, and a
+    /// periodic look at every organization's queue in case a drain was missed.
+    fn start_people_loops(&self) {
+        let idle = IdleAgentDetector::new(self.clone(), self.config.idle_check).start();
+        let _ = self.idle.set(idle);
+        self.spawn_loop(crate::people::presence::run_monitor(self.clone(), self.config.presence_grace));
+        let rt = self.clone();
+        self.spawn_loop(async move {
+            let mut tick = tokio::time::interval(rt.config.idle_check);
+            loop {
+                tick.tick().await;
+                match crate::store::conversations::orgs_with_queue(&rt.db.conn).await {
+                    Ok(orgs) => orgs.iter().for_each(|org| rt.request_drain(org)),
+                    Err(e) => tracing::warn!(error = %e, "queue check failed"),
+                }
+            }
+        });
+    }
+
+    /// Asks for the organization's queue to be drained to available agents. Requests while a
+    /// drain runs fold into one more drain after it.
+    pub fn request_drain(&self, org_id: &str) {
+        {
+            let mut drains = self.drains.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(again) = drains.get_mut(org_id) {
+                *again = true;
+                return;
+            }
+            drains.insert(org_id.to_owned(), false);
+        }
+        let (rt, org) = (self.clone(), org_id.to_owned());
+        actix::spawn(async move {
+            loop {
+                if let Err(e) = crate::people::assign::drain(&rt, &org).await {
+                    tracing::warn!(org_id = %org, error = %e, "auto-assignment failed");
+                }
+                let mut drains = rt.drains.lock().unwrap_or_else(|p| p.into_inner());
+                match drains.get_mut(&org) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        drains.remove(&org);
+                        break;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Asks the idle-agent detector to look at the organization now (an agent went offline).
+    pub fn request_idle_check(&self, org_id: &str) {
+        if let Some(idle) = self.idle.get() {
+            let (idle, org_id) = (idle.clone(), org_id.to_owned());
+            actix::spawn(async move {
+                if let Err(e) = idle.send(RunIdleCheck { org_id, force: false }).await {
+                    tracing::warn!(error = %e, "idle-agent detector unavailable");
+                }
+            });
+        }
+    }
+
+    /// Runs the idle-agent check for one organization now and reports what moved.
+    pub async fn run_idle_check(&self, org_id: &str) -> Result<IdleReport, ActorError> {
+        let idle = self.idle.get().ok_or_else(|| ActorError::Unavailable("idle-agent detector".into()))?;
+        idle.send(RunIdleCheck { org_id: org_id.to_owned(), force: true }).await?
     }
 
     fn start_cluster_loops(&self, cluster: Arc<Cluster>) {
@@ -297,6 +387,18 @@ impl Runtime {
             ConversationCommand::ToggleHide(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }
+            ConversationCommand::AutoAssign(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::MaybeConversation(v.map(Box::new)))
+            }
+            ConversationCommand::Reassign(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::MaybeConversation(v.map(Box::new)))
+            }
+            ConversationCommand::Reroute(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Rerouted(Box::new(v)))
+            }
+            ConversationCommand::Note(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::MaybeConversation(v.map(Box::new)))
+            }
         }
     }
 
@@ -347,6 +449,28 @@ impl Runtime {
         {
             let id = id.to_owned();
             actix::spawn(async move { cluster.release(&id).await });
+        }
+    }
+
+    /// An agent socket opened on this node.
+    pub fn agent_connected(&self, org_id: &str, user_id: &str, session_id: u64) {
+        self.presence.opened(org_id, user_id);
+        let (rt, o, u) = (self.clone(), org_id.to_owned(), user_id.to_owned());
+        actix::spawn(async move {
+            if let Some(cluster) = &rt.cluster {
+                cluster.touch_presence(&o, &u, session_id).await;
+            }
+            crate::people::presence::connected(&rt, &o, &u).await;
+        });
+    }
+
+    /// An agent socket closed on this node.
+    pub fn agent_disconnected(&self, org_id: &str, user_id: &str, session_id: u64) {
+        let last = self.presence.closed(user_id);
+        self.drop_presence(org_id, user_id, session_id);
+        if last {
+            let (rt, u) = (self.clone(), user_id.to_owned());
+            actix::spawn(async move { crate::people::presence::disconnected(&rt, &u).await });
         }
     }
 

@@ -112,7 +112,7 @@ impl Actor for AgentSession {
                 }));
             }
         }
-        self.rt.touch_presence(&self.org_id, &self.user_id, self.id);
+        self.rt.agent_connected(&self.org_id, &self.user_id, self.id);
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.heartbeat.elapsed() > CLIENT_TIMEOUT {
                 tracing::debug!(user_id = %act.user_id, "agent socket timed out");
@@ -125,7 +125,7 @@ impl Actor for AgentSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.rt.drop_presence(&self.org_id, &self.user_id, self.id);
+        self.rt.agent_disconnected(&self.org_id, &self.user_id, self.id);
         self.rt.bus.do_send(Unsubscribe { org_id: self.org_id.clone(), session_id: self.id });
     }
 }

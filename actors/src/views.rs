@@ -168,6 +168,10 @@ pub struct ConversationView {
     pub handoff_summary: Option<String>,
     /// The customer wrote last and has not been answered.
     pub awaiting_reply: bool,
+    /// The team routing chose.
+    pub team_id: Option<String>,
+    /// When it joined the queue for a human; `None` while assigned or with the bot.
+    pub queued_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -194,6 +198,8 @@ impl ConversationView {
             follow_up_by: c.follow_up_by.clone(),
             handoff_summary: c.handoff_summary.clone(),
             awaiting_reply: c.awaiting_reply,
+            team_id: c.team_id.clone(),
+            queued_at: c.queued_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

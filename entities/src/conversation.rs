@@ -32,6 +32,16 @@ pub struct Model {
     pub awaiting_reply: bool,
     /// Bumped whenever the conversation leaves the bot; a bot reply from an older epoch is dropped.
     pub bot_epoch: i64,
+    /// The team routing chose; auto-assignment picks among its members.
+    pub team_id: Option<String>,
+    /// When the conversation joined the queue for a human (unassigned, not with the bot); the
+    /// backlog drains oldest first. `None` while assigned or with the bot.
+    pub queued_at: Option<DateTimeUtc>,
+    /// When the customer began waiting for a reply (`awaiting_reply` turned true).
+    pub awaiting_since: Option<DateTimeUtc>,
+    /// The last automatic notice sent (off-hours / maintenance) and for which period, so each
+    /// is sent at most once per conversation and period.
+    pub notice_marker: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

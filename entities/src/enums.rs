@@ -50,6 +50,16 @@ string_enum!(
 );
 
 string_enum!(
+    /// How auto-assignment picks among a team's available agents.
+    AssignStrategy { LeastLoaded => "LEAST_LOADED", RoundRobin => "ROUND_ROBIN" }
+);
+
+string_enum!(
+    /// A member's role in a team.
+    TeamRole { Lead => "LEAD", Member => "MEMBER" }
+);
+
+string_enum!(
     /// Where a conversation stands; the transitions are in `actors::conversation::state`.
     ConversationStatus {
         BotHandling => "BOT_HANDLING",
@@ -61,8 +71,8 @@ string_enum!(
 );
 
 string_enum!(
-    /// Which way a message went.
-    Direction { Inbound => "inbound", Outbound => "outbound" }
+    /// Which way a message went; `system` is a timeline entry (assignment moves and the like).
+    Direction { Inbound => "inbound", Outbound => "outbound", System => "system" }
 );
 
 string_enum!(

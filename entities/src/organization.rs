@@ -11,6 +11,9 @@ pub struct Model {
     pub bot_enabled: bool,
     pub onboarding_completed: bool,
     pub event_seq: i64,
+    /// Business hours, off-hours reply, maintenance mode, default team and idle-agent settings,
+    /// as JSON (`actors::routing::settings::RoutingSettings`); `None` = the defaults.
+    pub routing_settings: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,16 @@ pub struct Model {
     pub role: String,
     /// Presence as last set or derived: `ONLINE`, `AWAY`, `BUSY`, `OFFLINE`.
     pub status: String,
+    /// The avatar image in the media store, served at `/api/v1/users/{id}/avatar`.
+    pub avatar_path: Option<String>,
+    /// Most open conversations auto-assignment gives this agent; `None` = the team's limit.
+    pub max_concurrent: Option<i32>,
+    /// When `status` last changed: how long an agent has been OFFLINE or AWAY.
+    pub status_changed_at: Option<DateTimeUtc>,
+    /// When the agent's last socket closed.
+    pub last_seen_at: Option<DateTimeUtc>,
+    /// When auto-assignment last gave this agent a conversation (round-robin order).
+    pub last_assigned_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

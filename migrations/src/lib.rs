@@ -12,6 +12,7 @@ mod m20261122_000006_media;
 mod m20261122_000007_reactions;
 mod m20261122_000008_simulated;
 mod m20261122_000009_bot_epoch;
+mod m20261122_000010_people_routing;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_reactions::Migration),
             Box::new(m20261122_000008_simulated::Migration),
             Box::new(m20261122_000009_bot_epoch::Migration),
+            Box::new(m20261122_000010_people_routing::Migration),
         ]
     }
 }

@@ -224,6 +224,7 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterReques
         event_seq: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(&*txn)
     .await?;
@@ -238,6 +239,7 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterReques
         created_at: Set(now),
         updated_at: Set(now),
         deleted_at: Set(None),
+        ..Default::default()
     }
     .insert(&*txn)
     .await;

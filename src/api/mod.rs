@@ -11,11 +11,13 @@ pub mod health;
 pub mod internal;
 pub mod messages;
 pub mod pagination;
+pub mod routing_rules;
 pub mod tags;
+pub mod teams;
 pub mod whatsapp_accounts;
 pub mod ws;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -32,6 +34,14 @@ impl<T: ToSchema> Data<T> {
     }
 }
 
+/// For optional fields that may be cleared: tells "absent" (`None`) from "null" (`Some(None)`).
+/// Use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// Registers every `/api/v1` route.
 pub fn routes(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -45,6 +55,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     tags::routes(cfg);
     contacts::routes(cfg);
     dev::routes(cfg);
+    teams::routes(cfg);
+    routing_rules::routes(cfg);
     ws::routes(cfg);
 }
 
@@ -66,6 +78,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "messages", description = "Messages of a conversation"),
         (name = "tags", description = "Tags and tagging conversations"),
         (name = "contacts", description = "Customers"),
+        (name = "teams", description = "Teams, members, working hours"),
+        (name = "routing", description = "Routing rules, business hours, maintenance, idle-agent detection"),
         (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows)"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),

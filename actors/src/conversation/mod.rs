@@ -4,17 +4,21 @@
 //! row cached between messages, stops after an idle period, and reloads from the database when
 //! it is spawned again.
 
+mod assignment;
 mod manage;
 pub mod media;
 mod outbound;
 mod reactions;
+pub mod routing;
 pub mod state;
 mod tags;
 
+pub use assignment::{AutoAssign, Note, Reassign};
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
 pub use outbound::{BotReply, Discard, Flush, Requeue, SendMedia, ToggleHide};
 pub use reactions::React;
+pub use routing::{Reroute, Rerouted};
 pub use tags::{AddTag, RemoveTag};
 
 use std::time::{Duration, Instant};
@@ -264,6 +268,7 @@ async fn commit(
     outbox: Outbox,
 ) -> Result<(), ActorError> {
     conv.event_seq = outbox.seq;
+    queue_fields(conv, Utc::now());
     let org_id = conv.org_id.clone();
     // The row is written only if nobody else wrote it since we read it (another node that held
     // this conversation while Redis was unreachable): our cached view would be stale.
@@ -272,8 +277,32 @@ async fn commit(
     }
     let events: Vec<Event> = store::events::append(&*txn, &org_id, outbox.items).await?;
     txn.commit().await?;
+    // A conversation waiting for a human, or a change that may have freed an agent's capacity:
+    // let auto-assignment look at the queue.
+    let moved = events.iter().any(|e| {
+        e.name == EventName::ConversationAssigned.as_str() || e.name == EventName::ConversationStatusChanged.as_str()
+    });
     rt.publish(events);
+    if conv.queued_at.is_some() || moved {
+        rt.request_drain(&org_id);
+    }
     Ok(())
+}
+
+/// Keeps the queue fields true to the row: `queued_at` while the conversation waits unassigned
+/// for a human (kept from when it first joined, so the oldest is served first), `awaiting_since`
+/// while the customer waits for a reply.
+fn queue_fields(c: &mut conversation::Model, now: DateTime<Utc>) {
+    if c.status == ConversationStatus::Open.as_str() && c.assigned_to.is_none() {
+        c.queued_at.get_or_insert(now);
+    } else {
+        c.queued_at = None;
+    }
+    if c.awaiting_reply {
+        c.awaiting_since.get_or_insert(now);
+    } else {
+        c.awaiting_since = None;
+    }
 }
 
 /// Starts a new bot epoch when the conversation leaves the bot, so no reply of a bot turn that
@@ -360,6 +389,12 @@ impl Handler<Inbound> for ConversationActor {
                     }
                 }
             }
+            // The first customer message decides the team.
+            let team = if s.conv.last_inbound_at.is_none() && s.conv.team_id.is_none() {
+                routing::first_route(&rt, &s, m.text.as_deref().unwrap_or_default()).await?
+            } else {
+                None
+            };
             let now = Utc::now();
             let row = message::Model {
                 text: m.text.clone(),
@@ -377,6 +412,9 @@ impl Handler<Inbound> for ConversationActor {
                 Err(e) => return Err(e.into()),
             }
             let c = &mut s.conv;
+            if team.is_some() {
+                c.team_id = team;
+            }
             c.status = next.as_str().into();
             c.unread_count += 1;
             c.awaiting_reply = true;
@@ -403,6 +441,7 @@ impl Handler<Inbound> for ConversationActor {
                 );
             }
             commit(&rt, txn, &mut s.conv, out).await?;
+            let s = routing::notice_after_inbound(&rt, s).await;
             Ok((s, InboundOutcome::Stored(Box::new(view))))
         })
     }

@@ -193,6 +193,7 @@ impl Handler<BotReply> for ConversationActor {
                 text: Some(msg.text.clone()),
                 content: None,
                 media: None,
+                notice: None,
             };
             let (s, view) = send_draft(&rt, s, draft).await?;
             Ok((s, Some(view)))
@@ -212,6 +213,7 @@ impl Handler<SendMedia> for ConversationActor {
                 text: msg.caption.clone(),
                 content: msg.filename.as_ref().map(|f| serde_json::json!({ "filename": f }).to_string()),
                 media: Some(StoredFile { path: msg.path.clone(), mime: msg.mime.clone(), size: msg.size }),
+                notice: None,
             };
             send_draft(&rt, s, draft).await
         })
@@ -245,6 +247,9 @@ pub(super) struct Draft {
     /// Type-specific content (a file's name), JSON.
     pub content: Option<String>,
     pub media: Option<StoredFile>,
+    /// An automatic notice (off-hours, maintenance) with its marker: it neither answers the
+    /// customer nor moves the conversation, and the marker keeps it to once per period.
+    pub notice: Option<String>,
 }
 
 /// A file in the media store.
@@ -263,13 +268,14 @@ impl From<&SendText> for Draft {
             text: Some(msg.text.clone()),
             content: None,
             media: None,
+            notice: None,
         }
     }
 }
 
 /// Sends a draft through the outbox and answers with the message as it then stands. A repeated
 /// idempotency key answers with the first request's message and sends nothing.
-async fn send_draft(rt: &Runtime, s: Loaded, draft: Draft) -> Result<(Loaded, MessageView), ActorError> {
+pub(super) async fn send_draft(rt: &Runtime, s: Loaded, draft: Draft) -> Result<(Loaded, MessageView), ActorError> {
     if let Some(key) = &draft.idempotency_key
         && let Some(existing) = store::messages::by_idempotency_key(&rt.db.conn, &s.conv.org_id, key).await?
     {
@@ -323,8 +329,13 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     super::leave_bot(c, prev, next);
     c.last_message_at = Some(now);
     c.last_message_preview = Some(preview(msg.text.as_deref(), &msg.message_type));
-    c.unread_count = 0;
-    c.awaiting_reply = false;
+    match &msg.notice {
+        Some(marker) => c.notice_marker = Some(marker.clone()),
+        None => {
+            c.unread_count = 0;
+            c.awaiting_reply = false;
+        }
+    }
     c.updated_at = now;
     let assigned_changed = s.conv.assigned_to != prev_assignee;
     let mut out = Outbox::new(&s.conv);

@@ -48,3 +48,17 @@ pub enum Page {
     /// Items newer (larger id) than the key.
     After,
 }
+
+/// Organizations with conversations waiting unassigned for a human.
+pub async fn orgs_with_queue(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    use sea_orm::QuerySelect;
+    conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::OrgId)
+        .distinct()
+        .filter(conversation::Column::Status.eq(ConversationStatus::Open.as_str()))
+        .filter(conversation::Column::AssignedTo.is_null())
+        .into_tuple()
+        .all(db)
+        .await
+}

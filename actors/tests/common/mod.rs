@@ -17,6 +17,7 @@ pub async fn db_with_org() -> Db {
         event_seq: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(&db.conn)
     .await

@@ -6,7 +6,7 @@ use actors::conversation::{FollowUp, ReturnToBot, Update};
 use actors::store;
 use actors::views::ConversationView;
 use entities::enums::{ConversationStatus, Direction};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{change, find, parse_statuses};
@@ -15,10 +15,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Tells "absent" (`None`) from "null" (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
+use crate::api::nullable;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,644 @@
+//! ROUTING-RULES-1..18: ordered routing rules and their conflict check, re-routing open
+//! conversations, and the organization's routing settings (maintenance mode, off-hours reply,
+//! business hours, default team, idle-agent detection).
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actors::conversation::Reroute;
+use actors::people::idle::IdleReport;
+use actors::people::settings::{self, IdleAction, IdleAgentSettings, Maintenance, OffHours};
+use actors::policy::routing::{self as policy, Condition, Conflict, MatchType, Rule};
+use actors::policy::schedule::WeeklySchedule;
+use chrono::{DateTime, Utc};
+use entities::enums::ConversationStatus;
+use entities::{conversation, routing_rule};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::teams::{active_team, parse_schedule};
+use super::{Data, nullable};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_maintenance)
+        .service(put_maintenance)
+        .service(get_off_hours)
+        .service(put_off_hours)
+        .service(get_business_hours)
+        .service(put_business_hours)
+        .service(get_default_team)
+        .service(put_default_team)
+        .service(run_now)
+        .service(check_conflicts)
+        .service(reorder)
+        .service(get_idle)
+        .service(put_idle)
+        .service(run_idle)
+        .service(list)
+        .service(create)
+        .service(update)
+        .service(remove);
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+// ---- settings ----
+
+/// Get maintenance mode.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<Maintenance>)))]
+#[get("/routing-rules/maintenance")]
+pub async fn get_maintenance(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(Data::new(settings::load(state.db(), &caller.org_id).await?.maintenance)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceRequest {
+    pub maintenance_mode: Option<bool>,
+    /// What customers are told while it is on.
+    pub message: Option<String>,
+}
+
+fn message_field(field: &str, m: &str) -> ApiResult<String> {
+    let m = m.trim();
+    if m.is_empty() || m.chars().count() > 4096 {
+        return Err(ApiError::validation(field, "message must be 1 to 4096 characters"));
+    }
+    Ok(m.to_owned())
+}
+
+/// Switch maintenance mode (admin only). While on, customers get its message once per
+/// conversation and nothing is auto-assigned.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = MaintenanceRequest,
+    responses((status = 200, body = Data<Maintenance>), (status = 400, body = crate::error::ErrorBody)))]
+#[put("/routing-rules/maintenance")]
+pub async fn put_maintenance(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<MaintenanceRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let message = body.message.as_deref().map(|m| message_field("message", m)).transpose()?;
+    let s = settings::update(state.db(), &caller.org_id, |s| {
+        if let Some(on) = body.maintenance_mode {
+            if on && !s.maintenance.maintenance_mode {
+                s.maintenance.since = Some(Utc::now());
+            }
+            s.maintenance.maintenance_mode = on;
+        }
+        if let Some(m) = message {
+            s.maintenance.message = m;
+        }
+    })
+    .await?;
+    if !s.maintenance.maintenance_mode {
+        state.rt.request_drain(&caller.org_id); // assignment resumes
+    }
+    Ok(HttpResponse::Ok().json(Data::new(s.maintenance)))
+}
+
+/// Get the off-hours auto-reply.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<OffHours>)))]
+#[get("/routing-rules/off-hours")]
+pub async fn get_off_hours(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(Data::new(settings::load(state.db(), &caller.org_id).await?.off_hours)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OffHoursRequest {
+    pub off_hours_auto_reply: Option<bool>,
+    pub message: Option<String>,
+}
+
+/// Set the off-hours auto-reply (admin only): sent at most once per conversation per closed
+/// period, and never while the bot is handling the conversation.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = OffHoursRequest,
+    responses((status = 200, body = Data<OffHours>), (status = 400, body = crate::error::ErrorBody)))]
+#[put("/routing-rules/off-hours")]
+pub async fn put_off_hours(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<OffHoursRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let message = body.message.as_deref().map(|m| message_field("message", m)).transpose()?;
+    let s = settings::update(state.db(), &caller.org_id, |s| {
+        if let Some(on) = body.off_hours_auto_reply {
+            s.off_hours.off_hours_auto_reply = on;
+        }
+        if let Some(m) = message {
+            s.off_hours.message = m;
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Data::new(s.off_hours)))
+}
+
+fn no_hours() -> WeeklySchedule {
+    WeeklySchedule { timezone: "UTC".into(), is_enabled: false, slots: Vec::new(), holidays: Vec::new() }
+}
+
+/// Get business hours (disabled with no slots when never set).
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<WeeklySchedule>)))]
+#[get("/routing-rules/business-hours")]
+pub async fn get_business_hours(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let hours = settings::load(state.db(), &caller.org_id).await?.business_hours.unwrap_or_else(no_hours);
+    Ok(HttpResponse::Ok().json(Data::new(hours)))
+}
+
+/// Set business hours (admin only): timezone (IANA), slots per weekday in local time, holidays.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = WeeklySchedule,
+    responses((status = 200, body = Data<WeeklySchedule>), (status = 400, body = crate::error::ErrorBody)))]
+#[put("/routing-rules/business-hours")]
+pub async fn put_business_hours(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let hours = parse_schedule(body.into_inner())?;
+    let saved = hours.clone();
+    settings::update(state.db(), &caller.org_id, move |s| s.business_hours = Some(saved)).await?;
+    Ok(HttpResponse::Ok().json(Data::new(hours)))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultTeam {
+    /// The team of conversations no rule matched; `null` = none (everyone available).
+    pub team_id: Option<String>,
+}
+
+/// Get the default team.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<DefaultTeam>)))]
+#[get("/routing-rules/default-team")]
+pub async fn get_default_team(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let s = settings::load(state.db(), &caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(DefaultTeam { team_id: s.default_team_id })))
+}
+
+/// Set the default team (admin only).
+#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = DefaultTeam,
+    responses((status = 200, body = Data<DefaultTeam>), (status = 400, body = crate::error::ErrorBody)))]
+#[put("/routing-rules/default-team")]
+pub async fn put_default_team(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<DefaultTeam>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let team_id = match body.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(id) => Some(active_team(&state, &caller.org_id, id, "teamId").await?.id),
+        None => None,
+    };
+    let saved = team_id.clone();
+    settings::update(state.db(), &caller.org_id, move |s| s.default_team_id = saved).await?;
+    Ok(HttpResponse::Ok().json(Data::new(DefaultTeam { team_id })))
+}
+
+/// Get idle-agent detection settings.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<IdleAgentSettings>)))]
+#[get("/routing-rules/idle-agent")]
+pub async fn get_idle(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(Data::new(settings::load(state.db(), &caller.org_id).await?.idle_agent)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdleRequest {
+    pub enabled: Option<bool>,
+    /// 1..=1440.
+    pub no_reply_minutes: Option<i64>,
+    /// 0..=1440 (0: as soon as the agent is OFFLINE).
+    pub offline_minutes: Option<i64>,
+    /// `REASSIGN`, `RETURN_TO_QUEUE` or `NOTIFY_ONLY`.
+    pub action: Option<String>,
+    pub include_away: Option<bool>,
+}
+
+/// Update idle-agent detection (admin only).
+#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = IdleRequest,
+    responses((status = 200, body = Data<IdleAgentSettings>), (status = 400, body = crate::error::ErrorBody)))]
+#[put("/routing-rules/idle-agent")]
+pub async fn put_idle(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<IdleRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let minutes = |field: &str, v: Option<i64>, min: i64| -> ApiResult<Option<u32>> {
+        match v {
+            Some(n) if !(min..=1440).contains(&n) => {
+                Err(ApiError::validation(field, format!("{field} must be between {min} and 1440")))
+            }
+            Some(n) => Ok(Some(n as u32)),
+            None => Ok(None),
+        }
+    };
+    let no_reply = minutes("noReplyMinutes", body.no_reply_minutes, 1)?;
+    let offline = minutes("offlineMinutes", body.offline_minutes, 0)?;
+    let action = match body.action.as_deref().map(|a| a.trim().to_uppercase()) {
+        None => None,
+        Some(a) => Some(match a.as_str() {
+            "REASSIGN" => IdleAction::Reassign,
+            "RETURN_TO_QUEUE" => IdleAction::ReturnToQueue,
+            "NOTIFY_ONLY" => IdleAction::NotifyOnly,
+            _ => return Err(ApiError::validation("action", "action must be REASSIGN, RETURN_TO_QUEUE or NOTIFY_ONLY")),
+        }),
+    };
+    let s = settings::update(state.db(), &caller.org_id, |s| {
+        let i = &mut s.idle_agent;
+        if let Some(e) = body.enabled {
+            i.enabled = e;
+        }
+        if let Some(n) = no_reply {
+            i.no_reply_minutes = n;
+        }
+        if let Some(n) = offline {
+            i.offline_minutes = n;
+        }
+        if let Some(a) = action {
+            i.action = a;
+        }
+        if let Some(a) = body.include_away {
+            i.include_away = a;
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Data::new(s.idle_agent)))
+}
+
+/// Run idle-agent detection for this organization now (admin only), with the current settings
+/// even when periodic detection is off; reports what moved.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<IdleReport>)))]
+#[post("/routing-rules/idle-agent/run")]
+pub async fn run_idle(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let report = state.rt.run_idle_check(&caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(report)))
+}
+
+// ---- rules ----
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleView {
+    pub id: String,
+    pub name: String,
+    pub team_id: String,
+    /// `ANY` or `ALL`.
+    pub match_type: String,
+    pub conditions: Vec<Condition>,
+    /// 1 is evaluated first.
+    pub priority: i32,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Rules this one duplicates, shadows or is shadowed by (in answers to create and update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<Vec<Conflict>>,
+}
+
+fn rule_view(r: &routing_rule::Model, conflicts: Option<Vec<Conflict>>) -> RuleView {
+    RuleView {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        team_id: r.team_id.clone(),
+        match_type: r.match_type.clone(),
+        conditions: serde_json::from_str(&r.conditions).unwrap_or_default(),
+        priority: r.priority,
+        is_active: r.is_active,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        conflicts,
+    }
+}
+
+async fn all_rules(state: &AppState, org_id: &str) -> ApiResult<Vec<routing_rule::Model>> {
+    Ok(routing_rule::Entity::find()
+        .filter(routing_rule::Column::OrgId.eq(org_id))
+        .order_by_asc(routing_rule::Column::Priority)
+        .order_by_asc(routing_rule::Column::CreatedAt)
+        .all(state.db())
+        .await?)
+}
+
+/// List routing rules in priority order.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<Vec<RuleView>>)))]
+#[get("/routing-rules")]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let rules = all_rules(&state, &caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(rules.iter().map(|r| rule_view(r, None)).collect::<Vec<_>>())))
+}
+
+fn match_type(s: Option<&str>) -> ApiResult<MatchType> {
+    match s.map(|m| m.trim().to_uppercase()).as_deref() {
+        None | Some("ANY") => Ok(MatchType::Any),
+        Some("ALL") => Ok(MatchType::All),
+        Some(_) => Err(ApiError::validation("matchType", "matchType must be ANY or ALL")),
+    }
+}
+
+fn match_type_str(m: &MatchType) -> &'static str {
+    match m {
+        MatchType::Any => "ANY",
+        MatchType::All => "ALL",
+    }
+}
+
+fn check_conditions(conditions: &[Condition]) -> ApiResult<()> {
+    policy::validate_conditions(conditions).map_err(|e| ApiError::validation(e.field, e.message))
+}
+
+/// Conflicts of `candidate` with the organization's other active rules, at `position` among
+/// them (`None` = last).
+async fn conflicts_of(
+    state: &AppState,
+    org_id: &str,
+    candidate: &Rule,
+    exclude: Option<&str>,
+) -> ApiResult<Vec<Conflict>> {
+    let rules = all_rules(state, org_id).await?;
+    let position = exclude.and_then(|id| rules.iter().filter(|r| r.is_active).position(|r| r.id == id));
+    let others: Vec<Rule> = rules
+        .iter()
+        .filter(|r| r.is_active && Some(r.id.as_str()) != exclude)
+        .map(actors::people::routing::rule_of)
+        .collect();
+    Ok(policy::conflicts(candidate, &others, position))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRule {
+    pub name: Option<String>,
+    pub team_id: Option<String>,
+    /// `ANY` (default) or `ALL`.
+    pub match_type: Option<String>,
+    /// Each `{field, operator, value}`; fields: message, contact.name, contact.phone,
+    /// contact.category, channel, inbox, tag, category, time, weekday; operators: contains,
+    /// not_contains, equals, not_equals, starts_with, regex, keywords, in, not_in, between.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    pub is_active: Option<bool>,
+}
+
+fn rule_name(n: Option<&str>) -> ApiResult<String> {
+    let n = n.unwrap_or_default().trim();
+    if n.is_empty() || n.chars().count() > 120 {
+        return Err(ApiError::validation("name", "name is required and at most 120 characters"));
+    }
+    Ok(n.to_owned())
+}
+
+/// Create a routing rule, evaluated after the existing ones (admin only). The answer lists the
+/// rule's conflicts with the others.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = CreateRule,
+    responses((status = 201, body = Data<RuleView>), (status = 400, body = crate::error::ErrorBody)))]
+#[post("/routing-rules")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateRule>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let name = rule_name(body.name.as_deref())?;
+    let team_id = body.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let team_id = team_id.ok_or_else(|| ApiError::validation("teamId", "teamId is required"))?;
+    let team = active_team(&state, &caller.org_id, team_id, "teamId").await?;
+    let mt = match_type(body.match_type.as_deref())?;
+    check_conditions(&body.conditions)?;
+    let existing = all_rules(&state, &caller.org_id).await?;
+    let priority = existing.iter().map(|r| r.priority).max().unwrap_or(0) + 1;
+    let now = Utc::now();
+    let row = routing_rule::Model {
+        id: actors::new_id(),
+        org_id: caller.org_id.clone(),
+        name,
+        team_id: team.id,
+        match_type: match_type_str(&mt).into(),
+        conditions: serde_json::to_string(&body.conditions).map_err(internal)?,
+        priority,
+        is_active: body.is_active.unwrap_or(true),
+        created_at: now,
+        updated_at: now,
+    };
+    let candidate = actors::people::routing::rule_of(&row);
+    let conflicts = conflicts_of(&state, &caller.org_id, &candidate, None).await?;
+    routing_rule::ActiveModel::from(row.clone()).reset_all().insert(state.db()).await?;
+    Ok(HttpResponse::Created().json(Data::new(rule_view(&row, Some(conflicts)))))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictQuery {
+    pub team_id: Option<String>,
+    /// The conditions as a JSON array.
+    pub conditions: Option<String>,
+    /// `ANY` (default) or `ALL`.
+    pub match_type: Option<String>,
+    /// The rule being edited (checked at its own position, not against itself).
+    pub exclude_rule_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictReport {
+    pub has_conflicts: bool,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Preview a rule's conflicts without saving: rules it duplicates, earlier rules that already
+/// match everything it matches (so it never fires), later rules it would make unreachable.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), params(ConflictQuery),
+    responses((status = 200, body = Data<ConflictReport>), (status = 400, body = crate::error::ErrorBody)))]
+#[get("/routing-rules/check-conflicts")]
+pub async fn check_conflicts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ConflictQuery>,
+) -> ApiResult<HttpResponse> {
+    let team_id = q.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let team_id = team_id.ok_or_else(|| ApiError::validation("teamId", "teamId is required"))?;
+    let raw = q.conditions.as_deref().ok_or_else(|| ApiError::validation("conditions", "conditions is required"))?;
+    let conditions: Vec<Condition> = serde_json::from_str(raw).map_err(|e| {
+        ApiError::validation("conditions", format!("conditions must be a JSON array of conditions: {e}"))
+    })?;
+    check_conditions(&conditions)?;
+    let mt = match_type(q.match_type.as_deref())?;
+    let candidate = Rule {
+        id: q.exclude_rule_id.clone().unwrap_or_default(),
+        name: "this rule".into(),
+        team_id: team_id.to_owned(),
+        match_type: mt,
+        conditions,
+    };
+    let conflicts = conflicts_of(&state, &caller.org_id, &candidate, q.exclude_rule_id.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(Data::new(ConflictReport { has_conflicts: !conflicts.is_empty(), conflicts })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRule {
+    pub name: Option<String>,
+    pub team_id: Option<String>,
+    pub match_type: Option<String>,
+    pub conditions: Option<Vec<Condition>>,
+    pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub priority: Option<Option<i32>>,
+}
+
+async fn find_rule(state: &AppState, org_id: &str, id: &str) -> ApiResult<routing_rule::Model> {
+    routing_rule::Entity::find_by_id(id.to_owned())
+        .filter(routing_rule::Column::OrgId.eq(org_id))
+        .one(state.db())
+        .await?
+        .ok_or(ApiError::NotFound("routing rule"))
+}
+
+/// Update a routing rule (admin only). Use reorder to move it.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), params(("id" = String, Path)), request_body = UpdateRule,
+    responses((status = 200, body = Data<RuleView>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[patch("/routing-rules/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<UpdateRule>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let r = find_rule(&state, &caller.org_id, &id).await?;
+    if body.priority.is_some() {
+        return Err(ApiError::validation("priority", "use POST /routing-rules/reorder to change the order"));
+    }
+    let mut am = r.clone().into_active_model();
+    if let Some(n) = &body.name {
+        am.name = Set(rule_name(Some(n))?);
+    }
+    if let Some(t) = &body.team_id {
+        am.team_id = Set(active_team(&state, &caller.org_id, t.trim(), "teamId").await?.id);
+    }
+    if body.match_type.is_some() {
+        am.match_type = Set(match_type_str(&match_type(body.match_type.as_deref())?).into());
+    }
+    if let Some(c) = &body.conditions {
+        check_conditions(c)?;
+        am.conditions = Set(serde_json::to_string(c).map_err(internal)?);
+    }
+    if let Some(a) = body.is_active {
+        am.is_active = Set(a);
+    }
+    am.updated_at = Set(Utc::now());
+    let r = am.update(state.db()).await?;
+    let conflicts = conflicts_of(&state, &caller.org_id, &actors::people::routing::rule_of(&r), Some(&r.id)).await?;
+    Ok(HttpResponse::Ok().json(Data::new(rule_view(&r, Some(conflicts)))))
+}
+
+/// Delete a routing rule (admin only).
+#[utoipa::path(tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[delete("/routing-rules/{id}")]
+pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let r = find_rule(&state, &caller.org_id, &id).await?;
+    routing_rule::Entity::delete_by_id(r.id).exec(state.db()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReorderRequest {
+    /// Every rule id of the organization, first to last.
+    pub ordered_ids: Option<Vec<String>>,
+}
+
+/// Set the order of all rules (admin only): `orderedIds` must list each rule exactly once.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = ReorderRequest,
+    responses((status = 200, body = Data<Vec<RuleView>>), (status = 400, body = crate::error::ErrorBody)))]
+#[post("/routing-rules/reorder")]
+pub async fn reorder(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ReorderRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let ids = body.ordered_ids.as_ref().ok_or_else(|| ApiError::validation("orderedIds", "orderedIds is required"))?;
+    let rules = all_rules(&state, &caller.org_id).await?;
+    let mut given: Vec<&str> = ids.iter().map(String::as_str).collect();
+    given.sort_unstable();
+    given.dedup();
+    let mut have: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    have.sort_unstable();
+    if given.len() != ids.len() || given != have {
+        return Err(ApiError::validation("orderedIds", "orderedIds must list every routing rule exactly once"));
+    }
+    let txn = state.rt.db.begin_write().await?;
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(r) = rules.iter().find(|r| &r.id == id) {
+            let mut am = r.clone().into_active_model();
+            am.priority = Set(i as i32 + 1);
+            am.updated_at = Set(Utc::now());
+            am.update(&*txn).await?;
+        }
+    }
+    txn.commit().await?;
+    let rules = all_rules(&state, &caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(rules.iter().map(|r| rule_view(r, None)).collect::<Vec<_>>())))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunNowReport {
+    /// Open conversations evaluated.
+    pub checked: usize,
+    /// Whose team changed.
+    pub changed: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    /// Conversations per resulting team (`"none"` for no team).
+    pub by_team: std::collections::BTreeMap<String, usize>,
+}
+
+/// Run the routing rules again on every open conversation (admin only) and report the counts.
+#[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<RunNowReport>)))]
+#[post("/routing-rules/run-now")]
+pub async fn run_now(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let open: Vec<String> = conversation::Entity::find()
+        .filter(conversation::Column::OrgId.eq(caller.org_id.clone()))
+        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
+        .order_by_asc(conversation::Column::CreatedAt)
+        .all(state.db())
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let mut report =
+        RunNowReport { checked: open.len(), changed: 0, unchanged: 0, failed: 0, by_team: Default::default() };
+    for id in open {
+        match state.rt.ask_conversation(&caller.org_id, &id, Reroute { org_id: caller.org_id.clone() }).await {
+            Ok(r) => {
+                if r.changed {
+                    report.changed += 1;
+                } else {
+                    report.unchanged += 1;
+                }
+                *report.by_team.entry(r.team_id.unwrap_or_else(|| "none".into())).or_default() += 1;
+            }
+            Err(e) => {
+                tracing::warn!(conversation_id = %id, error = %e, "re-route failed");
+                report.failed += 1;
+            }
+        }
+    }
+    state.rt.request_drain(&caller.org_id);
+    Ok(HttpResponse::Ok().json(Data::new(report)))
+}
