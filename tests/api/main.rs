@@ -3,7 +3,9 @@
 //! `CX_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agents;
 mod api_keys;
+mod assignment;
 mod auth;
 mod burst;
 mod cli;
@@ -20,7 +22,9 @@ mod media_send;
 mod outbox;
 mod realtime;
 mod replies;
+mod routing;
 mod tags;
+mod teams;
 mod tenancy;
 mod webhook;
 mod whatsapp_accounts;

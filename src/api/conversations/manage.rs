@@ -229,3 +229,24 @@ pub async fn handoff_summary(
         message_count: messages.len(),
     })))
 }
+
+/// Evaluate the routing rules again for this conversation and set the team they choose (the
+/// default team when none matches). The answer says which rule matched and whether the team
+/// changed; a queued conversation is then offered to the new team's available agents.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, body = Data<actors::conversation::Rerouted>),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "The conversation is closed", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/conversations/{id}/re-route")]
+pub async fn re_route(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let conv = find(&state, &caller, &id).await?;
+    let msg = actors::conversation::Reroute { org_id: caller.org_id.clone() };
+    let out = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
+    Ok(HttpResponse::Ok().json(Data::new(out)))
+}

@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(manage::clear_follow_up)
         .service(manage::return_to_bot)
         .service(manage::handoff_summary)
+        .service(manage::re_route)
         .service(insights::contact_history)
         .service(takeover)
         .service(assign)

@@ -1,0 +1,310 @@
+//! Presence, auto-assignment and idle-agent detection, end to end: agents connect and leave,
+//! the queue drains to them oldest first within capacity, and an agent who goes offline loses
+//! their conversations to an online teammate after the grace period.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::agents::{Agent, add_agent, bot_off, conversation, eventually, loads, team_with};
+use crate::helpers::{Org, TestApp, spawn_app_with};
+
+async fn fast_app() -> TestApp {
+    spawn_app_with(|c| {
+        c.presence_grace_ms = 300;
+        c.idle_check_ms = 200;
+    })
+    .await
+}
+
+/// Opens `n` conversations, one per customer, oldest first.
+async fn customers(app: &TestApp, org: &Org, account: &crate::helpers::Account, n: usize, prefix: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(app.customer_says(org, account, &format!("{prefix}{i:04}"), "hello, anyone there?").await);
+        // Distinct queue times, so "oldest first" is well defined.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    ids
+}
+
+async fn assignee(app: &TestApp, org: &Org, id: &str) -> Option<String> {
+    conversation(app, org, id).await["assignedTo"].as_str().map(str::to_owned)
+}
+
+#[actix_web::test]
+async fn twenty_queued_conversations_drain_to_two_agents_of_capacity_five_oldest_first() {
+    let app = fast_app().await;
+    let org = app.register("Drain").await;
+    let account = app.connect_account(&org).await;
+    bot_off(&app, &org).await;
+    let ann = add_agent(&app, &org, "Ann").await;
+    let bob = add_agent(&app, &org, "Bob").await;
+    let team = team_with(&app, &org, "Support", &[&ann, &bob], Some(5)).await;
+    let (s, _) = app.put("/api/v1/routing-rules/default-team", &org.token, json!({"teamId": team})).await;
+    assert_eq!(s, 200);
+
+    let ids = customers(&app, &org, &account, 20, "4917100").await;
+    for id in &ids {
+        let c = conversation(&app, &org, id).await;
+        assert_eq!((c["status"].as_str(), c["assignedTo"].is_null()), (Some("OPEN"), true), "{c}");
+        assert_eq!(c["teamId"], team.as_str());
+    }
+
+    // Both come online: the ten oldest go to them, five each.
+    let _ann_socket = app.socket(&ann.token, None).await;
+    let _bob_socket = app.socket(&bob.token, None).await;
+    let drained =
+        eventually(Duration::from_secs(10), || async { loads(&app, &org, &[&ann, &bob]).await == vec![5, 5] }).await;
+    assert!(drained, "loads: {:?}", loads(&app, &org, &[&ann, &bob]).await);
+    for (i, id) in ids.iter().enumerate() {
+        let who = assignee(&app, &org, id).await;
+        if i < 10 {
+            assert!(who.is_some(), "conversation {i} (among the 10 oldest) is assigned");
+        } else {
+            assert!(who.is_none(), "conversation {i} still waits");
+        }
+    }
+
+    // Ann resolves one: the next waiting (the 11th oldest) goes to her.
+    let first_of_ann = {
+        let mut found = None;
+        for id in &ids[..10] {
+            if assignee(&app, &org, id).await.as_deref() == Some(ann.user_id.as_str()) {
+                found = Some(id.clone());
+                break;
+            }
+        }
+        found.unwrap()
+    };
+    let (s, b) = app.post(&format!("/api/v1/conversations/{first_of_ann}/resolve"), &ann.token, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let next = ids[10].clone();
+    let took = eventually(Duration::from_secs(10), || async {
+        assignee(&app, &org, &next).await.as_deref() == Some(ann.user_id.as_str())
+    })
+    .await;
+    assert!(took, "the 11th conversation goes to Ann");
+    assert!(assignee(&app, &org, &ids[11]).await.is_none(), "and only that one");
+    assert_eq!(loads(&app, &org, &[&ann, &bob]).await, vec![5, 5]);
+}
+
+#[actix_web::test]
+async fn an_agent_who_goes_offline_loses_their_conversations_to_an_online_teammate() {
+    let app = fast_app().await;
+    let org = app.register("Offline").await;
+    let account = app.connect_account(&org).await;
+    bot_off(&app, &org).await;
+    let ann = add_agent(&app, &org, "Ann").await;
+    let bob = add_agent(&app, &org, "Bob").await;
+    let cid = add_agent(&app, &org, "Cid").await;
+    let team = team_with(&app, &org, "Support", &[&ann, &bob, &cid], Some(10)).await;
+    app.put("/api/v1/routing-rules/default-team", &org.token, json!({"teamId": team})).await;
+    let (s, b) = app
+        .put(
+            "/api/v1/routing-rules/idle-agent",
+            &org.token,
+            json!({"enabled": true, "offlineMinutes": 0, "noReplyMinutes": 5, "action": "REASSIGN"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+
+    // Ann is alone online: she gets all three.
+    let ann_socket = app.socket(&ann.token, None).await;
+    let ids = customers(&app, &org, &account, 3, "4917200").await;
+    let all_ann = eventually(Duration::from_secs(10), || async { loads(&app, &org, &[&ann]).await == vec![3] }).await;
+    assert!(all_ann);
+
+    // Bob comes online (nothing queued for him); Ann closes her socket.
+    let mut bob_socket = app.socket(&bob.token, None).await;
+    ann_socket.close().await;
+
+    // After the grace period Ann is OFFLINE and her conversations move to Bob.
+    let offline = bob_socket
+        .until(Duration::from_secs(10), |e| {
+            e["event"] == "agent.presence_changed"
+                && e["data"]["userId"] == ann.user_id.as_str()
+                && e["data"]["status"] == "OFFLINE"
+        })
+        .await;
+    assert!(offline.is_some(), "Bob's socket hears that Ann went offline");
+    let moved =
+        eventually(Duration::from_secs(10), || async { loads(&app, &org, &[&ann, &bob]).await == vec![0, 3] }).await;
+    assert!(moved, "loads: {:?}", loads(&app, &org, &[&ann, &bob]).await);
+    for id in &ids {
+        let timeline = app.messages(&org, id).await;
+        let note = timeline.iter().find(|m| m["direction"] == "system").unwrap_or_else(|| panic!("{timeline:?}"));
+        let text = note["text"].as_str().unwrap();
+        assert!(text.contains("Reassigned from Ann to Bob") && text.contains("offline"), "{text}");
+    }
+    let _ = cid;
+}
+
+#[actix_web::test]
+async fn an_agent_who_keeps_answering_keeps_their_conversation_and_a_silent_one_loses_it() {
+    let app = fast_app().await;
+    let org = app.register("Silent").await;
+    let account = app.connect_account(&org).await;
+    bot_off(&app, &org).await;
+    let ann = add_agent(&app, &org, "Ann").await;
+    let bob = add_agent(&app, &org, "Bob").await;
+    let team = team_with(&app, &org, "Support", &[&ann, &bob], None).await;
+    app.put("/api/v1/routing-rules/default-team", &org.token, json!({"teamId": team})).await;
+    app.put(
+        "/api/v1/routing-rules/idle-agent",
+        &org.token,
+        json!({"enabled": false, "offlineMinutes": 0, "noReplyMinutes": 5, "action": "RETURN_TO_QUEUE"}),
+    )
+    .await;
+    let _ann_socket = app.socket(&ann.token, None).await;
+    let _bob_socket = app.socket(&bob.token, None).await;
+    let answered = app.customer_says(&org, &account, "491730000001", "question one").await;
+    let ignored = app.customer_says(&org, &account, "491730000002", "question two").await;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            loads(&app, &org, &[&ann, &bob]).await.iter().sum::<usize>() == 2
+        })
+        .await
+    );
+    // Put both with Ann.
+    for id in [&answered, &ignored] {
+        let (s, b) =
+            app.post(&format!("/api/v1/conversations/{id}/assign"), &org.token, json!({"userId": ann.user_id})).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    // Ann answers one; the customers write again; both have been waiting ten minutes.
+    let (s, b) =
+        app.post(&format!("/api/v1/conversations/{answered}/messages"), &ann.token, json!({"type": "text", "text": "on it"})).await;
+    assert_eq!(s, 201, "{b}");
+    app.customer_says(&org, &account, "491730000001", "thanks, and?").await;
+    app.customer_says(&org, &account, "491730000002", "hello??").await;
+    backdate_wait(&app, &[&answered, &ignored], 10).await;
+
+    let (s, report) = app.post("/api/v1/routing-rules/idle-agent/run", &org.token, json!({})).await;
+    assert_eq!(s, 200, "{report}");
+    let moves = report["data"]["moves"].as_array().unwrap();
+    assert_eq!(moves.len(), 1, "{report}");
+    assert_eq!(moves[0]["conversationId"], ignored.as_str());
+    assert_eq!(moves[0]["action"], "RETURNED_TO_QUEUE");
+    assert_eq!(
+        assignee(&app, &org, &answered).await.as_deref(),
+        Some(ann.user_id.as_str()),
+        "Ann replied within the threshold"
+    );
+    // Back in the queue, it goes to Bob (Ann has more open).
+    let to_bob = eventually(Duration::from_secs(10), || async {
+        assignee(&app, &org, &ignored).await.as_deref() == Some(bob.user_id.as_str())
+    })
+    .await;
+    assert!(to_bob);
+    let timeline = app.messages(&org, &ignored).await;
+    assert!(
+        timeline.iter().any(|m| m["direction"] == "system" && m["text"].as_str().unwrap().contains("waited")),
+        "{timeline:?}"
+    );
+    let _: &Agent = &bob;
+}
+
+/// Pretends the customers of these conversations began waiting `minutes` ago.
+async fn backdate_wait(app: &TestApp, ids: &[&String], minutes: i64) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let then = chrono::Utc::now() - chrono::Duration::minutes(minutes);
+    let ids: Vec<String> = ids.iter().map(|s| (*s).clone()).collect();
+    entities::conversation::Entity::update_many()
+        .col_expr(entities::conversation::Column::AwaitingSince, Expr::value(then))
+        .filter(entities::conversation::Column::Id.is_in(ids))
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn presence_follows_the_sockets() {
+    let app = fast_app().await;
+    let org = app.register("Presence").await;
+    let ann = add_agent(&app, &org, "Ann").await;
+    let mut admin = app.socket(&org.token, None).await;
+    let ann_socket = app.socket(&ann.token, None).await;
+    let online = admin
+        .until(Duration::from_secs(5), |e| {
+            e["event"] == "agent.presence_changed"
+                && e["data"]["userId"] == ann.user_id.as_str()
+                && e["data"]["status"] == "ONLINE"
+        })
+        .await;
+    assert!(online.is_some(), "connecting makes an OFFLINE agent ONLINE");
+    ann_socket.close().await;
+    let offline = admin
+        .until(Duration::from_secs(5), |e| {
+            e["event"] == "agent.presence_changed"
+                && e["data"]["userId"] == ann.user_id.as_str()
+                && e["data"]["status"] == "OFFLINE"
+        })
+        .await;
+    assert!(offline.is_some(), "no socket for the grace period makes the agent OFFLINE");
+}
+
+#[actix_web::test]
+async fn maintenance_replies_once_and_holds_assignment_and_off_hours_replies_once() {
+    let app = fast_app().await;
+    let org = app.register("Notices").await;
+    let account = app.connect_account(&org).await;
+    bot_off(&app, &org).await;
+    let ann = add_agent(&app, &org, "Ann").await;
+    let _ann_socket = app.socket(&ann.token, None).await;
+    let (s, _) = app
+        .put(
+            "/api/v1/routing-rules/maintenance",
+            &org.token,
+            json!({"maintenanceMode": true, "message": "Down for maintenance"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let c = app.customer_says(&org, &account, "491740000001", "hello").await;
+    app.customer_says(&org, &account, "491740000001", "hello again").await;
+    let outbound =
+        |msgs: Vec<serde_json::Value>| msgs.into_iter().filter(|m| m["direction"] == "outbound").collect::<Vec<_>>();
+    let sent = outbound(app.messages(&org, &c).await);
+    assert_eq!(sent.len(), 1, "one maintenance reply: {sent:?}");
+    assert_eq!(sent[0]["text"], "Down for maintenance");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(assignee(&app, &org, &c).await.is_none(), "maintenance holds assignment");
+    let awaiting = conversation(&app, &org, &c).await;
+    assert_eq!(awaiting["awaitingReply"], true, "the notice does not answer the customer");
+
+    // Maintenance ends: the queue drains.
+    app.put("/api/v1/routing-rules/maintenance", &org.token, json!({"maintenanceMode": false})).await;
+    assert!(eventually(Duration::from_secs(5), || async { assignee(&app, &org, &c).await.is_some() }).await);
+
+    // Off-hours: closed all week, auto-reply on.
+    app.put(
+        "/api/v1/routing-rules/business-hours",
+        &org.token,
+        json!({"timezone": "Europe/Berlin", "isEnabled": true, "slots": []}),
+    )
+    .await;
+    app.put(
+        "/api/v1/routing-rules/off-hours",
+        &org.token,
+        json!({"offHoursAutoReply": true, "message": "We are closed"}),
+    )
+    .await;
+    let d = app.customer_says(&org, &account, "491740000002", "anyone?").await;
+    app.customer_says(&org, &account, "491740000002", "hello?").await;
+    let sent = outbound(app.messages(&org, &d).await);
+    assert_eq!(sent.iter().filter(|m| m["text"] == "We are closed").count(), 1, "{sent:?}");
+
+    // Never while the bot has the conversation.
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    entities::organization::Entity::update_many()
+        .col_expr(entities::organization::Column::BotEnabled, Expr::value(true))
+        .filter(entities::organization::Column::Id.eq(org.org_id.clone()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let e = app.customer_says(&org, &account, "491740000003", "hi bot").await;
+    assert_eq!(conversation(&app, &org, &e).await["status"], "BOT_HANDLING");
+    assert!(outbound(app.messages(&org, &e).await).is_empty());
+}
