@@ -1,11 +1,15 @@
 //! The database handle. SQLite allows one writer at a time and fails (rather than waits) when a
 //! read transaction tries to become a write one while another writer committed, so on SQLite
-//! every write transaction first takes a process-wide lock; PostgreSQL needs none.
+//! every write transaction first takes a process-wide lock and begins IMMEDIATE (so writes made
+//! outside it, single statements, wait for it instead of breaking it); PostgreSQL needs none.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Clone, Debug)]
@@ -67,7 +71,19 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let txn = self.conn.begin().await?;
+        let txn = match self.write_lock {
+            // IMMEDIATE takes SQLite's write lock at BEGIN: a transaction that reads first can
+            // then never fail to upgrade because a single-statement write elsewhere (outside
+            // this process lock) committed in between.
+            Some(_) => {
+                let options = TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                };
+                self.conn.begin_with_options(options).await?
+            }
+            None => self.conn.begin().await?,
+        };
         Ok(WriteTxn { txn, _guard: guard })
     }
 }

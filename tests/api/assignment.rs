@@ -173,8 +173,13 @@ async fn an_agent_who_keeps_answering_keeps_their_conversation_and_a_silent_one_
         assert_eq!(s, 200, "{b}");
     }
     // Ann answers one; the customers write again; both have been waiting ten minutes.
-    let (s, b) =
-        app.post(&format!("/api/v1/conversations/{answered}/messages"), &ann.token, json!({"type": "text", "text": "on it"})).await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/conversations/{answered}/messages"),
+            &ann.token,
+            json!({"type": "text", "text": "on it"}),
+        )
+        .await;
     assert_eq!(s, 201, "{b}");
     app.customer_says(&org, &account, "491730000001", "thanks, and?").await;
     app.customer_says(&org, &account, "491730000002", "hello??").await;

@@ -13,7 +13,7 @@ use crate::helpers::{AgentSocket, ClusterSpec, FakeGraph, TestApp, free_port, sp
 fn check_order(events: &[Value], customers: &[String], per_customer: usize) {
     let mut texts: HashMap<String, Vec<String>> = HashMap::new();
     let mut seqs: HashMap<String, Vec<i64>> = HashMap::new();
-    for e in events {
+    for e in events.iter().filter(|e| e["conversationId"].is_string()) {
         seqs.entry(e["conversationId"].as_str().unwrap().into()).or_default().push(e["seq"].as_i64().unwrap());
         if e["event"] == "message.created" {
             let t = e["data"]["text"].as_str().unwrap();

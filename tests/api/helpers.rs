@@ -96,6 +96,10 @@ pub enum Database {
 /// Starts one node on `database`, sending to `graph`.
 pub async fn spawn_node(database: Database, graph: FakeGraph, tweak: impl FnOnce(&mut Config)) -> TestApp {
     cx_inbox::install_crypto_provider();
+    // `CX_TEST_LOG=warn cargo test …` shows the servers' logs.
+    if let Ok(filter) = std::env::var("CX_TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
     let dir = tempfile::tempdir().unwrap();
     let (database_url, pg_database) = match database {
         Database::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()), None),

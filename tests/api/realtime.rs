@@ -39,7 +39,7 @@ async fn the_token_may_come_in_the_authorization_header() {
 
 fn seqs_by_conversation(events: &[Value]) -> std::collections::HashMap<String, Vec<i64>> {
     let mut map = std::collections::HashMap::<String, Vec<i64>>::new();
-    for e in events {
+    for e in events.iter().filter(|e| e["conversationId"].is_string()) {
         map.entry(e["conversationId"].as_str().unwrap().to_owned()).or_default().push(e["seq"].as_i64().unwrap());
     }
     map

@@ -41,6 +41,11 @@ async fn an_agent_of_another_org_gets_404_for_everything_of_org_a_and_sees_none_
         app.post(&format!("/api/v1/conversations/{conv}/assign"), &a.token, json!({"userId": b.user_id})).await;
     assert_eq!(status, 404);
 
-    assert!(b_socket.drain(Duration::from_millis(500)).await.is_empty());
+    // B hears only its own organization: its own agents' presence, nothing of A.
+    let heard = b_socket.drain(Duration::from_millis(500)).await;
+    assert!(
+        heard.iter().all(|e| e["event"] == "agent.presence_changed" && e["data"]["userId"] == b.user_id.as_str()),
+        "{heard:?}"
+    );
     assert!(app.graph.sends().is_empty());
 }
