@@ -19,7 +19,6 @@ pub enum EventName {
     TagDeleted,
     AgentPresenceChanged,
     AgentIdleDetected,
-    TeamUpdated,
 }
 
 impl EventName {
@@ -37,7 +36,6 @@ impl EventName {
             EventName::TagDeleted => "tag.deleted",
             EventName::AgentPresenceChanged => "agent.presence_changed",
             EventName::AgentIdleDetected => "agent.idle_detected",
-            EventName::TeamUpdated => "team.updated",
         }
     }
 }

@@ -304,3 +304,41 @@ async fn presence_is_seen_across_nodes() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!cluster.online_users(&org.org_id).await.unwrap().contains(&org.user_id));
 }
+
+#[actix_web::test]
+async fn two_nodes_draining_one_queue_assign_each_conversation_once() {
+    let Some((_, nodes)) = spawn_cluster(2, None).await else { return };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let org = a.register("Acme").await;
+    let account = a.connect_account(&org).await;
+    crate::agents::bot_off(a, &org).await;
+    let mut convs = Vec::new();
+    for i in 0..10 {
+        let node = if i % 2 == 0 { a } else { b };
+        convs.push(node.customer_says(&org, &account, &format!("1555777{i:04}"), "help please").await);
+    }
+    // One agent per node comes online: both nodes start draining at once.
+    let ann = crate::agents::add_agent(a, &org, "Ann").await;
+    let bob = crate::agents::add_agent(a, &org, "Bob").await;
+    let _on_a = a.socket(&ann.token, None).await;
+    let _on_b = b.socket(&bob.token, None).await;
+    let done = crate::agents::eventually(Duration::from_secs(15), || async {
+        crate::agents::loads(a, &org, &[&ann, &bob]).await.iter().sum::<usize>() == 10
+    })
+    .await;
+    assert!(done, "loads: {:?}", crate::agents::loads(a, &org, &[&ann, &bob]).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let events = entities::event::Entity::find()
+        .filter(entities::event::Column::OrgId.eq(org.org_id.clone()))
+        .filter(entities::event::Column::Name.eq("conversation.assigned"))
+        .all(&a.db)
+        .await
+        .unwrap();
+    for c in &convs {
+        let assigned = events.iter().filter(|e| e.conversation_id.as_deref() == Some(c.as_str())).count();
+        assert_eq!(assigned, 1, "conversation {c} assigned exactly once");
+    }
+    let loads = crate::agents::loads(a, &org, &[&ann, &bob]).await;
+    assert!(loads.iter().all(|&n| n >= 4), "shared fairly: {loads:?}");
+}
