@@ -95,6 +95,20 @@ impl Mailer {
         subject: &str,
         body: &str,
     ) -> Result<mail::Model, MailError> {
+        self.send_with_secrets(org_id, to, subject, body, &[]).await
+    }
+
+    /// [`Mailer::send`] for a mail that carries `secrets` (an invitation token, a login code):
+    /// when it goes out through SMTP they are blanked in the recorded copy, so the mail log never
+    /// holds a usable credential. The dev mailbox keeps them: it is how they are delivered there.
+    pub async fn send_with_secrets(
+        &self,
+        org_id: Option<&str>,
+        to: &str,
+        subject: &str,
+        body: &str,
+        secrets: &[&str],
+    ) -> Result<mail::Model, MailError> {
         let address: Address = to.parse().map_err(|_| MailError::Address(to.to_owned()))?;
         let (transport, status, error) = match &self.smtp {
             None => {
@@ -118,12 +132,16 @@ impl Mailer {
                 }
             }
         };
+        let recorded = match transport {
+            "dev" => body.to_owned(),
+            _ => secrets.iter().filter(|s| !s.is_empty()).fold(body.to_owned(), |b, s| b.replace(s, "[redacted]")),
+        };
         let row = mail::Model {
             id: actors::new_id(),
             org_id: org_id.map(str::to_owned),
             to_address: to.to_owned(),
             subject: subject.to_owned(),
-            body: body.to_owned(),
+            body: recorded,
             transport: transport.into(),
             status: status.into(),
             error: error.clone(),

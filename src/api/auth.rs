@@ -405,7 +405,9 @@ pub async fn request_code(state: web::Data<AppState>, body: web::Json<RequestCod
              If you did not ask for it, you can ignore this mail.\n"
         );
         actix_web::rt::spawn(async move {
-            if let Err(e) = mailer.send(Some(&u.org_id), &u.email, "Your cx-inbox sign-in code", &body).await {
+            let subject = "Your cx-inbox sign-in code";
+            let sent = mailer.send_with_secrets(Some(&u.org_id), &u.email, subject, &body, &[&code]).await;
+            if let Err(e) = sent {
                 tracing::warn!(user_id = %u.id, error = %e, "login code mail not sent");
             }
         });

@@ -146,7 +146,7 @@ pub(crate) async fn send_invitation(state: &AppState, inv: &invitation::Model, t
         role = inv.role,
         expires = inv.expires_at.format("%Y-%m-%d %H:%M UTC"),
     );
-    state.mailer.send(Some(&inv.org_id), &inv.email, &subject, &body).await?;
+    state.mailer.send_with_secrets(Some(&inv.org_id), &inv.email, &subject, &body, &[token]).await?;
     Ok(())
 }
 

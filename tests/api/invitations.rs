@@ -48,6 +48,7 @@ async fn an_invitation_mailed_over_smtp_is_accepted_once_and_its_password_logs_i
     let logged = entities::mail::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(logged.len(), 1);
     assert_eq!((logged[0].transport.as_str(), logged[0].status.as_str()), ("smtp", "sent"));
+    assert!(!logged[0].body.contains(&token) && logged[0].body.contains("[redacted]"), "the log holds no live token");
     let stored = entities::invitation::Entity::find().all(&app.db).await.unwrap().remove(0);
     assert_ne!(stored.token_hash, token, "only the hash is stored");
 
@@ -269,4 +270,35 @@ async fn an_expired_invitation_is_gone_until_resent() {
         .post_anon(&format!("/api/v1/invitations/accept/{fresh}"), json!({"name": "Late", "password": "password-1"}))
         .await;
     assert_eq!(status, 201);
+}
+
+#[actix_web::test]
+async fn the_dev_mailbox_shows_an_admin_their_organization_and_a_super_admin_everything() {
+    let app = spawn_app().await;
+    let a = app.register("A").await;
+    let b = app.register("B").await;
+    app.post("/api/v1/invitations", &a.token, json!({"email": "for-a@example.com"})).await;
+    app.post("/api/v1/invitations", &b.token, json!({"email": "for-b@example.com"})).await;
+
+    let (status, mine) = app.get("/api/v1/dev/mailbox", &a.token).await;
+    assert_eq!(status, 200, "{mine}");
+    let mine = mine["data"].as_array().unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["to"], "for-a@example.com");
+    assert_eq!(mine[0]["orgId"], a.org_id.as_str());
+    assert!(mine[0]["subject"].as_str().unwrap().contains('A'));
+    assert_eq!(app.get("/api/v1/dev/mailbox?to=for-b@example.com", &a.token).await.1["data"], json!([]));
+    let (status, body) = app.get("/api/v1/dev/mailbox?limit=0", &a.token).await;
+    assert_eq!((status, field(&body)), (400, json!("limit")));
+
+    crate::users::make_super_admin(&app, &a.user_id).await;
+    let (_, all) = app.get("/api/v1/dev/mailbox", &a.token).await;
+    let all = all["data"].as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["to"], "for-b@example.com", "newest first");
+    let (_, one) = app.get("/api/v1/dev/mailbox?to=for-b@example.com", &a.token).await;
+    assert_eq!(one["data"].as_array().unwrap().len(), 1);
+
+    let agent = add_member(&app, &b, "AGENT").await;
+    assert_eq!(app.get("/api/v1/dev/mailbox", &agent.token).await.0, 403);
 }

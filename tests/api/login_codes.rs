@@ -130,4 +130,5 @@ async fn a_code_arrives_through_smtp() {
     assert_eq!(s["data"]["organization"]["id"], org.org_id.as_str());
     let logged = entities::mail::Entity::find().all(&app.db).await.unwrap();
     assert_eq!((logged[0].transport.as_str(), logged[0].status.as_str()), ("smtp", "sent"));
+    assert!(!logged[0].body.contains(&code), "the log holds no live code");
 }

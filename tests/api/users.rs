@@ -371,3 +371,71 @@ async fn bulk_actions_report_each_user_and_never_delete_the_caller() {
         app.post("/api/v1/users/bulk", &agent.token, json!({"action": "delete", "selection": {"mode": "all"}})).await;
     assert_eq!(status, 403);
 }
+
+#[actix_web::test]
+async fn the_people_endpoints_are_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let spec: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for (path, method) in [
+        ("/api/v1/auth/request-code", "post"),
+        ("/api/v1/auth/verify-code", "post"),
+        ("/api/v1/dev/mailbox", "get"),
+        ("/api/v1/invitations", "get"),
+        ("/api/v1/invitations", "post"),
+        ("/api/v1/invitations/bulk", "post"),
+        ("/api/v1/invitations/{id}/resend", "post"),
+        ("/api/v1/invitations/{id}", "delete"),
+        ("/api/v1/invitations/token/{token}", "get"),
+        ("/api/v1/invitations/accept/{token}", "post"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{id}", "patch"),
+        ("/api/v1/users/{id}", "delete"),
+        ("/api/v1/users/{id}/resend-invite", "post"),
+        ("/api/v1/users/{id}/status", "patch"),
+        ("/api/v1/users/bulk", "post"),
+        ("/api/v1/users/{id}/avatar", "get"),
+        ("/api/v1/profile", "get"),
+        ("/api/v1/profile", "patch"),
+        ("/api/v1/profile/avatar", "post"),
+        ("/api/v1/profile/avatar", "delete"),
+        ("/api/v1/profile/change-password", "post"),
+    ] {
+        assert!(spec["paths"][path][method].is_object(), "{method} {path} missing from the OpenAPI document");
+    }
+    let tags: Vec<&str> = spec["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for t in ["users", "invitations", "profile", "dev"] {
+        assert!(tags.contains(&t), "tag {t}");
+    }
+}
+
+/// Makes a user SUPER_ADMIN directly in the database (no endpoint creates the first one).
+pub async fn make_super_admin(app: &TestApp, user_id: &str) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    entities::user::Entity::update_many()
+        .col_expr(entities::user::Column::Role, sea_orm::sea_query::Expr::value("SUPER_ADMIN"))
+        .filter(entities::user::Column::Id.eq(user_id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn only_a_super_admin_grants_or_changes_super_admin() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let admin = add_member(&app, &org, "ADMIN").await;
+    let agent = add_member(&app, &org, "AGENT").await;
+    make_super_admin(&app, &org.user_id).await;
+
+    let (status, u) =
+        app.patch(&format!("/api/v1/users/{}", agent.id), &org.token, json!({"role": "SUPER_ADMIN"})).await;
+    assert_eq!(status, 200, "{u}");
+    assert_eq!(u["data"]["role"], "SUPER_ADMIN");
+    // An ADMIN can neither demote nor delete a SUPER_ADMIN, but may rename one.
+    let path = format!("/api/v1/users/{}", agent.id);
+    assert_eq!(app.patch(&path, &admin.token, json!({"role": "AGENT"})).await.0, 403);
+    assert_eq!(app.delete(&path, &admin.token).await.0, 403);
+    assert_eq!(app.patch(&path, &admin.token, json!({"name": "Chief"})).await.0, 200);
+    assert_eq!(app.patch(&path, &org.token, json!({"role": "AGENT"})).await.0, 200);
+}
