@@ -103,6 +103,20 @@ pub struct Config {
     /// SQLite, off with PostgreSQL.
     #[arg(long, env = "CX_DEV_ENDPOINTS", global = true)]
     pub dev_endpoints: Option<bool>,
+    /// SMTP server for outgoing mail (invitations, login codes), as a lettre URL:
+    /// `smtp://host:25` (plain, for local sinks), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host` (TLS). Unset: mail is only kept in the dev mailbox.
+    #[arg(long, env = "CX_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of outgoing mail.
+    #[arg(long, env = "CX_MAIL_FROM", default_value = "cx-inbox <no-reply@localhost>", global = true)]
+    pub mail_from: String,
+    /// Base URL of the web app, for links in emails; default `http://<listening address>`.
+    #[arg(long, env = "CX_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// How long an invitation stays valid, in days.
+    #[arg(long, env = "CX_INVITATION_DAYS", default_value_t = 7, global = true)]
+    pub invitation_days: i64,
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
     #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
     pub actor_idle_secs: u64,

@@ -26,7 +26,12 @@ pub enum ApiError {
     #[error("{0}")]
     Unprocessable(String),
     #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
     TooLarge(String),
+    /// Answered 429 with `Retry-After: <seconds>`.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
     /// Something went wrong on our side; the cause is logged, the client gets a generic message.
@@ -45,7 +50,8 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorInfo {
     /// Stable machine-readable code: validation_error, bad_request, unauthorized, forbidden,
-    /// not_found, conflict, unprocessable, unavailable, internal_error.
+    /// not_found, conflict, gone, unprocessable, payload_too_large, rate_limited, unavailable,
+    /// internal_error.
     pub code: &'static str,
     pub message: String,
     #[schema(value_type = Option<Object>)]
@@ -57,7 +63,8 @@ impl ApiError {
         ApiError::Validation { field: field.into(), message: message.into() }
     }
 
-    fn code(&self) -> &'static str {
+    /// The stable machine-readable code of the error body.
+    pub fn code(&self) -> &'static str {
         match self {
             ApiError::Validation { .. } => "validation_error",
             ApiError::BadRequest(_) => "bad_request",
@@ -65,8 +72,10 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
+            ApiError::Gone(_) => "gone",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -81,8 +90,10 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,7 +115,31 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized(_) = self {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        if let ApiError::TooManyRequests { retry_after, .. } = self {
+            res.insert_header(("Retry-After", retry_after.to_string()));
+        }
         res.json(ErrorBody { error: ErrorInfo { code: self.code(), message, details } })
+    }
+}
+
+impl ApiError {
+    /// The field at fault, for validation errors.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The message the client sees.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                "something went wrong on our side; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Where things are: `config` (flags and env), `startup` (building the server), `api` (the HTTP
 //! API, one module per resource), `auth` (tokens, keys, the caller), `channels` (WhatsApp in and
-//! out), `crypto` (secrets at rest). The runtime (actors, events, bus) is the `actors` crate.
+//! out), `crypto` (secrets at rest), `mail` (outgoing email). The runtime (actors, events, bus) is the `actors` crate.
 
 pub mod api;
 pub mod auth;
@@ -12,6 +12,7 @@ pub mod channels;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod mail;
 pub mod media;
 pub mod startup;
 pub mod state;

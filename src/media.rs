@@ -1,4 +1,4 @@
-//! Where message media is kept. [`MediaStore`] is the contract (put and get bytes by key); the
+//! Where message media and avatars are kept. [`MediaStore`] is the contract (put and get bytes by key); the
 //! default keeps files on local disk under the data directory, and an object store (S3) can
 //! implement the same two calls.
 
@@ -11,6 +11,8 @@ pub trait MediaStore: Send + Sync + 'static {
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, std::io::Result<()>>;
     /// The bytes stored under `key`.
     fn get(&self, key: &str) -> BoxFuture<'static, std::io::Result<Vec<u8>>>;
+    /// Removes what is stored under `key`; removing a missing key is not an error.
+    fn delete(&self, key: &str) -> BoxFuture<'static, std::io::Result<()>>;
 }
 
 /// Files under a directory; keys are `<org>/<message>` and may only hold `[A-Za-z0-9._-/]`.
@@ -54,6 +56,16 @@ impl MediaStore for LocalDisk {
         let path = self.path(key);
         Box::pin(async move { tokio::fs::read(path?).await })
     }
+
+    fn delete(&self, key: &str) -> BoxFuture<'static, std::io::Result<()>> {
+        let path = self.path(key);
+        Box::pin(async move {
+            match tokio::fs::remove_file(path?).await {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +81,9 @@ mod tests {
         assert!(store.put("../escape", vec![]).await.is_err());
         assert!(store.get("/etc/passwd").await.is_err());
         assert!(store.get("org1/none").await.is_err());
+        store.delete("org1/msg1").await.unwrap();
+        assert!(store.get("org1/msg1").await.is_err());
+        store.delete("org1/msg1").await.unwrap();
+        assert!(store.delete("../escape").await.is_err());
     }
 }

@@ -37,6 +37,8 @@ pub enum StartupError {
     Config(#[from] crate::config::ConfigError),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailConfigError),
     #[error("redis: {0}")]
     Redis(String),
     #[error("cannot listen: {0}")]
@@ -86,6 +88,8 @@ impl Application {
         };
         let listener = TcpListener::bind(config.bind)?;
         let address = listener.local_addr()?;
+        let mailer = crate::mail::Mailer::new(&config, db.conn.clone())?;
+        let public_url = public_url(&config, address);
         let cluster = match &config.redis_url {
             Some(url) => {
                 let advertise = config.advertise_url.clone().unwrap_or_else(|| format!("http://{address}"));
@@ -122,6 +126,8 @@ impl Application {
             secrets: secret_box,
             graph,
             media,
+            mailer,
+            public_url,
             config: config.clone(),
         });
 
@@ -171,6 +177,16 @@ impl Application {
             handle.stop(true).await;
         });
         self.run_until_stopped().await
+    }
+}
+
+/// `CX_PUBLIC_URL` without its trailing slash, or the address the server listens on (a
+/// wildcard bind address is shown as `localhost`).
+fn public_url(config: &Config, address: SocketAddr) -> String {
+    match config.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None if address.ip().is_unspecified() => format!("http://localhost:{}", address.port()),
+        None => format!("http://{address}"),
     }
 }
 

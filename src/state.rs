@@ -18,10 +18,19 @@ pub struct AppState {
     pub graph: GraphClient,
     /// Where downloaded media files are kept.
     pub media: std::sync::Arc<dyn crate::media::MediaStore>,
+    /// Outgoing mail (SMTP, or the dev mailbox).
+    pub mailer: crate::mail::Mailer,
+    /// Base URL of the web app for links in emails, without a trailing slash.
+    pub public_url: String,
 }
 
 impl AppState {
     pub fn db(&self) -> &sea_orm::DatabaseConnection {
         &self.rt.db.conn
+    }
+
+    /// An absolute link into the web app: `path` starts with `/`.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
     }
 }

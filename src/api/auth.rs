@@ -1,5 +1,5 @@
-//! AUTH-1..3, AUTH-6..8: registration, login, passwords, token refresh, the current user.
-//! (AUTH-4/5, email login codes, arrive with the email issue.)
+//! AUTH-1..8: registration, login (password or emailed one-time code), passwords, token
+//! refresh, the current user.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -18,6 +18,8 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(register)
         .service(login)
+        .service(request_code)
+        .service(verify_code)
         .service(set_password)
         .service(refresh)
         .service(me)
@@ -116,7 +118,7 @@ pub struct SetPasswordRequest {
     pub password: String,
 }
 
-fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
+pub(crate) fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
     let v = value.trim();
     if v.is_empty() {
         return Err(ApiError::validation(field, format!("{field} is required")));
@@ -147,26 +149,28 @@ pub fn valid_email(email: &str) -> ApiResult<String> {
 }
 
 fn valid_password(p: &str) -> ApiResult<()> {
+    valid_password_as("password", p)
+}
+
+/// The password rules of registration, reported on `field`.
+pub(crate) fn valid_password_as(field: &str, p: &str) -> ApiResult<()> {
     if p.chars().count() < password::MIN_LEN {
-        return Err(ApiError::validation(
-            "password",
-            format!("password must be at least {} characters", password::MIN_LEN),
-        ));
+        return Err(ApiError::validation(field, format!("{field} must be at least {} characters", password::MIN_LEN)));
     }
     if p.len() > 1024 {
-        return Err(ApiError::validation("password", "password is too long"));
+        return Err(ApiError::validation(field, format!("{field} is too long")));
     }
     Ok(())
 }
 
-async fn hash_password(p: String) -> ApiResult<String> {
+pub(crate) async fn hash_password(p: String) -> ApiResult<String> {
     web::block(move || password::hash(&p))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::Internal)
 }
 
-async fn session(
+pub(crate) async fn session(
     state: &AppState,
     user: &user::Model,
     org: &organization::Model,
@@ -178,7 +182,7 @@ async fn session(
     Ok(Session { access_token, refresh_token, expires_in: state.jwt.ttl, user: user.into(), organization: org.into() })
 }
 
-async fn org_of(state: &AppState, user: &user::Model) -> ApiResult<organization::Model> {
+pub(crate) async fn org_of(state: &AppState, user: &user::Model) -> ApiResult<organization::Model> {
     organization::Entity::find_by_id(user.org_id.clone())
         .one(state.db())
         .await?
@@ -284,6 +288,193 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
         Some(u) if ok && u.password_hash.is_some() => u,
         _ => return Err(ApiError::Unauthorized("wrong email or password".into())),
     };
+    let org = org_of(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
+}
+
+/// Email login codes: how long one lives, how many wrong guesses kill it, and how many may be
+/// requested for one address per window.
+const CODE_TTL_MINUTES: i64 = 10;
+const CODE_MAX_ATTEMPTS: i32 = 5;
+const CODE_REQUESTS_PER_WINDOW: usize = 5;
+const CODE_WINDOW_MINUTES: i64 = 15;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RequestCodeRequest {
+    pub email: String,
+}
+
+/// The same answer whether or not an account exists for the address.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeRequested {
+    pub message: String,
+    /// Seconds the code stays valid.
+    pub expires_in: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyCodeRequest {
+    pub email: String,
+    /// The 6 digits from the email.
+    pub code: String,
+}
+
+/// What is stored of a login code: SHA-256 of the address and the code.
+fn code_hash(email: &str, code: &str) -> String {
+    crate::crypto::hash_token(&format!("{email}:{code}"))
+}
+
+/// Request a one-time login code by email. The answer is the same whether or not the address
+/// has an account; only active users get a mail. A new code kills the earlier ones.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RequestCodeRequest,
+    responses(
+        (status = 200, body = Data<CodeRequested>),
+        (status = 400, description = "Not an email address", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many codes requested for this address; see Retry-After", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/auth/request-code")]
+pub async fn request_code(state: web::Data<AppState>, body: web::Json<RequestCodeRequest>) -> ApiResult<HttpResponse> {
+    use chrono::Duration;
+    use entities::login_code;
+    use sea_orm::QueryOrder;
+    use sea_orm::sea_query::Expr;
+
+    let email = valid_email(&body.email)?;
+    let now = Utc::now();
+    login_code::Entity::delete_many()
+        .filter(login_code::Column::Email.eq(email.clone()))
+        .filter(login_code::Column::CreatedAt.lt(now - Duration::days(1)))
+        .exec(state.db())
+        .await?;
+    let window = Duration::minutes(CODE_WINDOW_MINUTES);
+    let recent = login_code::Entity::find()
+        .filter(login_code::Column::Email.eq(email.clone()))
+        .filter(login_code::Column::CreatedAt.gt(now - window))
+        .order_by_asc(login_code::Column::CreatedAt)
+        .all(state.db())
+        .await?;
+    if recent.len() >= CODE_REQUESTS_PER_WINDOW {
+        // A request is allowed again once enough of the recent ones have left the window.
+        let frees = recent[recent.len() - CODE_REQUESTS_PER_WINDOW].created_at + window;
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "at most {CODE_REQUESTS_PER_WINDOW} codes per {CODE_WINDOW_MINUTES} minutes; try again later"
+            ),
+            retry_after: (frees - now).num_seconds().max(1) as u64,
+        });
+    }
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(email.clone()))
+        .filter(user::Column::DeletedAt.is_null())
+        .one(state.db())
+        .await?;
+    let code = format!("{:06}", rand::random_range(0..1_000_000u32));
+    // An unknown address gets a row too (one no code matches), so the rate limit behaves the
+    // same for every address and tells nothing about which ones have accounts.
+    let hash = if user.is_some() { code_hash(&email, &code) } else { "-".to_owned() };
+    let txn = state.rt.db.begin_write().await?;
+    login_code::Entity::update_many()
+        .col_expr(login_code::Column::ExpiresAt, Expr::value(now))
+        .filter(login_code::Column::Email.eq(email.clone()))
+        .filter(login_code::Column::UsedAt.is_null())
+        .filter(login_code::Column::ExpiresAt.gt(now))
+        .exec(&*txn)
+        .await?;
+    login_code::ActiveModel {
+        id: Set(actors::new_id()),
+        email: Set(email.clone()),
+        code_hash: Set(hash),
+        attempts: Set(0),
+        expires_at: Set(now + Duration::minutes(CODE_TTL_MINUTES)),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&*txn)
+    .await?;
+    txn.commit().await?;
+    if let Some(u) = user {
+        // Sent after answering, so the answer takes as long for unknown addresses; a failed send
+        // is recorded in the mail log.
+        let mailer = state.mailer.clone();
+        let body = format!(
+            "Your cx-inbox sign-in code is {code}\n\nIt works once and expires in {CODE_TTL_MINUTES} minutes. \
+             If you did not ask for it, you can ignore this mail.\n"
+        );
+        actix_web::rt::spawn(async move {
+            let subject = "Your cx-inbox sign-in code";
+            let sent = mailer.send_with_secrets(Some(&u.org_id), &u.email, subject, &body, &[&code]).await;
+            if let Err(e) = sent {
+                tracing::warn!(user_id = %u.id, error = %e, "login code mail not sent");
+            }
+        });
+    }
+    Ok(HttpResponse::Ok().json(Data::new(CodeRequested {
+        message: "If an account exists for this address, a sign-in code is on its way.".into(),
+        expires_in: CODE_TTL_MINUTES * 60,
+    })))
+}
+
+/// Log in with an emailed one-time code; answers like `/auth/login`. A wrong code counts against
+/// the code, which dies after 5 wrong tries.
+#[utoipa::path(
+    tag = "auth",
+    request_body = VerifyCodeRequest,
+    responses(
+        (status = 200, body = Data<Session>),
+        (status = 401, description = "Wrong, used or expired code", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/auth/verify-code")]
+pub async fn verify_code(state: web::Data<AppState>, body: web::Json<VerifyCodeRequest>) -> ApiResult<HttpResponse> {
+    use entities::login_code;
+    use sea_orm::QueryOrder;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use subtle::ConstantTimeEq;
+
+    let invalid = || ApiError::Unauthorized("the code is wrong, used or expired".into());
+    let email = body.email.trim().to_lowercase();
+    let now = Utc::now();
+    let Some(row) = login_code::Entity::find()
+        .filter(login_code::Column::Email.eq(email.clone()))
+        .filter(login_code::Column::UsedAt.is_null())
+        .filter(login_code::Column::ExpiresAt.gt(now))
+        .filter(login_code::Column::Attempts.lt(CODE_MAX_ATTEMPTS))
+        .order_by_desc(login_code::Column::CreatedAt)
+        .one(state.db())
+        .await?
+    else {
+        return Err(invalid());
+    };
+    let presented = code_hash(&email, body.code.trim());
+    if !bool::from(presented.as_bytes().ct_eq(row.code_hash.as_bytes())) {
+        login_code::Entity::update_many()
+            .col_expr(login_code::Column::Attempts, Expr::col(login_code::Column::Attempts).add(1))
+            .filter(login_code::Column::Id.eq(row.id.clone()))
+            .exec(state.db())
+            .await?;
+        return Err(invalid());
+    }
+    // Spent only if still unspent, so two concurrent verifications cannot both win.
+    let spent = login_code::Entity::update_many()
+        .col_expr(login_code::Column::UsedAt, Expr::value(now))
+        .filter(login_code::Column::Id.eq(row.id.clone()))
+        .filter(login_code::Column::UsedAt.is_null())
+        .filter(login_code::Column::Attempts.lt(CODE_MAX_ATTEMPTS))
+        .exec(state.db())
+        .await?;
+    if spent.rows_affected != 1 {
+        return Err(invalid());
+    }
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::DeletedAt.is_null())
+        .one(state.db())
+        .await?
+        .ok_or_else(invalid)?;
     let org = org_of(&state, &user).await?;
     Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
 }

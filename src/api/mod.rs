@@ -9,11 +9,15 @@ pub mod dev;
 pub mod failed_messages;
 pub mod health;
 pub mod internal;
+pub mod invitations;
+pub mod mailbox;
 pub mod messages;
 pub mod pagination;
+pub mod profile;
 pub mod routing_rules;
 pub mod tags;
 pub mod teams;
+pub mod users;
 pub mod whatsapp_accounts;
 pub mod ws;
 
@@ -55,8 +59,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     tags::routes(cfg);
     contacts::routes(cfg);
     dev::routes(cfg);
+    mailbox::routes(cfg);
     teams::routes(cfg);
     routing_rules::routes(cfg);
+    users::routes(cfg);
+    invitations::routes(cfg);
+    profile::routes(cfg);
     ws::routes(cfg);
 }
 
@@ -71,7 +79,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and readiness"),
-        (name = "auth", description = "Registration, login, tokens"),
+        (name = "auth", description = "Registration, login (password or emailed code), tokens"),
+        (name = "users", description = "The organization's people: roles, capacity, presence, removal"),
+        (name = "invitations", description = "Inviting people by email, and accepting"),
+        (name = "profile", description = "The caller's own name, avatar and password"),
         (name = "api-keys", description = "Organization API keys"),
         (name = "whatsapp-accounts", description = "Connected WhatsApp numbers"),
         (name = "conversations", description = "The shared inbox"),
@@ -80,7 +91,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "contacts", description = "Customers"),
         (name = "teams", description = "Teams, members, working hours"),
         (name = "routing", description = "Routing rules, business hours, maintenance, idle-agent detection"),
-        (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows)"),
+        (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows), and the dev mailbox (when no CX_SMTP_URL is set)"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
     )

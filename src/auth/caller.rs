@@ -8,6 +8,7 @@ use chrono::Utc;
 use entities::enums::Role;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
+use crate::api::auth::active_user;
 use crate::auth::tokens::{self, API_KEY_PREFIX};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -52,12 +53,12 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the API key is invalid, revoked or expired".into()))?;
         let role = Role::parse(&key.role).unwrap_or(Role::Agent);
-        let caller = Caller {
-            user_id: key.created_by.clone(),
-            org_id: key.org_id.clone(),
-            role,
-            api_key_id: Some(key.id.clone()),
+        // The key acts for its creator only while the creator is an active user.
+        let creator = match &key.created_by {
+            Some(id) => active_user(state, &key.org_id, id).await?.map(|u| u.id),
+            None => None,
         };
+        let caller = Caller { user_id: creator, org_id: key.org_id.clone(), role, api_key_id: Some(key.id.clone()) };
         // Record use at most once a minute per key, so a busy integration does not write per call.
         if key.last_used_at.is_none_or(|t| Utc::now() - t > chrono::Duration::minutes(1)) {
             let mut am = key.into_active_model();
@@ -72,8 +73,13 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
         .jwt
         .verify(token)
         .ok_or_else(|| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
-    let role = Role::parse(&claims.role).ok_or_else(|| ApiError::Unauthorized("the access token is invalid".into()))?;
-    Ok(Caller { user_id: Some(claims.sub), org_id: claims.org, role, api_key_id: None })
+    // The token is only as good as its user: a deleted user's tokens stop working at once, and
+    // the role is the current one, not the one at login.
+    let user = active_user(state, &claims.org, &claims.sub)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the user no longer exists".into()))?;
+    let role = Role::parse(&user.role).ok_or_else(|| ApiError::Unauthorized("the access token is invalid".into()))?;
+    Ok(Caller { user_id: Some(user.id), org_id: user.org_id, role, api_key_id: None })
 }
 
 impl FromRequest for Caller {
