@@ -181,7 +181,7 @@ impl Runtime {
             drains.insert(org_id.to_owned(), false);
         }
         let (rt, org) = (self.clone(), org_id.to_owned());
-        actix::spawn(async move {
+        self.spawn_loop(async move {
             loop {
                 if let Err(e) = crate::people::assign::drain(&rt, &org).await {
                     tracing::warn!(org_id = %org, error = %e, "auto-assignment failed");
@@ -202,7 +202,7 @@ impl Runtime {
     pub fn request_idle_check(&self, org_id: &str) {
         if let Some(idle) = self.idle.get() {
             let (idle, org_id) = (idle.clone(), org_id.to_owned());
-            actix::spawn(async move {
+            self.spawn_loop(async move {
                 if let Err(e) = idle.send(RunIdleCheck { org_id, force: false }).await {
                     tracing::warn!(error = %e, "idle-agent detector unavailable");
                 }
@@ -456,7 +456,7 @@ impl Runtime {
     pub fn agent_connected(&self, org_id: &str, user_id: &str, session_id: u64) {
         self.presence.opened(org_id, user_id);
         let (rt, o, u) = (self.clone(), org_id.to_owned(), user_id.to_owned());
-        actix::spawn(async move {
+        self.spawn_loop(async move {
             if let Some(cluster) = &rt.cluster {
                 cluster.touch_presence(&o, &u, session_id).await;
             }
@@ -466,12 +466,10 @@ impl Runtime {
 
     /// An agent socket closed on this node.
     pub fn agent_disconnected(&self, org_id: &str, user_id: &str, session_id: u64) {
-        let last = self.presence.closed(user_id);
+        // The presence monitor notices the user has no socket left, records when they were
+        // last seen, and after the grace period marks them OFFLINE.
+        self.presence.closed(user_id);
         self.drop_presence(org_id, user_id, session_id);
-        if last {
-            let (rt, u) = (self.clone(), user_id.to_owned());
-            actix::spawn(async move { crate::people::presence::disconnected(&rt, &u).await });
-        }
     }
 
     /// Records an agent socket as alive, cluster-wide (no-op on a single node).
@@ -501,7 +499,8 @@ impl Runtime {
         self.registry.stop();
     }
 
-    /// Runs `task` until the runtime shuts down.
+    /// Runs `task` until the runtime shuts down (then it is dropped while its thread's runtime is
+    /// still there, which database connections it holds need).
     pub fn spawn_loop(&self, task: impl Future<Output = ()> + 'static) {
         let mut stopping = self.stopping.subscribe();
         actix::spawn(async move {

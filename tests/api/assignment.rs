@@ -52,8 +52,8 @@ async fn twenty_queued_conversations_drain_to_two_agents_of_capacity_five_oldest
     }
 
     // Both come online: the ten oldest go to them, five each.
-    let _ann_socket = app.socket(&ann.token, None).await;
-    let _bob_socket = app.socket(&bob.token, None).await;
+    let _ann_socket = app.socket(&ann.token, None).await.keep_alive();
+    let _bob_socket = app.socket(&bob.token, None).await.keep_alive();
     let drained =
         eventually(Duration::from_secs(10), || async { loads(&app, &org, &[&ann, &bob]).await == vec![5, 5] }).await;
     assert!(drained, "loads: {:?}", loads(&app, &org, &[&ann, &bob]).await);
@@ -110,14 +110,14 @@ async fn an_agent_who_goes_offline_loses_their_conversations_to_an_online_teamma
     assert_eq!(s, 200, "{b}");
 
     // Ann is alone online: she gets all three.
-    let ann_socket = app.socket(&ann.token, None).await;
+    let ann_socket = app.socket(&ann.token, None).await.keep_alive();
     let ids = customers(&app, &org, &account, 3, "4917200").await;
     let all_ann = eventually(Duration::from_secs(10), || async { loads(&app, &org, &[&ann]).await == vec![3] }).await;
     assert!(all_ann);
 
     // Bob comes online (nothing queued for him); Ann closes her socket.
     let mut bob_socket = app.socket(&bob.token, None).await;
-    ann_socket.close().await;
+    ann_socket.close();
 
     // After the grace period Ann is OFFLINE and her conversations move to Bob.
     let offline = bob_socket
@@ -156,8 +156,8 @@ async fn an_agent_who_keeps_answering_keeps_their_conversation_and_a_silent_one_
         json!({"enabled": false, "offlineMinutes": 0, "noReplyMinutes": 5, "action": "RETURN_TO_QUEUE"}),
     )
     .await;
-    let _ann_socket = app.socket(&ann.token, None).await;
-    let _bob_socket = app.socket(&bob.token, None).await;
+    let _ann_socket = app.socket(&ann.token, None).await.keep_alive();
+    let _bob_socket = app.socket(&bob.token, None).await.keep_alive();
     let answered = app.customer_says(&org, &account, "491730000001", "question one").await;
     let ignored = app.customer_says(&org, &account, "491730000002", "question two").await;
     assert!(
@@ -201,7 +201,10 @@ async fn an_agent_who_keeps_answering_keeps_their_conversation_and_a_silent_one_
         assignee(&app, &org, &ignored).await.as_deref() == Some(bob.user_id.as_str())
     })
     .await;
-    assert!(to_bob);
+    if !to_bob {
+        let (_, users) = app.get("/api/v1/users", &org.token).await;
+        panic!("not with Bob: {}\nusers: {users}\nmoves: {report}", conversation(&app, &org, &ignored).await);
+    }
     let timeline = app.messages(&org, &ignored).await;
     assert!(
         timeline.iter().any(|m| m["direction"] == "system" && m["text"].as_str().unwrap().contains("waited")),
@@ -257,7 +260,7 @@ async fn maintenance_replies_once_and_holds_assignment_and_off_hours_replies_onc
     let account = app.connect_account(&org).await;
     bot_off(&app, &org).await;
     let ann = add_agent(&app, &org, "Ann").await;
-    let _ann_socket = app.socket(&ann.token, None).await;
+    let _ann_socket = app.socket(&ann.token, None).await.keep_alive();
     let (s, _) = app
         .put(
             "/api/v1/routing-rules/maintenance",

@@ -312,16 +312,22 @@ async fn two_nodes_draining_one_queue_assign_each_conversation_once() {
     let org = a.register("Acme").await;
     let account = a.connect_account(&org).await;
     crate::agents::bot_off(a, &org).await;
+    // One agent per node is online; customers write through both nodes, so both drain at once.
+    let ann = crate::agents::add_agent(a, &org, "Ann").await;
+    let bob = crate::agents::add_agent(a, &org, "Bob").await;
+    let _on_a = a.socket(&ann.token, None).await.keep_alive();
+    let _on_b = b.socket(&bob.token, None).await.keep_alive();
+    let online = crate::agents::eventually(Duration::from_secs(5), || async {
+        let (_, users) = a.get("/api/v1/users?status=ONLINE", &org.token).await;
+        users["data"].as_array().map_or(0, |u| u.len()) == 2
+    })
+    .await;
+    assert!(online, "both agents are ONLINE");
     let mut convs = Vec::new();
     for i in 0..10 {
         let node = if i % 2 == 0 { a } else { b };
         convs.push(node.customer_says(&org, &account, &format!("1555777{i:04}"), "help please").await);
     }
-    // One agent per node comes online: both nodes start draining at once.
-    let ann = crate::agents::add_agent(a, &org, "Ann").await;
-    let bob = crate::agents::add_agent(a, &org, "Bob").await;
-    let _on_a = a.socket(&ann.token, None).await;
-    let _on_b = b.socket(&bob.token, None).await;
     let done = crate::agents::eventually(Duration::from_secs(15), || async {
         crate::agents::loads(a, &org, &[&ann, &bob]).await.iter().sum::<usize>() == 10
     })

@@ -530,6 +530,46 @@ impl AgentSocket {
     pub async fn close(mut self) {
         let _ = self.stream.send(WsMessage::Close(None)).await;
     }
+
+    /// Keeps the connection alive in the background (reading answers the server's pings) for
+    /// sockets a test holds open but does not read; closing the returned handle closes it.
+    pub fn keep_alive(self) -> LiveSocket {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut stream = self.stream;
+        actix_web::rt::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => {
+                        let _ = stream.send(WsMessage::Close(None)).await;
+                        return;
+                    }
+                    frame = stream.next() => if frame.is_none() { return },
+                }
+            }
+        });
+        LiveSocket { stop: Some(stop) }
+    }
+}
+
+/// A socket kept alive in the background; dropping or closing it closes the connection.
+pub struct LiveSocket {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl LiveSocket {
+    pub fn close(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+impl Drop for LiveSocket {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
 }
 
 /// One request the fake Graph API received.

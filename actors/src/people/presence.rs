@@ -152,11 +152,10 @@ pub async fn connected(rt: &Runtime, org_id: &str, user_id: &str) {
     }
 }
 
-/// The user's last socket on this node closed.
-pub async fn disconnected(rt: &Runtime, user_id: &str) {
-    let now = Utc::now();
+/// Records when an agent was last seen connected (their last socket is gone).
+async fn seen_last(rt: &Runtime, user_id: &str) {
     let result = user::Entity::update_many()
-        .col_expr(user::Column::LastSeenAt, Expr::value(now))
+        .col_expr(user::Column::LastSeenAt, Expr::value(Utc::now()))
         .filter(user::Column::Id.eq(user_id))
         .exec(&rt.db.conn)
         .await;
@@ -196,7 +195,14 @@ pub async fn run_monitor(rt: Runtime, grace: Duration) {
                     absent.remove(&u.id);
                     continue;
                 }
-                let since = *absent.entry(u.id.clone()).or_insert_with(Instant::now);
+                let since = match absent.get(&u.id) {
+                    Some(since) => *since,
+                    None => {
+                        absent.insert(u.id.clone(), Instant::now());
+                        seen_last(&rt, &u.id).await;
+                        Instant::now()
+                    }
+                };
                 if since.elapsed() >= grace {
                     absent.remove(&u.id);
                     if let Err(e) = set_status(&rt, &org_id, &u.id, Presence::Offline, "no live connection").await {
