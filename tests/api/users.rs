@@ -373,7 +373,7 @@ async fn bulk_actions_report_each_user_and_never_delete_the_caller() {
 }
 
 #[actix_web::test]
-async fn the_people_endpoints_are_in_the_openapi_document() {
+async fn the_people_and_routing_endpoints_are_in_the_openapi_document() {
     let app = spawn_app().await;
     let spec: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     for (path, method) in [
@@ -400,6 +400,31 @@ async fn the_people_endpoints_are_in_the_openapi_document() {
         ("/api/v1/profile/avatar", "post"),
         ("/api/v1/profile/avatar", "delete"),
         ("/api/v1/profile/change-password", "post"),
+        ("/api/v1/teams", "get"),
+        ("/api/v1/teams", "post"),
+        ("/api/v1/teams/{id}", "get"),
+        ("/api/v1/teams/{id}", "patch"),
+        ("/api/v1/teams/{id}", "delete"),
+        ("/api/v1/teams/{id}/members", "post"),
+        ("/api/v1/teams/{id}/members/{userId}", "patch"),
+        ("/api/v1/teams/{id}/members/{userId}", "delete"),
+        ("/api/v1/teams/{id}/schedule", "get"),
+        ("/api/v1/teams/{id}/schedule", "put"),
+        ("/api/v1/teams/{id}/schedule/status", "get"),
+        ("/api/v1/routing-rules", "get"),
+        ("/api/v1/routing-rules", "post"),
+        ("/api/v1/routing-rules/{id}", "patch"),
+        ("/api/v1/routing-rules/{id}", "delete"),
+        ("/api/v1/routing-rules/reorder", "post"),
+        ("/api/v1/routing-rules/check-conflicts", "get"),
+        ("/api/v1/routing-rules/run-now", "post"),
+        ("/api/v1/routing-rules/maintenance", "put"),
+        ("/api/v1/routing-rules/off-hours", "put"),
+        ("/api/v1/routing-rules/business-hours", "put"),
+        ("/api/v1/routing-rules/default-team", "put"),
+        ("/api/v1/routing-rules/idle-agent", "get"),
+        ("/api/v1/routing-rules/idle-agent/run", "post"),
+        ("/api/v1/conversations/{id}/re-route", "post"),
     ] {
         assert!(spec["paths"][path][method].is_object(), "{method} {path} missing from the OpenAPI document");
     }
