@@ -5,8 +5,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use actors::policy::schedule::{ScheduleStatus, WeeklySchedule};
 use chrono::{DateTime, Utc};
-use entities::enums::{AssignStrategy, ConversationStatus, TeamRole};
-use entities::{conversation, team, team_member, user};
+use entities::enums::{AssignStrategy, TeamRole};
+use entities::{team, team_member, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -120,19 +120,7 @@ async fn members_of(state: &AppState, t: &team::Model) -> ApiResult<Vec<MemberVi
         .into_iter()
         .map(|u| (u.id.clone(), u))
         .collect();
-    let open: Vec<(Option<String>, i64)> = conversation::Entity::find()
-        .select_only()
-        .column(conversation::Column::AssignedTo)
-        .column_as(sea_orm::sea_query::ExprTrait::count(Expr::col(conversation::Column::Id)), "n")
-        .filter(conversation::Column::OrgId.eq(t.org_id.clone()))
-        .filter(conversation::Column::AssignedTo.is_in(ids))
-        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
-        .group_by(conversation::Column::AssignedTo)
-        .into_tuple()
-        .all(state.db())
-        .await?;
-    let open: std::collections::HashMap<String, i64> =
-        open.into_iter().filter_map(|(u, n)| u.map(|u| (u, n))).collect();
+    let open = actors::store::conversations::open_counts(state.db(), &t.org_id, &ids).await?;
     Ok(links
         .into_iter()
         .filter_map(|l| {

@@ -7,12 +7,10 @@ use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use entities::enums::{ConversationStatus, Presence, Role, TeamRole};
-use entities::{conversation, invitation, refresh_token, team, team_member, user};
+use entities::enums::{Presence, Role, TeamRole};
+use entities::{invitation, refresh_token, team, team_member, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -84,18 +82,7 @@ pub fn avatar_url(u: &user::Model) -> Option<String> {
 /// The detailed views of users of one organization, with their open conversations and teams.
 pub async fn details(state: &AppState, org_id: &str, users: &[user::Model]) -> ApiResult<Vec<UserDetail>> {
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-    let open: Vec<(Option<String>, i64)> = conversation::Entity::find()
-        .select_only()
-        .column(conversation::Column::AssignedTo)
-        .column_as(sea_orm::sea_query::ExprTrait::count(Expr::col(conversation::Column::Id)), "n")
-        .filter(conversation::Column::OrgId.eq(org_id))
-        .filter(conversation::Column::AssignedTo.is_in(ids.clone()))
-        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
-        .group_by(conversation::Column::AssignedTo)
-        .into_tuple()
-        .all(state.db())
-        .await?;
-    let open: HashMap<String, i64> = open.into_iter().filter_map(|(u, n)| u.map(|u| (u, n))).collect();
+    let open = actors::store::conversations::open_counts(state.db(), org_id, &ids).await?;
     let links = team_member::Entity::find()
         .filter(team_member::Column::OrgId.eq(org_id))
         .filter(team_member::Column::UserId.is_in(ids))

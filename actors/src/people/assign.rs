@@ -183,18 +183,7 @@ impl Available {
             return Ok(None);
         }
         let ids: Vec<String> = online.iter().map(|u| u.id.clone()).collect();
-        let open: Vec<(Option<String>, i64)> = conversation::Entity::find()
-            .select_only()
-            .column(conversation::Column::AssignedTo)
-            .column_as(sea_orm::sea_query::ExprTrait::count(Expr::col(conversation::Column::Id)), "n")
-            .filter(conversation::Column::OrgId.eq(org_id))
-            .filter(conversation::Column::AssignedTo.is_in(ids.clone()))
-            .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
-            .group_by(conversation::Column::AssignedTo)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let open: HashMap<String, i64> = open.into_iter().filter_map(|(u, n)| u.map(|u| (u, n))).collect();
+        let open = crate::store::conversations::open_counts(db, org_id, &ids).await?;
         let agents: HashMap<String, Agent> = online
             .iter()
             .map(|u| {

@@ -62,3 +62,25 @@ pub async fn orgs_with_queue(db: &impl ConnectionTrait) -> Result<Vec<String>, D
         .all(db)
         .await
 }
+
+/// Open (not CLOSED) conversations assigned to each of these users; users with none are absent.
+pub async fn open_counts(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    user_ids: &[String],
+) -> Result<std::collections::HashMap<String, i64>, DbErr> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let rows: Vec<(Option<String>, i64)> = conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::AssignedTo)
+        .column_as(ExprTrait::count(Expr::col(conversation::Column::Id)), "n")
+        .filter(conversation::Column::OrgId.eq(org_id))
+        .filter(conversation::Column::AssignedTo.is_in(user_ids.to_vec()))
+        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
+        .group_by(conversation::Column::AssignedTo)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(u, n)| u.map(|u| (u, n))).collect())
+}
