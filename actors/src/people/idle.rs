@@ -12,7 +12,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use entities::enums::{ConversationStatus, Direction, Presence};
 use entities::{conversation, message, organization, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -44,7 +44,8 @@ struct Sweep;
 #[serde(rename_all = "camelCase")]
 pub struct IdleReport {
     pub enabled: bool,
-    /// Open assigned conversations looked at.
+    /// Open assigned conversations that could move (agent away, or customer waiting past the
+    /// threshold) and were looked at.
     pub conversations_checked: usize,
     pub moves: Vec<IdleMove>,
     pub reassigned: usize,
@@ -208,17 +209,6 @@ async fn run(
     let db = &rt.db.conn;
     let now = Utc::now();
     let mut report = IdleReport { enabled: settings.enabled, ..IdleReport::default() };
-    let open = conversation::Entity::find()
-        .filter(conversation::Column::OrgId.eq(org_id))
-        .filter(conversation::Column::AssignedTo.is_not_null())
-        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
-        .order_by_asc(conversation::Column::CreatedAt)
-        .all(db)
-        .await?;
-    report.conversations_checked = open.len();
-    if open.is_empty() {
-        return Ok(report);
-    }
     let users: HashMap<String, user::Model> = user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
         .all(db)
@@ -226,11 +216,44 @@ async fn run(
         .into_iter()
         .map(|u| (u.id.clone(), u))
         .collect();
+    // Only conversations that could move: with an agent who is away, or whose customer has
+    // waited past the threshold.
+    let away: Vec<String> = users
+        .values()
+        .filter(|u| {
+            u.status != Presence::Online.as_str() && u.status != Presence::Busy.as_str() || u.deleted_at.is_some()
+        })
+        .map(|u| u.id.clone())
+        .collect();
+    let waited_since = now - chrono::Duration::minutes(i64::from(settings.no_reply_minutes));
+    let open = conversation::Entity::find()
+        .filter(conversation::Column::OrgId.eq(org_id))
+        .filter(conversation::Column::AssignedTo.is_not_null())
+        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
+        .filter(
+            Condition::any().add(conversation::Column::AssignedTo.is_in(away)).add(
+                Condition::all()
+                    .add(conversation::Column::AwaitingReply.eq(true))
+                    .add(conversation::Column::AwaitingSince.lte(waited_since)),
+            ),
+        )
+        .order_by_asc(conversation::Column::CreatedAt)
+        .all(db)
+        .await?;
+    report.conversations_checked = open.len();
+    if open.is_empty() {
+        return Ok(report);
+    }
     let mut available: Option<Available> = None;
     let mut loaded = false;
     for c in open {
         let Some(agent_id) = c.assigned_to.clone() else { continue };
         let Some(agent) = users.get(&agent_id) else { continue };
+        // The agent's last reply can only spare a conversation, so it is read only for those
+        // that would move.
+        if cause(&c, agent, settings, None, now).is_none() {
+            continue;
+        }
         let last_reply = last_reply_by(rt, &c.id, &agent_id).await?;
         let Some((key, reason)) = cause(&c, agent, settings, last_reply, now) else { continue };
         match settings.action {
