@@ -84,7 +84,7 @@ pub async fn put_maintenance(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let message = body.message.as_deref().map(|m| message_field("message", m)).transpose()?;
-    let s = settings::update(state.db(), &caller.org_id, |s| {
+    let s = settings::update(&state.rt.db, &caller.org_id, |s| {
         if let Some(on) = body.maintenance_mode {
             if on && !s.maintenance.maintenance_mode {
                 s.maintenance.since = Some(Utc::now());
@@ -128,7 +128,7 @@ pub async fn put_off_hours(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let message = body.message.as_deref().map(|m| message_field("message", m)).transpose()?;
-    let s = settings::update(state.db(), &caller.org_id, |s| {
+    let s = settings::update(&state.rt.db, &caller.org_id, |s| {
         if let Some(on) = body.off_hours_auto_reply {
             s.off_hours.off_hours_auto_reply = on;
         }
@@ -164,7 +164,7 @@ pub async fn put_business_hours(
     caller.require_admin()?;
     let hours = parse_schedule(body.into_inner())?;
     let saved = hours.clone();
-    settings::update(state.db(), &caller.org_id, move |s| s.business_hours = Some(saved)).await?;
+    settings::update(&state.rt.db, &caller.org_id, move |s| s.business_hours = Some(saved)).await?;
     Ok(HttpResponse::Ok().json(Data::new(hours)))
 }
 
@@ -198,7 +198,7 @@ pub async fn put_default_team(
         None => None,
     };
     let saved = team_id.clone();
-    settings::update(state.db(), &caller.org_id, move |s| s.default_team_id = saved).await?;
+    settings::update(&state.rt.db, &caller.org_id, move |s| s.default_team_id = saved).await?;
     Ok(HttpResponse::Ok().json(Data::new(DefaultTeam { team_id })))
 }
 
@@ -252,7 +252,7 @@ pub async fn put_idle(
             _ => return Err(ApiError::validation("action", "action must be REASSIGN, RETURN_TO_QUEUE or NOTIFY_ONLY")),
         }),
     };
-    let s = settings::update(state.db(), &caller.org_id, |s| {
+    let s = settings::update(&state.rt.db, &caller.org_id, |s| {
         let i = &mut s.idle_agent;
         if let Some(e) = body.enabled {
             i.enabled = e;

@@ -273,3 +273,21 @@ async fn routing_settings_are_kept_and_validated() {
     let (_, b) = app.get("/api/v1/routing-rules/maintenance", &other.token).await;
     assert_eq!(b["data"]["maintenanceMode"], false);
 }
+
+#[actix_web::test]
+async fn concurrent_changes_to_different_settings_both_stay() {
+    let app = spawn_app().await;
+    let org = app.register("Concurrent").await;
+    for round in 0..5 {
+        let msg = format!("closed {round}");
+        let (a, b) = tokio::join!(
+            app.put("/api/v1/routing-rules/off-hours", &org.token, json!({"offHoursAutoReply": true, "message": msg})),
+            app.put("/api/v1/routing-rules/idle-agent", &org.token, json!({"noReplyMinutes": 10 + round})),
+        );
+        assert_eq!((a.0, b.0), (200, 200));
+        let (_, off) = app.get("/api/v1/routing-rules/off-hours", &org.token).await;
+        let (_, idle) = app.get("/api/v1/routing-rules/idle-agent", &org.token).await;
+        assert_eq!(off["data"]["message"], msg.as_str(), "round {round}");
+        assert_eq!(idle["data"]["noReplyMinutes"], 10 + round, "round {round}");
+    }
+}

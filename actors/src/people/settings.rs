@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::organization;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -113,14 +113,18 @@ pub async fn load(db: &impl ConnectionTrait, org_id: &str) -> Result<RoutingSett
     Ok(RoutingSettings::of(&org))
 }
 
-/// Reads, changes and writes an organization's settings; returns the new settings.
+/// Reads, changes and writes an organization's settings in one write transaction with the row
+/// locked, so two admins changing different sections at once both keep their change; returns
+/// the new settings.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &crate::Db,
     org_id: &str,
     change: impl FnOnce(&mut RoutingSettings),
 ) -> Result<RoutingSettings, ActorError> {
+    let txn = db.begin_write().await?;
     let org = organization::Entity::find_by_id(org_id.to_owned())
-        .one(db)
+        .lock_exclusive()
+        .one(&*txn)
         .await?
         .ok_or(ActorError::NotFound("organization"))?;
     let mut settings = RoutingSettings::of(&org);
@@ -128,6 +132,7 @@ pub async fn update(
     let mut am = org.into_active_model();
     am.routing_settings = Set(Some(serde_json::to_string(&settings)?));
     am.updated_at = Set(Utc::now());
-    am.update(db).await?;
+    am.update(&*txn).await?;
+    txn.commit().await?;
     Ok(settings)
 }
