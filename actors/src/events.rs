@@ -19,6 +19,7 @@ pub enum EventName {
     TagDeleted,
     AgentPresenceChanged,
     AgentIdleDetected,
+    AgentRemoved,
 }
 
 impl EventName {
@@ -36,6 +37,7 @@ impl EventName {
             EventName::TagDeleted => "tag.deleted",
             EventName::AgentPresenceChanged => "agent.presence_changed",
             EventName::AgentIdleDetected => "agent.idle_detected",
+            EventName::AgentRemoved => "agent.removed",
         }
     }
 }

@@ -14,7 +14,7 @@ use actix::prelude::*;
 use actix_web_actors::ws;
 
 use crate::bus::{Deliver, Subscribe, Unsubscribe};
-use crate::events::Event;
+use crate::events::{Event, EventName};
 use crate::runtime::Runtime;
 use crate::store;
 
@@ -133,11 +133,24 @@ impl Actor for AgentSession {
 impl Handler<Deliver> for AgentSession {
     type Result = ();
     fn handle(&mut self, Deliver(ev): Deliver, ctx: &mut Self::Context) {
+        if ev.name == EventName::AgentRemoved.as_str() && removes(&ev, &self.user_id) {
+            self.write(&ev, ctx);
+            ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Policy, description: Some("user removed".into()) }));
+            ctx.stop();
+            return;
+        }
         match &mut self.buffer {
             Some(buf) => buf.push(ev),
             None => self.write(&ev, ctx),
         }
     }
+}
+
+/// Whether an `agent.removed` event is about `user_id`.
+fn removes(ev: &Event, user_id: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(&ev.wire)
+        .ok()
+        .is_some_and(|w| w["data"]["userId"].as_str() == Some(user_id))
 }
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {

@@ -481,6 +481,18 @@ pub struct AgentSocket {
 
 impl AgentSocket {
     /// The next event, or `None` after `wait` of silence.
+    /// Whether the server closes the socket within `wait` (skipping any events before).
+    pub async fn closed_by_server(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(WsMessage::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+
     pub async fn next_event(&mut self, wait: Duration) -> Option<Value> {
         loop {
             match tokio::time::timeout(wait, self.stream.next()).await {

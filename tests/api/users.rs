@@ -464,3 +464,21 @@ async fn only_a_super_admin_grants_or_changes_super_admin() {
     assert_eq!(app.patch(&path, &admin.token, json!({"name": "Chief"})).await.0, 200);
     assert_eq!(app.patch(&path, &org.token, json!({"role": "AGENT"})).await.0, 200);
 }
+
+#[actix_web::test]
+async fn a_removed_users_open_socket_hears_it_and_is_closed() {
+    let app = spawn_app().await;
+    let org = app.register("Kick").await;
+    let ann = crate::agents::add_agent(&app, &org, "Ann").await;
+    let mut socket = app.socket(&ann.token, None).await;
+    let mut admin = app.socket(&org.token, None).await;
+    let (s, b) = app.delete(&format!("/api/v1/users/{}", ann.user_id), &org.token).await;
+    assert_eq!(s, 200, "{b}");
+    let heard = socket.until(std::time::Duration::from_secs(5), |e| e["event"] == "agent.removed").await;
+    assert!(heard.is_some(), "the removed user's socket is told");
+    assert!(socket.closed_by_server(std::time::Duration::from_secs(5)).await, "and closed");
+    // Everyone else stays connected and hears it too.
+    let seen = admin.until(std::time::Duration::from_secs(5), |e| e["event"] == "agent.removed").await.unwrap();
+    assert_eq!(seen.last().unwrap()["data"]["userId"], ann.user_id.as_str());
+    assert!(!admin.closed_by_server(std::time::Duration::from_millis(300)).await);
+}
