@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bot;
 pub mod channels;
 pub mod config;
 pub mod crypto;
