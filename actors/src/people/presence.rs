@@ -30,27 +30,19 @@ impl LocalPresence {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Counts a new socket of `user_id`; `true` if it is the user's first here.
-    pub fn opened(&self, org_id: &str, user_id: &str) -> bool {
-        let mut m = self.map();
-        let e = m.entry(user_id.to_owned()).or_insert_with(|| (org_id.to_owned(), 0));
-        e.1 += 1;
-        e.1 == 1
+    /// Counts a new socket of `user_id`.
+    pub fn opened(&self, org_id: &str, user_id: &str) {
+        self.map().entry(user_id.to_owned()).or_insert_with(|| (org_id.to_owned(), 0)).1 += 1;
     }
 
-    /// Counts a closed socket; `true` if it was the user's last here.
-    pub fn closed(&self, user_id: &str) -> bool {
+    /// Counts a closed socket; the user is forgotten with their last one.
+    pub fn closed(&self, user_id: &str) {
         let mut m = self.map();
-        match m.get_mut(user_id) {
-            Some(e) if e.1 > 1 => {
-                e.1 -= 1;
-                false
-            }
-            Some(_) => {
+        if let Some(e) = m.get_mut(user_id) {
+            e.1 -= 1;
+            if e.1 == 0 {
                 m.remove(user_id);
-                true
             }
-            None => false,
         }
     }
 
