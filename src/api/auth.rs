@@ -190,6 +190,46 @@ pub(crate) async fn org_of(state: &AppState, user: &user::Model) -> ApiResult<or
 }
 
 /// Active user by id within an organization.
+/// A user to create.
+pub struct NewUser {
+    pub org_id: String,
+    /// Lower-cased and checked already.
+    pub email: String,
+    pub name: String,
+    /// `None` for a user who sets a password later (an invitation).
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub max_concurrent: Option<i32>,
+}
+
+/// Inserts a user, OFFLINE, in `db` (the caller's transaction); 409 when the email is taken.
+pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> ApiResult<user::Model> {
+    let now = Utc::now();
+    let inserted = user::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(new.org_id),
+        email: Set(new.email),
+        name: Set(new.name),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.as_str().into()),
+        status: Set(Presence::Offline.as_str().into()),
+        max_concurrent: Set(new.max_concurrent),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(u) => Ok(u),
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            Err(ApiError::Conflict("an account with this email already exists".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id.to_owned())
         .filter(user::Column::OrgId.eq(org_id))
@@ -232,28 +272,15 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterReques
     }
     .insert(&*txn)
     .await?;
-    let inserted = user::ActiveModel {
-        id: Set(actors::new_id()),
-        org_id: Set(org.id.clone()),
-        email: Set(email),
-        name: Set(name),
-        password_hash: Set(Some(hash)),
-        role: Set(Role::Admin.as_str().into()),
-        status: Set(Presence::Offline.as_str().into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&*txn)
-    .await;
-    let user = match inserted {
-        Ok(u) => u,
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(ApiError::Conflict("an account with this email already exists".into()));
-        }
-        Err(e) => return Err(e.into()),
+    let new = NewUser {
+        org_id: org.id.clone(),
+        email,
+        name,
+        password_hash: Some(hash),
+        role: Role::Admin,
+        max_concurrent: None,
     };
+    let user = insert_user(&*txn, new).await?;
     txn.commit().await?;
     tracing::info!(org_id = %org.id, user_id = %user.id, "organization registered");
     let s = session(&state, &user, &org, None).await?;

@@ -7,7 +7,7 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Duration, Utc};
-use entities::enums::{Presence, Role, TeamRole};
+use entities::enums::{Role, TeamRole};
 use entities::{invitation, organization, team, team_member, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
-use super::auth::{Session, hash_password, session, valid_email, valid_password_as};
+use super::auth::{NewUser, Session, hash_password, insert_user, session, valid_email, valid_password_as};
 use crate::auth::Caller;
 use crate::crypto::{hash_token, random_token};
 use crate::error::{ApiError, ApiResult};
@@ -558,28 +558,15 @@ pub async fn accept(
         }
         None => {
             let role = Role::parse(&inv.role).unwrap_or(Role::Agent);
-            let inserted = user::ActiveModel {
-                id: Set(actors::new_id()),
-                org_id: Set(inv.org_id.clone()),
-                email: Set(inv.email.clone()),
-                name: Set(name),
-                password_hash: Set(Some(hash)),
-                role: Set(role.as_str().into()),
-                status: Set(Presence::Offline.as_str().into()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                deleted_at: Set(None),
-                ..Default::default()
-            }
-            .insert(&*txn)
-            .await;
-            match inserted {
-                Ok(u) => u,
-                Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-                    return Err(ApiError::Conflict("a user with this email already exists".into()));
-                }
-                Err(e) => return Err(e.into()),
-            }
+            let new = NewUser {
+                org_id: inv.org_id.clone(),
+                email: inv.email.clone(),
+                name,
+                password_hash: Some(hash),
+                role,
+                max_concurrent: None,
+            };
+            insert_user(&*txn, new).await?
         }
     };
     if let Some(team_id) = &inv.team_id {

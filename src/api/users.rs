@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::{active_user, required};
+use super::auth::{NewUser, active_user, insert_user, required};
 use super::invitations::{
     InvitationView, ItemError, NewInvitation, PENDING, REVOKED, ensure_no_account, insert_invitation, invitable_email,
     send_invitation,
@@ -280,29 +280,15 @@ pub async fn create(
 
     let now = Utc::now();
     let txn = state.rt.db.begin_write().await?;
-    let inserted = user::ActiveModel {
-        id: Set(actors::new_id()),
-        org_id: Set(caller.org_id.clone()),
-        email: Set(email.clone()),
-        name: Set(name.clone()),
-        password_hash: Set(None),
-        role: Set(role.as_str().into()),
-        status: Set(Presence::Offline.as_str().into()),
-        max_concurrent: Set(cap),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&*txn)
-    .await;
-    let u = match inserted {
-        Ok(u) => u,
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(ApiError::Conflict("a user with this email already exists".into()));
-        }
-        Err(e) => return Err(e.into()),
+    let new = NewUser {
+        org_id: caller.org_id.clone(),
+        email: email.clone(),
+        name: name.clone(),
+        password_hash: None,
+        role,
+        max_concurrent: cap,
     };
+    let u = insert_user(&*txn, new).await?;
     for t in &team_ids {
         team_member::ActiveModel {
             team_id: Set(t.clone()),
