@@ -215,9 +215,13 @@ async fn an_agent_who_keeps_answering_keeps_their_conversation_and_a_silent_one_
 
 /// Pretends the customers of these conversations began waiting `minutes` ago.
 async fn backdate_wait(app: &TestApp, ids: &[&String], minutes: i64) {
+    backdate_wait_to(app, ids, chrono::Utc::now() - chrono::Duration::minutes(minutes)).await;
+}
+
+/// Pretends the customers of these conversations began waiting at `then`.
+async fn backdate_wait_to(app: &TestApp, ids: &[&String], then: chrono::DateTime<chrono::Utc>) {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let then = chrono::Utc::now() - chrono::Duration::minutes(minutes);
     let ids: Vec<String> = ids.iter().map(|s| (*s).clone()).collect();
     entities::conversation::Entity::update_many()
         .col_expr(entities::conversation::Column::AwaitingSince, Expr::value(then))
@@ -315,4 +319,37 @@ async fn maintenance_replies_once_and_holds_assignment_and_off_hours_replies_onc
     let e = app.customer_says(&org, &account, "491740000003", "hi bot").await;
     assert_eq!(conversation(&app, &org, &e).await["status"], "BOT_HANDLING");
     assert!(outbound(app.messages(&org, &e).await).is_empty());
+}
+
+#[actix_web::test]
+async fn notify_only_flags_a_silent_agent_once_and_moves_nothing() {
+    let app = fast_app().await;
+    let org = app.register("Notify").await;
+    let account = app.connect_account(&org).await;
+    bot_off(&app, &org).await;
+    let ann = add_agent(&app, &org, "Ann").await;
+    let _ann_socket = app.socket(&ann.token, None).await.keep_alive();
+    app.put(
+        "/api/v1/routing-rules/idle-agent",
+        &org.token,
+        json!({"enabled": false, "noReplyMinutes": 5, "action": "NOTIFY_ONLY"}),
+    )
+    .await;
+    let c = app.customer_says(&org, &account, "491750000001", "hello?").await;
+    assert!(eventually(Duration::from_secs(10), || async { assignee(&app, &org, &c).await.is_some() }).await);
+    let waiting_since = chrono::Utc::now() - chrono::Duration::minutes(10);
+    backdate_wait_to(&app, &[&c], waiting_since).await;
+
+    let (s, report) = app.post("/api/v1/routing-rules/idle-agent/run", &org.token, json!({})).await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["data"]["notified"], 1, "{report}");
+    assert_eq!(report["data"]["moves"][0]["action"], "NOTIFIED");
+    assert_eq!(assignee(&app, &org, &c).await.as_deref(), Some(ann.user_id.as_str()), "nothing moved");
+    let notes = app.messages(&org, &c).await.into_iter().filter(|m| m["direction"] == "system").count();
+    assert_eq!(notes, 1, "one timeline entry");
+
+    // The same silence (the customer still waiting since then) is flagged once, not every run.
+    backdate_wait_to(&app, &[&c], waiting_since).await;
+    let (_, again) = app.post("/api/v1/routing-rules/idle-agent/run", &org.token, json!({})).await;
+    assert_eq!(again["data"]["notified"], 0, "{again}");
 }
