@@ -99,6 +99,15 @@ pub struct Config {
     /// assignments), in milliseconds.
     #[arg(long, env = "CX_IDLE_CHECK_MS", default_value_t = 60_000, global = true)]
     pub idle_check_ms: u64,
+    /// Customer messages within this many milliseconds of each other get one bot turn.
+    #[arg(long, env = "CX_BOT_DEBOUNCE_MS", default_value_t = 1_500, global = true)]
+    pub bot_debounce_ms: u64,
+    /// How long one call to an LLM provider may take, in seconds (retries come on top).
+    #[arg(long, env = "CX_BOT_TIMEOUT_SECS", default_value_t = 60, global = true)]
+    pub bot_timeout_secs: u64,
+    /// Bot turns per organization and month unless the organization has its own limit.
+    #[arg(long, env = "CX_BOT_MONTHLY_TURNS", default_value_t = 10_000, global = true)]
+    pub bot_monthly_turns: i64,
     /// Whether the simulation endpoints (`/api/v1/dev/…`, admins only) are on; default: on with
     /// SQLite, off with PostgreSQL.
     #[arg(long, env = "CX_DEV_ENDPOINTS", global = true)]

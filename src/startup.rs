@@ -84,6 +84,7 @@ impl Application {
             outbox_poll: Duration::from_millis(config.outbox_poll_ms.max(10)),
             presence_grace: Duration::from_millis(config.presence_grace_ms.max(10)),
             idle_check: Duration::from_millis(config.idle_check_ms.max(50)),
+            bot_debounce: Duration::from_millis(config.bot_debounce_ms),
             ..RuntimeConfig::default()
         };
         let listener = TcpListener::bind(config.bind)?;
@@ -120,6 +121,13 @@ impl Application {
             poll: Duration::from_millis(config.outbox_poll_ms.max(10)),
         });
         rt.spawn_loop(fetcher.run());
+        let bot = crate::bot::engine::Engine::new(
+            rt.db.conn.clone(),
+            secret_box.clone(),
+            Duration::from_secs(config.bot_timeout_secs.max(1)),
+            config.bot_monthly_turns,
+        );
+        rt.set_bot(Arc::new(bot.clone()));
         let state = web::Data::new(AppState {
             rt,
             jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
@@ -127,10 +135,12 @@ impl Application {
             graph,
             media,
             mailer,
+            bot,
             public_url,
             config: config.clone(),
         });
 
+        crate::api::bot::knowledge::resume_processing(&state).await?;
         let app_state = state.clone();
         let spec = openapi();
         let mut server = HttpServer::new(move || app(app_state.clone(), spec.clone()))

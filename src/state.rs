@@ -20,6 +20,8 @@ pub struct AppState {
     pub media: std::sync::Arc<dyn crate::media::MediaStore>,
     /// Outgoing mail (SMTP, or the dev mailbox).
     pub mailer: crate::mail::Mailer,
+    /// The bot pipeline (also installed in the runtime for conversation turns).
+    pub bot: crate::bot::engine::Engine,
     /// Base URL of the web app for links in emails, without a trailing slash.
     pub public_url: String,
 }

@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    AddTag, ApplyStatus, Assign, AutoAssign, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead, MediaResult,
-    Note, React, Reassign, RemoveTag, Requeue, Reroute, Rerouted, Resolve, RetryMedia, ReturnToBot, SendMedia,
-    SendText, Takeover, ToggleHide, Update,
+    AddTag, ApplyStatus, Assign, AutoAssign, BotReply, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead,
+    MediaResult, Note, React, Reassign, RemoveTag, Requeue, Reroute, Rerouted, Resolve, RetryMedia, ReturnToBot,
+    SendMedia, SendText, Takeover, ToggleHide, Update, WakeBot,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -42,6 +42,8 @@ pub enum ConversationCommand {
     Reassign(Reassign),
     Note(Note),
     Reroute(Reroute),
+    BotReply(BotReply),
+    WakeBot(WakeBot),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -53,6 +55,8 @@ pub enum CommandReply {
     Conversation(Box<ConversationView>),
     MaybeConversation(Option<Box<ConversationView>>),
     Rerouted(Box<Rerouted>),
+    MaybeMessage(Option<Box<MessageView>>),
+    Flag(bool),
 }
 
 /// The body of a forwarded command.
@@ -159,3 +163,5 @@ forwardable!(AutoAssign, Option<ConversationView>, CommandReply::MaybeConversati
 forwardable!(Reassign, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));
 forwardable!(Reroute, Rerouted, CommandReply::Rerouted(r) => *r);
 forwardable!(Note, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));
+forwardable!(BotReply, Option<MessageView>, CommandReply::MaybeMessage(m) => m.map(|m| *m));
+forwardable!(WakeBot, bool, CommandReply::Flag(b) => b);

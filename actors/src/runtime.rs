@@ -37,6 +37,8 @@ pub struct RuntimeConfig {
     pub presence_grace: Duration,
     /// How often the idle-agent detector and the assignment safety net run.
     pub idle_check: Duration,
+    /// Customer messages within this window of each other are answered by one bot turn.
+    pub bot_debounce: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -50,6 +52,7 @@ impl Default for RuntimeConfig {
             outbox_poll: Duration::from_secs(1),
             presence_grace: Duration::from_secs(60),
             idle_check: Duration::from_secs(60),
+            bot_debounce: Duration::from_millis(1500),
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct Inner {
     /// Organizations whose queue is being drained; `true` = drain again when done.
     drains: std::sync::Mutex<std::collections::HashMap<String, bool>>,
     idle: std::sync::OnceLock<Addr<IdleAgentDetector>>,
+    /// Takes bot turns; set once by the server after start ([`Runtime::set_bot`]).
+    bot: std::sync::OnceLock<Arc<dyn crate::bot::BotEngine>>,
     /// Flips to `true` at shutdown; the background loops watch it and end.
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -107,6 +112,7 @@ impl Runtime {
             presence: Default::default(),
             drains: Default::default(),
             idle: Default::default(),
+            bot: Default::default(),
             stopping,
         }));
         if let Some(cluster) = rt.cluster.clone() {
@@ -165,6 +171,40 @@ impl Runtime {
                     Ok(orgs) => orgs.iter().for_each(|org| rt.request_drain(org)),
                     Err(e) => tracing::warn!(error = %e, "queue check failed"),
                 }
+            }
+        });
+    }
+
+    /// Installs the bot engine. Until then (and in runtimes without a bot) turns are silent.
+    pub fn set_bot(&self, engine: Arc<dyn crate::bot::BotEngine>) {
+        let _ = self.bot.set(engine);
+    }
+
+    pub fn bot(&self) -> Arc<dyn crate::bot::BotEngine> {
+        self.bot.get().cloned().unwrap_or_else(|| Arc::new(crate::bot::NoBot))
+    }
+
+    /// Closes the bot session of `conv` in `epoch`: the conversation left the bot, resolved or to
+    /// a human. A metric, written beside the change that caused it.
+    pub fn bot_session_ended(&self, conv: &entities::conversation::Model, epoch: i64) {
+        use entities::bot_session;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let closure = if conv.status == entities::enums::ConversationStatus::Closed.as_str() {
+            "RESOLVED_CONFIRMED"
+        } else {
+            "ESCALATED"
+        };
+        let (db, id) = (self.db.conn.clone(), format!("{}:{epoch}", conv.id));
+        actix::spawn(async move {
+            let res = bot_session::Entity::update_many()
+                .col_expr(bot_session::Column::ClosureType, Expr::value(closure))
+                .col_expr(bot_session::Column::EndedAt, Expr::value(chrono::Utc::now()))
+                .filter(bot_session::Column::Id.eq(id))
+                .filter(bot_session::Column::ClosureType.is_null())
+                .exec(&db)
+                .await;
+            if let Err(e) = res {
+                tracing::warn!(error = %e, "bot session not closed");
             }
         });
     }
@@ -399,6 +439,10 @@ impl Runtime {
             ConversationCommand::Note(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::MaybeConversation(v.map(Box::new)))
             }
+            ConversationCommand::BotReply(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::MaybeMessage(v.map(Box::new)))
+            }
+            ConversationCommand::WakeBot(m) => self.ask_local(org_id, id, m).await.map(CommandReply::Flag),
         }
     }
 

@@ -4,6 +4,20 @@
 //! `cx_inbox::…`) as small functions over `&impl ConnectionTrait`.
 
 pub mod api_key;
+pub mod bot_chunk;
+pub mod bot_config;
+pub mod bot_document;
+pub mod bot_feedback;
+pub mod bot_intent;
+pub mod bot_media;
+pub mod bot_preset;
+pub mod bot_prompt_version;
+pub mod bot_session;
+pub mod bot_snapshot;
+pub mod bot_template;
+pub mod bot_tool;
+pub mod bot_trace;
+pub mod bot_usage;
 pub mod contact;
 pub mod conversation;
 pub mod conversation_tag;

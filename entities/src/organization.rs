@@ -14,6 +14,9 @@ pub struct Model {
     /// Business hours, off-hours reply, maintenance mode, default team and idle-agent settings,
     /// as JSON (`actors::routing::settings::RoutingSettings`); `None` = the defaults.
     pub routing_settings: Option<String>,
+    /// Bot switches as JSON (`cx_inbox::bot::settings::OrgBotSettings`): bot mode flags,
+    /// auto-categorize, media auto-display, writing assist; `None` = the defaults.
+    pub bot_settings: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

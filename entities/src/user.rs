@@ -26,6 +26,8 @@ pub struct Model {
     pub last_seen_at: Option<DateTimeUtc>,
     /// When auto-assignment last gave this agent a conversation (round-robin order).
     pub last_assigned_at: Option<DateTimeUtc>,
+    /// The agent's writing-assist preference; `None` = on when the organization enables it.
+    pub writing_assist: Option<bool>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

@@ -13,6 +13,7 @@ mod m20261122_000007_reactions;
 mod m20261122_000008_simulated;
 mod m20261122_000009_bot_epoch;
 mod m20261122_000010_people_routing;
+mod m20261122_000011_bot;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_simulated::Migration),
             Box::new(m20261122_000009_bot_epoch::Migration),
             Box::new(m20261122_000010_people_routing::Migration),
+            Box::new(m20261122_000011_bot::Migration),
         ]
     }
 }

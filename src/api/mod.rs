@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod bot;
 pub mod contacts;
 pub mod conversations;
 pub mod dev;
@@ -65,6 +66,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     users::routes(cfg);
     invitations::routes(cfg);
     profile::routes(cfg);
+    bot::routes(cfg);
     ws::routes(cfg);
 }
 
@@ -90,6 +92,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "tags", description = "Tags and tagging conversations"),
         (name = "contacts", description = "Customers"),
         (name = "teams", description = "Teams, members, working hours"),
+        (name = "bot", description = "The AI bot: configs, providers, knowledge base, intents, tools, metrics"),
         (name = "routing", description = "Routing rules, business hours, maintenance, idle-agent detection"),
         (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows), and the dev mailbox (when no CX_SMTP_URL is set)"),
         (name = "realtime", description = "The agent WebSocket"),

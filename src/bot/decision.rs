@@ -61,6 +61,18 @@ pub fn parse(answer: &str) -> Result<Decision, NotADecision> {
     }
 }
 
+/// The JSON object in a model's answer (see [`parse`] for where it may sit).
+pub fn object_of(answer: &str) -> Option<serde_json::Map<String, Value>> {
+    extract_object(answer)
+}
+
+/// The `category` a classifying answer carries, if any.
+pub fn category_of(answer: &str) -> Option<String> {
+    let object = extract_object(answer)?;
+    let c = object.get("category")?.as_str()?.trim();
+    (!c.is_empty() && c.chars().count() <= 60).then(|| c.to_owned())
+}
+
 /// The first JSON object in `s`: the whole text, a fenced block, or the outermost braces.
 fn extract_object(s: &str) -> Option<serde_json::Map<String, Value>> {
     let s = s.trim();

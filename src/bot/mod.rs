@@ -1,7 +1,14 @@
-//! The AI bot. So far: [`provider`], the client of OpenAI-compatible chat and embeddings APIs
-//! that every provider preset speaks (OpenAI, and the compatible endpoints of Anthropic, Google,
-//! DeepSeek, Kimi and local servers), and [`decision`], the structured decision a turn reads from
-//! the model's answer (reply, hand off, call a tool).
+//! The AI bot: [`provider`] (the client of OpenAI-compatible chat and embeddings APIs that every
+//! provider preset speaks), [`decision`] (the structured decision read from the model's answer),
+//! [`config`] (bot configs and the endpoint they resolve to), [`knowledge`] (documents, passages
+//! and retrieval), [`tools`] (HTTP tools with their SSRF guard), [`engine`] (the pipeline a turn
+//! runs), [`record`] (usage, traces, sessions) and [`settings`] (the organization's switches).
 
+pub mod config;
 pub mod decision;
+pub mod engine;
+pub mod knowledge;
 pub mod provider;
+pub mod record;
+pub mod settings;
+pub mod tools;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The providers the product knows, each with the base URL of its OpenAI-compatible API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProviderKind {
     Openai,
@@ -132,6 +132,17 @@ impl Provider {
             .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
+        Provider {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key: api_key.filter(|k| !k.is_empty()),
+            retries: 2,
+            backoff: Duration::from_millis(250),
+        }
+    }
+
+    /// A client for `base_url` over an existing HTTP client (which carries the timeouts).
+    pub fn with_client(http: reqwest::Client, base_url: &str, api_key: Option<String>) -> Provider {
         Provider {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),

@@ -83,7 +83,7 @@ impl Handler<Note> for ConversationActor {
 /// Writes a timeline entry and, with `assign`, the new assignee, in one transaction.
 async fn with_note(
     rt: Runtime,
-    mut s: Loaded,
+    s: Loaded,
     assign: Option<Option<String>>,
     note: String,
 ) -> Result<(Loaded, ConversationView), ActorError> {
@@ -92,6 +92,21 @@ async fn with_note(
         Some(to) => state::on_assign(prev, to.is_some()).map_err(|r| ActorError::Conflict(r.into()))?,
         None => prev,
     };
+    let assign = assign.unwrap_or_else(|| s.conv.assigned_to.clone());
+    noted_change(rt, s, next, assign, note, |_| {}).await
+}
+
+/// Moves the conversation to `next` with `assign` as its assignee, writes `note` on its timeline
+/// and applies `extra`, in one transaction.
+pub(super) async fn noted_change(
+    rt: Runtime,
+    mut s: Loaded,
+    next: ConversationStatus,
+    assign: Option<String>,
+    note: String,
+    extra: impl FnOnce(&mut entities::conversation::Model),
+) -> Result<(Loaded, ConversationView), ActorError> {
+    let prev = s.status();
     let now = Utc::now();
     let row = message::Model {
         text: Some(note),
@@ -99,14 +114,9 @@ async fn with_note(
     };
     let txn = rt.db.begin_write().await?;
     message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
-    let assigned_changed = match assign {
-        Some(to) => {
-            let changed = s.conv.assigned_to != to;
-            s.conv.assigned_to = to;
-            changed
-        }
-        None => false,
-    };
+    let assigned_changed = s.conv.assigned_to != assign;
+    s.conv.assigned_to = assign;
+    extra(&mut s.conv);
     s.conv.status = next.as_str().into();
     leave_bot(&mut s.conv, prev, next);
     s.conv.updated_at = now;

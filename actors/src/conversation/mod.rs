@@ -5,6 +5,7 @@
 //! it is spawned again.
 
 mod assignment;
+pub mod bot;
 mod manage;
 pub mod media;
 mod outbound;
@@ -14,6 +15,7 @@ pub mod state;
 mod tags;
 
 pub use assignment::{AutoAssign, Note, Reassign};
+pub use bot::WakeBot;
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
 pub use outbound::{BotReply, Discard, Flush, Requeue, SendMedia, ToggleHide};
@@ -138,6 +140,8 @@ struct IdleCheck;
 struct Loaded {
     conv: conversation::Model,
     contact: Option<contact::Model>,
+    /// Set by a change that stored a new customer message; read (and cleared) once committed.
+    customer_wrote: bool,
 }
 
 impl Loaded {
@@ -158,16 +162,32 @@ pub struct ConversationActor {
     state: Option<Loaded>,
     /// Last message handled, for passivation.
     last_active: Instant,
+    /// The pending or running bot turn.
+    turn: bot::TurnState,
 }
 
 impl ConversationActor {
     pub fn new(rt: Runtime, org_id: String, id: String) -> Self {
-        ConversationActor { rt, org_id, id, state: None, last_active: Instant::now() }
+        ConversationActor { rt, org_id, id, state: None, last_active: Instant::now(), turn: Default::default() }
     }
 
     /// Runs `work` on the loaded state, strictly after every earlier message, and caches the
     /// state it returns (or drops the cache when it fails).
     fn run<R, F, Fut>(&mut self, org_id: &str, work: F) -> AtomicResponse<Self, Result<R, ActorError>>
+    where
+        R: 'static,
+        F: FnOnce(Runtime, Loaded) -> Fut + 'static,
+        Fut: Future<Output = Result<(Loaded, R), ActorError>> + 'static,
+    {
+        AtomicResponse::new(Box::pin(self.run_fut(org_id, work)))
+    }
+
+    /// [`ConversationActor::run`] as an actor future, for handlers that continue after it.
+    fn run_fut<R, F, Fut>(
+        &mut self,
+        org_id: &str,
+        work: F,
+    ) -> impl ActorFuture<Self, Output = Result<R, ActorError>> + use<R, F, Fut>
     where
         R: 'static,
         F: FnOnce(Runtime, Loaded) -> Fut + 'static,
@@ -188,9 +208,18 @@ impl ConversationActor {
             };
             work(rt, loaded).await
         };
-        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, ctx| match res {
+        fut.into_actor(self).map(|res, act, ctx| match res {
             Ok((loaded, out)) => {
+                let left_bot = act
+                    .state
+                    .as_ref()
+                    .filter(|before| before.conv.bot_epoch < loaded.conv.bot_epoch)
+                    .map(|before| before.conv.bot_epoch);
+                if let Some(epoch) = left_bot {
+                    act.rt.bot_session_ended(&loaded.conv, epoch);
+                }
                 act.state = Some(loaded);
+                act.after_change(ctx);
                 Ok(out)
             }
             Err(e) => {
@@ -202,7 +231,7 @@ impl ConversationActor {
                 act.state = None;
                 Err(e)
             }
-        })))
+        })
     }
 }
 
@@ -238,7 +267,7 @@ impl Handler<IdleCheck> for ConversationActor {
 async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError> {
     let conv = store::conversations::get(&rt.db.conn, org_id, id).await?.ok_or(ActorError::NotFound("conversation"))?;
     let contact = store::contacts::get(&rt.db.conn, org_id, &conv.contact_id).await?;
-    Ok(Loaded { conv, contact })
+    Ok(Loaded { conv, contact, customer_wrote: false })
 }
 
 /// The conversation's next events, numbered after its current `seq`.
@@ -441,6 +470,7 @@ impl Handler<Inbound> for ConversationActor {
                 );
             }
             commit(&rt, txn, &mut s.conv, out).await?;
+            s.customer_wrote = true;
             let s = routing::notice_after_inbound(&rt, s).await;
             Ok((s, InboundOutcome::Stored(Box::new(view))))
         })

@@ -186,16 +186,7 @@ impl Handler<BotReply> for ConversationActor {
                 tracing::info!(conversation_id = %s.conv.id, "bot reply dropped: a human has the conversation");
                 return Ok((s, None));
             }
-            let draft = Draft {
-                sender_id: None,
-                idempotency_key: None,
-                message_type: "text".into(),
-                text: Some(msg.text.clone()),
-                content: None,
-                media: None,
-                notice: None,
-            };
-            let (s, view) = send_draft(&rt, s, draft).await?;
+            let (s, view) = send_draft(&rt, s, Draft::bot(msg.text)).await?;
             Ok((s, Some(view)))
         })
     }
@@ -257,6 +248,21 @@ pub(super) struct StoredFile {
     pub path: String,
     pub mime: String,
     pub size: i64,
+}
+
+impl Draft {
+    /// A text from the bot (no sender: the conversation stays with the bot).
+    pub(super) fn bot(text: String) -> Draft {
+        Draft {
+            sender_id: None,
+            idempotency_key: None,
+            message_type: "text".into(),
+            text: Some(text),
+            content: None,
+            media: None,
+            notice: None,
+        }
+    }
 }
 
 impl From<&SendText> for Draft {

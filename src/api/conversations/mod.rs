@@ -22,7 +22,7 @@ use crate::state::AppState;
 
 mod insights;
 mod list;
-mod manage;
+pub mod manage;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     // The fixed paths first: `/conversations/counts` is not a conversation id.

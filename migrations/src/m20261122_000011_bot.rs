@@ -1,0 +1,366 @@
+//! The AI bot: configs and their prompt versions, intents, the knowledge base (documents and
+//! chunks), tools, provider presets, snapshots, media, templates, usage, traces, sessions and
+//! feedback; the organization's bot settings and the user's writing-assist preference.
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261122_000011_bot"
+    }
+}
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(a("organizations"))
+                .add_column(ColumnDef::new(a("bot_settings")).text().null())
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(a("users"))
+                .add_column(ColumnDef::new(a("writing_assist")).boolean().null())
+                .to_owned(),
+        )
+        .await?;
+
+        let mut t = Table::create();
+        t.table(a("bot_configs"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("status")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("settings")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("api_key")).text().null().to_owned());
+        t.col(ColumnDef::new(a("prompt_version")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_configs_org")
+                .table(a("bot_configs"))
+                .col(a("org_id"))
+                .col(a("status"))
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_prompt_versions"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("config_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("version")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("prompt")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("created_by")).string().null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ux_bot_prompt_versions")
+                .table(a("bot_prompt_versions"))
+                .col(a("config_id"))
+                .col(a("version"))
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_intents"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("config_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("description")).text().null().to_owned());
+        t.col(ColumnDef::new(a("examples")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("action")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("response")).text().null().to_owned());
+        t.col(ColumnDef::new(a("tool_id")).string().null().to_owned());
+        t.col(ColumnDef::new(a("position")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("is_active")).boolean().not_null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_intents_config")
+                .table(a("bot_intents"))
+                .col(a("config_id"))
+                .col(a("position"))
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_documents"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("mime")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("size")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("status")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("error")).text().null().to_owned());
+        t.col(ColumnDef::new(a("chunk_count")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("path")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("embedded")).boolean().not_null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create().name("ix_bot_documents_org").table(a("bot_documents")).col(a("org_id")).to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_chunks"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("document_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("position")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("text")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("embedding")).text().null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(Index::create().name("ix_bot_chunks_org").table(a("bot_chunks")).col(a("org_id")).to_owned())
+            .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_chunks_document")
+                .table(a("bot_chunks"))
+                .col(a("document_id"))
+                .col(a("position"))
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_tools"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("description")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("method")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("url")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("headers")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("parameters")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("body_template")).text().null().to_owned());
+        t.col(ColumnDef::new(a("timeout_ms")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("allowed_hosts")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("secret")).text().null().to_owned());
+        t.col(ColumnDef::new(a("is_active")).boolean().not_null().to_owned());
+        t.col(ColumnDef::new(a("agent_enabled")).boolean().not_null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(Index::create().name("ix_bot_tools_org").table(a("bot_tools")).col(a("org_id")).to_owned())
+            .await?;
+        let mut t = Table::create();
+        t.table(a("bot_presets"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("provider")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("base_url")).string().null().to_owned());
+        t.col(ColumnDef::new(a("model")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("api_key")).text().null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(Index::create().name("ix_bot_presets_org").table(a("bot_presets")).col(a("org_id")).to_owned())
+            .await?;
+        let mut t = Table::create();
+        t.table(a("bot_snapshots"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("config_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("data")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("created_by")).string().null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_snapshots_org")
+                .table(a("bot_snapshots"))
+                .col(a("org_id"))
+                .col(a("config_id"))
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_media"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("description")).text().null().to_owned());
+        t.col(ColumnDef::new(a("kind")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("mime")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("path")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("size")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("tags")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("thumbnail_path")).string().null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(Index::create().name("ix_bot_media_org").table(a("bot_media")).col(a("org_id")).to_owned())
+            .await?;
+        let mut t = Table::create();
+        t.table(a("bot_templates"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("name")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("slug")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("description")).text().null().to_owned());
+        t.col(ColumnDef::new(a("category")).string().null().to_owned());
+        t.col(ColumnDef::new(a("data")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("published")).boolean().not_null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create().name("ux_bot_templates_slug").table(a("bot_templates")).col(a("slug")).unique().to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_usage"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("month")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("turns")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("calls")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("prompt_tokens")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("completion_tokens")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("updated_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ux_bot_usage_org_month")
+                .table(a("bot_usage"))
+                .col(a("org_id"))
+                .col(a("month"))
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_traces"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("conversation_id")).string().null().to_owned());
+        t.col(ColumnDef::new(a("config_id")).string().null().to_owned());
+        t.col(ColumnDef::new(a("kind")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("input")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("decision")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("output")).text().null().to_owned());
+        t.col(ColumnDef::new(a("steps")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("chunk_ids")).text().not_null().to_owned());
+        t.col(ColumnDef::new(a("model")).string().null().to_owned());
+        t.col(ColumnDef::new(a("prompt_tokens")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("completion_tokens")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("duration_ms")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("error")).text().null().to_owned());
+        t.col(ColumnDef::new(a("message_id")).string().null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_traces_org")
+                .table(a("bot_traces"))
+                .col(a("org_id"))
+                .col(a("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_traces_conversation")
+                .table(a("bot_traces"))
+                .col(a("conversation_id"))
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_sessions"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("conversation_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("epoch")).big_integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("turns")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("started_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("last_turn_at")).timestamp_with_time_zone().not_null().to_owned());
+        t.col(ColumnDef::new(a("ended_at")).timestamp_with_time_zone().null().to_owned());
+        t.col(ColumnDef::new(a("closure_type")).string().null().to_owned());
+        t.col(ColumnDef::new(a("handoff_reason")).text().null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_sessions_org")
+                .table(a("bot_sessions"))
+                .col(a("org_id"))
+                .col(a("started_at"))
+                .to_owned(),
+        )
+        .await?;
+        let mut t = Table::create();
+        t.table(a("bot_feedback"));
+        t.col(ColumnDef::new(a("id")).string().not_null().primary_key().to_owned());
+        t.col(ColumnDef::new(a("org_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("message_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("conversation_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("user_id")).string().not_null().to_owned());
+        t.col(ColumnDef::new(a("rating")).integer().not_null().to_owned());
+        t.col(ColumnDef::new(a("comment")).text().null().to_owned());
+        t.col(ColumnDef::new(a("created_at")).timestamp_with_time_zone().not_null().to_owned());
+        m.create_table(t.to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ux_bot_feedback_message_user")
+                .table(a("bot_feedback"))
+                .col(a("message_id"))
+                .col(a("user_id"))
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bot_feedback_org")
+                .table(a("bot_feedback"))
+                .col(a("org_id"))
+                .col(a("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            "bot_configs",
+            "bot_prompt_versions",
+            "bot_intents",
+            "bot_documents",
+            "bot_chunks",
+            "bot_tools",
+            "bot_presets",
+            "bot_snapshots",
+            "bot_media",
+            "bot_templates",
+            "bot_usage",
+            "bot_traces",
+            "bot_sessions",
+            "bot_feedback",
+        ] {
+            m.drop_table(Table::drop().table(a(table)).to_owned()).await?;
+        }
+        m.alter_table(Table::alter().table(a("users")).drop_column(a("writing_assist")).to_owned()).await?;
+        m.alter_table(Table::alter().table(a("organizations")).drop_column(a("bot_settings")).to_owned()).await?;
+        Ok(())
+    }
+}

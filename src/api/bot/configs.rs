@@ -1,0 +1,616 @@
+//! BOT-CORE-1..13: bot configs (drafts, one active), their prompt versions, the test and
+//! sandbox runs, reprocessing unanswered bot conversations, and replies from an n8n workflow.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::Utc;
+use entities::{bot_config, bot_intent, bot_prompt_version, bot_snapshot, organization};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::super::Data;
+use crate::auth::Caller;
+use crate::bot::config::{self, ACTIVE, DRAFT, Settings};
+use crate::bot::engine::{Final, RunInput, RunOutput};
+use crate::bot::provider::ChatMessage;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_current)
+        .service(create)
+        .service(upsert)
+        .service(list)
+        .service(duplicate)
+        .service(activate)
+        .service(test)
+        .service(sandbox)
+        .service(prompt_versions)
+        .service(rollback)
+        .service(reprocess_pending)
+        .service(n8n_response)
+        .service(remove);
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BotConfigView {
+    pub id: String,
+    pub name: String,
+    /// `DRAFT` or `ACTIVE`.
+    pub status: String,
+    pub settings: Settings,
+    pub has_api_key: bool,
+    /// The key's last four characters only; `GET /bot-config/reveal-key` shows it whole.
+    pub api_key: Option<String>,
+    pub prompt_version: i32,
+    pub intent_count: u64,
+    pub created_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+pub async fn view(state: &AppState, c: &bot_config::Model) -> ApiResult<BotConfigView> {
+    let intent_count = sea_orm::PaginatorTrait::count(
+        bot_intent::Entity::find().filter(bot_intent::Column::ConfigId.eq(c.id.clone())),
+        state.db(),
+    )
+    .await?;
+    let key = c.api_key.as_deref().and_then(|k| state.secrets.decrypt(k).ok());
+    Ok(BotConfigView {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        status: c.status.clone(),
+        settings: Settings::of(c),
+        has_api_key: key.is_some(),
+        api_key: key.as_deref().map(config::mask),
+        prompt_version: c.prompt_version,
+        intent_count,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    })
+}
+
+/// A config body: `name`, `apiKey` (empty string or null clears it) and any settings field;
+/// fields left out keep their value.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigBody {
+    /// The config to change (`PUT /bot-config` only); default: the current one.
+    pub id: Option<String>,
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub api_key: Option<Option<String>>,
+    /// Any of the settings fields (`systemPrompt`, `provider`, `model`, `baseUrl`, …).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub settings: Map<String, Value>,
+}
+
+/// The settings with `patch` applied, validated.
+pub fn patched(current: &Settings, patch: &Map<String, Value>) -> ApiResult<Settings> {
+    let mut doc = serde_json::to_value(current).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let known = doc.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    if let Some(obj) = doc.as_object_mut() {
+        for (k, v) in patch {
+            if !known.contains(k) {
+                return Err(ApiError::validation(k.clone(), format!("unknown setting {k:?}")));
+            }
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    let settings: Settings =
+        serde_json::from_value(doc).map_err(|e| ApiError::validation("settings", e.to_string()))?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+fn config_name(name: &str) -> ApiResult<String> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 100 {
+        return Err(ApiError::validation("name", "name is required and at most 100 characters"));
+    }
+    Ok(n.to_owned())
+}
+
+/// Inserts a config with its first prompt version.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    name: String,
+    settings: &Settings,
+    api_key: Option<String>,
+    by: Option<String>,
+) -> ApiResult<bot_config::Model> {
+    let now = Utc::now();
+    let c = bot_config::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(org_id.to_owned()),
+        name: Set(name),
+        status: Set(DRAFT.into()),
+        settings: Set(serde_json::to_string(settings).unwrap_or_default()),
+        api_key: Set(api_key),
+        prompt_version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    add_prompt_version(db, &c, 1, &settings.system_prompt, by).await?;
+    Ok(c)
+}
+
+async fn add_prompt_version(
+    db: &impl ConnectionTrait,
+    c: &bot_config::Model,
+    version: i32,
+    prompt: &str,
+    by: Option<String>,
+) -> ApiResult<()> {
+    bot_prompt_version::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(c.org_id.clone()),
+        config_id: Set(c.id.clone()),
+        version: Set(version),
+        prompt: Set(prompt.to_owned()),
+        created_by: Set(by),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores new settings on a config; a changed system prompt becomes a new prompt version.
+pub async fn save_settings(
+    db: &impl ConnectionTrait,
+    c: bot_config::Model,
+    settings: &Settings,
+    by: Option<String>,
+    change: impl FnOnce(&mut bot_config::ActiveModel),
+) -> ApiResult<bot_config::Model> {
+    let before = Settings::of(&c);
+    let mut version = c.prompt_version;
+    if before.system_prompt != settings.system_prompt {
+        let last: Option<i32> = bot_prompt_version::Entity::find()
+            .select_only()
+            .column_as(bot_prompt_version::Column::Version.max(), "v")
+            .filter(bot_prompt_version::Column::ConfigId.eq(c.id.clone()))
+            .into_tuple::<Option<i32>>()
+            .one(db)
+            .await?
+            .flatten();
+        version = last.unwrap_or(0) + 1;
+        add_prompt_version(db, &c, version, &settings.system_prompt, by).await?;
+    }
+    let mut am = c.into_active_model();
+    am.settings = Set(serde_json::to_string(settings).unwrap_or_default());
+    am.prompt_version = Set(version);
+    am.updated_at = Set(Utc::now());
+    change(&mut am);
+    Ok(am.update(db).await?)
+}
+
+fn encrypt_key(state: &AppState, key: Option<Option<String>>, current: Option<String>) -> Option<String> {
+    match key {
+        None => current,
+        Some(None) => None,
+        Some(Some(k)) if k.trim().is_empty() => None,
+        Some(Some(k)) => Some(state.secrets.encrypt(k.trim())),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigQuery {
+    /// A config id; default: the active config, else the last edited.
+    pub config_id: Option<String>,
+}
+
+/// The current bot config: the active one, else the last edited draft.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(ConfigQuery), responses((status = 200, body = Data<BotConfigView>), (status = 404, body = crate::error::ErrorBody)))]
+#[get("/bot-config")]
+pub async fn get_current(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ConfigQuery>,
+) -> ApiResult<HttpResponse> {
+    let c = config::current(state.db(), &caller.org_id, q.config_id.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view(&state, &c).await?)))
+}
+
+/// Create a draft config.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), request_body = ConfigBody, responses((status = 201, body = Data<BotConfigView>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+#[post("/bot-config")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ConfigBody>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let body = body.into_inner();
+    let name = config_name(body.name.as_deref().unwrap_or_default())?;
+    let settings = patched(&Settings::default(), &body.settings)?;
+    let key = encrypt_key(&state, body.api_key, None);
+    let c = insert(state.db(), &caller.org_id, name, &settings, key, caller.user_id.clone()).await?;
+    Ok(HttpResponse::Created().json(Data::new(view(&state, &c).await?)))
+}
+
+/// Update the current config (or `id`); with none yet, create one and make it active.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), request_body = ConfigBody, responses((status = 200, body = Data<BotConfigView>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[put("/bot-config")]
+pub async fn upsert(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ConfigBody>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let body = body.into_inner();
+    let existing = match config::current(state.db(), &caller.org_id, body.id.as_deref()).await {
+        Ok(c) => Some(c),
+        Err(ApiError::NotFound(_)) if body.id.is_none() => None,
+        Err(e) => return Err(e),
+    };
+    let c = match existing {
+        Some(c) => {
+            let settings = patched(&Settings::of(&c), &body.settings)?;
+            let name = body.name.as_deref().map(config_name).transpose()?;
+            let key = encrypt_key(&state, body.api_key, c.api_key.clone());
+            save_settings(state.db(), c, &settings, caller.user_id.clone(), |am| {
+                if let Some(n) = name {
+                    am.name = Set(n);
+                }
+                am.api_key = Set(key);
+            })
+            .await?
+        }
+        None => {
+            let settings = patched(&Settings::default(), &body.settings)?;
+            let name = config_name(body.name.as_deref().unwrap_or("Default"))?;
+            let key = encrypt_key(&state, body.api_key, None);
+            let c = insert(state.db(), &caller.org_id, name, &settings, key, caller.user_id.clone()).await?;
+            make_active(&state, &caller.org_id, &c.id).await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(Data::new(view(&state, &c).await?)))
+}
+
+/// Every config of the organization, the active one first.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Vec<BotConfigView>>)))]
+#[get("/bot-config/list")]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let rows = bot_config::Entity::find()
+        .filter(bot_config::Column::OrgId.eq(caller.org_id.clone()))
+        .order_by_desc(bot_config::Column::UpdatedAt)
+        .all(state.db())
+        .await?;
+    let mut out = Vec::new();
+    for c in rows.iter().filter(|c| c.status == ACTIVE).chain(rows.iter().filter(|c| c.status != ACTIVE)) {
+        out.push(view(&state, c).await?);
+    }
+    Ok(HttpResponse::Ok().json(Data::new(out)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct DuplicateBody {
+    pub name: Option<String>,
+}
+
+/// Copies the intents of `from` onto config `to`.
+pub async fn copy_intents(db: &impl ConnectionTrait, from: &str, to: &bot_config::Model) -> ApiResult<()> {
+    let intents = bot_intent::Entity::find().filter(bot_intent::Column::ConfigId.eq(from)).all(db).await?;
+    let now = Utc::now();
+    for i in intents {
+        bot_intent::ActiveModel {
+            id: Set(actors::new_id()),
+            org_id: Set(to.org_id.clone()),
+            config_id: Set(to.id.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..i.into_active_model()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Duplicate a config as a draft, with its intents.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(("id" = String, Path)), request_body = DuplicateBody, responses((status = 201, body = Data<BotConfigView>), (status = 404, body = crate::error::ErrorBody)))]
+#[post("/bot-config/{id}/duplicate")]
+pub async fn duplicate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Option<web::Json<DuplicateBody>>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let source = config::get(state.db(), &caller.org_id, &id).await?;
+    let name = match body.and_then(|b| b.into_inner().name) {
+        Some(n) => config_name(&n)?,
+        None => format!("{} (copy)", source.name).chars().take(100).collect(),
+    };
+    let txn = state.rt.db.begin_write().await?;
+    let c = insert(&*txn, &caller.org_id, name, &Settings::of(&source), source.api_key.clone(), caller.user_id.clone())
+        .await?;
+    copy_intents(&*txn, &source.id, &c).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(Data::new(view(&state, &c).await?)))
+}
+
+/// Makes `id` the organization's one active config, under the organization's row lock.
+pub async fn make_active(state: &AppState, org_id: &str, id: &str) -> ApiResult<bot_config::Model> {
+    let txn = state.rt.db.begin_write().await?;
+    organization::Entity::find_by_id(org_id.to_owned()).lock_exclusive().one(&*txn).await?;
+    let c = config::get(&*txn, org_id, id).await?;
+    bot_config::Entity::update_many()
+        .col_expr(bot_config::Column::Status, sea_orm::sea_query::Expr::value(DRAFT))
+        .filter(bot_config::Column::OrgId.eq(org_id))
+        .filter(bot_config::Column::Status.eq(ACTIVE))
+        .exec(&*txn)
+        .await?;
+    let mut am = c.into_active_model();
+    am.status = Set(ACTIVE.into());
+    am.updated_at = Set(Utc::now());
+    let c = am.update(&*txn).await?;
+    txn.commit().await?;
+    Ok(c)
+}
+
+/// Activate a config; the one active before becomes a draft.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = Data<BotConfigView>), (status = 404, body = crate::error::ErrorBody)))]
+#[put("/bot-config/{id}/activate")]
+pub async fn activate(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let c = make_active(&state, &caller.org_id, &id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view(&state, &c).await?)))
+}
+
+/// Delete a draft config with its intents, prompt versions and snapshots.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The config is active", body = crate::error::ErrorBody)))]
+#[delete("/bot-config/{id}")]
+pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let c = config::get(state.db(), &caller.org_id, &id).await?;
+    if c.status == ACTIVE {
+        return Err(ApiError::Conflict("the active config cannot be deleted: activate another one first".into()));
+    }
+    let txn = state.rt.db.begin_write().await?;
+    bot_intent::Entity::delete_many().filter(bot_intent::Column::ConfigId.eq(c.id.clone())).exec(&*txn).await?;
+    bot_prompt_version::Entity::delete_many()
+        .filter(bot_prompt_version::Column::ConfigId.eq(c.id.clone()))
+        .exec(&*txn)
+        .await?;
+    bot_snapshot::Entity::delete_many().filter(bot_snapshot::Column::ConfigId.eq(c.id.clone())).exec(&*txn).await?;
+    bot_config::Entity::delete_by_id(c.id).exec(&*txn).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestBody {
+    pub message: Option<String>,
+    /// Earlier turns of a sandbox chat, oldest first (`role`: `user` or `assistant`).
+    #[serde(default)]
+    pub history: Vec<ChatTurn>,
+    /// The config to test; default: the current one.
+    pub config_id: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+pub struct ChatTurn {
+    pub role: String,
+    pub content: String,
+}
+
+async fn run_test(state: &AppState, caller: &Caller, body: TestBody, kind: &'static str) -> ApiResult<RunOutput> {
+    let message = body.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let message = message.ok_or_else(|| ApiError::validation("message", "message is required"))?;
+    if message.chars().count() > 4096 {
+        return Err(ApiError::validation("message", "message is at most 4096 characters"));
+    }
+    if body.history.len() > 50 {
+        return Err(ApiError::validation("history", "history is at most 50 turns"));
+    }
+    let mut history = Vec::new();
+    for (i, t) in body.history.iter().enumerate() {
+        if t.role != "user" && t.role != "assistant" {
+            return Err(ApiError::validation(format!("history[{i}].role"), "role must be user or assistant"));
+        }
+        history.push(ChatMessage::new(&t.role, t.content.clone()));
+    }
+    history.push(ChatMessage::new("user", message));
+    let config = config::current(state.db(), &caller.org_id, body.config_id.as_deref()).await?;
+    state
+        .bot
+        .run(RunInput {
+            org_id: caller.org_id.clone(),
+            conversation_id: None,
+            config,
+            history,
+            context: None,
+            kind,
+            categorize: false,
+        })
+        .await
+}
+
+/// Run the bot's pipeline on one message (nothing is sent anywhere); the answer shows the
+/// decision, the passages retrieved, tool calls, tokens and the trace id.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), request_body = TestBody, responses((status = 200, body = Data<RunOutput>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[post("/bot-config/test")]
+pub async fn test(state: web::Data<AppState>, caller: Caller, body: web::Json<TestBody>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    Ok(HttpResponse::Ok().json(Data::new(run_test(&state, &caller, body.into_inner(), "TEST").await?)))
+}
+
+/// Chat with the bot as a customer would, without WhatsApp: send the earlier turns in
+/// `history` to continue a chat.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), request_body = TestBody, responses((status = 200, body = Data<RunOutput>), (status = 400, body = crate::error::ErrorBody)))]
+#[post("/bot-config/test-sandbox")]
+pub async fn sandbox(state: web::Data<AppState>, caller: Caller, body: web::Json<TestBody>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    Ok(HttpResponse::Ok().json(Data::new(run_test(&state, &caller, body.into_inner(), "SANDBOX").await?)))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptVersionView {
+    pub id: String,
+    pub config_id: String,
+    pub version: i32,
+    pub prompt: String,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+    /// The version the config uses now.
+    pub current: bool,
+}
+
+/// The system prompt's versions of the current config (or `configId`), newest first.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(ConfigQuery), responses((status = 200, body = Data<Vec<PromptVersionView>>)))]
+#[get("/bot-config/prompt-versions")]
+pub async fn prompt_versions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ConfigQuery>,
+) -> ApiResult<HttpResponse> {
+    let c = config::current(state.db(), &caller.org_id, q.config_id.as_deref()).await?;
+    let rows = bot_prompt_version::Entity::find()
+        .filter(bot_prompt_version::Column::ConfigId.eq(c.id.clone()))
+        .order_by_desc(bot_prompt_version::Column::Version)
+        .all(state.db())
+        .await?;
+    let out: Vec<_> = rows
+        .into_iter()
+        .map(|v| PromptVersionView {
+            current: v.version == c.prompt_version,
+            id: v.id,
+            config_id: v.config_id,
+            version: v.version,
+            prompt: v.prompt,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Data::new(out)))
+}
+
+/// Roll the config's system prompt back to a version (history is kept: the config points at it).
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(("id" = String, Path, description = "Prompt version id")), responses((status = 200, body = Data<BotConfigView>), (status = 404, body = crate::error::ErrorBody)))]
+#[post("/bot-config/prompt-versions/{id}/activate")]
+pub async fn rollback(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let v = bot_prompt_version::Entity::find_by_id(id.into_inner())
+        .filter(bot_prompt_version::Column::OrgId.eq(caller.org_id.clone()))
+        .one(state.db())
+        .await?
+        .ok_or(ApiError::NotFound("prompt version"))?;
+    let c = config::get(state.db(), &caller.org_id, &v.config_id).await?;
+    let settings = Settings { system_prompt: v.prompt.clone(), ..Settings::of(&c) };
+    let mut am = c.into_active_model();
+    am.settings = Set(serde_json::to_string(&settings).unwrap_or_default());
+    am.prompt_version = Set(v.version);
+    am.updated_at = Set(Utc::now());
+    let c = am.update(state.db()).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view(&state, &c).await?)))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Reprocessed {
+    /// Conversations the bot now takes a turn in.
+    pub count: usize,
+    pub conversation_ids: Vec<String>,
+}
+
+/// Take a bot turn in every BOT_HANDLING conversation whose customer still waits for an answer
+/// (after an outage of the model, or a config fixed late).
+#[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Reprocessed>)))]
+#[post("/bot-config/reprocess-pending")]
+pub async fn reprocess_pending(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    use entities::conversation;
+    caller.require_admin()?;
+    let ids: Vec<String> = conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::Id)
+        .filter(conversation::Column::OrgId.eq(caller.org_id.clone()))
+        .filter(conversation::Column::Status.eq(entities::enums::ConversationStatus::BotHandling.as_str()))
+        .filter(conversation::Column::AwaitingReply.eq(true))
+        .limit(500)
+        .into_tuple()
+        .all(state.db())
+        .await?;
+    let mut woken = Vec::new();
+    for id in ids {
+        let msg = actors::conversation::WakeBot { org_id: caller.org_id.clone() };
+        if state.rt.ask_conversation(&caller.org_id, &id, msg).await? {
+            woken.push(id);
+        }
+    }
+    Ok(HttpResponse::Ok().json(Data::new(Reprocessed { count: woken.len(), conversation_ids: woken })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct N8nBody {
+    pub conversation_id: Option<String>,
+    /// `{"text": "…"}` or a string.
+    #[schema(value_type = Object)]
+    pub message: Option<Value>,
+    /// The bot epoch the workflow started in (from the event it was triggered by); default the
+    /// current one.
+    pub epoch: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct N8nOutcome {
+    /// `false` when the conversation is no longer the bot's: the reply was dropped.
+    pub sent: bool,
+    pub message: Option<actors::views::MessageView>,
+}
+
+/// A reply computed by an n8n workflow, sent as the bot's, only while the bot still has the
+/// conversation.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), request_body = N8nBody, responses((status = 200, body = Data<N8nOutcome>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[post("/n8n/bot-response")]
+pub async fn n8n_response(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<N8nBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let id =
+        body.conversation_id.ok_or_else(|| ApiError::validation("conversationId", "conversationId is required"))?;
+    let text = match &body.message {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => o.get("text").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    };
+    let text = text
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::validation("message", "message must be a string or {\"text\": \"…\"}"))?;
+    if text.chars().count() > 4096 {
+        return Err(ApiError::validation("message", "the text is at most 4096 characters"));
+    }
+    let conv = crate::api::conversations::find(&state, &caller, &id).await?;
+    let epoch = body.epoch.unwrap_or(conv.bot_epoch);
+    let msg = actors::conversation::BotReply { org_id: caller.org_id.clone(), epoch, text };
+    let sent = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
+    Ok(HttpResponse::Ok().json(Data::new(N8nOutcome { sent: sent.is_some(), message: sent })))
+}
+
+/// Summary of a run for clients that only need the answer.
+pub fn answer_text(out: &RunOutput) -> String {
+    match &out.decision {
+        Final::Reply { text, .. } => text.clone(),
+        Final::Handoff { text, reason, .. } => text.clone().unwrap_or_else(|| reason.clone()),
+    }
+}

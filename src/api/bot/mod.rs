@@ -1,0 +1,23 @@
+//! The bot's API: configs, providers, knowledge, intents, tools and the switches it reads.
+
+pub mod configs;
+pub mod intents;
+pub mod knowledge;
+pub mod metrics;
+pub mod providers;
+pub mod toggles;
+pub mod tools;
+pub mod upload;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    // Fixed paths before `/bot-config/{id}`.
+    providers::routes(cfg);
+    metrics::routes(cfg);
+    knowledge::routes(cfg);
+    intents::routes(cfg);
+    configs::routes(cfg);
+    tools::routes(cfg);
+    toggles::routes(cfg);
+}

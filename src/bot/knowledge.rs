@@ -1,0 +1,316 @@
+//! The knowledge base: text out of uploaded documents, split into passages, and retrieval that
+//! needs no model download. Retrieval ranks the organization's passages with BM25 over their
+//! words (accents folded, short stop words dropped); when the active config names an embedding
+//! model, passages also carry provider embeddings and the final score blends both rankings.
+
+use std::collections::HashMap;
+
+use entities::bot_chunk;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Upload limit of a knowledge document.
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+/// Target passage size, in characters.
+const CHUNK_CHARS: usize = 800;
+
+enum Kind {
+    Html,
+    Text,
+}
+
+/// Whether the knowledge base reads documents of this type.
+pub fn supported(mime: &str, name: &str) -> Result<(), String> {
+    kind(mime, name).map(|_| ())
+}
+
+fn kind(mime: &str, name: &str) -> Result<Kind, String> {
+    let lower = name.to_lowercase();
+    let is = |ext: &str| lower.ends_with(ext);
+    if mime == "application/pdf" || is(".pdf") {
+        Err("PDF text extraction is not supported yet: upload the text as .txt, .md or .html".into())
+    } else if mime == "text/html" || is(".html") || is(".htm") {
+        Ok(Kind::Html)
+    } else if mime.starts_with("text/") || is(".txt") || is(".md") || is(".markdown") || is(".csv") {
+        Ok(Kind::Text)
+    } else {
+        Err(format!("{mime} documents are not supported: upload text, Markdown or HTML"))
+    }
+}
+
+/// The text of a document, by type.
+pub fn extract(mime: &str, name: &str, bytes: &[u8]) -> Result<String, String> {
+    let kind = kind(mime, name)?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| "the document is not UTF-8 text".to_owned())?;
+    Ok(match kind {
+        Kind::Html => strip_html(&text),
+        Kind::Text => text,
+    })
+}
+
+/// The visible text of an HTML page: tags dropped (and `script`/`style` content), entities of
+/// the common kind decoded, block ends kept as line breaks.
+pub fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[start + 1..start + end].trim().to_lowercase();
+        rest = &rest[start + end + 1..];
+        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        if (name == "script" || name == "style") && !tag.starts_with('/') {
+            let close = format!("</{name}");
+            match rest.to_lowercase().find(&close) {
+                Some(i) => rest = &rest[i..],
+                None => rest = "",
+            }
+            continue;
+        }
+        if matches!(
+            name.as_str(),
+            "p" | "br" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "section"
+        ) {
+            out.push('\n');
+        }
+    }
+    out.push_str(rest);
+    for (entity, ch) in
+        [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")]
+    {
+        out = out.replace(entity, ch);
+    }
+    out
+}
+
+/// Splits text into passages of about [`CHUNK_CHARS`], at paragraph, then sentence, boundaries.
+pub fn chunk(text: &str) -> Vec<String> {
+    let mut chunks = Vec::new();
+    let mut current = String::new();
+    let paragraphs = text.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "));
+    for para in paragraphs.filter(|p| !p.is_empty()) {
+        let pieces: Vec<String> = if para.chars().count() > CHUNK_CHARS { sentences(&para) } else { vec![para] };
+        for piece in pieces {
+            if !current.is_empty() && current.chars().count() + piece.chars().count() + 1 > CHUNK_CHARS {
+                chunks.push(std::mem::take(&mut current));
+            }
+            if !current.is_empty() {
+                current.push('\n');
+            }
+            current.push_str(&piece);
+        }
+    }
+    if !current.trim().is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+/// Sentences of a long paragraph; a sentence longer than a passage is cut at word boundaries.
+fn sentences(para: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in para.split(' ') {
+        if cur.chars().count() + word.chars().count() + 1 > CHUNK_CHARS && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        if word.ends_with(['.', '!', '?']) && cur.chars().count() > CHUNK_CHARS / 2 {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+const STOP: &[&str] = &[
+    "the", "and", "for", "are", "but", "not", "you", "your", "with", "have", "this", "that", "what", "when", "how",
+    "can", "was", "from", "los", "las", "del", "que", "por", "para", "con", "una", "est", "les", "des", "und", "der",
+    "die", "das",
+];
+
+/// Lower-cased words with accents folded; words under 3 characters and stop words dropped.
+pub fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(|w| w.chars().flat_map(char::to_lowercase).map(fold).collect::<String>())
+        .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
+        .collect()
+}
+
+fn fold(c: char) -> char {
+    match c {
+        'á' | 'à' | 'â' | 'ä' | 'ã' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'ñ' => 'n',
+        'ç' => 'c',
+        other => other,
+    }
+}
+
+/// A passage and how well it answers the query.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Hit {
+    pub chunk_id: String,
+    pub document_id: String,
+    pub text: String,
+    pub score: f64,
+    /// The BM25 part of the score, before blending.
+    pub keyword_score: f64,
+    /// Cosine similarity with the query, when embeddings are on.
+    pub vector_score: Option<f64>,
+}
+
+/// Ranks `passages` (id, document id, text, embedding) for `query` and keeps the best `k` that
+/// match at all.
+pub fn rank(
+    query: &str,
+    query_vector: Option<&[f32]>,
+    passages: &[(String, String, String, Option<Vec<f32>>)],
+    k: usize,
+) -> Vec<Hit> {
+    let q = terms(query);
+    let docs: Vec<Vec<String>> = passages.iter().map(|p| terms(&p.2)).collect();
+    let n = docs.len() as f64;
+    let avg = docs.iter().map(Vec::len).sum::<usize>() as f64 / n.max(1.0);
+    let mut df: HashMap<&str, f64> = HashMap::new();
+    for d in &docs {
+        let mut seen: Vec<&str> = d.iter().map(String::as_str).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for t in seen {
+            *df.entry(t).or_default() += 1.0;
+        }
+    }
+    let (k1, b) = (1.2, 0.75);
+    let bm25: Vec<f64> = docs
+        .iter()
+        .map(|d| {
+            let len = d.len() as f64;
+            let mut score = 0.0;
+            let mut q_seen: Vec<&str> = Vec::new();
+            for t in &q {
+                if q_seen.contains(&t.as_str()) {
+                    continue;
+                }
+                q_seen.push(t);
+                let tf = d.iter().filter(|w| *w == t).count() as f64;
+                if tf == 0.0 {
+                    continue;
+                }
+                let dft = df.get(t.as_str()).copied().unwrap_or(0.0);
+                let idf = ((n - dft + 0.5) / (dft + 0.5) + 1.0).ln();
+                score += idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / avg.max(1.0)));
+            }
+            score
+        })
+        .collect();
+    let max = bm25.iter().copied().fold(0.0, f64::max);
+    let mut hits: Vec<Hit> = passages
+        .iter()
+        .zip(bm25)
+        .map(|((id, doc, text, emb), kw)| {
+            let vector = match (query_vector, emb) {
+                (Some(q), Some(e)) => Some(cosine(q, e)),
+                _ => None,
+            };
+            let normal = if max > 0.0 { kw / max } else { 0.0 };
+            let score = match vector {
+                Some(v) => 0.5 * normal + 0.5 * v.max(0.0),
+                None => normal,
+            };
+            Hit {
+                chunk_id: id.clone(),
+                document_id: doc.clone(),
+                text: text.clone(),
+                score,
+                keyword_score: kw,
+                vector_score: vector,
+            }
+        })
+        .filter(|h| h.keyword_score > 0.0 || h.vector_score.is_some_and(|v| v > 0.3))
+        .collect();
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits.truncate(k);
+    hits
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    if a.len() != b.len() || a.is_empty() {
+        return 0.0;
+    }
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+}
+
+/// The organization's passages, ready for [`rank`].
+pub async fn passages(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+) -> Result<Vec<(String, String, String, Option<Vec<f32>>)>, sea_orm::DbErr> {
+    let rows: Vec<(String, String, String, Option<String>)> = bot_chunk::Entity::find()
+        .select_only()
+        .columns([bot_chunk::Column::Id, bot_chunk::Column::DocumentId, bot_chunk::Column::Text])
+        .column(bot_chunk::Column::Embedding)
+        .filter(bot_chunk::Column::OrgId.eq(org_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, doc, text, emb)| (id, doc, text, emb.and_then(|e| serde_json::from_str(&e).ok())))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_passage_that_shares_rare_words_ranks_first() {
+        let p = |id: &str, text: &str| (id.to_owned(), "d".to_owned(), text.to_owned(), None);
+        let passages = vec![
+            p("a", "Our store opens at nine in the morning every weekday."),
+            p("b", "Refunds: you can return any product within 30 days for a full refund."),
+            p("c", "Shipping takes three to five days within the country."),
+        ];
+        let hits = rank("How do I get a refund for a product?", None, &passages, 2);
+        assert_eq!(hits[0].chunk_id, "b");
+        assert!(hits.iter().all(|h| h.chunk_id != "a"), "no shared words, no hit: {hits:?}");
+    }
+
+    #[test]
+    fn accents_and_case_do_not_matter() {
+        assert_eq!(terms("Devolución RÁPIDA"), vec!["devolucion", "rapida"]);
+    }
+
+    #[test]
+    fn chunks_stay_near_the_target_size_and_keep_all_words() {
+        let text = (0..300).map(|i| format!("Sentence number {i} is here.")).collect::<Vec<_>>().join(" ");
+        let chunks = chunk(&text);
+        assert!(chunks.len() > 5);
+        assert!(chunks.iter().all(|c| c.chars().count() <= CHUNK_CHARS + 40), "{chunks:?}");
+        let words: usize = chunks.iter().map(|c| c.split_whitespace().count()).sum();
+        assert_eq!(words, text.split_whitespace().count());
+    }
+
+    #[test]
+    fn html_keeps_the_visible_text_only() {
+        let t = strip_html("<html><style>p{}</style><p>Hello &amp; welcome</p><script>x()</script>bye</html>");
+        assert!(t.contains("Hello & welcome") && t.contains("bye") && !t.contains("x()") && !t.contains("p{}"));
+    }
+}

@@ -1,0 +1,282 @@
+//! Bot tools: HTTP calls into a customer's systems. The URL, headers and body are templates
+//! filled from the arguments (`{name}`, URL-encoded in the URL); the secret is decrypted only for
+//! the call. Every call is guarded against server-side request forgery: the host is resolved
+//! once, every address must be public (no loopback, private, link-local, CGNAT, multicast or
+//! unspecified ranges, including 169.254.169.254) unless the admin allowed that host on the tool,
+//! the connection goes to the checked address, and redirects are not followed.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use entities::bot_tool;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::crypto::SecretBox;
+
+/// A parameter of a tool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Param {
+    pub name: String,
+    /// `string`, `number`, `integer` or `boolean`.
+    #[serde(default = "string_type", rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub required: bool,
+}
+
+fn string_type() -> String {
+    "string".into()
+}
+
+pub fn params_of(t: &bot_tool::Model) -> Vec<Param> {
+    serde_json::from_str(&t.parameters).unwrap_or_default()
+}
+
+/// What a call returned.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResult {
+    pub ok: bool,
+    pub status: Option<u16>,
+    /// The response body (JSON when it parses), cut at 8 KB.
+    #[schema(value_type = Object)]
+    pub body: Value,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    /// The URL called (query included, secret never).
+    pub url: String,
+}
+
+/// Checks the arguments against the parameters: required ones present, types right.
+pub fn check_arguments(params: &[Param], args: &Map<String, Value>) -> Result<(), String> {
+    for p in params {
+        match args.get(&p.name) {
+            None | Some(Value::Null) if p.required => return Err(format!("{} is required", p.name)),
+            None | Some(Value::Null) => {}
+            Some(v) => {
+                let ok = match p.kind.as_str() {
+                    "number" => v.is_number() || v.as_str().is_some_and(|s| s.parse::<f64>().is_ok()),
+                    "integer" => v.is_i64() || v.as_str().is_some_and(|s| s.parse::<i64>().is_ok()),
+                    "boolean" => v.is_boolean(),
+                    _ => v.is_string() || v.is_number(),
+                };
+                if !ok {
+                    return Err(format!("{} must be a {}", p.name, p.kind));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Fills `{name}` placeholders; `encode` URL-encodes the values.
+pub fn fill(template: &str, args: &Map<String, Value>, secret: Option<&str>, encode: bool) -> String {
+    let mut out = template.to_owned();
+    for (k, v) in args {
+        let value = as_text(v);
+        let value = if encode { urlencode(&value) } else { value };
+        out = out.replace(&format!("{{{k}}}"), &value);
+    }
+    if let Some(s) = secret {
+        out = out.replace("{secret}", s);
+    }
+    out
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Whether an address is one a customer-configured URL may not reach.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
+                || o[0] >= 240
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Why a target is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("the URL is not a valid http(s) URL")]
+    BadUrl,
+    #[error("{0} could not be resolved")]
+    Unresolved(String),
+    #[error(
+        "{host} resolves to {ip}, a private, loopback or link-local address; allow the host on the tool to call it"
+    )]
+    Private { host: String, ip: IpAddr },
+}
+
+/// Resolves the URL's host and checks every address; answers the address to connect to.
+pub async fn guard(url: &reqwest::Url, allowed_hosts: &[String]) -> Result<(String, SocketAddr), GuardError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(GuardError::BadUrl);
+    }
+    let host = url.host_str().ok_or(GuardError::BadUrl)?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = url.port_or_known_default().ok_or(GuardError::BadUrl)?;
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| GuardError::Unresolved(host.clone()))?
+            .collect(),
+    };
+    let first = *addrs.first().ok_or_else(|| GuardError::Unresolved(host.clone()))?;
+    let allowed = allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host));
+    if !allowed && let Some(bad) = addrs.iter().find(|a| is_private(a.ip())) {
+        return Err(GuardError::Private { host, ip: bad.ip() });
+    }
+    Ok((host, first))
+}
+
+/// Calls the tool with `args`. Never fails: a refused target, a timeout or an error status is a
+/// result with `ok: false` and the reason, for the model (or the agent) to read.
+pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String, Value>) -> ToolResult {
+    let started = Instant::now();
+    let secret = tool.secret.as_deref().and_then(|s| secrets.decrypt(s).ok());
+    let url_text = fill(&tool.url, args, None, true);
+    let failed = |error: String, url: &str| ToolResult {
+        ok: false,
+        status: None,
+        body: Value::Null,
+        error: Some(error),
+        duration_ms: started.elapsed().as_millis() as u64,
+        url: url.to_owned(),
+    };
+    if let Err(e) = check_arguments(&params_of(tool), args) {
+        return failed(e, &url_text);
+    }
+    let Ok(url) = reqwest::Url::parse(&fill(&tool.url, args, secret.as_deref(), true)) else {
+        return failed("the tool's URL is not valid once filled".into(), &url_text);
+    };
+    let allowed: Vec<String> = serde_json::from_str(&tool.allowed_hosts).unwrap_or_default();
+    let (host, addr) = match guard(&url, &allowed).await {
+        Ok(target) => target,
+        Err(e) => return failed(e.to_string(), &url_text),
+    };
+    let timeout = Duration::from_millis(u64::try_from(tool.timeout_ms.clamp(100, 30_000)).unwrap_or(10_000));
+    let client = match reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&host, addr)
+        .user_agent(concat!("cx-inbox-tools/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string(), &url_text),
+    };
+    let method = reqwest::Method::from_bytes(tool.method.to_uppercase().as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut req = client.request(method.clone(), url);
+    let headers: Map<String, Value> = serde_json::from_str(&tool.headers).unwrap_or_default();
+    for (name, value) in &headers {
+        req = req.header(name.as_str(), fill(&as_text(value), args, secret.as_deref(), false));
+    }
+    if let Some(s) = &secret
+        && !headers.keys().any(|h| h.eq_ignore_ascii_case("authorization"))
+        && !tool.url.contains("{secret}")
+    {
+        req = req.bearer_auth(s);
+    }
+    if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+        let body = match &tool.body_template {
+            Some(t) => fill(t, args, secret.as_deref(), false),
+            None => Value::Object(args.clone()).to_string(),
+        };
+        req = req.header("content-type", "application/json").body(body);
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let bytes = resp.bytes().await.unwrap_or_default();
+            let cut = &bytes[..bytes.len().min(8 * 1024)];
+            let body =
+                serde_json::from_slice(cut).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(cut).into()));
+            ToolResult {
+                ok: status.is_success(),
+                status: Some(status.as_u16()),
+                body,
+                error: (!status.is_success()).then(|| format!("the tool answered {status}")),
+                duration_ms: started.elapsed().as_millis() as u64,
+                url: url_text,
+            }
+        }
+        Err(e) if e.is_timeout() => failed(format!("no answer within {} ms", timeout.as_millis()), &url_text),
+        Err(e) => failed(format!("the call failed: {e}"), &url_text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_private_link_local_and_metadata_addresses_are_private() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.5",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn url_values_are_encoded_and_other_templates_are_not() {
+        let args = serde_json::json!({"q": "a b&c", "id": 7}).as_object().cloned().unwrap();
+        assert_eq!(fill("https://x/{id}?q={q}", &args, None, true), "https://x/7?q=a%20b%26c");
+        assert_eq!(fill("{\"q\": \"{q}\"}", &args, None, false), "{\"q\": \"a b&c\"}");
+    }
+}
