@@ -4,6 +4,7 @@
 //! and retrieval), [`tools`] (HTTP tools with their SSRF guard), [`engine`] (the pipeline a turn
 //! runs), [`record`] (usage, traces, sessions) and [`settings`] (the organization's switches).
 
+pub mod bundle;
 pub mod config;
 pub mod decision;
 pub mod engine;

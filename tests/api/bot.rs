@@ -211,3 +211,310 @@ async fn a_tool_pointed_at_loopback_or_metadata_addresses_is_refused_unless_allo
     let (s, body) = app.put(&format!("/api/v1/tools/{id}"), &org.token, json!({"allowedHosts": []})).await;
     assert_eq!(s, 400, "{body}");
 }
+
+async fn sandbox(app: &TestApp, org: &Org, message: &str) -> Value {
+    let (s, out) = app.post("/api/v1/bot-config/test-sandbox", &org.token, json!({"message": message})).await;
+    assert_eq!(s, 200, "{out}");
+    out["data"].clone()
+}
+
+#[actix_web::test]
+async fn a_zip_export_imported_into_another_organization_answers_the_same() {
+    let Bot { app, llm, org, .. } = bot_setup().await;
+    upload(&app, &org, "refunds.md", "text/markdown", REFUNDS).await;
+    let (s, _) = app
+        .post(
+            "/api/v1/bot-config/intents",
+            &org.token,
+            json!({"name": "hours", "examples": ["opening hours"], "action": "REPLY", "response": "We open at nine."}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .post("/api/v1/tools", &org.token, json!({"name": "order_status", "description": "Order status", "url": "https://shop.example.com/orders/{orderId}", "secret": "s3cr3t"}))
+        .await;
+    assert_eq!(s, 201);
+    let before_refund = sandbox(&app, &org, "How do refunds work?").await;
+    let before_hours = sandbox(&app, &org, "What are your opening hours?").await;
+    assert_eq!(before_hours["decision"]["text"], "We open at nine.");
+
+    let res = app
+        .client
+        .get(app.url("/api/v1/bot-config/export-zip?tier=full"))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let zip = res.bytes().await.unwrap().to_vec();
+    assert!(zip.starts_with(b"PK"));
+    assert!(!String::from_utf8_lossy(&zip).contains("s3cr3t"), "secrets never leave");
+
+    let other = app.register("Other Co").await;
+    let part = reqwest::multipart::Part::bytes(zip).file_name("bot.zip").mime_str("application/zip").unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part).text("activate", "true");
+    let res = app
+        .client
+        .post(app.url("/api/v1/bot-config/import"))
+        .bearer_auth(&other.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (s, imported) = crate::helpers::status_json(res).await;
+    assert_eq!(s, 201, "{imported}");
+    assert_eq!(imported["data"]["documents"], 1);
+    assert_eq!(imported["data"]["tools"], 1);
+    assert_eq!(imported["data"]["intents"], 1);
+    assert_eq!(imported["data"]["config"]["status"], "ACTIVE");
+    assert_eq!(imported["data"]["config"]["hasApiKey"], false);
+    // Wait for the imported document to be indexed.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let (_, docs) = app.get("/api/v1/bot-config/documents", &other.token).await;
+            docs["data"][0]["status"] == "READY"
+        })
+        .await
+    );
+    let after_refund = sandbox(&app, &other, "How do refunds work?").await;
+    let after_hours = sandbox(&app, &other, "What are your opening hours?").await;
+    // Passage ids differ between organizations; the answer does not.
+    assert_eq!(after_refund["decision"]["action"], "reply");
+    assert_eq!(after_refund["decision"]["text"], before_refund["decision"]["text"]);
+    assert_eq!(after_refund["chunks"][0]["text"], before_refund["chunks"][0]["text"]);
+    assert_eq!(after_hours["decision"], before_hours["decision"]);
+    // The imported tool is the other organization's, without the secret.
+    let (_, tools) = app.get("/api/v1/tools", &other.token).await;
+    assert_eq!(tools["data"][0]["name"], "order_status");
+    assert_eq!(tools["data"][0]["hasSecret"], false);
+    assert!(llm.chats().len() >= 2);
+}
+
+#[actix_web::test]
+async fn bot_configs_drafts_activation_duplicates_prompt_versions_and_snapshots() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let (_, active) = app.get("/api/v1/bot-config", t).await;
+    let active_id = active["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(active["data"]["apiKey"], "••••1234", "masked on read");
+    let (s, key) = app.get("/api/v1/bot-config/reveal-key", t).await;
+    assert_eq!((s, key["data"]["apiKey"].as_str()), (200, Some("sk-test-abcdefgh1234")));
+
+    // Bad input names the field.
+    let (s, e) = app.post("/api/v1/bot-config", t, json!({"name": "X", "temperature": 5})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("temperature")));
+    let (s, e) = app.post("/api/v1/bot-config", t, json!({"name": "X", "bogus": 1})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("bogus")));
+    let (s, e) = app.post("/api/v1/bot-config", t, json!({"name": ""})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("name")));
+
+    let (s, draft) =
+        app.post("/api/v1/bot-config", t, json!({"name": "Draft", "systemPrompt": "You are terse."})).await;
+    assert_eq!(s, 201, "{draft}");
+    assert_eq!(draft["data"]["status"], "DRAFT");
+    let draft_id = draft["data"]["id"].as_str().unwrap().to_owned();
+    let (s, _) = app
+        .post(
+            "/api/v1/bot-config/intents",
+            t,
+            json!({"configId": draft_id, "name": "greet", "examples": ["hello"], "action": "REPLY", "response": "Hi!"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, dup) = app.post(&format!("/api/v1/bot-config/{draft_id}/duplicate"), t, json!({})).await;
+    assert_eq!(s, 201, "{dup}");
+    assert_eq!(dup["data"]["name"], "Draft (copy)");
+    assert_eq!(dup["data"]["intentCount"], 1, "deep copy with intents");
+    let (_, list) = app.get("/api/v1/bot-config/list", t).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 3);
+    assert_eq!(list["data"][0]["id"], active_id.as_str(), "the active one first");
+
+    // One active at a time; the active one cannot be deleted.
+    let (s, act) = app.put(&format!("/api/v1/bot-config/{draft_id}/activate"), t, json!({})).await;
+    assert_eq!((s, act["data"]["status"].as_str()), (200, Some("ACTIVE")));
+    let (_, old) = app.get(&format!("/api/v1/bot-config?configId={active_id}"), t).await;
+    assert_eq!(old["data"]["status"], "DRAFT");
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/{draft_id}"), t).await;
+    assert_eq!(s, 409);
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/{}", dup["data"]["id"].as_str().unwrap()), t).await;
+    assert_eq!(s, 204);
+
+    // Prompt versions and rollback.
+    let (s, _) = app.put("/api/v1/bot-config", t, json!({"systemPrompt": "You are chatty."})).await;
+    assert_eq!(s, 200);
+    let (_, versions) = app.get("/api/v1/bot-config/prompt-versions", t).await;
+    let v = versions["data"].as_array().unwrap();
+    assert_eq!(v.len(), 2);
+    assert_eq!((v[0]["version"].as_i64(), v[0]["current"].as_bool()), (Some(2), Some(true)));
+    let first = v[1]["id"].as_str().unwrap();
+    let (s, rolled) = app.post(&format!("/api/v1/bot-config/prompt-versions/{first}/activate"), t, json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(rolled["data"]["settings"]["systemPrompt"], "You are terse.");
+    assert_eq!(rolled["data"]["promptVersion"], 1);
+
+    // Snapshots: save, change, restore.
+    let (s, snap) = app.post("/api/v1/bot-config/snapshots", t, json!({"name": "before"})).await;
+    assert_eq!(s, 201, "{snap}");
+    let snap_id = snap["data"]["id"].as_str().unwrap().to_owned();
+    app.put("/api/v1/bot-config", t, json!({"systemPrompt": "Changed.", "topK": 9})).await;
+    let (_, intents) = app.get("/api/v1/bot-config/intents", t).await;
+    app.delete(&format!("/api/v1/bot-config/intents/{}", intents["data"][0]["id"].as_str().unwrap()), t).await;
+    let (s, restored) = app.post(&format!("/api/v1/bot-config/snapshots/{snap_id}/restore"), t, json!({})).await;
+    assert_eq!(s, 200, "{restored}");
+    assert_eq!(restored["data"]["settings"]["systemPrompt"], "You are terse.");
+    assert_eq!(restored["data"]["settings"]["topK"], 4);
+    assert_eq!(restored["data"]["intentCount"], 1);
+    let (_, snaps) = app.get("/api/v1/bot-config/snapshots", t).await;
+    assert_eq!(snaps["data"][0]["name"], "before");
+    assert!(snaps["data"][0].get("data").is_none(), "metadata only");
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/snapshots/{snap_id}"), t).await;
+    assert_eq!(s, 204);
+
+    // JSON export, and another organization cannot see any of it.
+    let (s, export) = app.get("/api/v1/bot-config/export?tier=config", t).await;
+    assert_eq!(s, 200);
+    assert_eq!(export["format"], "cx-inbox.bot/1");
+    assert_eq!(export["intents"][0]["name"], "greet");
+    let (s, _) = app.get("/api/v1/bot-config/export?tier=huge", t).await;
+    assert_eq!(s, 400);
+    let stranger = app.register("Stranger").await;
+    let (s, _) = app.get(&format!("/api/v1/bot-config?configId={draft_id}"), &stranger.token).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.post(&format!("/api/v1/bot-config/snapshots/{snap_id}/restore"), &stranger.token, json!({})).await;
+    assert_eq!(s, 404);
+}
+
+#[actix_web::test]
+async fn knowledge_intents_presets_providers_and_switches() {
+    let Bot { app, llm, org, .. } = bot_setup().await;
+    let t = &org.token;
+    // Knowledge: HTML is read as text, PDF is refused up front, retrieval is explained.
+    let doc = upload(
+        &app,
+        &org,
+        "faq.html",
+        "text/html",
+        "<h1>FAQ</h1><p>Shipping takes three days.</p><script>x()</script>",
+    )
+    .await;
+    assert_eq!(doc["status"], "READY");
+    assert_eq!(doc["chunkCount"], 1);
+    let part =
+        reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec()).file_name("a.pdf").mime_str("application/pdf").unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/bot-config/documents"))
+        .bearer_auth(t)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let (s, e) = crate::helpers::status_json(res).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("file")), "{e}");
+    let (s, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "how long does shipping take"})).await;
+    assert_eq!(s, 200);
+    assert_eq!(rag["data"]["mode"], "keyword");
+    assert!(rag["data"]["hits"][0]["text"].as_str().unwrap().contains("three days"));
+    assert!(!rag["data"]["hits"][0]["text"].as_str().unwrap().contains("x()"));
+    let (s, _) = app.post("/api/v1/bot-config/test-rag", t, json!({})).await;
+    assert_eq!(s, 400);
+    // With an embedding model, documents get vectors and retrieval is hybrid.
+    app.put("/api/v1/bot-config", t, json!({"embeddingModel": "fake-embed"})).await;
+    let doc2 = upload(&app, &org, "more.txt", "text/plain", "Returns are free for members.").await;
+    assert_eq!(doc2["embedded"], true, "{doc2}");
+    let (_, info) = app.get("/api/v1/bot-config/embedding-info", t).await;
+    assert_eq!((info["data"]["retrieval"].as_str(), info["data"]["documents"].as_u64()), (Some("hybrid"), Some(2)));
+    assert_eq!(info["data"]["dimensions"], 32);
+    let (_, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "are returns free"})).await;
+    assert_eq!(rag["data"]["mode"], "hybrid");
+    assert!(rag["data"]["hits"][0]["vectorScore"].as_f64().unwrap() > 0.5, "{rag}");
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/documents/{}", doc2["id"].as_str().unwrap()), t).await;
+    assert_eq!(s, 204);
+    let (s, _) = app.get(&format!("/api/v1/bot-config/documents/{}/status", doc2["id"].as_str().unwrap()), t).await;
+    assert_eq!(s, 404);
+
+    // Intents: validation, order.
+    let (s, e) = app.post("/api/v1/bot-config/intents", t, json!({"name": "a", "action": "REPLY"})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("response")));
+    let (s, e) = app.post("/api/v1/bot-config/intents", t, json!({"name": "a", "action": "DANCE"})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("action")));
+    let mut ids = vec![];
+    for name in ["one", "two", "three"] {
+        let (s, i) =
+            app.post("/api/v1/bot-config/intents", t, json!({"name": name, "examples": [format!("say {name}")]})).await;
+        assert_eq!(s, 201, "{i}");
+        ids.push(i["data"]["id"].as_str().unwrap().to_owned());
+    }
+    ids.reverse();
+    let (s, order) = app.put("/api/v1/bot-config/intents/reorder", t, json!({"ids": ids})).await;
+    assert_eq!(s, 200, "{order}");
+    let (_, listed) = app.get("/api/v1/bot-config/intents", t).await;
+    assert_eq!(listed["data"][0]["name"], "three");
+    let (s, _) = app.put("/api/v1/bot-config/intents/reorder", t, json!({"ids": [ids[0]]})).await;
+    assert_eq!(s, 400, "all of them, each once");
+    let (s, upd) = app.put(&format!("/api/v1/bot-config/intents/{}", ids[0]), t, json!({"action": "HANDOFF"})).await;
+    assert_eq!((s, upd["data"]["action"].as_str()), (200, Some("HANDOFF")));
+    let out = sandbox(&app, &org, "please say three").await;
+    assert_eq!(out["decision"]["action"], "handoff", "{out}");
+
+    // Presets and providers.
+    let (s, p) = app.post("/api/v1/bot-config/presets", t, json!({"name": "Fake", "provider": "local", "baseUrl": llm.url, "model": "fake-chat", "apiKey": "pk-1234567890"})).await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!((p["data"]["provider"].as_str(), p["data"]["apiKey"].as_str()), (Some("LOCAL"), Some("••••7890")));
+    let pid = p["data"]["id"].as_str().unwrap();
+    let (s, _) = app.put(&format!("/api/v1/bot-config/presets/{pid}"), t, json!({"model": ""})).await;
+    assert_eq!(s, 400);
+    let (_, presets) = app.get("/api/v1/bot-config/presets", t).await;
+    assert_eq!(presets["data"].as_array().unwrap().len(), 1);
+    let (s, models) = app.get("/api/v1/bot-config/models?provider=LOCAL", t).await;
+    assert_eq!(s, 200, "{models}");
+    assert_eq!(models["data"]["models"], json!(["fake-chat", "fake-embed"]));
+    let (s, _) = app.get("/api/v1/bot-config/models?provider=NOPE", t).await;
+    assert_eq!(s, 400);
+    let (s, _) = app.get("/api/v1/bot-config/models?provider=GOOGLE", t).await;
+    assert_eq!(s, 409, "no key for that provider");
+    let (s, v) = app
+        .post(
+            "/api/v1/bot-config/validate-key",
+            t,
+            json!({"provider": "OPENAI", "apiKey": "good", "model": "fake-chat", "baseUrl": llm.url}),
+        )
+        .await;
+    assert_eq!((s, v["data"]["valid"].as_bool(), v["data"]["modelAvailable"].as_bool()), (200, Some(true), Some(true)));
+    let (s, v) = app
+        .post(
+            "/api/v1/bot-config/validate-key",
+            t,
+            json!({"provider": "OPENAI", "apiKey": "bad-key", "baseUrl": llm.url}),
+        )
+        .await;
+    assert_eq!((s, v["data"]["valid"].as_bool()), (200, Some(false)));
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/presets/{pid}"), t).await;
+    assert_eq!(s, 204);
+
+    // Switches.
+    let (_, on) = app.get("/api/v1/config/bot-enabled", t).await;
+    assert_eq!(on["data"]["enabled"], true);
+    let (s, e) = app.put("/api/v1/config/bot-enabled", t, json!({})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("enabled")));
+    let (_, off) = app.put("/api/v1/config/bot-enabled", t, json!({"enabled": false})).await;
+    assert_eq!(off["data"]["enabled"], false);
+    let (_, mode) = app.put("/api/v1/config/bot-mode", t, json!({"knowledgeOnly": true})).await;
+    assert_eq!(
+        (mode["data"]["knowledgeOnly"].as_bool(), mode["data"]["handoffEnabled"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let (s, _) = app.put("/api/v1/config/bot-mode", t, json!({"nonsense": true})).await;
+    assert_eq!(s, 400);
+    let (_, mode) = app.get("/api/v1/config/bot-mode", t).await;
+    assert_eq!(mode["data"]["knowledgeOnly"], true);
+    let (_, cat) = app.put("/api/v1/config/auto-categorize", t, json!({"enabled": true})).await;
+    assert_eq!(cat["data"]["enabled"], true);
+    let (_, cat) = app.get("/api/v1/config/auto-categorize", t).await;
+    assert_eq!(cat["data"]["enabled"], true);
+    // Agents may read but not change.
+    let agent = crate::agents::add_agent(&app, &org, "Ann").await;
+    let (s, _) = app.put("/api/v1/config/bot-enabled", &agent.token, json!({"enabled": true})).await;
+    assert_eq!(s, 403);
+}

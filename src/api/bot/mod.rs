@@ -3,8 +3,11 @@
 pub mod configs;
 pub mod intents;
 pub mod knowledge;
+pub mod media;
 pub mod metrics;
+pub mod portable;
 pub mod providers;
+pub mod templates;
 pub mod toggles;
 pub mod tools;
 pub mod upload;
@@ -15,6 +18,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
     // Fixed paths before `/bot-config/{id}`.
     providers::routes(cfg);
     metrics::routes(cfg);
+    portable::routes(cfg);
+    media::routes(cfg);
+    templates::routes(cfg);
     knowledge::routes(cfg);
     intents::routes(cfg);
     configs::routes(cfg);

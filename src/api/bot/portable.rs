@@ -1,0 +1,464 @@
+//! BOT-SNAPSHOTS-EXPORT-1..7: snapshots of a config (settings and intents) to restore, and
+//! export / import of a whole bot as JSON or ZIP (see [`crate::bot::bundle`]).
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::Utc;
+use entities::{bot_config, bot_document, bot_intent, bot_media, bot_snapshot, bot_tool};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::super::Data;
+use super::configs::{self, BotConfigView, ConfigQuery};
+use super::upload;
+use crate::auth::Caller;
+use crate::bot::bundle::{self, Bundle, BundleConfig, BundleFile, BundleIntent, BundleMedia, BundleTool, Tier};
+use crate::bot::config::{self, Settings};
+use crate::bot::tools;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_snapshots)
+        .service(create_snapshot)
+        .service(restore_snapshot)
+        .service(delete_snapshot)
+        .service(export_json)
+        .service(export_zip)
+        .service(import);
+}
+
+/// The bundle of a config at `tier`.
+pub async fn build(state: &AppState, c: &bot_config::Model, tier: Tier) -> ApiResult<Bundle> {
+    let db = state.db();
+    let tools = bot_tool::Entity::find().filter(bot_tool::Column::OrgId.eq(c.org_id.clone())).all(db).await?;
+    let intents = bot_intent::Entity::find()
+        .filter(bot_intent::Column::ConfigId.eq(c.id.clone()))
+        .order_by_asc(bot_intent::Column::Position)
+        .all(db)
+        .await?;
+    let tool_name =
+        |id: &Option<String>| id.as_ref().and_then(|id| tools.iter().find(|t| &t.id == id)).map(|t| t.name.clone());
+    let mut settings = Settings::of(c);
+    settings.preset_id = None;
+    let mut b = Bundle {
+        format: bundle::FORMAT.into(),
+        tier: tier.as_str().into(),
+        exported_at: Utc::now(),
+        config: BundleConfig { name: c.name.clone(), settings },
+        intents: intents
+            .iter()
+            .map(|i| BundleIntent {
+                name: i.name.clone(),
+                description: i.description.clone(),
+                examples: serde_json::from_str(&i.examples).unwrap_or_default(),
+                action: i.action.clone(),
+                response: i.response.clone(),
+                tool: tool_name(&i.tool_id),
+                is_active: i.is_active,
+            })
+            .collect(),
+        tools: vec![],
+        documents: vec![],
+        media: vec![],
+    };
+    if tier >= Tier::Standard {
+        b.tools = tools
+            .iter()
+            .map(|t| BundleTool {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                method: t.method.clone(),
+                url: t.url.clone(),
+                headers: serde_json::from_str(&t.headers).unwrap_or_default(),
+                parameters: tools::params_of(t),
+                body_template: t.body_template.clone(),
+                timeout_ms: t.timeout_ms,
+                is_active: t.is_active,
+                agent_enabled: t.agent_enabled,
+            })
+            .collect();
+        let docs = bot_document::Entity::find()
+            .filter(bot_document::Column::OrgId.eq(c.org_id.clone()))
+            .order_by_asc(bot_document::Column::CreatedAt)
+            .all(db)
+            .await?;
+        for d in docs {
+            let bytes =
+                state.media.get(&d.path).await.map_err(|e| ApiError::Internal(format!("reading {}: {e}", d.name)))?;
+            b.documents.push(BundleFile { name: d.name, mime: d.mime, data: Some(bundle::encode(&bytes)), path: None });
+        }
+    }
+    if tier >= Tier::Full {
+        let media = bot_media::Entity::find().filter(bot_media::Column::OrgId.eq(c.org_id.clone())).all(db).await?;
+        for m in media {
+            let bytes =
+                state.media.get(&m.path).await.map_err(|e| ApiError::Internal(format!("reading {}: {e}", m.name)))?;
+            b.media.push(BundleMedia {
+                file: BundleFile { name: m.name, mime: m.mime, data: Some(bundle::encode(&bytes)), path: None },
+                description: m.description,
+                kind: m.kind,
+                tags: serde_json::from_str(&m.tags).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(b)
+}
+
+/// Replaces a config's intents with a bundle's, resolving tool names in the organization.
+async fn put_intents(db: &impl ConnectionTrait, c: &bot_config::Model, intents: &[BundleIntent]) -> ApiResult<()> {
+    bot_intent::Entity::delete_many().filter(bot_intent::Column::ConfigId.eq(c.id.clone())).exec(db).await?;
+    let tools = bot_tool::Entity::find().filter(bot_tool::Column::OrgId.eq(c.org_id.clone())).all(db).await?;
+    let now = Utc::now();
+    for (pos, i) in intents.iter().enumerate() {
+        let tool_id = i.tool.as_ref().and_then(|n| tools.iter().find(|t| &t.name == n)).map(|t| t.id.clone());
+        bot_intent::ActiveModel {
+            id: Set(actors::new_id()),
+            org_id: Set(c.org_id.clone()),
+            config_id: Set(c.id.clone()),
+            name: Set(i.name.chars().take(100).collect()),
+            description: Set(i.description.clone()),
+            examples: Set(serde_json::to_string(&i.examples).unwrap_or_default()),
+            // A TOOL intent whose tool did not come along answers from knowledge instead.
+            action: Set(if i.action == "TOOL" && tool_id.is_none() { "ANSWER".into() } else { i.action.clone() }),
+            response: Set(i.response.clone()),
+            tool_id: Set(tool_id),
+            position: Set(pos as i32),
+            is_active: Set(i.is_active),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Imported {
+    pub config: BotConfigView,
+    pub intents: usize,
+    pub tools: usize,
+    pub documents: usize,
+    pub media: usize,
+    /// What did not come along, and why.
+    pub warnings: Vec<String>,
+}
+
+/// Creates a draft config (activated with `activate`) from a bundle, with its tools, documents
+/// and media.
+pub async fn import_bundle(
+    state: &AppState,
+    org_id: &str,
+    by: Option<String>,
+    loaded: bundle::Loaded,
+    name: Option<String>,
+    activate: bool,
+) -> ApiResult<Imported> {
+    let b = &loaded.bundle;
+    let mut warnings = Vec::new();
+    let mut settings = b.config.settings.clone();
+    settings.preset_id = None;
+    settings.validate()?;
+    if settings.provider != "LOCAL" || settings.base_url.is_some() {
+        warnings.push("provider keys are not exported: set the API key of the imported config".into());
+    }
+    // Tools first, so intents can name them.
+    let existing = bot_tool::Entity::find().filter(bot_tool::Column::OrgId.eq(org_id)).all(state.db()).await?;
+    let mut tools_added = 0;
+    for t in &b.tools {
+        if existing.iter().any(|e| e.name == t.name) {
+            warnings.push(format!("tool {}: the organization already has a tool of that name; kept its own", t.name));
+            continue;
+        }
+        let private = reqwest::Url::parse(&t.url).ok().and_then(|u| u.host_str().map(str::to_owned)).is_none_or(|h| {
+            let h = h.trim_start_matches('[').trim_end_matches(']').to_lowercase();
+            h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(tools::is_private)
+        });
+        if private {
+            warnings.push(format!("tool {}: its URL is private or invalid; skipped", t.name));
+            continue;
+        }
+        let now = Utc::now();
+        bot_tool::ActiveModel {
+            id: Set(actors::new_id()),
+            org_id: Set(org_id.to_owned()),
+            name: Set(t.name.clone()),
+            description: Set(t.description.clone()),
+            method: Set(t.method.clone()),
+            url: Set(t.url.clone()),
+            headers: Set(t.headers.to_string()),
+            parameters: Set(serde_json::to_string(&t.parameters).unwrap_or_else(|_| "[]".into())),
+            body_template: Set(t.body_template.clone()),
+            timeout_ms: Set(t.timeout_ms.clamp(100, 30_000)),
+            allowed_hosts: Set("[]".into()),
+            secret: Set(None),
+            is_active: Set(t.is_active),
+            agent_enabled: Set(t.agent_enabled),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(state.db())
+        .await?;
+        tools_added += 1;
+    }
+    let name = name.unwrap_or_else(|| format!("{} (imported)", b.config.name)).chars().take(100).collect();
+    let txn = state.rt.db.begin_write().await?;
+    let c = configs::insert(&*txn, org_id, name, &settings, None, by).await?;
+    put_intents(&*txn, &c, &b.intents).await?;
+    txn.commit().await?;
+    let mut documents = 0;
+    for d in &b.documents {
+        match loaded.bytes(d) {
+            Ok(bytes) if bytes.len() <= crate::bot::knowledge::MAX_DOCUMENT_BYTES => {
+                super::knowledge::add_document(state, org_id, d.name.clone(), d.mime.clone(), bytes).await?;
+                documents += 1;
+            }
+            Ok(_) => warnings.push(format!("document {}: larger than 10 MB; skipped", d.name)),
+            Err(e) => warnings.push(format!("document {e}; skipped")),
+        }
+    }
+    let mut media = 0;
+    for m in &b.media {
+        match loaded.bytes(&m.file) {
+            Ok(bytes) => {
+                super::media::add_media(
+                    state,
+                    org_id,
+                    &m.file.name,
+                    &m.file.mime,
+                    &m.kind,
+                    m.description.clone(),
+                    &m.tags,
+                    bytes,
+                )
+                .await?;
+                media += 1;
+            }
+            Err(e) => warnings.push(format!("media {e}; skipped")),
+        }
+    }
+    let c = if activate { configs::make_active(state, org_id, &c.id).await? } else { c };
+    Ok(Imported {
+        config: configs::view(state, &c).await?,
+        intents: b.intents.len(),
+        tools: tools_added,
+        documents,
+        media,
+        warnings,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotView {
+    pub id: String,
+    pub config_id: String,
+    pub name: String,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+impl From<&bot_snapshot::Model> for SnapshotView {
+    fn from(s: &bot_snapshot::Model) -> Self {
+        SnapshotView {
+            id: s.id.clone(),
+            config_id: s.config_id.clone(),
+            name: s.name.clone(),
+            created_by: s.created_by.clone(),
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// Snapshots of the current config (or `configId`), newest first; metadata only.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(ConfigQuery), responses((status = 200, body = Data<Vec<SnapshotView>>)))]
+#[get("/bot-config/snapshots")]
+pub async fn list_snapshots(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ConfigQuery>,
+) -> ApiResult<HttpResponse> {
+    let c = config::current(state.db(), &caller.org_id, q.config_id.as_deref()).await?;
+    let rows = bot_snapshot::Entity::find()
+        .filter(bot_snapshot::Column::ConfigId.eq(c.id))
+        .order_by_desc(bot_snapshot::Column::CreatedAt)
+        .all(state.db())
+        .await?;
+    Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(SnapshotView::from).collect::<Vec<_>>())))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotBody {
+    pub name: Option<String>,
+    pub config_id: Option<String>,
+}
+
+/// Save the config's settings and intents as a snapshot.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), request_body = SnapshotBody, responses((status = 201, body = Data<SnapshotView>), (status = 404, body = crate::error::ErrorBody)))]
+#[post("/bot-config/snapshots")]
+pub async fn create_snapshot(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Option<web::Json<SnapshotBody>>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let b = body.map(|b| b.into_inner()).unwrap_or_default();
+    let c = config::current(state.db(), &caller.org_id, b.config_id.as_deref()).await?;
+    let data = build(&state, &c, Tier::Config).await?;
+    let name = b.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let name = name.unwrap_or_else(|| format!("Snapshot {}", Utc::now().format("%Y-%m-%d %H:%M")));
+    let s = bot_snapshot::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(caller.org_id.clone()),
+        config_id: Set(c.id),
+        name: Set(name.chars().take(100).collect()),
+        data: Set(serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?),
+        created_by: Set(caller.user_id.clone()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(state.db())
+    .await?;
+    Ok(HttpResponse::Created().json(Data::new(SnapshotView::from(&s))))
+}
+
+async fn find_snapshot(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_snapshot::Model> {
+    bot_snapshot::Entity::find_by_id(id.to_owned())
+        .filter(bot_snapshot::Column::OrgId.eq(caller.org_id.clone()))
+        .one(state.db())
+        .await?
+        .ok_or(ApiError::NotFound("snapshot"))
+}
+
+/// Put the config back as the snapshot has it: settings (a changed prompt becomes a new prompt
+/// version) and intents. The provider key stays as it is.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = Data<BotConfigView>), (status = 404, body = crate::error::ErrorBody)))]
+#[post("/bot-config/snapshots/{id}/restore")]
+pub async fn restore_snapshot(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let s = find_snapshot(&state, &caller, &id).await?;
+    let b: Bundle =
+        serde_json::from_str(&s.data).map_err(|e| ApiError::Internal(format!("snapshot unreadable: {e}")))?;
+    let c = config::get(state.db(), &caller.org_id, &s.config_id).await?;
+    let mut settings = b.config.settings.clone();
+    settings.preset_id = Settings::of(&c).preset_id;
+    let txn = state.rt.db.begin_write().await?;
+    let c = configs::save_settings(&*txn, c, &settings, caller.user_id.clone(), |_| {}).await?;
+    put_intents(&*txn, &c, &b.intents).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(Data::new(configs::view(&state, &c).await?)))
+}
+
+/// Delete a snapshot.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[delete("/bot-config/snapshots/{id}")]
+pub async fn delete_snapshot(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let s = find_snapshot(&state, &caller, &id).await?;
+    bot_snapshot::Entity::delete_by_id(s.id).exec(state.db()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportQuery {
+    /// `config` (settings and intents), `standard` (+ tools and knowledge), `full` (+ media).
+    pub tier: Option<String>,
+    pub config_id: Option<String>,
+}
+
+fn attachment(name: &str, ext: &str) -> String {
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    format!("attachment; filename=\"bot-{safe}.{ext}\"")
+}
+
+/// Export the config as a JSON file.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(ExportQuery), responses((status = 200, body = Bundle), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[get("/bot-config/export")]
+pub async fn export_json(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let tier = Tier::parse(q.tier.as_deref(), Tier::Standard)
+        .ok_or_else(|| ApiError::validation("tier", "tier must be config, standard or full"))?;
+    let c = config::current(state.db(), &caller.org_id, q.config_id.as_deref()).await?;
+    let b = build(&state, &c, tier).await?;
+    Ok(HttpResponse::Ok().insert_header(("Content-Disposition", attachment(&c.name, "json"))).json(b))
+}
+
+/// Export the config as a ZIP: `bundle.json` and the files beside it.
+#[utoipa::path(tag = "bot", security(("bearer" = [])), params(ExportQuery), responses((status = 200, content_type = "application/zip", description = "The archive"), (status = 400, body = crate::error::ErrorBody)))]
+#[get("/bot-config/export-zip")]
+pub async fn export_zip(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let tier = Tier::parse(q.tier.as_deref(), Tier::Full)
+        .filter(|t| *t != Tier::Config)
+        .ok_or_else(|| ApiError::validation("tier", "tier must be standard or full"))?;
+    let c = config::current(state.db(), &caller.org_id, q.config_id.as_deref()).await?;
+    let b = build(&state, &c, tier).await?;
+    let bytes = web::block(move || bundle::zip(b))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header(("Content-Disposition", attachment(&c.name, "zip")))
+        .body(bytes))
+}
+
+/// The multipart form of an import.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportForm {
+    /// A JSON or ZIP export.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// Name of the new config; default "<exported name> (imported)".
+    name: Option<String>,
+    /// `true` to make it the active config at once.
+    activate: Option<String>,
+}
+
+/// Import a JSON or ZIP export as a new draft config (with its tools, documents and media).
+#[utoipa::path(
+    tag = "bot",
+    security(("bearer" = [])),
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = Data<Imported>), (status = 400, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody))
+)]
+#[post("/bot-config/import")]
+pub async fn import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    form: actix_multipart::Multipart,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let mut form = upload::read(form, bundle::MAX_BUNDLE_BYTES).await?;
+    let file = form.files.remove("file").ok_or_else(|| ApiError::validation("file", "a file is required"))?;
+    let activate = form.field("activate").is_some_and(|a| a.eq_ignore_ascii_case("true"));
+    let name = form.field("name").map(str::to_owned);
+    let bytes = file.bytes;
+    let loaded = web::block(move || bundle::read(&bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::validation("file", e))?;
+    let out = import_bundle(&state, &caller.org_id, caller.user_id.clone(), loaded, name, activate).await?;
+    Ok(HttpResponse::Created().json(Data::new(out)))
+}
