@@ -53,6 +53,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     auth::routes(cfg);
     api_keys::routes(cfg);
     whatsapp_accounts::routes(cfg);
+    // Before `conversations`: `/conversations/re-classify` is not a conversation id.
+    bot::classify::routes(cfg);
     conversations::routes(cfg);
     // Before `messages`: `/messages/failed/…` must not be taken for `/messages/{id}/…`.
     failed_messages::routes(cfg);

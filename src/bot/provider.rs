@@ -186,6 +186,72 @@ impl Provider {
         Ok(ChatAnswer { content, model, usage, attempts })
     }
 
+    /// A streamed chat completion: the text arrives in pieces on the receiver, as the provider
+    /// sends them (server-sent events); an error ends the stream. Not retried: a stream that
+    /// failed halfway cannot be taken back.
+    pub async fn chat_stream(
+        &self,
+        req: &ChatRequest,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<String, ProviderError>>, ProviderError> {
+        let mut body = json!({ "model": req.model, "messages": req.messages, "stream": true });
+        if let Some(t) = req.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(m) = req.max_tokens {
+            body["max_tokens"] = json!(m);
+        }
+        let mut http = self.http.post(format!("{}/chat/completions", self.base_url)).json(&body);
+        if let Some(key) = &self.api_key {
+            http = http.bearer_auth(key);
+        }
+        let mut res = http.send().await.map_err(|e| {
+            ProviderError::new(ProviderErrorKind::Unavailable, format!("could not reach the provider: {e}"))
+        })?;
+        let status = res.status();
+        if !status.is_success() {
+            let kind = match status.as_u16() {
+                401 | 403 => ProviderErrorKind::Unauthorized,
+                429 => ProviderErrorKind::RateLimited,
+                408 | 500..=599 => ProviderErrorKind::Unavailable,
+                _ => ProviderErrorKind::Rejected,
+            };
+            return Err(ProviderError::new(kind, format!("provider answered {status}")));
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(32);
+        tokio::spawn(async move {
+            let mut pending = String::new();
+            loop {
+                let chunk = match res.chunk().await {
+                    Ok(Some(c)) => c,
+                    Ok(None) => return,
+                    Err(e) => {
+                        let msg = format!("the stream broke off: {e}");
+                        let _ = tx.send(Err(ProviderError::new(ProviderErrorKind::Unavailable, msg))).await;
+                        return;
+                    }
+                };
+                pending.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = pending.find('\n') {
+                    let line = pending[..end].trim().to_owned();
+                    pending.drain(..=end);
+                    let Some(data) = line.strip_prefix("data:").map(str::trim) else { continue };
+                    if data == "[DONE]" {
+                        return;
+                    }
+                    let piece = serde_json::from_str::<Value>(data)
+                        .ok()
+                        .and_then(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_owned));
+                    if let Some(p) = piece.filter(|p| !p.is_empty())
+                        && tx.send(Ok(p)).await.is_err()
+                    {
+                        return; // the client went away
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
+
     /// Embeddings of `inputs`, in their order.
     pub async fn embed(&self, model: &str, inputs: &[String]) -> Result<Vec<Vec<f32>>, ProviderError> {
         let body = json!({ "model": model, "input": inputs });

@@ -18,7 +18,15 @@ pub struct Bot {
 
 /// A server whose organization has an active bot config on the fake provider.
 pub async fn bot_setup() -> Bot {
-    let app = spawn_app_with(|c| c.bot_debounce_ms = 300).await;
+    bot_setup_with(|_| {}).await
+}
+
+pub async fn bot_setup_with(tweak: impl FnOnce(&mut cx_inbox::config::Config)) -> Bot {
+    let app = spawn_app_with(|c| {
+        c.bot_debounce_ms = 300;
+        tweak(c);
+    })
+    .await;
     let llm = FakeLlm::start();
     let org = app.register("Bot Co").await;
     let account = app.connect_account(&org).await;
@@ -517,4 +525,367 @@ async fn knowledge_intents_presets_providers_and_switches() {
     let agent = crate::agents::add_agent(&app, &org, "Ann").await;
     let (s, _) = app.put("/api/v1/config/bot-enabled", &agent.token, json!({"enabled": true})).await;
     assert_eq!(s, 403);
+}
+
+#[actix_web::test]
+async fn the_bot_calls_a_tool_and_answers_with_its_result_and_agents_run_tools_too() {
+    let Bot { app, llm, org, account } = bot_setup().await;
+    let t = &org.token;
+    // The "customer system" is the fake provider's model list, allowed explicitly.
+    let url = format!("{}/models?order={{orderId}}", llm.url);
+    let (s, tool) = app
+        .post("/api/v1/tools", t, json!({"name": "order_status", "description": "Status of an order", "url": url,
+            "parameters": [{"name": "orderId", "type": "string", "required": true}], "allowedHosts": ["127.0.0.1"], "agentEnabled": true}))
+        .await;
+    assert_eq!(s, 201, "{tool}");
+    let tool_id = tool["data"]["id"].as_str().unwrap().to_owned();
+    let wa = format!("34{}", unique());
+    let conv = app.customer_says(&org, &account, &wa, "Where is my order? TOOL:order_status").await;
+    assert!(eventually(Duration::from_secs(5), || async { !texts_sent(&app).is_empty() }).await);
+    let sent = texts_sent(&app);
+    assert!(sent[0].starts_with("Tool said:") && sent[0].contains("fake-chat"), "{sent:?}");
+    let (_, traces) = app.get("/api/v1/bot-config/metrics/traces", t).await;
+    let id = traces["data"]["recent"][0]["id"].as_str().unwrap();
+    let (_, detail) = app.get(&format!("/api/v1/bot-config/metrics/traces/{id}"), t).await;
+    let tool_step = detail["data"]["steps"].as_array().unwrap().iter().find(|s| s["kind"] == "tool").cloned().unwrap();
+    assert_eq!(tool_step["detail"]["arguments"]["orderId"], "42");
+    assert_eq!(tool_step["detail"]["result"]["ok"], true);
+
+    // Agent tools: listed, parameters extracted from the conversation, run with a timeline note.
+    let (_, listed) = app.get("/api/v1/agent-tools", t).await;
+    assert_eq!(listed["data"][0]["id"], tool_id.as_str());
+    let (s, ex) =
+        app.post("/api/v1/agent-tools/extract-params", t, json!({"toolId": tool_id, "conversationId": conv})).await;
+    assert_eq!(s, 200, "{ex}");
+    assert_eq!(ex["data"]["params"]["orderId"], "42");
+    assert_eq!(ex["data"]["missing"], json!([]));
+    let (s, e) = app
+        .post("/api/v1/agent-tools/execute", t, json!({"toolId": tool_id, "params": {}, "conversationId": conv}))
+        .await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("params")), "{e}");
+    let (s, run) = app
+        .post(
+            "/api/v1/agent-tools/execute",
+            t,
+            json!({"toolId": tool_id, "params": {"orderId": "7"}, "conversationId": conv}),
+        )
+        .await;
+    assert_eq!(s, 200, "{run}");
+    assert_eq!(run["data"]["ok"], true);
+    assert!(run["data"]["url"].as_str().unwrap().ends_with("order=7"));
+    let messages = app.messages(&org, &conv).await;
+    assert!(
+        messages.iter().any(|m| m["direction"] == "system"
+            && m["text"].as_str().unwrap().contains("ran the tool order_status: succeeded"))
+    );
+    let other = app.register("Other").await;
+    let (s, _) = app
+        .post("/api/v1/agent-tools/execute", &other.token, json!({"toolId": tool_id, "params": {"orderId": "7"}}))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app.delete(&format!("/api/v1/tools/{tool_id}"), t).await;
+    assert_eq!(s, 204);
+}
+
+#[actix_web::test]
+async fn the_monthly_limit_hands_conversations_to_humans_and_usage_shows_it() {
+    let Bot { app, org, account, .. } = bot_setup_with(|c| c.bot_monthly_turns = 1).await;
+    let t = &org.token;
+    let first = app.customer_says(&org, &account, &format!("34{}", unique()), "hi").await;
+    assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 1 }).await);
+    let (_, usage) = app.get("/api/v1/bot-config/usage", t).await;
+    assert_eq!(
+        (usage["data"]["turns"].as_i64(), usage["data"]["limitReached"].as_bool()),
+        (Some(1), Some(true)),
+        "{usage}"
+    );
+    assert_eq!(usage["data"]["promptTokens"], 100);
+    let second = app.customer_says(&org, &account, &format!("34{}", unique()), "hello?").await;
+    let status = |id: String| {
+        let app = &app;
+        async move { app.get(&format!("/api/v1/conversations/{id}"), t).await.1["data"]["status"].clone() }
+    };
+    assert!(
+        eventually(Duration::from_secs(5), || async { status(second.clone()).await == "OPEN" }).await,
+        "not handed off"
+    );
+    assert_eq!(status(first).await, "BOT_HANDLING");
+    let (_, history) = app.get("/api/v1/bot-config/usage/history", t).await;
+    let months = history["data"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[11]["turns"], 1);
+    assert_eq!(months[0]["turns"], 0);
+}
+
+#[actix_web::test]
+async fn feedback_quality_sessions_reprocessing_and_n8n_replies() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let conv = app.customer_says(&org, &account, &format!("34{}", unique()), "hi").await;
+    assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 1 }).await);
+    let messages = app.messages(&org, &conv).await;
+    let bot_msg = messages.iter().find(|m| m["direction"] == "outbound").unwrap()["id"].as_str().unwrap().to_owned();
+    let customer_msg =
+        messages.iter().find(|m| m["direction"] == "inbound").unwrap()["id"].as_str().unwrap().to_owned();
+
+    let (s, f) = app
+        .post(
+            "/api/v1/bot-feedback",
+            t,
+            json!({"messageId": bot_msg, "conversationId": conv, "rating": -1, "comment": "too short"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{f}");
+    let (s, f) =
+        app.post("/api/v1/bot-feedback", t, json!({"messageId": bot_msg, "conversationId": conv, "rating": 1})).await;
+    assert_eq!((s, f["data"]["rating"].as_i64()), (201, Some(1)), "a second rating replaces the first");
+    let (s, e) = app
+        .post("/api/v1/bot-feedback", t, json!({"messageId": customer_msg, "conversationId": conv, "rating": 1}))
+        .await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("messageId")));
+    let (s, e) =
+        app.post("/api/v1/bot-feedback", t, json!({"messageId": bot_msg, "conversationId": conv, "rating": 5})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("rating")));
+    let (_, list) = app.get("/api/v1/bot-feedback?limit=10", t).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["rating"], 1);
+
+    let (_, q) = app.get("/api/v1/bot-config/metrics/quality?days=7", t).await;
+    assert_eq!(
+        (q["data"]["turns"].as_u64(), q["data"]["replies"].as_u64(), q["data"]["positiveFeedback"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{q}"
+    );
+    let (s, _) = app.get("/api/v1/bot-config/metrics/quality?days=0", t).await;
+    assert_eq!(s, 400);
+    let (_, sessions) = app.get("/api/v1/bot-config/metrics/sessions", t).await;
+    assert_eq!((sessions["total"].as_u64(), sessions["data"][0]["turns"].as_i64()), (Some(1), Some(1)), "{sessions}");
+    assert!(sessions["data"][0]["closureType"].is_null(), "still open");
+    let (s, _) = app.get("/api/v1/bot-config/metrics/sessions?closureType=LOST", t).await;
+    assert_eq!(s, 400);
+    let (s, _) = app.get("/api/v1/bot-config/metrics/traces?days=31", t).await;
+    assert_eq!(s, 400);
+    let (s, _) = app.get("/api/v1/bot-config/metrics/traces/nope", t).await;
+    assert_eq!(s, 404);
+
+    // Resolving while the bot has the conversation closes the session as resolved.
+    let (s, _) = app.post(&format!("/api/v1/conversations/{conv}/resolve"), t, json!({})).await;
+    assert_eq!(s, 200);
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            let (_, s) = app.get("/api/v1/bot-config/metrics/sessions?closureType=RESOLVED_CONFIRMED", t).await;
+            s["total"] == 1
+        })
+        .await
+    );
+
+    // With the bot switched off the customer waits; reprocessing answers once it is back on.
+    app.put("/api/v1/config/bot-enabled", t, json!({"enabled": false})).await;
+    let wa = format!("34{}", unique());
+    app.put("/api/v1/config/bot-enabled", t, json!({"enabled": true})).await;
+    let conv2 = {
+        // A conversation that starts with the bot on, then a turn that stays silent while it is off.
+        let c = app.customer_says(&org, &account, &wa, "first").await;
+        assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 2 }).await);
+        app.put("/api/v1/config/bot-enabled", t, json!({"enabled": false})).await;
+        app.customer_says(&org, &account, &wa, "anyone?").await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(texts_sent(&app).len(), 2, "the bot is off");
+        app.put("/api/v1/config/bot-enabled", t, json!({"enabled": true})).await;
+        c
+    };
+    let (s, r) = app.post("/api/v1/bot-config/reprocess-pending", t, json!({})).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["data"]["conversationIds"], json!([conv2]));
+    assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 3 }).await);
+    assert_eq!(texts_sent(&app)[2], "Echo: anyone?");
+
+    // n8n answers as the bot while it has the conversation, and never after a takeover.
+    let (s, sent) = app
+        .post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv2, "message": {"text": "From n8n"}}))
+        .await;
+    assert_eq!((s, sent["data"]["sent"].as_bool()), (200, Some(true)), "{sent}");
+    let (s, e) = app.post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv2, "message": 3})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("message")));
+    app.post(&format!("/api/v1/conversations/{conv2}/takeover"), t, json!({})).await;
+    let (s, sent) = app.post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv2, "message": "late"})).await;
+    assert_eq!((s, sent["data"]["sent"].as_bool()), (200, Some(false)));
+    assert_eq!(texts_sent(&app).last().unwrap(), "From n8n");
+}
+
+#[actix_web::test]
+async fn writing_assist_streams_a_suggestion_when_the_organization_and_the_agent_want_it() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let conv = app.customer_says(&org, &account, &format!("34{}", unique()), "My parcel is late").await;
+    let (s, e) =
+        app.post("/api/v1/writing-assist/complete", t, json!({"conversationId": conv, "partialText": "Sorry"})).await;
+    assert_eq!(s, 409, "off by default: {e}");
+    let (s, cfg) =
+        app.put("/api/v1/config/writing-assist", t, json!({"enabled": true, "instructions": "Be kind."})).await;
+    assert_eq!((s, cfg["data"]["effective"].as_bool()), (200, Some(true)), "{cfg}");
+    let (s, _) = app.put("/api/v1/config/writing-assist", t, json!({"maxTokens": 5})).await;
+    assert_eq!(s, 400);
+    let res = app
+        .client
+        .post(app.url("/api/v1/writing-assist/complete"))
+        .bearer_auth(t)
+        .json(&json!({"conversationId": conv, "partialText": "Sorry"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let body = res.text().await.unwrap();
+    assert!(body.contains(r#"data: {"delta":"Thanks"}"#), "{body}");
+    assert!(body.contains("event: done\ndata: {\"text\":\"Thanks for your patience, we are on it.\"}"), "{body}");
+    // The agent's own switch.
+    let (s, pref) = app.patch("/api/v1/profile/writing-assist", t, json!({"enabled": false})).await;
+    assert_eq!(
+        (s, pref["data"]["effective"].as_bool(), pref["data"]["userEnabled"].as_bool()),
+        (200, Some(false), Some(false))
+    );
+    let (_, got) = app.get("/api/v1/config/writing-assist", t).await;
+    assert_eq!(got["data"]["organization"]["instructions"], "Be kind.");
+    let (s, _) = app.post("/api/v1/writing-assist/complete", t, json!({"conversationId": conv})).await;
+    assert_eq!(s, 409);
+    let (s, e) = app.patch("/api/v1/profile/writing-assist", t, json!({})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("enabled")));
+}
+
+#[actix_web::test]
+async fn conversations_are_classified_by_the_model_and_routed_by_their_category() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let (_, team) = app.post("/api/v1/teams", t, json!({"name": "Billing"})).await;
+    let team_id = team["data"]["id"].as_str().unwrap().to_owned();
+    let rule = json!({"name": "billing", "teamId": team_id, "conditions": [{"field": "category", "operator": "equals", "value": "billing"}]});
+    let (s, r) = app.post("/api/v1/routing-rules", t, rule).await;
+    assert_eq!(s, 201, "{r}");
+    let conv = app.customer_says(&org, &account, &format!("34{}", unique()), "About my invoice").await;
+    let (s, e) = app.post(&format!("/api/v1/conversations/{conv}/re-classify"), t, json!({})).await;
+    assert_eq!(s, 409, "no categories yet: {e}");
+    app.put("/api/v1/bot-config", t, json!({"categories": ["billing", "shipping"]})).await;
+    let (s, c) = app.post(&format!("/api/v1/conversations/{conv}/re-classify"), t, json!({})).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (c["data"]["category"].as_str(), c["data"]["teamId"].as_str()),
+        (Some("billing"), Some(team_id.as_str()))
+    );
+    assert_eq!(c["data"]["changed"], true);
+    let (s, bulk) = app.post("/api/v1/conversations/re-classify", t, json!({"limit": 10})).await;
+    assert_eq!(s, 200, "{bulk}");
+    assert_eq!((bulk["data"]["processed"].as_u64(), bulk["data"]["changed"].as_u64()), (Some(1), Some(0)));
+    let (s, _) = app.post("/api/v1/conversations/re-classify", t, json!({"limit": 0})).await;
+    assert_eq!(s, 400);
+
+    // Auto-categorize: the bot's turn sets the category of a new conversation.
+    app.put("/api/v1/config/auto-categorize", t, json!({"enabled": true})).await;
+    let conv2 = app.customer_says(&org, &account, &format!("34{}", unique()), "Another question").await;
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            app.get(&format!("/api/v1/conversations/{conv2}"), t).await.1["data"]["category"] == "billing"
+        })
+        .await
+    );
+}
+
+#[actix_web::test]
+async fn bot_media_and_templates() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let png = [0x89, b'P', b'N', b'G', 1, 2, 3, 4].to_vec();
+    let part = reqwest::multipart::Part::bytes(png.clone()).file_name("menu.png").mime_str("image/png").unwrap();
+    let form =
+        reqwest::multipart::Form::new().part("file", part).text("description", "Our menu").text("tags", "menu, food");
+    let res = app.client.post(app.url("/api/v1/bot-config/media")).bearer_auth(t).multipart(form).send().await.unwrap();
+    let (s, m) = crate::helpers::status_json(res).await;
+    assert_eq!(s, 201, "{m}");
+    assert_eq!((m["data"]["kind"].as_str(), m["data"]["tags"].clone()), (Some("image"), json!(["menu", "food"])));
+    let id = m["data"]["id"].as_str().unwrap().to_owned();
+    let file =
+        app.client.get(app.url(&format!("/api/v1/bot-config/media/{id}/file"))).bearer_auth(t).send().await.unwrap();
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert_eq!(file.bytes().await.unwrap().to_vec(), png);
+    let thumb = app
+        .client
+        .get(app.url(&format!("/api/v1/bot-config/media/{id}/thumbnail")))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), 200);
+    let (s, p) =
+        app.patch(&format!("/api/v1/bot-config/media/{id}"), t, json!({"name": "Menu", "description": null})).await;
+    assert_eq!((s, p["data"]["name"].as_str(), p["data"]["description"].is_null()), (200, Some("Menu"), true));
+    let part =
+        reqwest::multipart::Part::bytes(vec![1, 2]).file_name("x.exe").mime_str("application/x-msdownload").unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/bot-config/media"))
+        .bearer_auth(t)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "documents of any application type are accepted");
+    let (_, list) = app.get("/api/v1/bot-config/media", t).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+    let other = app.register("Other").await;
+    let (s, _) = app.get(&format!("/api/v1/bot-config/media/{id}/file"), &other.token).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/media/{id}"), t).await;
+    assert_eq!(s, 204);
+
+    // Templates: SUPER_ADMIN only to manage; organizations import the published ones.
+    let (s, _) = app.get("/api/v1/admin/bot-templates", t).await;
+    assert_eq!(s, 403);
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    entities::user::Entity::update_many()
+        .col_expr(entities::user::Column::Role, Expr::value("SUPER_ADMIN"))
+        .filter(entities::user::Column::Id.eq(org.user_id.clone()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    app.post(
+        "/api/v1/bot-config/intents",
+        t,
+        json!({"name": "greet", "examples": ["hello"], "action": "REPLY", "response": "Hi!"}),
+    )
+    .await;
+    let (s, tpl) =
+        app.post("/api/v1/admin/bot-templates/from-config", t, json!({"name": "Shop bot", "slug": "shop-bot"})).await;
+    assert_eq!(s, 201, "{tpl}");
+    assert_eq!((tpl["data"]["intents"].as_u64(), tpl["data"]["published"].as_bool()), (Some(1), Some(false)));
+    let tid = tpl["data"]["id"].as_str().unwrap().to_owned();
+    let (s, _) =
+        app.post("/api/v1/admin/bot-templates/from-config", t, json!({"name": "Again", "slug": "shop-bot"})).await;
+    assert_eq!(s, 409, "slug taken");
+    let (_, published) = app.get("/api/v1/bot-templates", &other.token).await;
+    assert_eq!(published["data"].as_array().unwrap().len(), 0);
+    let (s, _) = app.post(&format!("/api/v1/bot-templates/import/{tid}"), &other.token, json!({})).await;
+    assert_eq!(s, 404, "not published yet");
+    let (s, _) = app
+        .put(&format!("/api/v1/admin/bot-templates/{tid}"), t, json!({"published": true, "category": "retail"}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, published) = app.get("/api/v1/bot-templates", &other.token).await;
+    assert_eq!(published["data"][0]["slug"], "shop-bot");
+    let (s, imported) = app.post(&format!("/api/v1/bot-templates/import/{tid}"), &other.token, json!({})).await;
+    assert_eq!(s, 201, "{imported}");
+    assert_eq!(
+        (imported["data"]["config"]["name"].as_str(), imported["data"]["intents"].as_u64()),
+        (Some("Shop bot"), Some(1))
+    );
+    let (_, exported) = app.get("/api/v1/bot-config/export?tier=config", t).await;
+    let (s, created) =
+        app.post("/api/v1/admin/bot-templates", t, json!({"name": "Raw", "slug": "raw", "data": exported})).await;
+    assert_eq!(s, 201, "{created}");
+    let (s, e) =
+        app.post("/api/v1/admin/bot-templates", t, json!({"name": "Bad", "slug": "Bad Slug", "data": exported})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("slug")));
+    let (_, all) = app.get("/api/v1/admin/bot-templates", t).await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+    let (s, _) = app.delete(&format!("/api/v1/admin/bot-templates/{tid}"), t).await;
+    assert_eq!(s, 204);
 }

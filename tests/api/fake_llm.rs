@@ -7,8 +7,8 @@
 //! - An "Extract the parameters" prompt -> `{"params": {"orderId": "42"}}`.
 //! - A "Classify" prompt -> `{"category": "billing"}`.
 //! - The customer's last message contains `HANDOFF` -> a hand-off decision with a summary.
-//! - It contains `TOOL:<name>` -> a call of that tool, then (once a tool result is in the
-//!   messages) a reply quoting the result.
+//! - It is a tool result -> a reply quoting it.
+//! - It contains `TOOL:<name>` -> a call of that tool.
 //! - The system prompt carries knowledge (`[<id>] text`) -> a reply quoting the first passage,
 //!   citing its id.
 //! - Otherwise -> `Echo: <last message>`.
@@ -80,7 +80,6 @@ fn last_user(messages: &[Value]) -> String {
 fn decide(messages: &[Value]) -> Value {
     let system =
         messages.first().filter(|m| m["role"] == "system").and_then(|m| m["content"].as_str()).unwrap_or_default();
-    let all_text: String = messages.iter().filter_map(|m| m["content"].as_str()).collect::<Vec<_>>().join("\n");
     let user = last_user(messages);
     if user.starts_with("Extract the parameters") {
         return json!({"params": {"orderId": "42"}});
@@ -88,17 +87,14 @@ fn decide(messages: &[Value]) -> Value {
     if user.starts_with("Classify") {
         return json!({"category": "billing"});
     }
-    let mut d = if user.contains("HANDOFF") {
+    let mut d = if let Some(result) = user.strip_prefix("Result of tool") {
+        json!({"action": "reply", "text": format!("Tool said:{}", result.lines().next().unwrap_or_default())})
+    } else if user.contains("HANDOFF") {
         json!({"action": "handoff", "reason": "the customer wants a refund", "summary": "Customer asks for a refund of order 42"})
     } else if let Some(name) =
         user.split("TOOL:").nth(1).map(|s| s.split_whitespace().next().unwrap_or_default().to_owned())
     {
-        match all_text.split("Result of tool").nth(1) {
-            Some(result) => {
-                json!({"action": "reply", "text": format!("Tool said:{}", result.lines().next().unwrap_or_default())})
-            }
-            None => json!({"action": "tool", "tool": name, "arguments": {"orderId": "42"}}),
-        }
+        json!({"action": "tool", "tool": name, "arguments": {"orderId": "42"}})
     } else if let Some(line) = system.lines().find(|l| l.starts_with('[') && l.contains("] ")) {
         let (id, text) = line[1..].split_once("] ").unwrap();
         let first = text.split(". ").next().unwrap_or(text);

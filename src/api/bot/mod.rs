@@ -1,5 +1,7 @@
 //! The bot's API: configs, providers, knowledge, intents, tools and the switches it reads.
 
+pub mod assist;
+pub mod classify;
 pub mod configs;
 pub mod intents;
 pub mod knowledge;
@@ -26,4 +28,5 @@ pub fn routes(cfg: &mut ServiceConfig) {
     configs::routes(cfg);
     tools::routes(cfg);
     toggles::routes(cfg);
+    assist::routes(cfg);
 }
