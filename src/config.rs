@@ -105,6 +105,10 @@ pub struct Config {
     /// How long one call to an LLM provider may take, in seconds (retries come on top).
     #[arg(long, env = "CX_BOT_TIMEOUT_SECS", default_value_t = 60, global = true)]
     pub bot_timeout_secs: u64,
+    /// LLM provider hosts allowed although they are private or loopback addresses (a LOCAL model
+    /// server, say), comma-separated. Others are refused: base URLs are set by organization admins.
+    #[arg(long, env = "CX_LLM_PRIVATE_HOSTS", value_delimiter = ',', global = true)]
+    pub llm_private_hosts: Vec<String>,
     /// Bot turns per organization and month unless the organization has its own limit.
     #[arg(long, env = "CX_BOT_MONTHLY_TURNS", default_value_t = 10_000, global = true)]
     pub bot_monthly_turns: i64,

@@ -126,6 +126,7 @@ impl Application {
             secret_box.clone(),
             Duration::from_secs(config.bot_timeout_secs.max(1)),
             config.bot_monthly_turns,
+            config.llm_private_hosts.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect(),
         );
         rt.set_bot(Arc::new(bot.clone()));
         let state = web::Data::new(AppState {

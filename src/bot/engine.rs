@@ -33,6 +33,8 @@ pub struct Engine {
     http: reqwest::Client,
     /// Bot turns a month per organization unless its settings say otherwise.
     pub default_turn_limit: i64,
+    /// Provider hosts allowed although private or loopback (`CX_LLM_PRIVATE_HOSTS`).
+    pub private_hosts: Vec<String>,
 }
 
 /// One run of the pipeline.
@@ -80,24 +82,68 @@ pub struct RunOutput {
 const MAX_TOOL_ROUNDS: usize = 3;
 
 impl Engine {
-    pub fn new(db: DatabaseConnection, secrets: SecretBox, timeout: Duration, default_turn_limit: i64) -> Engine {
+    pub fn new(
+        db: DatabaseConnection,
+        secrets: SecretBox,
+        timeout: Duration,
+        default_turn_limit: i64,
+        private_hosts: Vec<String>,
+    ) -> Engine {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Engine { db, secrets, http, default_turn_limit }
+        Engine { db, secrets, http, default_turn_limit, private_hosts }
     }
 
-    /// A provider client for a resolved endpoint.
-    pub fn provider(&self, endpoint: &config::Endpoint) -> Provider {
-        Provider::with_client(self.http.clone(), &endpoint.base_url, endpoint.api_key.clone())
+    /// A provider client for a resolved endpoint. Base URLs are set by organization admins, so
+    /// they pass the same guard as tools: no private, loopback or link-local target unless the
+    /// operator allows the host (`CX_LLM_PRIVATE_HOSTS`, e.g. for a LOCAL model server).
+    pub async fn provider(&self, endpoint: &config::Endpoint) -> ApiResult<Provider> {
+        self.provider_for(&endpoint.base_url, endpoint.api_key.clone()).await
     }
 
-    /// The HTTP client the bot calls providers with.
-    pub fn http(&self) -> reqwest::Client {
-        self.http.clone()
+    pub async fn provider_for(&self, base_url: &str, api_key: Option<String>) -> ApiResult<Provider> {
+        let url =
+            reqwest::Url::parse(base_url).map_err(|_| ApiError::validation("baseUrl", "baseUrl is not a valid URL"))?;
+        if let Err(e) = tools::guard(&url, &self.private_hosts).await {
+            return Err(match e {
+                tools::GuardError::Unresolved(h) => {
+                    ApiError::Unavailable(format!("the provider's host {h} could not be resolved"))
+                }
+                other => ApiError::validation("baseUrl", other.to_string()),
+            });
+        }
+        Ok(Provider::with_client(self.http.clone(), base_url, api_key))
+    }
+
+    /// A summary of the conversation written by the active config's model, for the agent who
+    /// takes it over or the bot it is handed back to; `None` without an active config or when the
+    /// model cannot answer (callers fall back to the recent-messages summary).
+    pub async fn model_summary(&self, org_id: &str, conversation_id: &str) -> Option<String> {
+        let c = config::active(&self.db, org_id).await.ok()??;
+        let endpoint = config::endpoint(&self.db, &self.secrets, &c).await.ok()?;
+        let history = history(&self.db, conversation_id, 30).await.ok()?;
+        let transcript: Vec<String> = history.iter().map(|m| format!("{}: {}", m.role, m.content)).collect();
+        let prompt = format!(
+            "Summarize this customer conversation for the colleague who takes it over: who the customer is, \
+             what they want, what was already said or done, what is pending. At most five sentences. \
+             Answer with one JSON object {{\"summary\": \"…\"}}.\n\nConversation:\n{}",
+            transcript.join("\n")
+        );
+        let req = ChatRequest {
+            model: endpoint.model.clone(),
+            messages: vec![ChatMessage::new("user", prompt)],
+            temperature: Some(0.2),
+            max_tokens: Some(300),
+            json: true,
+        };
+        let answer = self.provider(&endpoint).await.ok()?.chat(&req).await.ok()?;
+        let _ = record::add_usage(&self.db, org_id, answer.usage, 1, 0).await;
+        let object = decision::object_of(&answer.content)?;
+        object.get("summary")?.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
     }
 
     /// The organization's monthly turn limit, and the turns used this month.
@@ -170,7 +216,14 @@ impl Engine {
             // 3. Retrieval.
             let t = Instant::now();
             let endpoint = config::endpoint(&self.db, &self.secrets, &input.config).await?;
-            let provider = self.provider(&endpoint);
+            let provider = match self.provider(&endpoint).await {
+                Ok(p) => p,
+                Err(e) => {
+                    steps.push(step("guard", t, json!({"refused": endpoint.base_url, "reason": e.to_string()})));
+                    error = Some(e.to_string());
+                    break 'decide failure(&settings, &mode, format!("the bot's model could not be called: {e}"));
+                }
+            };
             let query_vector = match &settings.embedding_model {
                 Some(model) if !query.is_empty() => {
                     calls += 1;

@@ -24,6 +24,8 @@ pub async fn bot_setup() -> Bot {
 pub async fn bot_setup_with(tweak: impl FnOnce(&mut cx_inbox::config::Config)) -> Bot {
     let app = spawn_app_with(|c| {
         c.bot_debounce_ms = 300;
+        // The fake provider listens on loopback: the operator allows it.
+        c.llm_private_hosts = vec!["127.0.0.1".into()];
         tweak(c);
     })
     .await;
@@ -888,4 +890,46 @@ async fn bot_media_and_templates() {
     assert_eq!(all["data"].as_array().unwrap().len(), 2);
     let (s, _) = app.delete(&format!("/api/v1/admin/bot-templates/{tid}"), t).await;
     assert_eq!(s, 204);
+}
+
+#[actix_web::test]
+async fn provider_urls_on_private_addresses_are_refused_unless_the_operator_allows_them() {
+    // No CX_LLM_PRIVATE_HOSTS: the fake provider on loopback is off limits.
+    let app = spawn_app_with(|c| c.bot_debounce_ms = 100).await;
+    let llm = FakeLlm::start();
+    let org = app.register("Guarded").await;
+    let t = &org.token;
+    let (s, e) = app
+        .post("/api/v1/bot-config/validate-key", t, json!({"provider": "LOCAL", "apiKey": "k", "baseUrl": llm.url}))
+        .await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("baseUrl")), "{e}");
+    app.put("/api/v1/bot-config", t, json!({"name": "M", "model": "m", "baseUrl": "http://169.254.169.254/v1"})).await;
+    let (s, out) = app.post("/api/v1/bot-config/test", t, json!({"message": "hello"})).await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["data"]["decision"]["action"], "handoff", "never silence: {out}");
+    assert!(out["data"]["decision"]["reason"].as_str().unwrap().contains("169.254.169.254"), "{out}");
+    assert!(llm.chats().is_empty());
+    let (s, _) = app.get("/api/v1/bot-config/models?provider=OPENAI", t).await;
+    assert_eq!(s, 400);
+}
+
+#[actix_web::test]
+async fn the_test_endpoint_and_the_model_written_handoff_summary() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let (s, out) = app.post("/api/v1/bot-config/test", t, json!({"message": "ping"})).await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["data"]["decision"], json!({"action": "reply", "text": "Echo: ping", "sources": []}));
+    assert_eq!((out["data"]["promptTokens"].as_u64(), out["data"]["model"].as_str()), (Some(100), Some("fake-chat")));
+    let (s, e) = app.post("/api/v1/bot-config/test", t, json!({"message": "  "})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("message")));
+    let (_, traces) = app.get("/api/v1/bot-config/metrics/traces", t).await;
+    assert_eq!(traces["data"]["byKind"]["TEST"], 1);
+    assert_eq!(traces["data"]["recent"][0]["kind"], "TEST");
+
+    let conv = app.customer_says(&org, &account, &format!("34{}", unique()), "Where is my refund?").await;
+    let (s, sum) = app.post(&format!("/api/v1/conversations/{conv}/generate-handoff-summary"), t, json!({})).await;
+    assert_eq!(s, 200, "{sum}");
+    assert_eq!(sum["data"]["source"], "model");
+    assert_eq!(sum["data"]["summary"], "The customer waits for a refund of order 42.");
 }

@@ -5,6 +5,7 @@
 //! Chat rules, first match wins:
 //! - `Authorization: Bearer bad-key` -> 401.
 //! - An "Extract the parameters" prompt -> `{"params": {"orderId": "42"}}`.
+//! - A "Summarize" prompt -> a fixed summary.
 //! - A "Classify" prompt -> `{"category": "billing"}`.
 //! - The customer's last message contains `HANDOFF` -> a hand-off decision with a summary.
 //! - It is a tool result -> a reply quoting it.
@@ -83,6 +84,9 @@ fn decide(messages: &[Value]) -> Value {
     let user = last_user(messages);
     if user.starts_with("Extract the parameters") {
         return json!({"params": {"orderId": "42"}});
+    }
+    if user.starts_with("Summarize") {
+        return json!({"summary": "The customer waits for a refund of order 42."});
     }
     if user.starts_with("Classify") {
         return json!({"category": "billing"});

@@ -164,6 +164,7 @@ pub async fn complete(
     let rx = state
         .bot
         .provider(&endpoint)
+        .await?
         .chat_stream(&req)
         .await
         .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;

@@ -78,6 +78,7 @@ async fn classify(state: &AppState, org_id: &str, conv: &conversation::Model) ->
     let answer = state
         .bot
         .provider(&endpoint)
+        .await?
         .chat(&req)
         .await
         .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;

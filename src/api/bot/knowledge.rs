@@ -171,7 +171,7 @@ async fn process(
         && let Some(model) = Settings::of(&c).embedding_model
     {
         let endpoint = config::endpoint(db, &bot.secrets, &c).await.map_err(|e| e.to_string())?;
-        let provider = bot.provider(&endpoint);
+        let provider = bot.provider(&endpoint).await.map_err(|e| e.to_string())?;
         for (i, batch) in passages.chunks(32).enumerate() {
             match provider.embed(&model, batch).await {
                 Ok(v) if v.len() == batch.len() => {
@@ -335,6 +335,7 @@ pub async fn test_rag(
         vector = state
             .bot
             .provider(&endpoint)
+            .await?
             .embed(model, std::slice::from_ref(&query))
             .await
             .map_err(|e| ApiError::Unavailable(format!("the embedding model could not answer: {e}")))?

@@ -13,7 +13,7 @@ use super::super::Data;
 use super::configs::ConfigQuery;
 use crate::auth::Caller;
 use crate::bot::config::{self, Settings};
-use crate::bot::provider::{Provider, ProviderErrorKind, ProviderKind};
+use crate::bot::provider::{ProviderErrorKind, ProviderKind};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -96,7 +96,7 @@ pub async fn models(state: web::Data<AppState>, caller: Caller, q: web::Query<Mo
     let endpoint = endpoint.ok_or_else(|| {
         ApiError::Conflict(format!("no config or preset of this organization uses {kind:?}: add a key for it first"))
     })?;
-    let models = state.bot.provider(&endpoint).models().await.map_err(provider_error)?;
+    let models = state.bot.provider(&endpoint).await?.models().await.map_err(provider_error)?;
     Ok(HttpResponse::Ok().json(Data::new(Models { provider: kind, models })))
 }
 
@@ -144,8 +144,8 @@ pub async fn validate_key(
         Some(_) => return Err(ApiError::validation("baseUrl", "baseUrl must be an http(s) URL")),
         None => kind.default_base_url().to_owned(),
     };
-    let provider = Provider::with_client(state.bot.http(), &base, Some(key.trim().to_owned()))
-        .with_retries(0, std::time::Duration::ZERO);
+    let provider =
+        state.bot.provider_for(&base, Some(key.trim().to_owned())).await?.with_retries(0, std::time::Duration::ZERO);
     let out = match provider.models().await {
         Ok(offered) => Validation {
             valid: true,

@@ -379,6 +379,7 @@ pub async fn extract_params(
     let answer = state
         .bot
         .provider(&endpoint)
+        .await?
         .chat(&req)
         .await
         .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;

@@ -168,8 +168,8 @@ pub async fn return_to_bot(
 #[serde(rename_all = "camelCase")]
 pub struct HandoffSummary {
     pub summary: String,
-    /// `recent-messages`: built from the latest messages without a model. (A model-written
-    /// summary arrives with the bot's LLM providers.)
+    /// `model`: written by the active bot config's model; `recent-messages`: built from the
+    /// latest messages without a model (no active config, or the model could not answer).
     pub source: &'static str,
     /// Messages the summary looked at.
     pub message_count: usize,
@@ -222,12 +222,11 @@ pub async fn handoff_summary(
     let messages = store::messages::page(state.db(), &conv.id, None, SUMMARY_WINDOW).await?;
     let name = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| format!("+{}", c.wa_id)));
     let status = ConversationStatus::parse(&conv.status).unwrap_or(ConversationStatus::Open);
-    let summary = summarize(name.as_deref(), status, &messages);
-    Ok(HttpResponse::Ok().json(Data::new(HandoffSummary {
-        summary,
-        source: "recent-messages",
-        message_count: messages.len(),
-    })))
+    let (summary, source) = match state.bot.model_summary(&caller.org_id, &conv.id).await {
+        Some(s) => (s, "model"),
+        None => (summarize(name.as_deref(), status, &messages), "recent-messages"),
+    };
+    Ok(HttpResponse::Ok().json(Data::new(HandoffSummary { summary, source, message_count: messages.len() })))
 }
 
 /// Evaluate the routing rules again for this conversation and set the team they choose (the
