@@ -17,6 +17,7 @@ const CHUNK_CHARS: usize = 800;
 
 enum Kind {
     Html,
+    Pdf,
     Text,
 }
 
@@ -29,24 +30,46 @@ fn kind(mime: &str, name: &str) -> Result<Kind, String> {
     let lower = name.to_lowercase();
     let is = |ext: &str| lower.ends_with(ext);
     if mime == "application/pdf" || is(".pdf") {
-        Err("PDF text extraction is not supported yet: upload the text as .txt, .md or .html".into())
+        Ok(Kind::Pdf)
     } else if mime == "text/html" || is(".html") || is(".htm") {
         Ok(Kind::Html)
     } else if mime.starts_with("text/") || is(".txt") || is(".md") || is(".markdown") || is(".csv") {
         Ok(Kind::Text)
     } else {
-        Err(format!("{mime} documents are not supported: upload text, Markdown or HTML"))
+        Err(format!("{mime} documents are not supported: upload text, Markdown, HTML or PDF"))
     }
 }
 
-/// The text of a document, by type.
+/// The text of a document, by type. CPU-bound (PDF): call it off the async threads.
 pub fn extract(mime: &str, name: &str, bytes: &[u8]) -> Result<String, String> {
     let kind = kind(mime, name)?;
+    if let Kind::Pdf = kind {
+        return pdf_text(bytes);
+    }
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| "the document is not UTF-8 text".to_owned())?;
     Ok(match kind {
         Kind::Html => strip_html(&text),
-        Kind::Text => text,
+        Kind::Text | Kind::Pdf => text,
     })
+}
+
+/// The text of a PDF's pages, a blank line between pages. Scanned PDFs (images only) have none.
+fn pdf_text(bytes: &[u8]) -> Result<String, String> {
+    let doc = lopdf::Document::load_mem(bytes).map_err(|e| format!("the PDF could not be read: {e}"))?;
+    if doc.is_encrypted() {
+        return Err("the PDF is encrypted".into());
+    }
+    let mut out = String::new();
+    for page in doc.get_pages().keys() {
+        if let Ok(text) = doc.extract_text(&[*page]) {
+            out.push_str(text.trim());
+            out.push_str("\n\n");
+        }
+    }
+    if out.trim().is_empty() {
+        return Err("the PDF has no text layer (a scan?): upload its text instead".into());
+    }
+    Ok(out)
 }
 
 /// The visible text of an HTML page: tags dropped (and `script`/`style` content), entities of

@@ -52,8 +52,12 @@ pub async fn configure(app: &TestApp, org: &Org, llm: &FakeLlm) -> Value {
 
 /// Uploads a document and waits until it is indexed; answers the document.
 pub async fn upload(app: &TestApp, org: &Org, name: &str, mime: &str, text: &str) -> Value {
-    let part =
-        reqwest::multipart::Part::bytes(text.as_bytes().to_vec()).file_name(name.to_owned()).mime_str(mime).unwrap();
+    upload_bytes(app, org, name, mime, text.as_bytes().to_vec()).await
+}
+
+/// Uploads a file and waits until it is processed (READY or FAILED); answers the document.
+pub async fn upload_bytes(app: &TestApp, org: &Org, name: &str, mime: &str, bytes: Vec<u8>) -> Value {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap();
     let res = app
         .client
         .post(app.url("/api/v1/bot-config/documents"))
@@ -399,7 +403,8 @@ async fn bot_configs_drafts_activation_duplicates_prompt_versions_and_snapshots(
 async fn knowledge_intents_presets_providers_and_switches() {
     let Bot { app, llm, org, .. } = bot_setup().await;
     let t = &org.token;
-    // Knowledge: HTML is read as text, PDF is refused up front, retrieval is explained.
+    // Knowledge: HTML and PDF are read as text, other types are refused up front, a broken file
+    // fails with the reason, retrieval is explained.
     let doc = upload(
         &app,
         &org,
@@ -410,8 +415,14 @@ async fn knowledge_intents_presets_providers_and_switches() {
     .await;
     assert_eq!(doc["status"], "READY");
     assert_eq!(doc["chunkCount"], 1);
-    let part =
-        reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec()).file_name("a.pdf").mime_str("application/pdf").unwrap();
+    let pdf = upload_bytes(&app, &org, "policy.pdf", "application/pdf", minimal_pdf("Gift cards never expire.")).await;
+    assert_eq!(pdf["status"], "READY", "{pdf}");
+    let (_, chunks) = app.get(&format!("/api/v1/bot-config/documents/{}/chunks", pdf["id"].as_str().unwrap()), t).await;
+    assert_eq!(chunks["data"][0]["text"], "Gift cards never expire.");
+    let broken = upload_bytes(&app, &org, "broken.pdf", "application/pdf", b"%PDF-1.4 nothing".to_vec()).await;
+    assert_eq!(broken["status"], "FAILED");
+    assert!(broken["error"].as_str().unwrap().contains("PDF"), "{broken}");
+    let part = reqwest::multipart::Part::bytes(vec![0x89, b'P']).file_name("a.png").mime_str("image/png").unwrap();
     let res = app
         .client
         .post(app.url("/api/v1/bot-config/documents"))
@@ -434,7 +445,7 @@ async fn knowledge_intents_presets_providers_and_switches() {
     let doc2 = upload(&app, &org, "more.txt", "text/plain", "Returns are free for members.").await;
     assert_eq!(doc2["embedded"], true, "{doc2}");
     let (_, info) = app.get("/api/v1/bot-config/embedding-info", t).await;
-    assert_eq!((info["data"]["retrieval"].as_str(), info["data"]["documents"].as_u64()), (Some("hybrid"), Some(2)));
+    assert_eq!((info["data"]["retrieval"].as_str(), info["data"]["documents"].as_u64()), (Some("hybrid"), Some(4)));
     assert_eq!(info["data"]["dimensions"], 32);
     let (_, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "are returns free"})).await;
     assert_eq!(rag["data"]["mode"], "hybrid");
@@ -932,4 +943,32 @@ async fn the_test_endpoint_and_the_model_written_handoff_summary() {
     assert_eq!(s, 200, "{sum}");
     assert_eq!(sum["data"]["source"], "model");
     assert_eq!(sum["data"]["summary"], "The customer waits for a refund of order 42.");
+}
+
+/// A one-page PDF with `text` on it.
+fn minimal_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = vec![];
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
 }

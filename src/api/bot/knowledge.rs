@@ -89,7 +89,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct DocumentForm {
-    /// Text, Markdown or HTML, at most 10 MB.
+    /// Text, Markdown, HTML or PDF (with a text layer), at most 10 MB.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// Display name; default the file name.
@@ -160,7 +160,11 @@ async fn process(
     doc: &bot_document::Model,
 ) -> Result<(i32, bool), String> {
     let bytes = media.get(&doc.path).await.map_err(|e| format!("the stored file could not be read: {e}"))?;
-    let text = knowledge::extract(&doc.mime, &doc.name, &bytes)?;
+    let (mime, name) = (doc.mime.clone(), doc.name.clone());
+    // Off the async threads; a malformed file that panics the parser only fails this document.
+    let text = tokio::task::spawn_blocking(move || knowledge::extract(&mime, &name, &bytes))
+        .await
+        .map_err(|_| "the document could not be read".to_owned())??;
     let passages = knowledge::chunk(&text);
     if passages.is_empty() {
         return Err("the document has no text".into());
