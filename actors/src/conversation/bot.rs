@@ -25,8 +25,10 @@ use crate::runtime::Runtime;
 pub(super) struct TurnState {
     /// The debounce timer of the next turn.
     timer: Option<SpawnHandle>,
-    /// The turn the model is working on.
-    in_flight: Option<AbortHandle>,
+    /// The turn the model is working on, by number.
+    in_flight: Option<(u64, AbortHandle)>,
+    /// Numbers turns, so an aborted turn that finishes late cannot clear a newer one.
+    turns: u64,
     /// The customer wrote while a turn was in flight: take another one after it.
     again: bool,
 }
@@ -74,7 +76,7 @@ impl ConversationActor {
         if let Some(timer) = self.turn.timer.take() {
             ctx.cancel_future(timer);
         }
-        if let Some(turn) = self.turn.in_flight.take() {
+        if let Some((_, turn)) = self.turn.in_flight.take() {
             tracing::info!(conversation_id = %self.id, "bot turn aborted: the conversation left the bot");
             turn.abort();
         }
@@ -97,10 +99,14 @@ impl ConversationActor {
         let epoch = s.conv.bot_epoch;
         let req = TurnRequest { org_id: self.org_id.clone(), conversation_id: self.id.clone(), epoch };
         let (turn, handle) = abortable(self.rt.bot().turn(req));
-        self.turn.in_flight = Some(handle);
+        self.turn.turns += 1;
+        let number = self.turn.turns;
+        self.turn.in_flight = Some((number, handle));
         self.last_active = std::time::Instant::now();
         ctx.spawn(turn.into_actor(self).map(move |res, act, ctx| {
-            act.turn.in_flight = None;
+            if act.turn.in_flight.as_ref().is_some_and(|(n, _)| *n == number) {
+                act.turn.in_flight = None;
+            }
             ctx.notify(ApplyTurn { epoch, outcome: res.ok() });
         }));
     }
