@@ -20,6 +20,7 @@ pub enum EventName {
     AgentPresenceChanged,
     AgentIdleDetected,
     AgentRemoved,
+    TemplateStatusChanged,
 }
 
 impl EventName {
@@ -38,6 +39,7 @@ impl EventName {
             EventName::AgentPresenceChanged => "agent.presence_changed",
             EventName::AgentIdleDetected => "agent.idle_detected",
             EventName::AgentRemoved => "agent.removed",
+            EventName::TemplateStatusChanged => "template.status_changed",
         }
     }
 }

@@ -22,7 +22,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(simulate_conversation).service(simulate_batch).service(simulate_message).service(cleanup);
+    cfg.service(simulate_conversation)
+        .service(simulate_batch)
+        .service(simulate_message)
+        .service(simulate_template_status)
+        .service(cleanup);
 }
 
 const SAMPLE_NAMES: &[&str] = &[
@@ -254,6 +258,95 @@ pub async fn simulate_message(
         wa_id: c.wa_id,
         name,
         messages: 1,
+    })))
+}
+
+/// Review outcomes Meta reports for message templates.
+const TEMPLATE_EVENTS: &[&str] = &[
+    "APPROVED",
+    "REJECTED",
+    "PENDING",
+    "PAUSED",
+    "DISABLED",
+    "FLAGGED",
+    "IN_APPEAL",
+    "PENDING_DELETION",
+    "DELETED",
+    "REINSTATED",
+];
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SimulateTemplateStatus {
+    pub template_name: Option<String>,
+    /// APPROVED, REJECTED, PENDING, PAUSED, DISABLED, FLAGGED, IN_APPEAL, PENDING_DELETION, DELETED
+    /// or REINSTATED.
+    pub event: Option<String>,
+    /// Default `en_US`.
+    pub language: Option<String>,
+    /// Meta's reason (for REJECTED, PAUSED, …); default `NONE`.
+    pub reason: Option<String>,
+    /// The WhatsApp account whose business account the template belongs to; default the first.
+    pub account_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SimulatedTemplateStatus {
+    pub waba_id: String,
+    pub template_name: String,
+    pub event: String,
+    /// Organizations told (`template.status_changed`).
+    pub delivered: usize,
+}
+
+/// Put a `message_template_status_update` webhook through the real pipeline (signed as Meta
+/// would), as if Meta had reviewed a template.
+#[utoipa::path(
+    tag = "dev",
+    security(("bearer" = [])),
+    request_body = SimulateTemplateStatus,
+    responses(
+        (status = 201, body = Data<SimulatedTemplateStatus>),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 409, description = "No WhatsApp account connected", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/dev/simulate/template-status")]
+pub async fn simulate_template_status(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<SimulateTemplateStatus>,
+) -> ApiResult<HttpResponse> {
+    allowed(&state, &caller)?;
+    let b = body.into_inner();
+    let name = b.template_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let name = name.ok_or_else(|| ApiError::validation("templateName", "templateName is required"))?;
+    if name.chars().count() > 512 {
+        return Err(ApiError::validation("templateName", "templateName is at most 512 characters"));
+    }
+    let event = b.event.map(|e| e.trim().to_uppercase()).filter(|e| TEMPLATE_EVENTS.contains(&e.as_str()));
+    let event = event
+        .ok_or_else(|| ApiError::validation("event", format!("event must be one of {}", TEMPLATE_EVENTS.join(", "))))?;
+    let acc = account(&state, &caller, b.account_id.as_deref()).await?;
+    let payload = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": acc.waba_id, "time": Utc::now().timestamp(), "changes": [{"field": "message_template_status_update", "value": {
+            "event": event,
+            "message_template_id": format!("SIM{}", rand::random::<u32>()),
+            "message_template_name": name,
+            "message_template_language": b.language.unwrap_or_else(|| "en_US".into()),
+            "reason": b.reason.unwrap_or_else(|| "NONE".into()),
+        }}]}]
+    });
+    let body = serde_json::to_vec(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let report = webhook::ingest(&state, &body).await?;
+    Ok(HttpResponse::Created().json(Data::new(SimulatedTemplateStatus {
+        waba_id: acc.waba_id,
+        template_name: name,
+        event,
+        delivered: report.statuses,
     })))
 }
 

@@ -69,3 +69,49 @@ async fn dev_endpoints_are_absent_when_switched_off() {
     assert_eq!(app.post("/api/v1/dev/simulate/conversation", &org.token, json!({})).await.0, 404);
     assert_eq!(app.delete("/api/v1/dev/simulate/cleanup", &org.token).await.0, 404);
 }
+
+#[actix_web::test]
+async fn a_simulated_template_review_reaches_agents_through_the_webhook_pipeline() {
+    let app = spawn_app_with(|c| c.dev_endpoints = Some(true)).await;
+    let org = app.register("Acme").await;
+    let body = json!({"templateName": "order_update", "event": "APPROVED"});
+    let (status, _) = app.post("/api/v1/dev/simulate/template-status", &org.token, body.clone()).await;
+    assert_eq!(status, 409, "needs a WhatsApp account");
+    let account = app.connect_account(&org).await;
+    let other = app.register("Other").await;
+    app.connect_account(&other).await;
+    let mut socket = app.socket(&org.token, None).await;
+    let mut other_socket = app.socket(&other.token, None).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let (status, sim) = app
+        .post(
+            "/api/v1/dev/simulate/template-status",
+            &org.token,
+            json!({"templateName": "order_update", "event": "rejected", "reason": "INCORRECT_CATEGORY", "accountId": account.id}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sim}");
+    assert_eq!((sim["data"]["event"].as_str(), sim["data"]["delivered"].as_u64()), (Some("REJECTED"), Some(1)));
+    let events = socket
+        .until(Duration::from_secs(3), |e| e["event"] == "template.status_changed")
+        .await
+        .expect("agents hear the review");
+    let e = &events.last().unwrap()["data"];
+    assert_eq!((e["templateName"].as_str(), e["status"].as_str()), (Some("order_update"), Some("REJECTED")));
+    assert_eq!(e["reason"], "INCORRECT_CATEGORY");
+    assert!(
+        other_socket.until(Duration::from_millis(500), |e| e["event"] == "template.status_changed").await.is_none(),
+        "another organization's business account hears nothing"
+    );
+
+    for (bad, field) in
+        [(json!({"event": "APPROVED"}), "templateName"), (json!({"templateName": "x", "event": "MAYBE"}), "event")]
+    {
+        let (status, e) = app.post("/api/v1/dev/simulate/template-status", &org.token, bad).await;
+        assert_eq!((status, e["error"]["details"]["field"].as_str()), (400, Some(field)), "{e}");
+    }
+    let agent = crate::agents::add_agent(&app, &org, "Ann").await;
+    let (status, _) = app.post("/api/v1/dev/simulate/template-status", &agent.token, body).await;
+    assert_eq!(status, 403);
+}

@@ -41,6 +41,17 @@ pub struct ChangeValue {
     pub messages: Vec<Value>,
     #[serde(default)]
     pub statuses: Vec<WaStatus>,
+    /// `message_template_status_update`: APPROVED, REJECTED, PAUSED, DISABLED, …
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub message_template_id: Option<Value>,
+    #[serde(default)]
+    pub message_template_name: Option<String>,
+    #[serde(default)]
+    pub message_template_language: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

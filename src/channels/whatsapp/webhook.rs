@@ -7,6 +7,7 @@ use actors::ActorError;
 use actors::conversation::{ApplyStatus, Inbound, InboundMessage, InboundOutcome};
 use actors::inbox::ResolveConversation;
 use entities::enums::MessageStatus;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -94,7 +95,12 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> ApiResult<IngestReport> {
     let mut report = IngestReport::default();
     for entry in &hook.entry {
         for change in &entry.changes {
-            ingest_change(state, &change.value, &mut report).await.map_err(|e| match e {
+            let result = if change.field.as_deref() == Some("message_template_status_update") {
+                template_status(state, entry.id.as_deref().unwrap_or_default(), &change.value, &mut report).await
+            } else {
+                ingest_change(state, &change.value, &mut report).await
+            };
+            result.map_err(|e| match e {
                 ApiError::Internal(cause) => {
                     tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
                     ApiError::Unavailable("could not store the webhook; it will be redelivered".into())
@@ -104,6 +110,57 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> ApiResult<IngestReport> {
         }
     }
     Ok(report)
+}
+
+/// A template's review status changed at Meta: announced to every organization that has the
+/// WhatsApp Business Account connected, as `template.status_changed`.
+async fn template_status(
+    state: &AppState,
+    waba_id: &str,
+    value: &ChangeValue,
+    report: &mut IngestReport,
+) -> ApiResult<()> {
+    let Some(event) = value.event.as_deref() else { return Ok(()) };
+    let accounts = entities::whatsapp_account::Entity::find()
+        .filter(entities::whatsapp_account::Column::WabaId.eq(waba_id))
+        .all(state.db())
+        .await?;
+    if accounts.is_empty() {
+        report.unknown_numbers += 1;
+        return Ok(());
+    }
+    let template_id = value.message_template_id.as_ref().map(|v| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    let mut orgs: Vec<&str> = accounts.iter().map(|a| a.org_id.as_str()).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    for org_id in orgs {
+        let payload = serde_json::json!({
+            "wabaId": waba_id,
+            "templateId": template_id,
+            "templateName": value.message_template_name,
+            "language": value.message_template_language,
+            "status": event,
+            "reason": value.reason,
+        });
+        let txn = state.rt.db.begin_write().await?;
+        let events = actors::store::events::append(
+            &*txn,
+            org_id,
+            vec![actors::store::events::NewEvent {
+                conversation: None,
+                name: actors::events::EventName::TemplateStatusChanged,
+                payload: payload.to_string(),
+            }],
+        )
+        .await?;
+        txn.commit().await?;
+        state.rt.publish(events);
+        report.statuses += 1;
+    }
+    Ok(())
 }
 
 async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut IngestReport) -> ApiResult<()> {
