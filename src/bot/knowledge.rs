@@ -88,7 +88,8 @@ pub fn strip_html(html: &str) -> String {
         let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
         if (name == "script" || name == "style") && !tag.starts_with('/') {
             let close = format!("</{name}");
-            match rest.to_lowercase().find(&close) {
+            // ASCII lowercasing keeps byte offsets, so the index is valid in `rest`.
+            match rest.to_ascii_lowercase().find(&close) {
                 Some(i) => rest = &rest[i..],
                 None => rest = "",
             }
@@ -329,6 +330,12 @@ mod tests {
         assert!(chunks.iter().all(|c| c.chars().count() <= CHUNK_CHARS + 40), "{chunks:?}");
         let words: usize = chunks.iter().map(|c| c.split_whitespace().count()).sum();
         assert_eq!(words, text.split_whitespace().count());
+    }
+
+    #[test]
+    fn html_with_letters_that_change_length_when_lowercased_does_not_panic() {
+        let t = strip_html("<script>İİİ</script>after<STYLE>İ</STYLE>end");
+        assert_eq!(t, "afterend");
     }
 
     #[test]

@@ -227,9 +227,16 @@ pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String
         req = req.header("content-type", "application/json").body(body);
     }
     match req.send().await {
-        Ok(resp) => {
+        Ok(mut resp) => {
             let status = resp.status();
-            let bytes = resp.bytes().await.unwrap_or_default();
+            // At most 8 KB is read: a huge answer cannot exhaust memory.
+            let mut bytes = Vec::new();
+            while bytes.len() < 8 * 1024 {
+                match resp.chunk().await {
+                    Ok(Some(c)) => bytes.extend_from_slice(&c),
+                    _ => break,
+                }
+            }
             let cut = &bytes[..bytes.len().min(8 * 1024)];
             let body =
                 serde_json::from_slice(cut).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(cut).into()));

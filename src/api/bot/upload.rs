@@ -24,9 +24,10 @@ impl Form {
     }
 }
 
-/// Reads the whole form; a file past `limit` bytes is a 413 naming the limit.
+/// Reads the whole form; a file past `limit` bytes, or a form past twice that, is a 413.
 pub async fn read(mut form: actix_multipart::Multipart, limit: usize) -> ApiResult<Form> {
     let mut out = Form::default();
+    let mut total = 0usize;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
         let name = field.name().unwrap_or_default().to_owned();
@@ -35,7 +36,8 @@ pub async fn read(mut form: actix_multipart::Multipart, limit: usize) -> ApiResu
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
+            total += chunk.len();
+            if bytes.len() + chunk.len() > limit || total > 2 * limit {
                 return Err(ApiError::TooLarge(format!("{name} is larger than {} MB", limit / (1024 * 1024))));
             }
             bytes.extend_from_slice(&chunk);
