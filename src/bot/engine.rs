@@ -89,9 +89,14 @@ impl Engine {
         default_turn_limit: i64,
         private_hosts: Vec<String>,
     ) -> Engine {
+        // Every connection re-checks its addresses (the guard in `provider_for` checks the URL
+        // when the client is made; this closes the gap between that check and each call), and
+        // a redirect could lead to an address literal, which no resolver sees: none is followed.
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(tools::GuardedResolver::new(private_hosts.clone())))
             .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();

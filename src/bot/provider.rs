@@ -79,6 +79,51 @@ pub struct ChatAnswer {
     pub attempts: u32,
 }
 
+/// A piece of a streamed answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamPiece {
+    Text(String),
+    /// The tokens of the whole call, sent by the provider at the end (`stream_options.include_usage`).
+    Usage(Usage),
+}
+
+/// The longest answer read from a provider; a bigger one is refused rather than held in memory.
+const MAX_ANSWER_BYTES: usize = 8 << 20;
+
+/// Splits a server-sent-events byte stream into lines. Bytes are kept until their line ends, so
+/// a character split across two network chunks arrives whole.
+#[derive(Default)]
+struct SseLines {
+    pending: Vec<u8>,
+}
+
+impl SseLines {
+    /// Adds a chunk and answers the lines it completed; `None` once a single line grows past
+    /// [`MAX_ANSWER_BYTES`].
+    fn push(&mut self, chunk: &[u8]) -> Option<Vec<String>> {
+        self.pending.extend_from_slice(chunk);
+        let mut lines = vec![];
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            lines.push(String::from_utf8_lossy(&line).trim().to_owned());
+        }
+        (self.pending.len() <= MAX_ANSWER_BYTES).then_some(lines)
+    }
+}
+
+/// The reason behind a transport error, outermost to innermost ("error sending request" alone
+/// does not say that the address was refused or the name did not resolve).
+fn reason(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
 /// Why a call failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProviderErrorKind {
@@ -192,8 +237,13 @@ impl Provider {
     pub async fn chat_stream(
         &self,
         req: &ChatRequest,
-    ) -> Result<tokio::sync::mpsc::Receiver<Result<String, ProviderError>>, ProviderError> {
-        let mut body = json!({ "model": req.model, "messages": req.messages, "stream": true });
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<StreamPiece, ProviderError>>, ProviderError> {
+        let mut body = json!({
+            "model": req.model,
+            "messages": req.messages,
+            "stream": true,
+            "stream_options": { "include_usage": true },
+        });
         if let Some(t) = req.temperature {
             body["temperature"] = json!(t);
         }
@@ -205,7 +255,7 @@ impl Provider {
             http = http.bearer_auth(key);
         }
         let mut res = http.send().await.map_err(|e| {
-            ProviderError::new(ProviderErrorKind::Unavailable, format!("could not reach the provider: {e}"))
+            ProviderError::new(ProviderErrorKind::Unavailable, format!("could not reach the provider: {}", reason(&e)))
         })?;
         let status = res.status();
         if !status.is_success() {
@@ -219,7 +269,7 @@ impl Provider {
         }
         let (tx, rx) = tokio::sync::mpsc::channel(32);
         tokio::spawn(async move {
-            let mut pending = String::new();
+            let mut lines = SseLines::default();
             loop {
                 let chunk = match res.chunk().await {
                     Ok(Some(c)) => c,
@@ -230,21 +280,31 @@ impl Provider {
                         return;
                     }
                 };
-                pending.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = pending.find('\n') {
-                    let line = pending[..end].trim().to_owned();
-                    pending.drain(..=end);
+                let Some(complete) = lines.push(&chunk) else {
+                    let msg = "the stream sent a line longer than the answer limit";
+                    let _ = tx.send(Err(ProviderError::new(ProviderErrorKind::BadResponse, msg))).await;
+                    return;
+                };
+                for line in complete {
                     let Some(data) = line.strip_prefix("data:").map(str::trim) else { continue };
                     if data == "[DONE]" {
                         return;
                     }
-                    let piece = serde_json::from_str::<Value>(data)
-                        .ok()
-                        .and_then(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_owned));
-                    if let Some(p) = piece.filter(|p| !p.is_empty())
-                        && tx.send(Ok(p)).await.is_err()
-                    {
-                        return; // the client went away
+                    let Ok(v) = serde_json::from_str::<Value>(data) else { continue };
+                    let mut pieces = vec![];
+                    if let Some(p) = v["choices"][0]["delta"]["content"].as_str().filter(|p| !p.is_empty()) {
+                        pieces.push(StreamPiece::Text(p.to_owned()));
+                    }
+                    if v["usage"].is_object() {
+                        pieces.push(StreamPiece::Usage(Usage {
+                            prompt_tokens: v["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
+                            completion_tokens: v["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+                        }));
+                    }
+                    for piece in pieces {
+                        if tx.send(Ok(piece)).await.is_err() {
+                            return; // the client went away
+                        }
                     }
                 }
             }
@@ -328,13 +388,13 @@ impl Provider {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let res = match req.send().await {
+        let mut res = match req.send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => {
                 return (Err(ProviderError::new(ProviderErrorKind::Unavailable, "the provider timed out")), None);
             }
             Err(e) => {
-                let msg = format!("could not reach the provider: {e}");
+                let msg = format!("could not reach the provider: {}", reason(&e));
                 return (Err(ProviderError::new(ProviderErrorKind::Unavailable, msg)), None);
             }
         };
@@ -345,13 +405,22 @@ impl Provider {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let text = match res.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                let msg = format!("the provider's answer broke off: {e}");
-                return (Err(ProviderError::new(ProviderErrorKind::Unavailable, msg)), None);
+        let mut bytes = Vec::new();
+        loop {
+            match res.chunk().await {
+                Ok(Some(c)) if bytes.len() + c.len() > MAX_ANSWER_BYTES => {
+                    let msg = format!("the provider's answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20);
+                    return (Err(ProviderError::new(ProviderErrorKind::BadResponse, msg)), None);
+                }
+                Ok(Some(c)) => bytes.extend_from_slice(&c),
+                Ok(None) => break,
+                Err(e) => {
+                    let msg = format!("the provider's answer broke off: {}", reason(&e));
+                    return (Err(ProviderError::new(ProviderErrorKind::Unavailable, msg)), None);
+                }
             }
-        };
+        }
+        let text = String::from_utf8_lossy(&bytes);
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if status.is_success() {
             return match json {
@@ -439,6 +508,15 @@ mod tests {
             max_tokens: None,
             json: true,
         }
+    }
+
+    #[test]
+    fn stream_lines_keep_characters_split_across_chunks_whole() {
+        let mut lines = SseLines::default();
+        assert_eq!(lines.push(b"data: caf\xc3").unwrap(), Vec::<String>::new());
+        assert_eq!(lines.push(b"\xa9\n\ndata: [DO").unwrap(), vec!["data: caf\u{e9}".to_owned(), String::new()]);
+        assert_eq!(lines.push(b"NE]\r\n").unwrap(), vec!["data: [DONE]".to_owned()]);
+        assert!(lines.push(&vec![b'x'; MAX_ANSWER_BYTES + 1]).is_none());
     }
 
     #[actix_web::test]

@@ -123,15 +123,24 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || o[0] >= 240
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if v6.is_loopback() || v6.is_unspecified() {
+                return true;
+            }
+            // Mapped (::ffff:a.b.c.d) and compatible (::a.b.c.d) forms reach the IPv4 address.
+            if let Some(v4) = v6.to_ipv4() {
                 return is_private(IpAddr::V4(v4));
             }
             let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
+            let embedded = |hi: u16, lo: u16| {
+                is_private(IpAddr::V4(std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))))
+            };
+            v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address inside.
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] && embedded(s[6], s[7]))
+                || (s[0] == 0x2002 && embedded(s[1], s[2]))
         }
     }
 }
@@ -169,6 +178,37 @@ pub async fn guard(url: &reqwest::Url, allowed_hosts: &[String]) -> Result<(Stri
         return Err(GuardError::Private { host, ip: bad.ip() });
     }
     Ok((host, first))
+}
+
+/// A DNS resolver for clients that reach customer-configured hosts over a shared client (the
+/// model providers): the addresses are checked at the moment the connection is made, so a name
+/// that resolved to a public address for [`guard`] cannot switch to a private one for the call.
+/// Hosts in `allowed` (the operator's list) may resolve anywhere. IP literals do not pass through
+/// a resolver: [`guard`] checks those, and such a client must not follow redirects.
+pub struct GuardedResolver {
+    allowed: std::sync::Arc<Vec<String>>,
+}
+
+impl GuardedResolver {
+    pub fn new(allowed: Vec<String>) -> GuardedResolver {
+        GuardedResolver { allowed: std::sync::Arc::new(allowed) }
+    }
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allowed = self.allowed.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let open = allowed.iter().any(|h| h.eq_ignore_ascii_case(&host));
+            if !open && let Some(bad) = addrs.iter().find(|a| is_private(a.ip())) {
+                let refused = GuardError::Private { host, ip: bad.ip() };
+                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// Calls the tool with `args`. Never fails: a refused target, a timeout or an error status is a
@@ -272,12 +312,42 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::10.0.0.1",
+            "fec0::1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::"] {
             assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[actix_web::test]
+    async fn the_resolver_refuses_a_name_on_a_private_address_unless_the_operator_allows_it() {
+        use reqwest::dns::Resolve;
+        let name = |h: &str| h.parse::<reqwest::dns::Name>().unwrap();
+        let Err(e) = GuardedResolver::new(vec![]).resolve(name("localhost")).await else {
+            panic!("localhost resolved for a guarded client");
+        };
+        assert!(e.to_string().contains("localhost resolves to"), "{e}");
+        let addrs: Vec<_> =
+            GuardedResolver::new(vec!["LOCALHOST".into()]).resolve(name("localhost")).await.unwrap().collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+
+        // And a client built on it cannot reach a loopback server by name.
+        let client =
+            reqwest::Client::builder().dns_resolver(std::sync::Arc::new(GuardedResolver::new(vec![]))).build().unwrap();
+        let err = client.get("http://localhost:9/").send().await.unwrap_err();
+        let mut source: Option<&dyn std::error::Error> = Some(&err);
+        let mut chain = vec![];
+        while let Some(e) = source {
+            chain.push(e.to_string());
+            source = e.source();
+        }
+        assert!(chain.iter().any(|m| m.contains("localhost resolves to")), "{chain:?}");
     }
 
     #[test]

@@ -731,6 +731,12 @@ async fn writing_assist_streams_a_suggestion_when_the_organization_and_the_agent
     let Bot { app, org, account, .. } = bot_setup().await;
     let t = &org.token;
     let conv = app.customer_says(&org, &account, &format!("34{}", unique()), "My parcel is late").await;
+    assert!(eventually(Duration::from_secs(5), || async { !texts_sent(&app).is_empty() }).await, "the bot's turn");
+    let tokens = || async {
+        let (_, usage) = app.get("/api/v1/bot-config/usage", t).await;
+        (usage["data"]["promptTokens"].as_i64().unwrap(), usage["data"]["completionTokens"].as_i64().unwrap())
+    };
+    let before = tokens().await;
     let (s, e) =
         app.post("/api/v1/writing-assist/complete", t, json!({"conversationId": conv, "partialText": "Sorry"})).await;
     assert_eq!(s, 409, "off by default: {e}");
@@ -752,6 +758,8 @@ async fn writing_assist_streams_a_suggestion_when_the_organization_and_the_agent
     let body = res.text().await.unwrap();
     assert!(body.contains(r#"data: {"delta":"Thanks"}"#), "{body}");
     assert!(body.contains("event: done\ndata: {\"text\":\"Thanks for your patience, we are on it.\"}"), "{body}");
+    // The streamed call's tokens count for the month.
+    assert_eq!(tokens().await, (before.0 + 40, before.1 + 8));
     // The agent's own switch.
     let (s, pref) = app.patch("/api/v1/profile/writing-assist", t, json!({"enabled": false})).await;
     assert_eq!(

@@ -160,6 +160,10 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<LlmSt
             for w in words {
                 out.push_str(&format!("data: {}\n\n", json!({"choices": [{"delta": {"content": w}, "index": 0}]})));
             }
+            if body["stream_options"]["include_usage"] == true {
+                let usage = json!({"choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 8}});
+                out.push_str(&format!("data: {usage}\n\n"));
+            }
             out.push_str("data: [DONE]\n\n");
             return HttpResponse::Ok().content_type("text/event-stream").body(out);
         }

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use crate::auth::Caller;
-use crate::bot::provider::{ChatMessage, ChatRequest};
+use crate::bot::provider::{ChatMessage, ChatRequest, StreamPiece};
 use crate::bot::settings::{self, WritingAssist};
 use crate::bot::{config, engine};
 use crate::error::{ApiError, ApiResult};
@@ -169,25 +169,39 @@ pub async fn complete(
         .await
         .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;
     crate::bot::record::add_usage(state.db(), &caller.org_id, Default::default(), 1, 0).await?;
-    let events = futures_util::stream::unfold((rx, String::new(), false), |(mut rx, mut text, finished)| async move {
-        if finished {
-            return None;
+    let ctx = (state.into_inner(), caller.org_id);
+    let events = futures_util::stream::unfold((rx, String::new(), false), move |(mut rx, mut text, finished)| {
+        let ctx = ctx.clone();
+        async move {
+            if finished {
+                return None;
+            }
+            let event = loop {
+                match rx.recv().await {
+                    Some(Ok(StreamPiece::Text(piece))) => {
+                        text.push_str(&piece);
+                        break format!("data: {}\n\n", json!({ "delta": piece }));
+                    }
+                    // The tokens count against the month like a bot turn's (the call itself was counted
+                    // when the stream opened).
+                    Some(Ok(StreamPiece::Usage(usage))) => {
+                        let (state, org_id) = &ctx;
+                        if let Err(e) = crate::bot::record::add_usage(state.db(), org_id, usage, 0, 0).await {
+                            tracing::warn!(error = %e, "writing-assist usage was not recorded");
+                        }
+                    }
+                    Some(Err(e)) => {
+                        let out = format!("event: error\ndata: {}\n\n", json!({ "message": e.message }));
+                        return Some((Ok::<_, actix_web::Error>(web::Bytes::from(out)), (rx, text, true)));
+                    }
+                    None => {
+                        let out = format!("event: done\ndata: {}\n\n", json!({ "text": text }));
+                        return Some((Ok(web::Bytes::from(out)), (rx, text, true)));
+                    }
+                }
+            };
+            Some((Ok(web::Bytes::from(event)), (rx, text, false)))
         }
-        let event = match rx.recv().await {
-            Some(Ok(piece)) => {
-                text.push_str(&piece);
-                format!("data: {}\n\n", json!({ "delta": piece }))
-            }
-            Some(Err(e)) => {
-                let out = format!("event: error\ndata: {}\n\n", json!({ "message": e.message }));
-                return Some((Ok::<_, actix_web::Error>(web::Bytes::from(out)), (rx, text, true)));
-            }
-            None => {
-                let out = format!("event: done\ndata: {}\n\n", json!({ "text": text }));
-                return Some((Ok(web::Bytes::from(out)), (rx, text, true)));
-            }
-        };
-        Some((Ok(web::Bytes::from(event)), (rx, text, false)))
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
