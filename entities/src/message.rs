@@ -50,6 +50,9 @@ pub struct Model {
     pub media_error: Option<String>,
     /// Reactions to this message, JSON: `[{"emoji", "by", "at"}]` (`by`: `customer` or a user id).
     pub reactions: Option<String>,
+    /// For a bot reply, the conversation's bot epoch when it was written: it is sent only while
+    /// that epoch is current (no human has taken the conversation since).
+    pub bot_epoch: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

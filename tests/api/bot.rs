@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::agents::eventually;
 use crate::fake_llm::FakeLlm;
-use crate::helpers::{Account, Org, TestApp, spawn_app_with, unique};
+use crate::helpers::{Account, Org, Scripted, TestApp, spawn_app_with, unique};
 
 pub struct Bot {
     pub app: TestApp,
@@ -155,6 +155,46 @@ async fn a_takeover_while_the_model_is_slow_means_the_bot_reply_is_never_sent() 
     let (_, c) = app.get(&format!("/api/v1/conversations/{conv}"), &org.token).await;
     assert_eq!(c["data"]["status"], "HUMAN_HANDLING");
     assert!(app.messages(&org, &conv).await.iter().all(|m| m["direction"] != "outbound"));
+}
+
+#[actix_web::test]
+async fn a_bot_reply_waiting_for_a_retry_is_withdrawn_when_a_human_takes_over() {
+    let Bot { app, org, account, .. } = bot_setup_with(|c| {
+        c.outbox_backoff_ms = 600;
+        c.outbox_poll_ms = 50;
+    })
+    .await;
+    let busy = json!({"error": {"message": "Service temporarily unavailable", "code": 2}});
+    app.graph.script(vec![Scripted { status: 503, body: busy }]);
+    let conv = app.customer_says(&org, &account, &format!("34{}", unique()), "Hello there").await;
+    let pending_reply = || async {
+        app.messages(&org, &conv).await.into_iter().find(|m| m["direction"] == "outbound" && m["status"] == "pending")
+    };
+    assert!(eventually(Duration::from_secs(5), || async { pending_reply().await.is_some() }).await, "no bot reply");
+    let bot_reply = pending_reply().await.unwrap();
+
+    let (s, body) = app.post(&format!("/api/v1/conversations/{conv}/takeover"), &org.token, json!({})).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, mine) = app
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &org.token,
+            json!({"type": "text", "text": "Ann here, hi!"}),
+        )
+        .await;
+    assert_eq!((s, mine["data"]["status"].as_str()), (201, Some("sent")), "{mine}");
+    // Well past the bot reply's retry time: WhatsApp got the first failed attempt and the
+    // agent's message, and nothing else.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.graph.accepted_sends(), 1);
+    assert_eq!(texts_sent(&app).last().map(String::as_str), Some("Ann here, hi!"));
+    assert_eq!(texts_sent(&app).len(), 2, "{:?}", texts_sent(&app));
+    let withdrawn = app.messages(&org, &conv).await.into_iter().find(|m| m["id"] == bot_reply["id"]).unwrap();
+    assert_eq!((withdrawn["status"].as_str(), withdrawn["errorCode"].as_str()), (Some("failed"), Some("withdrawn")));
+    let (s, e) = app
+        .post(&format!("/api/v1/messages/{}/retry-send", bot_reply["id"].as_str().unwrap()), &org.token, json!({}))
+        .await;
+    assert_eq!(s, 409, "{e}");
 }
 
 #[actix_web::test]

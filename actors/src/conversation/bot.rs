@@ -170,7 +170,8 @@ impl Handler<ApplyTurn> for ConversationActor {
             let s = match outcome {
                 TurnOutcome::Silent => s,
                 TurnOutcome::Reply { text, trace_id, .. } => {
-                    let (s, view) = send_draft(&rt, s, Draft::bot(text)).await?;
+                    let epoch = s.conv.bot_epoch;
+                    let (s, view) = send_draft(&rt, s, Draft::bot(text, epoch)).await?;
                     if let Some(trace) = trace_id {
                         rt.bot().replied(&s.conv.org_id, &trace, &view.id);
                     }
@@ -178,7 +179,7 @@ impl Handler<ApplyTurn> for ConversationActor {
                 }
                 TurnOutcome::Handoff { reason, summary, text, .. } => {
                     let s = match text {
-                        Some(text) => match send_draft(&rt, s.clone(), Draft::bot(text)).await {
+                        Some(text) => match send_draft(&rt, s.clone(), Draft::automatic(text)).await {
                             Ok((s, _)) => s,
                             Err(e) => {
                                 tracing::warn!(conversation_id = %s.conv.id, error = %e, "hand-off message not sent");

@@ -381,6 +381,7 @@ fn new_message(
         media_size: None,
         media_error: None,
         reactions: None,
+        bot_epoch: None,
     }
 }
 

@@ -90,6 +90,11 @@ impl Handler<Requeue> for ConversationActor {
             if !matches!(status, Some(MessageStatus::Failed | MessageStatus::Pending)) {
                 return Err(ActorError::Conflict(format!("the message is {}, not failed", m.status)));
             }
+            if stale_bot_reply(&m, &s) {
+                return Err(ActorError::Conflict(
+                    "this is a bot reply and a human has the conversation now: it cannot be sent".into(),
+                ));
+            }
             let mut am = m.into_active_model();
             am.status = Set(MessageStatus::Pending.as_str().into());
             am.next_attempt_at = Set(Some(Utc::now()));
@@ -186,7 +191,8 @@ impl Handler<BotReply> for ConversationActor {
                 tracing::info!(conversation_id = %s.conv.id, "bot reply dropped: a human has the conversation");
                 return Ok((s, None));
             }
-            let (s, view) = send_draft(&rt, s, Draft::bot(msg.text)).await?;
+            let epoch = s.conv.bot_epoch;
+            let (s, view) = send_draft(&rt, s, Draft::bot(msg.text, epoch)).await?;
             Ok((s, Some(view)))
         })
     }
@@ -205,6 +211,7 @@ impl Handler<SendMedia> for ConversationActor {
                 content: msg.filename.as_ref().map(|f| serde_json::json!({ "filename": f }).to_string()),
                 media: Some(StoredFile { path: msg.path.clone(), mime: msg.mime.clone(), size: msg.size }),
                 notice: None,
+                bot_epoch: None,
             };
             send_draft(&rt, s, draft).await
         })
@@ -241,6 +248,8 @@ pub(super) struct Draft {
     /// An automatic notice (off-hours, maintenance) with its marker: it neither answers the
     /// customer nor moves the conversation, and the marker keeps it to once per period.
     pub notice: Option<String>,
+    /// A bot reply: the bot epoch it was written in (see [`flush`]).
+    pub bot_epoch: Option<i64>,
 }
 
 /// A file in the media store.
@@ -251,8 +260,15 @@ pub(super) struct StoredFile {
 }
 
 impl Draft {
-    /// A text from the bot (no sender: the conversation stays with the bot).
-    pub(super) fn bot(text: String) -> Draft {
+    /// A reply from the bot, written in bot epoch `epoch` (no sender: the conversation stays with
+    /// the bot). It is withdrawn rather than sent if a human takes the conversation first.
+    pub(super) fn bot(text: String, epoch: i64) -> Draft {
+        Draft { bot_epoch: Some(epoch), ..Draft::automatic(text) }
+    }
+
+    /// A text without a sender that is not a bot reply: the bot's farewell when it hands the
+    /// conversation to humans goes out whoever picks it up.
+    pub(super) fn automatic(text: String) -> Draft {
         Draft {
             sender_id: None,
             idempotency_key: None,
@@ -261,6 +277,7 @@ impl Draft {
             content: None,
             media: None,
             notice: None,
+            bot_epoch: None,
         }
     }
 }
@@ -275,6 +292,7 @@ impl From<&SendText> for Draft {
             content: None,
             media: None,
             notice: None,
+            bot_epoch: None,
         }
     }
 }
@@ -318,6 +336,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         sender_id: msg.sender_id.clone(),
         next_attempt_at: Some(now),
         idempotency_key: msg.idempotency_key.clone(),
+        bot_epoch: msg.bot_epoch,
         media_status: msg.media.as_ref().map(|_| super::media::MEDIA_DOWNLOADED.to_owned()),
         media_path: msg.media.as_ref().map(|f| f.path.clone()),
         media_mime: msg.media.as_ref().map(|f| f.mime.clone()),
@@ -393,12 +412,34 @@ pub fn backoff(base: std::time::Duration, attempts: i32) -> chrono::Duration {
     chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(300))
 }
 
-/// Sends the conversation's due outbound messages, oldest first.
+/// Whether `m` is a bot reply written before a human took the conversation.
+fn stale_bot_reply(m: &message::Model, s: &Loaded) -> bool {
+    m.bot_epoch.is_some_and(|e| e != s.conv.bot_epoch || s.status() != ConversationStatus::BotHandling)
+}
+
+/// Why a bot reply still in the outbox is not sent.
+pub const WITHDRAWN: &str = "withdrawn: a human took the conversation before the bot's reply could be sent";
+
+/// Sends the conversation's due outbound messages, oldest first. A bot reply whose bot epoch is
+/// no longer the conversation's (a human took it while the reply waited for a retry) is
+/// withdrawn instead: marked failed and discarded, never sent, and it holds nothing back.
 async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
     let Some(to) = s.contact.as_ref().map(|c| c.wa_id.clone()) else { return Ok(s) };
     let pending = store::messages::pending_outbound(&rt.db.conn, &s.conv.id).await?;
     for m in pending {
         let now = Utc::now();
+        if stale_bot_reply(&m, &s) {
+            tracing::info!(message_id = %m.id, conversation_id = %s.conv.id, "bot reply withdrawn: a human has the conversation");
+            let mut am = m.into_active_model();
+            am.status = Set(MessageStatus::Failed.as_str().into());
+            am.next_attempt_at = Set(None);
+            am.discarded_at = Set(Some(now));
+            am.updated_at = Set(now);
+            am.error_code = Set(Some("withdrawn".into()));
+            am.error_message = Set(Some(WITHDRAWN.into()));
+            update_message(rt, &mut s, am).await?;
+            continue;
+        }
         if m.next_attempt_at.is_some_and(|t| t > now) {
             break; // not due yet, and nothing after it may overtake it
         }

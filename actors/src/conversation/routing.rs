@@ -111,6 +111,7 @@ async fn send_notice(rt: &Runtime, s: Loaded) -> Result<Loaded, ActorError> {
         content: None,
         media: None,
         notice: Some(marker),
+        bot_epoch: None,
     };
     Ok(send_draft(rt, s, draft).await?.0)
 }
