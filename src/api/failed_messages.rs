@@ -94,14 +94,12 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<Fail
         Some(_) => return Err(ApiError::validation("status", "status must be FAILED or PENDING")),
     };
     let page = q.page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::validation("page", "page starts at 1"));
-    }
     let size = match q.page_size {
         None => 25,
         Some(0) => return Err(ApiError::validation("pageSize", "pageSize must be at least 1")),
         Some(n) => Ord::min(n, 100),
     };
+    let skip = crate::api::pagination::offset(page, size)?;
     let mut query = outbound_of(&caller.org_id).filter(message::Column::Status.eq(status.as_str()));
     query = if q.permanent.unwrap_or(false) {
         query.filter(message::Column::DiscardedAt.is_not_null())
@@ -122,7 +120,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<Fail
         );
     }
     let total = query.clone().count(state.db()).await?;
-    let rows = query.order_by_desc(message::Column::Id).offset((page - 1) * size).limit(size).all(state.db()).await?;
+    let rows = query.order_by_desc(message::Column::Id).offset(skip).limit(size).all(state.db()).await?;
 
     // The customers, in two queries for the whole page.
     let conv_ids: Vec<String> = rows.iter().map(|m| m.conversation_id.clone()).collect();

@@ -82,9 +82,32 @@ pub fn limit(limit: Option<u64>) -> Result<u64, ApiError> {
     }
 }
 
+/// The highest page number a numbered list accepts.
+pub const MAX_PAGE: u64 = 100_000;
+
+/// The row offset of 1-based `page` of `size` rows, with `page` validated (at least 1, at most
+/// [`MAX_PAGE`]), so an absurd page is a 400 on `page` instead of an overflow.
+pub fn offset(page: u64, size: u64) -> Result<u64, ApiError> {
+    if page == 0 {
+        return Err(ApiError::validation("page", "page starts at 1"));
+    }
+    if page > MAX_PAGE {
+        return Err(ApiError::validation("page", format!("page is at most {MAX_PAGE}")));
+    }
+    Ok((page - 1) * size.min(1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_offsets_are_bounded() {
+        assert_eq!(offset(1, 20).unwrap(), 0);
+        assert_eq!(offset(3, 20).unwrap(), 40);
+        assert!(offset(0, 20).is_err());
+        assert!(offset(u64::MAX, 100).is_err());
+    }
 
     #[test]
     fn the_window_drops_the_extra_row_and_knows_both_ways() {

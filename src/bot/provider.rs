@@ -113,7 +113,7 @@ impl SseLines {
 
 /// The reason behind a transport error, outermost to innermost ("error sending request" alone
 /// does not say that the address was refused or the name did not resolve).
-fn reason(e: &reqwest::Error) -> String {
+pub(crate) fn reason(e: &reqwest::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

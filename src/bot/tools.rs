@@ -82,18 +82,64 @@ fn as_text(v: &Value) -> String {
     }
 }
 
-/// Fills `{name}` placeholders; `encode` URL-encodes the values.
-pub fn fill(template: &str, args: &Map<String, Value>, secret: Option<&str>, encode: bool) -> String {
-    let mut out = template.to_owned();
-    for (k, v) in args {
-        let value = as_text(v);
-        let value = if encode { urlencode(&value) } else { value };
-        out = out.replace(&format!("{{{k}}}"), &value);
+/// Where a template is used, which decides how values are written into it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fill {
+    /// Percent-encoded (the secret as configured).
+    Url,
+    /// Escaped as the inside of a JSON string, so a value cannot add fields to the body.
+    Json,
+    /// As is (a header value; reqwest refuses line breaks).
+    Header,
+}
+
+/// Fills `{name}` placeholders from `args` and `{secret}` from the secret, in one pass over the
+/// template: a value is never read as a template itself, so an argument that says `{secret}`
+/// stays that text. Unknown placeholders are left as they are.
+pub fn fill(template: &str, args: &Map<String, Value>, secret: Option<&str>, mode: Fill) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+        let name = &after[..name_len];
+        let value = if !after[name_len..].starts_with('}') || name.is_empty() {
+            None
+        } else if name == "secret" {
+            secret.map(|s| match mode {
+                Fill::Json => json_escape(s),
+                Fill::Url | Fill::Header => s.to_owned(),
+            })
+        } else {
+            args.get(name).map(|v| {
+                let text = as_text(v);
+                match mode {
+                    Fill::Url => urlencode(&text),
+                    Fill::Json => json_escape(&text),
+                    Fill::Header => text,
+                }
+            })
+        };
+        match value {
+            Some(v) => {
+                out.push_str(&v);
+                rest = &after[name_len + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
-    if let Some(s) = secret {
-        out = out.replace("{secret}", s);
-    }
+    out.push_str(rest);
     out
+}
+
+/// `s` as the inside of a JSON string literal.
+fn json_escape(s: &str) -> String {
+    let quoted = Value::String(s.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 fn urlencode(s: &str) -> String {
@@ -216,7 +262,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
 pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String, Value>) -> ToolResult {
     let started = Instant::now();
     let secret = tool.secret.as_deref().and_then(|s| secrets.decrypt(s).ok());
-    let url_text = fill(&tool.url, args, None, true);
+    let url_text = fill(&tool.url, args, None, Fill::Url);
     let failed = |error: String, url: &str| ToolResult {
         ok: false,
         status: None,
@@ -228,7 +274,7 @@ pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String
     if let Err(e) = check_arguments(&params_of(tool), args) {
         return failed(e, &url_text);
     }
-    let Ok(url) = reqwest::Url::parse(&fill(&tool.url, args, secret.as_deref(), true)) else {
+    let Ok(url) = reqwest::Url::parse(&fill(&tool.url, args, secret.as_deref(), Fill::Url)) else {
         return failed("the tool's URL is not valid once filled".into(), &url_text);
     };
     let allowed: Vec<String> = serde_json::from_str(&tool.allowed_hosts).unwrap_or_default();
@@ -251,7 +297,7 @@ pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String
     let mut req = client.request(method.clone(), url);
     let headers: Map<String, Value> = serde_json::from_str(&tool.headers).unwrap_or_default();
     for (name, value) in &headers {
-        req = req.header(name.as_str(), fill(&as_text(value), args, secret.as_deref(), false));
+        req = req.header(name.as_str(), fill(&as_text(value), args, secret.as_deref(), Fill::Header));
     }
     if let Some(s) = &secret
         && !headers.keys().any(|h| h.eq_ignore_ascii_case("authorization"))
@@ -261,7 +307,7 @@ pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String
     }
     if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
         let body = match &tool.body_template {
-            Some(t) => fill(t, args, secret.as_deref(), false),
+            Some(t) => fill(t, args, secret.as_deref(), Fill::Json),
             None => Value::Object(args.clone()).to_string(),
         };
         req = req.header("content-type", "application/json").body(body);
@@ -290,7 +336,8 @@ pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String
             }
         }
         Err(e) if e.is_timeout() => failed(format!("no answer within {} ms", timeout.as_millis()), &url_text),
-        Err(e) => failed(format!("the call failed: {e}"), &url_text),
+        // Without the URL: it may carry the secret, and this text reaches the model and the timeline.
+        Err(e) => failed(format!("the call failed: {}", crate::bot::provider::reason(&e.without_url())), &url_text),
     }
 }
 
@@ -353,7 +400,31 @@ mod tests {
     #[test]
     fn url_values_are_encoded_and_other_templates_are_not() {
         let args = serde_json::json!({"q": "a b&c", "id": 7}).as_object().cloned().unwrap();
-        assert_eq!(fill("https://x/{id}?q={q}", &args, None, true), "https://x/7?q=a%20b%26c");
-        assert_eq!(fill("{\"q\": \"{q}\"}", &args, None, false), "{\"q\": \"a b&c\"}");
+        assert_eq!(fill("https://x/{id}?q={q}", &args, None, Fill::Url), "https://x/7?q=a%20b%26c");
+        assert_eq!(fill("{\"q\": \"{q}\"}", &args, None, Fill::Json), "{\"q\": \"a b&c\"}");
+    }
+
+    #[test]
+    fn an_argument_cannot_pull_in_the_secret_or_add_fields_to_the_body() {
+        let args = serde_json::json!({"q": "{secret}", "n": "x\",\"admin\":true,\"y\":\"", "id": 7})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let body = fill(
+            "{\"q\": \"{q}\", \"n\": \"{n}\", \"key\": \"{secret}\", \"id\": {id}}",
+            &args,
+            Some("s\"3"),
+            Fill::Json,
+        );
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"q": "{secret}", "n": "x\",\"admin\":true,\"y\":\"", "key": "s\"3", "id": 7})
+        );
+        assert_eq!(fill("Bearer {secret} {q}", &args, Some("tok"), Fill::Header), "Bearer tok {secret}");
+        assert_eq!(fill("https://x/{q}?k={secret}", &args, Some("tok"), Fill::Url), "https://x/%7Bsecret%7D?k=tok");
+        // Unknown, empty or unclosed placeholders stay as written; text around them is kept.
+        assert_eq!(fill("{a}{}{ {id", &args, None, Fill::Header), "{a}{}{ {id");
+        assert_eq!(fill("é{id}ü", &args, None, Fill::Header), "é7ü");
     }
 }

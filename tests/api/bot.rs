@@ -716,6 +716,8 @@ async fn feedback_quality_sessions_reprocessing_and_n8n_replies() {
     assert!(sessions["data"][0]["closureType"].is_null(), "still open");
     let (s, _) = app.get("/api/v1/bot-config/metrics/sessions?closureType=LOST", t).await;
     assert_eq!(s, 400);
+    let (s, e) = app.get("/api/v1/bot-config/metrics/sessions?limit=1&page=9223372036854775809", t).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("page")), "{e}");
     let (s, _) = app.get("/api/v1/bot-config/metrics/traces?days=31", t).await;
     assert_eq!(s, 400);
     let (s, _) = app.get("/api/v1/bot-config/metrics/traces/nope", t).await;

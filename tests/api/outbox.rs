@@ -174,6 +174,8 @@ async fn admins_list_count_retry_and_discard_failed_messages() {
 
     let (status, page) = app.get("/api/v1/messages/failed?pageSize=1", &org.token).await;
     assert_eq!(status, 200, "{page}");
+    let (s, e) = app.get("/api/v1/messages/failed?pageSize=100&page=184467440737095516", &org.token).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("page")), "{e}");
     assert_eq!(page["pagination"], json!({"page": 1, "limit": 1, "total": 2, "totalPages": 2}));
     assert_eq!(page["data"][0]["contactWaId"], "15557001006");
     assert_eq!(page["data"][0]["errorCode"], "131026");

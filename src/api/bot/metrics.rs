@@ -339,6 +339,7 @@ pub async fn sessions(
     let days = days(q.days, 30, 365)?;
     let page = q.page.unwrap_or(1).max(1);
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let skip = crate::api::pagination::offset(page, limit)?;
     let now = Utc::now();
     let quiet = now - Duration::hours(ABANDONED_AFTER_HOURS);
     let mut query = bot_session::Entity::find()
@@ -360,12 +361,7 @@ pub async fn sessions(
         }
     }
     let total = query.clone().count(state.db()).await?;
-    let rows = query
-        .order_by_desc(bot_session::Column::StartedAt)
-        .offset((page - 1) * limit)
-        .limit(limit)
-        .all(state.db())
-        .await?;
+    let rows = query.order_by_desc(bot_session::Column::StartedAt).offset(skip).limit(limit).all(state.db()).await?;
     let data = rows
         .into_iter()
         .map(|s| SessionView {
