@@ -55,6 +55,36 @@ pub async fn upload(app: &TestApp, org: &Org, name: &str, mime: &str, text: &str
     upload_bytes(app, org, name, mime, text.as_bytes().to_vec()).await
 }
 
+#[actix_web::test]
+async fn a_document_deleted_while_it_is_processed_leaves_no_passages() {
+    let Bot { app, llm, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let (s, body) = app.put("/api/v1/bot-config", t, json!({"embeddingModel": "fake-embed"})).await;
+    assert_eq!(s, 200, "{body}");
+    llm.slow_down(Duration::from_millis(800));
+    let part = reqwest::multipart::Part::bytes(b"The warranty lasts two years.".to_vec())
+        .file_name("warranty.txt")
+        .mime_str("text/plain")
+        .unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/bot-config/documents"))
+        .bearer_auth(t)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let (s, doc) = crate::helpers::status_json(res).await;
+    assert_eq!((s, doc["data"]["status"].as_str()), (202, Some("PROCESSING")), "{doc}");
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/documents/{}", doc["data"]["id"].as_str().unwrap()), t).await;
+    assert_eq!(s, 204);
+    // The embeddings arrive after the delete: nothing of the document may stay retrievable.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (s, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "how long is the warranty"})).await;
+    assert_eq!(s, 200, "{rag}");
+    assert_eq!(rag["data"]["hits"], json!([]), "{rag}");
+}
+
 /// Uploads a file and waits until it is processed (READY or FAILED); answers the document.
 pub async fn upload_bytes(app: &TestApp, org: &Org, name: &str, mime: &str, bytes: Vec<u8>) -> Value {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap();

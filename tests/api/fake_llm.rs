@@ -52,7 +52,7 @@ impl FakeLlm {
         FakeLlm { url, state }
     }
 
-    /// Chat answers come only after `delay`.
+    /// Chat and embedding answers come only after `delay`.
     pub fn slow_down(&self, delay: Duration) {
         self.state.lock().unwrap().delay = delay;
     }
@@ -139,6 +139,9 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<LlmSt
         return HttpResponse::Ok().json(json!({"object": "list", "data": [{"id": "fake-chat"}, {"id": "fake-embed"}]}));
     }
     if path.ends_with("/embeddings") {
+        if !delay.is_zero() {
+            actix_web::rt::time::sleep(delay).await;
+        }
         let inputs: Vec<String> = match &body["input"] {
             Value::String(s) => vec![s.clone()],
             Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),

@@ -8,7 +8,7 @@ use chrono::Utc;
 use entities::{bot_chunk, bot_document};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -130,35 +130,56 @@ pub async fn add_document(
 }
 
 fn spawn_processing(state: &AppState, doc: bot_document::Model) {
-    let (db, media, bot) = (state.db().clone(), state.media.clone(), state.bot.clone());
+    let (rt, media, bot) = (state.rt.clone(), state.media.clone(), state.bot.clone());
     state.rt.spawn_loop(async move {
-        let id = doc.id.clone();
-        let outcome = process(&db, media.as_ref(), &bot, &doc).await;
-        let (state_name, error, count, embedded) = match outcome {
-            Ok((count, embedded)) => ("READY", None, count, embedded),
-            Err(e) => ("FAILED", Some(e), 0, false),
-        };
-        let Ok(Some(current)) = bot_document::Entity::find_by_id(id).one(&db).await else { return };
-        let mut am = current.into_active_model();
-        am.status = Set(state_name.into());
-        am.error = Set(error);
-        am.chunk_count = Set(count);
-        am.embedded = Set(embedded);
-        am.updated_at = Set(Utc::now());
-        if let Err(e) = am.update(&db).await {
-            tracing::warn!(error = %e, "document status not saved");
+        let outcome = process(&rt.db.conn, media.as_ref(), &bot, &doc).await;
+        if let Err(e) = store_outcome(&rt, &doc.id, outcome).await {
+            tracing::warn!(document_id = %doc.id, error = %e, "document processing not saved");
         }
     });
 }
 
-/// Extracts, splits and indexes a document; answers its passage count and whether they carry
-/// embeddings.
+/// Replaces the document's passages with the processed ones and sets its status, in one write
+/// transaction that holds the document row: a document deleted while it was processed gets no
+/// passages, and a failure leaves none half-written.
+async fn store_outcome(
+    rt: &actors::runtime::Runtime,
+    id: &str,
+    outcome: Result<(Vec<bot_chunk::ActiveModel>, bool), String>,
+) -> Result<(), sea_orm::DbErr> {
+    let txn = rt.db.begin_write().await?;
+    let Some(current) = bot_document::Entity::find_by_id(id.to_owned()).lock_exclusive().one(&*txn).await? else {
+        return Ok(()); // deleted meanwhile: nothing to keep
+    };
+    bot_chunk::Entity::delete_many().filter(bot_chunk::Column::DocumentId.eq(id.to_owned())).exec(&*txn).await?;
+    let (outcome_name, error, count, embedded) = match outcome {
+        Ok((rows, embedded)) => {
+            let count = rows.len() as i32;
+            for batch in rows.chunks(100) {
+                bot_chunk::Entity::insert_many(batch.to_vec()).exec_without_returning(&*txn).await?;
+            }
+            ("READY", None, count, embedded)
+        }
+        Err(e) => ("FAILED", Some(e), 0, false),
+    };
+    let mut am = current.into_active_model();
+    am.status = Set(outcome_name.into());
+    am.error = Set(error);
+    am.chunk_count = Set(count);
+    am.embedded = Set(embedded);
+    am.updated_at = Set(Utc::now());
+    am.update(&*txn).await?;
+    txn.commit().await
+}
+
+/// Extracts, splits and embeds a document; answers its passages, to store, and whether they
+/// carry embeddings.
 async fn process(
     db: &DatabaseConnection,
     media: &dyn crate::media::MediaStore,
     bot: &crate::bot::engine::Engine,
     doc: &bot_document::Model,
-) -> Result<(i32, bool), String> {
+) -> Result<(Vec<bot_chunk::ActiveModel>, bool), String> {
     let bytes = media.get(&doc.path).await.map_err(|e| format!("the stored file could not be read: {e}"))?;
     let (mime, name) = (doc.mime.clone(), doc.name.clone());
     // Off the async threads; a malformed file that panics the parser only fails this document.
@@ -189,11 +210,6 @@ async fn process(
         }
     }
     let embedded = vectors.iter().all(Option::is_some);
-    bot_chunk::Entity::delete_many()
-        .filter(bot_chunk::Column::DocumentId.eq(doc.id.clone()))
-        .exec(db)
-        .await
-        .map_err(|e| e.to_string())?;
     let now = Utc::now();
     let rows: Vec<bot_chunk::ActiveModel> = passages
         .iter()
@@ -209,10 +225,7 @@ async fn process(
             created_at: Set(now),
         })
         .collect();
-    for batch in rows.chunks(100) {
-        bot_chunk::Entity::insert_many(batch.to_vec()).exec_without_returning(db).await.map_err(|e| e.to_string())?;
-    }
-    Ok((passages.len() as i32, embedded))
+    Ok((rows, embedded))
 }
 
 /// Resumes documents a restart left in `PROCESSING`.
@@ -261,6 +274,9 @@ pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<St
     caller.require_admin()?;
     let doc = find(&state, &caller, &id).await?;
     let txn = state.rt.db.begin_write().await?;
+    // Holding the row: a processing run that finishes now either commits first (and its
+    // passages go below) or finds the document gone.
+    bot_document::Entity::find_by_id(doc.id.clone()).lock_exclusive().one(&*txn).await?;
     bot_chunk::Entity::delete_many().filter(bot_chunk::Column::DocumentId.eq(doc.id.clone())).exec(&*txn).await?;
     bot_document::Entity::delete_by_id(doc.id.clone()).exec(&*txn).await?;
     txn.commit().await?;
