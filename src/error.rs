@@ -147,6 +147,11 @@ impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
         match e {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::Unavailable("the database is unavailable".into()),
+            // Two requests raced for one unique value (a name, a version number): the loser is
+            // told, not given a 500.
+            other if matches!(other.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                ApiError::Conflict("a concurrent change took a value that must be unique; reload and try again".into())
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }

@@ -15,6 +15,7 @@ mod m20261122_000009_bot_epoch;
 mod m20261122_000010_people_routing;
 mod m20261122_000011_bot;
 mod m20261129_000012_message_bot_epoch;
+mod m20261129_000013_bot_tool_names;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_people_routing::Migration),
             Box::new(m20261122_000011_bot::Migration),
             Box::new(m20261129_000012_message_bot_epoch::Migration),
+            Box::new(m20261129_000013_bot_tool_names::Migration),
         ]
     }
 }

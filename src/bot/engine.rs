@@ -374,7 +374,8 @@ impl Engine {
             },
         )
         .await?;
-        record::add_usage(&self.db, &input.org_id, usage, calls, i64::from(input.kind == "TURN")).await?;
+        // A turn was counted when it was reserved (`turn`); only the calls and tokens add here.
+        record::add_usage(&self.db, &input.org_id, usage, calls, 0).await?;
         Ok(RunOutput {
             trace_id,
             decision: decided,
@@ -410,8 +411,10 @@ impl Engine {
             return Ok(TurnOutcome::Silent);
         }
         let org_settings = settings::of(&org);
-        let (limit, used) = self.turn_budget(&req.org_id).await?;
-        if used >= limit {
+        let (limit, _) = self.turn_budget(&req.org_id).await?;
+        // The turn is counted here, before the model is asked, so conversations answered at the
+        // same time cannot go past the limit together.
+        if !record::reserve_turn(&self.db, &req.org_id, limit).await? {
             let reason = format!("the organization's monthly bot limit of {limit} turns is reached");
             record::session_turn(&self.db, &req.org_id, &conv.id, req.epoch, Some(&reason)).await?;
             return Ok(TurnOutcome::Handoff {

@@ -56,6 +56,23 @@ pub async fn add_usage(
     Ok(())
 }
 
+/// Takes one bot turn from the organization's month if fewer than `limit` were taken: one
+/// conditional update, so concurrent conversations cannot take more turns than the limit.
+/// Answers whether the turn was taken.
+pub async fn reserve_turn(db: &impl ConnectionTrait, org_id: &str, limit: i64) -> Result<bool, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    add_usage(db, org_id, Usage::default(), 0, 0).await?; // the month's row exists from here on
+    let id = format!("{org_id}:{}", month_of(Utc::now()));
+    let taken = bot_usage::Entity::update_many()
+        .col_expr(bot_usage::Column::Turns, Expr::col(bot_usage::Column::Turns).add(1))
+        .col_expr(bot_usage::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(bot_usage::Column::Id.eq(id))
+        .filter(bot_usage::Column::Turns.lt(limit))
+        .exec(db)
+        .await?;
+    Ok(taken.rows_affected == 1)
+}
+
 pub async fn usage_of(db: &impl ConnectionTrait, org_id: &str, month: &str) -> Result<Option<bot_usage::Model>, DbErr> {
     bot_usage::Entity::find_by_id(format!("{org_id}:{month}")).one(db).await
 }

@@ -184,8 +184,10 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
                 || (s[0] & 0xffc0) == 0xfec0
-                // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address inside.
+                // NAT64 (64:ff9b::/96), IPv4-translated (::ffff:0:0/96) and 6to4 (2002::/16)
+                // carry an IPv4 address inside.
                 || (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] && embedded(s[6], s[7]))
+                || (s[..5] == [0, 0, 0, 0, 0xffff] && s[5] == 0 && embedded(s[6], s[7]))
                 || (s[0] == 0x2002 && embedded(s[1], s[2]))
         }
     }
@@ -363,6 +365,7 @@ mod tests {
             "::10.0.0.1",
             "fec0::1",
             "64:ff9b::a9fe:a9fe",
+            "::ffff:0:7f00:1",
             "2002:7f00:1::",
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");

@@ -373,6 +373,49 @@ async fn a_zip_export_imported_into_another_organization_answers_the_same() {
     assert_eq!(tools["data"][0]["name"], "order_status");
     assert_eq!(tools["data"][0]["hasSecret"], false);
     assert!(llm.chats().len() >= 2);
+
+    // A hand-edited JSON bundle gets the API's checks: a second tool of one name, a tool with a
+    // bad method or a private target, and a REPLY intent without a response are left out.
+    let (s, mut bundle) = app.get("/api/v1/bot-config/export?tier=full", &org.token).await;
+    assert_eq!(s, 200, "{bundle}");
+    let tool = bundle["tools"][0].clone();
+    let with = |k: &str, v: Value| {
+        let mut t = tool.clone();
+        t[k] = v;
+        t
+    };
+    bundle["tools"] =
+        json!([tool.clone(), tool.clone(), with("method", json!("TRACE")), with("name", json!("metadata")),]);
+    bundle["tools"][2]["name"] = json!("tracer");
+    bundle["tools"][3]["url"] = json!("http://169.254.169.254/latest");
+    bundle["intents"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "broken", "examples": [], "action": "REPLY", "isActive": true}));
+    let third = app.register("Third Co").await;
+    let bytes = serde_json::to_vec(&bundle).unwrap();
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("bot.json").mime_str("application/json").unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/bot-config/import"))
+        .bearer_auth(&third.token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let (s, imported) = crate::helpers::status_json(res).await;
+    assert_eq!(s, 201, "{imported}");
+    assert_eq!(
+        (imported["data"]["tools"].as_u64(), imported["data"]["intents"].as_u64()),
+        (Some(1), Some(1)),
+        "{imported}"
+    );
+    let warnings = imported["data"]["warnings"].to_string();
+    for expected in ["already has a tool of that name", "method must be", "169.254.169.254", "needs a response"] {
+        assert!(warnings.contains(expected), "{expected}: {warnings}");
+    }
+    let (_, tools) = app.get("/api/v1/tools", &third.token).await;
+    assert_eq!(tools["data"].as_array().unwrap().len(), 1, "{tools}");
 }
 
 #[actix_web::test]
@@ -701,6 +744,32 @@ async fn the_monthly_limit_hands_conversations_to_humans_and_usage_shows_it() {
 }
 
 #[actix_web::test]
+async fn conversations_answered_at_the_same_time_stay_within_the_monthly_limit() {
+    let Bot { app, llm, org, account } = bot_setup_with(|c| c.bot_monthly_turns = 2).await;
+    // Slow answers: all five turns are in flight together.
+    llm.slow_down(Duration::from_millis(500));
+    let mut convs = vec![];
+    for i in 0..5 {
+        convs.push(app.customer_says(&org, &account, &format!("34{}{i}", unique()), "hi").await);
+    }
+    let statuses = || async {
+        let mut out = vec![];
+        for c in &convs {
+            out.push(app.get(&format!("/api/v1/conversations/{c}"), &org.token).await.1["data"]["status"].clone());
+        }
+        out
+    };
+    let settled =
+        || async { texts_sent(&app).len() == 5 && statuses().await.iter().filter(|s| *s == "OPEN").count() == 3 };
+    assert!(eventually(Duration::from_secs(8), settled).await, "{:?} {:?}", statuses().await, texts_sent(&app));
+    let replies =
+        texts_sent(&app).iter().filter(|t| t.as_str() != "Let me connect you with a member of our team.").count();
+    assert_eq!(replies, 2, "{:?}", texts_sent(&app));
+    let (_, usage) = app.get("/api/v1/bot-config/usage", &org.token).await;
+    assert_eq!(usage["data"]["turns"], 2, "{usage}");
+}
+
+#[actix_web::test]
 async fn feedback_quality_sessions_reprocessing_and_n8n_replies() {
     let Bot { app, org, account, .. } = bot_setup().await;
     let t = &org.token;
@@ -922,6 +991,13 @@ async fn bot_media_and_templates() {
         .await
         .unwrap();
     assert_eq!(res.status(), 201, "documents of any application type are accepted");
+    // A refused thumbnail refuses the whole upload, and nothing of it is kept.
+    let file = reqwest::multipart::Part::bytes(png.clone()).file_name("a.png").mime_str("image/png").unwrap();
+    let gif = reqwest::multipart::Part::bytes(b"GIF89a".to_vec()).file_name("t.gif").mime_str("image/gif").unwrap();
+    let form = reqwest::multipart::Form::new().part("file", file).part("thumbnail", gif);
+    let res = app.client.post(app.url("/api/v1/bot-config/media")).bearer_auth(t).multipart(form).send().await.unwrap();
+    let (s, e) = crate::helpers::status_json(res).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("thumbnail")), "{e}");
     let (_, list) = app.get("/api/v1/bot-config/media", t).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
     let other = app.register("Other").await;

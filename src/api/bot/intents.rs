@@ -81,8 +81,23 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_inte
         .ok_or(ApiError::NotFound("intent"))
 }
 
-/// Checks an intent as it would be stored.
+/// Checks an intent as it would be stored, including that its tool is the organization's.
 async fn check(state: &AppState, caller: &Caller, i: &bot_intent::Model) -> ApiResult<()> {
+    check_fields(i)?;
+    if let Some(t) = &i.tool_id {
+        let found = bot_tool::Entity::find_by_id(t.clone())
+            .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
+            .one(state.db())
+            .await?;
+        if found.is_none() {
+            return Err(ApiError::validation("toolId", "no such tool"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an intent's own fields (the API and imports).
+pub fn check_fields(i: &bot_intent::Model) -> ApiResult<()> {
     if i.name.trim().is_empty() || i.name.chars().count() > 100 {
         return Err(ApiError::validation("name", "name is required and at most 100 characters"));
     }
@@ -96,18 +111,8 @@ async fn check(state: &AppState, caller: &Caller, i: &bot_intent::Model) -> ApiR
     if i.action == "REPLY" && i.response.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::validation("response", "a REPLY intent needs a response"));
     }
-    match (&i.tool_id, i.action.as_str()) {
-        (None, "TOOL") => return Err(ApiError::validation("toolId", "a TOOL intent needs a toolId")),
-        (Some(t), _) => {
-            let found = bot_tool::Entity::find_by_id(t.clone())
-                .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
-                .one(state.db())
-                .await?;
-            if found.is_none() {
-                return Err(ApiError::validation("toolId", "no such tool"));
-            }
-        }
-        _ => {}
+    if i.tool_id.is_none() && i.action == "TOOL" {
+        return Err(ApiError::validation("toolId", "a TOOL intent needs a toolId"));
     }
     Ok(())
 }

@@ -175,11 +175,15 @@ pub async fn create(
     let tags: Vec<String> = form.field("tags").map(|t| t.split(',').map(str::to_owned).collect()).unwrap_or_default();
     let tags = check_tags(&tags)?;
     let description = form.field("description").map(str::to_owned);
+    // Everything is checked before anything is stored: a refused request leaves nothing behind.
+    let thumb_file = form.files.remove("thumbnail");
+    if let Some(thumb) = &thumb_file
+        && (!matches!(thumb.mime.as_str(), "image/jpeg" | "image/png") || thumb.bytes.len() > 2 * 1024 * 1024)
+    {
+        return Err(ApiError::validation("thumbnail", "the thumbnail is a JPEG or PNG of at most 2 MB"));
+    }
     let mut m = add_media(&state, &caller.org_id, &name, &mime, kind, description, &tags, f.bytes).await?;
-    if let Some(thumb) = form.files.remove("thumbnail") {
-        if !matches!(thumb.mime.as_str(), "image/jpeg" | "image/png") || thumb.bytes.len() > 2 * 1024 * 1024 {
-            return Err(ApiError::validation("thumbnail", "the thumbnail is a JPEG or PNG of at most 2 MB"));
-        }
+    if let Some(thumb) = thumb_file {
         let path = format!("{}-thumb", m.path);
         state.media.put(&path, thumb.bytes).await.map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut am = m.into_active_model();

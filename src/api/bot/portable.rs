@@ -106,33 +106,44 @@ pub async fn build(state: &AppState, c: &bot_config::Model, tier: Tier) -> ApiRe
     Ok(b)
 }
 
-/// Replaces a config's intents with a bundle's, resolving tool names in the organization.
-async fn put_intents(db: &impl ConnectionTrait, c: &bot_config::Model, intents: &[BundleIntent]) -> ApiResult<()> {
+/// Replaces a config's intents with a bundle's, resolving tool names in the organization. An
+/// intent the API would refuse is left out; the answer says which and why.
+async fn put_intents(
+    db: &impl ConnectionTrait,
+    c: &bot_config::Model,
+    intents: &[BundleIntent],
+) -> ApiResult<Vec<String>> {
     bot_intent::Entity::delete_many().filter(bot_intent::Column::ConfigId.eq(c.id.clone())).exec(db).await?;
     let tools = bot_tool::Entity::find().filter(bot_tool::Column::OrgId.eq(c.org_id.clone())).all(db).await?;
     let now = Utc::now();
-    for (pos, i) in intents.iter().enumerate() {
+    let mut warnings = vec![];
+    let mut position = 0;
+    for i in intents {
         let tool_id = i.tool.as_ref().and_then(|n| tools.iter().find(|t| &t.name == n)).map(|t| t.id.clone());
-        bot_intent::ActiveModel {
-            id: Set(actors::new_id()),
-            org_id: Set(c.org_id.clone()),
-            config_id: Set(c.id.clone()),
-            name: Set(i.name.chars().take(100).collect()),
-            description: Set(i.description.clone()),
-            examples: Set(serde_json::to_string(&i.examples).unwrap_or_default()),
+        let intent = bot_intent::Model {
+            id: actors::new_id(),
+            org_id: c.org_id.clone(),
+            config_id: c.id.clone(),
+            name: i.name.clone(),
+            description: i.description.clone(),
+            examples: serde_json::to_string(&i.examples).unwrap_or_default(),
             // A TOOL intent whose tool did not come along answers from knowledge instead.
-            action: Set(if i.action == "TOOL" && tool_id.is_none() { "ANSWER".into() } else { i.action.clone() }),
-            response: Set(i.response.clone()),
-            tool_id: Set(tool_id),
-            position: Set(pos as i32),
-            is_active: Set(i.is_active),
-            created_at: Set(now),
-            updated_at: Set(now),
+            action: if i.action == "TOOL" && tool_id.is_none() { "ANSWER".into() } else { i.action.clone() },
+            response: i.response.clone(),
+            tool_id,
+            position,
+            is_active: i.is_active,
+            created_at: now,
+            updated_at: now,
+        };
+        if let Err(e) = super::intents::check_fields(&intent) {
+            warnings.push(format!("intent {:?}: {e}; skipped", i.name));
+            continue;
         }
-        .insert(db)
-        .await?;
+        bot_intent::ActiveModel::from(intent).insert(db).await?;
+        position += 1;
     }
-    Ok(())
+    Ok(warnings)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -166,48 +177,53 @@ pub async fn import_bundle(
         warnings.push("provider keys are not exported: set the API key of the imported config".into());
     }
     // Tools first, so intents can name them.
-    let existing = bot_tool::Entity::find().filter(bot_tool::Column::OrgId.eq(org_id)).all(state.db()).await?;
+    let mut taken: Vec<String> = bot_tool::Entity::find()
+        .filter(bot_tool::Column::OrgId.eq(org_id))
+        .all(state.db())
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     let mut tools_added = 0;
     for t in &b.tools {
-        if existing.iter().any(|e| e.name == t.name) {
+        if taken.contains(&t.name) {
             warnings.push(format!("tool {}: the organization already has a tool of that name; kept its own", t.name));
             continue;
         }
-        let private = reqwest::Url::parse(&t.url).ok().and_then(|u| u.host_str().map(str::to_owned)).is_none_or(|h| {
-            let h = h.trim_start_matches('[').trim_end_matches(']').to_lowercase();
-            h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(tools::is_private)
-        });
-        if private {
-            warnings.push(format!("tool {}: its URL is private or invalid; skipped", t.name));
+        let now = Utc::now();
+        let tool = bot_tool::Model {
+            id: actors::new_id(),
+            org_id: org_id.to_owned(),
+            name: t.name.clone(),
+            description: t.description.clone(),
+            method: t.method.clone(),
+            url: t.url.clone(),
+            headers: t.headers.to_string(),
+            parameters: serde_json::to_string(&t.parameters).unwrap_or_else(|_| "[]".into()),
+            body_template: t.body_template.clone(),
+            timeout_ms: t.timeout_ms.clamp(100, 30_000),
+            allowed_hosts: "[]".into(),
+            secret: None,
+            is_active: t.is_active,
+            agent_enabled: t.agent_enabled,
+            created_at: now,
+            updated_at: now,
+        };
+        // The same checks as the API (allowed hosts do not travel, so a private target is refused).
+        if let Err(e) = super::tools::check_fields(&tool) {
+            warnings.push(format!("tool {:?}: {e}; skipped", t.name));
             continue;
         }
-        let now = Utc::now();
-        bot_tool::ActiveModel {
-            id: Set(actors::new_id()),
-            org_id: Set(org_id.to_owned()),
-            name: Set(t.name.clone()),
-            description: Set(t.description.clone()),
-            method: Set(t.method.clone()),
-            url: Set(t.url.clone()),
-            headers: Set(t.headers.to_string()),
-            parameters: Set(serde_json::to_string(&t.parameters).unwrap_or_else(|_| "[]".into())),
-            body_template: Set(t.body_template.clone()),
-            timeout_ms: Set(t.timeout_ms.clamp(100, 30_000)),
-            allowed_hosts: Set("[]".into()),
-            secret: Set(None),
-            is_active: Set(t.is_active),
-            agent_enabled: Set(t.agent_enabled),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(state.db())
-        .await?;
+        bot_tool::ActiveModel::from(tool).insert(state.db()).await?;
+        taken.push(t.name.clone());
         tools_added += 1;
     }
     let name = name.unwrap_or_else(|| format!("{} (imported)", b.config.name)).chars().take(100).collect();
     let txn = state.rt.db.begin_write().await?;
     let c = configs::insert(&*txn, org_id, name, &settings, None, by).await?;
-    put_intents(&*txn, &c, &b.intents).await?;
+    let skipped = put_intents(&*txn, &c, &b.intents).await?;
+    let intents = b.intents.len() - skipped.len();
+    warnings.extend(skipped);
     txn.commit().await?;
     let mut documents = 0;
     for d in &b.documents {
@@ -241,14 +257,7 @@ pub async fn import_bundle(
         }
     }
     let c = if activate { configs::make_active(state, org_id, &c.id).await? } else { c };
-    Ok(Imported {
-        config: configs::view(state, &c).await?,
-        intents: b.intents.len(),
-        tools: tools_added,
-        documents,
-        media,
-        warnings,
-    })
+    Ok(Imported { config: configs::view(state, &c).await?, intents, tools: tools_added, documents, media, warnings })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -351,7 +360,9 @@ pub async fn restore_snapshot(
     settings.preset_id = Settings::of(&c).preset_id;
     let txn = state.rt.db.begin_write().await?;
     let c = configs::save_settings(&*txn, c, &settings, caller.user_id.clone(), |_| {}).await?;
-    put_intents(&*txn, &c, &b.intents).await?;
+    for skipped in put_intents(&*txn, &c, &b.intents).await? {
+        tracing::warn!(snapshot_id = %s.id, "restore: {skipped}");
+    }
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(Data::new(configs::view(&state, &c).await?)))
 }

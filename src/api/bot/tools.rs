@@ -110,8 +110,24 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_tool
         .ok_or(ApiError::NotFound("tool"))
 }
 
-/// Checks a tool as it would be stored, including its target (literal addresses and localhost).
+/// Checks a tool as it would be stored, including its target, and that its name is free.
 async fn check(state: &AppState, caller: &Caller, t: &bot_tool::Model) -> ApiResult<()> {
+    check_fields(t)?;
+    let dup = bot_tool::Entity::find()
+        .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
+        .filter(bot_tool::Column::Name.eq(t.name.clone()))
+        .filter(bot_tool::Column::Id.ne(t.id.clone()))
+        .one(state.db())
+        .await?;
+    if dup.is_some() {
+        return Err(ApiError::Conflict(format!("a tool named {:?} already exists", t.name)));
+    }
+    Ok(())
+}
+
+/// Checks a tool's own fields (the API and imports): name, method, timeout, parameters, and a
+/// target that is not a literal private address or localhost unless allowed.
+pub fn check_fields(t: &bot_tool::Model) -> ApiResult<()> {
     let name_ok = !t.name.is_empty()
         && t.name.len() <= 64
         && t.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
@@ -158,15 +174,6 @@ async fn check(state: &AppState, caller: &Caller, t: &bot_tool::Model) -> ApiRes
             "url",
             format!("{host} is a private, loopback or link-local address; add it to allowedHosts to call it anyway"),
         ));
-    }
-    let dup = bot_tool::Entity::find()
-        .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(bot_tool::Column::Name.eq(t.name.clone()))
-        .filter(bot_tool::Column::Id.ne(t.id.clone()))
-        .one(state.db())
-        .await?;
-    if dup.is_some() {
-        return Err(ApiError::Conflict(format!("a tool named {:?} already exists", t.name)));
     }
     Ok(())
 }
