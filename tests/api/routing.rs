@@ -59,6 +59,12 @@ async fn routing_rules_choose_the_team_of_a_new_whatsapp_conversation_by_keyword
     assert_eq!(b["data"]["ruleName"], "Money");
     assert_eq!(b["data"]["changed"], true);
     assert_eq!(conversation(&app, &org, &c3).await["teamId"], billing.as_str());
+    // The list and its counts filter by team.
+    let (_, counts) = app.get(&format!("/api/v1/conversations/counts?teamId={billing}"), &org.token).await;
+    assert_eq!(counts["data"]["all"], 2, "{counts}");
+    let (_, list) = app.get(&format!("/api/v1/conversations?teamId={sales}"), &org.token).await;
+    let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![c2.as_str()]);
     let other = app.register("Other").await;
     let (s, _) = app.post(&format!("/api/v1/conversations/{c3}/re-route"), &other.token, json!({})).await;
     assert_eq!(s, 404);

@@ -100,6 +100,8 @@ pub struct ListFilter {
     pub channel: Option<String>,
     /// Tagged with any of these.
     pub tag_ids: Vec<String>,
+    /// Routed to this team.
+    pub team_id: Option<String>,
     /// A condition nothing can meet (a filter on something that does not exist yet).
     pub nothing: bool,
 }
@@ -143,6 +145,9 @@ pub fn select(org_id: &str, filter: &ListFilter) -> Select<conversation::Entity>
     }
     if let Some(c) = &filter.category {
         q = q.filter(conversation::Column::Category.eq(c.clone()));
+    }
+    if let Some(t) = &filter.team_id {
+        q = q.filter(conversation::Column::TeamId.eq(t.clone()));
     }
     match filter.bot {
         Some(true) => q = q.filter(conversation::Column::Status.eq(ConversationStatus::BotHandling.as_str())),

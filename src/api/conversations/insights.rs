@@ -85,11 +85,7 @@ pub async fn counts(
             *k = "channel".into();
         }
     }
-    let (mut filter, _, _) = super::list::parse(&caller, &pairs)?;
-    if pairs.iter().any(|(k, v)| k == "teamId" && !v.is_empty()) {
-        // No conversation belongs to a team yet.
-        filter.nothing = true;
-    }
+    let (filter, _, _) = super::list::parse(&caller, &pairs)?;
     let count = |f: ListFilter| conversation_list::select(&caller.org_id, &f).count(state.db());
     let all = count(filter.clone()).await?;
     let unread = count(ListFilter { unread: true, ..filter.clone() }).await?;

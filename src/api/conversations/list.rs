@@ -44,6 +44,8 @@ pub struct ListParams {
     channel: Option<String>,
     /// Conversation category.
     category: Option<String>,
+    /// Only conversations routed to this team.
+    teamId: Option<String>,
     /// Tag ids (or the status flags); repeated or comma-separated.
     tags: Option<String>,
     cursor: Option<String>,
@@ -103,6 +105,7 @@ pub fn parse(caller: &Caller, pairs: &[(String, String)]) -> ApiResult<(ListFilt
         Some(id) => Assigned::User(id.to_owned()),
     };
     f.search = one(pairs, &["search", "keyword"]).map(str::to_owned);
+    f.team_id = one(pairs, &["teamId"]).map(str::to_owned);
     match one(pairs, &["subFilter"]) {
         None | Some("all") => {}
         Some("unread") => f.unread = true,

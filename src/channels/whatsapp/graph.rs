@@ -137,7 +137,7 @@ impl GraphClient {
             message: format!("the Graph API media answer has no url: {e}"),
             transient: false,
         })?;
-        let res = self.http.get(&info.url).bearer_auth(token).send().await.map_err(|e| SendError {
+        let mut res = self.http.get(&info.url).bearer_auth(token).send().await.map_err(|e| SendError {
             code: "network".into(),
             message: format!("could not download the media: {e}"),
             transient: true,
@@ -153,19 +153,23 @@ impl GraphClient {
                 transient: false,
             });
         }
-        let bytes = res.bytes().await.map_err(|e| SendError {
+        // Read in pieces and stop at the limit: a body without Content-Length is bounded too.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| SendError {
             code: "network".into(),
             message: e.to_string(),
             transient: true,
-        })?;
-        if bytes.len() > max_bytes {
-            return Err(SendError {
-                code: "too_large".into(),
-                message: format!("the file is larger than {max_bytes} bytes"),
-                transient: false,
-            });
+        })? {
+            if bytes.len() + chunk.len() > max_bytes {
+                return Err(SendError {
+                    code: "too_large".into(),
+                    message: format!("the file is larger than {max_bytes} bytes"),
+                    transient: false,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        Ok((bytes.to_vec(), info.mime_type.unwrap_or_else(|| "application/octet-stream".into())))
+        Ok((bytes, info.mime_type.unwrap_or_else(|| "application/octet-stream".into())))
     }
 }
 

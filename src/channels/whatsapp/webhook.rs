@@ -196,6 +196,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             media_id: m.media_id.clone(),
         };
         let mut closed = None;
+        let mut placed = false;
         // At most twice: the second time after the inbox opened a new conversation because
         // the one it had was closed in the meantime.
         for _ in 0..2 {
@@ -216,7 +217,15 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
                 }
                 Err(e) => return Err(internal(e)),
             }
+            placed = true;
             break;
+        }
+        if !placed {
+            // Closed under us twice: answer 503 so Meta delivers it again rather than lose it.
+            return Err(ApiError::Unavailable(format!(
+                "message {} could not be placed in a conversation; deliver it again",
+                m.id
+            )));
         }
     }
     for st in &value.statuses {
