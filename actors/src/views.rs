@@ -63,9 +63,15 @@ pub struct Reaction {
     pub at: DateTime<Utc>,
 }
 
-/// Parses a message's stored reactions.
-pub fn reactions_of(m: &message::Model) -> Vec<Reaction> {
+/// A message's reactions as stored, including the taken-back ones (an empty emoji, kept so a
+/// late redelivery of an older reaction can be told apart).
+pub fn stored_reactions(m: &message::Model) -> Vec<Reaction> {
     m.reactions.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()
+}
+
+/// A message's current reactions.
+pub fn reactions_of(m: &message::Model) -> Vec<Reaction> {
+    stored_reactions(m).into_iter().filter(|r| !r.emoji.is_empty()).collect()
 }
 
 impl From<&message::Model> for MessageView {

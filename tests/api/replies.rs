@@ -149,6 +149,12 @@ async fn free_text_outside_the_24_hour_window_is_refused_with_409() {
         .await;
     assert_eq!(status, 409);
     assert!(err["error"]["message"].as_str().unwrap().contains("template"));
+    // A reaction is a free-form message too.
+    let question = app.messages(&org, &conv).await[0]["id"].as_str().unwrap().to_owned();
+    let (status, err) =
+        app.post(&format!("/api/v1/messages/{question}/react"), &org.token, json!({"emoji": "👍"})).await;
+    assert_eq!(status, 409, "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("24-hour"), "{err}");
     assert!(app.graph.sends().is_empty());
 }
 
@@ -229,6 +235,24 @@ async fn reactions_attach_to_their_message_both_ways() {
     assert_eq!(messages[1]["reactions"][0]["by"], "customer");
     app.post_webhook(&reaction(&reply_wamid, "")).await;
     assert_eq!(app.messages(&org, &conv).await[1]["reactions"], json!([]), "an empty emoji takes it back");
+
+    // WhatsApp delivers an earlier reaction late (sent a minute before the take-back): the
+    // taken-back state stands. The newer one applies.
+    let at = |secs: i64, id: &str, emoji: &str| {
+        message_webhook(
+            &account.phone_number_id,
+            "15551110007",
+            "C",
+            json!({"from": "15551110007", "id": id, "timestamp": (chrono::Utc::now().timestamp() + secs).to_string(),
+                "type": "reaction", "reaction": {"message_id": reply_wamid, "emoji": emoji}}),
+        )
+    };
+    let (status, _) = app.post_webhook(&at(-60, "wamid.r.late", "😮")).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.messages(&org, &conv).await[1]["reactions"], json!([]), "a late, older reaction changes nothing");
+    app.post_webhook(&at(5, "wamid.r.new", "🎉")).await;
+    assert_eq!(app.messages(&org, &conv).await[1]["reactions"][0]["emoji"], "🎉");
+    assert_eq!(app.messages(&org, &conv).await.len(), 2, "reactions are not messages");
 
     // An agent reacts to the customer's message: it goes to WhatsApp, then onto the message.
     let first = app.messages(&org, &conv).await[0].clone();

@@ -414,7 +414,7 @@ impl Handler<Inbound> for ConversationActor {
                     m.content.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
                 if let Some(target) = reaction.get("message_id").and_then(|v| v.as_str()) {
                     let emoji = reaction.get("emoji").and_then(|v| v.as_str()).unwrap_or_default();
-                    if let Some(view) = reactions::customer_reaction(&rt, &mut s, target, emoji).await? {
+                    if let Some(view) = reactions::customer_reaction(&rt, &mut s, target, emoji, m.sent_at).await? {
                         return Ok((s, InboundOutcome::Stored(Box::new(view))));
                     }
                 }

@@ -95,6 +95,7 @@ impl Handler<Requeue> for ConversationActor {
                     "this is a bot reply and a human has the conversation now: it cannot be sent".into(),
                 ));
             }
+            window_open(&s)?;
             let mut am = m.into_active_model();
             am.status = Set(MessageStatus::Pending.as_str().into());
             am.next_attempt_at = Set(Some(Utc::now()));
@@ -322,11 +323,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         Some(_) => state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?,
     };
     let now = Utc::now();
-    if s.conv.last_inbound_at.is_none_or(|t| now >= t + SERVICE_WINDOW) {
-        return Err(ActorError::Conflict(
-            "outside the 24-hour customer service window: the customer has not written in the last 24 hours, so only a template message can be sent".into(),
-        ));
-    }
+    window_open(&s)?;
     if s.contact.is_none() {
         return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
     }
@@ -410,6 +407,17 @@ pub fn backoff(base: std::time::Duration, attempts: i32) -> chrono::Duration {
     let factor = 2u32.saturating_pow(attempts.clamp(0, 20) as u32);
     let wait = base.saturating_mul(factor).min(std::time::Duration::from_secs(300));
     chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(300))
+}
+
+/// Refuses a free-form send (text, media, reaction, a retry) outside the 24-hour customer
+/// service window.
+pub(super) fn window_open(s: &Loaded) -> Result<(), ActorError> {
+    if s.conv.last_inbound_at.is_none_or(|t| Utc::now() >= t + SERVICE_WINDOW) {
+        return Err(ActorError::Conflict(
+            "outside the 24-hour customer service window: the customer has not written in the last 24 hours, so only a template message can be sent".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `m` is a bot reply written before a human took the conversation.

@@ -15,7 +15,7 @@ use crate::channel::{OutboundContent, OutboundRequest};
 use crate::error::ActorError;
 use crate::runtime::Runtime;
 use crate::store;
-use crate::views::{MessageView, Reaction, reactions_of};
+use crate::views::{MessageView, Reaction, stored_reactions};
 
 /// An agent reacts to a message (empty `emoji`: takes the reaction back).
 #[derive(Message, Clone, Debug, Serialize, Deserialize)]
@@ -27,26 +27,32 @@ pub struct React {
     pub by: String,
 }
 
-/// The message's reactions with `by`'s replaced by `emoji` (or removed when it is empty).
-fn with_reaction(m: &message::Model, by: &str, emoji: &str) -> Option<String> {
-    let mut all: Vec<Reaction> = reactions_of(m).into_iter().filter(|r| r.by != by).collect();
-    if !emoji.is_empty() {
-        all.push(Reaction { emoji: emoji.to_owned(), by: by.to_owned(), at: Utc::now() });
-    }
-    (!all.is_empty()).then(|| serde_json::to_string(&all).unwrap_or_default())
+/// The message's reactions with `by`'s replaced by `emoji` at `at` (an empty emoji stays as the
+/// record that the reaction was taken back at that time).
+fn with_reaction(m: &message::Model, by: &str, emoji: &str, at: chrono::DateTime<Utc>) -> Option<String> {
+    let mut all: Vec<Reaction> = stored_reactions(m).into_iter().filter(|r| r.by != by).collect();
+    all.push(Reaction { emoji: emoji.to_owned(), by: by.to_owned(), at });
+    Some(serde_json::to_string(&all).unwrap_or_default())
 }
 
-/// Applies a customer's reaction to its target in this conversation; `None` when the target is
-/// not one of this conversation's messages (the caller then keeps the reaction as a message).
+/// Applies a customer's reaction, sent at `sent_at`, to its target in this conversation; `None`
+/// when the target is not one of this conversation's messages (the caller then keeps the
+/// reaction as a message). A reaction older than the one applied last (WhatsApp delivering an
+/// earlier webhook again) changes nothing, and neither does the same one again.
 pub(super) async fn customer_reaction(
     rt: &Runtime,
     s: &mut Loaded,
     target_wamid: &str,
     emoji: &str,
+    sent_at: chrono::DateTime<Utc>,
 ) -> Result<Option<MessageView>, ActorError> {
     let found = store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, target_wamid).await?;
     let Some(target) = found.filter(|m| m.conversation_id == s.conv.id) else { return Ok(None) };
-    let reactions = with_reaction(&target, "customer", emoji);
+    let last = stored_reactions(&target).into_iter().find(|r| r.by == "customer");
+    if last.is_some_and(|r| r.at > sent_at || (r.at == sent_at && r.emoji == emoji)) {
+        return Ok(Some(MessageView::from(&target)));
+    }
+    let reactions = with_reaction(&target, "customer", emoji, sent_at);
     let mut am = target.into_active_model();
     am.reactions = Set(reactions);
     am.updated_at = Set(Utc::now());
@@ -68,6 +74,7 @@ impl Handler<React> for ConversationActor {
             let Some(to) = s.contact.as_ref().map(|c| c.wa_id.clone()) else {
                 return Err(ActorError::Conflict("the conversation has no contact".into()));
             };
+            super::outbound::window_open(&s)?;
             let request = OutboundRequest {
                 org_id: s.conv.org_id.clone(),
                 inbox_id: s.conv.inbox_id.clone(),
@@ -77,7 +84,7 @@ impl Handler<React> for ConversationActor {
             rt.channel.send(request).await.map_err(|e| {
                 ActorError::Conflict(format!("WhatsApp did not take the reaction: {} ({})", e.message, e.code))
             })?;
-            let reactions = with_reaction(&target, &msg.by, &msg.emoji);
+            let reactions = with_reaction(&target, &msg.by, &msg.emoji, Utc::now());
             let mut am = target.into_active_model();
             am.reactions = Set(reactions);
             am.updated_at = Set(Utc::now());
