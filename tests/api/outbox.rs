@@ -124,6 +124,21 @@ async fn the_same_post_with_one_idempotency_key_sends_once() {
         .await
         .unwrap();
     assert_eq!(res.status(), 409);
+
+    // The same key with another text in the same conversation is refused, not answered with
+    // the first message (which would drop this one).
+    let res = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&org.token)
+        .header("Idempotency-Key", "reply-42")
+        .json(&json!({"type": "text", "text": "something else"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, e) = crate::helpers::status_json(res).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("Idempotency-Key")), "{e}");
+    assert_eq!(app.graph.sends().len(), 1);
 }
 
 #[actix_web::test]

@@ -307,6 +307,17 @@ pub(super) async fn send_draft(rt: &Runtime, s: Loaded, draft: Draft) -> Result<
         if existing.conversation_id != s.conv.id {
             return Err(ActorError::Conflict("this Idempotency-Key was already used for another conversation".into()));
         }
+        // The same key with a different request is a client bug; answering with the first
+        // message would silently drop this one.
+        if existing.sender_id != draft.sender_id
+            || existing.message_type != draft.message_type
+            || existing.text != draft.text
+        {
+            return Err(ActorError::Invalid {
+                field: "Idempotency-Key".into(),
+                message: "this Idempotency-Key was already used for a different message; use a new key".into(),
+            });
+        }
         return Ok((s, MessageView::from(&existing)));
     }
     let (s, id) = enqueue(rt, s, draft).await?;
