@@ -30,8 +30,9 @@ pub struct InboxActor {
     rt: Runtime,
     org_id: String,
     id: String,
-    /// wa_id -> open conversation id, so a busy customer costs no lookup per message.
-    open: HashMap<String, String>,
+    /// wa_id -> open conversation id and the profile name last seen, so a busy customer costs
+    /// no lookup per message (a new profile name goes to the database once).
+    open: HashMap<String, (String, Option<String>)>,
 }
 
 /// Bound on the cache; past it the cache is cleared and refilled from the database.
@@ -51,9 +52,14 @@ impl Handler<ResolveConversation> for InboxActor {
     type Result = AtomicResponse<Self, Result<String, ActorError>>;
     fn handle(&mut self, msg: ResolveConversation, _: &mut Context<Self>) -> Self::Result {
         if let Some(closed) = &msg.closed {
-            self.open.retain(|_, c| c != closed);
+            self.open.retain(|_, (c, _)| c != closed);
         }
-        let cached = self.open.get(&msg.wa_id).cloned();
+        let cached = self
+            .open
+            .get(&msg.wa_id)
+            .filter(|(_, seen)| msg.profile_name.is_none() || *seen == msg.profile_name)
+            .map(|(id, _)| id.clone());
+        let profile_name = msg.profile_name.clone();
         let (rt, org_id, inbox_id) = (self.rt.clone(), self.org_id.clone(), self.id.clone());
         let wa_id = msg.wa_id.clone();
         let fut = async move {
@@ -76,7 +82,7 @@ impl Handler<ResolveConversation> for InboxActor {
                 if act.open.len() >= MAX_CACHED {
                     act.open.clear();
                 }
-                act.open.insert(wa_id, id.clone());
+                act.open.insert(wa_id, (id.clone(), profile_name));
             }
             res
         })))

@@ -114,6 +114,8 @@ pub struct ContactView {
     /// WhatsApp id: the phone number in E.164 without `+`.
     pub wa_id: String,
     pub name: Option<String>,
+    /// The customer's own WhatsApp profile name; `name` follows it until someone edits `name`.
+    pub profile_name: Option<String>,
     pub phone: Option<String>,
     pub category: Option<String>,
 }
@@ -124,6 +126,7 @@ impl From<&contact::Model> for ContactView {
             id: c.id.clone(),
             wa_id: c.wa_id.clone(),
             name: c.name.clone(),
+            profile_name: c.profile_name.clone(),
             phone: c.phone.clone(),
             category: c.category.clone(),
         }

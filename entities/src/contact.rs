@@ -9,6 +9,8 @@ pub struct Model {
     pub org_id: String,
     pub wa_id: String,
     pub name: Option<String>,
+    /// The name the customer gives themselves on WhatsApp (the last one seen).
+    pub profile_name: Option<String>,
     pub phone: Option<String>,
     /// Free-form category an agent or the classifier gave the contact (e.g. `vip`, `lead`).
     pub category: Option<String>,

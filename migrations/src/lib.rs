@@ -16,6 +16,7 @@ mod m20261122_000010_people_routing;
 mod m20261122_000011_bot;
 mod m20261129_000012_message_bot_epoch;
 mod m20261129_000013_bot_tool_names;
+mod m20261129_000014_contact_profile_name;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_bot::Migration),
             Box::new(m20261129_000012_message_bot_epoch::Migration),
             Box::new(m20261129_000013_bot_tool_names::Migration),
+            Box::new(m20261129_000014_contact_profile_name::Migration),
         ]
     }
 }

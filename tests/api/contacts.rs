@@ -56,6 +56,19 @@ async fn a_contact_is_read_and_updated_by_whatsapp_id() {
         app.patch("/api/v1/contacts/15559100004", &org.token, json!({"category": "x".repeat(51)})).await;
     assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("category")));
 
+    // The customer changes their WhatsApp name: the name the agent gave stays.
+    let hook = crate::helpers::text_webhook(&account.phone_number_id, "15559100004", "D", "wamid.dana.2", "again");
+    app.post_webhook(&hook).await;
+    let (_, c) = app.get("/api/v1/contacts/15559100004", &org.token).await;
+    assert_eq!((c["data"]["name"].as_str(), c["data"]["profileName"].as_str()), (Some("Dana Q."), Some("D")), "{c}");
+    // A contact nobody renamed follows its profile name.
+    let hook = crate::helpers::text_webhook(&account.phone_number_id, "15559100009", "Eve", "wamid.eve.1", "hi");
+    app.post_webhook(&hook).await;
+    let hook = crate::helpers::text_webhook(&account.phone_number_id, "15559100009", "Eve R.", "wamid.eve.2", "hi");
+    app.post_webhook(&hook).await;
+    let (_, c) = app.get("/api/v1/contacts/15559100009", &org.token).await;
+    assert_eq!(c["data"]["name"], "Eve R.", "{c}");
+
     assert_eq!(app.get("/api/v1/contacts/15550000000", &org.token).await.0, 404);
     let other = app.register("Other").await;
     assert_eq!(app.get("/api/v1/contacts/15559100004", &other.token).await.0, 404);

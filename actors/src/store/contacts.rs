@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 /// Finds the organization's contact with this WhatsApp id, creating it (or refreshing its
-/// profile name) as needed.
+/// profile name) as needed. The name follows the profile name unless someone edited it.
 pub async fn upsert_by_wa_id(
     db: &impl ConnectionTrait,
     org_id: &str,
@@ -17,9 +17,13 @@ pub async fn upsert_by_wa_id(
     let now = Utc::now();
     if let Some(found) = find_by_wa_id(db, org_id, wa_id).await? {
         match profile_name {
-            Some(name) if found.name.as_deref() != Some(name) => {
+            Some(name) if found.profile_name.as_deref() != Some(name) => {
+                let follows = found.name.is_none() || found.name == found.profile_name;
                 let mut am = found.into_active_model();
-                am.name = Set(Some(name.to_owned()));
+                am.profile_name = Set(Some(name.to_owned()));
+                if follows {
+                    am.name = Set(Some(name.to_owned()));
+                }
                 am.updated_at = Set(now);
                 return am.update(db).await;
             }
@@ -31,6 +35,7 @@ pub async fn upsert_by_wa_id(
         org_id: Set(org_id.to_owned()),
         wa_id: Set(wa_id.to_owned()),
         name: Set(profile_name.map(str::to_owned)),
+        profile_name: Set(profile_name.map(str::to_owned)),
         phone: Set(Some(format!("+{wa_id}"))),
         category: Set(None),
         simulated: Set(false),
