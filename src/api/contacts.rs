@@ -44,7 +44,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<Cont
     let mut query = contact::Entity::find().filter(contact::Column::OrgId.eq(caller.org_id.clone()));
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        let mut any = Condition::any().add(contact::Column::Name.contains(s));
+        let mut any = Condition::any().add(actors::store::text::contains((contact::Entity, contact::Column::Name), s));
         if !digits.is_empty() {
             any = any.add(contact::Column::WaId.contains(&digits));
         }

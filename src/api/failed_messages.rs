@@ -107,15 +107,16 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<Fail
         query.filter(message::Column::DiscardedAt.is_null())
     };
     if let Some(name) = q.template_name.as_deref().filter(|n| !n.is_empty()) {
-        query = query
-            .filter(message::Column::MessageType.eq("template"))
-            .filter(message::Column::Content.contains(format!("\"name\":\"{name}\"")));
+        query = query.filter(message::Column::MessageType.eq("template")).filter(actors::store::text::contains(
+            (message::Entity, message::Column::Content),
+            &format!("\"name\":\"{name}\""),
+        ));
     }
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         query = query.filter(
             Condition::any()
-                .add(message::Column::Text.contains(s))
-                .add(message::Column::ErrorMessage.contains(s))
+                .add(actors::store::text::contains((message::Entity, message::Column::Text), s))
+                .add(actors::store::text::contains((message::Entity, message::Column::ErrorMessage), s))
                 .add(message::Column::ErrorCode.eq(s)),
         );
     }

@@ -18,6 +18,13 @@ async fn contacts_are_listed_searched_and_paged() {
     let names: Vec<_> =
         ali["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, vec!["Alina", "Alice"]);
+    // Any case, on both databases; `%` and `_` are plain characters.
+    let (_, lower) = app.get("/api/v1/contacts?search=aLI", &org.token).await;
+    assert_eq!(lower["data"].as_array().unwrap().len(), 2, "{lower}");
+    let (_, pct) = app.get("/api/v1/contacts?search=%25", &org.token).await;
+    assert_eq!(pct["data"], json!([]), "{pct}");
+    let (_, under) = app.get("/api/v1/contacts?search=B_b", &org.token).await;
+    assert_eq!(under["data"], json!([]), "{under}");
     let (_, by_phone) = app.get("/api/v1/contacts?search=%2B1%20555%209100002", &org.token).await;
     assert_eq!(by_phone["data"][0]["name"], "Bob");
 

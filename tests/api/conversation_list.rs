@@ -42,6 +42,8 @@ async fn the_list_filters_by_every_word_its_clients_use() {
     assert_eq!(get("assignedTo=me").await, vec![alice.clone()]);
     assert_eq!(get("assignedId=unassigned").await, sorted(vec![bob.clone(), carol.clone()]));
     assert_eq!(get("search=refund").await, vec![alice.clone()], "message text");
+    assert_eq!(get("search=REFUND").await, vec![alice.clone()], "any case");
+    assert_eq!(get("search=%25").await, Vec::<String>::new(), "% is a plain character");
     assert_eq!(get("keyword=Customer&status=CLOSED").await, vec![carol.clone()], "contact name, with status");
     assert_eq!(get("search=5559300002").await, vec![bob.clone()], "phone");
     assert_eq!(get("subFilter=unread&status=BOT_HANDLING,HUMAN_HANDLING").await, vec![alice.clone()]);

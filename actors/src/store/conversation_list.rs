@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use entities::enums::ConversationStatus;
 use entities::{contact, conversation, inbox, message};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -113,10 +113,6 @@ pub struct Key {
     pub id: String,
 }
 
-fn like(text: &str) -> String {
-    format!("%{}%", text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-}
-
 /// The organization's conversations that pass `filter` (the list and its counts share it).
 pub fn select(org_id: &str, filter: &ListFilter) -> Select<conversation::Entity> {
     let mut q = conversation::Entity::find().filter(conversation::Column::OrgId.eq(org_id));
@@ -172,10 +168,8 @@ pub fn select(org_id: &str, filter: &ListFilter) -> Select<conversation::Entity>
         q = q.filter(conversation::Column::Id.in_subquery(tagged));
     }
     if let Some(s) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = like(s);
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        let mut who =
-            Condition::any().add(Expr::expr(Func::lower(Expr::col(contact::Column::Name))).like(pattern.clone()));
+        let mut who = Condition::any().add(super::text::contains((contact::Entity, contact::Column::Name), s));
         if !digits.is_empty() {
             who = who.add(contact::Column::WaId.contains(&digits));
         }
@@ -189,7 +183,7 @@ pub fn select(org_id: &str, filter: &ListFilter) -> Select<conversation::Entity>
             .column(message::Column::ConversationId)
             .from(message::Entity)
             .and_where(message::Column::OrgId.eq(org_id))
-            .and_where(Expr::expr(Func::lower(Expr::col(message::Column::Text))).like(pattern))
+            .and_where(super::text::contains((message::Entity, message::Column::Text), s))
             .to_owned();
         q = q.filter(
             Condition::any()

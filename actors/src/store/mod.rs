@@ -7,3 +7,4 @@ pub mod conversations;
 pub mod events;
 pub mod messages;
 pub mod tags;
+pub mod text;
