@@ -314,7 +314,7 @@ pub(super) async fn send_draft(rt: &Runtime, s: Loaded, draft: Draft) -> Result<
             || existing.text != draft.text
         {
             return Err(ActorError::Invalid {
-                field: "Idempotency-Key".into(),
+                field: "Idempotency-Key",
                 message: "this Idempotency-Key was already used for a different message; use a new key".into(),
             });
         }
