@@ -17,6 +17,7 @@ mod m20261122_000011_bot;
 mod m20261129_000012_message_bot_epoch;
 mod m20261129_000013_bot_tool_names;
 mod m20261129_000014_contact_profile_name;
+mod m20261129_000015_unique_live_phone_number;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_message_bot_epoch::Migration),
             Box::new(m20261129_000013_bot_tool_names::Migration),
             Box::new(m20261129_000014_contact_profile_name::Migration),
+            Box::new(m20261129_000015_unique_live_phone_number::Migration),
         ]
     }
 }

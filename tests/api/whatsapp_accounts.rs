@@ -64,6 +64,23 @@ async fn connect_refuses_bad_input_a_rejected_token_and_a_number_already_connect
         )
         .await;
     assert_eq!(status, 409);
+
+    // Five organizations connect one new number at the same moment: exactly one gets it.
+    let mut orgs = vec![];
+    for i in 0..5 {
+        orgs.push(app.register(&format!("Racer {i}")).await);
+    }
+    let number = format!("1{:014}", crate::helpers::unique());
+    let tries = orgs.iter().map(|o| {
+        app.post(
+            "/api/v1/whatsapp-accounts/connect-manual",
+            &o.token,
+            json!({"wabaId": "77", "phoneNumberId": number, "accessToken": "EAAG-race"}),
+        )
+    });
+    let mut statuses: Vec<u16> = futures_util::future::join_all(tries).await.into_iter().map(|(s, _)| s).collect();
+    statuses.sort();
+    assert_eq!(statuses, vec![201, 409, 409, 409, 409]);
 }
 
 #[actix_web::test]
