@@ -316,14 +316,21 @@ pub async fn send_media(
     let (mut file, mut mime, mut filename, mut kind, mut caption) =
         (None::<Vec<u8>>, None::<String>, None::<String>, None, None);
     const LIMIT: usize = 100 * 1024 * 1024;
+    // The other fields are short text: a caption is at most 1024 characters.
+    const FIELD_LIMIT: usize = 8 * 1024;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
         let name = field.name().unwrap_or_default().to_owned();
+        let limit = if name == "file" { LIMIT } else { FIELD_LIMIT };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
-            if bytes.len() + chunk.len() > LIMIT {
-                return Err(ApiError::TooLarge("the file is larger than WhatsApp takes (100 MB)".into()));
+            if bytes.len() + chunk.len() > limit {
+                return Err(if name == "file" {
+                    ApiError::TooLarge("the file is larger than WhatsApp takes (100 MB)".into())
+                } else {
+                    ApiError::validation(name.clone(), format!("{name} is at most {FIELD_LIMIT} bytes"))
+                });
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -357,6 +364,7 @@ pub async fn send_media(
         return Err(ApiError::validation("caption", "caption is at most 1024 characters"));
     }
     let path = format!("{}/out-{}", caller.org_id, actors::new_id());
+    let stored = path.clone();
     let size = file.len() as i64;
     state.media.put(&path, file).await.map_err(|e| ApiError::Internal(format!("media store: {e}")))?;
     let msg = actors::conversation::SendMedia {
@@ -370,6 +378,23 @@ pub async fn send_media(
         filename,
         idempotency_key,
     };
-    let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
-    Ok(HttpResponse::Created().json(Data::new(view)))
+    let result = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await;
+    // The file stays only if it is the message's: not after a refusal (closed, outside the
+    // window), nor when the Idempotency-Key answered with the first request's message.
+    let kept = match &result {
+        Ok(view) => {
+            let row = actors::store::messages::get(state.db(), &view.id).await.ok().flatten();
+            row.is_none_or(|m| m.media_path.as_deref() == Some(stored.as_str()))
+        }
+        // A refusal stored nothing; after anything else (an unavailable node, a timeout) the
+        // message may exist, so its file stays.
+        Err(e) => !matches!(
+            e,
+            actors::ActorError::Conflict(_) | actors::ActorError::Invalid { .. } | actors::ActorError::NotFound(_)
+        ),
+    };
+    if !kept && let Err(e) = state.media.delete(&stored).await {
+        tracing::warn!(error = %e, path = %stored, "unsent media not deleted");
+    }
+    Ok(HttpResponse::Created().json(Data::new(result?)))
 }

@@ -89,3 +89,58 @@ async fn media_outside_whatsapps_types_and_sizes_is_refused() {
     let other = app.register("Other").await;
     assert_eq!(upload(&app, &other.token, &conv, b"x".to_vec(), "image/jpeg", "a.jpg", None).await.0, 404);
 }
+
+/// Files the media store holds for outbound media.
+fn outbound_files(app: &TestApp) -> usize {
+    fn walk(dir: &std::path::Path, n: &mut usize) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, n);
+            } else if entry.file_name().to_string_lossy().starts_with("out-") {
+                *n += 1;
+            }
+        }
+    }
+    let mut n = 0;
+    walk(&app.config.data_dir, &mut n);
+    n
+}
+
+#[actix_web::test]
+async fn a_refused_or_repeated_media_send_keeps_no_file() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let conv = app.customer_says(&org, &account, "15559600003", "hi").await;
+    let send = |key: &'static str| {
+        let part =
+            reqwest::multipart::Part::bytes(b"\x89PNG x".to_vec()).file_name("a.png").mime_str("image/png").unwrap();
+        app.client
+            .post(app.url(&format!("/api/v1/conversations/{conv}/messages/media")))
+            .bearer_auth(&org.token)
+            .header("Idempotency-Key", key)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    assert_eq!(send("img-1").await.unwrap().status(), 201);
+    assert_eq!(send("img-1").await.unwrap().status(), 201, "the same request again");
+    assert_eq!(outbound_files(&app), 1, "the repeat's upload is not kept");
+    let (s, _) = app.post(&format!("/api/v1/conversations/{conv}/resolve"), &org.token, json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(send("img-2").await.unwrap().status(), 409, "closed");
+    assert_eq!(outbound_files(&app), 1, "nor a refused one's");
+    // The text fields are short.
+    let part = reqwest::multipart::Part::bytes(b"\x89PNG x".to_vec()).file_name("a.png").mime_str("image/png").unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part).text("caption", "x".repeat(20_000));
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{conv}/messages/media")))
+        .bearer_auth(&org.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (s, e) = crate::helpers::status_json(res).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("caption")), "{e}");
+}
