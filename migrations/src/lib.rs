@@ -18,6 +18,7 @@ mod m20261129_000012_message_bot_epoch;
 mod m20261129_000013_bot_tool_names;
 mod m20261129_000014_contact_profile_name;
 mod m20261129_000015_unique_live_phone_number;
+mod m20261129_000016_tag_names_any_case;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_bot_tool_names::Migration),
             Box::new(m20261129_000014_contact_profile_name::Migration),
             Box::new(m20261129_000015_unique_live_phone_number::Migration),
+            Box::new(m20261129_000016_tag_names_any_case::Migration),
         ]
     }
 }

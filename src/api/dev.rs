@@ -246,6 +246,9 @@ pub async fn simulate_message(
         .await?
         .ok_or(ApiError::NotFound("WhatsApp account"))?;
     let text = body.text.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "Any update?".into());
+    if text.chars().count() > 4096 {
+        return Err(ApiError::validation("text", "text is at most 4096 characters (WhatsApp's limit)"));
+    }
     let name = c.name.clone().unwrap_or_default();
     deliver(&state, &acc.phone_number_id, &c.wa_id, &name, &text).await?;
     // A closed conversation makes the message open a new one, as with a real customer.

@@ -8,7 +8,7 @@ use actors::store::events::NewEvent;
 use actors::views::{ConversationView, TagView};
 use chrono::Utc;
 use entities::{conversation_tag, tag};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -128,11 +128,9 @@ async fn announce(state: &AppState, org_id: &str, name: EventName, payload: serd
 #[utoipa::path(tag = "tags", security(("bearer" = [])), responses((status = 200, body = Data<Vec<TagDetail>>)))]
 #[get("/tags")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let tags = tag::Entity::find()
-        .filter(tag::Column::OrgId.eq(caller.org_id.clone()))
-        .order_by_asc(tag::Column::Name)
-        .all(state.db())
-        .await?;
+    let mut tags = tag::Entity::find().filter(tag::Column::OrgId.eq(caller.org_id.clone())).all(state.db()).await?;
+    // By name in any case, the same on every database (their collations differ).
+    tags.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
     Ok(HttpResponse::Ok().json(Data::new(tags.iter().map(TagDetail::from).collect::<Vec<_>>())))
 }
 

@@ -39,6 +39,10 @@ async fn simulated_customers_go_through_the_pipeline_and_cleanup_removes_only_th
     assert_eq!(app.messages(&org, &conv).await.len(), 3);
     let (status, _) = app.post("/api/v1/dev/simulate/message", &org.token, json!({"conversationId": real})).await;
     assert_eq!(status, 409, "a real customer's conversation takes no simulated messages");
+    let (status, body) = app
+        .post("/api/v1/dev/simulate/message", &org.token, json!({"conversationId": conv, "text": "x".repeat(5000)}))
+        .await;
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (400, Some("text")), "{body}");
 
     let (status, batch) =
         app.post("/api/v1/dev/simulate/batch", &org.token, json!({"count": 3, "messagesPerConversation": 2})).await;

@@ -36,6 +36,19 @@ async fn tags_are_created_listed_renamed_and_colored_from_the_palette() {
         list["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, vec!["Billing", "Gold"]);
 
+    // One name in different cases, created at the same moment: one tag. The list orders by
+    // name in any case, the same on both databases.
+    let tries =
+        ["urgent", "URGENT", "Urgent", "uRgEnT"].map(|n| app.post("/api/v1/tags", &org.token, json!({"name": n})));
+    let mut statuses: Vec<u16> = futures_util::future::join_all(tries).await.into_iter().map(|(s, _)| s).collect();
+    statuses.sort();
+    assert_eq!(statuses, vec![201, 409, 409, 409]);
+    app.post("/api/v1/tags", &org.token, json!({"name": "apple"})).await;
+    let (_, list) = app.get("/api/v1/tags", &org.token).await;
+    let names: Vec<String> =
+        list["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_lowercase()).collect();
+    assert_eq!(names, vec!["apple", "billing", "gold", "urgent"]);
+
     let other = app.register("Other").await;
     let (_, other_list) = app.get("/api/v1/tags", &other.token).await;
     assert!(other_list["data"].as_array().unwrap().is_empty());
