@@ -115,6 +115,10 @@ async fn categories_counts_and_contact_history() {
     )
     .await;
     app.patch(&format!("/api/v1/conversations/{b}"), &org.token, json!({"category": "billing"})).await;
+    for bad in ["OPEN,CLOSED", ""] {
+        let (s, e) = app.patch(&format!("/api/v1/conversations/{b}"), &org.token, json!({"status": bad})).await;
+        assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("status")), "{bad:?}: {e}");
+    }
     let (_, cats) = app.get("/api/v1/conversations/categories", &org.token).await;
     assert_eq!(cats["data"], json!([{"category": "billing", "count": 2}]));
 

@@ -54,8 +54,17 @@ pub async fn update(
     body: web::Json<UpdateConversation>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
+    // One status: a list or an empty string is a mistake to report, not to half-apply.
     let status = match body.status.as_deref() {
-        Some(s) => parse_statuses(Some(s))?.first().copied(),
+        Some(s) => match parse_statuses(Some(s))?.as_slice() {
+            [one] => Some(*one),
+            _ => {
+                return Err(ApiError::validation(
+                    "status",
+                    "status is one of BOT_HANDLING, HUMAN_HANDLING, OPEN, WAITING_FOR_CUSTOMER or CLOSED",
+                ));
+            }
+        },
         None => None,
     };
     if let Some(Some(user)) = &body.assigned_to {
