@@ -21,6 +21,7 @@ pub enum EventName {
     AgentIdleDetected,
     AgentRemoved,
     TemplateStatusChanged,
+    ConversationsRemoved,
 }
 
 impl EventName {
@@ -40,6 +41,7 @@ impl EventName {
             EventName::AgentIdleDetected => "agent.idle_detected",
             EventName::AgentRemoved => "agent.removed",
             EventName::TemplateStatusChanged => "template.status_changed",
+            EventName::ConversationsRemoved => "conversations.removed",
         }
     }
 }

@@ -390,10 +390,26 @@ pub async fn cleanup(state: web::Data<AppState>, caller: Caller) -> ApiResult<Ht
         .filter(conversation_tag::Column::ConversationId.is_in(conversations.clone()))
         .exec(&*txn)
         .await?;
-    let convs =
-        conversation::Entity::delete_many().filter(conversation::Column::Id.is_in(conversations)).exec(&*txn).await?;
+    let convs = conversation::Entity::delete_many()
+        .filter(conversation::Column::Id.is_in(conversations.clone()))
+        .exec(&*txn)
+        .await?;
     let cs = contact::Entity::delete_many().filter(contact::Column::Id.is_in(contacts)).exec(&*txn).await?;
+    // Open inboxes drop them live, as they would drop a deleted tag.
+    let events = if conversations.is_empty() {
+        vec![]
+    } else {
+        let payload =
+            serde_json::json!({ "conversationIds": conversations, "reason": "simulation cleanup" }).to_string();
+        let removed = actors::store::events::NewEvent {
+            conversation: None,
+            name: actors::events::EventName::ConversationsRemoved,
+            payload,
+        };
+        actors::store::events::append(&*txn, &caller.org_id, vec![removed]).await?
+    };
     txn.commit().await?;
+    state.rt.publish(events);
     Ok(HttpResponse::Ok().json(Data::new(CleanupReport {
         conversations: convs.rows_affected,
         messages: messages.rows_affected,

@@ -51,9 +51,15 @@ async fn simulated_customers_go_through_the_pipeline_and_cleanup_removes_only_th
     let (status, body) = app.post("/api/v1/dev/simulate/batch", &org.token, json!({"count": 500})).await;
     assert_eq!((status, body["error"]["details"]["field"].clone()), (400, json!("count")));
 
+    let mut socket = app.socket(&org.token, None).await;
     let (status, report) = app.delete("/api/v1/dev/simulate/cleanup", &org.token).await;
     assert_eq!(status, 200);
     assert_eq!(report["data"], json!({"conversations": 4, "messages": 9, "contacts": 4}));
+    let seen = socket
+        .until(std::time::Duration::from_secs(3), |e| e["event"] == "conversations.removed")
+        .await
+        .expect("open inboxes hear of the removal");
+    assert_eq!(seen.last().unwrap()["data"]["conversationIds"].as_array().unwrap().len(), 4);
     let (_, list) = app.get("/api/v1/conversations", &org.token).await;
     let ids: Vec<_> = list["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(ids, vec![real], "the real conversation stays");
