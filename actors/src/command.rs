@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
     AddTag, ApplyStatus, Assign, AutoAssign, BotReply, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead,
-    MediaResult, Note, React, Reassign, RemoveTag, Requeue, Reroute, Rerouted, Resolve, RetryMedia, ReturnToBot,
-    SendMedia, SendText, Takeover, ToggleHide, Update, WakeBot,
+    MediaResult, Note, React, Reassign, RefreshContact, RemoveTag, Requeue, Reroute, Rerouted, Resolve, RetryMedia,
+    ReturnToBot, SendMedia, SendText, Takeover, ToggleHide, Update, WakeBot,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -44,6 +44,7 @@ pub enum ConversationCommand {
     Reroute(Reroute),
     BotReply(BotReply),
     WakeBot(WakeBot),
+    RefreshContact(RefreshContact),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -165,3 +166,4 @@ forwardable!(Reroute, Rerouted, CommandReply::Rerouted(r) => *r);
 forwardable!(Note, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));
 forwardable!(BotReply, Option<MessageView>, CommandReply::MaybeMessage(m) => m.map(|m| *m));
 forwardable!(WakeBot, bool, CommandReply::Flag(b) => b);
+forwardable!(RefreshContact, (), CommandReply::Done => ());

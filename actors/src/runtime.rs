@@ -443,6 +443,7 @@ impl Runtime {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::MaybeMessage(v.map(Box::new)))
             }
             ConversationCommand::WakeBot(m) => self.ask_local(org_id, id, m).await.map(CommandReply::Flag),
+            ConversationCommand::RefreshContact(m) => self.ask_local(org_id, id, m).await.map(|()| CommandReply::Done),
         }
     }
 

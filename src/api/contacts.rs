@@ -177,5 +177,19 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     state.rt.publish(events);
+    // The contact's open conversations hold it in their actors: they read it again, so their
+    // next events do not bring the old name back.
+    let open = entities::conversation::Entity::find()
+        .filter(entities::conversation::Column::OrgId.eq(caller.org_id.clone()))
+        .filter(entities::conversation::Column::ContactId.eq(c.id.clone()))
+        .filter(entities::conversation::Column::Status.ne(entities::enums::ConversationStatus::Closed.as_str()))
+        .all(state.db())
+        .await?;
+    for conv in open {
+        let refresh = actors::conversation::RefreshContact { org_id: caller.org_id.clone() };
+        if let Err(e) = state.rt.ask_conversation(&caller.org_id, &conv.id, refresh).await {
+            tracing::warn!(conversation_id = %conv.id, error = %e, "contact not refreshed in its conversation");
+        }
+    }
     Ok(HttpResponse::Ok().json(Data::new(detail(&state, &c).await?)))
 }

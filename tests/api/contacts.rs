@@ -54,8 +54,19 @@ async fn a_contact_is_read_and_updated_by_whatsapp_id() {
     assert_eq!(c["data"]["latestConversationId"], conv.as_str());
     assert_eq!(app.get("/api/v1/contacts/+15559100004", &org.token).await.0, 200);
 
+    let mut socket = app.socket(&org.token, None).await;
     let (status, updated) =
         app.patch("/api/v1/contacts/15559100004", &org.token, json!({"name": "Dana Q.", "category": "vip"})).await;
+    // The conversation's next event carries the contact as it is now.
+    let (s, _) = app
+        .post(&format!("/api/v1/conversations/{conv}/messages"), &org.token, json!({"type": "text", "text": "hi Dana"}))
+        .await;
+    assert_eq!(s, 201);
+    let seen = socket
+        .until(std::time::Duration::from_secs(3), |e| e["event"] == "message.created")
+        .await
+        .expect("the reply's event");
+    assert_eq!(seen.last().unwrap()["data"]["conversation"]["contact"]["name"], "Dana Q.", "{:?}", seen.last());
     assert_eq!(status, 200);
     assert_eq!(updated["data"]["name"], "Dana Q.");
     assert_eq!(updated["data"]["category"], "vip");

@@ -50,6 +50,10 @@ pub struct InboundMessage {
     /// The provider's media id, for types that carry a file.
     #[serde(default)]
     pub media_id: Option<String>,
+    /// The customer's WhatsApp profile name as this message gave it: when it differs from the
+    /// contact this actor holds, the contact is read again (the inbox has just updated it).
+    #[serde(default)]
+    pub profile_name: Option<String>,
 }
 
 /// Store a customer message.
@@ -396,6 +400,24 @@ fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// The conversation's contact changed (an agent renamed or recategorized it): read it again, so
+/// the conversation's next events carry it as it is now.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<(), ActorError>")]
+pub struct RefreshContact {
+    pub org_id: String,
+}
+
+impl Handler<RefreshContact> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<(), ActorError>>;
+    fn handle(&mut self, msg: RefreshContact, _: &mut Context<Self>) -> Self::Result {
+        self.run(&msg.org_id, |rt, mut s| async move {
+            s.contact = store::contacts::get(&rt.db.conn, &s.conv.org_id, &s.conv.contact_id).await?;
+            Ok((s, ()))
+        })
+    }
+}
+
 impl Handler<Inbound> for ConversationActor {
     type Result = AtomicResponse<Self, Result<InboundOutcome, ActorError>>;
     fn handle(&mut self, msg: Inbound, _: &mut Context<Self>) -> Self::Result {
@@ -408,6 +430,9 @@ impl Handler<Inbound> for ConversationActor {
             let Ok(next) = state::on_customer_message(prev, s.conv.assigned_to.is_some()) else {
                 return Ok((s, InboundOutcome::Closed));
             };
+            if m.profile_name.is_some() && s.contact.as_ref().is_some_and(|c| c.profile_name != m.profile_name) {
+                s.contact = store::contacts::get(&rt.db.conn, &s.conv.org_id, &s.conv.contact_id).await?;
+            }
             // A reaction attaches to the message it reacts to, when that message is here.
             if m.message_type == "reaction" {
                 let reaction: serde_json::Value =

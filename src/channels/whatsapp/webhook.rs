@@ -194,6 +194,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             content: m.content.clone(),
             sent_at: m.sent_at,
             media_id: m.media_id.clone(),
+            profile_name: profile_name.clone(),
         };
         let mut closed = None;
         let mut placed = false;
