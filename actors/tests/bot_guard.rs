@@ -38,6 +38,7 @@ async fn setup() -> (Runtime, FakeChannel, String) {
         content: None,
         sent_at: chrono::Utc::now(),
         media_id: None,
+        profile_name: Some("C".into()),
     };
     rt.ask_conversation("org", &conv, Inbound { org_id: "org".into(), message }).await.unwrap();
     (rt, channel, conv)
