@@ -150,6 +150,8 @@ impl From<DbErr> for ApiError {
             // Two requests raced for one unique value (a name, a version number): the loser is
             // told, not given a 500.
             other if matches!(other.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                // Logged: a violation no request can cause on purpose would otherwise hide a bug.
+                tracing::warn!(error = %other, "unique constraint refused a write");
                 ApiError::Conflict("a concurrent change took a value that must be unique; reload and try again".into())
             }
             other => ApiError::Internal(format!("database: {other}")),

@@ -11,6 +11,8 @@ pub struct Model {
     pub name: Option<String>,
     /// The name the customer gives themselves on WhatsApp (the last one seen).
     pub profile_name: Option<String>,
+    /// Someone edited `name`: a new profile name no longer replaces it.
+    pub name_edited: bool,
     pub phone: Option<String>,
     /// Free-form category an agent or the classifier gave the contact (e.g. `vip`, `lead`).
     pub category: Option<String>,

@@ -17,7 +17,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.get_connection()
             .execute_unprepared(
-                "UPDATE bot_tools SET name = name || '_' || substr(id, length(id) - 5) \
+                "UPDATE bot_tools SET name = substr(name, 1, 57) || '_' || substr(id, length(id) - 5) \
                  WHERE id NOT IN (SELECT min(id) FROM bot_tools GROUP BY org_id, name)",
             )
             .await?;

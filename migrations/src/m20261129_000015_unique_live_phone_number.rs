@@ -19,11 +19,17 @@ impl MigrationName for Migration {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        db.execute_unprepared(
-            "UPDATE whatsapp_accounts SET deleted_at = created_at \
-             WHERE deleted_at IS NULL AND id NOT IN \
-             (SELECT min(id) FROM whatsapp_accounts WHERE deleted_at IS NULL GROUP BY phone_number_id)",
-        )
+        // Retired as a disconnect would: the account and its inbox.
+        let keep = "(SELECT min(id) FROM whatsapp_accounts WHERE deleted_at IS NULL GROUP BY phone_number_id)";
+        db.execute_unprepared(&format!(
+            "UPDATE inboxes SET deleted_at = created_at WHERE deleted_at IS NULL AND id IN \
+             (SELECT inbox_id FROM whatsapp_accounts WHERE deleted_at IS NULL AND id NOT IN {keep})"
+        ))
+        .await?;
+        db.execute_unprepared(&format!(
+            "UPDATE whatsapp_accounts SET deleted_at = created_at, status = 'disconnected' \
+             WHERE deleted_at IS NULL AND id NOT IN {keep}"
+        ))
         .await?;
         db.execute_unprepared(
             "CREATE UNIQUE INDEX ux_whatsapp_accounts_live_phone ON whatsapp_accounts (phone_number_id) \

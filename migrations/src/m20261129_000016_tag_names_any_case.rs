@@ -17,7 +17,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
         db.execute_unprepared(
-            "UPDATE tags SET name = name || ' ' || substr(id, length(id) - 3) \
+            "UPDATE tags SET name = substr(name, 1, 45) || ' ' || substr(id, length(id) - 3) \
              WHERE id NOT IN (SELECT min(id) FROM tags GROUP BY org_id, lower(name))",
         )
         .await?;

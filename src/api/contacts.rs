@@ -151,6 +151,7 @@ pub async fn update(
     body: web::Json<UpdateContact>,
 ) -> ApiResult<HttpResponse> {
     let c = find(&state, &caller, &wa_id).await?;
+    let c_profile = c.profile_name.clone();
     let mut am = c.into_active_model();
     let clean = |field: &str, v: &str, max: usize| -> ApiResult<Option<String>> {
         let v = v.trim();
@@ -160,7 +161,17 @@ pub async fn update(
         Ok((!v.is_empty()).then(|| v.to_owned()))
     };
     if let Some(name) = &body.name {
-        am.name = Set(clean("name", name, 200)?);
+        // A name of one's own stays; clearing it goes back to the WhatsApp profile name.
+        match clean("name", name, 200)? {
+            Some(n) => {
+                am.name = Set(Some(n));
+                am.name_edited = Set(true);
+            }
+            None => {
+                am.name = Set(c_profile.clone());
+                am.name_edited = Set(false);
+            }
+        }
     }
     if let Some(category) = &body.category {
         am.category = Set(clean("category", category, 50)?);

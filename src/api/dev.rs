@@ -249,7 +249,8 @@ pub async fn simulate_message(
     if text.chars().count() > 4096 {
         return Err(ApiError::validation("text", "text is at most 4096 characters (WhatsApp's limit)"));
     }
-    let name = c.name.clone().unwrap_or_default();
+    // As WhatsApp would send it: the customer's own profile name, not the one an agent gave.
+    let name = c.profile_name.clone().or(c.name.clone()).unwrap_or_default();
     deliver(&state, &acc.phone_number_id, &c.wa_id, &name, &text).await?;
     // A closed conversation makes the message open a new one, as with a real customer.
     let latest = actors::store::conversations::open_for_contact(state.db(), &conv.inbox_id, &c.id)

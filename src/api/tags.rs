@@ -104,7 +104,9 @@ fn tag_color(color: &str) -> ApiResult<String> {
 /// Refuses a name another tag of the organization has (case-insensitively).
 async fn ensure_unique(state: &AppState, caller: &Caller, name: &str, except: Option<&str>) -> ApiResult<()> {
     let all = tag::Entity::find().filter(tag::Column::OrgId.eq(caller.org_id.clone())).all(state.db()).await?;
-    if all.iter().any(|t| t.name.eq_ignore_ascii_case(name) && Some(t.id.as_str()) != except) {
+    // Any case in all of Unicode (at least as strict as either database's `lower()` in the index).
+    let wanted = name.to_lowercase();
+    if all.iter().any(|t| t.name.to_lowercase() == wanted && Some(t.id.as_str()) != except) {
         return Err(ApiError::Conflict(format!("a tag named {name:?} already exists")));
     }
     Ok(())

@@ -115,6 +115,8 @@ pub fn strip_html(html: &str) -> String {
 pub fn chunk(text: &str) -> Vec<String> {
     let mut chunks = Vec::new();
     let mut current = String::new();
+    // Control characters (a PDF's NULs among them, which PostgreSQL text refuses) are not text.
+    let text: String = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r')).collect();
     let paragraphs = text.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "));
     for para in paragraphs.filter(|p| !p.is_empty()) {
         let pieces: Vec<String> = if para.chars().count() > CHUNK_CHARS { sentences(&para) } else { vec![para] };
@@ -315,6 +317,11 @@ mod tests {
         let hits = rank("How do I get a refund for a product?", None, &passages, 2);
         assert_eq!(hits[0].chunk_id, "b");
         assert!(hits.iter().all(|h| h.chunk_id != "a"), "no shared words, no hit: {hits:?}");
+    }
+
+    #[test]
+    fn control_characters_do_not_reach_the_passages() {
+        assert_eq!(chunk("Re\u{0}funds\u{7} in\tthirty days"), vec!["Refunds in thirty days".to_owned()]);
     }
 
     #[test]

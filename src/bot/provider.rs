@@ -95,6 +95,8 @@ const MAX_ANSWER_BYTES: usize = 8 << 20;
 #[derive(Default)]
 struct SseLines {
     pending: Vec<u8>,
+    /// How far `pending` is known to hold no line end (each byte is looked at once).
+    scanned: usize,
 }
 
 impl SseLines {
@@ -103,10 +105,15 @@ impl SseLines {
     fn push(&mut self, chunk: &[u8]) -> Option<Vec<String>> {
         self.pending.extend_from_slice(chunk);
         let mut lines = vec![];
-        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            lines.push(String::from_utf8_lossy(&line).trim().to_owned());
+        let mut start = 0;
+        for i in self.scanned..self.pending.len() {
+            if self.pending[i] == b'\n' {
+                lines.push(String::from_utf8_lossy(&self.pending[start..=i]).trim().to_owned());
+                start = i + 1;
+            }
         }
+        self.pending.drain(..start);
+        self.scanned = self.pending.len();
         (self.pending.len() <= MAX_ANSWER_BYTES).then_some(lines)
     }
 }
@@ -250,13 +257,27 @@ impl Provider {
         if let Some(m) = req.max_tokens {
             body["max_tokens"] = json!(m);
         }
-        let mut http = self.http.post(format!("{}/chat/completions", self.base_url)).json(&body);
-        if let Some(key) = &self.api_key {
-            http = http.bearer_auth(key);
+        let send = |body: &Value| {
+            let mut http = self.http.post(format!("{}/chat/completions", self.base_url)).json(body);
+            if let Some(key) = &self.api_key {
+                http = http.bearer_auth(key);
+            }
+            async move {
+                http.send().await.map_err(|e| {
+                    let msg = format!("could not reach the provider: {}", reason(&e));
+                    ProviderError::new(ProviderErrorKind::Unavailable, msg)
+                })
+            }
+        };
+        let mut res = send(&body).await?;
+        // Some OpenAI-compatible servers refuse the usage option: asked again without it, the
+        // suggestion still comes (its tokens then go unrecorded).
+        if res.status() == reqwest::StatusCode::BAD_REQUEST {
+            if let Some(o) = body.as_object_mut() {
+                o.remove("stream_options");
+            }
+            res = send(&body).await?;
         }
-        let mut res = http.send().await.map_err(|e| {
-            ProviderError::new(ProviderErrorKind::Unavailable, format!("could not reach the provider: {}", reason(&e)))
-        })?;
         let status = res.status();
         if !status.is_success() {
             let kind = match status.as_u16() {
@@ -270,10 +291,18 @@ impl Provider {
         let (tx, rx) = tokio::sync::mpsc::channel(32);
         tokio::spawn(async move {
             let mut lines = SseLines::default();
+            // Usage is reported once, at the end: some servers repeat a running total on every
+            // chunk, and the last one is the call's.
+            let mut usage = None;
+            let finish = |usage: Option<Usage>, tx: tokio::sync::mpsc::Sender<_>| async move {
+                if let Some(u) = usage {
+                    let _ = tx.send(Ok(StreamPiece::Usage(u))).await;
+                }
+            };
             loop {
                 let chunk = match res.chunk().await {
                     Ok(Some(c)) => c,
-                    Ok(None) => return,
+                    Ok(None) => return finish(usage, tx).await,
                     Err(e) => {
                         let msg = format!("the stream broke off: {e}");
                         let _ = tx.send(Err(ProviderError::new(ProviderErrorKind::Unavailable, msg))).await;
@@ -288,23 +317,19 @@ impl Provider {
                 for line in complete {
                     let Some(data) = line.strip_prefix("data:").map(str::trim) else { continue };
                     if data == "[DONE]" {
-                        return;
+                        return finish(usage, tx).await;
                     }
                     let Ok(v) = serde_json::from_str::<Value>(data) else { continue };
-                    let mut pieces = vec![];
-                    if let Some(p) = v["choices"][0]["delta"]["content"].as_str().filter(|p| !p.is_empty()) {
-                        pieces.push(StreamPiece::Text(p.to_owned()));
-                    }
                     if v["usage"].is_object() {
-                        pieces.push(StreamPiece::Usage(Usage {
+                        usage = Some(Usage {
                             prompt_tokens: v["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
                             completion_tokens: v["usage"]["completion_tokens"].as_u64().unwrap_or(0),
-                        }));
+                        });
                     }
-                    for piece in pieces {
-                        if tx.send(Ok(piece)).await.is_err() {
-                            return; // the client went away
-                        }
+                    if let Some(p) = v["choices"][0]["delta"]["content"].as_str().filter(|p| !p.is_empty())
+                        && tx.send(Ok(StreamPiece::Text(p.to_owned()))).await.is_err()
+                    {
+                        return; // the client went away
                     }
                 }
             }

@@ -22,7 +22,18 @@ pub async fn add_usage(
     calls: i64,
     turns: i64,
 ) -> Result<(), DbErr> {
-    let now = Utc::now();
+    add_usage_at(db, org_id, usage, calls, turns, Utc::now()).await
+}
+
+/// [`add_usage`] to the month of `now`.
+async fn add_usage_at(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    usage: Usage,
+    calls: i64,
+    turns: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let month = month_of(now);
     let row = bot_usage::ActiveModel {
         id: Set(format!("{org_id}:{month}")),
@@ -61,11 +72,13 @@ pub async fn add_usage(
 /// Answers whether the turn was taken.
 pub async fn reserve_turn(db: &impl ConnectionTrait, org_id: &str, limit: i64) -> Result<bool, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
-    add_usage(db, org_id, Usage::default(), 0, 0).await?; // the month's row exists from here on
-    let id = format!("{org_id}:{}", month_of(Utc::now()));
+    // One instant for both statements, so the row made is the row counted (at a month's turn too).
+    let now = Utc::now();
+    add_usage_at(db, org_id, Usage::default(), 0, 0, now).await?; // the month's row exists from here on
+    let id = format!("{org_id}:{}", month_of(now));
     let taken = bot_usage::Entity::update_many()
         .col_expr(bot_usage::Column::Turns, Expr::col(bot_usage::Column::Turns).add(1))
-        .col_expr(bot_usage::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(bot_usage::Column::UpdatedAt, Expr::value(now))
         .filter(bot_usage::Column::Id.eq(id))
         .filter(bot_usage::Column::Turns.lt(limit))
         .exec(db)

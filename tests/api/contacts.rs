@@ -79,6 +79,12 @@ async fn a_contact_is_read_and_updated_by_whatsapp_id() {
     app.post_webhook(&hook).await;
     let (_, c) = app.get("/api/v1/contacts/15559100004", &org.token).await;
     assert_eq!((c["data"]["name"].as_str(), c["data"]["profileName"].as_str()), (Some("Dana Q."), Some("D")), "{c}");
+    // Clearing the name goes back to following the profile name.
+    let (_, cleared) = app.patch("/api/v1/contacts/15559100004", &org.token, json!({"name": ""})).await;
+    assert_eq!(cleared["data"]["name"], "D", "{cleared}");
+    let hook = crate::helpers::text_webhook(&account.phone_number_id, "15559100004", "Dana", "wamid.dana.3", "hi");
+    app.post_webhook(&hook).await;
+    assert_eq!(app.get("/api/v1/contacts/15559100004", &org.token).await.1["data"]["name"], "Dana");
     // A contact nobody renamed follows its profile name.
     let hook = crate::helpers::text_webhook(&account.phone_number_id, "15559100009", "Eve", "wamid.eve.1", "hi");
     app.post_webhook(&hook).await;

@@ -219,7 +219,7 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn create_pg_database(base: &str) -> (String, String, String) {
+pub async fn create_pg_database(base: &str) -> (String, String, String) {
     use sea_orm::ConnectionTrait;
     let name = format!("cx_test_{}", uuid::Uuid::now_v7().simple());
     let admin = sea_orm::Database::connect(base).await.expect("CX_TEST_DATABASE_URL reachable");

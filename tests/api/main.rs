@@ -23,6 +23,7 @@ mod invitations;
 mod login_codes;
 mod media;
 mod media_send;
+mod migrations;
 mod outbox;
 mod profile;
 mod realtime;

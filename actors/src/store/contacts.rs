@@ -18,7 +18,7 @@ pub async fn upsert_by_wa_id(
     if let Some(found) = find_by_wa_id(db, org_id, wa_id).await? {
         match profile_name {
             Some(name) if found.profile_name.as_deref() != Some(name) => {
-                let follows = found.name.is_none() || found.name == found.profile_name;
+                let follows = !found.name_edited || found.name.is_none();
                 let mut am = found.into_active_model();
                 am.profile_name = Set(Some(name.to_owned()));
                 if follows {
@@ -36,6 +36,7 @@ pub async fn upsert_by_wa_id(
         wa_id: Set(wa_id.to_owned()),
         name: Set(profile_name.map(str::to_owned)),
         profile_name: Set(profile_name.map(str::to_owned)),
+        name_edited: Set(false),
         phone: Set(Some(format!("+{wa_id}"))),
         category: Set(None),
         simulated: Set(false),

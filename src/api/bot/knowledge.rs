@@ -134,7 +134,13 @@ fn spawn_processing(state: &AppState, doc: bot_document::Model) {
     state.rt.spawn_loop(async move {
         let outcome = process(&rt.db.conn, media.as_ref(), &bot, &doc).await;
         if let Err(e) = store_outcome(&rt, &doc.id, outcome).await {
-            tracing::warn!(document_id = %doc.id, error = %e, "document processing not saved");
+            // The passages could not be written: the document says so rather than staying
+            // PROCESSING (and being tried again at every start).
+            tracing::warn!(document_id = %doc.id, error = %e, "document passages not stored");
+            let failed = Err(format!("the passages could not be stored: {e}"));
+            if let Err(e) = store_outcome(&rt, &doc.id, failed).await {
+                tracing::warn!(document_id = %doc.id, error = %e, "document status not saved");
+            }
         }
     });
 }
