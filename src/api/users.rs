@@ -179,12 +179,25 @@ fn is_admin(u: &user::Model) -> bool {
 
 /// Refuses to leave the organization without an active ADMIN or SUPER_ADMIN besides `except`.
 async fn ensure_other_admin(state: &AppState, org_id: &str, except: &str) -> ApiResult<()> {
+    other_admin_in(state.db(), org_id, except).await
+}
+
+/// [`ensure_other_admin`] inside the write transaction that demotes or deletes the admin, with
+/// the organization's row held: two admins demoting each other at the same moment take turns,
+/// and the second finds no other admin left (SQLite's single writer does the same there).
+async fn ensure_other_admin_locked(txn: &impl sea_orm::ConnectionTrait, org_id: &str, except: &str) -> ApiResult<()> {
+    use sea_orm::QuerySelect;
+    entities::organization::Entity::find_by_id(org_id.to_owned()).lock_exclusive().one(txn).await?;
+    other_admin_in(txn, org_id, except).await
+}
+
+async fn other_admin_in(db: &impl sea_orm::ConnectionTrait, org_id: &str, except: &str) -> ApiResult<()> {
     let others = user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::DeletedAt.is_null())
         .filter(user::Column::Id.ne(except))
         .filter(user::Column::Role.is_in([Role::Admin.as_str(), Role::SuperAdmin.as_str()]))
-        .one(state.db())
+        .one(db)
         .await?;
     if others.is_none() {
         return Err(ApiError::Conflict("the organization must keep at least one active admin".into()));
@@ -392,7 +405,15 @@ pub async fn update(
         am.max_concurrent = Set(capacity(c)?);
     }
     am.updated_at = Set(Utc::now());
-    let u = am.update(state.db()).await?;
+    let txn = state.rt.db.begin_write().await?;
+    if is_admin(&target)
+        && am.role.as_ref() != &target.role
+        && !Role::parse(am.role.as_ref()).is_some_and(Role::is_admin)
+    {
+        ensure_other_admin_locked(&*txn, &target.org_id, &target.id).await?;
+    }
+    let u = am.update(&*txn).await?;
+    txn.commit().await?;
     if body.max_concurrent.is_some() {
         state.rt.request_drain(&caller.org_id); // capacity may have opened up
     }
@@ -418,6 +439,9 @@ async fn delete_user(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(
     let mut released = actors::people::release_conversations(&state.rt, &org_id, &target.id, &note).await?;
     let now = Utc::now();
     let txn = state.rt.db.begin_write().await?;
+    if is_admin(&target) {
+        ensure_other_admin_locked(&*txn, &target.org_id, &target.id).await?;
+    }
     let marked = user::Entity::update_many()
         .col_expr(user::Column::DeletedAt, Expr::value(Some(now)))
         .col_expr(user::Column::Status, Expr::value(Presence::Offline.as_str()))

@@ -191,6 +191,32 @@ async fn roles_and_capacity_change_and_an_organization_keeps_an_admin() {
 }
 
 #[actix_web::test]
+async fn two_admins_stepping_down_at_once_leave_one_admin() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let second = add_member(&app, &org, "ADMIN").await;
+    for _ in 0..5 {
+        // Each admin steps the other down, at the same moment.
+        let (path_a, path_b) = (format!("/api/v1/users/{}", second.id), format!("/api/v1/users/{}", org.user_id));
+        let a = app.patch(&path_a, &org.token, json!({"role": "AGENT"}));
+        let b = app.patch(&path_b, &second.token, json!({"role": "AGENT"}));
+        let ((sa, _), (sb, _)) = futures_util::future::join(a, b).await;
+        let (_, admins) = app.get("/api/v1/users?role=ADMIN", &org.token).await;
+        let left = admins["data"].as_array().map_or(0, Vec::len);
+        let (_, admins2) = app.get("/api/v1/users?role=ADMIN", &second.token).await;
+        let left = left.max(admins2["data"].as_array().map_or(0, Vec::len));
+        assert_eq!(left, 1, "{sa} {sb}: the organization keeps exactly one admin");
+        let mut got = [sa, sb];
+        got.sort();
+        assert!(got == [200, 409] || got == [200, 403], "one wins; the other is refused: {got:?}");
+        // Both admins again for the next round.
+        let (winner_token, loser_id) = if sa == 200 { (&org.token, &second.id) } else { (&second.token, &org.user_id) };
+        let (s, body) = app.patch(&format!("/api/v1/users/{loser_id}"), winner_token, json!({"role": "ADMIN"})).await;
+        assert_eq!(s, 200, "{body}");
+    }
+}
+
+#[actix_web::test]
 async fn deleting_a_user_releases_their_conversations_and_ends_their_tokens() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
