@@ -19,6 +19,7 @@ mod m20261129_000013_bot_tool_names;
 mod m20261129_000014_contact_profile_name;
 mod m20261129_000015_unique_live_phone_number;
 mod m20261129_000016_tag_names_any_case;
+mod m20261129_000017_reusable_user_email;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_contact_profile_name::Migration),
             Box::new(m20261129_000015_unique_live_phone_number::Migration),
             Box::new(m20261129_000016_tag_names_any_case::Migration),
+            Box::new(m20261129_000017_reusable_user_email::Migration),
         ]
     }
 }

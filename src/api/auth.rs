@@ -254,7 +254,9 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterReques
     let name = required("name", &body.name, 200)?.to_owned();
     let email = valid_email(&body.email)?;
     valid_password(&body.password)?;
-    if user::Entity::find().filter(user::Column::Email.eq(email.clone())).one(state.db()).await?.is_some() {
+    let live =
+        user::Entity::find().filter(user::Column::Email.eq(email.clone())).filter(user::Column::DeletedAt.is_null());
+    if live.one(state.db()).await?.is_some() {
         return Err(ApiError::Conflict("an account with this email already exists".into()));
     }
     let hash = hash_password(body.password.clone()).await?;

@@ -176,10 +176,11 @@ pub(crate) fn invitable_email(email: Option<&str>) -> ApiResult<String> {
     Ok(email)
 }
 
-/// Refuses an address that already has an account (deleted ones included: addresses are unique
-/// across the platform).
+/// Refuses an address that already has a live account (addresses are unique across the
+/// platform; a deleted user's address is free again).
 pub(crate) async fn ensure_no_account(db: &impl ConnectionTrait, email: &str) -> ApiResult<()> {
-    if user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?.is_some() {
+    let live = user::Entity::find().filter(user::Column::Email.eq(email)).filter(user::Column::DeletedAt.is_null());
+    if live.one(db).await?.is_some() {
         return Err(ApiError::Conflict("a user with this email already exists".into()));
     }
     Ok(())

@@ -273,6 +273,25 @@ async fn deleting_a_user_releases_their_conversations_and_ends_their_tokens() {
     let (_, t) = app.get(&format!("/api/v1/teams/{team_id}"), &org.token).await;
     assert_eq!(t["data"]["members"], json!([]));
     assert_eq!(app.delete(&format!("/api/v1/users/{}", agent.id), &org.token).await.0, 404);
+
+    // The address is free again: the person can be invited back, as a new user, and log in.
+    let (status, again) = app
+        .post("/api/v1/users", &org.token, json!({"email": agent.email, "name": "Back Again", "role": "AGENT"}))
+        .await;
+    assert_eq!(status, 201, "{again}");
+    assert_ne!(again["data"]["id"], agent.id.as_str());
+    let mail = wait_mail(&app, &org.token, &agent.email, 2).await;
+    let token = token_in(mail["body"].as_str().unwrap());
+    let (status, _) =
+        app.post_anon(&format!("/api/v1/invitations/accept/{token}"), json!({"password": MEMBER_PASSWORD})).await;
+    assert_eq!(status, 201);
+    let (status, _) =
+        app.post_anon("/api/v1/auth/login", json!({"email": agent.email.clone(), "password": MEMBER_PASSWORD})).await;
+    assert_eq!(status, 200);
+    // A live address stays taken.
+    let (status, _) =
+        app.post("/api/v1/users", &org.token, json!({"email": agent.email, "name": "Twin", "role": "AGENT"})).await;
+    assert_eq!(status, 409);
 }
 
 #[actix_web::test]
