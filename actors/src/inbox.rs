@@ -96,11 +96,19 @@ async fn find_or_open(
     msg: &ResolveConversation,
 ) -> Result<String, ActorError> {
     let txn = rt.db.begin_write().await?;
-    let contact = store::contacts::upsert_by_wa_id(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref()).await?;
+    let (contact, changed) = store::contacts::upsert(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref()).await?;
+    // A new WhatsApp profile name (and the name, if it follows it) is announced like an edit.
+    let mut news = Vec::new();
+    if changed {
+        let payload = serde_json::to_string(&crate::views::ContactView::from(&contact))?;
+        news.push(NewEvent { conversation: None, name: EventName::ContactUpdated, payload });
+    }
     if let Some(existing) = store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
         && msg.closed.as_deref() != Some(existing.id.as_str())
     {
+        let events = store::events::append(&*txn, org_id, news).await?;
         txn.commit().await?;
+        rt.publish(events);
         return Ok(existing.id);
     }
     let org = organization::Entity::find_by_id(org_id.to_owned())
@@ -139,12 +147,8 @@ async fn find_or_open(
     };
     conversation::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
     let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
-    let events = store::events::append(
-        &*txn,
-        org_id,
-        vec![NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload }],
-    )
-    .await?;
+    news.push(NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload });
+    let events = store::events::append(&*txn, org_id, news).await?;
     txn.commit().await?;
     rt.publish(events);
     Ok(row.id)

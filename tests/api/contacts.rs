@@ -88,10 +88,16 @@ async fn a_contact_is_read_and_updated_by_whatsapp_id() {
     // A contact nobody renamed follows its profile name.
     let hook = crate::helpers::text_webhook(&account.phone_number_id, "15559100009", "Eve", "wamid.eve.1", "hi");
     app.post_webhook(&hook).await;
+    let mut socket = app.socket(&org.token, None).await;
     let hook = crate::helpers::text_webhook(&account.phone_number_id, "15559100009", "Eve R.", "wamid.eve.2", "hi");
     app.post_webhook(&hook).await;
     let (_, c) = app.get("/api/v1/contacts/15559100009", &org.token).await;
     assert_eq!(c["data"]["name"], "Eve R.", "{c}");
+    let seen = socket
+        .until(std::time::Duration::from_secs(3), |e| e["event"] == "contact.updated")
+        .await
+        .expect("the new profile name is announced");
+    assert_eq!(seen.last().unwrap()["data"]["profileName"], "Eve R.");
 
     assert_eq!(app.get("/api/v1/contacts/15550000000", &org.token).await.0, 404);
     let other = app.register("Other").await;

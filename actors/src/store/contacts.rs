@@ -14,6 +14,16 @@ pub async fn upsert_by_wa_id(
     wa_id: &str,
     profile_name: Option<&str>,
 ) -> Result<contact::Model, DbErr> {
+    Ok(upsert(db, org_id, wa_id, profile_name).await?.0)
+}
+
+/// [`upsert_by_wa_id`], also answering whether an existing contact changed (a new profile name).
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    wa_id: &str,
+    profile_name: Option<&str>,
+) -> Result<(contact::Model, bool), DbErr> {
     let now = Utc::now();
     if let Some(found) = find_by_wa_id(db, org_id, wa_id).await? {
         match profile_name {
@@ -25,9 +35,9 @@ pub async fn upsert_by_wa_id(
                     am.name = Set(Some(name.to_owned()));
                 }
                 am.updated_at = Set(now);
-                return am.update(db).await;
+                return Ok((am.update(db).await?, true));
             }
-            _ => return Ok(found),
+            _ => return Ok((found, false)),
         }
     }
     contact::ActiveModel {
@@ -45,6 +55,7 @@ pub async fn upsert_by_wa_id(
     }
     .insert(db)
     .await
+    .map(|c| (c, false))
 }
 
 pub async fn find_by_wa_id(
