@@ -481,6 +481,7 @@ pub async fn put_schedule(
     am.schedule = Set(Some(serde_json::to_string(&schedule).map_err(|e| ApiError::Internal(e.to_string()))?));
     am.updated_at = Set(Utc::now());
     am.update(state.db()).await?;
+    state.rt.request_drain(&caller.org_id); // the team may be working now
     Ok(HttpResponse::Ok().json(Data::new(schedule)))
 }
 

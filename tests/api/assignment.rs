@@ -90,6 +90,36 @@ async fn twenty_queued_conversations_drain_to_two_agents_of_capacity_five_oldest
 }
 
 #[actix_web::test]
+async fn a_team_outside_its_working_hours_takes_nothing_until_it_opens() {
+    let app = fast_app().await;
+    let org = app.register("Hours").await;
+    let account = app.connect_account(&org).await;
+    bot_off(&app, &org).await;
+    let ann = add_agent(&app, &org, "Ann").await;
+    let team = team_with(&app, &org, "Night shift", &[&ann], None).await;
+    let (s, _) = app.put("/api/v1/routing-rules/default-team", &org.token, json!({"teamId": team})).await;
+    assert_eq!(s, 200);
+    // Enforced hours with no open slot: closed now.
+    let closed = json!({"timezone": "Asia/Tokyo", "slots": []});
+    let (s, b) = app.put(&format!("/api/v1/teams/{team}/schedule"), &org.token, closed).await;
+    assert_eq!(s, 200, "{b}");
+    let _ann_socket = app.socket(&ann.token, None).await.keep_alive();
+    let ids = customers(&app, &org, &account, 2, "4917200").await;
+    // Several drains pass (every 200 ms): the team is closed, so nothing is assigned.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for id in &ids {
+        let c = conversation(&app, &org, id).await;
+        assert!(c["assignedTo"].is_null(), "assigned while the team is closed: {c}");
+    }
+    // The team's hours stop being enforced: it works now, and the queue drains to Ann.
+    let open = json!({"timezone": "Asia/Tokyo", "isEnabled": false, "slots": []});
+    let (s, b) = app.put(&format!("/api/v1/teams/{team}/schedule"), &org.token, open).await;
+    assert_eq!(s, 200, "{b}");
+    let drained = eventually(Duration::from_secs(5), || async { loads(&app, &org, &[&ann]).await == vec![2] }).await;
+    assert!(drained, "loads: {:?}", loads(&app, &org, &[&ann]).await);
+}
+
+#[actix_web::test]
 async fn an_agent_who_goes_offline_loses_their_conversations_to_an_online_teammate() {
     let app = fast_app().await;
     let org = app.register("Offline").await;

@@ -114,6 +114,9 @@ async fn drain_here(rt: &Runtime, org_id: &str) -> Result<usize, ActorError> {
         .filter(conversation::Column::OrgId.eq(org_id))
         .filter(conversation::Column::Status.eq(ConversationStatus::Open.as_str()))
         .filter(conversation::Column::AssignedTo.is_null())
+        // Not before its first message is stored: that is when routing chooses its team, and a
+        // drain in between would hand it to anyone.
+        .filter(conversation::Column::LastInboundAt.is_not_null())
         .order_by_asc(conversation::Column::QueuedAt)
         .order_by_asc(conversation::Column::CreatedAt)
         .limit(BACKLOG_BATCH)
@@ -220,17 +223,31 @@ impl Available {
     }
 
     /// Where a conversation of `team_id` may go: that team's available members by its
-    /// strategy, or everyone available when it has no (active) team.
+    /// strategy, or everyone available when it has no (active) team. A team outside its working
+    /// hours (its schedule, when it has one) takes nothing: its conversations wait in the queue
+    /// until it opens, and the drain that runs every `CX_IDLE_CHECK_MS` hands them out then.
     pub fn pool_for(&self, team_id: Option<&str>) -> Pool {
         match team_id.and_then(|t| self.teams.get(t)) {
             Some(t) => Pool {
-                members: self.members.get(&t.id).cloned().unwrap_or_default(),
+                members: if team_open(t, Utc::now()) {
+                    self.members.get(&t.id).cloned().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
                 strategy: AssignStrategy::parse(&t.strategy).unwrap_or(AssignStrategy::LeastLoaded),
                 capacity: t.max_open_per_agent.map(|c| c.max(0) as u32),
             },
             None => Pool { members: self.everyone.clone(), strategy: AssignStrategy::LeastLoaded, capacity: None },
         }
     }
+}
+
+/// Whether `team` works at `at`: always without a schedule (or with one that does not parse).
+fn team_open(team: &team::Model, at: DateTime<Utc>) -> bool {
+    team.schedule
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<crate::policy::schedule::WeeklySchedule>(s).ok())
+        .is_none_or(|s| s.is_open(at))
 }
 
 async fn mark_assigned(rt: &Runtime, user_id: &str, at: DateTime<Utc>) -> Result<(), ActorError> {
