@@ -112,7 +112,8 @@ impl Mailer {
         let address: Address = to.parse().map_err(|_| MailError::Address(to.to_owned()))?;
         let (transport, status, error) = match &self.smtp {
             None => {
-                tracing::info!(to, subject, body, "dev mailbox: mail kept, not sent (no CX_SMTP_URL)");
+                // Not the body: it may hold an invitation token or a sign-in code.
+                tracing::info!(to, subject, "dev mailbox: mail kept, not sent (no CX_SMTP_URL)");
                 ("dev", "kept", None)
             }
             Some(smtp) => {

@@ -4,7 +4,8 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use entities::enums::{Presence, Role};
-use entities::{organization, user};
+use entities::{organization, refresh_token, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -114,8 +115,12 @@ pub struct RefreshRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SetPasswordRequest {
     pub password: String,
+    /// The password in use, when the account has one (to change it, this or
+    /// `/profile/change-password`).
+    pub current_password: Option<String>,
 }
 
 pub(crate) fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
@@ -434,8 +439,7 @@ pub async fn request_code(state: web::Data<AppState>, body: web::Json<RequestCod
              If you did not ask for it, you can ignore this mail.\n"
         );
         actix_web::rt::spawn(async move {
-            let subject = "Your cx-inbox sign-in code";
-            let sent = mailer.send_with_secrets(Some(&u.org_id), &u.email, subject, &body, &[&code]).await;
+            let sent = mailer.send_with_secrets(Some(&u.org_id), &u.email, SIGN_IN_SUBJECT, &body, &[&code]).await;
             if let Err(e) = sent {
                 tracing::warn!(user_id = %u.id, error = %e, "login code mail not sent");
             }
@@ -508,12 +512,17 @@ pub async fn verify_code(state: web::Data<AppState>, body: web::Json<VerifyCodeR
     Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
 }
 
-/// Set or update the caller's password.
+/// The subject of a sign-in code mail (the dev mailbox shows its body to its recipient only).
+pub const SIGN_IN_SUBJECT: &str = "Your cx-inbox sign-in code";
+
+/// Set the caller's password (a user who signs in with codes sets their first one here); an
+/// account that has a password must give it as `currentPassword`. Only the user's own session
+/// may do this, never an API key; the user's other sessions end.
 #[utoipa::path(
     tag = "auth",
     request_body = SetPasswordRequest,
     security(("bearer" = [])),
-    responses((status = 200, body = Data<UserView>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody))
+    responses((status = 200, body = Data<UserView>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, description = "An API key", body = crate::error::ErrorBody))
 )]
 #[post("/auth/set-password")]
 pub async fn set_password(
@@ -521,14 +530,38 @@ pub async fn set_password(
     caller: Caller,
     body: web::Json<SetPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
+    if caller.api_key_id.is_some() {
+        return Err(ApiError::Forbidden("an API key cannot set a user's password".into()));
+    }
     let user_id = caller.require_user()?;
     valid_password(&body.password)?;
     let user = active_user(&state, &caller.org_id, user_id).await?.ok_or(ApiError::NotFound("user"))?;
+    if let Some(stored) = user.password_hash.clone() {
+        let given = body.current_password.clone().unwrap_or_default();
+        if given.is_empty() {
+            return Err(ApiError::validation("currentPassword", "the account has a password: give it to change it"));
+        }
+        let ok = web::block(move || password::verify(&stored, &given))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        if !ok {
+            return Err(ApiError::validation("currentPassword", "the current password is wrong"));
+        }
+    }
     let hash = hash_password(body.password.clone()).await?;
+    let now = Utc::now();
+    let txn = state.rt.db.begin_write().await?;
     let mut am = user.into_active_model();
     am.password_hash = Set(Some(hash));
-    am.updated_at = Set(Utc::now());
-    let user = am.update(state.db()).await?;
+    am.updated_at = Set(now);
+    let user = am.update(&*txn).await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(refresh_token::Column::UserId.eq(user.id.clone()))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&*txn)
+        .await?;
+    txn.commit().await?;
     Ok(HttpResponse::Ok().json(Data::new(UserView::from(&user))))
 }
 

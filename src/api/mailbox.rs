@@ -70,10 +70,16 @@ pub async fn mailbox(
     caller: Caller,
     q: web::Query<MailboxQuery>,
 ) -> ApiResult<HttpResponse> {
-    if !state.mailer.is_dev() {
+    // Only where the simulation endpoints are on (`CX_DEV_ENDPOINTS`; SQLite installs by
+    // default): a production server without SMTP does not hand its mail to admins.
+    if !state.mailer.is_dev() || !state.config.dev_endpoints_on() {
         return Err(ApiError::NotFound("route"));
     }
     caller.require_admin()?;
+    let me = match &caller.user_id {
+        Some(id) => entities::user::Entity::find_by_id(id.clone()).one(state.db()).await?.map(|u| u.email),
+        None => None,
+    };
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::validation("limit", "limit must be 1 to 200"));
@@ -91,5 +97,15 @@ pub async fn mailbox(
         .limit(limit)
         .all(state.db())
         .await?;
-    Ok(HttpResponse::Ok().json(Data::new(mails.into_iter().map(MailView::from).collect::<Vec<_>>())))
+    // A sign-in code is a credential: an admin reading another user's would become them.
+    let views: Vec<MailView> = mails
+        .into_iter()
+        .map(|mut m| {
+            if m.subject == crate::api::auth::SIGN_IN_SUBJECT && me.as_deref() != Some(m.to_address.as_str()) {
+                m.body = "[a sign-in code: only its recipient sees it]".into();
+            }
+            MailView::from(m)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Data::new(views)))
 }

@@ -708,10 +708,17 @@ async fn apply(state: &AppState, caller: &Caller, id: &str, action: &BulkAction)
         BulkAction::SetRole(role) => {
             let target = find_active(state, &caller.org_id, id).await?;
             ensure_role_change(state, caller, &target, *role).await?;
+            let demoted = is_admin(&target) && !role.is_admin();
+            let (org_id, user_id) = (target.org_id.clone(), target.id.clone());
             let mut am = target.into_active_model();
             am.role = Set(role.as_str().into());
             am.updated_at = Set(Utc::now());
-            am.update(state.db()).await?;
+            let txn = state.rt.db.begin_write().await?;
+            if demoted {
+                ensure_other_admin_locked(&*txn, &org_id, &user_id).await?;
+            }
+            am.update(&*txn).await?;
+            txn.commit().await?;
         }
         BulkAction::SetStatus(status) => {
             actors::people::presence::set_status(&state.rt, &caller.org_id, id, *status, "set by an admin")

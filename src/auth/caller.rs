@@ -52,12 +52,25 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
         let key = tokens::find_api_key(state.db(), token)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the API key is invalid, revoked or expired".into()))?;
-        let role = Role::parse(&key.role).unwrap_or(Role::Agent);
-        // The key acts for its creator only while the creator is an active user.
+        let mut role = Role::parse(&key.role).unwrap_or(Role::Agent);
+        // The key acts for its creator only while the creator is an active user, and never with
+        // more rights than the creator has now: an admin demoted to agent takes their keys along.
         let creator = match &key.created_by {
-            Some(id) => active_user(state, &key.org_id, id).await?.map(|u| u.id),
+            Some(id) => active_user(state, &key.org_id, id).await?,
             None => None,
         };
+        if let Some(c) = &creator {
+            let theirs = Role::parse(&c.role).unwrap_or(Role::Agent);
+            let rank = |r: Role| match r {
+                Role::Agent => 0,
+                Role::Admin => 1,
+                Role::SuperAdmin => 2,
+            };
+            if rank(theirs) < rank(role) {
+                role = theirs;
+            }
+        }
+        let creator = creator.map(|u| u.id);
         let caller = Caller { user_id: creator, org_id: key.org_id.clone(), role, api_key_id: Some(key.id.clone()) };
         // Record use at most once a minute per key, so a busy integration does not write per call.
         if key.last_used_at.is_none_or(|t| Utc::now() - t > chrono::Duration::minutes(1)) {

@@ -67,3 +67,19 @@ async fn roles_are_enforced_and_keys_of_another_org_are_not_found() {
     let (_, list_b) = app.get("/api/v1/api-keys", &b.token).await;
     assert_eq!(list_b["data"].as_array().unwrap().len(), 0);
 }
+
+#[actix_web::test]
+async fn a_key_never_has_more_rights_than_its_creator_has_now() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let admin = crate::users::add_member(&app, &org, "ADMIN").await;
+    let (s, created) = app.post("/api/v1/api-keys", &admin.token, json!({"name": "theirs", "role": "ADMIN"})).await;
+    assert_eq!(s, 201, "{created}");
+    let key = created["data"]["key"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/api-keys", &key).await.0, 200);
+    // Their creator becomes an agent: so does the key.
+    let (s, _) = app.patch(&format!("/api/v1/users/{}", admin.id), &org.token, json!({"role": "AGENT"})).await;
+    assert_eq!(s, 200);
+    assert_eq!(app.get("/api/v1/api-keys", &key).await.0, 403);
+    assert_eq!(app.get("/api/v1/conversations", &key).await.0, 200, "still an agent's key");
+}

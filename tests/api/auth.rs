@@ -148,8 +148,25 @@ async fn me_set_password_and_onboarding() {
     let (status, body) = app.post("/api/v1/auth/set-password", &org.token, json!({"password": "x"})).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "password");
-    let (status, _) = app.post("/api/v1/auth/set-password", &org.token, json!({"password": "a-brand-new-one"})).await;
+    // An account with a password changes it only by giving it.
+    let (status, body) =
+        app.post("/api/v1/auth/set-password", &org.token, json!({"password": "a-brand-new-one"})).await;
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (400, Some("currentPassword")), "{body}");
+    let wrong = json!({"password": "a-brand-new-one", "currentPassword": "not-it-at-all"});
+    let (status, _) = app.post("/api/v1/auth/set-password", &org.token, wrong).await;
+    assert_eq!(status, 400);
+    // Never through an API key, whatever its role.
+    let (s, key) = app.post("/api/v1/api-keys", &org.token, json!({"name": "ci", "role": "ADMIN"})).await;
+    assert_eq!(s, 201, "{key}");
+    let key = key["data"]["key"].as_str().unwrap().to_owned();
+    let by_key = json!({"password": "taken-over-now", "currentPassword": "s3cret-pass"});
+    assert_eq!(app.post("/api/v1/auth/set-password", &key, by_key).await.0, 403);
+    let right = json!({"password": "a-brand-new-one", "currentPassword": "s3cret-pass"});
+    let (status, _) = app.post("/api/v1/auth/set-password", &org.token, right).await;
     assert_eq!(status, 200);
+    // The other sessions end.
+    let (status, _) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": org.refresh_token.clone()})).await;
+    assert_eq!(status, 401, "the refresh token from before the change is revoked");
     let email = me["data"]["user"]["email"].as_str().unwrap();
     assert_eq!(app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "s3cret-pass"})).await.0, 401);
     assert_eq!(

@@ -119,6 +119,8 @@ pub async fn spawn_node(database: Database, graph: FakeGraph, tweak: impl FnOnce
     config.jwt_secret = None;
     config.secrets_key = None;
     config.redis_url = None;
+    // The dev mailbox (how tests read invitations and codes) on both databases.
+    config.dev_endpoints = Some(true);
     tweak(&mut config);
     let app = Application::build(config.clone()).await.expect("server builds");
     let port = app.port();

@@ -132,3 +132,22 @@ async fn a_code_arrives_through_smtp() {
     assert_eq!((logged[0].transport.as_str(), logged[0].status.as_str()), ("smtp", "sent"));
     assert!(!logged[0].body.contains(&code), "the log holds no live code");
 }
+
+#[actix_web::test]
+async fn an_admin_cannot_read_another_users_sign_in_code_in_the_dev_mailbox() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let agent = crate::users::add_member(&app, &org, "AGENT").await;
+    let (status, _) = request(&app, &agent.email).await;
+    assert_eq!(status, 200);
+    let mut mails = vec![];
+    for _ in 0..50 {
+        mails = mailbox(&app, &org.token, &agent.email).await;
+        if mails.iter().any(|m| m["subject"] == "Your cx-inbox sign-in code") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let code_mail = mails.iter().find(|m| m["subject"] == "Your cx-inbox sign-in code").expect("the mail is kept");
+    assert!(!code_mail["body"].as_str().unwrap().chars().any(|c| c.is_ascii_digit()), "{code_mail}");
+}
