@@ -181,9 +181,19 @@ pub(crate) async fn session(
     org: &organization::Model,
     family: Option<String>,
 ) -> ApiResult<Session> {
+    let refresh_token = tokens::issue_refresh(state.db(), user, family, state.config.refresh_token_days).await?;
+    session_with(state, user, org, refresh_token)
+}
+
+/// A session around an already issued refresh token.
+fn session_with(
+    state: &AppState,
+    user: &user::Model,
+    org: &organization::Model,
+    refresh_token: String,
+) -> ApiResult<Session> {
     let role = Role::parse(&user.role).unwrap_or(Role::Agent);
     let access_token = state.jwt.issue(&user.id, &user.org_id, role).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let refresh_token = tokens::issue_refresh(state.db(), user, family, state.config.refresh_token_days).await?;
     Ok(Session { access_token, refresh_token, expires_in: state.jwt.ttl, user: user.into(), organization: org.into() })
 }
 
@@ -574,9 +584,22 @@ pub async fn set_password(
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
-    let (user, family) = tokens::spend_refresh(state.db(), body.refresh_token.trim()).await?;
+    let txn = state.rt.db.begin_write().await?;
+    let (user, family) = match tokens::spend_refresh(&*txn, body.refresh_token.trim()).await? {
+        tokens::Spent::Fresh(user, family) => (user, family),
+        tokens::Spent::Invalid => {
+            return Err(ApiError::Unauthorized("the refresh token is invalid or expired".into()));
+        }
+        tokens::Spent::Reused => {
+            txn.commit().await?; // the family's revocation stands
+            return Err(ApiError::Unauthorized("the refresh token was already used; sign in again".into()));
+        }
+    };
+    // The successor is issued in the same transaction, while the user's row is held.
+    let refresh_token = tokens::issue_refresh(&*txn, &user, Some(family), state.config.refresh_token_days).await?;
+    txn.commit().await?;
     let org = org_of(&state, &user).await?;
-    Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, Some(family)).await?)))
+    Ok(HttpResponse::Ok().json(Data::new(session_with(&state, &user, &org, refresh_token)?)))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::crypto::{hash_token, random_token};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// Prefix of API keys, so they are recognisable in logs and secret scanners.
 pub const API_KEY_PREFIX: &str = "cxk_";
@@ -37,43 +37,63 @@ pub async fn issue_refresh(
     Ok(token)
 }
 
-/// Spends a refresh token: returns its user and family if it is valid and unused. A token that
-/// was already used is the sign of a leak: the whole family is revoked.
-pub async fn spend_refresh(db: &impl ConnectionTrait, presented: &str) -> ApiResult<(user::Model, String)> {
-    let invalid = || ApiError::Unauthorized("the refresh token is invalid or expired".into());
+/// What presenting a refresh token came to.
+pub enum Spent {
+    /// Valid and unused: now used; its user and family.
+    Fresh(user::Model, String),
+    /// Unknown, expired, revoked, or its user is gone.
+    Invalid,
+    /// Already used: the sign of a leak. Its family is revoked by now (commit it).
+    Reused,
+}
+
+/// Spends a refresh token inside `txn`, the write transaction that also issues its successor.
+/// The user's row is held first, and every check is part of the conditional update, so a
+/// password change or a family revocation that commits meanwhile is seen: no successor outlives
+/// a revocation.
+pub async fn spend_refresh(txn: &impl ConnectionTrait, presented: &str) -> ApiResult<Spent> {
+    use sea_orm::QuerySelect;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
-        .one(db)
+        .one(txn)
         .await?
     else {
-        return Err(invalid());
+        return Ok(Spent::Invalid);
+    };
+    let Some(user) = user::Entity::find_by_id(row.user_id.clone())
+        .filter(user::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+    else {
+        return Ok(Spent::Invalid);
     };
     let now = Utc::now();
-    if row.revoked_at.is_some() || row.expires_at < now {
-        return Err(invalid());
-    }
-    // Mark used only if still unused, so two concurrent refreshes cannot both win.
+    // Used only if still unused, unrevoked and unexpired, so two concurrent refreshes cannot
+    // both win and a revocation cannot be overtaken.
     let spent = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(row.id.clone()))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(db)
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now))
+        .exec(txn)
         .await?;
-    if spent.rows_affected != 1 {
-        tracing::warn!(user_id = %row.user_id, family = %row.family_id, "refresh token reused; revoking its family");
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_token::Column::FamilyId.eq(row.family_id.clone()))
-            .exec(db)
-            .await?;
-        return Err(ApiError::Unauthorized("the refresh token was already used; sign in again".into()));
+    if spent.rows_affected == 1 {
+        return Ok(Spent::Fresh(user, row.family_id));
     }
-    let user = user::Entity::find_by_id(row.user_id.clone())
-        .filter(user::Column::DeletedAt.is_null())
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
-    Ok((user, row.family_id))
+    let current = refresh_token::Entity::find_by_id(row.id.clone()).one(txn).await?;
+    let reused = current.is_some_and(|t| t.used_at.is_some() && t.revoked_at.is_none() && t.expires_at > now);
+    if !reused {
+        return Ok(Spent::Invalid);
+    }
+    tracing::warn!(user_id = %row.user_id, family = %row.family_id, "refresh token reused; revoking its family");
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(row.family_id.clone()))
+        .exec(txn)
+        .await?;
+    Ok(Spent::Reused)
 }
 
 /// A new API key's plain text (shown once) and its stored parts.

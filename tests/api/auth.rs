@@ -178,3 +178,32 @@ async fn me_set_password_and_onboarding() {
     assert_eq!(status, 200);
     assert_eq!(body["data"]["onboardingCompleted"], true);
 }
+
+#[actix_web::test]
+async fn a_refresh_racing_a_password_change_never_outlives_it() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let mut password = "s3cret-pass".to_owned();
+    let mut refresh = org.refresh_token.clone();
+    let mut token = org.token.clone();
+    for round in 0..8 {
+        let next = format!("new-password-{round}");
+        let change = app.post(
+            "/api/v1/profile/change-password",
+            &token,
+            json!({"currentPassword": password, "newPassword": next}),
+        );
+        let renew = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": refresh}));
+        let ((sc, changed), (sr, renewed)) = futures_util::future::join(change, renew).await;
+        assert_eq!(sc, 200, "{changed}");
+        if sr == 200 {
+            // Whichever came first, the token the refresh got is dead after the change.
+            let got = renewed["data"]["refreshToken"].as_str().unwrap();
+            let (s, _) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": got})).await;
+            assert_eq!(s, 401, "round {round}: a refresh token outlived the password change");
+        }
+        password = next;
+        refresh = changed["data"]["refreshToken"].as_str().unwrap().to_owned();
+        token = changed["data"]["accessToken"].as_str().unwrap().to_owned();
+    }
+}
