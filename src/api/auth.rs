@@ -586,7 +586,7 @@ pub async fn set_password(
 pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let txn = state.rt.db.begin_write().await?;
     let (user, family) = match tokens::spend_refresh(&*txn, body.refresh_token.trim()).await? {
-        tokens::Spent::Fresh(user, family) => (user, family),
+        tokens::Spent::Fresh(user, family) => (*user, family),
         tokens::Spent::Invalid => {
             return Err(ApiError::Unauthorized("the refresh token is invalid or expired".into()));
         }

@@ -40,7 +40,7 @@ pub async fn issue_refresh(
 /// What presenting a refresh token came to.
 pub enum Spent {
     /// Valid and unused: now used; its user and family.
-    Fresh(user::Model, String),
+    Fresh(Box<user::Model>, String),
     /// Unknown, expired, revoked, or its user is gone.
     Invalid,
     /// Already used: the sign of a leak. Its family is revoked by now (commit it).
@@ -80,7 +80,7 @@ pub async fn spend_refresh(txn: &impl ConnectionTrait, presented: &str) -> ApiRe
         .exec(txn)
         .await?;
     if spent.rows_affected == 1 {
-        return Ok(Spent::Fresh(user, row.family_id));
+        return Ok(Spent::Fresh(Box::new(user), row.family_id));
     }
     let current = refresh_token::Entity::find_by_id(row.id.clone()).one(txn).await?;
     let reused = current.is_some_and(|t| t.used_at.is_some() && t.revoked_at.is_none() && t.expires_at > now);
