@@ -139,6 +139,7 @@ impl Application {
             bot,
             public_url,
             config: config.clone(),
+            sign_in_throttle: Default::default(),
         });
 
         crate::api::bot::knowledge::resume_processing(&state).await?;

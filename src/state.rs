@@ -24,6 +24,8 @@ pub struct AppState {
     pub bot: crate::bot::engine::Engine,
     /// Base URL of the web app for links in emails, without a trailing slash.
     pub public_url: String,
+    /// Failed sign-ins per address (password and code).
+    pub sign_in_throttle: crate::auth::throttle::Throttle,
 }
 
 impl AppState {

@@ -313,13 +313,14 @@ const DUMMY_HASH: &str =
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, body = Data<Session>), (status = 401, description = "Wrong email or password", body = crate::error::ErrorBody))
+    responses((status = 200, body = Data<Session>), (status = 401, description = "Wrong email or password", body = crate::error::ErrorBody), (status = 429, description = "Too many failed sign-ins for the address lately (Retry-After)", body = crate::error::ErrorBody))
 )]
 #[post("/auth/login")]
 pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let email = body.email.trim().to_lowercase();
+    throttled(&state, &email)?;
     let found = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::Email.eq(email.clone()))
         .filter(user::Column::DeletedAt.is_null())
         .one(state.db())
         .await?;
@@ -330,10 +331,25 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let user = match found {
         Some(u) if ok && u.password_hash.is_some() => u,
-        _ => return Err(ApiError::Unauthorized("wrong email or password".into())),
+        _ => {
+            state.sign_in_throttle.failed(&email);
+            return Err(ApiError::Unauthorized("wrong email or password".into()));
+        }
     };
+    state.sign_in_throttle.succeeded(&email);
     let org = org_of(&state, &user).await?;
     Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
+}
+
+/// 429 while `email` has failed to sign in too often lately (see [`crate::auth::throttle`]).
+fn throttled(state: &AppState, email: &str) -> ApiResult<()> {
+    match state.sign_in_throttle.blocked(email) {
+        Some(retry_after) => Err(ApiError::TooManyRequests {
+            message: "too many failed sign-ins for this address; try again later".into(),
+            retry_after,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Email login codes: how long one lives, how many wrong guesses kill it, and how many may be
@@ -480,6 +496,7 @@ pub async fn verify_code(state: web::Data<AppState>, body: web::Json<VerifyCodeR
 
     let invalid = || ApiError::Unauthorized("the code is wrong, used or expired".into());
     let email = body.email.trim().to_lowercase();
+    throttled(&state, &email)?;
     let now = Utc::now();
     let Some(row) = login_code::Entity::find()
         .filter(login_code::Column::Email.eq(email.clone()))
@@ -490,10 +507,12 @@ pub async fn verify_code(state: web::Data<AppState>, body: web::Json<VerifyCodeR
         .one(state.db())
         .await?
     else {
+        state.sign_in_throttle.failed(&email);
         return Err(invalid());
     };
     let presented = code_hash(&email, body.code.trim());
     if !bool::from(presented.as_bytes().ct_eq(row.code_hash.as_bytes())) {
+        state.sign_in_throttle.failed(&email);
         login_code::Entity::update_many()
             .col_expr(login_code::Column::Attempts, Expr::col(login_code::Column::Attempts).add(1))
             .filter(login_code::Column::Id.eq(row.id.clone()))
@@ -512,6 +531,7 @@ pub async fn verify_code(state: web::Data<AppState>, body: web::Json<VerifyCodeR
     if spent.rows_affected != 1 {
         return Err(invalid());
     }
+    state.sign_in_throttle.succeeded(&email);
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .filter(user::Column::DeletedAt.is_null())

@@ -5,6 +5,7 @@
 pub mod caller;
 pub mod jwt;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
 pub use caller::Caller;

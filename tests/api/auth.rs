@@ -207,3 +207,36 @@ async fn a_refresh_racing_a_password_change_never_outlives_it() {
         token = changed["data"]["accessToken"].as_str().unwrap().to_owned();
     }
 }
+
+#[actix_web::test]
+async fn repeated_failed_sign_ins_for_an_address_are_held_off() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let (_, me) = app.get("/api/v1/auth/me", &org.token).await;
+    let email = me["data"]["user"]["email"].as_str().unwrap().to_owned();
+    for _ in 0..10 {
+        let (s, _) = app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "guess-guess"})).await;
+        assert_eq!(s, 401);
+    }
+    // Even the right password waits now, with a Retry-After.
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": "s3cret-pass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    // An unknown address is held off the same way, so the limit tells nothing about accounts.
+    for _ in 0..10 {
+        app.post_anon("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "guess-guess"})).await;
+    }
+    let (s, _) = app.post_anon("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "x"})).await;
+    assert_eq!(s, 429);
+    // Other addresses are not affected.
+    let other = app.register("Other").await;
+    let (_, me) = app.get("/api/v1/auth/me", &other.token).await;
+    let email = me["data"]["user"]["email"].as_str().unwrap().to_owned();
+    assert_eq!(app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "s3cret-pass"})).await.0, 200);
+}

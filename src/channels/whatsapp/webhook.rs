@@ -37,10 +37,14 @@ pub struct VerifyQuery {
 )]
 #[get("/webhooks/whatsapp")]
 pub async fn verify(state: web::Data<AppState>, q: web::Query<VerifyQuery>) -> ApiResult<HttpResponse> {
+    use subtle::ConstantTimeEq;
     let expected = state.config.whatsapp_verify_token.as_deref();
-    let ok = q.mode.as_deref() == Some("subscribe")
-        && expected.is_some()
-        && q.verify_token.as_deref().map(str::as_bytes) == expected.map(str::as_bytes);
+    // Compared in constant time, like the signature.
+    let matches = match (q.verify_token.as_deref(), expected) {
+        (Some(given), Some(expected)) => bool::from(given.as_bytes().ct_eq(expected.as_bytes())),
+        _ => false,
+    };
+    let ok = q.mode.as_deref() == Some("subscribe") && matches;
     if !ok {
         return Err(ApiError::Forbidden("the verify token does not match".into()));
     }
