@@ -157,6 +157,10 @@ pub enum ConfigError {
     Io(PathBuf, std::io::Error),
     #[error("CX_SECRETS_KEY must be base64 of exactly 32 bytes")]
     BadSecretsKey,
+    #[error("CX_JWT_SECRET must be at least 32 bytes (it signs every access token)")]
+    WeakJwtSecret,
+    #[error("with CX_REDIS_URL (cluster mode) set CX_JWT_SECRET and CX_SECRETS_KEY, the same on every node")]
+    ClusterSecretsMissing,
 }
 
 impl Config {
@@ -180,7 +184,12 @@ impl Config {
     /// Creates the data directory and reads or generates the secrets.
     pub fn secrets(&self) -> Result<Secrets, ConfigError> {
         std::fs::create_dir_all(&self.data_dir).map_err(|e| ConfigError::Io(self.data_dir.clone(), e))?;
+        // Nodes that each generated their own would refuse each other's tokens and commands.
+        if self.redis_url.is_some() && (self.jwt_secret.is_none() || self.secrets_key.is_none()) {
+            return Err(ConfigError::ClusterSecretsMissing);
+        }
         let jwt = match &self.jwt_secret {
+            Some(s) if s.len() < 32 => return Err(ConfigError::WeakJwtSecret),
             Some(s) => s.as_bytes().to_vec(),
             None => B64
                 .decode(kept_secret(&self.data_dir.join("jwt.secret"))?.trim())
@@ -220,4 +229,24 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     }
     let mut f = opts.open(path)?;
     f.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn a_short_jwt_secret_and_a_cluster_without_shared_secrets_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Config::defaults();
+        c.data_dir = dir.path().to_owned();
+        c.jwt_secret = Some("changeme".into());
+        assert!(matches!(c.secrets(), Err(ConfigError::WeakJwtSecret)));
+        c.jwt_secret = Some("x".repeat(32));
+        assert!(c.secrets().is_ok());
+        c.redis_url = Some("redis://127.0.0.1:6379".into());
+        assert!(matches!(c.secrets(), Err(ConfigError::ClusterSecretsMissing)), "no shared CX_SECRETS_KEY");
+        c.secrets_key = Some(B64.encode([1u8; 32]));
+        assert!(c.secrets().is_ok());
+    }
 }

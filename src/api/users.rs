@@ -463,7 +463,13 @@ async fn delete_user(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(
     invitation::Entity::update_many()
         .col_expr(invitation::Column::Status, Expr::value(REVOKED))
         .col_expr(invitation::Column::UpdatedAt, Expr::value(now))
-        .filter(invitation::Column::UserId.eq(target.id.clone()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(invitation::Column::UserId.eq(target.id.clone()))
+                // What they invited others to ends with them (an admin could have invited a
+                // second address of their own).
+                .add(invitation::Column::InvitedBy.eq(target.id.clone())),
+        )
         .filter(invitation::Column::Status.eq(PENDING))
         .exec(&*txn)
         .await?;

@@ -198,7 +198,7 @@ pub async fn spawn_cluster(n: usize, redis: Option<String>) -> Option<(ClusterSp
         database_url: url.clone(),
         redis_url,
         prefix: format!("cxt{}", unique()),
-        jwt_secret: format!("cluster-jwt-{}", unique()),
+        jwt_secret: format!("cluster-jwt-{:032}", unique()),
         secrets_key: base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
         lease_ms: 1000,
     };

@@ -275,6 +275,15 @@ async fn deleting_a_user_releases_their_conversations_and_ends_their_tokens() {
     assert_eq!(app.delete(&format!("/api/v1/users/{}", agent.id), &org.token).await.0, 404);
 
     // The address is free again: the person can be invited back, as a new user, and log in.
+    // (First: what a removed admin invited ends with them.)
+    let admin = add_member(&app, &org, "ADMIN").await;
+    let (s, inv) = app
+        .post("/api/v1/invitations", &admin.token, json!({"email": "second-self@example.com", "role": "ADMIN"}))
+        .await;
+    assert_eq!(s, 201, "{inv}");
+    assert_eq!(app.delete(&format!("/api/v1/users/{}", admin.id), &org.token).await.0, 200);
+    let (_, list) = app.get("/api/v1/invitations?status=REVOKED", &org.token).await;
+    assert!(list["data"].as_array().unwrap().iter().any(|i| i["email"] == "second-self@example.com"), "{list}");
     let (status, again) = app
         .post("/api/v1/users", &org.token, json!({"email": agent.email, "name": "Back Again", "role": "AGENT"}))
         .await;
