@@ -28,6 +28,9 @@ pub struct Model {
     pub last_assigned_at: Option<DateTimeUtc>,
     /// The agent's writing-assist preference; `None` = on when the organization enables it.
     pub writing_assist: Option<bool>,
+    /// Access tokens issued before this no longer work (a password change, signing out
+    /// everywhere).
+    pub sessions_valid_after: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

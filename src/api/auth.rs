@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(verify_code)
         .service(set_password)
         .service(refresh)
+        .service(logout)
         .service(me)
         .service(complete_onboarding);
 }
@@ -542,17 +543,79 @@ pub async fn verify_code(state: web::Data<AppState>, body: web::Json<VerifyCodeR
     Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoutRequest {
+    /// This device's refresh token: it and every token descended from the same sign-in stop
+    /// working.
+    pub refresh_token: Option<String>,
+    /// End every session of the user, on every device, access tokens included.
+    #[serde(default)]
+    pub everywhere: bool,
+}
+
+/// Sign out: this device's refresh token (and its family), or every session of the user.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LogoutRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"), (status = 401, body = crate::error::ErrorBody), (status = 403, description = "An API key", body = crate::error::ErrorBody))
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<LogoutRequest>,
+) -> ApiResult<HttpResponse> {
+    if caller.api_key_id.is_some() {
+        return Err(ApiError::Forbidden("an API key has no session to end; deactivate the key instead".into()));
+    }
+    let user_id = caller.require_user()?.to_owned();
+    let now = Utc::now();
+    let txn = state.rt.db.begin_write().await?;
+    let mut revoke = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(refresh_token::Column::UserId.eq(user_id.clone()))
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if body.everywhere {
+        user::Entity::update_many()
+            .col_expr(user::Column::SessionsValidAfter, Expr::value(Some(now)))
+            .filter(user::Column::Id.eq(user_id.clone()))
+            .exec(&*txn)
+            .await?;
+    } else {
+        let presented = body.refresh_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let Some(presented) = presented else {
+            return Err(ApiError::validation("refreshToken", "give this device's refreshToken, or everywhere: true"));
+        };
+        // Someone else's token, or an unknown one, ends nothing (and says nothing about it).
+        let family = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(crate::crypto::hash_token(presented)))
+            .filter(refresh_token::Column::UserId.eq(user_id.clone()))
+            .one(&*txn)
+            .await?
+            .map(|t| t.family_id);
+        let Some(family) = family else {
+            return Ok(HttpResponse::NoContent().finish());
+        };
+        revoke = revoke.filter(refresh_token::Column::FamilyId.eq(family));
+    }
+    revoke.exec(&*txn).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// The subject of a sign-in code mail (the dev mailbox shows its body to its recipient only).
 pub const SIGN_IN_SUBJECT: &str = "Your cx-inbox sign-in code";
 
 /// Set the caller's password (a user who signs in with codes sets their first one here); an
 /// account that has a password must give it as `currentPassword`. Only the user's own session
-/// may do this, never an API key; the user's other sessions end.
+/// may do this, never an API key; every session of the user ends, and the answer is a new one.
 #[utoipa::path(
     tag = "auth",
     request_body = SetPasswordRequest,
     security(("bearer" = [])),
-    responses((status = 200, body = Data<UserView>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, description = "An API key", body = crate::error::ErrorBody))
+    responses((status = 200, description = "A new session: the ones from before the change have ended", body = Data<Session>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, description = "An API key", body = crate::error::ErrorBody))
 )]
 #[post("/auth/set-password")]
 pub async fn set_password(
@@ -583,6 +646,7 @@ pub async fn set_password(
     let txn = state.rt.db.begin_write().await?;
     let mut am = user.into_active_model();
     am.password_hash = Set(Some(hash));
+    am.sessions_valid_after = Set(Some(now));
     am.updated_at = Set(now);
     let user = am.update(&*txn).await?;
     refresh_token::Entity::update_many()
@@ -592,7 +656,8 @@ pub async fn set_password(
         .exec(&*txn)
         .await?;
     txn.commit().await?;
-    Ok(HttpResponse::Ok().json(Data::new(UserView::from(&user))))
+    let org = org_of(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token. Each refresh

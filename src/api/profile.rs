@@ -232,6 +232,7 @@ pub async fn change_password(
     let txn = state.rt.db.begin_write().await?;
     let mut am = u.into_active_model();
     am.password_hash = Set(Some(hash));
+    am.sessions_valid_after = Set(Some(now));
     am.updated_at = Set(now);
     let u = am.update(&*txn).await?;
     refresh_token::Entity::update_many()

@@ -91,6 +91,11 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
     let user = active_user(state, &claims.org, &claims.sub)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the user no longer exists".into()))?;
+    // Sessions the user ended (a new password, signing out everywhere) end here too.
+    let issued_ms = if claims.iat_ms > 0 { claims.iat_ms } else { claims.iat * 1000 };
+    if user.sessions_valid_after.is_some_and(|t| issued_ms < t.timestamp_millis()) {
+        return Err(ApiError::Unauthorized("this session has ended; sign in again".into()));
+    }
     let role = Role::parse(&user.role).ok_or_else(|| ApiError::Unauthorized("the access token is invalid".into()))?;
     Ok(Caller { user_id: Some(user.id), org_id: user.org_id, role, api_key_id: None })
 }

@@ -13,6 +13,11 @@ pub struct Claims {
     pub role: String,
     pub iat: i64,
     pub exp: i64,
+    /// When it was issued, in milliseconds (`iat` is whole seconds): compared with the moment a
+    /// user's sessions were ended, so a token from just before a password change is refused
+    /// and the one issued just after it is not.
+    #[serde(default)]
+    pub iat_ms: i64,
 }
 
 #[derive(Clone)]
@@ -29,13 +34,15 @@ impl JwtKeys {
     }
 
     pub fn issue(&self, user_id: &str, org_id: &str, role: Role) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = Utc::now().timestamp();
+        let at = Utc::now();
+        let now = at.timestamp();
         let claims = Claims {
             sub: user_id.into(),
             org: org_id.into(),
             role: role.as_str().into(),
             iat: now,
             exp: now + self.ttl,
+            iat_ms: at.timestamp_millis(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }

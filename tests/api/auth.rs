@@ -162,11 +162,14 @@ async fn me_set_password_and_onboarding() {
     let by_key = json!({"password": "taken-over-now", "currentPassword": "s3cret-pass"});
     assert_eq!(app.post("/api/v1/auth/set-password", &key, by_key).await.0, 403);
     let right = json!({"password": "a-brand-new-one", "currentPassword": "s3cret-pass"});
-    let (status, _) = app.post("/api/v1/auth/set-password", &org.token, right).await;
-    assert_eq!(status, 200);
-    // The other sessions end.
+    let (status, fresh) = app.post("/api/v1/auth/set-password", &org.token, right).await;
+    assert_eq!(status, 200, "{fresh}");
+    // The sessions from before end, access tokens included; the answer is a new one.
     let (status, _) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": org.refresh_token.clone()})).await;
     assert_eq!(status, 401, "the refresh token from before the change is revoked");
+    assert_eq!(app.get("/api/v1/auth/me", &org.token).await.0, 401, "and the access token");
+    let token = fresh["data"]["accessToken"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/auth/me", &token).await.0, 200);
     let email = me["data"]["user"]["email"].as_str().unwrap();
     assert_eq!(app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "s3cret-pass"})).await.0, 401);
     assert_eq!(
@@ -174,9 +177,45 @@ async fn me_set_password_and_onboarding() {
         200
     );
 
-    let (status, body) = app.post("/api/v1/auth/complete-onboarding", &org.token, json!({})).await;
+    let (status, body) = app.post("/api/v1/auth/complete-onboarding", &token, json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["onboardingCompleted"], true);
+}
+
+#[actix_web::test]
+async fn logging_out_ends_one_device_or_every_session() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let (_, me) = app.get("/api/v1/auth/me", &org.token).await;
+    let email = me["data"]["user"]["email"].as_str().unwrap().to_owned();
+    let (_, phone) = app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "s3cret-pass"})).await;
+    let phone_refresh = phone["data"]["refreshToken"].as_str().unwrap().to_owned();
+    let phone_token = phone["data"]["accessToken"].as_str().unwrap().to_owned();
+
+    // This device only.
+    let (s, e) = app.post("/api/v1/auth/logout", &org.token, json!({})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("refreshToken")));
+    let (s, _) = app.post("/api/v1/auth/logout", &org.token, json!({"refreshToken": org.refresh_token})).await;
+    assert_eq!(s, 204);
+    assert_eq!(app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": org.refresh_token})).await.0, 401);
+    let (s, renewed) = app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": phone_refresh})).await;
+    assert_eq!(s, 200, "the other device goes on: {renewed}");
+    let phone_refresh = renewed["data"]["refreshToken"].as_str().unwrap().to_owned();
+
+    // Another user's token ends nothing.
+    let other = app.register("Other").await;
+    let (s, _) = app.post("/api/v1/auth/logout", &other.token, json!({"refreshToken": phone_refresh})).await;
+    assert_eq!(s, 204);
+    assert_eq!(app.get("/api/v1/auth/me", &phone_token).await.0, 200);
+
+    // Everywhere: every refresh token and every access token.
+    let (s, _) = app.post("/api/v1/auth/logout", &phone_token, json!({"everywhere": true})).await;
+    assert_eq!(s, 204);
+    assert_eq!(app.get("/api/v1/auth/me", &phone_token).await.0, 401);
+    assert_eq!(app.get("/api/v1/auth/me", &org.token).await.0, 401);
+    assert_eq!(app.post_anon("/api/v1/auth/refresh", json!({"refreshToken": phone_refresh})).await.0, 401);
+    let (s, _) = app.post_anon("/api/v1/auth/login", json!({"email": email, "password": "s3cret-pass"})).await;
+    assert_eq!(s, 200, "signing in again works");
 }
 
 #[actix_web::test]
