@@ -54,8 +54,12 @@ pub async fn connect(
         ),
         None => None,
     };
-    let user =
-        caller.user_id.clone().unwrap_or_else(|| format!("api-key:{}", caller.api_key_id.clone().unwrap_or_default()));
+    // A key's socket is the integration's, not its creator's: it never makes them present (and
+    // so never draws conversations to them).
+    let user = match &caller.api_key_id {
+        Some(key) => format!("api-key:{key}"),
+        None => caller.user_id.clone().unwrap_or_default(),
+    };
     let session = AgentSession::new(state.rt.clone(), caller.org_id.clone(), user, since);
     actix_web_actors::ws::start(session, &req, stream)
 }

@@ -262,6 +262,22 @@ async fn backdate_wait_to(app: &TestApp, ids: &[&String], then: chrono::DateTime
 }
 
 #[actix_web::test]
+async fn an_api_keys_socket_hears_events_but_never_makes_its_creator_present() {
+    let app = fast_app().await;
+    let org = app.register("Keys").await;
+    let account = app.connect_account(&org).await;
+    let (s, key) = app.post("/api/v1/api-keys", &org.token, json!({"name": "crm"})).await;
+    assert_eq!(s, 201, "{key}");
+    let mut socket = app.socket(key["data"]["key"].as_str().unwrap(), None).await;
+    app.customer_says(&org, &account, "4917300000", "hello").await;
+    let heard = socket.until(Duration::from_secs(3), |e| e["event"] == "message.created").await;
+    assert!(heard.is_some(), "the integration hears the organization's events");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, online) = app.get("/api/v1/users?status=ONLINE", &org.token).await;
+    assert_eq!(online["data"], json!([]), "the key's creator is not present: {online}");
+}
+
+#[actix_web::test]
 async fn presence_follows_the_sockets() {
     let app = fast_app().await;
     let org = app.register("Presence").await;
