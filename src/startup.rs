@@ -264,7 +264,7 @@ fn app(
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .app_data(web::PayloadConfig::new(WEBHOOK_LIMIT))
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<RedactedSpans>::new())
         .route("/api/v1/docs", web::get().to(docs_redirect))
         .service(api::internal::command)
         .service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", spec))
@@ -278,4 +278,66 @@ async fn docs_redirect() -> HttpResponse {
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(if req.path().starts_with("/api/") { "route" } else { "page" }))
+}
+
+/// Request spans that never carry a credential: the default span records the whole path and
+/// query, and a 4xx logs it, so a WebSocket `?token=` or an invitation token in a path would
+/// land in the logs. Here a route with a `{token}` segment is logged by its pattern, and the
+/// `token` and `key` query values are replaced.
+pub struct RedactedSpans;
+
+impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let target = redacted_target(request.path(), request.query_string(), &route);
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %target,
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// The path and query to log for a request on `route`.
+fn redacted_target(path: &str, query: &str, route: &str) -> String {
+    let path = if route.contains("{token}") { route } else { path };
+    if query.is_empty() {
+        return path.to_owned();
+    }
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if matches!(k, "token" | "key" | "access_token") => format!("{k}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    #[test]
+    fn tokens_never_reach_the_logged_target() {
+        assert_eq!(
+            super::redacted_target("/api/v1/ws", "since=ev1.2&token=eyJabc", "/api/v1/ws"),
+            "/api/v1/ws?since=ev1.2&token=[redacted]"
+        );
+        assert_eq!(
+            super::redacted_target("/api/v1/invitations/accept/abc123", "", "/api/v1/invitations/accept/{token}"),
+            "/api/v1/invitations/accept/{token}"
+        );
+        assert_eq!(super::redacted_target("/api/v1/users", "page=2", "/api/v1/users"), "/api/v1/users?page=2");
+    }
 }
