@@ -22,6 +22,7 @@ pub enum EventName {
     AgentRemoved,
     TemplateStatusChanged,
     ConversationsRemoved,
+    ApiKeyRevoked,
 }
 
 impl EventName {
@@ -42,6 +43,7 @@ impl EventName {
             EventName::AgentRemoved => "agent.removed",
             EventName::TemplateStatusChanged => "template.status_changed",
             EventName::ConversationsRemoved => "conversations.removed",
+            EventName::ApiKeyRevoked => "api_key.revoked",
         }
     }
 }

@@ -133,7 +133,9 @@ impl Actor for AgentSession {
 impl Handler<Deliver> for AgentSession {
     type Result = ();
     fn handle(&mut self, Deliver(ev): Deliver, ctx: &mut Self::Context) {
-        if ev.name == EventName::AgentRemoved.as_str() && removes(&ev, &self.user_id) {
+        // A removed user's sockets, and a revoked key's, close (their `userId` is this session's).
+        let ends = ev.name == EventName::AgentRemoved.as_str() || ev.name == EventName::ApiKeyRevoked.as_str();
+        if ends && removes(&ev, &self.user_id) {
             self.write(&ev, ctx);
             ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Policy, description: Some("user removed".into()) }));
             ctx.stop();

@@ -186,7 +186,22 @@ pub async fn update(
     }
     am.updated_at = Set(Utc::now());
     let key = am.update(state.db()).await?;
+    if body.is_active == Some(false) {
+        revoked(&state, &key).await?;
+    }
     Ok(HttpResponse::Ok().json(Data::new(ApiKeyView::from(&key))))
+}
+
+/// Announces that `key` no longer works: its open sockets, on every node, close.
+async fn revoked(state: &AppState, key: &api_key::Model) -> ApiResult<()> {
+    let payload = serde_json::json!({ "apiKeyId": key.id, "userId": format!("api-key:{}", key.id) }).to_string();
+    let event =
+        actors::store::events::NewEvent { conversation: None, name: actors::events::EventName::ApiKeyRevoked, payload };
+    let txn = state.rt.db.begin_write().await?;
+    let events = actors::store::events::append(&*txn, &key.org_id, vec![event]).await?;
+    txn.commit().await?;
+    state.rt.publish(events);
+    Ok(())
 }
 
 /// Delete an API key permanently (admin only).
@@ -200,6 +215,7 @@ pub async fn update(
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let key = find(&state, &caller, &id).await?;
-    key.delete(state.db()).await?;
+    key.clone().delete(state.db()).await?;
+    revoked(&state, &key).await?;
     Ok(HttpResponse::NoContent().finish())
 }

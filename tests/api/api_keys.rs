@@ -83,3 +83,20 @@ async fn a_key_never_has_more_rights_than_its_creator_has_now() {
     assert_eq!(app.get("/api/v1/api-keys", &key).await.0, 403);
     assert_eq!(app.get("/api/v1/conversations", &key).await.0, 200, "still an agent's key");
 }
+
+#[actix_web::test]
+async fn a_revoked_keys_open_socket_is_closed() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let (_, created) = app.post("/api/v1/api-keys", &org.token, json!({"name": "crm"})).await;
+    let key = created["data"]["key"].as_str().unwrap().to_owned();
+    let id = created["data"]["id"].as_str().unwrap().to_owned();
+    let mut socket = app.socket(&key, None).await;
+    let mut other = app.socket(&org.token, None).await;
+    let (s, _) = app.patch(&format!("/api/v1/api-keys/{id}"), &org.token, json!({"isActive": false})).await;
+    assert_eq!(s, 200);
+    assert!(socket.closed_by_server(std::time::Duration::from_secs(3)).await, "the key's socket stays open");
+    let heard = other.until(std::time::Duration::from_secs(3), |e| e["event"] == "api_key.revoked").await;
+    assert!(heard.is_some(), "admins hear of it");
+    assert!(!other.closed_by_server(std::time::Duration::from_millis(300)).await, "other sockets stay");
+}
