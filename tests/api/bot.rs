@@ -62,19 +62,15 @@ async fn a_document_deleted_while_it_is_processed_leaves_no_passages() {
     let (s, body) = app.put("/api/v1/bot-config", t, json!({"embeddingModel": "fake-embed"})).await;
     assert_eq!(s, 200, "{body}");
     llm.slow_down(Duration::from_millis(800));
-    let part = reqwest::multipart::Part::bytes(b"The warranty lasts two years.".to_vec())
-        .file_name("warranty.txt")
-        .mime_str("text/plain")
-        .unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/v1/bot-config/documents"))
-        .bearer_auth(t)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    let (s, doc) = crate::helpers::status_json(res).await;
+    let (s, doc) = post_file(
+        &app,
+        t,
+        "/api/v1/bot-config/documents",
+        "warranty.txt",
+        "text/plain",
+        b"The warranty lasts two years.".to_vec(),
+    )
+    .await;
     assert_eq!((s, doc["data"]["status"].as_str()), (202, Some("PROCESSING")), "{doc}");
     let (s, _) = app.delete(&format!("/api/v1/bot-config/documents/{}", doc["data"]["id"].as_str().unwrap()), t).await;
     assert_eq!(s, 204);
@@ -85,18 +81,17 @@ async fn a_document_deleted_while_it_is_processed_leaves_no_passages() {
     assert_eq!(rag["data"]["hits"], json!([]), "{rag}");
 }
 
+/// POSTs one file as the multipart field `file`; answers the status and the JSON body.
+pub async fn post_file(app: &TestApp, token: &str, path: &str, name: &str, mime: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let res = app.client.post(app.url(path)).bearer_auth(token).multipart(form).send().await.unwrap();
+    crate::helpers::status_json(res).await
+}
+
 /// Uploads a file and waits until it is processed (READY or FAILED); answers the document.
 pub async fn upload_bytes(app: &TestApp, org: &Org, name: &str, mime: &str, bytes: Vec<u8>) -> Value {
-    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/v1/bot-config/documents"))
-        .bearer_auth(&org.token)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    let (s, doc) = crate::helpers::status_json(res).await;
+    let (s, doc) = post_file(app, &org.token, "/api/v1/bot-config/documents", name, mime, bytes).await;
     assert_eq!(s, 202, "{doc}");
     let id = doc["data"]["id"].as_str().unwrap().to_owned();
     let mut last = Value::Null;
@@ -394,16 +389,8 @@ async fn a_zip_export_imported_into_another_organization_answers_the_same() {
         .push(json!({"name": "broken", "examples": [], "action": "REPLY", "isActive": true}));
     let third = app.register("Third Co").await;
     let bytes = serde_json::to_vec(&bundle).unwrap();
-    let part = reqwest::multipart::Part::bytes(bytes).file_name("bot.json").mime_str("application/json").unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/v1/bot-config/import"))
-        .bearer_auth(&third.token)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    let (s, imported) = crate::helpers::status_json(res).await;
+    let (s, imported) =
+        post_file(&app, &third.token, "/api/v1/bot-config/import", "bot.json", "application/json", bytes).await;
     assert_eq!(s, 201, "{imported}");
     assert_eq!(
         (imported["data"]["tools"].as_u64(), imported["data"]["intents"].as_u64()),
@@ -535,16 +522,7 @@ async fn knowledge_intents_presets_providers_and_switches() {
     let broken = upload_bytes(&app, &org, "broken.pdf", "application/pdf", b"%PDF-1.4 nothing".to_vec()).await;
     assert_eq!(broken["status"], "FAILED");
     assert!(broken["error"].as_str().unwrap().contains("PDF"), "{broken}");
-    let part = reqwest::multipart::Part::bytes(vec![0x89, b'P']).file_name("a.png").mime_str("image/png").unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/v1/bot-config/documents"))
-        .bearer_auth(t)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    let (s, e) = crate::helpers::status_json(res).await;
+    let (s, e) = post_file(&app, t, "/api/v1/bot-config/documents", "a.png", "image/png", vec![0x89, b'P']).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("file")), "{e}");
     let (s, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "how long does shipping take"})).await;
     assert_eq!(s, 200);
