@@ -642,6 +642,14 @@ pub async fn set_password(
         }
     }
     let hash = hash_password(body.password.clone()).await?;
+    let user = replace_password(&state, user, hash).await?;
+    let org = org_of(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
+}
+
+/// Stores a new password hash for `user` and ends every session from before: refresh tokens
+/// revoked, earlier access tokens refused (`sessions_valid_after`). The caller issues the new one.
+pub(crate) async fn replace_password(state: &AppState, user: user::Model, hash: String) -> ApiResult<user::Model> {
     let now = Utc::now();
     let txn = state.rt.db.begin_write().await?;
     let mut am = user.into_active_model();
@@ -656,8 +664,8 @@ pub async fn set_password(
         .exec(&*txn)
         .await?;
     txn.commit().await?;
-    let org = org_of(&state, &user).await?;
-    Ok(HttpResponse::Ok().json(Data::new(session(&state, &user, &org, None).await?)))
+    tracing::info!(user_id = %user.id, "password replaced; earlier sessions ended");
+    Ok(user)
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token. Each refresh

@@ -2,9 +2,8 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
-use entities::{refresh_token, user};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use entities::user;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -228,21 +227,7 @@ pub async fn change_password(
     }
     valid_password_as("newPassword", &body.new_password)?;
     let hash = hash_password(body.new_password.clone()).await?;
-    let now = Utc::now();
-    let txn = state.rt.db.begin_write().await?;
-    let mut am = u.into_active_model();
-    am.password_hash = Set(Some(hash));
-    am.sessions_valid_after = Set(Some(now));
-    am.updated_at = Set(now);
-    let u = am.update(&*txn).await?;
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(refresh_token::Column::UserId.eq(u.id.clone()))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(&*txn)
-        .await?;
-    txn.commit().await?;
-    tracing::info!(user_id = %u.id, "password changed; refresh tokens revoked");
+    let u = crate::api::auth::replace_password(&state, u, hash).await?;
     let org = org_of(&state, &u).await?;
     Ok(HttpResponse::Ok().json(Data::new(session(&state, &u, &org, None).await?)))
 }
