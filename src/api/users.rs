@@ -191,6 +191,22 @@ async fn ensure_other_admin_locked(txn: &impl sea_orm::ConnectionTrait, org_id: 
     other_admin_in(txn, org_id, except).await
 }
 
+/// An admin stepping down, inside the transaction that demotes them: another admin must remain,
+/// and the admin invitations they sent and that are still open end (they could not send them now).
+async fn on_demotion(txn: &impl sea_orm::ConnectionTrait, org_id: &str, user_id: &str) -> ApiResult<()> {
+    ensure_other_admin_locked(txn, org_id, user_id).await?;
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::Status, Expr::value(REVOKED))
+        .col_expr(invitation::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(invitation::Column::OrgId.eq(org_id))
+        .filter(invitation::Column::InvitedBy.eq(user_id))
+        .filter(invitation::Column::Status.eq(PENDING))
+        .filter(invitation::Column::Role.is_in([Role::Admin.as_str(), Role::SuperAdmin.as_str()]))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 async fn other_admin_in(db: &impl sea_orm::ConnectionTrait, org_id: &str, except: &str) -> ApiResult<()> {
     let others = user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
@@ -410,7 +426,7 @@ pub async fn update(
         && am.role.as_ref() != &target.role
         && !Role::parse(am.role.as_ref()).is_some_and(Role::is_admin)
     {
-        ensure_other_admin_locked(&*txn, &target.org_id, &target.id).await?;
+        on_demotion(&*txn, &target.org_id, &target.id).await?;
     }
     let u = am.update(&*txn).await?;
     txn.commit().await?;
@@ -721,7 +737,7 @@ async fn apply(state: &AppState, caller: &Caller, id: &str, action: &BulkAction)
             am.updated_at = Set(Utc::now());
             let txn = state.rt.db.begin_write().await?;
             if demoted {
-                ensure_other_admin_locked(&*txn, &org_id, &user_id).await?;
+                on_demotion(&*txn, &org_id, &user_id).await?;
             }
             am.update(&*txn).await?;
             txn.commit().await?;

@@ -191,6 +191,25 @@ async fn roles_and_capacity_change_and_an_organization_keeps_an_admin() {
 }
 
 #[actix_web::test]
+async fn a_demoted_admins_open_admin_invitations_end() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let admin = add_member(&app, &org, "ADMIN").await;
+    for (email, role) in [("boss@example.com", "ADMIN"), ("helper@example.com", "AGENT")] {
+        let (s, inv) = app.post("/api/v1/invitations", &admin.token, json!({"email": email, "role": role})).await;
+        assert_eq!(s, 201, "{inv}");
+    }
+    let (s, _) = app.patch(&format!("/api/v1/users/{}", admin.id), &org.token, json!({"role": "AGENT"})).await;
+    assert_eq!(s, 200);
+    let (_, list) = app.get("/api/v1/invitations", &org.token).await;
+    let status_of = |email: &str| {
+        list["data"].as_array().unwrap().iter().find(|i| i["email"] == email).map(|i| i["status"].clone()).unwrap()
+    };
+    assert_eq!(status_of("boss@example.com"), "REVOKED", "{list}");
+    assert_eq!(status_of("helper@example.com"), "PENDING", "an agent invitation they could still send stays");
+}
+
+#[actix_web::test]
 async fn two_admins_stepping_down_at_once_leave_one_admin() {
     let app = spawn_app().await;
     let org = app.register("Acme").await;
