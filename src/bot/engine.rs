@@ -113,14 +113,16 @@ impl Engine {
     pub async fn provider_for(&self, base_url: &str, api_key: Option<String>) -> ApiResult<Provider> {
         let url =
             reqwest::Url::parse(base_url).map_err(|_| ApiError::validation("baseUrl", "baseUrl is not a valid URL"))?;
-        if let Err(e) = tools::guard(&url, &self.private_hosts).await {
-            return Err(match e {
-                tools::GuardError::Unresolved(h) => {
-                    ApiError::Unavailable(format!("the provider's host {h} could not be resolved"))
-                }
-                other => ApiError::validation("baseUrl", other.to_string()),
-            });
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ApiError::validation("baseUrl", "baseUrl must be an http(s) URL"));
         }
+        // A host name is checked by the client's resolver at every connection; only an address
+        // literal, which no resolver sees, is checked here (no DNS lookup on the turn's path).
+        let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        if host.parse::<std::net::IpAddr>().is_err() {
+            return Ok(Provider::with_client(self.http.clone(), base_url, api_key));
+        }
+        tools::guard(&url, &self.private_hosts).await.map_err(|e| ApiError::validation("baseUrl", e.to_string()))?;
         Ok(Provider::with_client(self.http.clone(), base_url, api_key))
     }
 
