@@ -36,9 +36,21 @@ pub struct Config {
     /// `sqlite://…` or `postgres://…`; default: `cx-inbox.db` in the data directory.
     #[arg(long, env = "CX_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-    /// Database pool size.
+    /// Database pool size. One connection less than this is what requests and bot turns may use
+    /// at once; the rest wait in the database queue.
     #[arg(long, env = "CX_DATABASE_POOL", default_value_t = 16, global = true)]
     pub database_pool: u32,
+    /// Requests that may wait for database capacity at once; past it a request is answered 503
+    /// with `Retry-After` at once.
+    #[arg(long, env = "CX_DATABASE_QUEUE", default_value_t = 1024, global = true)]
+    pub database_queue: usize,
+    /// Longest a request waits in the database queue before it is answered 503, in milliseconds.
+    #[arg(long, env = "CX_DATABASE_QUEUE_WAIT_MS", default_value_t = 5_000, global = true)]
+    pub database_queue_wait_ms: u64,
+    /// Longest any work waits for a pool connection, in milliseconds (past the queue it should
+    /// never come to that; if it does, the request is answered 503, a bot turn is retried).
+    #[arg(long, env = "CX_DATABASE_ACQUIRE_MS", default_value_t = 10_000, global = true)]
+    pub database_acquire_ms: u64,
     /// Secret that signs access tokens; generated into the data directory when unset.
     #[arg(long, env = "CX_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
@@ -65,6 +77,10 @@ pub struct Config {
     /// The token Meta echoes in the webhook verify handshake. Without it the handshake is refused.
     #[arg(long, env = "CX_WHATSAPP_VERIFY_TOKEN", hide_env_values = true, global = true)]
     pub whatsapp_verify_token: Option<String>,
+    /// Largest webhook body accepted, in bytes (Meta's payloads stay within 3 MB); a larger one
+    /// is answered 413 before it is read.
+    #[arg(long, env = "CX_WEBHOOK_MAX_BYTES", default_value_t = 3 << 20, global = true)]
+    pub webhook_max_bytes: usize,
     /// Timeout of one Graph API call, in seconds.
     #[arg(long, env = "CX_WHATSAPP_TIMEOUT", default_value_t = 15, global = true)]
     pub whatsapp_timeout: u64,

@@ -34,6 +34,10 @@ pub enum ApiError {
     TooManyRequests { message: String, retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// The server is at its capacity (the database queue is full, or a wait for a connection ran
+    /// out): answered 503 with `Retry-After: <seconds>`; trying again later is safe.
+    #[error("{message}")]
+    Overloaded { message: String, retry_after: u64 },
     /// Something went wrong on our side; the cause is logged, the client gets a generic message.
     #[error("internal error")]
     Internal(String),
@@ -51,7 +55,8 @@ pub struct ErrorBody {
 pub struct ErrorInfo {
     /// Stable machine-readable code: validation_error, bad_request, unauthorized, forbidden,
     /// not_found, conflict, gone, unprocessable, payload_too_large, rate_limited, unavailable,
-    /// internal_error.
+    /// overloaded (503 with Retry-After), internal_error; for errors the framework raises itself
+    /// also method_not_allowed, request_timeout, unsupported_media_type.
     pub code: &'static str,
     pub message: String,
     #[schema(value_type = Option<Object>)]
@@ -77,6 +82,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Overloaded { .. } => "overloaded",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -94,7 +100,7 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -115,7 +121,7 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized(_) = self {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        if let ApiError::TooManyRequests { retry_after, .. } = self {
+        if let ApiError::TooManyRequests { retry_after, .. } | ApiError::Overloaded { retry_after, .. } = self {
             res.insert_header(("Retry-After", retry_after.to_string()));
         }
         res.json(ErrorBody { error: ErrorInfo { code: self.code(), message, details } })
@@ -146,6 +152,10 @@ impl ApiError {
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
         match e {
+            // No connection came free in time: the database is busy, not down.
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) => {
+                ApiError::Overloaded { message: "the database is busy; try again shortly".into(), retry_after: 2 }
+            }
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::Unavailable("the database is unavailable".into()),
             // Two requests raced for one unique value (a name, a version number): the loser is
             // told, not given a 500.
@@ -156,6 +166,16 @@ impl From<DbErr> for ApiError {
             }
             other => ApiError::Internal(format!("database: {other}")),
         }
+    }
+}
+
+impl From<actors::admission::Refused> for ApiError {
+    fn from(e: actors::admission::Refused) -> Self {
+        let retry_after = match &e {
+            actors::admission::Refused::Full { .. } => 1,
+            actors::admission::Refused::TimedOut(wait) => wait.as_secs().clamp(1, 30),
+        };
+        ApiError::Overloaded { message: e.to_string(), retry_after }
     }
 }
 
@@ -184,7 +204,9 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRe
             ApiError::validation(field, format!("invalid request body: {msg}"))
         }
         J::ContentType => ApiError::BadRequest("expected Content-Type: application/json".into()),
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::BadRequest("request body too large".into()),
+        J::Overflow { limit } | J::OverflowKnownLength { limit, .. } => {
+            ApiError::TooLarge(format!("request bodies are limited to {limit} bytes"))
+        }
         other => ApiError::BadRequest(format!("invalid request body: {other}")),
     };
     api.into()
@@ -198,6 +220,52 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::Http
 
 pub fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
     ApiError::BadRequest(format!("invalid path: {err}")).into()
+}
+
+/// Gives every error response the framework made itself (a body over a payload limit, a
+/// WebSocket handshake without `Upgrade`, a method a route does not take…) the JSON error shape
+/// and its content type; our own errors pass untouched. Headers such as `Allow` are kept.
+pub fn json_framework_errors<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    use actix_web::middleware::ErrorHandlerResponse;
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = match (status.is_server_error(), res.response().error()) {
+        (false, Some(e)) if !e.to_string().trim().is_empty() => e.to_string(),
+        (false, _) => status.canonical_reason().unwrap_or("the request was refused").to_owned(),
+        (true, _) => "something went wrong on our side; it has been logged".to_owned(),
+    };
+    let code = match status.as_u16() {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        503 => "unavailable",
+        s if s >= 500 => "internal_error",
+        _ => "bad_request",
+    };
+    let (req, old) = res.into_parts();
+    let mut new = HttpResponse::build(status).json(ErrorBody { error: ErrorInfo { code, message, details: None } });
+    for (name, value) in old.headers() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, new).map_into_right_body()))
 }
 
 /// serde's messages name the field in backticks: "missing field `email`".

@@ -26,10 +26,9 @@ use crate::error::{self, ApiError};
 use crate::media::{LocalDisk, MediaStore};
 use crate::state::AppState;
 
-/// Largest JSON body the API accepts.
+/// Largest JSON body the API accepts, and the largest raw body (a forwarded cluster command);
+/// webhooks have their own limit (`CX_WEBHOOK_MAX_BYTES`).
 const JSON_LIMIT: usize = 1 << 20;
-/// Largest webhook body (Meta batches several changes in one delivery).
-const WEBHOOK_LIMIT: usize = 4 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -54,7 +53,8 @@ pub struct Application {
 /// Connects to the configured database and brings its schema up to date.
 pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartupError> {
     let url = config.database_url();
-    let db = Db::connect(&url, config.database_pool).await?;
+    let acquire = Duration::from_millis(config.database_acquire_ms.max(100));
+    let db = Db::connect(&url, config.database_pool, acquire).await?;
     Migrator::up(&db.conn, None).await?;
     Ok(db)
 }
@@ -85,6 +85,8 @@ impl Application {
             presence_grace: Duration::from_millis(config.presence_grace_ms.max(10)),
             idle_check: Duration::from_millis(config.idle_check_ms.max(50)),
             bot_debounce: Duration::from_millis(config.bot_debounce_ms),
+            db_queue: config.database_queue,
+            db_queue_wait: Duration::from_millis(config.database_queue_wait_ms),
             ..RuntimeConfig::default()
         };
         let listener = TcpListener::bind(config.bind)?;
@@ -122,7 +124,8 @@ impl Application {
         });
         rt.spawn_loop(fetcher.run());
         let bot = crate::bot::engine::Engine::new(
-            rt.db.conn.clone(),
+            rt.db.clone(),
+            rt.admission.clone(),
             secret_box.clone(),
             Duration::from_secs(config.bot_timeout_secs.max(1)),
             config.bot_monthly_turns,
@@ -263,7 +266,9 @@ fn app(
         .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
-        .app_data(web::PayloadConfig::new(WEBHOOK_LIMIT))
+        .app_data(web::PayloadConfig::new(JSON_LIMIT))
+        .wrap(actix_web::middleware::from_fn(api::admission::admit))
+        .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::json_framework_errors))
         .wrap(tracing_actix_web::TracingLogger::<RedactedSpans>::new())
         .route("/api/v1/docs", web::get().to(docs_redirect))
         .service(api::internal::command)

@@ -19,8 +19,9 @@ pub struct TurnRequest {
 /// What the bot decided.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum TurnOutcome {
-    /// Answer the customer.
-    Reply { text: String, trace_id: Option<String>, category: Option<String> },
+    /// Answer the customer. `answered` is the newest customer message the turn read: what the
+    /// customer wrote after it (while the model was thinking) is still owed a reply.
+    Reply { text: String, trace_id: Option<String>, category: Option<String>, answered: Option<String> },
     /// Give the conversation to humans; `text` is an optional last message to the customer.
     Handoff {
         reason: String,
@@ -31,6 +32,10 @@ pub enum TurnOutcome {
     },
     /// Nothing to do (no active config, bot switched off, nothing new to answer).
     Silent,
+    /// The turn could not be taken for a passing reason on our side (the database busy or
+    /// unreachable): the customer still waits, so the actor takes the turn again later instead
+    /// of handing the conversation to humans over it.
+    Retry { reason: String },
 }
 
 pub trait BotEngine: Send + Sync + 'static {

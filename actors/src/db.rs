@@ -17,6 +17,8 @@ pub struct Db {
     pub conn: DatabaseConnection,
     /// Serializes write transactions on SQLite; `None` on PostgreSQL.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Connections in the pool: what admission to the database is sized from.
+    pub pool_size: u32,
 }
 
 /// A write transaction; holds the SQLite writer lock until commit or drop.
@@ -39,13 +41,16 @@ impl WriteTxn {
 }
 
 impl Db {
-    /// Connects to `sqlite://…` or `postgres://…`.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbErr> {
+    /// Connects to `sqlite://…` or `postgres://…`. A connection not free within
+    /// `acquire_timeout` is an error (the work that waits for one is bounded before it gets
+    /// here: see [`crate::admission`]).
+    pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<Db, DbErr> {
+        let max_connections = max_connections.max(1);
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(acquire_timeout)
             .sqlx_logging(false);
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
@@ -58,7 +63,7 @@ impl Db {
         }
         let conn = Database::connect(opts).await?;
         let write_lock = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Db { conn, write_lock })
+        Ok(Db { conn, write_lock, pool_size: max_connections })
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -142,6 +142,7 @@ async fn find_or_open(
         queued_at: (status == ConversationStatus::Open).then_some(now),
         awaiting_since: None,
         notice_marker: None,
+        answered_through: None,
         created_at: now,
         updated_at: now,
     };

@@ -5,6 +5,7 @@
 //! commits its event row in the same transaction (the outbox in `events`) and is then published on
 //! the [`EventBus`]. State lives in the database; an actor is a cached, serialized view of it.
 
+pub mod admission;
 pub mod bot;
 pub mod bus;
 pub mod channel;

@@ -39,6 +39,10 @@ pub struct RuntimeConfig {
     pub idle_check: Duration,
     /// Customer messages within this window of each other are answered by one bot turn.
     pub bot_debounce: Duration,
+    /// Requests that may wait for database capacity at once; the next is refused (503).
+    pub db_queue: usize,
+    /// Longest a request waits for database capacity before it is refused (503).
+    pub db_queue_wait: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -53,6 +57,8 @@ impl Default for RuntimeConfig {
             presence_grace: Duration::from_secs(60),
             idle_check: Duration::from_secs(60),
             bot_debounce: Duration::from_millis(1500),
+            db_queue: 1024,
+            db_queue_wait: Duration::from_secs(5),
         }
     }
 }
@@ -78,6 +84,8 @@ pub struct Inner {
     bot: std::sync::OnceLock<Arc<dyn crate::bot::BotEngine>>,
     /// Flips to `true` at shutdown; the background loops watch it and end.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// Admission to the database for requests and bot turns, sized from the pool.
+    pub admission: Arc<crate::admission::Admission>,
 }
 
 impl std::ops::Deref for Runtime {
@@ -102,6 +110,8 @@ impl Runtime {
         let bus = EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
         let registry = Registry::new(config.arbiters.max(1), bus_arbiter);
         let stopping = tokio::sync::watch::Sender::new(false);
+        let admission =
+            Arc::new(crate::admission::Admission::for_pool(db.pool_size, config.db_queue, config.db_queue_wait));
         let rt = Runtime(Arc::new(Inner {
             db,
             bus,
@@ -114,6 +124,7 @@ impl Runtime {
             idle: Default::default(),
             bot: Default::default(),
             stopping,
+            admission,
         }));
         if let Some(cluster) = rt.cluster.clone() {
             rt.start_cluster_loops(cluster);

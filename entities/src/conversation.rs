@@ -42,6 +42,10 @@ pub struct Model {
     /// The last automatic notice sent (off-hours / maintenance) and for which period, so each
     /// is sent at most once per conversation and period.
     pub notice_marker: Option<String>,
+    /// While `awaiting_reply`: the newest customer message a bot reply already answered, when
+    /// the customer wrote more after it (during the bot's turn). The next turn answers what came
+    /// after it. `None` when nothing the customer wrote has been answered since the last reply.
+    pub answered_through: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -21,6 +21,7 @@ mod m20261129_000015_unique_live_phone_number;
 mod m20261129_000016_tag_names_any_case;
 mod m20261129_000017_reusable_user_email;
 mod m20261129_000018_sessions_valid_after;
+mod m20261202_000019_answered_through;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_tag_names_any_case::Migration),
             Box::new(m20261129_000017_reusable_user_email::Migration),
             Box::new(m20261129_000018_sessions_valid_after::Migration),
+            Box::new(m20261202_000019_answered_through::Migration),
         ]
     }
 }

@@ -544,7 +544,7 @@ pub async fn verify_code(state: web::Data<AppState>, body: web::Json<VerifyCodeR
 }
 
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LogoutRequest {
     /// This device's refresh token: it and every token descended from the same sign-in stop
     /// working.

@@ -236,35 +236,60 @@ pub async fn discard(state: web::Data<AppState>, caller: Caller, id: web::Path<S
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
+/// Which failed messages a bulk retry or discard takes: the ones named in `messageIds`, or, with
+/// `all: true`, every failed message not yet discarded. One of the two is required, and unknown
+/// fields are refused, so no body that is misread can ever mean "everything".
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkRequest {
-    /// The messages; when absent, every failed message not yet discarded.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailedBulkRequest {
+    /// The messages (at most 500).
     pub message_ids: Option<Vec<String>>,
+    /// `true`: every failed message of the organization not yet discarded (oldest first, at most
+    /// 500 per request). Not together with `messageIds`.
+    pub all: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct BulkResult {
+pub struct FailedBulkResult {
     /// Messages the action was applied to.
     pub succeeded: Vec<String>,
     /// Messages it could not be applied to, with why.
-    pub failed: Vec<BulkFailure>,
+    pub failed: Vec<FailedBulkFailure>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct BulkFailure {
+pub struct FailedBulkFailure {
     pub id: String,
     pub reason: String,
 }
 
-async fn bulk(state: &AppState, caller: &Caller, body: Option<BulkRequest>, requeue: bool) -> ApiResult<BulkResult> {
+/// What a bulk body selects: `Some(ids)`, or `None` for every failed message.
+fn selection(body: FailedBulkRequest) -> ApiResult<Option<Vec<String>>> {
+    match (body.message_ids, body.all) {
+        (Some(_), Some(true)) => Err(ApiError::validation("all", "give either messageIds or all: true, not both")),
+        (Some(ids), _) if ids.is_empty() => Err(ApiError::validation("messageIds", "messageIds is empty")),
+        (Some(ids), _) if ids.len() > MAX_BULK => {
+            Err(ApiError::validation("messageIds", format!("at most {MAX_BULK} messages per request")))
+        }
+        (Some(ids), _) => Ok(Some(ids)),
+        (None, Some(true)) => Ok(None),
+        (None, _) => Err(ApiError::validation(
+            "messageIds",
+            "name the messages in messageIds, or set all: true for every failed message",
+        )),
+    }
+}
+
+async fn bulk(
+    state: &AppState,
+    caller: &Caller,
+    body: FailedBulkRequest,
+    requeue: bool,
+) -> ApiResult<FailedBulkResult> {
     caller.require_admin()?;
     // The messages, in one query; each change then goes through its conversation's actor.
-    let (ids, mut found): (Vec<String>, HashMap<String, message::Model>) = match body.and_then(|b| b.message_ids) {
-        Some(ids) if ids.len() > MAX_BULK => {
-            return Err(ApiError::validation("messageIds", format!("at most {MAX_BULK} messages per request")));
-        }
+    let (ids, mut found): (Vec<String>, HashMap<String, message::Model>) = match selection(body)? {
         Some(ids) => {
             let rows = message::Entity::find()
                 .filter(message::Column::OrgId.eq(caller.org_id.clone()))
@@ -284,7 +309,7 @@ async fn bulk(state: &AppState, caller: &Caller, body: Option<BulkRequest>, requ
             (rows.iter().map(|m| m.id.clone()).collect(), rows.into_iter().map(|m| (m.id.clone(), m)).collect())
         }
     };
-    let mut result = BulkResult { succeeded: Vec::new(), failed: Vec::new() };
+    let mut result = FailedBulkResult { succeeded: Vec::new(), failed: Vec::new() };
     for id in ids {
         let outcome = match found.remove(&id) {
             None => Err(ApiError::NotFound("message")),
@@ -300,7 +325,7 @@ async fn bulk(state: &AppState, caller: &Caller, body: Option<BulkRequest>, requ
         };
         match outcome {
             Ok(_) => result.succeeded.push(id),
-            Err(e) => result.failed.push(BulkFailure { id, reason: e.to_string() }),
+            Err(e) => result.failed.push(FailedBulkFailure { id, reason: e.to_string() }),
         }
     }
     Ok(result)
@@ -310,16 +335,16 @@ async fn bulk(state: &AppState, caller: &Caller, body: Option<BulkRequest>, requ
 #[utoipa::path(
     tag = "messages",
     security(("bearer" = [])),
-    request_body(content = BulkRequest, content_type = "application/json"),
-    responses((status = 200, body = Data<BulkResult>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
+    request_body(content = FailedBulkRequest, content_type = "application/json"),
+    responses((status = 200, body = Data<FailedBulkResult>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
 )]
 #[post("/messages/failed/bulk-retry")]
 pub async fn bulk_retry(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<BulkRequest>>,
+    body: web::Json<FailedBulkRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = bulk(&state, &caller, body.map(web::Json::into_inner), true).await?;
+    let r = bulk(&state, &caller, body.into_inner(), true).await?;
     Ok(HttpResponse::Ok().json(Data::new(r)))
 }
 
@@ -327,15 +352,15 @@ pub async fn bulk_retry(
 #[utoipa::path(
     tag = "messages",
     security(("bearer" = [])),
-    request_body(content = BulkRequest, content_type = "application/json"),
-    responses((status = 200, body = Data<BulkResult>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
+    request_body(content = FailedBulkRequest, content_type = "application/json"),
+    responses((status = 200, body = Data<FailedBulkResult>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
 )]
 #[post("/messages/failed/bulk-discard")]
 pub async fn bulk_discard(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<BulkRequest>>,
+    body: web::Json<FailedBulkRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = bulk(&state, &caller, body.map(web::Json::into_inner), false).await?;
+    let r = bulk(&state, &caller, body.into_inner(), false).await?;
     Ok(HttpResponse::Ok().json(Data::new(r)))
 }

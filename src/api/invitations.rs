@@ -293,6 +293,7 @@ pub async fn create(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BulkInviteRequest {
     /// 1 to 100 invitations.
     #[schema(value_type = Vec<InviteRequest>)]

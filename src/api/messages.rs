@@ -272,7 +272,7 @@ fn kind_of(mime: &str) -> &'static str {
 /// The multipart form of a media message.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct MediaForm {
+pub struct MessageMediaForm {
     /// The file (image: JPEG/PNG ≤ 5 MB; video: MP4/3GPP ≤ 16 MB; audio: AAC/AMR/MPEG/MP4/OGG ≤ 16 MB;
     /// document: any type ≤ 100 MB).
     #[schema(value_type = String, format = Binary)]
@@ -292,7 +292,7 @@ pub struct MediaForm {
         ("id" = String, Path, description = "Conversation id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request send once"),
     ),
-    request_body(content = MediaForm, content_type = "multipart/form-data"),
+    request_body(content = MessageMediaForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, body = Data<MessageView>),
         (status = 400, description = "No file, or a type WhatsApp does not take", body = crate::error::ErrorBody),

@@ -1,6 +1,7 @@
 //! The native HTTP API under `/api/v1`. Handlers are thin: parse and authorize, call an actor
 //! or a query, map the result. Each module registers its routes with their OpenAPI annotations.
 
+pub mod admission;
 pub mod api_keys;
 pub mod auth;
 pub mod bot;

@@ -554,7 +554,7 @@ pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<St
 }
 
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReorderRequest {
     /// Every rule id of the organization, first to last.
     pub ordered_ids: Option<Vec<String>>,

@@ -620,15 +620,14 @@ pub async fn set_status(
     Ok(HttpResponse::Ok().json(Data::new(detail(&state, &u).await?)))
 }
 
+/// A bulk action on users. Unknown fields are refused (400 naming the field): a misspelt
+/// option must never widen what a destructive action touches.
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkRequest {
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserBulkRequest {
     /// `delete`, `set_role`, `set_status` or `set_capacity`.
     pub action: String,
-    /// `{"mode": "ids", "ids": [...]}` (at most 1000) or `{"mode": "all", "role"?, "status"?}`
-    /// (every active user, optionally of a role or status).
-    #[schema(value_type = Object)]
-    pub selection: serde_json::Value,
+    pub selection: UserSelection,
     /// For `set_role`.
     pub role: Option<String>,
     /// For `set_status`.
@@ -639,18 +638,33 @@ pub struct BulkRequest {
     pub max_concurrent: Option<Option<i32>>,
 }
 
+/// Which users a bulk action takes: `{"mode": "ids", "ids": [...]}` (at most 1000) or
+/// `{"mode": "all", "role"?, "status"?}` (every active user, optionally of a role or status).
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserSelection {
+    /// `ids` or `all`.
+    pub mode: String,
+    /// With `ids`: the users.
+    pub ids: Option<Vec<String>>,
+    /// With `all`: only users of this role.
+    pub role: Option<String>,
+    /// With `all`: only users with this presence.
+    pub status: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
-pub struct BulkFailure {
+pub struct UserBulkFailure {
     pub id: String,
     pub error: ItemError,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct BulkReport {
+pub struct UserBulkReport {
     /// Users selected (`succeeded` + failed ones).
     pub matched: usize,
     pub succeeded: usize,
-    pub failed: Vec<BulkFailure>,
+    pub failed: Vec<UserBulkFailure>,
 }
 
 enum BulkAction {
@@ -660,7 +674,7 @@ enum BulkAction {
     SetCapacity(Option<i32>),
 }
 
-fn bulk_action(body: &BulkRequest) -> ApiResult<BulkAction> {
+fn bulk_action(body: &UserBulkRequest) -> ApiResult<BulkAction> {
     Ok(match body.action.trim() {
         "delete" => BulkAction::Delete,
         "set_role" => BulkAction::SetRole(parse_role(
@@ -683,22 +697,25 @@ fn bulk_action(body: &BulkRequest) -> ApiResult<BulkAction> {
 }
 
 /// The ids a selection names, deduplicated, in order.
-async fn selected(state: &AppState, caller: &Caller, selection: &serde_json::Value) -> ApiResult<Vec<String>> {
-    let mode = selection.get("mode").and_then(|m| m.as_str()).unwrap_or_default();
-    match mode {
+async fn selected(state: &AppState, caller: &Caller, selection: &UserSelection) -> ApiResult<Vec<String>> {
+    match selection.mode.as_str() {
         "ids" => {
+            if selection.role.is_some() || selection.status.is_some() {
+                return Err(ApiError::validation(
+                    "selection.mode",
+                    "role and status filter mode all, not a list of ids",
+                ));
+            }
             let ids = selection
-                .get("ids")
-                .and_then(|i| i.as_array())
+                .ids
+                .as_ref()
+                .filter(|ids| !ids.is_empty())
                 .ok_or_else(|| ApiError::validation("selection.ids", "selection.ids must be a list of user ids"))?;
             if ids.len() > BULK_MAX {
                 return Err(ApiError::validation("selection.ids", format!("at most {BULK_MAX} ids")));
             }
             let mut out: Vec<String> = Vec::with_capacity(ids.len());
             for id in ids {
-                let id = id
-                    .as_str()
-                    .ok_or_else(|| ApiError::validation("selection.ids", "selection.ids must be a list of user ids"))?;
                 if !out.iter().any(|o| o == id) {
                     out.push(id.to_owned());
                 }
@@ -706,13 +723,16 @@ async fn selected(state: &AppState, caller: &Caller, selection: &serde_json::Val
             Ok(out)
         }
         "all" => {
+            if selection.ids.is_some() {
+                return Err(ApiError::validation("selection.ids", "mode all takes no ids; use mode ids to name users"));
+            }
             let mut query = user::Entity::find()
                 .filter(user::Column::OrgId.eq(caller.org_id.clone()))
                 .filter(user::Column::DeletedAt.is_null());
-            if let Some(r) = selection.get("role").and_then(|r| r.as_str()) {
+            if let Some(r) = selection.role.as_deref() {
                 query = query.filter(user::Column::Role.eq(parse_role("selection.role", r)?.as_str()));
             }
-            if let Some(s) = selection.get("status").and_then(|s| s.as_str()) {
+            if let Some(s) = selection.status.as_deref() {
                 query = query.filter(user::Column::Status.eq(parse_presence("selection.status", s)?.as_str()));
             }
             let users = query.order_by_asc(user::Column::Name).order_by_asc(user::Column::Id).all(state.db()).await?;
@@ -760,14 +780,18 @@ async fn apply(state: &AppState, caller: &Caller, id: &str, action: &BulkAction)
 
 /// Act on many users at once (admin only). Each user succeeds or fails on its own; the caller is
 /// never deleted.
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = BulkRequest,
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = UserBulkRequest,
     responses(
-        (status = 200, body = Data<BulkReport>),
+        (status = 200, body = Data<UserBulkReport>),
         (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody),
     ))]
 #[post("/users/bulk")]
-pub async fn bulk(state: web::Data<AppState>, caller: Caller, body: web::Json<BulkRequest>) -> ApiResult<HttpResponse> {
+pub async fn bulk(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<UserBulkRequest>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let action = bulk_action(&body)?;
     if let BulkAction::SetRole(role) = &action {
@@ -777,13 +801,13 @@ pub async fn bulk(state: web::Data<AppState>, caller: Caller, body: web::Json<Bu
     let mut failed = Vec::new();
     for id in &ids {
         if let Err(e) = apply(&state, &caller, id, &action).await {
-            failed.push(BulkFailure { id: id.clone(), error: (&e).into() });
+            failed.push(UserBulkFailure { id: id.clone(), error: (&e).into() });
         }
     }
     if matches!(action, BulkAction::SetCapacity(_) | BulkAction::SetRole(_)) {
         state.rt.request_drain(&caller.org_id);
     }
-    let report = BulkReport { matched: ids.len(), succeeded: ids.len() - failed.len(), failed };
+    let report = UserBulkReport { matched: ids.len(), succeeded: ids.len() - failed.len(), failed };
     Ok(HttpResponse::Ok().json(Data::new(report)))
 }
 

@@ -32,7 +32,7 @@ pub struct WsQuery {
     params(WsQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 400, description = "Invalid `since` cursor", body = crate::error::ErrorBody),
+        (status = 400, description = "Invalid `since` cursor, or not a WebSocket handshake (no `Upgrade: websocket`)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or invalid token; no upgrade", body = crate::error::ErrorBody),
     )
 )]
@@ -61,5 +61,8 @@ pub async fn connect(
         None => caller.user_id.clone().unwrap_or_default(),
     };
     let session = AgentSession::new(state.rt.clone(), caller.org_id.clone(), user, since);
-    actix_web_actors::ws::start(session, &req, stream)
+    actix_web_actors::ws::start(session, &req, stream).map_err(|e| {
+        ApiError::BadRequest(format!("this endpoint speaks WebSocket only ({e}): connect with Upgrade: websocket"))
+            .into()
+    })
 }

@@ -5,8 +5,10 @@
 //! cannot be reached or read, or a spent monthly limit, hands the conversation to humans (or,
 //! with hand-off off, sends the fallback message).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actors::admission::{Admission, Pass};
 use actors::bot::{BotEngine, TurnOutcome, TurnRequest};
 use entities::enums::{ConversationStatus, Direction};
 use entities::{bot_config, bot_intent, bot_tool, message};
@@ -28,7 +30,14 @@ use crate::error::{ApiError, ApiResult};
 /// Cheap to clone: connections and clients are shared.
 #[derive(Clone)]
 pub struct Engine {
+    /// Reads.
     pub db: DatabaseConnection,
+    /// Writes go through its write transactions (on SQLite they queue on the process's writer
+    /// lock instead of holding a pool connection in SQLite's busy wait).
+    store: actors::Db,
+    /// A bot turn passes admission to the database for each phase that uses it, and gives the
+    /// pass back while the model thinks.
+    admission: Arc<Admission>,
     pub secrets: SecretBox,
     http: reqwest::Client,
     /// Bot turns a month per organization unless its settings say otherwise.
@@ -48,6 +57,9 @@ pub struct RunInput {
     pub context: Option<String>,
     /// `TURN`, `SANDBOX` or `TEST`.
     pub kind: &'static str,
+    /// Whether the caller already holds admission to the database (an API request). A bot
+    /// turn does not: it passes admission phase by phase.
+    pub admitted: bool,
     /// Also ask the model for a category (auto-categorize, conversation without one).
     pub categorize: bool,
 }
@@ -83,7 +95,8 @@ const MAX_TOOL_ROUNDS: usize = 3;
 
 impl Engine {
     pub fn new(
-        db: DatabaseConnection,
+        store: actors::Db,
+        admission: Arc<Admission>,
         secrets: SecretBox,
         timeout: Duration,
         default_turn_limit: i64,
@@ -100,7 +113,7 @@ impl Engine {
             .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Engine { db, secrets, http, default_turn_limit, private_hosts }
+        Engine { db: store.conn.clone(), store, admission, secrets, http, default_turn_limit, private_hosts }
     }
 
     /// A provider client for a resolved endpoint. Base URLs are set by organization admins, so
@@ -148,7 +161,7 @@ impl Engine {
             json: true,
         };
         let answer = self.provider(&endpoint).await.ok()?.chat(&req).await.ok()?;
-        let _ = record::add_usage(&self.db, org_id, answer.usage, 1, 0).await;
+        let _ = self.add_usage(org_id, answer.usage, 1).await;
         let object = decision::object_of(&answer.content)?;
         object.get("summary")?.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
     }
@@ -163,6 +176,8 @@ impl Engine {
 
     /// Runs the pipeline and stores its trace and usage.
     pub async fn run(&self, input: RunInput) -> ApiResult<RunOutput> {
+        let mut phase = Phase::new((!input.admitted).then_some(&*self.admission));
+        phase.enter().await;
         let started = Instant::now();
         let trace_id = actors::new_id();
         let settings = Settings::of(&input.config);
@@ -231,6 +246,15 @@ impl Engine {
                     break 'decide failure(&settings, &mode, format!("the bot's model could not be called: {e}"));
                 }
             };
+            // Everything this run reads is read now; the database pass is given back before the
+            // provider is called.
+            let passages = knowledge::passages(&self.db, &input.org_id).await?;
+            let tools = bot_tool::Entity::find()
+                .filter(bot_tool::Column::OrgId.eq(input.org_id.clone()))
+                .filter(bot_tool::Column::IsActive.eq(true))
+                .all(&self.db)
+                .await?;
+            phase.leave();
             let query_vector = match &settings.embedding_model {
                 Some(model) if !query.is_empty() => {
                     calls += 1;
@@ -244,7 +268,6 @@ impl Engine {
                 }
                 _ => None,
             };
-            let passages = knowledge::passages(&self.db, &input.org_id).await?;
             chunks = knowledge::rank(&query, query_vector.as_deref(), &passages, settings.top_k as usize);
             steps.push(step(
                 "retrieval",
@@ -259,11 +282,6 @@ impl Engine {
                 };
             }
             // 4. The prompt and the model, with tool rounds.
-            let tools = bot_tool::Entity::find()
-                .filter(bot_tool::Column::OrgId.eq(input.org_id.clone()))
-                .filter(bot_tool::Column::IsActive.eq(true))
-                .all(&self.db)
-                .await?;
             let system =
                 system_prompt(&settings, &mode, &intents, &chunks, &tools, input.context.as_deref(), input.categorize);
             let mut messages = vec![ChatMessage::new("system", system)];
@@ -356,8 +374,10 @@ impl Engine {
         steps.push(step("decision", Instant::now(), serde_json::to_value(&decided).unwrap_or_default()));
         let duration_ms = started.elapsed().as_millis() as u64;
         let chunk_ids: Vec<String> = chunks.iter().map(|h| h.chunk_id.clone()).collect();
+        phase.enter().await;
+        let txn = self.store.begin_write().await?;
         record::save_trace(
-            &self.db,
+            &*txn,
             Trace {
                 id: trace_id.clone(),
                 org_id: input.org_id.clone(),
@@ -377,7 +397,9 @@ impl Engine {
         )
         .await?;
         // A turn was counted when it was reserved (`turn`); only the calls and tokens add here.
-        record::add_usage(&self.db, &input.org_id, usage, calls, 0).await?;
+        record::add_usage(&*txn, &input.org_id, usage, calls, 0).await?;
+        txn.commit().await?;
+        drop(phase);
         Ok(RunOutput {
             trace_id,
             decision: decided,
@@ -393,6 +415,8 @@ impl Engine {
 
     /// A conversation turn: what the actor asked for, or silence when there is nothing to do.
     async fn turn_of(&self, req: TurnRequest) -> ApiResult<TurnOutcome> {
+        let mut phase = Phase::new(Some(&*self.admission));
+        phase.enter().await;
         let org = settings::org(&self.db, &req.org_id).await?;
         if !org.bot_enabled {
             return Ok(TurnOutcome::Silent);
@@ -408,7 +432,7 @@ impl Engine {
             return Ok(TurnOutcome::Silent);
         }
         let s = Settings::of(&config);
-        let history = history(&self.db, &conv.id, s.history_limit.max(1) as u64).await?;
+        let (history, answered) = turn_history(&self.db, &conv, s.history_limit.max(1) as u64).await?;
         if history.last().is_none_or(|m| m.role != "user") {
             return Ok(TurnOutcome::Silent);
         }
@@ -416,9 +440,9 @@ impl Engine {
         let (limit, _) = self.turn_budget(&req.org_id).await?;
         // The turn is counted here, before the model is asked, so conversations answered at the
         // same time cannot go past the limit together.
-        if !record::reserve_turn(&self.db, &req.org_id, limit).await? {
+        if !self.reserve_turn(&req.org_id, limit).await? {
             let reason = format!("the organization's monthly bot limit of {limit} turns is reached");
-            record::session_turn(&self.db, &req.org_id, &conv.id, req.epoch, Some(&reason)).await?;
+            self.session_turn(&req.org_id, &conv.id, req.epoch, Some(&reason)).await?;
             return Ok(TurnOutcome::Handoff {
                 reason,
                 summary: None,
@@ -427,6 +451,7 @@ impl Engine {
                 category: None,
             });
         }
+        phase.leave(); // `run` passes admission itself, phase by phase
         let out = self
             .run(RunInput {
                 org_id: req.org_id.clone(),
@@ -435,6 +460,7 @@ impl Engine {
                 history,
                 context: conv.handoff_summary.clone(),
                 kind: "TURN",
+                admitted: false,
                 categorize: org_settings.auto_categorize && conv.category.is_none(),
             })
             .await?;
@@ -442,10 +468,11 @@ impl Engine {
             Final::Handoff { reason, .. } => Some(reason.as_str()),
             Final::Reply { .. } => None,
         };
-        record::session_turn(&self.db, &req.org_id, &conv.id, req.epoch, handoff).await?;
+        phase.enter().await;
+        self.session_turn(&req.org_id, &conv.id, req.epoch, handoff).await?;
         Ok(match out.decision {
             Final::Reply { text, .. } => {
-                TurnOutcome::Reply { text, trace_id: Some(out.trace_id), category: out.category }
+                TurnOutcome::Reply { text, trace_id: Some(out.trace_id), category: out.category, answered }
             }
             Final::Handoff { reason, summary, text } => {
                 let summary = match summary {
@@ -455,6 +482,32 @@ impl Engine {
                 TurnOutcome::Handoff { reason, summary, text, trace_id: Some(out.trace_id), category: out.category }
             }
         })
+    }
+
+    /// Adds usage to the organization's month, in a write transaction of its own.
+    pub async fn add_usage(&self, org_id: &str, usage: Usage, calls: i64) -> ApiResult<()> {
+        let txn = self.store.begin_write().await?;
+        record::add_usage(&*txn, org_id, usage, calls, 0).await?;
+        Ok(txn.commit().await?)
+    }
+
+    async fn reserve_turn(&self, org_id: &str, limit: i64) -> ApiResult<bool> {
+        let txn = self.store.begin_write().await?;
+        let taken = record::reserve_turn(&*txn, org_id, limit).await?;
+        txn.commit().await?;
+        Ok(taken)
+    }
+
+    async fn session_turn(
+        &self,
+        org_id: &str,
+        conversation_id: &str,
+        epoch: i64,
+        handoff: Option<&str>,
+    ) -> ApiResult<()> {
+        let txn = self.store.begin_write().await?;
+        record::session_turn(&*txn, org_id, conversation_id, epoch, handoff).await?;
+        Ok(txn.commit().await?)
     }
 
     /// The recent-messages summary an agent reads when the bot hands over.
@@ -473,6 +526,10 @@ impl BotEngine for Engine {
             let conversation_id = req.conversation_id.clone();
             match engine.turn_of(req).await {
                 Ok(outcome) => outcome,
+                // The database was busy or unreachable: nothing is wrong with the turn itself.
+                Err(e @ (ApiError::Overloaded { .. } | ApiError::Unavailable(_))) => {
+                    TurnOutcome::Retry { reason: e.to_string() }
+                }
                 Err(e) => {
                     // Something on our side failed: humans take it rather than the customer waiting on silence.
                     tracing::warn!(%conversation_id, error = %e, "bot turn failed");
@@ -508,7 +565,35 @@ impl BotEngine for Engine {
 
 /// The last `limit` customer and outbound messages as chat history, oldest first.
 pub async fn history(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> ApiResult<Vec<ChatMessage>> {
-    let rows = message::Entity::find()
+    Ok(recent(db, conversation_id, limit).await?.iter().map(chat_message).collect())
+}
+
+/// A bot turn's history, and the newest customer message in it (what the turn answers). The
+/// customer's messages after the one a bot reply already answered (`answered_through`: they
+/// came in while that turn ran) go last, after that reply: they are what this turn is for.
+async fn turn_history(
+    db: &DatabaseConnection,
+    conv: &entities::conversation::Model,
+    limit: u64,
+) -> ApiResult<(Vec<ChatMessage>, Option<String>)> {
+    let rows = recent(db, &conv.id, limit).await?;
+    let newest = rows.iter().rev().find(|m| m.direction == Direction::Inbound.as_str()).map(|m| m.id.clone());
+    let answered = conv.answered_through.as_deref().and_then(|id| rows.iter().position(|m| m.id == id));
+    let (mut before, mut pending) = (Vec::with_capacity(rows.len()), Vec::new());
+    for (i, m) in rows.iter().enumerate() {
+        if answered.is_some_and(|a| i > a) && m.direction == Direction::Inbound.as_str() {
+            pending.push(chat_message(m));
+        } else {
+            before.push(chat_message(m));
+        }
+    }
+    before.append(&mut pending);
+    Ok((before, newest))
+}
+
+/// The last `limit` customer and outbound messages, oldest first.
+async fn recent(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> ApiResult<Vec<message::Model>> {
+    let mut rows = message::Entity::find()
         .filter(message::Column::ConversationId.eq(conversation_id))
         .filter(message::Column::Direction.ne(Direction::System.as_str()))
         .filter(message::Column::DiscardedAt.is_null())
@@ -517,14 +602,13 @@ pub async fn history(db: &DatabaseConnection, conversation_id: &str, limit: u64)
         .limit(limit)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .rev()
-        .map(|m| {
-            let role = if m.direction == Direction::Inbound.as_str() { "user" } else { "assistant" };
-            ChatMessage::new(role, m.text.unwrap_or_else(|| format!("[{}]", m.message_type)))
-        })
-        .collect())
+    rows.reverse();
+    Ok(rows)
+}
+
+fn chat_message(m: &message::Model) -> ChatMessage {
+    let role = if m.direction == Direction::Inbound.as_str() { "user" } else { "assistant" };
+    ChatMessage::new(role, m.text.clone().unwrap_or_else(|| format!("[{}]", m.message_type)))
 }
 
 fn step(kind: &'static str, since: Instant, detail: Value) -> Step {
@@ -617,4 +701,28 @@ pub async fn require_config(db: &DatabaseConnection, org_id: &str) -> ApiResult<
     config::active(db, org_id).await?.ok_or_else(|| {
         ApiError::Conflict("the organization has no active bot config: create one and activate it".into())
     })
+}
+
+/// The database pass of one bot run: held while the run reads or writes, given back while it
+/// waits for the model or a tool, so a slow provider never holds the database's capacity. A run
+/// inside an API request (already admitted) has no gate.
+struct Phase<'a> {
+    gate: Option<&'a Admission>,
+    pass: Option<Pass>,
+}
+
+impl<'a> Phase<'a> {
+    fn new(gate: Option<&'a Admission>) -> Phase<'a> {
+        Phase { gate, pass: None }
+    }
+
+    async fn enter(&mut self) {
+        if let (Some(gate), None) = (self.gate, &self.pass) {
+            self.pass = Some(gate.background().await);
+        }
+    }
+
+    fn leave(&mut self) {
+        self.pass = None;
+    }
 }

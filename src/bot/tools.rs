@@ -43,8 +43,9 @@ pub fn params_of(t: &bot_tool::Model) -> Vec<Param> {
 pub struct ToolResult {
     pub ok: bool,
     pub status: Option<u16>,
-    /// The response body (JSON when it parses), cut at 8 KB.
-    #[schema(value_type = Object)]
+    /// The response body: JSON when it parses, else its text, cut at 8 KB; `null` when the call
+    /// got no answer (refused, timed out).
+    #[schema(value_type = Option<serde_json::Value>)]
     pub body: Value,
     pub error: Option<String>,
     pub duration_ms: u64,

@@ -183,6 +183,40 @@ async fn a_takeover_while_the_model_is_slow_means_the_bot_reply_is_never_sent() 
 }
 
 #[actix_web::test]
+async fn a_message_sent_while_the_bot_is_answering_gets_its_own_answer() {
+    let Bot { app, llm, org, account } = bot_setup().await;
+    llm.slow_down(Duration::from_millis(2000));
+    let wa = format!("34{}", unique());
+    let conv = app.customer_says(&org, &account, &wa, "Do you sell lamps?").await;
+    assert!(eventually(Duration::from_secs(3), || async { !llm.chats().is_empty() }).await, "the turn never started");
+    // The model has the lamps question; the customer writes again before it answers.
+    app.customer_says(&org, &account, &wa, "And chairs?").await;
+
+    let answered = eventually(Duration::from_secs(10), || async { texts_sent(&app).len() >= 2 }).await;
+    assert!(answered, "only {:?} was sent: the second question was never answered", texts_sent(&app));
+    assert_eq!(texts_sent(&app), vec!["Echo: Do you sell lamps?".to_owned(), "Echo: And chairs?".to_owned()]);
+    // The second turn read the lamps answer before the chairs question, and ends on it.
+    let chats = llm.chats();
+    let second = chats[1]["body"]["messages"].as_array().unwrap();
+    let turns: Vec<(&str, &str)> =
+        second.iter().skip(1).map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap())).collect();
+    assert_eq!(
+        turns,
+        vec![("user", "Do you sell lamps?"), ("assistant", "Echo: Do you sell lamps?"), ("user", "And chairs?")],
+        "{second:?}"
+    );
+    let (_, c) = app.get(&format!("/api/v1/conversations/{conv}"), &org.token).await;
+    assert_eq!(
+        (c["data"]["status"].as_str(), c["data"]["awaitingReply"].as_bool()),
+        (Some("BOT_HANDLING"), Some(false))
+    );
+    // Nothing is left over for a third turn.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(llm.chats().len(), 2);
+    assert_eq!(texts_sent(&app).len(), 2);
+}
+
+#[actix_web::test]
 async fn a_bot_reply_waiting_for_a_retry_is_withdrawn_when_a_human_takes_over() {
     let Bot { app, org, account, .. } = bot_setup_with(|c| {
         c.outbox_backoff_ms = 600;

@@ -246,8 +246,28 @@ async fn bulk_retry_and_discard_report_each_message() {
     assert_eq!(r["data"]["succeeded"], json!([ids[0]]));
     assert_eq!(r["data"]["failed"][0]["id"], "nope");
 
-    let (status, r) = app.post("/api/v1/messages/failed/bulk-retry", &org.token, json!({})).await;
-    assert_eq!(status, 200);
+    // A body that does not say which messages acts on none: the users' bulk shape, an empty
+    // body, an empty list, both choices at once.
+    for path in ["/api/v1/messages/failed/bulk-discard", "/api/v1/messages/failed/bulk-retry"] {
+        for (body, field) in [
+            (json!({"action": "discard", "selection": {"mode": "ids", "ids": [ids[1]]}}), "action"),
+            (json!({"messageIds": [ids[1]], "mode": "ids"}), "mode"),
+            (json!({}), "messageIds"),
+            (json!({"messageIds": []}), "messageIds"),
+            (json!({"messageIds": [ids[1]], "all": true}), "all"),
+            (json!({"all": false}), "messageIds"),
+        ] {
+            let (status, r) = app.post(path, &org.token, body.clone()).await;
+            assert_eq!((status, r["error"]["details"]["field"].as_str()), (400, Some(field)), "{path} {body}: {r}");
+        }
+        let res = app.client.post(app.url(path)).bearer_auth(&org.token).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{path} without a body");
+    }
+    let (_, page) = app.get("/api/v1/messages/failed", &org.token).await;
+    assert_eq!(page["pagination"]["total"], 2, "the refused requests discarded nothing: {page}");
+
+    let (status, r) = app.post("/api/v1/messages/failed/bulk-retry", &org.token, json!({"all": true})).await;
+    assert_eq!(status, 200, "{r}");
     assert_eq!(r["data"]["succeeded"], json!([ids[1], ids[2]]), "all failed, not discarded ones");
     assert_eq!(message(&app, &org.token, &conv, &ids[2]).await["status"], "sent");
 }

@@ -31,6 +31,14 @@ pub(super) struct TurnState {
     turns: u64,
     /// The customer wrote while a turn was in flight: take another one after it.
     again: bool,
+    /// Turns in a row that could not be taken for a passing reason; the next waits longer.
+    retries: u32,
+}
+
+/// How long to wait before retrying a turn that could not be taken `retries` times in a row:
+/// one second, doubling, at most a minute.
+fn retry_delay(retries: u32) -> Duration {
+    Duration::from_secs(1u64 << retries.min(6)).min(Duration::from_secs(60))
 }
 
 /// Look at the conversation now: if it is the bot's and the customer waits for an answer, take a
@@ -81,6 +89,7 @@ impl ConversationActor {
             turn.abort();
         }
         self.turn.again = false;
+        self.turn.retries = 0;
     }
 
     fn start_turn(&mut self, ctx: &mut Context<Self>) {
@@ -148,6 +157,22 @@ impl Handler<WakeBot> for ConversationActor {
 impl Handler<ApplyTurn> for ConversationActor {
     type Result = ();
     fn handle(&mut self, msg: ApplyTurn, ctx: &mut Context<Self>) {
+        if let Some(TurnOutcome::Retry { reason }) = &msg.outcome {
+            let wait = retry_delay(self.turn.retries);
+            self.turn.retries += 1;
+            tracing::warn!(conversation_id = %self.id, %reason, retry_in_ms = wait.as_millis() as u64, "bot turn not taken; trying again");
+            // Still the bot's, in the same epoch: otherwise the change that took it cancelled turns.
+            let due = self
+                .state
+                .as_ref()
+                .is_none_or(|s| s.status() == ConversationStatus::BotHandling && s.conv.bot_epoch == msg.epoch);
+            self.turn.again = false;
+            if due {
+                self.schedule_turn(ctx, wait);
+            }
+            return;
+        }
+        self.turn.retries = 0;
         let org_id = self.org_id.clone();
         let fut = self.run_fut(&org_id, move |rt, s| async move {
             let Some(outcome) = msg.outcome else { return Ok((s, ())) };
@@ -158,7 +183,7 @@ impl Handler<ApplyTurn> for ConversationActor {
             // The classifier's category, for a conversation that has none yet (routing reads it).
             let category = match &outcome {
                 TurnOutcome::Reply { category, .. } | TurnOutcome::Handoff { category, .. } => category.clone(),
-                TurnOutcome::Silent => None,
+                TurnOutcome::Silent | TurnOutcome::Retry { .. } => None,
             };
             let s = match category.filter(|_| s.conv.category.is_none()) {
                 Some(category) => {
@@ -168,10 +193,10 @@ impl Handler<ApplyTurn> for ConversationActor {
                 None => s,
             };
             let s = match outcome {
-                TurnOutcome::Silent => s,
-                TurnOutcome::Reply { text, trace_id, .. } => {
+                TurnOutcome::Silent | TurnOutcome::Retry { .. } => s,
+                TurnOutcome::Reply { text, trace_id, answered, .. } => {
                     let epoch = s.conv.bot_epoch;
-                    let (s, view) = send_draft(&rt, s, Draft::bot(text, epoch)).await?;
+                    let (s, view) = send_draft(&rt, s, Draft::bot(text, epoch, answered)).await?;
                     if let Some(trace) = trace_id {
                         rt.bot().replied(&s.conv.org_id, &trace, &view.id);
                     }

@@ -193,7 +193,7 @@ impl Handler<BotReply> for ConversationActor {
                 return Ok((s, None));
             }
             let epoch = s.conv.bot_epoch;
-            let (s, view) = send_draft(&rt, s, Draft::bot(msg.text, epoch)).await?;
+            let (s, view) = send_draft(&rt, s, Draft::bot(msg.text, epoch, None)).await?;
             Ok((s, Some(view)))
         })
     }
@@ -213,6 +213,7 @@ impl Handler<SendMedia> for ConversationActor {
                 media: Some(StoredFile { path: msg.path.clone(), mime: msg.mime.clone(), size: msg.size }),
                 notice: None,
                 bot_epoch: None,
+                answers: None,
             };
             send_draft(&rt, s, draft).await
         })
@@ -251,6 +252,9 @@ pub(super) struct Draft {
     pub notice: Option<String>,
     /// A bot reply: the bot epoch it was written in (see [`flush`]).
     pub bot_epoch: Option<i64>,
+    /// A bot reply: the newest customer message its turn read. Anything the customer wrote
+    /// after it is not answered by this reply, so the conversation keeps awaiting one.
+    pub answers: Option<String>,
 }
 
 /// A file in the media store.
@@ -263,8 +267,8 @@ pub(super) struct StoredFile {
 impl Draft {
     /// A reply from the bot, written in bot epoch `epoch` (no sender: the conversation stays with
     /// the bot). It is withdrawn rather than sent if a human takes the conversation first.
-    pub(super) fn bot(text: String, epoch: i64) -> Draft {
-        Draft { bot_epoch: Some(epoch), ..Draft::automatic(text) }
+    pub(super) fn bot(text: String, epoch: i64, answers: Option<String>) -> Draft {
+        Draft { bot_epoch: Some(epoch), answers, ..Draft::automatic(text) }
     }
 
     /// A text without a sender that is not a bot reply: the bot's farewell when it hands the
@@ -279,6 +283,7 @@ impl Draft {
             media: None,
             notice: None,
             bot_epoch: None,
+            answers: None,
         }
     }
 }
@@ -294,6 +299,7 @@ impl From<&SendText> for Draft {
             media: None,
             notice: None,
             bot_epoch: None,
+            answers: None,
         }
     }
 }
@@ -338,6 +344,15 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     if s.contact.is_none() {
         return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
     }
+    // A bot reply answers what its turn read; a customer message that came in after that is
+    // still owed an answer (read before the transaction: it holds no second connection).
+    let unanswered = match &msg.answers {
+        Some(answered) => store::messages::latest_inbound_id(&rt.db.conn, &s.conv.id)
+            .await?
+            .filter(|latest| latest != answered)
+            .map(|_| answered.clone()),
+        None => None,
+    };
     let row = message::Model {
         text: msg.text.clone(),
         content: msg.content.clone(),
@@ -366,7 +381,8 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         Some(marker) => c.notice_marker = Some(marker.clone()),
         None => {
             c.unread_count = 0;
-            c.awaiting_reply = false;
+            c.awaiting_reply = unanswered.is_some();
+            c.answered_through = unanswered;
         }
     }
     c.updated_at = now;

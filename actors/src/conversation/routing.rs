@@ -112,6 +112,7 @@ async fn send_notice(rt: &Runtime, s: Loaded) -> Result<Loaded, ActorError> {
         media: None,
         notice: Some(marker),
         bot_epoch: None,
+        answers: None,
     };
     Ok(send_draft(rt, s, draft).await?.0)
 }

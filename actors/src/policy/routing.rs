@@ -57,8 +57,16 @@ pub struct Condition {
     /// A string; for `in`/`not_in` an array of strings; for `keywords` an array of strings or a
     /// comma-separated string; for `between` `"HH:MM-HH:MM"` (may wrap past midnight); for
     /// `weekday` `MON` … `SUN`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ConditionValue)]
     pub value: Value,
+}
+
+/// What [`Condition::value`] holds, for the API document: a string or a list of strings.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ConditionValue {
+    Text(String),
+    List(Vec<String>),
 }
 
 /// A routing rule: when it matches, the conversation goes to `team_id`.

@@ -96,3 +96,17 @@ pub async fn media_pending(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<
         .all(db)
         .await
 }
+
+/// The id of the conversation's newest customer message, if any.
+pub async fn latest_inbound_id(db: &impl ConnectionTrait, conversation_id: &str) -> Result<Option<String>, DbErr> {
+    message::Entity::find()
+        .select_only()
+        .column(message::Column::Id)
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(message::Column::Direction.eq(entities::enums::Direction::Inbound.as_str()))
+        .order_by_desc(message::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await
+}

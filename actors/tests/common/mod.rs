@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
 /// An empty database holding the organization `org`.
 pub async fn db_with_org() -> Db {
-    let db = Db::connect("sqlite::memory:", 1).await.unwrap();
+    let db = Db::connect("sqlite::memory:", 1, std::time::Duration::from_secs(30)).await.unwrap();
     Migrator::up(&db.conn, None).await.unwrap();
     let now = chrono::Utc::now();
     entities::organization::ActiveModel {

@@ -168,7 +168,7 @@ pub async fn complete(
         .chat_stream(&req)
         .await
         .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;
-    crate::bot::record::add_usage(state.db(), &caller.org_id, Default::default(), 1, 0).await?;
+    state.bot.add_usage(&caller.org_id, Default::default(), 1).await?;
     let ctx = (state.into_inner(), caller.org_id);
     let events = futures_util::stream::unfold((rx, String::new(), false), move |(mut rx, mut text, finished)| {
         let ctx = ctx.clone();
@@ -186,7 +186,7 @@ pub async fn complete(
                     // when the stream opened).
                     Some(Ok(StreamPiece::Usage(usage))) => {
                         let (state, org_id) = &ctx;
-                        if let Err(e) = crate::bot::record::add_usage(state.db(), org_id, usage, 0, 0).await {
+                        if let Err(e) = state.bot.add_usage(org_id, usage, 0).await {
                             tracing::warn!(error = %e, "writing-assist usage was not recorded");
                         }
                     }

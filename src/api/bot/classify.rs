@@ -15,7 +15,7 @@ use super::super::Data;
 use crate::auth::Caller;
 use crate::bot::config::{self, Settings};
 use crate::bot::provider::{ChatMessage, ChatRequest};
-use crate::bot::{decision, engine, record};
+use crate::bot::{decision, engine};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -82,7 +82,7 @@ async fn classify(state: &AppState, org_id: &str, conv: &conversation::Model) ->
         .chat(&req)
         .await
         .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;
-    record::add_usage(state.db(), org_id, answer.usage, 1, 0).await?;
+    state.bot.add_usage(org_id, answer.usage, 1).await?;
     let chosen = decision::category_of(&answer.content)
         .and_then(|c| categories.iter().find(|k| k.eq_ignore_ascii_case(&c)).cloned());
     let mut current = conv.clone();
@@ -123,8 +123,8 @@ pub async fn one(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkBody {
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReclassifyRequest {
     /// Only conversations without a category.
     pub only_uncategorized: Option<bool>,
     /// At most this many (newest first); default 100, at most 500.
@@ -133,7 +133,7 @@ pub struct BulkBody {
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct BulkResult {
+pub struct ReclassifyReport {
     pub processed: usize,
     pub changed: usize,
     pub failed: usize,
@@ -141,12 +141,12 @@ pub struct BulkResult {
 }
 
 /// Classify and route again every open conversation (admins).
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), request_body = BulkBody, responses((status = 200, body = Data<BulkResult>), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), request_body = ReclassifyRequest, responses((status = 200, body = Data<ReclassifyReport>), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[post("/conversations/re-classify")]
 pub async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<BulkBody>>,
+    body: Option<web::Json<ReclassifyRequest>>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let b = body.map(|b| b.into_inner()).unwrap_or_default();
@@ -176,5 +176,10 @@ pub async fn bulk(
         }
     }
     let changed = results.iter().filter(|r| r.changed).count();
-    Ok(HttpResponse::Ok().json(Data::new(BulkResult { processed: results.len() + failed, changed, failed, results })))
+    Ok(HttpResponse::Ok().json(Data::new(ReclassifyReport {
+        processed: results.len() + failed,
+        changed,
+        failed,
+        results,
+    })))
 }

@@ -436,6 +436,7 @@ async fn run_test(state: &AppState, caller: &Caller, body: TestBody, kind: &'sta
             history,
             context: None,
             kind,
+            admitted: true,
             categorize: false,
         })
         .await

@@ -217,6 +217,7 @@ pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<St
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReorderBody {
     /// Every intent id of one config, in the new order.
     pub ids: Option<Vec<String>>,

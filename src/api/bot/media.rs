@@ -133,7 +133,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
 /// The multipart form of a media upload.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct MediaForm {
+pub struct BotMediaForm {
     /// JPEG, PNG, WebP (16 MB); MP4, 3GP (16 MB); documents (100 MB).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
@@ -150,7 +150,7 @@ pub struct MediaForm {
 #[utoipa::path(
     tag = "bot",
     security(("bearer" = [])),
-    request_body(content = MediaForm, content_type = "multipart/form-data"),
+    request_body(content = BotMediaForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Data<MediaView>), (status = 400, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody))
 )]
 #[post("/bot-config/media")]

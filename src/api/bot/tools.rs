@@ -390,7 +390,7 @@ pub async fn extract_params(
         .chat(&req)
         .await
         .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;
-    crate::bot::record::add_usage(state.db(), &caller.org_id, answer.usage, 1, 0).await?;
+    state.bot.add_usage(&caller.org_id, answer.usage, 1).await?;
     let object = decision::object_of(&answer.content).unwrap_or_default();
     let found = object.get("params").and_then(Value::as_object).cloned().unwrap_or(object);
     let params_out: Map<String, Value> =

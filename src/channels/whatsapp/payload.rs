@@ -1,56 +1,45 @@
-//! Meta's webhook payload, parsed leniently: unknown fields are ignored, unknown message types
-//! are kept whole, and a missing piece never fails the rest of the batch.
+//! Meta's webhook payload, parsed leniently and part by part: unknown fields are ignored, unknown
+//! message types are kept whole, and a missing or malformed piece never fails the rest of the
+//! delivery (it is skipped, logged and counted).
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Debug, Default, Deserialize)]
-pub struct Webhook {
-    #[serde(default)]
+/// The only `object` whose deliveries are WhatsApp's; Meta uses the same webhook shape for
+/// Pages, Instagram and others.
+pub const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
+
+/// One webhook delivery, read part by part: an entry, change, contact, message or status that
+/// cannot be read is skipped (and counted) without costing the rest of the delivery.
+#[derive(Debug, Default)]
+pub struct Delivery {
     pub object: Option<String>,
-    #[serde(default)]
-    pub entry: Vec<Entry>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Entry {
-    /// The WhatsApp Business Account id.
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
     pub changes: Vec<Change>,
+    /// Parts that could not be read, each logged with what identifies it.
+    pub skipped: usize,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Change {
-    #[serde(default)]
+    /// The WhatsApp Business Account id of the entry.
+    pub waba_id: Option<String>,
     pub field: Option<String>,
-    #[serde(default)]
     pub value: ChangeValue,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct ChangeValue {
-    #[serde(default)]
     pub metadata: Option<Metadata>,
-    #[serde(default)]
     pub contacts: Vec<WaContact>,
     /// Kept as JSON so types we do not know are stored, not dropped.
-    #[serde(default)]
     pub messages: Vec<Value>,
-    #[serde(default)]
     pub statuses: Vec<WaStatus>,
     /// `message_template_status_update`: APPROVED, REJECTED, PAUSED, DISABLED, …
-    #[serde(default)]
     pub event: Option<String>,
-    #[serde(default)]
     pub message_template_id: Option<Value>,
-    #[serde(default)]
     pub message_template_name: Option<String>,
-    #[serde(default)]
     pub message_template_language: Option<String>,
-    #[serde(default)]
     pub reason: Option<String>,
 }
 
@@ -58,13 +47,11 @@ pub struct ChangeValue {
 pub struct Metadata {
     #[serde(default)]
     pub display_phone_number: Option<String>,
-    #[serde(default)]
     pub phone_number_id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct WaContact {
-    #[serde(default)]
     pub wa_id: String,
     #[serde(default)]
     pub profile: Option<Profile>,
@@ -76,25 +63,168 @@ pub struct Profile {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct WaStatus {
     /// The wamid of our outbound message.
-    #[serde(default)]
     pub id: String,
     /// sent, delivered, read, failed (and others we ignore).
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub timestamp: Option<String>,
-    #[serde(default)]
     pub recipient_id: Option<String>,
-    #[serde(default)]
     pub errors: Vec<WaError>,
+}
+
+/// Reads a delivery; `Err` only when the body is not a JSON object at all.
+pub fn parse_delivery(body: &[u8]) -> Result<Delivery, String> {
+    let root: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let Some(root) = root.as_object() else { return Err("the body is not a JSON object".into()) };
+    let mut d =
+        Delivery { object: root.get("object").and_then(Value::as_str).map(str::to_owned), ..Delivery::default() };
+    let entries = match root.get("entry") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Array(a)) => a.as_slice(),
+        Some(_) => {
+            skip(&mut d.skipped, "entry", "not a list", None);
+            &[][..]
+        }
+    };
+    for entry in entries {
+        if !entry.is_object() {
+            skip(&mut d.skipped, "entry", "not an object", None);
+            continue;
+        }
+        let waba_id = entry.get("id").and_then(id_text);
+        let changes = match entry.get("changes") {
+            Some(Value::Array(a)) => a.as_slice(),
+            None | Some(Value::Null) => &[][..],
+            Some(_) => {
+                skip(&mut d.skipped, "entry", "changes is not a list", waba_id.as_deref());
+                continue;
+            }
+        };
+        for change in changes {
+            let Some(change) = change.as_object() else {
+                skip(&mut d.skipped, "change", "not an object", waba_id.as_deref());
+                continue;
+            };
+            let field = change.get("field").and_then(Value::as_str).map(str::to_owned);
+            let value = match change.get("value") {
+                Some(v @ Value::Object(_)) => ChangeValue::read(v, &mut d.skipped),
+                None | Some(Value::Null) => ChangeValue::default(),
+                Some(_) => {
+                    skip(&mut d.skipped, "change", "value is not an object", waba_id.as_deref());
+                    continue;
+                }
+            };
+            d.changes.push(Change { waba_id: waba_id.clone(), field, value });
+        }
+    }
+    Ok(d)
+}
+
+/// Logs a part that cannot be read and counts it.
+fn skip(skipped: &mut usize, part: &str, why: &str, id: Option<&str>) {
+    *skipped += 1;
+    tracing::warn!(part, reason = why, id = id.unwrap_or("-"), "unreadable part of a webhook delivery skipped");
+}
+
+/// An id Meta sends as a string (and sometimes as a number).
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The elements of `v[key]` when it is a list; anything else there is one skipped part.
+fn list<'a>(v: &'a Value, key: &str, skipped: &mut usize) -> &'a [Value] {
+    match v.get(key) {
+        Some(Value::Array(a)) => a,
+        None | Some(Value::Null) => &[],
+        Some(_) => {
+            skip(skipped, key, "not a list", None);
+            &[]
+        }
+    }
+}
+
+impl ChangeValue {
+    fn read(v: &Value, skipped: &mut usize) -> ChangeValue {
+        let text = |key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+        let metadata = match v.get("metadata") {
+            None | Some(Value::Null) => None,
+            Some(m) => match Metadata::deserialize(m) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    skip(skipped, "metadata", &e.to_string(), None);
+                    None
+                }
+            },
+        };
+        let mut contacts = Vec::new();
+        for c in list(v, "contacts", skipped) {
+            match WaContact::deserialize(c) {
+                Ok(c) => contacts.push(c),
+                Err(e) => skip(skipped, "contact", &e.to_string(), c.get("wa_id").and_then(Value::as_str)),
+            }
+        }
+        let messages = list(v, "messages", skipped).to_vec();
+        let mut statuses = Vec::new();
+        for st in list(v, "statuses", skipped) {
+            if let Some(st) = WaStatus::read(st, skipped) {
+                statuses.push(st);
+            }
+        }
+        ChangeValue {
+            metadata,
+            contacts,
+            messages,
+            statuses,
+            event: text("event"),
+            message_template_id: v.get("message_template_id").cloned(),
+            message_template_name: text("message_template_name"),
+            message_template_language: text("message_template_language"),
+            reason: text("reason"),
+        }
+    }
+}
+
+impl WaStatus {
+    /// A status needs its wamid and status; errors that cannot be read are dropped (and
+    /// counted), the status itself is still applied.
+    fn read(v: &Value, skipped: &mut usize) -> Option<WaStatus> {
+        let wamid = v.get("id").and_then(Value::as_str);
+        let (Some(id), Some(status)) = (wamid, v.get("status").and_then(Value::as_str)) else {
+            skip(skipped, "status", "no wamid or status", wamid);
+            return None;
+        };
+        let mut errors = Vec::new();
+        match v.get("errors") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(list)) => {
+                for e in list {
+                    match WaError::deserialize(e) {
+                        Ok(e) => errors.push(e),
+                        Err(why) => skip(skipped, "status error", &why.to_string(), Some(id)),
+                    }
+                }
+            }
+            Some(_) => skip(skipped, "status errors", "not a list", Some(id)),
+        }
+        Some(WaStatus {
+            id: id.to_owned(),
+            status: status.to_owned(),
+            timestamp: v.get("timestamp").and_then(id_text),
+            recipient_id: v.get("recipient_id").and_then(id_text),
+            errors,
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct WaError {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_code")]
     pub code: Option<i64>,
     #[serde(default)]
     pub title: Option<String>,
@@ -108,6 +238,15 @@ pub struct WaError {
 pub struct ErrorData {
     #[serde(default)]
     pub details: Option<String>,
+}
+
+/// An error code as a number or a numeric string; anything else is no code.
+fn lenient_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
 }
 
 impl WaError {
@@ -155,6 +294,20 @@ const KNOWN_TYPES: &[&str] = &[
     "order",
     "system",
 ];
+
+/// Longest text stored for a customer message: WhatsApp's own limit for a text body (captions
+/// and titles are shorter). Anything longer did not come from WhatsApp and is cut.
+pub const MAX_TEXT_CHARS: usize = 4096;
+/// Largest type-specific content stored (an order, a contact card, an unknown type kept whole);
+/// past it only its size is kept.
+pub const MAX_CONTENT_BYTES: usize = 64 * 1024;
+/// Longest WhatsApp profile name kept.
+pub const MAX_NAME_CHARS: usize = 256;
+
+/// `s` cut to at most `max` characters; `None` when it was short enough already.
+pub fn cut(s: &str, max: usize) -> Option<String> {
+    s.char_indices().nth(max).map(|(i, _)| s[..i].to_owned())
+}
 
 /// Parses a unix-seconds timestamp string; `None` if absent or invalid.
 pub fn timestamp(s: Option<&str>) -> Option<DateTime<Utc>> {
@@ -209,6 +362,24 @@ pub fn parse_message(v: &Value) -> Option<ParsedMessage> {
         "image" | "audio" | "video" | "document" | "sticker" => s(&["id"]),
         _ => None,
     };
+    let text = match text {
+        Some(t) => match cut(&t, MAX_TEXT_CHARS) {
+            Some(short) => {
+                tracing::warn!(wamid = %id, chars = t.chars().count(), "message text longer than WhatsApp allows; stored cut");
+                Some(short)
+            }
+            None => Some(t),
+        },
+        None => None,
+    };
+    let content = match content {
+        Some(c) if c.len() > MAX_CONTENT_BYTES => {
+            tracing::warn!(wamid = %id, bytes = c.len(), "message content too large; only its size is stored");
+            Some(serde_json::json!({ "omitted": "content too large to store", "bytes": c.len() }).to_string())
+        }
+        other => other,
+    };
+    let message_type: String = message_type.chars().take(64).collect();
     Some(ParsedMessage { from, id, sent_at, message_type, text, content, media_id })
 }
 
@@ -279,9 +450,60 @@ mod tests {
         assert!(parse_message(&json!({"from":"1","type":"text"})).is_none());
     }
 
+    fn delivery(v: Value) -> Delivery {
+        parse_delivery(v.to_string().as_bytes()).unwrap_or_default()
+    }
+
     #[test]
     fn the_whole_payload_parses_with_missing_parts() {
-        let w: Webhook = serde_json::from_value(json!({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"P"}}}]}]})).unwrap_or_default();
-        assert_eq!(w.entry[0].changes[0].value.metadata.as_ref().map(|m| m.phone_number_id.as_str()), Some("P"));
+        let d = delivery(
+            json!({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"P"}}}]}]}),
+        );
+        assert_eq!(d.object.as_deref(), Some(WHATSAPP_OBJECT));
+        assert_eq!(d.changes[0].value.metadata.as_ref().map(|m| m.phone_number_id.as_str()), Some("P"));
+        assert_eq!(d.skipped, 0);
+    }
+
+    #[test]
+    fn an_unreadable_part_costs_only_itself() {
+        let d = delivery(json!({"object":"whatsapp_business_account","entry":[
+            "not an entry",
+            {"id":"W","changes":[
+                7,
+                {"field":"messages","value":{
+                    "metadata":{"phone_number_id":"P"},
+                    "contacts":[{"wa_id":"1","profile":{"name":"Ann"}}, {"profile":"x"}],
+                    "messages":[{"from":"1","id":"wamid.ok","type":"text","text":{"body":"hi"}}],
+                    "statuses":[
+                        {"id":"wamid.s1","status":"failed","errors":"boom"},
+                        {"id":"wamid.s2","status":"delivered","errors":[{"code":"131026","title":"x"}, 5]},
+                        {"status":"read"}
+                    ]
+                }}
+            ]}
+        ]}));
+        let v = &d.changes[0].value;
+        assert_eq!(v.contacts.len(), 1);
+        assert_eq!(v.messages.len(), 1);
+        let ids: Vec<&str> = v.statuses.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, vec!["wamid.s1", "wamid.s2"]);
+        assert_eq!(v.statuses[1].errors[0].code, Some(131026));
+        // The string entry, the change that is a number, the second contact, the string errors,
+        // the error that is a number and the status without a wamid.
+        assert_eq!(d.skipped, 6);
+        assert!(parse_delivery(b"not json").is_err());
+        assert!(parse_delivery(b"[1]").is_err());
+    }
+
+    #[test]
+    fn text_and_content_are_kept_within_limits() {
+        let long = "é".repeat(MAX_TEXT_CHARS + 10);
+        let m = parse(json!({"from":"1","id":"w","type":"text","text":{"body": long}}));
+        assert_eq!(m.text.as_deref().map(|t| t.chars().count()), Some(MAX_TEXT_CHARS));
+        let big = "x".repeat(MAX_CONTENT_BYTES + 1);
+        let m = parse(json!({"from":"1","id":"w","type":"hologram","hologram":{"x": big}}));
+        assert!(m.content.as_deref().unwrap_or_default().len() < 200, "{:?}", m.content);
+        assert_eq!(cut("abc", 3), None);
+        assert_eq!(cut("abcd", 3).as_deref(), Some("abc"));
     }
 }

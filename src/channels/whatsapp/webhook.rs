@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::payload::{self, ChangeValue, Webhook};
+use super::payload::{self, ChangeValue};
 use super::{accounts, signature};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -63,6 +63,12 @@ pub struct IngestReport {
     pub statuses: usize,
     /// Changes for phone numbers that are not connected here (acknowledged, ignored).
     pub unknown_numbers: usize,
+    /// Parts that could not be read (an entry, change, contact, message or status that is not
+    /// in Meta's shape); each is logged, the rest of the delivery is stored.
+    pub skipped: usize,
+    /// Deliveries for another kind of object than `whatsapp_business_account` (a Page,
+    /// Instagram…): acknowledged, nothing stored.
+    pub ignored: usize,
 }
 
 /// Customer messages and delivery statuses from Meta, signed with `X-Hub-Signature-256`.
@@ -70,20 +76,22 @@ pub struct IngestReport {
     tag = "webhooks",
     request_body(content = Object, description = "Meta's WhatsApp Business Account webhook payload"),
     responses(
-        (status = 200, description = "Committed", body = IngestReport),
+        (status = 200, description = "Committed: every readable part is stored; unreadable parts and other objects are counted", body = crate::api::Data<IngestReport>),
         (status = 401, description = "Missing or wrong signature; nothing stored", body = crate::error::ErrorBody),
-        (status = 400, description = "Not JSON", body = crate::error::ErrorBody),
+        (status = 400, description = "Not a JSON object", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than CX_WEBHOOK_MAX_BYTES; nothing read", body = crate::error::ErrorBody),
         (status = 503, description = "Could not commit; Meta will redeliver", body = crate::error::ErrorBody),
     )
 )]
 #[post("/webhooks/whatsapp")]
-pub async fn receive(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn receive(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
     let Some(secret) = state.config.whatsapp_app_secret.as_deref() else {
         tracing::warn!("webhook refused: CX_WHATSAPP_APP_SECRET is not set, so signatures cannot be checked");
         return Err(ApiError::Unauthorized(
             "webhook signatures cannot be verified: no app secret is configured".into(),
         ));
     };
+    let body = read_limited(&req, payload, state.config.webhook_max_bytes).await?;
     let header = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if !signature::verify(secret.as_bytes(), &body, header) {
         return Err(ApiError::Unauthorized("missing or invalid X-Hub-Signature-256".into()));
@@ -92,26 +100,59 @@ pub async fn receive(state: web::Data<AppState>, req: HttpRequest, body: web::By
     Ok(HttpResponse::Ok().json(serde_json::json!({ "data": report })))
 }
 
-/// Stores what a (verified) webhook body carries; everything is committed when this returns.
-pub async fn ingest(state: &AppState, body: &[u8]) -> ApiResult<IngestReport> {
-    let hook: Webhook =
-        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
-    let mut report = IngestReport::default();
-    for entry in &hook.entry {
-        for change in &entry.changes {
-            let result = if change.field.as_deref() == Some("message_template_status_update") {
-                template_status(state, entry.id.as_deref().unwrap_or_default(), &change.value, &mut report).await
-            } else {
-                ingest_change(state, &change.value, &mut report).await
-            };
-            result.map_err(|e| match e {
-                ApiError::Internal(cause) => {
-                    tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
-                    ApiError::Unavailable("could not store the webhook; it will be redelivered".into())
-                }
-                other => other,
-            })?;
+/// The request body, refused with a 413 as soon as it is known to be larger than `limit`: by
+/// its Content-Length before anything is read, else while it streams in.
+async fn read_limited(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> ApiResult<web::Bytes> {
+    use futures_util::StreamExt;
+    let too_large = || ApiError::TooLarge(format!("webhook bodies are limited to {limit} bytes"));
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the webhook body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
         }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Stores what a (verified) webhook body carries; everything is committed when this returns.
+/// Each part is read on its own: what cannot be read is skipped and counted, and the rest is
+/// stored, so one malformed status never costs a customer's message (Meta would redeliver the
+/// same bytes, and they would fail the same way).
+pub async fn ingest(state: &AppState, body: &[u8]) -> ApiResult<IngestReport> {
+    let delivery =
+        payload::parse_delivery(body).map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
+    let mut report = IngestReport { skipped: delivery.skipped, ..IngestReport::default() };
+    if delivery.object.as_deref() != Some(payload::WHATSAPP_OBJECT) {
+        tracing::info!(
+            object = delivery.object.as_deref().unwrap_or("-"),
+            "webhook for another object than WhatsApp; acknowledged and ignored"
+        );
+        report.ignored += 1;
+        return Ok(report);
+    }
+    for change in &delivery.changes {
+        let result = if change.field.as_deref() == Some("message_template_status_update") {
+            template_status(state, change.waba_id.as_deref().unwrap_or_default(), &change.value, &mut report).await
+        } else {
+            ingest_change(state, &change.value, &mut report).await
+        };
+        result.map_err(|e| match e {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
+                ApiError::Unavailable("could not store the webhook; it will be redelivered".into())
+            }
+            other => other,
+        })?;
     }
     Ok(report)
 }
@@ -182,15 +223,21 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
     let rt = &state.rt;
     for raw in &value.messages {
         let Some(m) = payload::parse_message(raw) else {
-            tracing::warn!(message = %raw, "webhook message without sender or id; skipped");
+            let wamid = raw.get("id").and_then(|v| v.as_str()).unwrap_or("-");
+            tracing::warn!(wamid, "webhook message without sender or id; skipped");
+            report.skipped += 1;
             continue;
         };
         if actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &m.id).await?.is_some() {
             report.duplicates += 1;
             continue;
         }
-        let profile_name =
-            value.contacts.iter().find(|c| c.wa_id == m.from).and_then(|c| c.profile.as_ref()?.name.clone());
+        let profile_name = value
+            .contacts
+            .iter()
+            .find(|c| c.wa_id == m.from)
+            .and_then(|c| c.profile.as_ref()?.name.as_deref())
+            .map(|n| payload::cut(n, payload::MAX_NAME_CHARS).unwrap_or_else(|| n.to_owned()));
         let inbound = InboundMessage {
             provider_message_id: m.id.clone(),
             message_type: m.message_type.clone(),
