@@ -198,11 +198,7 @@ impl From<ActorError> for ApiError {
 pub fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let api = match &err {
-        J::Deserialize(e) => {
-            let msg = e.to_string();
-            let field = field_of(&msg).unwrap_or_else(|| "body".into());
-            ApiError::validation(field, format!("invalid request body: {msg}"))
-        }
+        J::Deserialize(e) => invalid_body(&e.to_string()),
         J::ContentType => ApiError::BadRequest("expected Content-Type: application/json".into()),
         J::Overflow { limit } | J::OverflowKnownLength { limit, .. } => {
             ApiError::TooLarge(format!("request bodies are limited to {limit} bytes"))
@@ -210,6 +206,12 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRe
         other => ApiError::BadRequest(format!("invalid request body: {other}")),
     };
     api.into()
+}
+
+/// A request body serde could not read, as a 400 naming the field it complained about.
+pub fn invalid_body(msg: &str) -> ApiError {
+    let field = field_of(msg).unwrap_or_else(|| "body".into());
+    ApiError::validation(field, format!("invalid request body: {msg}"))
 }
 
 pub fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {

@@ -59,7 +59,9 @@ fn allowed(state: &AppState, caller: &Caller) -> ApiResult<()> {
 /// The account simulations arrive on: the one asked for, or the organization's first.
 async fn account(state: &AppState, caller: &Caller, id: Option<&str>) -> ApiResult<entities::whatsapp_account::Model> {
     match id {
-        Some(id) => accounts::get(state.db(), &caller.org_id, id).await?.ok_or(ApiError::NotFound("WhatsApp account")),
+        Some(id) => accounts::get(state.db(), &caller.org_id, id)
+            .await?
+            .ok_or_else(|| ApiError::validation("accountId", "accountId names no WhatsApp account of this organization")),
         None => accounts::list(state.db(), &caller.org_id)
             .await?
             .into_iter()
@@ -160,10 +162,10 @@ async fn simulate_one(state: &AppState, caller: &Caller, req: SimulateConversati
 pub async fn simulate_conversation(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<SimulateConversation>>,
+    body: crate::api::body::OptionalJson<SimulateConversation>,
 ) -> ApiResult<HttpResponse> {
     allowed(&state, &caller)?;
-    let sim = simulate_one(&state, &caller, body.map(web::Json::into_inner).unwrap_or_default(), 0).await?;
+    let sim = simulate_one(&state, &caller, body.into_inner().unwrap_or_default(), 0).await?;
     Ok(HttpResponse::Created().json(Data::new(sim)))
 }
 
@@ -188,10 +190,10 @@ pub struct SimulateBatch {
 pub async fn simulate_batch(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<SimulateBatch>>,
+    body: crate::api::body::OptionalJson<SimulateBatch>,
 ) -> ApiResult<HttpResponse> {
     allowed(&state, &caller)?;
-    let b = body.map(web::Json::into_inner).unwrap_or_default();
+    let b = body.into_inner().unwrap_or_default();
     let count = b.count.unwrap_or(5);
     let per = b.messages_per_conversation.unwrap_or(1);
     if !(1..=50).contains(&count) {
@@ -235,7 +237,9 @@ pub async fn simulate_message(
     body: web::Json<SimulateMessage>,
 ) -> ApiResult<HttpResponse> {
     allowed(&state, &caller)?;
-    let conv = super::conversations::find(&state, &caller, &body.conversation_id).await?;
+    let conv = super::conversations::find(&state, &caller, &body.conversation_id)
+        .await
+        .map_err(super::refs::named_by("conversationId"))?;
     let c = actors::store::contacts::get(state.db(), &caller.org_id, &conv.contact_id)
         .await?
         .ok_or(ApiError::NotFound("contact"))?;
@@ -279,12 +283,29 @@ const TEMPLATE_EVENTS: &[&str] = &[
     "REINSTATED",
 ];
 
+/// A template review outcome Meta announces, for the API document ([`TEMPLATE_EVENTS`]).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TemplateEvent {
+    Approved,
+    Rejected,
+    Pending,
+    Paused,
+    Disabled,
+    Flagged,
+    InAppeal,
+    PendingDeletion,
+    Deleted,
+    Reinstated,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SimulateTemplateStatus {
     pub template_name: Option<String>,
     /// APPROVED, REJECTED, PENDING, PAUSED, DISABLED, FLAGGED, IN_APPEAL, PENDING_DELETION, DELETED
     /// or REINSTATED.
+    #[schema(value_type = Option<TemplateEvent>)]
     pub event: Option<String>,
     /// Default `en_US`.
     pub language: Option<String>,

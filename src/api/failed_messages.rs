@@ -296,6 +296,14 @@ async fn bulk(
                 .filter(message::Column::Id.is_in(ids.clone()))
                 .all(state.db())
                 .await?;
+            // An id that names no message of the organization is a fault of the request: nothing
+            // is done (a message that is not failed is reported on its own below).
+            if let Some(unknown) = ids.iter().find(|id| !rows.iter().any(|m| &m.id == *id)) {
+                return Err(ApiError::validation(
+                    "messageIds",
+                    format!("messageIds holds {unknown}, which names no message of this organization"),
+                ));
+            }
             (ids, rows.into_iter().map(|m| (m.id.clone(), m)).collect())
         }
         None => {

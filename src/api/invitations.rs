@@ -349,6 +349,12 @@ pub async fn bulk(
     if items.is_empty() || items.len() > BULK_MAX {
         return Err(ApiError::validation("invitations", format!("invitations must hold 1 to {BULK_MAX} items")));
     }
+    // A team the organization does not have is a fault of the request, not of one address.
+    for (i, item) in items.iter().enumerate() {
+        if let Some(team) = item.get("teamId").and_then(|t| t.as_str()).map(str::trim).filter(|t| !t.is_empty()) {
+            super::teams::active_team(&state, &caller.org_id, team, &format!("invitations[{i}].teamId")).await?;
+        }
+    }
     let mut results = Vec::with_capacity(items.len());
     for item in items {
         let email = item.get("email").and_then(|e| e.as_str()).unwrap_or_default().to_owned();

@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod api_keys;
 pub mod auth;
+pub mod body;
 pub mod bot;
 pub mod contacts;
 pub mod conversations;
@@ -16,6 +17,7 @@ pub mod mailbox;
 pub mod messages;
 pub mod pagination;
 pub mod profile;
+pub mod refs;
 pub mod routing_rules;
 pub mod tags;
 pub mod teams;

@@ -259,7 +259,11 @@ pub struct AddTagRequest {
     security(("bearer" = [])),
     params(("conversationId" = String, Path, description = "Conversation id")),
     request_body = AddTagRequest,
-    responses((status = 200, body = Data<ConversationView>), (status = 404, description = "No such conversation or tag", body = crate::error::ErrorBody))
+    responses(
+        (status = 200, body = Data<ConversationView>),
+        (status = 400, description = "tagId names no tag of the organization", body = crate::error::ErrorBody),
+        (status = 404, description = "No such conversation", body = crate::error::ErrorBody)
+    )
 )]
 #[post("/conversations/{conversationId}/tags")]
 pub async fn add_to_conversation(
@@ -269,6 +273,7 @@ pub async fn add_to_conversation(
     body: web::Json<AddTagRequest>,
 ) -> ApiResult<HttpResponse> {
     let conv = super::conversations::find(&state, &caller, &path).await?;
+    super::refs::require(state.db(), &caller.org_id, "tagId", super::refs::Kind::Tag, &body.tag_id).await?;
     let msg = AddTag { org_id: caller.org_id.clone(), tag_id: body.tag_id.clone() };
     let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
     Ok(HttpResponse::Ok().json(Data::new(view)))

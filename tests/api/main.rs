@@ -30,6 +30,7 @@ mod realtime;
 mod replies;
 mod routing;
 mod smtp_sink;
+mod spec;
 mod tags;
 mod teams;
 mod tenancy;

@@ -240,11 +240,17 @@ async fn bulk_retry_and_discard_report_each_message() {
         let (_, m) = app.post(&path, &org.token, json!({"type": "text", "text": text})).await;
         ids.push(m["data"]["id"].as_str().unwrap().to_owned());
     }
+    // An id that names no message of the organization refuses the whole request.
     let (status, r) =
         app.post("/api/v1/messages/failed/bulk-discard", &org.token, json!({"messageIds": [ids[0], "nope"]})).await;
+    assert_eq!((status, r["error"]["details"]["field"].as_str()), (400, Some("messageIds")), "{r}");
+    // A message that cannot be discarded (an inbound one) is reported on its own.
+    let inbound = app.messages(&org, &conv).await[0]["id"].as_str().unwrap().to_owned();
+    let (status, r) =
+        app.post("/api/v1/messages/failed/bulk-discard", &org.token, json!({"messageIds": [ids[0], inbound]})).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["data"]["succeeded"], json!([ids[0]]));
-    assert_eq!(r["data"]["failed"][0]["id"], "nope");
+    assert_eq!(r["data"]["failed"][0]["id"], inbound.as_str());
 
     // A body that does not say which messages acts on none: the users' bulk shape, an empty
     // body, an empty list, both choices at once.

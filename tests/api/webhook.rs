@@ -196,3 +196,147 @@ async fn an_inbound_message_reaches_every_agent_socket_of_the_org_and_none_of_an
     let heard = outsider.drain(Duration::from_millis(500)).await;
     assert!(heard.iter().all(|e| e["conversationId"].is_null()), "another org's socket sees none of it: {heard:?}");
 }
+
+/// Signs and posts raw bytes as Meta would.
+async fn post_signed(app: &crate::helpers::TestApp, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let sig = cx_inbox::channels::whatsapp::signature::sign(APP_SECRET.as_bytes(), &body);
+    app.post_webhook_raw(body, Some(&sig)).await
+}
+
+#[actix_web::test]
+async fn one_malformed_status_costs_nothing_else_in_the_delivery() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let wa = format!("3460{}", unique());
+    let mut hook = text_webhook(&account.phone_number_id, &wa, "Ann", "wamid.valid-text", "my order is late");
+    let value = &mut hook["entry"][0]["changes"][0]["value"];
+    value["statuses"] = json!([
+        {"id": "wamid.out-1", "status": "failed", "timestamp": "1700000000", "recipient_id": wa, "errors": "boom"},
+        {"status": "read"}
+    ]);
+    // A second change in the same entry that is not an object, and a message without a sender.
+    hook["entry"][0]["changes"].as_array_mut().unwrap().push(json!("garbage"));
+    hook["entry"][0]["changes"][0]["value"]["messages"].as_array_mut().unwrap().push(json!({"id": "wamid.nobody"}));
+    let body = serde_json::to_vec(&hook).unwrap();
+
+    let (status, report) = post_signed(&app, body.clone()).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["data"]["stored"], 1, "{report}");
+    // The errors that are a string, the status without a wamid, the change that is a string, the
+    // message without a sender.
+    assert_eq!(report["data"]["skipped"], 4, "{report}");
+    let conv = app.conversation_of(&org, &wa).await;
+    let texts: Vec<_> = app.messages(&org, &conv).await.iter().map(|m| m["text"].clone()).collect();
+    assert_eq!(texts, vec![json!("my order is late")]);
+
+    // Meta delivers the same bytes again: still 200, and the message stays stored once.
+    let (status, again) = post_signed(&app, body).await;
+    assert_eq!((status, again["data"]["duplicates"].as_u64()), (200, Some(1)), "{again}");
+    assert_eq!(app.count("messages").await, 1);
+
+    // Not JSON at all is still refused, with the JSON error shape.
+    let (status, err) = post_signed(&app, b"{not json".to_vec()).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (400, Some("bad_request")), "{err}");
+}
+
+#[actix_web::test]
+async fn deliveries_for_other_objects_are_acknowledged_and_ignored() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    for object in [json!("page"), json!("instagram"), json!(null)] {
+        let mut hook = text_webhook(&account.phone_number_id, "15550009", "P", &format!("wamid.{}", unique()), "hi");
+        hook["object"] = object.clone();
+        let (status, report) = app.post_webhook(&hook).await;
+        assert_eq!((status, report["data"]["ignored"].as_u64()), (200, Some(1)), "{object}: {report}");
+        assert_eq!(report["data"]["stored"], 0);
+    }
+    assert_eq!(app.count("messages").await, 0);
+    assert_eq!(app.count("contacts").await, 0);
+}
+
+#[actix_web::test]
+async fn webhook_bodies_are_capped_and_text_is_stored_within_whatsapps_limit() {
+    let app = crate::helpers::spawn_app_with(|c| c.webhook_max_bytes = 256 * 1024).await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let wa = format!("3461{}", unique());
+
+    // 200 KB of text: under the cap, but far past WhatsApp's 4,096 characters.
+    let long = "ab".repeat(100_000);
+    let (status, report) =
+        app.post_webhook(&text_webhook(&account.phone_number_id, &wa, "Ann", "wamid.long", &long)).await;
+    assert_eq!(status, 200, "{report}");
+    let conv = app.conversation_of(&org, &wa).await;
+    let stored = app.messages(&org, &conv).await[0]["text"].as_str().unwrap().to_owned();
+    assert_eq!(stored.chars().count(), 4096);
+    assert!(long.starts_with(&stored));
+
+    // Over the cap: a JSON 413, announced by its length or found while it streams in.
+    let huge = "x".repeat(300 * 1024);
+    let body =
+        serde_json::to_vec(&text_webhook(&account.phone_number_id, &wa, "Ann", "wamid.huge", &huge)).unwrap();
+    let (status, err) = post_signed(&app, body.clone()).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (413, Some("payload_too_large")), "{err}");
+    // The same body chunked, with no Content-Length: refused once the cap is passed.
+    let (status, head) = chunked_post(&app, "/webhooks/whatsapp", &body).await;
+    assert_eq!(status, 413, "{head}");
+    assert!(head.to_lowercase().contains("content-type: application/json"), "{head}");
+    assert!(app.messages(&org, &conv).await.iter().all(|m| m["providerMessageId"] != "wamid.huge"));
+}
+
+#[actix_web::test]
+async fn errors_the_framework_raises_have_the_json_error_shape() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let json_error = |res: reqwest::Response| async move {
+        let status = res.status().as_u16();
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        assert!(ct.starts_with("application/json"), "{status}: content type {ct:?}");
+        assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string(), "{status}: {body}");
+        (status, body)
+    };
+    // A JSON body over the API's 1 MiB limit.
+    let big = json!({"name": "x".repeat(2 << 20)});
+    let res = app.client.post(app.url("/api/v1/tags")).bearer_auth(&org.token).json(&big).send().await.unwrap();
+    let (status, body) = json_error(res).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("payload_too_large")));
+    // The agent socket asked for without the WebSocket handshake.
+    let res = app.client.get(app.url("/api/v1/ws")).bearer_auth(&org.token).send().await.unwrap();
+    let (status, body) = json_error(res).await;
+    assert_eq!(status, 400, "{body}");
+    // A method the route does not take, and a path segment of the wrong kind.
+    let res = app.client.delete(app.url("/webhooks/whatsapp")).send().await.unwrap();
+    assert!(json_error(res).await.0 >= 400);
+    let res = app.client.get(app.url("/api/v1/bot-config/metrics/quality?days=abc")).bearer_auth(&org.token).send().await.unwrap();
+    assert_eq!(json_error(res).await.0, 400);
+}
+
+/// POSTs `body` with `Transfer-Encoding: chunked` (no Content-Length) over a raw connection;
+/// answers the status and the response head.
+async fn chunked_post(app: &crate::helpers::TestApp, path: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sig = cx_inbox::channels::whatsapp::signature::sign(APP_SECRET.as_bytes(), body);
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Hub-Signature-256: {sig}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    for chunk in body.chunks(16 * 1024) {
+        // The server may answer (and stop reading) before the last chunk.
+        if conn.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.is_err()
+            || conn.write_all(chunk).await.is_err()
+            || conn.write_all(b"\r\n").await.is_err()
+        {
+            break;
+        }
+    }
+    let _ = conn.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text.split("\r\n\r\n").next().unwrap_or_default().to_owned())
+}

@@ -146,10 +146,10 @@ pub struct ReclassifyReport {
 pub async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<ReclassifyRequest>>,
+    body: crate::api::body::OptionalJson<ReclassifyRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let b = body.map(|b| b.into_inner()).unwrap_or_default();
+    let b = body.into_inner().unwrap_or_default();
     let limit = b.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::validation("limit", "limit must be between 1 and 500"));

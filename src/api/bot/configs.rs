@@ -86,10 +86,21 @@ pub struct ConfigBody {
     #[serde(default, deserialize_with = "crate::api::nullable")]
     #[schema(value_type = Option<String>)]
     pub api_key: Option<Option<String>>,
-    /// Any of the settings fields (`systemPrompt`, `provider`, `model`, `baseUrl`, …).
+    /// Any of the settings fields (`systemPrompt`, `provider`, `model`, `baseUrl`, `presetId`…).
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::bot::config::Settings)]
     pub settings: Map<String, Value>,
+}
+
+/// The settings with `patch` applied and validated, with a preset the patch names checked to be
+/// one of the organization's.
+async fn patched_for(state: &AppState, org_id: &str, current: &Settings, patch: &Map<String, Value>) -> ApiResult<Settings> {
+    let settings = patched(current, patch)?;
+    if patch.contains_key("presetId") {
+        use crate::api::refs::{Kind, require_opt};
+        require_opt(state.db(), org_id, "presetId", Kind::Preset, settings.preset_id.as_deref()).await?;
+    }
+    Ok(settings)
 }
 
 /// The settings with `patch` applied, validated.
@@ -235,7 +246,7 @@ pub async fn create(
     caller.require_admin()?;
     let body = body.into_inner();
     let name = config_name(body.name.as_deref().unwrap_or_default())?;
-    let settings = patched(&Settings::default(), &body.settings)?;
+    let settings = patched_for(&state, &caller.org_id, &Settings::default(), &body.settings).await?;
     let key = encrypt_key(&state, body.api_key, None);
     let c = insert(state.db(), &caller.org_id, name, &settings, key, caller.user_id.clone()).await?;
     Ok(HttpResponse::Created().json(Data::new(view(&state, &c).await?)))
@@ -254,11 +265,11 @@ pub async fn upsert(
     let existing = match config::current(state.db(), &caller.org_id, body.id.as_deref()).await {
         Ok(c) => Some(c),
         Err(ApiError::NotFound(_)) if body.id.is_none() => None,
-        Err(e) => return Err(e),
+        Err(e) => return Err(crate::api::refs::named_by("id")(e)),
     };
     let c = match existing {
         Some(c) => {
-            let settings = patched(&Settings::of(&c), &body.settings)?;
+            let settings = patched_for(&state, &caller.org_id, &Settings::of(&c), &body.settings).await?;
             let name = body.name.as_deref().map(config_name).transpose()?;
             let key = encrypt_key(&state, body.api_key, c.api_key.clone());
             save_settings(state.db(), c, &settings, caller.user_id.clone(), |am| {
@@ -270,7 +281,7 @@ pub async fn upsert(
             .await?
         }
         None => {
-            let settings = patched(&Settings::default(), &body.settings)?;
+            let settings = patched_for(&state, &caller.org_id, &Settings::default(), &body.settings).await?;
             let name = config_name(body.name.as_deref().unwrap_or("Default"))?;
             let key = encrypt_key(&state, body.api_key, None);
             let c = insert(state.db(), &caller.org_id, name, &settings, key, caller.user_id.clone()).await?;
@@ -327,11 +338,11 @@ pub async fn duplicate(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: Option<web::Json<DuplicateBody>>,
+    body: crate::api::body::OptionalJson<DuplicateBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let source = config::get(state.db(), &caller.org_id, &id).await?;
-    let name = match body.and_then(|b| b.into_inner().name) {
+    let name = match body.into_inner().and_then(|b| b.name) {
         Some(n) => config_name(&n)?,
         None => format!("{} (copy)", source.name).chars().take(100).collect(),
     };
@@ -426,7 +437,9 @@ async fn run_test(state: &AppState, caller: &Caller, body: TestBody, kind: &'sta
         history.push(ChatMessage::new(&t.role, t.content.clone()));
     }
     history.push(ChatMessage::new("user", message));
-    let config = config::current(state.db(), &caller.org_id, body.config_id.as_deref()).await?;
+    let config = config::current(state.db(), &caller.org_id, body.config_id.as_deref())
+        .await
+        .map_err(crate::api::refs::named_by_if(body.config_id.is_some(), "configId"))?;
     state
         .bot
         .run(RunInput {
@@ -562,11 +575,19 @@ pub async fn reprocess_pending(state: web::Data<AppState>, caller: Caller) -> Ap
 pub struct N8nBody {
     pub conversation_id: Option<String>,
     /// `{"text": "…"}` or a string.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<N8nMessage>)]
     pub message: Option<Value>,
     /// The bot epoch the workflow started in (from the event it was triggered by); default the
     /// current one.
     pub epoch: Option<i64>,
+}
+
+/// What [`N8nBody::message`] holds, for the API document.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum N8nMessage {
+    Text(String),
+    Object { text: String },
 }
 
 #[derive(Serialize, ToSchema)]
@@ -601,7 +622,8 @@ pub async fn n8n_response(
     if text.chars().count() > 4096 {
         return Err(ApiError::validation("message", "the text is at most 4096 characters"));
     }
-    let conv = crate::api::conversations::find(&state, &caller, &id).await?;
+    let conv =
+        crate::api::conversations::find(&state, &caller, &id).await.map_err(crate::api::refs::named_by("conversationId"))?;
     let epoch = body.epoch.unwrap_or(conv.bot_epoch);
     let msg = actors::conversation::BotReply { org_id: caller.org_id.clone(), epoch, text };
     let sent = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;

@@ -140,7 +140,9 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let b = body.into_inner();
-    let c = config::current(state.db(), &caller.org_id, b.config_id.as_deref()).await?;
+    let c = config::current(state.db(), &caller.org_id, b.config_id.as_deref())
+        .await
+        .map_err(crate::api::refs::named_by_if(b.config_id.is_some(), "configId"))?;
     let count = sea_orm::PaginatorTrait::count(
         bot_intent::Entity::find().filter(bot_intent::Column::ConfigId.eq(c.id.clone())),
         state.db(),
@@ -179,6 +181,9 @@ pub async fn update(
     caller.require_admin()?;
     let b = body.into_inner();
     let mut i = find(&state, &caller, &id).await?;
+    if b.config_id.as_deref().is_some_and(|c| c != i.config_id) {
+        return Err(ApiError::validation("configId", "an intent stays in its config: configId must be the intent's own"));
+    }
     if let Some(n) = b.name {
         i.name = n.trim().to_owned();
     }

@@ -312,11 +312,13 @@ pub struct SnapshotBody {
 pub async fn create_snapshot(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<SnapshotBody>>,
+    body: crate::api::body::OptionalJson<SnapshotBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let b = body.map(|b| b.into_inner()).unwrap_or_default();
-    let c = config::current(state.db(), &caller.org_id, b.config_id.as_deref()).await?;
+    let b = body.into_inner().unwrap_or_default();
+    let c = config::current(state.db(), &caller.org_id, b.config_id.as_deref())
+        .await
+        .map_err(crate::api::refs::named_by_if(b.config_id.is_some(), "configId"))?;
     let data = build(&state, &c, Tier::Config).await?;
     let name = b.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let name = name.unwrap_or_else(|| format!("Snapshot {}", Utc::now().format("%Y-%m-%d %H:%M")));

@@ -173,6 +173,10 @@ pub async fn from_config(
 ) -> ApiResult<HttpResponse> {
     require_super(&caller)?;
     let b = body.into_inner();
+    if let Some(org) = &b.org_id {
+        use crate::api::refs::{Kind, require};
+        require(state.db(), &caller.org_id, "orgId", Kind::Organization, org).await?;
+    }
     let org_id = b.org_id.unwrap_or_else(|| caller.org_id.clone());
     let c = config::current(state.db(), &org_id, None).await?;
     let data = portable::build(&state, &c, Tier::Standard).await?;

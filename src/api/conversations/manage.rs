@@ -72,7 +72,7 @@ pub async fn update(
             return Err(ApiError::Forbidden("agents can assign conversations only to themselves".into()));
         }
         if crate::api::auth::active_user(&state, &caller.org_id, user).await?.is_none() {
-            return Err(ApiError::NotFound("user"));
+            return Err(ApiError::validation("assignedTo", "assignedTo names no active user of this organization"));
         }
     }
     let category = match body.category {
@@ -109,9 +109,9 @@ pub async fn follow_up(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: Option<web::Json<FollowUpRequest>>,
+    body: crate::api::body::OptionalJson<FollowUpRequest>,
 ) -> ApiResult<HttpResponse> {
-    let note = body.and_then(|b| b.into_inner().note).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let note = body.into_inner().and_then(|b| b.note).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(ApiError::validation("note", "note is at most 2000 characters"));
     }
@@ -162,10 +162,10 @@ pub async fn return_to_bot(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: Option<web::Json<ReturnToBotRequest>>,
+    body: crate::api::body::OptionalJson<ReturnToBotRequest>,
 ) -> ApiResult<HttpResponse> {
     let summary =
-        body.and_then(|b| b.into_inner().handoff_summary).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        body.into_inner().and_then(|b| b.handoff_summary).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     if summary.as_ref().is_some_and(|s| s.chars().count() > 4000) {
         return Err(ApiError::validation("handoffSummary", "handoffSummary is at most 4000 characters"));
     }

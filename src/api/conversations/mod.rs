@@ -150,7 +150,8 @@ pub struct AssignRequest {
     responses(
         (status = 200, body = Data<ConversationView>),
         (status = 403, description = "An agent assigning someone else", body = crate::error::ErrorBody),
-        (status = 404, description = "No such conversation or user", body = crate::error::ErrorBody),
+        (status = 400, description = "userId names no active user of the organization", body = crate::error::ErrorBody),
+        (status = 404, description = "No such conversation", body = crate::error::ErrorBody),
         (status = 409, description = "Closed", body = crate::error::ErrorBody),
     )
 )]
@@ -159,9 +160,9 @@ pub async fn assign(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: Option<web::Json<AssignRequest>>,
+    body: crate::api::body::OptionalJson<AssignRequest>,
 ) -> ApiResult<HttpResponse> {
-    let target = match body.and_then(|b| b.into_inner().user_id) {
+    let target = match body.into_inner().and_then(|b| b.user_id) {
         Some(u) => u,
         None => caller.require_user()?.to_owned(),
     };
@@ -170,7 +171,7 @@ pub async fn assign(
     }
     let conv = find(&state, &caller, &id).await?;
     if super::auth::active_user(&state, &caller.org_id, &target).await?.is_none() {
-        return Err(ApiError::NotFound("user"));
+        return Err(ApiError::validation("userId", "userId names no active user of this organization"));
     }
     change(&state, &caller, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: Some(target) }).await
 }
