@@ -30,7 +30,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(None));
             }
-            serde_json::from_slice(&bytes).map(|v| OptionalJson(Some(v))).map_err(|e| invalid_body(&e.to_string()).into())
+            serde_json::from_slice(&bytes)
+                .map(|v| OptionalJson(Some(v)))
+                .map_err(|e| invalid_body(&e.to_string()).into())
         })
     }
 }

@@ -59,9 +59,9 @@ fn allowed(state: &AppState, caller: &Caller) -> ApiResult<()> {
 /// The account simulations arrive on: the one asked for, or the organization's first.
 async fn account(state: &AppState, caller: &Caller, id: Option<&str>) -> ApiResult<entities::whatsapp_account::Model> {
     match id {
-        Some(id) => accounts::get(state.db(), &caller.org_id, id)
-            .await?
-            .ok_or_else(|| ApiError::validation("accountId", "accountId names no WhatsApp account of this organization")),
+        Some(id) => accounts::get(state.db(), &caller.org_id, id).await?.ok_or_else(|| {
+            ApiError::validation("accountId", "accountId names no WhatsApp account of this organization")
+        }),
         None => accounts::list(state.db(), &caller.org_id)
             .await?
             .into_iter()

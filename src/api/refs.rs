@@ -134,7 +134,9 @@ pub async fn require_all(
 /// `.map_err(refs::named_by("toolId"))` after a lookup that answers 404 for the path's object.
 pub fn named_by(field: &'static str) -> impl FnOnce(ApiError) -> ApiError {
     move |e| match e {
-        ApiError::NotFound(what) => ApiError::validation(field, format!("{field} names no {what} of this organization")),
+        ApiError::NotFound(what) => {
+            ApiError::validation(field, format!("{field} names no {what} of this organization"))
+        }
         other => other,
     }
 }

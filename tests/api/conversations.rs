@@ -143,7 +143,7 @@ async fn assign_and_unassign_move_the_conversation_between_agent_and_queue() {
     assert_eq!(u["data"]["status"], "OPEN");
     assert_eq!(
         app.post(&format!("/api/v1/conversations/{conv}/assign"), &org.token, json!({"userId": "nobody"})).await.0,
-        404
+        400
     );
 }
 

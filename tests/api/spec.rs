@@ -55,7 +55,8 @@ fn schema_names() -> BTreeMap<String, Vec<String>> {
                         let l = lines[j].trim();
                         if let Some(pos) = l.find("schema(as = ") {
                             let rest = &l[pos + "schema(as = ".len()..];
-                            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+                            let name: String =
+                                rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
                             renamed = Some(name.rsplit("::").next().unwrap_or_default().to_owned());
                         }
                         let item = l.trim_start_matches("pub(crate) ").trim_start_matches("pub ");
@@ -84,7 +85,10 @@ fn every_schema_name_belongs_to_one_type() {
     assert!(names.len() > 100, "the scan found only {} schema types", names.len());
     assert!(names.contains_key("FailedBulkRequest") && names.contains_key("UserBulkRequest"));
     let shared: Vec<_> = names.iter().filter(|(_, at)| at.len() > 1).collect();
-    assert!(shared.is_empty(), "schema names used by more than one type (rename one, or give it #[schema(as = …)]): {shared:?}");
+    assert!(
+        shared.is_empty(),
+        "schema names used by more than one type (rename one, or give it #[schema(as = …)]): {shared:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,7 +226,8 @@ async fn answers_match_their_documented_schemas() {
     // The failed-message bulk actions, and the users' bulk action, each with its own body.
     let (s, bulk) = app.post("/api/v1/messages/failed/bulk-discard", t, json!({"all": true})).await;
     assert_documented(&spec, "post", "/api/v1/messages/failed/bulk-discard", s, &bulk);
-    let body = &spec["paths"]["/api/v1/messages/failed/bulk-discard"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let body = &spec["paths"]["/api/v1/messages/failed/bulk-discard"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
     assert_eq!(body["$ref"], "#/components/schemas/FailedBulkRequest");
     let props = &spec["components"]["schemas"]["FailedBulkRequest"]["properties"];
     assert!(props["messageIds"].is_object() && props["all"].is_object() && props["selection"].is_null(), "{props}");
@@ -320,8 +325,11 @@ async fn destructive_and_bulk_bodies_refuse_unknown_fields() {
         );
         checked.push(format!("{method} {path}"));
     }
-    for must in ["post /api/v1/messages/failed/bulk-discard", "post /api/v1/messages/failed/bulk-retry", "post /api/v1/users/bulk"]
-    {
+    for must in [
+        "post /api/v1/messages/failed/bulk-discard",
+        "post /api/v1/messages/failed/bulk-retry",
+        "post /api/v1/users/bulk",
+    ] {
         assert!(checked.iter().any(|c| c == must), "{must} was not walked: {checked:?}");
     }
 }
@@ -354,7 +362,8 @@ impl World {
         let tool = json!({"name": format!("tool{}", unique()), "description": "d", "method": "GET", "url": "https://example.com/x", "agentEnabled": true});
         let (_, tool) = app.post("/api/v1/tools", t, tool).await;
         ids.insert("tool", id(&tool));
-        let preset = json!({"name": format!("p{}", unique()), "provider": "OPENAI", "model": "fake-chat", "baseUrl": llm.url});
+        let preset =
+            json!({"name": format!("p{}", unique()), "provider": "OPENAI", "model": "fake-chat", "baseUrl": llm.url});
         let (_, preset) = app.post("/api/v1/bot-config/presets", t, preset).await;
         ids.insert("preset", id(&preset));
         let intent = json!({"configId": ids["config"], "name": "greet", "examples": ["hi"], "action": "REPLY", "response": "Hello"});
@@ -443,7 +452,9 @@ fn sample(spec: &Value, world: &World, name: &str, schema: &Value) -> Value {
         return first.clone();
     }
     for key in ["oneOf", "anyOf"] {
-        if let Some(first) = s.get(key).and_then(Value::as_array).and_then(|o| o.iter().find(|o| o.get("type") != Some(&json!("null")))) {
+        if let Some(first) =
+            s.get(key).and_then(Value::as_array).and_then(|o| o.iter().find(|o| o.get("type") != Some(&json!("null"))))
+        {
             return sample(spec, world, name, first);
         }
     }
@@ -564,5 +575,11 @@ async fn every_id_in_a_request_body_must_name_an_object_of_the_callers_organizat
     }
     assert!(walked.len() >= 25, "only {} id fields walked: {walked:?}", walked.len());
     assert!(walked.iter().any(|w| w.contains("/api/v1/bot-config presetId")), "{walked:?}");
-    assert!(failures.is_empty(), "{} of {} accepted an id that is not the caller's:\n{}", failures.len(), walked.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} accepted an id that is not the caller's:\n{}",
+        failures.len(),
+        walked.len(),
+        failures.join("\n")
+    );
 }

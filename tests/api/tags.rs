@@ -76,7 +76,7 @@ async fn tagging_a_conversation_filters_the_list_and_deleting_the_tag_removes_it
     assert_eq!(status, 200, "adding twice changes nothing");
     assert_eq!(
         app.post(&format!("/api/v1/conversations/{c2}/tags"), &org.token, json!({"tagId": "nope"})).await.0,
-        404
+        400
     );
 
     let event = socket.until(Duration::from_secs(3), |e| e["event"] == "conversation.updated").await.unwrap();

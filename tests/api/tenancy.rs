@@ -36,10 +36,11 @@ async fn an_agent_of_another_org_gets_404_for_everything_of_org_a_and_sees_none_
     let (_, list) = app.get("/api/v1/conversations", &b.token).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 0);
 
-    // Assigning one of A's conversations to B's user, from A, finds no such user.
-    let (status, _) =
+    // Assigning one of A's conversations to B's user, from A: B's user is no user of A's (a 400
+    // on the field that names it, never a hint that it exists elsewhere).
+    let (status, e) =
         app.post(&format!("/api/v1/conversations/{conv}/assign"), &a.token, json!({"userId": b.user_id})).await;
-    assert_eq!(status, 404);
+    assert_eq!((status, e["error"]["details"]["field"].as_str()), (400, Some("userId")), "{e}");
 
     // B hears only its own organization: its own agents' presence, nothing of A.
     let heard = b_socket.drain(Duration::from_millis(500)).await;

@@ -275,8 +275,7 @@ async fn webhook_bodies_are_capped_and_text_is_stored_within_whatsapps_limit() {
 
     // Over the cap: a JSON 413, announced by its length or found while it streams in.
     let huge = "x".repeat(300 * 1024);
-    let body =
-        serde_json::to_vec(&text_webhook(&account.phone_number_id, &wa, "Ann", "wamid.huge", &huge)).unwrap();
+    let body = serde_json::to_vec(&text_webhook(&account.phone_number_id, &wa, "Ann", "wamid.huge", &huge)).unwrap();
     let (status, err) = post_signed(&app, body.clone()).await;
     assert_eq!((status, err["error"]["code"].as_str()), (413, Some("payload_too_large")), "{err}");
     // The same body chunked, with no Content-Length: refused once the cap is passed.
@@ -310,7 +309,13 @@ async fn errors_the_framework_raises_have_the_json_error_shape() {
     // A method the route does not take, and a path segment of the wrong kind.
     let res = app.client.delete(app.url("/webhooks/whatsapp")).send().await.unwrap();
     assert!(json_error(res).await.0 >= 400);
-    let res = app.client.get(app.url("/api/v1/bot-config/metrics/quality?days=abc")).bearer_auth(&org.token).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/bot-config/metrics/quality?days=abc"))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_error(res).await.0, 400);
 }
 

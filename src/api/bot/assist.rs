@@ -136,8 +136,9 @@ pub async fn complete(
     if partial.chars().count() > 4000 {
         return Err(ApiError::validation("partialText", "partialText is at most 4000 characters"));
     }
-    let conv =
-        crate::api::conversations::find(&state, &caller, &cid).await.map_err(crate::api::refs::named_by("conversationId"))?;
+    let conv = crate::api::conversations::find(&state, &caller, &cid)
+        .await
+        .map_err(crate::api::refs::named_by("conversationId"))?;
     let cfg = current(&state, &caller).await?;
     if !cfg.effective {
         return Err(ApiError::Conflict("writing assist is off for this organization or for you".into()));

@@ -94,7 +94,12 @@ pub struct ConfigBody {
 
 /// The settings with `patch` applied and validated, with a preset the patch names checked to be
 /// one of the organization's.
-async fn patched_for(state: &AppState, org_id: &str, current: &Settings, patch: &Map<String, Value>) -> ApiResult<Settings> {
+async fn patched_for(
+    state: &AppState,
+    org_id: &str,
+    current: &Settings,
+    patch: &Map<String, Value>,
+) -> ApiResult<Settings> {
     let settings = patched(current, patch)?;
     if patch.contains_key("presetId") {
         use crate::api::refs::{Kind, require_opt};
@@ -622,8 +627,9 @@ pub async fn n8n_response(
     if text.chars().count() > 4096 {
         return Err(ApiError::validation("message", "the text is at most 4096 characters"));
     }
-    let conv =
-        crate::api::conversations::find(&state, &caller, &id).await.map_err(crate::api::refs::named_by("conversationId"))?;
+    let conv = crate::api::conversations::find(&state, &caller, &id)
+        .await
+        .map_err(crate::api::refs::named_by("conversationId"))?;
     let epoch = body.epoch.unwrap_or(conv.bot_epoch);
     let msg = actors::conversation::BotReply { org_id: caller.org_id.clone(), epoch, text };
     let sent = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;

@@ -182,7 +182,10 @@ pub async fn update(
     let b = body.into_inner();
     let mut i = find(&state, &caller, &id).await?;
     if b.config_id.as_deref().is_some_and(|c| c != i.config_id) {
-        return Err(ApiError::validation("configId", "an intent stays in its config: configId must be the intent's own"));
+        return Err(ApiError::validation(
+            "configId",
+            "an intent stays in its config: configId must be the intent's own",
+        ));
     }
     if let Some(n) = b.name {
         i.name = n.trim().to_owned();

@@ -120,8 +120,9 @@ pub async fn give_feedback(
     if b.comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
         return Err(ApiError::validation("comment", "comment is at most 2000 characters"));
     }
-    let conv =
-        crate::api::conversations::find(&state, &caller, &cid).await.map_err(crate::api::refs::named_by("conversationId"))?;
+    let conv = crate::api::conversations::find(&state, &caller, &cid)
+        .await
+        .map_err(crate::api::refs::named_by("conversationId"))?;
     let m = message::Entity::find_by_id(mid)
         .filter(message::Column::ConversationId.eq(conv.id.clone()))
         .one(state.db())

@@ -330,7 +330,10 @@ async fn agent_tool(state: &AppState, caller: &Caller, id: Option<&str>) -> ApiR
     let id = id.ok_or_else(|| ApiError::validation("toolId", "toolId is required"))?;
     let t = find(state, caller, id).await.map_err(crate::api::refs::named_by("toolId"))?;
     if !t.is_active || !t.agent_enabled {
-        return Err(ApiError::validation("toolId", "toolId names a tool that agents cannot run (inactive or not for agents)"));
+        return Err(ApiError::validation(
+            "toolId",
+            "toolId names a tool that agents cannot run (inactive or not for agents)",
+        ));
     }
     Ok(t)
 }
@@ -362,8 +365,9 @@ pub async fn extract_params(
     let b = body.into_inner();
     let t = agent_tool(&state, &caller, b.tool_id.as_deref()).await?;
     let cid = b.conversation_id.ok_or_else(|| ApiError::validation("conversationId", "conversationId is required"))?;
-    let conv =
-        crate::api::conversations::find(&state, &caller, &cid).await.map_err(crate::api::refs::named_by("conversationId"))?;
+    let conv = crate::api::conversations::find(&state, &caller, &cid)
+        .await
+        .map_err(crate::api::refs::named_by("conversationId"))?;
     let c = engine::require_config(state.db(), &caller.org_id).await?;
     let endpoint = config::endpoint(state.db(), &state.secrets, &c).await?;
     let history = engine::history(state.db(), &conv.id, 30).await?;

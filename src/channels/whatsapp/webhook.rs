@@ -328,10 +328,13 @@ async fn status_conversation(
     Ok(actors::store::conversations::open_for_contact(state.db(), &account.inbox_id, &contact.id).await?.map(|c| c.id))
 }
 
-/// Any runtime failure while ingesting is ours, not the sender's: Meta should retry.
+/// Any runtime failure while ingesting is ours, not the sender's: Meta should retry. A database
+/// that is busy says so (503 with `Retry-After`); anything else is logged as an internal error
+/// and answered 503.
 fn internal(e: ActorError) -> ApiError {
     match e {
         ActorError::NotFound(what) => ApiError::Internal(format!("{what} vanished during ingest")),
+        ActorError::Db(db @ sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)) => ApiError::from(db),
         other => ApiError::Internal(other.to_string()),
     }
 }
