@@ -1022,13 +1022,7 @@ async fn bot_media_and_templates() {
     // Templates: SUPER_ADMIN only to manage; organizations import the published ones.
     let (s, _) = app.get("/api/v1/admin/bot-templates", t).await;
     assert_eq!(s, 403);
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    entities::user::Entity::update_many()
-        .col_expr(entities::user::Column::Role, Expr::value("SUPER_ADMIN"))
-        .filter(entities::user::Column::Id.eq(org.user_id.clone()))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    app.make_super_admin(&org.user_id).await;
     app.post(
         "/api/v1/bot-config/intents",
         t,

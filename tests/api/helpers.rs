@@ -341,6 +341,17 @@ impl TestApp {
         Account { id: body["data"]["id"].as_str().unwrap().into(), phone_number_id, access_token }
     }
 
+    /// Makes a user SUPER_ADMIN (no API does: the CLI's create-admin makes the first one).
+    pub async fn make_super_admin(&self, user_id: &str) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        entities::user::Entity::update_many()
+            .col_expr(entities::user::Column::Role, Expr::value("SUPER_ADMIN"))
+            .filter(entities::user::Column::Id.eq(user_id))
+            .exec(&self.db)
+            .await
+            .unwrap();
+    }
+
     /// Posts a webhook signed with the app secret.
     pub async fn post_webhook(&self, payload: &Value) -> (u16, Value) {
         let body = serde_json::to_vec(payload).unwrap();

@@ -71,12 +71,18 @@ pub struct IngestReport {
     pub ignored: usize,
 }
 
+/// The webhook's answer: `{"data": report}`, like every success of the API.
+#[derive(Serialize, ToSchema)]
+pub struct IngestAnswer {
+    pub data: IngestReport,
+}
+
 /// Customer messages and delivery statuses from Meta, signed with `X-Hub-Signature-256`.
 #[utoipa::path(
     tag = "webhooks",
     request_body(content = Object, description = "Meta's WhatsApp Business Account webhook payload"),
     responses(
-        (status = 200, description = "Committed: every readable part is stored; unreadable parts and other objects are counted", body = crate::api::Data<IngestReport>),
+        (status = 200, description = "Committed: every readable part is stored; unreadable parts and other objects are counted", body = IngestAnswer),
         (status = 401, description = "Missing or wrong signature; nothing stored", body = crate::error::ErrorBody),
         (status = 400, description = "Not a JSON object", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than CX_WEBHOOK_MAX_BYTES; nothing read", body = crate::error::ErrorBody),
@@ -97,7 +103,7 @@ pub async fn receive(state: web::Data<AppState>, req: HttpRequest, payload: web:
         return Err(ApiError::Unauthorized("missing or invalid X-Hub-Signature-256".into()));
     }
     let report = ingest(&state, &body).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": report })))
+    Ok(HttpResponse::Ok().json(IngestAnswer { data: report }))
 }
 
 /// The request body, refused with a 413 as soon as it is known to be larger than `limit`: by
