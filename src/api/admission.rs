@@ -45,7 +45,9 @@ pub async fn admit(
                 reason = %refused,
                 "request refused: the database is at capacity"
             );
-            let res = ApiError::from(refused).error_response();
+            let mut res = ApiError::from(refused).error_response();
+            // The body was never read: the connection cannot carry another request after it.
+            res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
             Ok(req.into_response(res).map_into_right_body())
         }
     }

@@ -49,10 +49,11 @@ pub struct WakeBot {
     pub org_id: String,
 }
 
-/// The decision of a turn that began in `epoch`; `None` when the turn failed or was aborted.
+/// The decision of turn `number`, begun in `epoch`; `None` when the turn was aborted.
 #[derive(Message)]
 #[rtype(result = "()")]
 struct ApplyTurn {
+    number: u64,
     epoch: i64,
     outcome: Option<TurnOutcome>,
 }
@@ -112,12 +113,14 @@ impl ConversationActor {
         let number = self.turn.turns;
         self.turn.in_flight = Some((number, handle));
         self.last_active = std::time::Instant::now();
-        ctx.spawn(turn.into_actor(self).map(move |res, act, ctx| {
-            if act.turn.in_flight.as_ref().is_some_and(|(n, _)| *n == number) {
-                act.turn.in_flight = None;
-            }
-            ctx.notify(ApplyTurn { epoch, outcome: res.ok() });
-        }));
+        // The turn runs as a task of its own, not as a future of this actor: an actor future is
+        // not polled while the actor waits on a change (`ctx.wait`), and the turn may hold what
+        // that change waits for (the writer lock, a database pass), which would never be let go.
+        let addr = ctx.address();
+        actix::spawn(async move {
+            let outcome = turn.await.ok();
+            addr.do_send(ApplyTurn { number, epoch, outcome });
+        });
     }
 }
 
@@ -157,6 +160,9 @@ impl Handler<WakeBot> for ConversationActor {
 impl Handler<ApplyTurn> for ConversationActor {
     type Result = ();
     fn handle(&mut self, msg: ApplyTurn, ctx: &mut Context<Self>) {
+        if self.turn.in_flight.as_ref().is_some_and(|(n, _)| *n == msg.number) {
+            self.turn.in_flight = None;
+        }
         if let Some(TurnOutcome::Retry { reason }) = &msg.outcome {
             let wait = retry_delay(self.turn.retries);
             self.turn.retries += 1;
