@@ -113,11 +113,6 @@ impl Admission {
             queue: self.queue,
         }
     }
-
-    /// Seconds a refused client should wait before it tries again.
-    pub fn retry_after(&self) -> u64 {
-        self.max_wait.as_secs().clamp(1, 30)
-    }
 }
 
 #[cfg(test)]

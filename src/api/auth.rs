@@ -16,6 +16,8 @@ use crate::auth::{Caller, password, tokens};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+pub use crate::auth::users::active_user;
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(register)
         .service(login)
@@ -244,14 +246,6 @@ pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> Ap
         }
         Err(e) => Err(e.into()),
     }
-}
-
-pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<Option<user::Model>> {
-    Ok(user::Entity::find_by_id(id.to_owned())
-        .filter(user::Column::OrgId.eq(org_id))
-        .filter(user::Column::DeletedAt.is_null())
-        .one(state.db())
-        .await?)
 }
 
 /// Self-service registration: creates an organization and its first ADMIN.

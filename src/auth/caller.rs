@@ -8,8 +8,8 @@ use chrono::Utc;
 use entities::enums::Role;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
-use crate::api::auth::active_user;
 use crate::auth::tokens::{self, API_KEY_PREFIX};
+use crate::auth::users::active_user;
 use crate::error::ApiError;
 use crate::state::AppState;
 

@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod password;
 pub mod throttle;
 pub mod tokens;
+pub mod users;
 
 pub use caller::Caller;
 pub use jwt::JwtKeys;

@@ -515,7 +515,7 @@ impl Engine {
         let contact = actors::store::contacts::get(&self.db, org_id, &conv.contact_id).await?;
         let messages = actors::store::messages::page(&self.db, &conv.id, None, 20).await?;
         let name = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| format!("+{}", c.wa_id)));
-        Ok(crate::api::conversations::manage::summarize(name.as_deref(), ConversationStatus::BotHandling, &messages))
+        Ok(super::summary::summarize(name.as_deref(), ConversationStatus::BotHandling, &messages))
     }
 }
 

@@ -12,4 +12,5 @@ pub mod knowledge;
 pub mod provider;
 pub mod record;
 pub mod settings;
+pub mod summary;
 pub mod tools;

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, patch, post, web};
 use actors::conversation::{FollowUp, ReturnToBot, Update};
 use actors::store;
 use actors::views::ConversationView;
-use entities::enums::{ConversationStatus, Direction};
+use entities::enums::ConversationStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 use crate::api::nullable;
+pub use crate::bot::summary::summarize;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -186,31 +187,6 @@ pub struct HandoffSummary {
 
 /// Messages a summary looks back at.
 const SUMMARY_WINDOW: u64 = 12;
-
-/// Builds a summary from the newest messages, oldest first: who the customer is, what was said
-/// on each side, and what the customer asked last.
-pub fn summarize(contact: Option<&str>, status: ConversationStatus, messages: &[entities::message::Model]) -> String {
-    let mut out = format!("Conversation with {} ({}).", contact.unwrap_or("the customer"), status);
-    let visible: Vec<_> = messages.iter().filter(|m| !m.hidden).collect();
-    if visible.is_empty() {
-        out.push_str(" No messages yet.");
-        return out;
-    }
-    out.push_str("\nRecent messages:");
-    for m in &visible {
-        let who = if m.direction == Direction::Inbound.as_str() { "Customer" } else { "Agent" };
-        let text = m.text.clone().unwrap_or_else(|| format!("[{}]", m.message_type));
-        let text: String = text.chars().take(200).collect();
-        out.push_str(&format!("\n- {who}: {text}"));
-    }
-    if let Some(last) = visible.iter().rev().find(|m| m.direction == Direction::Inbound.as_str()) {
-        let waiting = visible.last().is_some_and(|m| m.id == last.id);
-        if waiting && let Some(t) = &last.text {
-            out.push_str(&format!("\nWaiting on a reply to: {}", t.chars().take(200).collect::<String>()));
-        }
-    }
-    out
-}
 
 /// Preview a handoff summary of the recent messages, for the agent to edit before
 /// return-to-bot.
