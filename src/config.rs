@@ -8,6 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Parser, Subcommand};
 
+/// The default log filter.
+pub const DEFAULT_LOG: &str = "info,sea_orm_migration=warn,actix_server=warn";
+
 #[derive(Parser, Debug, Clone)]
 #[command(name = "cx-inbox", version, about = "Customer-experience inbox: WhatsApp, AI bot, live agents")]
 pub struct Cli {
@@ -23,6 +26,42 @@ pub enum Command {
     Serve,
     /// Run the database migrations and exit.
     Migrate,
+    /// Create an organization and its first admin (a real install's first account), then exit.
+    CreateAdmin(CreateAdmin),
+    /// Run the server with a seeded demo organization (admin, two agents, teams, routing, tags, a
+    /// bot on a built-in deterministic model) and simulated customers writing in through signed
+    /// WhatsApp webhooks, answered by a simulated WhatsApp Cloud API. Its data lives in
+    /// `<data dir>/demo`, which is emptied at every start.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CreateAdmin {
+    /// The admin's email address (their sign-in).
+    #[arg(long)]
+    pub email: String,
+    /// The admin's name.
+    #[arg(long, default_value = "Admin")]
+    pub name: String,
+    /// The organization's name.
+    #[arg(long, default_value = "My company")]
+    pub company: String,
+    /// The password; when not given, one is generated and printed once.
+    #[arg(long, env = "CX_ADMIN_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Make the account SUPER_ADMIN: it may act on every organization of this install.
+    #[arg(long)]
+    pub super_admin: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Simulated customers who write in.
+    #[arg(long, default_value_t = 6)]
+    pub customers: usize,
+    /// Seconds between two simulated customer messages.
+    #[arg(long, default_value_t = 8)]
+    pub every_secs: u64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -152,8 +191,10 @@ pub struct Config {
     /// HTTP worker threads; default: one per core.
     #[arg(long, env = "CX_WORKERS", global = true)]
     pub workers: Option<usize>,
-    /// Log filter (tracing `EnvFilter` syntax).
-    #[arg(long, env = "CX_LOG", default_value = "info", global = true)]
+    /// Log filter (tracing `EnvFilter` syntax). Migrations and the HTTP server's start-up say
+    /// what they did at info; by default only their warnings show, so the first lines a new user
+    /// sees are the address of the app and the server's own.
+    #[arg(long, env = "CX_LOG", default_value = DEFAULT_LOG, global = true)]
     pub log: String,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "CX_LOG_JSON", default_value_t = false, global = true)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use actors::cluster::{Cluster, ClusterConfig};
 use actors::{Db, Runtime, RuntimeConfig};
 use migrations::{Migrator, MigratorTrait};
@@ -22,7 +22,7 @@ use crate::channels::whatsapp::media::MediaFetcher;
 use crate::channels::whatsapp::{self, GraphClient, WhatsAppSender};
 use crate::config::Config;
 use crate::crypto::SecretBox;
-use crate::error::{self, ApiError};
+use crate::error;
 use crate::media::{LocalDisk, MediaStore};
 use crate::state::AppState;
 
@@ -273,16 +273,12 @@ fn app(
         .route("/api/v1/docs", web::get().to(docs_redirect))
         .service(api::internal::command)
         .service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", spec))
-        .default_service(web::to(not_found));
+        .default_service(web::to(crate::web_ui::serve));
     routes(app.into_utoipa_app()).into_app()
 }
 
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header(("Location", "/api/v1/docs/")).finish()
-}
-
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(if req.path().starts_with("/api/") { "route" } else { "page" }))
 }
 
 /// Request spans that never carry a credential: the default span records the whole path and

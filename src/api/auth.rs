@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use entities::enums::{Presence, Role};
+use entities::enums::Role;
 use entities::{organization, refresh_token, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
@@ -16,7 +16,9 @@ use crate::auth::{Caller, password, tokens};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub use crate::auth::users::active_user;
+pub use crate::auth::users::{
+    NewUser, active_user, hash_password, insert_user, register_organization, required, valid_email, valid_password_as,
+};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(register)
@@ -126,56 +128,8 @@ pub struct SetPasswordRequest {
     pub current_password: Option<String>,
 }
 
-pub(crate) fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::validation(field, format!("{field} is required")));
-    }
-    if v.chars().count() > max {
-        return Err(ApiError::validation(field, format!("{field} is longer than {max} characters")));
-    }
-    Ok(v)
-}
-
-/// Normalizes and checks an email address.
-pub fn valid_email(email: &str) -> ApiResult<String> {
-    let e = required("email", email, 254)?.to_lowercase();
-    let ok = match e.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !e.contains(char::is_whitespace)
-        }
-        None => false,
-    };
-    if !ok {
-        return Err(ApiError::validation("email", "email is not a valid address"));
-    }
-    Ok(e)
-}
-
 fn valid_password(p: &str) -> ApiResult<()> {
     valid_password_as("password", p)
-}
-
-/// The password rules of registration, reported on `field`.
-pub(crate) fn valid_password_as(field: &str, p: &str) -> ApiResult<()> {
-    if p.chars().count() < password::MIN_LEN {
-        return Err(ApiError::validation(field, format!("{field} must be at least {} characters", password::MIN_LEN)));
-    }
-    if p.len() > 1024 {
-        return Err(ApiError::validation(field, format!("{field} is too long")));
-    }
-    Ok(())
-}
-
-pub(crate) async fn hash_password(p: String) -> ApiResult<String> {
-    web::block(move || password::hash(&p))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::Internal)
 }
 
 pub(crate) async fn session(
@@ -207,47 +161,6 @@ pub(crate) async fn org_of(state: &AppState, user: &user::Model) -> ApiResult<or
         .ok_or(ApiError::NotFound("organization"))
 }
 
-/// Active user by id within an organization.
-/// A user to create.
-pub struct NewUser {
-    pub org_id: String,
-    /// Lower-cased and checked already.
-    pub email: String,
-    pub name: String,
-    /// `None` for a user who sets a password later (an invitation).
-    pub password_hash: Option<String>,
-    pub role: Role,
-    pub max_concurrent: Option<i32>,
-}
-
-/// Inserts a user, OFFLINE, in `db` (the caller's transaction); 409 when the email is taken.
-pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> ApiResult<user::Model> {
-    let now = Utc::now();
-    let inserted = user::ActiveModel {
-        id: Set(actors::new_id()),
-        org_id: Set(new.org_id),
-        email: Set(new.email),
-        name: Set(new.name),
-        password_hash: Set(new.password_hash),
-        role: Set(new.role.as_str().into()),
-        status: Set(Presence::Offline.as_str().into()),
-        max_concurrent: Set(new.max_concurrent),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(u) => Ok(u),
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-            Err(ApiError::Conflict("an account with this email already exists".into()))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Self-service registration: creates an organization and its first ADMIN.
 #[utoipa::path(
     tag = "auth",
@@ -270,30 +183,7 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterReques
         return Err(ApiError::Conflict("an account with this email already exists".into()));
     }
     let hash = hash_password(body.password.clone()).await?;
-    let now = Utc::now();
-    let txn = state.rt.db.begin_write().await?;
-    let org = organization::ActiveModel {
-        id: Set(actors::new_id()),
-        name: Set(company),
-        bot_enabled: Set(true),
-        onboarding_completed: Set(false),
-        event_seq: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&*txn)
-    .await?;
-    let new = NewUser {
-        org_id: org.id.clone(),
-        email,
-        name,
-        password_hash: Some(hash),
-        role: Role::Admin,
-        max_concurrent: None,
-    };
-    let user = insert_user(&*txn, new).await?;
-    txn.commit().await?;
+    let (org, user) = register_organization(&state.rt.db, company, name, email, hash, Role::Admin).await?;
     tracing::info!(org_id = %org.id, user_id = %user.id, "organization registered");
     let s = session(&state, &user, &org, None).await?;
     Ok(HttpResponse::Created().json(Data::new(s)))

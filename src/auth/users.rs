@@ -1,9 +1,12 @@
 //! Users as authentication sees them: who may act.
 
-use entities::user;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use chrono::Utc;
+use entities::enums::{Presence, Role};
+use entities::{organization, user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::error::ApiResult;
+use crate::auth::password;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The organization's user with this id, unless deleted.
@@ -13,4 +16,132 @@ pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<
         .filter(user::Column::DeletedAt.is_null())
         .one(state.db())
         .await?)
+}
+
+/// A trimmed, non-empty value of at most `max` characters, or a 400 on `field`.
+pub fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::validation(field, format!("{field} is required")));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::validation(field, format!("{field} is longer than {max} characters")));
+    }
+    Ok(v)
+}
+
+/// Normalizes and checks an email address.
+pub fn valid_email(email: &str) -> ApiResult<String> {
+    let e = required("email", email, 254)?.to_lowercase();
+    let ok = match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if !ok {
+        return Err(ApiError::validation("email", "email is not a valid address"));
+    }
+    Ok(e)
+}
+
+/// The password rules of registration, reported on `field`.
+pub fn valid_password_as(field: &str, p: &str) -> ApiResult<()> {
+    if p.chars().count() < password::MIN_LEN {
+        return Err(ApiError::validation(field, format!("{field} must be at least {} characters", password::MIN_LEN)));
+    }
+    if p.len() > 1024 {
+        return Err(ApiError::validation(field, format!("{field} is too long")));
+    }
+    Ok(())
+}
+
+/// Argon2id of a password, off the async threads.
+pub async fn hash_password(p: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || password::hash(&p))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Internal)
+}
+
+/// A user to create.
+pub struct NewUser {
+    pub org_id: String,
+    /// Lower-cased and checked already.
+    pub email: String,
+    pub name: String,
+    /// `None` for a user who sets a password later (an invitation).
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub max_concurrent: Option<i32>,
+}
+
+/// Inserts a user, OFFLINE, in `db` (the caller's transaction); 409 when the email is taken.
+pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> ApiResult<user::Model> {
+    let now = Utc::now();
+    let inserted = user::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(new.org_id),
+        email: Set(new.email),
+        name: Set(new.name),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.as_str().into()),
+        status: Set(Presence::Offline.as_str().into()),
+        max_concurrent: Set(new.max_concurrent),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(u) => Ok(u),
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            Err(ApiError::Conflict("an account with this email already exists".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates an organization and its first admin (registration: ADMIN; `create-admin` on the
+/// command line: ADMIN or SUPER_ADMIN). `email` is checked and lower-cased, `password_hash` an Argon2id hash; 409 when a live
+/// account has the email.
+pub async fn register_organization(
+    db: &actors::Db,
+    company: String,
+    name: String,
+    email: String,
+    password_hash: String,
+    role: Role,
+) -> ApiResult<(organization::Model, user::Model)> {
+    let live =
+        user::Entity::find().filter(user::Column::Email.eq(email.clone())).filter(user::Column::DeletedAt.is_null());
+    if live.one(&db.conn).await?.is_some() {
+        return Err(ApiError::Conflict("an account with this email already exists".into()));
+    }
+    let now = Utc::now();
+    let txn = db.begin_write().await?;
+    let org = organization::ActiveModel {
+        id: Set(actors::new_id()),
+        name: Set(company),
+        bot_enabled: Set(true),
+        onboarding_completed: Set(false),
+        event_seq: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&*txn)
+    .await?;
+    let new =
+        NewUser { org_id: org.id.clone(), email, name, password_hash: Some(password_hash), role, max_concurrent: None };
+    let user = insert_user(&*txn, new).await?;
+    txn.commit().await?;
+    tracing::info!(org_id = %org.id, user_id = %user.id, "organization registered");
+    Ok((org, user))
 }

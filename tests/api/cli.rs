@@ -72,3 +72,221 @@ async fn sigterm_stops_the_server_cleanly() {
     child.stdout.take().unwrap().read_to_string(&mut log).unwrap();
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
 }
+
+/// Starts the binary with `args` on a free port; answers the child and its address once it
+/// answers its health check.
+async fn serve(data_dir: &std::path::Path, args: &[&str]) -> (std::process::Child, String) {
+    let port = free_port();
+    let child = cx_inbox(data_dir)
+        .env("CX_BIND", format!("127.0.0.1:{port}"))
+        .env("CX_LOG", "warn")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{base}/api/v1/health")).send().await.is_ok_and(|r| r.status() == 200) {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not answer its health check");
+}
+
+struct Stop(std::process::Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[actix_web::test]
+async fn the_binary_serves_the_app_at_the_root_prints_its_address_first_and_deep_links_get_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base) = serve(dir.path(), &[]).await;
+    let mut child = Stop(child);
+    let client = reqwest::Client::new();
+
+    let root = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(root.status(), 200);
+    assert!(root.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(root.headers()["cache-control"], "no-cache");
+    let html = root.text().await.unwrap();
+    assert!(html.contains(r#"<div id="app">"#), "{html}");
+    let script = html
+        .split(r#"src=""#)
+        .find_map(|s| s.split('"').next().filter(|p| p.starts_with("/assets/") && p.ends_with(".js")));
+    let script = script.unwrap_or_else(|| panic!("no app script in {html}")).to_owned();
+
+    let js = client.get(format!("{base}{script}")).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(js.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    let etag = js.headers()["etag"].to_str().unwrap().to_owned();
+    let again = client.get(format!("{base}{script}")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+
+    // A deep link answers the same app, so a reload lands on the same screen.
+    let deep = client.get(format!("{base}/conversations/0192-some-id")).send().await.unwrap();
+    assert_eq!(deep.status(), 200);
+    assert_eq!(deep.text().await.unwrap(), html);
+    // The API and missing assets keep their JSON 404s.
+    let api = client.get(format!("{base}/api/v1/nope")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.json::<serde_json::Value>().await.unwrap()["error"]["code"], "not_found");
+    assert_eq!(client.get(format!("{base}/assets/gone-1234.js")).send().await.unwrap().status(), 404);
+    assert_eq!(client.post(format!("{base}/conversations")).send().await.unwrap().status(), 404);
+
+    // The address is the first thing the server prints.
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let mut out = String::new();
+    use std::io::Read;
+    child.0.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    let first = out.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    assert!(first.contains(&format!("{base}/")), "first line: {first:?}\n{out}");
+}
+
+#[actix_web::test]
+async fn create_admin_makes_an_organization_whose_admin_signs_in_with_the_printed_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cx_inbox(dir.path())
+        .args(["create-admin", "--email", "Boss@Example.com", "--name", "Bo Boss", "--company", "Real Co"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    // The same address again is refused, and nothing is created.
+    let again = cx_inbox(dir.path()).args(["create-admin", "--email", "boss@example.com"]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let bad = cx_inbox(dir.path())
+        .args(["create-admin", "--email", "nope", "--password", "long-enough-pw"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("email"));
+
+    let (child, base) = serve(dir.path(), &[]).await;
+    let _child = Stop(child);
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "boss@example.com", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let s: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(s["data"]["user"]["role"], "ADMIN");
+    assert_eq!(s["data"]["organization"]["name"], "Real Co");
+}
+
+#[actix_web::test]
+async fn the_demo_seeds_an_organization_whose_simulated_customers_are_answered_by_the_bot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base) = serve(dir.path(), &["demo", "--every-secs", "1"]).await;
+    let mut child = Stop(child);
+    // The banner comes once seeding is done: read stdout until the agents' lines.
+    let stdout = child.0.stdout.take().unwrap();
+    let banner = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.contains("sue@demo.test");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    assert!(banner.iter().any(|l| l.contains(&format!("{base}/"))), "{banner:?}");
+    let password_of = |who: &str| {
+        banner
+            .iter()
+            .find(|l| l.contains(who))
+            .and_then(|l| l.split("password ").nth(1))
+            .map(|p| p.trim().to_owned())
+            .unwrap()
+    };
+    let client = reqwest::Client::new();
+    let login = |email: &'static str, password: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let res = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&serde_json::json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{email} signs in");
+            res.json::<serde_json::Value>().await.unwrap()["data"]["accessToken"].as_str().unwrap().to_owned()
+        }
+    };
+    let token = login("admin@demo.test", password_of("admin@demo.test")).await;
+    login("sam@demo.test", password_of("sam@demo.test")).await;
+    login("sue@demo.test", password_of("sue@demo.test")).await;
+    let get = |path: String| {
+        let client = client.clone();
+        let token = token.clone();
+        let base = base.clone();
+        async move {
+            client
+                .get(format!("{base}/api/v1{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let teams = get("/teams".into()).await;
+    assert_eq!(teams["data"].as_array().unwrap().len(), 2, "{teams}");
+    assert_eq!(get("/routing-rules".into()).await["data"].as_array().unwrap().len(), 2);
+    assert_eq!(get("/tags".into()).await["data"].as_array().unwrap().len(), 3);
+
+    // Customers write in through the webhook; the bot answers one from the FAQ and the
+    // simulated Graph API reports the answer delivered.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut answered = None;
+    while answered.is_none() {
+        assert!(Instant::now() < deadline, "no delivered bot answer within a minute");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let convs = get("/conversations?limit=50".into()).await;
+        for c in convs["data"].as_array().into_iter().flatten() {
+            let msgs = get(format!("/conversations/{}/messages", c["id"].as_str().unwrap())).await;
+            answered = msgs["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| {
+                    m["direction"] == "outbound"
+                        && ["delivered", "read"].contains(&m["status"].as_str().unwrap_or_default())
+                })
+                .cloned();
+            if answered.is_some() {
+                break;
+            }
+        }
+    }
+    // Mid-run restart is not part of the demo: stopping it is.
+    let _ = child.0.kill();
+}

@@ -1,0 +1,393 @@
+//! The agent web UI in a real browser: Debian's headless Chromium (through chromedriver) against
+//! the real server on port 0, with the fake Graph API. Each test is an acceptance item of the UI.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::browser::Browser;
+use crate::helpers::{Account, Org, TestApp, message_webhook, spawn_app, status_webhook, text_webhook, unique};
+
+const WAIT: Duration = Duration::from_secs(15);
+const PASSWORD: &str = "a-long-password";
+
+struct Admin {
+    org: Org,
+    email: String,
+}
+
+/// An organization with its admin (known email and password), a connected number, the bot off
+/// (conversations open for humans).
+async fn organization(app: &TestApp, company: &str) -> (Admin, Account) {
+    let email = format!("admin{}@example.com", unique());
+    let (s, b) = app
+        .post_anon(
+            "/api/v1/auth/register",
+            json!({"companyName": company, "name": "Ada Admin", "email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let org = Org {
+        org_id: b["data"]["organization"]["id"].as_str().unwrap().into(),
+        user_id: b["data"]["user"]["id"].as_str().unwrap().into(),
+        token: b["data"]["accessToken"].as_str().unwrap().into(),
+        refresh_token: b["data"]["refreshToken"].as_str().unwrap().into(),
+    };
+    let (s, b) = app.put("/api/v1/config/bot-enabled", &org.token, json!({"enabled": false})).await;
+    assert_eq!(s, 200, "{b}");
+    let account = app.connect_account(&org).await;
+    (Admin { org, email }, account)
+}
+
+/// An AGENT of the admin's organization who accepted their invitation; answers (email, token).
+async fn agent(app: &TestApp, admin: &Admin) -> (String, String) {
+    let email = format!("agent{}@example.com", unique());
+    let (s, b) = app.post("/api/v1/users", &admin.org.token, json!({"email": email, "name": "Alex Agent"})).await;
+    assert_eq!(s, 201, "{b}");
+    let (_, mails) = app.get(&format!("/api/v1/dev/mailbox?to={email}"), &admin.org.token).await;
+    let body = mails["data"][0]["body"].as_str().unwrap().to_owned();
+    let token: String = body
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let (s, b) = app.post_anon(&format!("/api/v1/invitations/accept/{token}"), json!({"password": PASSWORD})).await;
+    assert_eq!(s, 201, "{b}");
+    (email, b["data"]["accessToken"].as_str().unwrap().to_owned())
+}
+
+fn row(conversation_id: &str) -> String {
+    format!("[data-testid=conversation-row][data-id='{conversation_id}']")
+}
+
+async fn count_of(b: &Browser, tab: &str, want: u64) {
+    b.until(
+        &format!("{tab} count {want}"),
+        WAIT,
+        "const t = document.querySelector(`[data-testid=${arguments[0]}]`); return t && t.dataset.count === String(arguments[1]);",
+        json!([tab, want]),
+    )
+    .await;
+}
+
+/// Texts of the message nodes in the open thread, in document order.
+async fn thread_texts(b: &Browser) -> Vec<String> {
+    let v = b
+        .js(
+            "return [...document.querySelectorAll('[data-testid=thread] [data-testid=message] [data-testid=message-text]')].map(e => e.textContent)",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+async fn open(b: &Browser, conversation_id: &str) {
+    b.click(&row(conversation_id)).await;
+    b.wait_for(&format!("[data-testid=thread][data-conversation-id='{conversation_id}']"), WAIT).await;
+}
+
+#[actix_web::test]
+async fn signing_in_shows_the_conversations_with_their_counts_per_tab_on_a_desktop_and_a_phone() {
+    let Some(b) = Browser::start("ui::signing_in").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Counts").await;
+    let c1 = app.customer_says(&admin.org, &account, "4915100000001", "Hello there").await;
+    let c2 = app.customer_says(&admin.org, &account, "4915100000002", "Is anyone there?").await;
+    let c3 = app.customer_says(&admin.org, &account, "4915100000003", "Question about my order").await;
+    let (s, _) = app.post(&format!("/api/v1/conversations/{c1}/takeover"), &admin.org.token, json!({})).await;
+    assert_eq!(s, 200);
+
+    b.sign_in(&app.address, &admin.email, PASSWORD).await;
+    count_of(&b, "tab-all", 3).await;
+    count_of(&b, "tab-mine", 1).await;
+    count_of(&b, "tab-unassigned", 2).await;
+    b.click("[data-testid=tab-all]").await;
+    for c in [&c1, &c2, &c3] {
+        b.wait_for(&row(c), WAIT).await;
+    }
+    b.click("[data-testid=tab-unassigned]").await;
+    b.until(
+        "the unassigned tab lists two rows",
+        WAIT,
+        "return document.querySelectorAll('[data-testid=conversation-row]').length === 2",
+        json!([]),
+    )
+    .await;
+
+    // One pane at a time on a phone: the list, then the thread with a way back.
+    b.set_size(390, 844).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c2).await;
+    b.until(
+        "the list hidden behind the thread on a phone",
+        WAIT,
+        "const l = document.querySelector('[data-testid=conversation-list]'); return !l || l.getBoundingClientRect().width === 0 || getComputedStyle(l).display === 'none' || l.closest('[hidden]') !== null || l.offsetParent === null",
+        json!([]),
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_webhook_shows_up_live_in_the_list_and_the_open_thread_with_its_unread_badge_and_the_title_count() {
+    let Some(b) = Browser::start("ui::a_webhook_shows_up_live").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Live").await;
+    let c1 = app.customer_says(&admin.org, &account, "4915200000001", "First question").await;
+
+    b.sign_in(&app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c1).await;
+    b.until("the first message", WAIT, "return document.body.innerText.includes('First question')", json!([])).await;
+
+    // A message in the open conversation appears in its thread.
+    let hook = text_webhook(
+        &account.phone_number_id,
+        "4915200000001",
+        "Customer",
+        &format!("wamid.{}", unique()),
+        "Second question",
+    );
+    assert_eq!(app.post_webhook(&hook).await.0, 200);
+    b.until("the live message in the thread", WAIT, "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('Second question'))", json!([])).await;
+
+    // A new customer's conversation appears in the list with its unread badge; the title counts it.
+    let title_before = b.js("return document.title", json!([])).await;
+    let hook = text_webhook(
+        &account.phone_number_id,
+        "4915200000002",
+        "Newcomer",
+        &format!("wamid.{}", unique()),
+        "Are you open today?",
+    );
+    assert_eq!(app.post_webhook(&hook).await.0, 200);
+    let c2 = app.conversation_of(&admin.org, "4915200000002").await;
+    b.wait_for(&format!("{} [data-testid=unread-badge]", row(&c2)), WAIT).await;
+    let badge = b
+        .js(
+            "return document.querySelector(arguments[0]).textContent.trim()",
+            json!([format!("{} [data-testid=unread-badge]", row(&c2))]),
+        )
+        .await;
+    assert_eq!(badge, "1");
+    b.until(
+        "a title that counts the unread conversation",
+        WAIT,
+        "const m = document.title.match(/^\\((\\d+)\\)/); return m && Number(m[1]) >= 1 && document.title !== arguments[0]",
+        json!([title_before]),
+    )
+    .await;
+
+    // A deep link reloads into the same conversation.
+    b.goto(&format!("{}/conversations/{c1}", app.address)).await;
+    b.wait_for(&format!("[data-testid=thread][data-conversation-id='{c1}']"), WAIT).await;
+    b.until("the thread after a reload", WAIT, "return document.body.innerText.includes('Second question')", json!([]))
+        .await;
+}
+
+#[actix_web::test]
+async fn a_reply_shows_pending_is_sent_once_and_its_ticks_follow_the_status_webhooks() {
+    let Some(b) = Browser::start("ui::a_reply_shows_pending").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Ticks").await;
+    let c = app.customer_says(&admin.org, &account, "4915300000001", "Can you help me?").await;
+    b.sign_in(&app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c).await;
+    b.click("[data-testid=action-takeover]").await;
+    b.until("the takeover", WAIT, "return !document.querySelector('[data-testid=action-takeover]')", json!([])).await;
+
+    // The fake Graph API answers slowly, so the pending state is on screen long enough to see.
+    app.graph.slow_down(Duration::from_millis(1500));
+    b.type_into("[data-testid=composer-input]", "Sure, what do you need?\u{E007}").await;
+    let mine = "[...document.querySelectorAll('[data-testid=message][data-direction=outbound]')].filter(m => m.textContent.includes('Sure, what do you need?'))";
+    b.until(
+        "the reply shown as pending",
+        WAIT,
+        &format!("const m = {mine}; return m.length === 1 && m[0].dataset.status === 'pending'"),
+        json!([]),
+    )
+    .await;
+    b.until(
+        "the reply turned sent",
+        WAIT,
+        &format!("const m = {mine}; return m.length === 1 && m[0].dataset.status === 'sent'"),
+        json!([]),
+    )
+    .await;
+    let sends: Vec<_> =
+        app.graph.sends().into_iter().filter(|r| r.body["text"]["body"] == "Sure, what do you need?").collect();
+    assert_eq!(sends.len(), 1, "the Graph API received the reply exactly once");
+
+    let msgs = app.messages(&admin.org, &c).await;
+    let out = msgs.iter().find(|m| m["text"] == "Sure, what do you need?").unwrap();
+    let wamid = out["providerMessageId"].as_str().unwrap();
+    for status in ["delivered", "read"] {
+        assert_eq!(
+            app.post_webhook(&status_webhook(&account.phone_number_id, wamid, "4915300000001", status, None)).await.0,
+            200
+        );
+        b.until(
+            &format!("the tick {status}"),
+            WAIT,
+            &format!("const m = {mine}; return m.length === 1 && m[0].dataset.status === '{status}'"),
+            json!([]),
+        )
+        .await;
+    }
+    // Still exactly one send, one message on screen.
+    assert_eq!(app.graph.sends().iter().filter(|r| r.body["text"]["body"] == "Sure, what do you need?").count(), 1);
+}
+
+/// Wraps the page's WebSocket so the test can cut it and hold reconnects back.
+const SOCKET_SWITCH: &str = r#"(() => {
+  const Native = window.WebSocket;
+  window.__cxSockets = [];
+  window.__cxBlock = false;
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      super(window.__cxBlock ? String(url).replace(/\/\/[^/]+/, '//127.0.0.1:9') : url, protocols);
+      window.__cxSockets.push(this);
+    }
+  };
+})();"#;
+
+#[actix_web::test]
+async fn after_a_dropped_socket_twenty_messages_that_arrived_meanwhile_are_on_screen_once_in_order() {
+    let Some(b) = Browser::start("ui::after_a_dropped_socket").await else { return };
+    b.before_each_page(SOCKET_SWITCH).await;
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Drops").await;
+    let c = app.customer_says(&admin.org, &account, "4915400000001", "Start").await;
+    b.sign_in(&app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c).await;
+    b.until("the first message", WAIT, "return document.body.innerText.includes('Start')", json!([])).await;
+
+    b.js("window.__cxBlock = true; window.__cxSockets.forEach(s => s.close());", json!([])).await;
+    b.wait_for("[data-testid=live-banner]", WAIT).await;
+    for i in 1..=20 {
+        let hook = text_webhook(
+            &account.phone_number_id,
+            "4915400000001",
+            "Customer",
+            &format!("wamid.{}", unique()),
+            &format!("burst {i:02}"),
+        );
+        assert_eq!(app.post_webhook(&hook).await.0, 200);
+    }
+    b.js("window.__cxBlock = false;", json!([])).await;
+    b.until("all twenty messages", Duration::from_secs(30), "return [...document.querySelectorAll('[data-testid=message-text]')].filter(e => e.textContent.startsWith('burst ')).length >= 20", json!([])).await;
+    b.until("the banner gone", WAIT, "return !document.querySelector('[data-testid=live-banner]')", json!([])).await;
+    let burst: Vec<String> = thread_texts(&b).await.into_iter().filter(|t| t.starts_with("burst ")).collect();
+    let want: Vec<String> = (1..=20).map(|i| format!("burst {i:02}")).collect();
+    assert_eq!(burst, want, "each message once, in order");
+}
+
+#[actix_web::test]
+async fn a_long_history_opens_at_the_latest_page_and_pages_back_with_a_bounded_dom() {
+    let Some(b) = Browser::start("ui::a_long_history").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "History").await;
+    let wa = "4915500000001";
+    for batch in 0..20 {
+        let messages: Vec<Value> = (1..=100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                json!({"from": wa, "id": format!("wamid.hist.{}.{n}", unique()), "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": format!("history {n:04}")}})
+            })
+            .collect();
+        let mut hook = message_webhook(&account.phone_number_id, wa, "Talkative", json!({}));
+        hook["entry"][0]["changes"][0]["value"]["messages"] = Value::Array(messages);
+        let (s, r) = app.post_webhook(&hook).await;
+        assert_eq!(s, 200, "{r}");
+    }
+    let c = app.conversation_of(&admin.org, wa).await;
+    assert_eq!(app.count("messages").await, 2000);
+
+    b.sign_in(&app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c).await;
+    b.until("the latest message", WAIT, "return document.body.innerText.includes('history 2000')", json!([])).await;
+    let nodes = b.js("return document.querySelectorAll('[data-testid=message]').length", json!([])).await;
+    assert!(nodes.as_u64().unwrap() <= 300, "{nodes} message nodes after opening");
+    assert!(!thread_texts(&b).await.iter().any(|t| t == "history 0001"), "the whole history is not loaded at once");
+
+    // Scrolling up loads older pages, and the DOM stays bounded.
+    let mut max_nodes = 0;
+    for _ in 0..60 {
+        b.js("const s = document.querySelector('[data-testid=thread-scroll]'); s.scrollTop = 0; s.dispatchEvent(new Event('scroll'));", json!([])).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let n =
+            b.js("return document.querySelectorAll('[data-testid=message]').length", json!([])).await.as_u64().unwrap();
+        max_nodes = max_nodes.max(n);
+        if thread_texts(&b).await.iter().any(|t| t == "history 1500") {
+            break;
+        }
+    }
+    assert!(thread_texts(&b).await.iter().any(|t| t == "history 1500"), "older pages came in on scroll");
+    assert!(max_nodes <= 400, "at most a few hundred message nodes, saw {max_nodes}");
+}
+
+#[actix_web::test]
+async fn a_closed_24_hour_window_blocks_free_text_and_says_why() {
+    let Some(b) = Browser::start("ui::a_closed_window").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Window").await;
+    let old = (chrono::Utc::now() - chrono::Duration::hours(25)).timestamp().to_string();
+    let wa = "4915600000001";
+    let hook = message_webhook(
+        &account.phone_number_id,
+        wa,
+        "Late",
+        json!({"from": wa, "id": "wamid.old.ui", "timestamp": old, "type": "text", "text": {"body": "yesterday's question"}}),
+    );
+    assert_eq!(app.post_webhook(&hook).await.0, 200);
+    let c = app.conversation_of(&admin.org, wa).await;
+
+    b.sign_in(&app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c).await;
+    let notice = b.wait_for("[data-testid=composer-closed]", WAIT).await;
+    assert!(!notice.is_empty());
+    let text = b.js("return document.querySelector('[data-testid=composer-closed]').textContent", json!([])).await;
+    assert!(text.as_str().unwrap().contains("24"), "the notice says why: {text}");
+    let usable = b
+        .js("const i = document.querySelector('[data-testid=composer-input]'); return !!i && !i.disabled && !i.readOnly", json!([]))
+        .await;
+    assert_eq!(usable, json!(false), "free text cannot be typed");
+}
+
+#[actix_web::test]
+async fn an_admin_invites_an_agent_from_settings_and_the_mail_lands_in_the_dev_mailbox() {
+    let Some(b) = Browser::start("ui::an_admin_invites").await else { return };
+    let app = spawn_app().await;
+    let (admin, _) = organization(&app, "Invites").await;
+    b.sign_in(&app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=nav-settings]").await;
+    b.goto(&format!("{}/settings/users", app.address)).await;
+    let email = format!("new{}@example.com", unique());
+    b.type_into("[data-testid=invite-form] input[name=email]", &email).await;
+    b.click("[data-testid=invite-submit]").await;
+    b.until("the invitation listed", WAIT, "return [...document.querySelectorAll('[data-testid=invitation-row]')].some(r => r.textContent.includes(arguments[0]))", json!([email])).await;
+    let (s, mails) = app.get(&format!("/api/v1/dev/mailbox?to={email}"), &admin.org.token).await;
+    assert_eq!(s, 200);
+    assert_eq!(mails["data"].as_array().unwrap().len(), 1, "{mails}");
+    assert!(mails["data"][0]["body"].as_str().unwrap().contains("/accept-invitation?token="));
+}
+
+#[actix_web::test]
+async fn an_agent_sees_no_admin_settings_and_the_api_refuses_them() {
+    let Some(b) = Browser::start("ui::an_agent_sees_no_admin_settings").await else { return };
+    let app = spawn_app().await;
+    let (admin, _) = organization(&app, "Roles").await;
+    let (email, token) = agent(&app, &admin).await;
+    b.sign_in(&app.address, &email, PASSWORD).await;
+    let nav = b.js("return !!document.querySelector('[data-testid=nav-settings]')", json!([])).await;
+    assert_eq!(nav, json!(false));
+    b.goto(&format!("{}/settings/users", app.address)).await;
+    b.wait_for("[data-testid=settings-forbidden]", WAIT).await;
+    assert_eq!(app.post("/api/v1/teams", &token, json!({"name": "Sneaky"})).await.0, 403);
+    assert_eq!(app.post("/api/v1/invitations", &token, json!({"email": "x@example.com"})).await.0, 403);
+}

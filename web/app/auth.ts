@@ -1,0 +1,150 @@
+// The signed-in session: kept in localStorage so a reload or a second tab stays signed in,
+// refreshed a minute before the access token expires (one tab refreshes, the others pick the new
+// tokens up from the storage event), and ended on sign-out or when refresh is refused.
+import { signal, computed } from "@preact/signals";
+import { api, ApiError } from "./api";
+
+export interface UserView {
+  id: string;
+  orgId: string;
+  email: string;
+  name: string;
+  role: "SUPER_ADMIN" | "ADMIN" | "AGENT" | string;
+  status: string;
+  hasPassword: boolean;
+  createdAt: string;
+}
+
+export interface OrganizationView {
+  id: string;
+  name: string;
+  botEnabled: boolean;
+  onboardingCompleted: boolean;
+  createdAt: string;
+}
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: UserView;
+  organization: OrganizationView;
+  /** When the access token expires (ms since the epoch); computed on arrival. */
+  expiresAt?: number;
+}
+
+const KEY = "cx.session";
+
+function load(): Session | null {
+  try {
+    const raw = localStorage.getItem(KEY);
+    return raw ? (JSON.parse(raw) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const session = signal<Session | null>(load());
+export const signOutReason = signal<string | null>(null);
+export const me = computed(() => session.value?.user ?? null);
+export const isAdmin = computed(() => {
+  const role = session.value?.user.role;
+  return role === "ADMIN" || role === "SUPER_ADMIN";
+});
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+let inflight: Promise<boolean> | null = null;
+
+function schedule(s: Session | null) {
+  if (timer) clearTimeout(timer);
+  timer = undefined;
+  if (!s?.expiresAt) return;
+  const wait = Math.max(5_000, s.expiresAt - Date.now() - 60_000);
+  timer = setTimeout(() => void refreshSession(), wait);
+}
+
+function store(s: Session | null) {
+  if (s && !s.expiresAt) s.expiresAt = Date.now() + s.expiresIn * 1000;
+  session.value = s;
+  if (s) localStorage.setItem(KEY, JSON.stringify(s));
+  else localStorage.removeItem(KEY);
+  schedule(s);
+}
+
+/** Takes a fresh session from the sign-in calls. */
+export function signedIn(s: Session) {
+  signOutReason.value = null;
+  store(s);
+}
+
+/** Drops the session locally (the server already refused it, or the user signed out). */
+export function signedOut(reason?: string) {
+  signOutReason.value = reason ?? null;
+  store(null);
+}
+
+/** Trades the refresh token for a new session. One at a time; `false` when it was refused. */
+export function refreshSession(): Promise<boolean> {
+  if (inflight) return inflight;
+  const current = session.value;
+  if (!current) return Promise.resolve(false);
+  inflight = (async () => {
+    try {
+      const next = await api<Session>("/auth/refresh", {
+        body: { refreshToken: current.refreshToken },
+        anonymous: true,
+      });
+      store(next);
+      return true;
+    } catch (e) {
+      // Another tab may have spent the token a moment ago and stored its successor.
+      const stored = load();
+      if (stored && stored.refreshToken !== current.refreshToken) {
+        store(stored);
+        return true;
+      }
+      if (e instanceof ApiError && (e.status === 401 || e.status === 400)) {
+        signedOut("Your session ended. Sign in again.");
+      }
+      return false;
+    } finally {
+      inflight = null;
+    }
+  })();
+  return inflight;
+}
+
+export async function loginWithPassword(email: string, password: string) {
+  signedIn(await api<Session>("/auth/login", { body: { email, password }, anonymous: true }));
+}
+
+export async function requestCode(email: string) {
+  await api("/auth/request-code", { body: { email }, anonymous: true });
+}
+
+export async function loginWithCode(email: string, code: string) {
+  signedIn(await api<Session>("/auth/verify-code", { body: { email, code }, anonymous: true }));
+}
+
+export async function logout() {
+  const current = session.value;
+  if (current) {
+    try {
+      await api("/auth/logout", { body: { refreshToken: current.refreshToken } });
+    } catch {
+      /* signed out locally either way */
+    }
+  }
+  signedOut();
+}
+
+// Another tab refreshed or signed out: follow it.
+window.addEventListener("storage", (e) => {
+  if (e.key !== KEY) return;
+  const next = load();
+  session.value = next;
+  schedule(next);
+});
+
+schedule(session.value);
+if (session.value?.expiresAt && session.value.expiresAt < Date.now() + 60_000) void refreshSession();
