@@ -4,7 +4,7 @@
 //! raw INSERTs, raw Redis pub/sub). Results also go to `load-tests/results/<scenario>.json`.
 //!
 //! ```sh
-//! cargo run --release -p load-tests -- all      # or ingest | e2e | sockets | cluster
+//! cargo run --release -p load-tests -- all      # or ingest | e2e | sockets | cluster | ui
 //! ```
 
 mod baselines;
@@ -38,6 +38,9 @@ enum Cmd {
     Sockets,
     /// Two nodes on PostgreSQL + Redis: webhook on A, socket on B, vs raw Redis pub/sub.
     Cluster,
+    /// Webhook -> message painted in the agent app (headless Chromium), 1,000 conversations,
+    /// vs webhook -> agent socket in the same run; the app's initial JS, gzipped.
+    Ui,
     /// Every scenario, one after another.
     All,
     /// Baseline child: a bare actix-web server answering 200 to every request.
@@ -71,6 +74,7 @@ const INGEST_BUDGET: Duration = Duration::from_secs(240);
 const E2E_BUDGET: Duration = Duration::from_secs(200);
 const SOCKETS_BUDGET: Duration = Duration::from_secs(150);
 const CLUSTER_BUDGET: Duration = Duration::from_secs(120);
+const UI_BUDGET: Duration = Duration::from_secs(150);
 
 fn main() -> ExitCode {
     // sqlx links ring and reqwest aws-lc-rs: one default provider must be chosen up front.
@@ -129,11 +133,13 @@ async fn run_list(cmd: Cmd) -> Result<()> {
         Cmd::E2e => vec![("e2e", E2E_BUDGET)],
         Cmd::Sockets => vec![("sockets", SOCKETS_BUDGET)],
         Cmd::Cluster => vec![("cluster", CLUSTER_BUDGET)],
+        Cmd::Ui => vec![("ui", UI_BUDGET)],
         _ => vec![
             ("ingest", INGEST_BUDGET),
             ("e2e", E2E_BUDGET),
             ("sockets", SOCKETS_BUDGET),
             ("cluster", CLUSTER_BUDGET),
+            ("ui", UI_BUDGET),
         ],
     };
     let binary = server::ensure_server_binary().await?;
@@ -154,6 +160,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
                 "ingest" => scenarios::ingest::run(&binary).await,
                 "e2e" => scenarios::e2e::run(&binary).await,
                 "sockets" => scenarios::sockets::run(&binary).await,
+                "ui" => scenarios::ui::run(&binary).await,
                 _ => scenarios::cluster::run(&binary).await,
             }
         };

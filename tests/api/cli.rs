@@ -73,18 +73,20 @@ async fn sigterm_stops_the_server_cleanly() {
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
 }
 
-/// Starts the binary with `args` on a free port; answers the child and its address once it
-/// answers its health check.
-async fn serve(data_dir: &std::path::Path, args: &[&str]) -> (std::process::Child, String) {
+/// Starts the binary with `args` on a free port; answers the child (killed when dropped) and its
+/// address once it answers its health check.
+async fn serve(data_dir: &std::path::Path, args: &[&str]) -> (Stop, String) {
     let port = free_port();
-    let child = cx_inbox(data_dir)
-        .env("CX_BIND", format!("127.0.0.1:{port}"))
-        .env("CX_LOG", "warn")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = Stop(
+        cx_inbox(data_dir)
+            .env("CX_BIND", format!("127.0.0.1:{port}"))
+            .env("CX_LOG", "warn")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..300 {
@@ -108,8 +110,7 @@ impl Drop for Stop {
 #[actix_web::test]
 async fn the_binary_serves_the_app_at_the_root_prints_its_address_first_and_deep_links_get_the_app() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, base) = serve(dir.path(), &[]).await;
-    let mut child = Stop(child);
+    let (mut child, base) = serve(dir.path(), &[]).await;
     let client = reqwest::Client::new();
 
     let root = client.get(format!("{base}/")).send().await.unwrap();
@@ -180,8 +181,7 @@ async fn create_admin_makes_an_organization_whose_admin_signs_in_with_the_printe
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("email"));
 
-    let (child, base) = serve(dir.path(), &[]).await;
-    let _child = Stop(child);
+    let (_child, base) = serve(dir.path(), &[]).await;
     let res = reqwest::Client::new()
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "boss@example.com", "password": password}))
@@ -197,8 +197,7 @@ async fn create_admin_makes_an_organization_whose_admin_signs_in_with_the_printe
 #[actix_web::test]
 async fn the_demo_seeds_an_organization_whose_simulated_customers_are_answered_by_the_bot() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, base) = serve(dir.path(), &["demo", "--every-secs", "1"]).await;
-    let mut child = Stop(child);
+    let (mut child, base) = serve(dir.path(), &["demo", "--every-secs", "1"]).await;
     // The banner comes once seeding is done: read stdout until the agents' lines.
     let stdout = child.0.stdout.take().unwrap();
     let banner = tokio::task::spawn_blocking(move || {

@@ -9,7 +9,6 @@ mod api_keys;
 mod assignment;
 mod auth;
 mod bot;
-mod browser;
 mod burst;
 mod cli;
 mod cluster;

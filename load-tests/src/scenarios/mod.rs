@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod e2e;
 pub mod ingest;
 pub mod sockets;
+pub mod ui;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -1,10 +1,12 @@
-//! A small WebDriver client for the UI tests: Debian's `chromedriver` driving Debian's headless
-//! `chromium`, spoken to over HTTP with the reqwest client the tests already have (no WebDriver
-//! crate, so no second HTTP stack to build). Chromedriver's CDP passthrough
-//! (`/goog/cdp/execute`) gives what WebDriver lacks, such as a script that runs before the page's.
+//! A small WebDriver client: Debian's `chromedriver` driving Debian's headless `chromium`,
+//! spoken to over HTTP with the reqwest client the workspace already builds (a WebDriver crate
+//! would bring a second HTTP stack to compile). Chromedriver's CDP passthrough
+//! (`/goog/cdp/execute`) gives what WebDriver lacks, such as a script that runs before the
+//! page's own. Used by the UI tests (which skip without Chromium unless
+//! `CX_TEST_BROWSER=required`) and the UI benchmark.
 //!
-//! Without Chromium the UI tests skip with a message; with `CX_TEST_BROWSER=required` (CI) a
-//! missing browser fails them instead.
+//! Test support code: it panics on a driver that misbehaves, with what it saw.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,9 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::helpers::free_port;
-
-const ELEMENT: &str = "element-6066-11e4-a52f-4a5b2e5f9c14";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Browsers run one at a time: two Chromiums on two cores beside the servers make every wait
 /// in these tests a guess.
@@ -29,6 +29,10 @@ pub struct Browser {
     _turn: SemaphorePermit<'static>,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 fn find_binary(names: &[&str]) -> Option<String> {
     names.iter().find(|p| std::path::Path::new(p).exists()).map(|p| (*p).to_owned())
 }
@@ -37,18 +41,23 @@ impl Browser {
     /// A fresh headless Chromium at 1280x800, or `None` (with a message) when there is none and
     /// CI does not require one.
     pub async fn start(test: &str) -> Option<Browser> {
+        match Browser::launch().await {
+            Ok(b) => Some(b),
+            Err(missing) => {
+                let required = std::env::var("CX_TEST_BROWSER").is_ok_and(|v| v == "required");
+                assert!(!required, "CX_TEST_BROWSER=required but {missing}");
+                eprintln!("SKIPPED {test}: {missing} (CI sets CX_TEST_BROWSER=required)");
+                None
+            }
+        }
+    }
+
+    /// A fresh headless Chromium at 1280x800; `Err` says what is missing.
+    pub async fn launch() -> Result<Browser, String> {
         let chromium = find_binary(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
         let driver = find_binary(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
-            let required = std::env::var("CX_TEST_BROWSER").is_ok_and(|v| v == "required");
-            assert!(
-                !required,
-                "CX_TEST_BROWSER=required but chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
-            );
-            eprintln!(
-                "SKIPPED {test}: no Chromium here (apt-get install chromium chromium-driver; CI sets CX_TEST_BROWSER=required)"
-            );
-            return None;
+            return Err("no Chromium here (apt-get install chromium chromium-driver)".into());
         };
         let turn = ONE_AT_A_TIME.acquire().await.expect("semaphore open");
         let port = free_port();
@@ -90,7 +99,7 @@ impl Browser {
         let session = res["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("new session: {res}")).to_owned();
         let b = Browser { driver: child, base, session, http, _profile: profile, _turn: turn };
         b.cmd("POST", "/timeouts", json!({"script": 30000, "pageLoad": 30000, "implicit": 0})).await;
-        Some(b)
+        Ok(b)
     }
 
     async fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
@@ -142,7 +151,7 @@ impl Browser {
                 return v;
             }
             if Instant::now() > deadline {
-                let shot = std::env::temp_dir().join(format!("cx-ui-{}.png", crate::helpers::unique()));
+                let shot = std::env::temp_dir().join(format!("cx-ui-{}-{}.png", std::process::id(), self.session));
                 self.screenshot(&shot).await;
                 let text = self.js("return document.body.innerText.slice(0, 3000)", json!([])).await;
                 let logs = self.console().await;
@@ -160,7 +169,7 @@ impl Browser {
         self.until(&format!("an element {css}"), wait, "return !!document.querySelector(arguments[0])", json!([css]))
             .await;
         let v = self.cmd("POST", "/element", json!({"using": "css selector", "value": css})).await;
-        v[ELEMENT].as_str().unwrap().to_owned()
+        v[ELEMENT].as_str().unwrap_or_else(|| panic!("find {css}: {v}")).to_owned()
     }
 
     pub async fn click(&self, css: &str) {
@@ -199,15 +208,6 @@ impl Browser {
             .as_array()
             .map(|a| a.iter().filter_map(|l| l["message"].as_str()).collect::<Vec<_>>().join("\n"))
             .unwrap_or_default()
-    }
-
-    /// Signs in through the sign-in screen.
-    pub async fn sign_in(&self, base: &str, email: &str, password: &str) {
-        self.goto(&format!("{base}/")).await;
-        self.type_into("input[name=email]", email).await;
-        self.type_into("input[name=password]", password).await;
-        self.click("[data-testid=signin-submit]").await;
-        self.wait_for("[data-testid=conversation-list]", Duration::from_secs(15)).await;
     }
 }
 
