@@ -143,3 +143,46 @@ async fn categories_counts_and_contact_history() {
     let other = app.register("Other").await;
     assert_eq!(app.get(&format!("/api/v1/conversations/{again}/contact-history"), &other.token).await.0, 404);
 }
+
+#[actix_web::test]
+async fn patch_moves_a_conversation_to_a_team_whose_online_agent_then_gets_it() {
+    let app = spawn_app().await;
+    let org = app.register("Teams").await;
+    let other = app.register("Other").await;
+    let account = app.connect_account(&org).await;
+    let (_, team) = app.post("/api/v1/teams", &org.token, json!({"name": "Billing"})).await;
+    let team = team["data"]["id"].as_str().unwrap().to_owned();
+    let (_, foreign) = app.post("/api/v1/teams", &other.token, json!({"name": "Theirs"})).await;
+    let (s, _) = app.put("/api/v1/config/bot-enabled", &org.token, json!({"enabled": false})).await;
+    assert_eq!(s, 200);
+    let conv = app.customer_says(&org, &account, "15559200077", "hello").await;
+    let path = format!("/api/v1/conversations/{conv}");
+
+    let (s, e) = app.patch(&path, &org.token, json!({"teamId": foreign["data"]["id"]})).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("teamId")), "{e}");
+    let (s, c) = app.patch(&path, &org.token, json!({"teamId": team})).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["data"]["teamId"], team.as_str());
+    assert!(c["data"]["assignedTo"].is_null());
+
+    // The team's member comes online: the queued conversation is theirs.
+    let (s, b) = app
+        .post(&format!("/api/v1/teams/{team}/members"), &org.token, json!({"userId": org.user_id, "role": "MEMBER"}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let _socket = app.socket(&org.token, None).await;
+    let mut assigned = false;
+    for _ in 0..50 {
+        let (_, c) = app.get(&path, &org.token).await;
+        if c["data"]["assignedTo"] == org.user_id.as_str() {
+            assigned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(assigned, "the team's online agent got the conversation");
+
+    let (s, c) = app.patch(&path, &org.token, json!({"teamId": null})).await;
+    assert_eq!(s, 200, "{c}");
+    assert!(c["data"]["teamId"].is_null());
+}

@@ -20,6 +20,17 @@ struct Admin {
 /// (conversations open for humans) and a default team nobody is in, so conversations wait in the
 /// queue instead of going to the admin the moment their browser makes them ONLINE.
 async fn organization(app: &TestApp, company: &str) -> (Admin, Account) {
+    let (admin, account) = organization_without_queue(app, company).await;
+    let (s, team) = app.post("/api/v1/teams", &admin.org.token, json!({"name": "Queue"})).await;
+    assert_eq!(s, 201, "{team}");
+    let (s, b) =
+        app.put("/api/v1/routing-rules/default-team", &admin.org.token, json!({"teamId": team["data"]["id"]})).await;
+    assert_eq!(s, 200, "{b}");
+    (admin, account)
+}
+
+/// The same without the queue team: conversations go to whoever is ONLINE.
+async fn organization_without_queue(app: &TestApp, company: &str) -> (Admin, Account) {
     let email = format!("admin{}@example.com", unique());
     let (s, b) = app
         .post_anon(
@@ -35,10 +46,6 @@ async fn organization(app: &TestApp, company: &str) -> (Admin, Account) {
         refresh_token: b["data"]["refreshToken"].as_str().unwrap().into(),
     };
     let (s, b) = app.put("/api/v1/config/bot-enabled", &org.token, json!({"enabled": false})).await;
-    assert_eq!(s, 200, "{b}");
-    let (s, team) = app.post("/api/v1/teams", &org.token, json!({"name": "Queue"})).await;
-    assert_eq!(s, 201, "{team}");
-    let (s, b) = app.put("/api/v1/routing-rules/default-team", &org.token, json!({"teamId": team["data"]["id"]})).await;
     assert_eq!(s, 200, "{b}");
     let account = app.connect_account(&org).await;
     (Admin { org, email }, account)
@@ -405,4 +412,20 @@ async fn an_agent_sees_no_admin_settings_and_the_api_refuses_them() {
     b.wait_for("[data-testid=settings-forbidden]", WAIT).await;
     assert_eq!(app.post("/api/v1/teams", &token, json!({"name": "Sneaky"})).await.0, 403);
     assert_eq!(app.post("/api/v1/invitations", &token, json!({"email": "x@example.com"})).await.0, 403);
+}
+
+#[actix_web::test]
+async fn conversations_auto_assigned_to_me_while_i_sign_in_show_up_in_mine() {
+    let Some(b) = Browser::start("ui::conversations_auto_assigned_to_me").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization_without_queue(&app, "Arrivals").await;
+    let c1 = app.customer_says(&admin.org, &account, "4915700000001", "One").await;
+    let c2 = app.customer_says(&admin.org, &account, "4915700000002", "Two").await;
+    // Signing in opens the socket, which makes the admin ONLINE, which hands them the queue,
+    // while the first page of "Mine" may still be on its way.
+    // "Mine" is the first tab shown; no click, which would load the list again.
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    count_of(&b, "tab-mine", 2).await;
+    b.wait_for(&row(&c1), WAIT).await;
+    b.wait_for(&row(&c2), WAIT).await;
 }

@@ -18,6 +18,9 @@ pub struct Update {
     pub status: Option<ConversationStatus>,
     pub assigned_to: Option<Option<String>>,
     pub category: Option<Option<String>>,
+    /// The team that owns the conversation (the caller checked it is one of the organization's),
+    /// or `None` inside for no team. A queued conversation is then offered to that team.
+    pub team_id: Option<Option<String>>,
 }
 
 /// Mark for follow-up (`note`), or clear the mark (`set: false`).
@@ -60,11 +63,15 @@ impl Handler<Update> for ConversationActor {
             }
             let assignee = if to == ConversationStatus::BotHandling { None } else { assignee };
             let category = msg.category.clone();
+            let team = msg.team_id.clone();
             let reopening = from == ConversationStatus::Closed && to != ConversationStatus::Closed;
             let closing = to == ConversationStatus::Closed && from != ConversationStatus::Closed;
             transition(rt, s, to, assignee, move |c| {
                 if let Some(cat) = category {
                     c.category = cat;
+                }
+                if let Some(team) = team {
+                    c.team_id = team;
                 }
                 if closing {
                     c.closed_at = Some(Utc::now());

@@ -31,9 +31,14 @@ pub struct UpdateConversation {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
+    /// Team that owns the conversation, or `null` for none. A queued conversation is then
+    /// offered to that team's available agents.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub team_id: Option<Option<String>>,
 }
 
-/// Update status, assignment or category. Transitions the state machine refuses are 409.
+/// Update status, assignment, category or team. Transitions the state machine refuses are 409.
 #[utoipa::path(
     tag = "conversations",
     security(("bearer" = [])),
@@ -86,8 +91,18 @@ pub async fn update(
         }
         other => other,
     };
+    if let Some(Some(team)) = &body.team_id {
+        use crate::api::refs::{Kind, require};
+        require(state.db(), &caller.org_id, "teamId", Kind::Team, team).await?;
+    }
     let conv = find(&state, &caller, &id).await?;
-    let msg = Update { org_id: caller.org_id.clone(), status, assigned_to: body.assigned_to, category };
+    let msg = Update {
+        org_id: caller.org_id.clone(),
+        status,
+        assigned_to: body.assigned_to,
+        category,
+        team_id: body.team_id,
+    };
     change(&state, &caller, &conv.id, msg).await
 }
 
