@@ -30,7 +30,8 @@ pub enum TurnOutcome {
         trace_id: Option<String>,
         category: Option<String>,
     },
-    /// Nothing to do (no active config, bot switched off, nothing new to answer).
+    /// Nothing to do (nothing new to answer, the conversation left the bot meanwhile, or the bot
+    /// is switched off: its conversations wait for `reprocess-pending`).
     Silent,
     /// The turn could not be taken for a passing reason on our side (the database busy or
     /// unreachable): the customer still waits, so the actor takes the turn again later instead

@@ -418,10 +418,6 @@ impl Engine {
         let mut phase = Phase::new(Some(&*self.admission));
         phase.enter().await;
         let org = settings::org(&self.db, &req.org_id).await?;
-        if !org.bot_enabled {
-            return Ok(TurnOutcome::Silent);
-        }
-        let Some(config) = config::active(&self.db, &req.org_id).await? else { return Ok(TurnOutcome::Silent) };
         let Some(conv) = actors::store::conversations::get(&self.db, &req.org_id, &req.conversation_id).await? else {
             return Ok(TurnOutcome::Silent);
         };
@@ -431,6 +427,22 @@ impl Engine {
         {
             return Ok(TurnOutcome::Silent);
         }
+        // Switched off, the bot pauses: its conversations wait, and `reprocess-pending` answers
+        // them once it is back on.
+        if !org.bot_enabled {
+            return Ok(TurnOutcome::Silent);
+        }
+        // Never set up (a new organization's bot is on, but has no config): nothing will ever
+        // answer, so humans take the conversation instead of leaving the customer in silence.
+        let Some(config) = config::active(&self.db, &req.org_id).await? else {
+            return Ok(TurnOutcome::Handoff {
+                reason: "no bot is set up (the organization has no active bot config)".into(),
+                summary: None,
+                text: None,
+                trace_id: None,
+                category: None,
+            });
+        };
         let s = Settings::of(&config);
         let (history, answered) = turn_history(&self.db, &conv, s.history_limit.max(1) as u64).await?;
         if history.last().is_none_or(|m| m.role != "user") {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::agents::eventually;
 use crate::fake_llm::FakeLlm;
-use crate::helpers::{Account, Org, Scripted, TestApp, spawn_app_with, unique};
+use crate::helpers::{Account, Org, Scripted, TestApp, spawn_app, spawn_app_with, unique};
 
 pub struct Bot {
     pub app: TestApp,
@@ -1134,4 +1134,31 @@ fn minimal_pdf(text: &str) -> Vec<u8> {
         format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
     );
     out
+}
+
+#[actix_web::test]
+async fn a_new_organization_without_a_bot_config_hands_its_customers_to_humans_instead_of_silence() {
+    let app = spawn_app().await;
+    let org = app.register("No bot yet").await;
+    let account = app.connect_account(&org).await;
+    let conv = app.customer_says(&org, &account, "4917000000001", "Hello, anyone?").await;
+    let path = format!("/api/v1/conversations/{conv}");
+    let (_, c) = app.get(&path, &org.token).await;
+    assert_eq!(c["data"]["status"], "BOT_HANDLING", "the bot is on by default");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            app.get(&path, &org.token).await.1["data"]["status"] == "OPEN"
+        })
+        .await,
+        "the conversation left the bot that cannot answer"
+    );
+    let (_, c) = app.get(&path, &org.token).await;
+    assert!(c["data"]["assignedTo"].is_null(), "it waits in the queue: {c}");
+    let msgs = app.messages(&org, &conv).await;
+    assert!(
+        msgs.iter()
+            .any(|m| m["direction"] == "system" && m["text"].as_str().unwrap_or_default().contains("no bot is set up")),
+        "the timeline says why: {msgs:?}"
+    );
+    assert!(app.graph.sends().is_empty(), "nothing was sent to the customer");
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{Account, Org, TestApp, message_webhook, spawn_app, status_webhook, text_webhook, unique};
@@ -428,4 +429,83 @@ async fn conversations_auto_assigned_to_me_while_i_sign_in_show_up_in_mine() {
     count_of(&b, "tab-mine", 2).await;
     b.wait_for(&row(&c1), WAIT).await;
     b.wait_for(&row(&c2), WAIT).await;
+}
+
+#[actix_web::test]
+async fn a_new_user_creates_an_organization_then_signs_out_and_back_in_with_an_emailed_code() {
+    let Some(b) = Browser::start("ui::a_new_user_creates_an_organization").await else { return };
+    let app = spawn_app().await;
+    b.goto(&format!("{}/", app.address)).await;
+    b.click("[data-testid=signin-register]").await;
+    let email = format!("founder{}@example.com", unique());
+    b.type_into("input[name=companyName]", "Fresh Co").await;
+    b.type_into("input[name=name]", "Fay Founder").await;
+    b.type_into("input[name=email]", &email).await;
+    b.type_into("input[name=password]", "short").await;
+    b.click("[data-testid=signin-submit]").await;
+    // The browser's own check stops a short password; the server's field error shows for the rest.
+    b.js("document.querySelector('input[name=password]').removeAttribute('minlength')", json!([])).await;
+    b.click("[data-testid=signin-submit]").await;
+    b.wait_for("input[name=password][aria-invalid=true]", WAIT).await;
+    b.type_into("input[name=password]", "-and-now-long-enough").await;
+    b.click("[data-testid=signin-submit]").await;
+    b.wait_for("[data-testid=conversation-list]", WAIT).await;
+    b.wait_for("[data-testid=nav-settings]", WAIT).await;
+
+    b.click("[data-testid=sign-out]").await;
+    b.wait_for("[data-testid=signin-submit]", WAIT).await;
+    b.click("button.link:not([data-testid])").await;
+    b.type_into("input[name=email]", &email).await;
+    b.click("[data-testid=signin-submit]").await;
+    b.wait_for("input[name=code]", WAIT).await;
+    let code = {
+        let rows = entities::login_code::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(rows.len(), 1, "one code was requested");
+        // The code itself only exists in the mail: read it from the mail log as the user would.
+        let mail = entities::mail::Entity::find().all(&app.db).await.unwrap();
+        let body = mail.iter().rev().find(|m| m.to_address == email).map(|m| m.body.clone()).unwrap();
+        crate::smtp_sink::code_in(&body)
+    };
+    b.type_into("input[name=code]", &code).await;
+    b.click("[data-testid=signin-submit]").await;
+    b.wait_for("[data-testid=conversation-list]", WAIT).await;
+}
+
+#[actix_web::test]
+async fn an_agent_moves_a_conversation_to_a_team_and_takes_it_from_the_command_menu() {
+    let Some(b) = Browser::start("ui::an_agent_moves_a_conversation_to_a_team").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Moves").await;
+    let (s, sales) = app.post("/api/v1/teams", &admin.org.token, json!({"name": "Sales"})).await;
+    assert_eq!(s, 201);
+    let sales = sales["data"]["id"].as_str().unwrap().to_owned();
+    let c = app.customer_says(&admin.org, &account, "4915800000001", "I'd like to buy ten chairs").await;
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c).await;
+    b.click("[data-testid=action-assign]").await;
+    b.click(&format!("[data-testid=assign-team-option][data-team-id='{sales}']")).await;
+    b.until(
+        "the team in the header",
+        WAIT,
+        "const t = document.querySelector('[data-testid=thread-team]'); return t && t.textContent.includes('Sales')",
+        json!([]),
+    )
+    .await;
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{c}"), &admin.org.token).await;
+    assert_eq!(conv["data"]["teamId"], sales.as_str());
+
+    // Ctrl+K, "take over", Enter: the conversation is mine.
+    b.keys(&["\u{E009}", "k"]).await;
+    b.wait_for("[data-testid=command-menu] input", WAIT).await;
+    b.type_into("[data-testid=command-menu] input", "take over\u{E007}").await;
+    b.until(
+        "the conversation taken over",
+        WAIT,
+        "return !document.querySelector('[data-testid=action-takeover]')",
+        json!([]),
+    )
+    .await;
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{c}"), &admin.org.token).await;
+    assert_eq!(conv["data"]["assignedTo"], admin.org.user_id.as_str());
 }

@@ -1,10 +1,13 @@
-// Sign in with a password, or with a six-digit code sent by email.
+// Sign in with a password, or with a six-digit code sent by email; or create an organization
+// (self-service registration: its first admin).
 import { useState } from "preact/hooks";
 import { ApiError } from "./api";
-import { loginWithPassword, requestCode, loginWithCode, signOutReason } from "./auth";
+import { loginWithPassword, requestCode, loginWithCode, register, signOutReason } from "./auth";
 
 export function SignIn() {
-  const [mode, setMode] = useState<"password" | "code">("password");
+  const [mode, setMode] = useState<"password" | "code" | "register">("password");
+  const [company, setCompany] = useState("");
+  const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
@@ -35,22 +38,40 @@ export function SignIn() {
         onSubmit={(e) => {
           e.preventDefault();
           if (mode === "password") void run(() => loginWithPassword(email, password));
+          else if (mode === "register") void run(() => register(company, name, email, password));
           else if (!codeSent) void run(async () => { await requestCode(email); setCodeSent(true); });
           else void run(() => loginWithCode(email, code));
         }}
       >
-        <h1 id="signin-title">Sign in to cx-inbox</h1>
+        <h1 id="signin-title">{mode === "register" ? "Create your organization" : "Sign in to cx-inbox"}</h1>
         {signOutReason.value && <p class="notice">{signOutReason.value}</p>}
+        {mode === "register" && (
+          <>
+            <label>
+              Company
+              <input name="companyName" required value={company} aria-invalid={error?.field === "companyName"}
+                onInput={(e) => setCompany(e.currentTarget.value)} />
+            </label>
+            <label>
+              Your name
+              <input name="name" autoComplete="name" required value={name} aria-invalid={error?.field === "name"}
+                onInput={(e) => setName(e.currentTarget.value)} />
+            </label>
+          </>
+        )}
         <label>
           Email
           <input name="email" type="email" autoComplete="username" required value={email}
             aria-invalid={error?.field === "email"}
             onInput={(e) => setEmail(e.currentTarget.value)} />
         </label>
-        {mode === "password" ? (
+        {mode === "password" || mode === "register" ? (
           <label>
             Password
-            <input name="password" type="password" autoComplete="current-password" required value={password}
+            <input name="password" type="password" required value={password}
+              autoComplete={mode === "register" ? "new-password" : "current-password"}
+              minLength={mode === "register" ? 8 : undefined}
+              aria-invalid={error?.field === "password"}
               onInput={(e) => setPassword(e.currentTarget.value)} />
           </label>
         ) : codeSent ? (
@@ -62,10 +83,16 @@ export function SignIn() {
         ) : null}
         {error && <p class="error" role="alert" data-testid="signin-error">{error.message}</p>}
         <button type="submit" class="primary" disabled={busy} data-testid="signin-submit">
-          {mode === "password" ? "Sign in" : codeSent ? "Sign in with the code" : "Email me a code"}
+          {mode === "password" ? "Sign in" : mode === "register" ? "Create organization" : codeSent ? "Sign in with the code" : "Email me a code"}
         </button>
-        <button type="button" class="link" onClick={() => { setMode(mode === "password" ? "code" : "password"); setCodeSent(false); setError(null); }}>
-          {mode === "password" ? "Sign in with an emailed code instead" : "Sign in with a password instead"}
+        {mode !== "register" && (
+          <button type="button" class="link" onClick={() => { setMode(mode === "password" ? "code" : "password"); setCodeSent(false); setError(null); }}>
+            {mode === "password" ? "Sign in with an emailed code instead" : "Sign in with a password instead"}
+          </button>
+        )}
+        <button type="button" class="link" data-testid="signin-register"
+          onClick={() => { setMode(mode === "register" ? "password" : "register"); setError(null); }}>
+          {mode === "register" ? "I already have an account" : "New here? Create an organization"}
         </button>
       </form>
     </main>

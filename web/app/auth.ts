@@ -118,6 +118,11 @@ export async function loginWithPassword(email: string, password: string) {
   signedIn(await api<Session>("/auth/login", { body: { email, password }, anonymous: true }));
 }
 
+/** Registers a new organization with its first admin, and signs them in. */
+export async function register(companyName: string, name: string, email: string, password: string) {
+  signedIn(await api<Session>("/auth/register", { body: { companyName, name, email, password }, anonymous: true }));
+}
+
 export async function requestCode(email: string) {
   await api("/auth/request-code", { body: { email }, anonymous: true });
 }

@@ -6,10 +6,25 @@ import { threadUi } from "./Thread";
 
 interface Command { label: string; run: () => void; testid?: string }
 
+/** Gives focus back to what had it before a dialog opened, unless something else took it since. */
+function useReturnFocus() {
+  // Read while rendering the first time: before this dialog's own effects move the focus.
+  const before = useRef(typeof document !== "undefined" ? (document.activeElement as HTMLElement | null) : null).current;
+  useEffect(() => {
+    return () => {
+      setTimeout(() => {
+        const now = document.activeElement;
+        if ((!now || now === document.body) && before?.isConnected) before.focus();
+      }, 0);
+    };
+  }, []);
+}
+
 export function CommandMenu({ id, onClose }: { id: string | null; onClose: () => void }) {
   const [q, setQ] = useState("");
   const [sel, setSel] = useState(0);
   const input = useRef<HTMLInputElement>(null);
+  useReturnFocus();
   useEffect(() => input.current?.focus(), []);
   const c = getConv(id);
   const cmds: Command[] = [];
@@ -59,6 +74,7 @@ export function CommandMenu({ id, onClose }: { id: string | null; onClose: () =>
             else if (e.key === "ArrowUp") { e.preventDefault(); setSel((at - 1 + shown.length) % Math.max(1, shown.length)); }
             else if (e.key === "Enter") { e.preventDefault(); run(shown[at]); }
             else if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); onClose(); }
+            else if (e.key === "Tab") e.preventDefault(); // a modal: the list is driven by the arrows
           }}
         />
         <ul id="cx-commands" role="listbox">
@@ -75,6 +91,7 @@ export function CommandMenu({ id, onClose }: { id: string | null; onClose: () =>
 
 export function Shortcuts({ onClose }: { onClose: () => void }) {
   const ref = useRef<HTMLButtonElement>(null);
+  useReturnFocus();
   useEffect(() => ref.current?.focus(), []);
   const rows: [string, string][] = [
     ["Alt + J", "Next conversation"],
@@ -87,7 +104,8 @@ export function Shortcuts({ onClose }: { onClose: () => void }) {
   ];
   return (
     <div class="overlay" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div class="dialog" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" data-testid="shortcuts">
+      <div class="dialog" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" data-testid="shortcuts"
+        onKeyDown={(e) => { if (e.key === "Tab") { e.preventDefault(); ref.current?.focus(); } }}>
         <h2>Keyboard shortcuts</h2>
         <table>
           <tbody>{rows.map(([k, v]) => <tr><th><kbd>{k}</kbd></th><td>{v}</td></tr>)}</tbody>

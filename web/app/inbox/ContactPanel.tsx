@@ -5,7 +5,7 @@ import { api } from "../api";
 import { navigate } from "../router";
 import type { Conversation, Contact } from "./model";
 import { contactName, contactPhone, STATUS_LABEL } from "./model";
-import { tags, tagById, addTag, removeTag, actions, categories, say, errorText, convs, convRev, getConv } from "./store";
+import { tags, teams, tagById, addTag, removeTag, actions, categories, say, errorText, convs, convRev, getConv } from "./store";
 import { IconX } from "./icons";
 
 function NameEditor({ contact }: { contact: Contact }) {
@@ -147,6 +147,7 @@ export function ContactPanel({ id, onClose }: { id: string; onClose: () => void 
       <dl class="facts">
         <dt>Phone</dt><dd>{contactPhone(c)}</dd>
         <dt>Status</dt><dd>{STATUS_LABEL[c.status] ?? c.status}</dd>
+        {c.teamId && (<><dt>Team</dt><dd>{teams.value.find((t) => t.id === c.teamId)?.name ?? "—"}</dd></>)}
         <dt>Started</dt><dd>{new Date(c.createdAt).toLocaleString()}</dd>
         {c.windowClosesAt && (<><dt>Window</dt><dd>{Date.parse(c.windowClosesAt) > Date.now() ? "open until " : "closed "}{new Date(c.windowClosesAt).toLocaleString()}</dd></>)}
       </dl>

@@ -30,10 +30,17 @@ export function Inbox() {
   const [image, setImage] = useState<{ url: string; alt: string } | null>(null);
   const lastFocus = useRef<HTMLElement | null>(null);
 
-  lightbox.open = (url, alt) => {
-    lastFocus.current = document.activeElement as HTMLElement;
+  lightbox.open = (url, alt, opener) => {
+    lastFocus.current = opener ?? (document.activeElement as HTMLElement);
     setImage({ url, alt });
   };
+  function closeImage() {
+    setImage(null);
+    const back = lastFocus.current;
+    lastFocus.current = null;
+    // After the overlay is gone (the opener may have re-rendered meanwhile).
+    setTimeout(() => back?.isConnected && back.focus(), 0);
+  }
 
   useEffect(() => {
     startInbox();
@@ -76,7 +83,7 @@ export function Inbox() {
         return;
       }
       if (e.key === "Escape") {
-        if (image) { setImage(null); lastFocus.current?.focus(); return; }
+        if (image) { closeImage(); return; }
         if (command) { setCommand(false); return; }
         if (help) { setHelp(false); return; }
         if (panel && narrow()) { setPanel(false); return; }
@@ -113,12 +120,7 @@ export function Inbox() {
       {openId && panel && <ContactPanel id={openId} onClose={() => togglePanel(false)} />}
       {command && <CommandMenu id={openId} onClose={() => setCommand(false)} />}
       {help && <Shortcuts onClose={() => setHelp(false)} />}
-      {image && (
-        <div class="overlay lightbox" role="dialog" aria-modal="true" aria-label="Image" onClick={() => setImage(null)}>
-          <img src={image.url} alt={image.alt} />
-          <button type="button" class="icon-btn lightbox-close" aria-label="Close the image" autoFocus onClick={() => setImage(null)}><IconX /></button>
-        </div>
-      )}
+      {image && <Lightbox url={image.url} alt={image.alt} onClose={closeImage} />}
       {t && (
         <div class={"toast " + t.kind} role={t.kind === "error" ? "alert" : "status"} data-testid="toast">
           {t.text}
@@ -126,5 +128,19 @@ export function Inbox() {
         </div>
       )}
     </main>
+  );
+}
+
+/** The image viewer: a modal that holds the focus on its close button until it closes. */
+function Lightbox({ url, alt, onClose }: { url: string; alt: string; onClose: () => void }) {
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => close.current?.focus(), []);
+  return (
+    <div class="overlay lightbox" role="dialog" aria-modal="true" aria-label={alt} onClick={onClose}
+      onKeyDown={(e) => { if (e.key === "Tab") { e.preventDefault(); close.current?.focus(); } }}>
+      <img src={url} alt={alt} />
+      <button type="button" class="icon-btn lightbox-close" aria-label="Close the image" ref={close}
+        onClick={(e) => { e.stopPropagation(); onClose(); }}><IconX /></button>
+    </div>
   );
 }

@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { isAdmin } from "../auth";
 import { navigate } from "../router";
 import { api } from "../api";
-import { thread, getConv, convRev, loadOlder, loadNewer, actions, users, myId, userById, jumpToLatest } from "./store";
+import { thread, getConv, convRev, loadOlder, loadNewer, actions, users, teams, myId, userById, jumpToLatest, say, errorText } from "./store";
 import { contactName, contactPhone, STATUS_LABEL, atLatest, type Conversation } from "./model";
 import { MessageItem } from "./Message";
 import { Composer } from "./Composer";
@@ -46,6 +46,20 @@ export function AssignMenu({ c, onClose }: { c: Conversation; onClose: () => voi
         );
       })}
       <hr />
+      <div class="menu-note" id="assign-teams">Team</div>
+      {teams.value.filter((t) => t.isActive !== false).map((t) => (
+        <button type="button" role="menuitem" aria-describedby="assign-teams" disabled={c.teamId === t.id}
+          data-testid="assign-team-option" data-team-id={t.id}
+          onClick={() => { onClose(); void actions.team(c.id, t.id); }}>
+          <span class="menu-label">{t.name}</span>
+          {c.teamId === t.id && <small>current</small>}
+        </button>
+      ))}
+      {c.teamId && (
+        <button type="button" role="menuitem" data-testid="assign-team-none" onClick={() => { onClose(); void actions.team(c.id, null); }}>
+          <span class="menu-label">No team</span>
+        </button>
+      )}
       <button type="button" role="menuitem" data-testid="action-reroute" onClick={() => { onClose(); void actions.reroute(c.id); }}>
         Route to a team again (routing rules)
       </button>
@@ -63,7 +77,9 @@ function ReturnDialog({ c, onClose }: { c: Conversation; onClose: () => void }) 
     try {
       const r = await api<{ summary: string }>(`/conversations/${encodeURIComponent(c.id)}/generate-handoff-summary`, { method: "POST" });
       setSummary(r.summary);
-    } catch { /* keep what was typed */ }
+    } catch (e) {
+      say(errorText(e), "error"); // keep what was typed
+    }
     setBusy(false);
   }
   return (
@@ -77,7 +93,14 @@ function ReturnDialog({ c, onClose }: { c: Conversation; onClose: () => void }) 
         <span class="spacer" />
         <button type="button" onClick={onClose}>Cancel</button>
         <button type="button" class="primary" data-testid="confirm-return-to-bot"
-          onClick={async () => { setBusy(true); await actions.returnToBot(c.id, summary.trim() || undefined); setBusy(false); onClose(); }}>
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            const ok = await actions.returnToBot(c.id, summary.trim() || undefined);
+            setBusy(false);
+            // On failure the toast says why; keep the dialog and what was typed.
+            if (ok) onClose();
+          }}>
           Return to bot
         </button>
       </div>
@@ -89,8 +112,25 @@ export const threadUi = { openAssign: () => {}, openReturn: () => {} };
 
 function Header({ c, onBack, onInfo }: { c: Conversation; onBack: () => void; onInfo: () => void }) {
   const [menu, setMenu] = useState<"assign" | "return" | null>(null);
+  const assignBtn = useRef<HTMLButtonElement>(null);
+  const returnBtn = useRef<HTMLButtonElement>(null);
   threadUi.openAssign = () => setMenu("assign");
   threadUi.openReturn = () => setMenu("return");
+  /** Closes the open menu and gives focus back to the button that opened it. */
+  function close() {
+    const opener = menu === "assign" ? assignBtn.current : returnBtn.current;
+    setMenu(null);
+    setTimeout(() => opener?.isConnected && opener.focus(), 0);
+  }
+  useEffect(() => {
+    if (!menu) return;
+    const away = (e: MouseEvent) => {
+      const t = e.target as Element | null;
+      if (t && !t.closest(".menu-anchor")) setMenu(null);
+    };
+    document.addEventListener("mousedown", away);
+    return () => document.removeEventListener("mousedown", away);
+  }, [menu]);
   const mine = c.assignedTo === myId.value;
   const closed = c.status === "CLOSED";
   const assignee = c.assignedTo ? (mine ? "you" : userById.value.get(c.assignedTo)?.name ?? "an agent") : null;
@@ -103,6 +143,7 @@ function Header({ c, onBack, onInfo }: { c: Conversation; onBack: () => void; on
           <span class={"status s-" + c.status}>{STATUS_LABEL[c.status] ?? c.status}</span>
           <span>{contactPhone(c)}</span>
           {assignee && <span>· with {assignee}</span>}
+          {c.teamId && <span data-testid="thread-team">· {teams.value.find((t) => t.id === c.teamId)?.name ?? "a team"}</span>}
         </div>
       </div>
       <div class="actions" role="toolbar" aria-label="Conversation actions">
@@ -111,9 +152,9 @@ function Header({ c, onBack, onInfo }: { c: Conversation; onBack: () => void; on
         )}
         {!closed && (
           <span class="menu-anchor">
-            <button type="button" data-testid="action-assign" aria-haspopup="menu" aria-expanded={menu === "assign"}
-              onClick={() => setMenu(menu === "assign" ? null : "assign")}>Assign</button>
-            {menu === "assign" && <AssignMenu c={c} onClose={() => setMenu(null)} />}
+            <button type="button" data-testid="action-assign" aria-haspopup="menu" aria-expanded={menu === "assign"} ref={assignBtn}
+              onClick={() => (menu === "assign" ? close() : setMenu("assign"))}>Assign</button>
+            {menu === "assign" && <AssignMenu c={c} onClose={close} />}
           </span>
         )}
         {!closed && c.assignedTo && (mine || isAdmin.value) && (
@@ -126,9 +167,10 @@ function Header({ c, onBack, onInfo }: { c: Conversation; onBack: () => void; on
                 <IconBot size={14} /> To bot
               </button>
               <button type="button" class="split-more" aria-label="Return to the bot with a summary" title="Return to the bot with a summary"
-                aria-haspopup="dialog" aria-expanded={menu === "return"} onClick={() => setMenu(menu === "return" ? null : "return")}>…</button>
+                aria-haspopup="dialog" aria-expanded={menu === "return"} ref={returnBtn}
+                onClick={() => (menu === "return" ? close() : setMenu("return"))}>…</button>
             </span>
-            {menu === "return" && <ReturnDialog c={c} onClose={() => setMenu(null)} />}
+            {menu === "return" && <ReturnDialog c={c} onClose={close} />}
           </span>
         )}
         <button type="button" data-testid="action-follow-up" aria-pressed={!!c.followUpAt}

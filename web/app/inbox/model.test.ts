@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import {
   type Conversation, type Message, type Chunk, DEFAULT_FILTER, matches, compare, place, mergeConversation, appendPage,
   listQuery, titleFor, attentionCount, upsertMessage, resolvePending, failPending, trimWindow, atLatest, withoutKnown,
-  windowOpen, countdown, checkMedia, wantsAttention,
+  windowOpen, countdown, checkMedia, wantsAttention, updateMessage, mergeLatest, newerOf,
 } from "./model";
 
 function conv(id: string, p: Partial<Conversation> = {}): Conversation {
@@ -202,5 +202,42 @@ describe("24-hour window and media rules", () => {
     expect(checkMedia("application/pdf", 2000).kind).toBe("document");
     expect(checkMedia("video/mp4", 17 * 1024 * 1024).error).toMatch(/16 MB/);
     expect(checkMedia("", 0).error).toMatch(/empty/);
+  });
+});
+
+describe("live changes against a loading or partial window", () => {
+  it("a status update for a message outside the window is not added to it", () => {
+    const chunks: Chunk[] = [{ messages: [msg("10"), msg("11")], older: "c", newer: null }];
+    const out = updateMessage(chunks, msg("02", { status: "read", direction: "outbound" }));
+    expect(out).toBe(chunks);
+    const held = updateMessage(chunks, msg("11", { status: "read", updatedAt: "2026-01-01T10:01:00Z" }));
+    expect(held[0].messages[1].status).toBe("read");
+    // upsert (message.created) still appends at the latest
+    expect(upsertMessage(chunks, msg("12"), null)[0].messages.map((m) => m.id)).toEqual(["10", "11", "12"]);
+  });
+
+  it("the later view of a message wins, by updatedAt with sub-millisecond digits, else by status", () => {
+    const a = msg("1", { status: "delivered", updatedAt: "2026-01-01T10:00:00.1234567Z" });
+    const b = msg("1", { status: "sent", updatedAt: "2026-01-01T10:00:00.1234Z" });
+    expect(newerOf(a, b).status).toBe("delivered");
+    expect(newerOf(b, a).status).toBe("delivered");
+    expect(newerOf(msg("1", { status: "read" }), msg("1", { status: "sent" })).status).toBe("read");
+    expect(newerOf(msg("1", { status: "sent" }), msg("1", { status: "failed" })).status).toBe("failed");
+  });
+
+  it("the latest page keeps what arrived while it loaded", () => {
+    const page: Chunk = { messages: [msg("01"), msg("02", { direction: "outbound", status: "sent", updatedAt: "2026-01-01T10:00:02Z" })], older: "o", newer: null };
+    const live = [
+      msg("02", { direction: "outbound", status: "delivered", updatedAt: "2026-01-01T10:00:05Z" }), // read before this
+      msg("03"), // stored after the page was read
+      msg("00", { status: "read", direction: "outbound" }), // an older one's update: not ours to place
+    ];
+    const pending = msg("pending-k", { direction: "outbound", status: "pending", pendingKey: "k", createdAt: "2026-01-01T09:00:00Z" });
+    const held: Chunk[] = [{ messages: [msg("01"), pending], older: null, newer: null }];
+    const out = mergeLatest(page, live, held);
+    expect(out.messages.map((m) => m.id)).toEqual(["01", "02", "03", "pending-k"]);
+    expect(out.messages[1].status).toBe("delivered");
+    expect(out.older).toBe("o");
+    expect(out.newer).toBe(null);
   });
 });

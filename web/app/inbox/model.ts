@@ -302,6 +302,71 @@ export function upsertMessage(chunks: Chunk[], m: Message, me: string | null): C
   return out;
 }
 
+/**
+ * Applies a changed message (`message.updated`: a status, a reaction) to the one held. Never adds
+ * it: an update for a message outside the window (an old one the customer just read) has no
+ * place there, and appending it would show it out of order.
+ */
+export function updateMessage(chunks: Chunk[], m: Message): Chunk[] {
+  for (let ci = 0; ci < chunks.length; ci++) {
+    const i = chunks[ci].messages.findIndex((x) => x.id === m.id);
+    if (i < 0) continue;
+    const msgs = chunks[ci].messages.slice();
+    msgs[i] = newerOf(msgs[i], m);
+    const out = chunks.slice();
+    out[ci] = { ...chunks[ci], messages: msgs };
+    return out;
+  }
+  return chunks;
+}
+
+/** Milliseconds (with the sub-millisecond part) of an RFC 3339 time; NaN without one. */
+function stamp(s: string | null | undefined): number {
+  if (!s) return NaN;
+  const frac = /\.(\d+)/.exec(s);
+  return Date.parse(s.replace(/\.\d+/, "")) + (frac ? Number("0." + frac[1]) * 1000 : 0);
+}
+
+/** Of two views of one message, the later one (by `updatedAt`, else by how far its status got). */
+export function newerOf(held: Message, next: Message): Message {
+  const a = stamp(held.updatedAt), b = stamp(next.updatedAt);
+  let take = true;
+  if (!Number.isNaN(a) && !Number.isNaN(b) && a !== b) take = b > a;
+  else if (rank(next.status) >= 0 && rank(held.status) > rank(next.status)) take = false;
+  return take ? { ...held, ...next, pendingKey: undefined, localError: undefined } : held;
+}
+
+/**
+ * The latest page as fetched, merged with what happened while it was on its way: `live` are the
+ * messages of the events that arrived meanwhile (in order), `held` the window on screen. A live
+ * message the page already has keeps the later of the two views (the page may have been read
+ * before a `delivered`); one newer than the page's newest is added; the sender's messages still
+ * being sent (or failed before the server stored them) stay at the end.
+ */
+export function mergeLatest(page: Chunk, live: Message[], held: Chunk[]): Chunk {
+  const msgs = page.messages.slice();
+  const newest = msgs.length ? stamp(msgs[msgs.length - 1].createdAt) : -Infinity;
+  for (const m of live) {
+    const i = msgs.findIndex((x) => x.id === m.id);
+    if (i >= 0) msgs[i] = newerOf(msgs[i], m);
+    else if (stamp(m.createdAt) >= newest || Number.isNaN(stamp(m.createdAt))) {
+      let at = msgs.length;
+      while (at > 0 && stamp(msgs[at - 1].createdAt) > stamp(m.createdAt)) at--;
+      msgs.splice(at, 0, m);
+    }
+  }
+  const have = new Set(msgs.map((m) => m.id));
+  for (const c of held) {
+    for (const m of c.messages) {
+      if (m.pendingKey && (m.id.startsWith("pending-") || m.localError) && !have.has(m.id)) {
+        have.add(m.id);
+        msgs.push(m);
+      }
+    }
+  }
+  return { ...page, messages: msgs, newer: null };
+}
+
 /** The POST answered with `stored` for the pending message with that key. */
 export function resolvePending(chunks: Chunk[], key: string, stored: Message): Chunk[] {
   let found = false;

@@ -9,7 +9,7 @@ import type { LiveEvent } from "../live/core";
 import {
   type Conversation, type Message, type ListFilter, type Chunk, type Tab, type TagRef,
   DEFAULT_FILTER, listQuery, mergeConversation, place, appendPage, attentionCount,
-  upsertMessage, resolvePending, failPending, trimWindow, withoutKnown, atLatest,
+  upsertMessage, resolvePending, failPending, trimWindow, withoutKnown, atLatest, updateMessage, mergeLatest,
 } from "./model";
 
 export interface UserDetail {
@@ -86,9 +86,28 @@ export function getConv(id: string | null | undefined): Conversation | undefined
  */
 let changedDuringLoad: Set<string> | null = null;
 
+/** Most conversations held: every event of the organization adds one, the list shows a few. */
+export const CONVS_MAX = 2000;
+
+/**
+ * Forgets conversations neither listed nor open nor awaited by a list load, oldest first, once
+ * more than `CONVS_MAX` are held (a tab left open for days hears about every conversation).
+ */
+function pruneConvs() {
+  if (convs.size <= CONVS_MAX) return;
+  const keep = new Set(listIds.value);
+  const open = thread.value?.id;
+  for (const id of convs.keys()) {
+    if (convs.size <= CONVS_MAX * 0.8) break;
+    if (keep.has(id) || id === open || changedDuringLoad?.has(id)) continue;
+    convs.delete(id);
+  }
+}
+
 /** Stores a conversation view and moves it in (or out of) the visible list. */
 export function absorb(c: Conversation) {
   const merged = mergeConversation(convs.get(c.id), c);
+  convs.delete(c.id); // re-inserted last: the map's order is the order of last change
   convs.set(c.id, merged);
   changedDuringLoad?.add(c.id);
   batch(() => {
@@ -96,6 +115,7 @@ export function absorb(c: Conversation) {
     const ids = place(listIds.value, (id) => convs.get(id), merged, filter.value, myId.value, !!listNext.value);
     if (ids !== listIds.value) listIds.value = ids;
   });
+  pruneConvs();
   return merged;
 }
 
@@ -247,6 +267,16 @@ function setThread(id: string, fn: (t: ThreadState) => ThreadState) {
 }
 
 let threadGen = 0;
+/**
+ * Bumped whenever the window is replaced (the latest page loaded again): an older or newer page
+ * asked for before belongs to the window that was, and would leave a gap in the new one.
+ */
+let windowGen = 0;
+/** The open thread's message events that arrived while its latest page was being fetched. */
+let liveWhileLoading: { id: string; messages: Message[] } | null = null;
+/** At most this many events are kept while a page loads (a resync refetches anyway). */
+const LIVE_MAX = 500;
+
 export async function openThread(id: string) {
   const gen = ++threadGen;
   thread.value = { id, chunks: [], loading: "initial", error: null, jump: 0 };
@@ -263,23 +293,37 @@ export async function openThread(id: string) {
 }
 
 async function loadLatest(id: string, gen = threadGen) {
+  const win = ++windowGen;
+  const live = { id, messages: [] as Message[] };
+  liveWhileLoading = live;
   try {
     const page = await apiPage<Message>(`/conversations/${encodeURIComponent(id)}/messages` + qs({ limit: 50 }));
-    if (gen !== threadGen) return;
+    if (gen !== threadGen || win !== windowGen) return;
     setThread(id, (t) => ({
       ...t,
-      chunks: [{ messages: page.data, older: page.nextCursor ?? null, newer: null }],
+      // Events that came while the page was on its way are merged in, not lost under it.
+      chunks: [mergeLatest({ messages: page.data, older: page.nextCursor ?? null, newer: null }, live.messages, t.chunks)],
       loading: null,
       error: null,
       jump: t.jump + 1,
     }));
   } catch (e) {
-    if (gen === threadGen) setThread(id, (t) => ({ ...t, loading: null, error: errorText(e) }));
+    if (gen === threadGen && win === windowGen) setThread(id, (t) => ({ ...t, loading: null, error: errorText(e) }));
+  } finally {
+    if (liveWhileLoading === live) liveWhileLoading = null;
   }
+}
+
+/** Remembers a message event of the thread whose latest page is loading. */
+function noteLive(m: Message) {
+  const l = liveWhileLoading;
+  if (l && l.id === m.conversationId && l.messages.length < LIVE_MAX) l.messages.push(m);
 }
 
 export function closeThread() {
   threadGen++;
+  windowGen++;
+  liveWhileLoading = null;
   thread.value = null;
 }
 
@@ -289,17 +333,18 @@ export async function loadOlder() {
   const cursor = t.chunks[0].older;
   if (!cursor) return;
   const gen = threadGen;
+  const win = windowGen;
   thread.value = { ...t, loading: "older" };
   try {
     const page = await apiPage<Message>(`/conversations/${encodeURIComponent(t.id)}/messages` + qs({ cursor, limit: 50 }));
-    if (gen !== threadGen) return;
+    if (gen !== threadGen || win !== windowGen) return;
     setThread(t.id, (cur) => {
       const msgs = withoutKnown(cur.chunks, page.data);
       const chunks = trimWindow([{ messages: msgs, older: page.nextCursor ?? null, newer: page.prevCursor ?? null }, ...cur.chunks], "end");
       return { ...cur, chunks, loading: null };
     });
   } catch (e) {
-    setThread(t.id, (cur) => ({ ...cur, loading: null, error: errorText(e) }));
+    if (gen === threadGen && win === windowGen) setThread(t.id, (cur) => ({ ...cur, loading: null, error: errorText(e) }));
   }
 }
 
@@ -309,17 +354,18 @@ export async function loadNewer() {
   const cursor = t.chunks[t.chunks.length - 1].newer;
   if (!cursor) return;
   const gen = threadGen;
+  const win = windowGen;
   thread.value = { ...t, loading: "newer" };
   try {
     const page = await apiPage<Message>(`/conversations/${encodeURIComponent(t.id)}/messages` + qs({ cursor, limit: 50 }));
-    if (gen !== threadGen) return;
+    if (gen !== threadGen || win !== windowGen) return;
     setThread(t.id, (cur) => {
       const msgs = withoutKnown(cur.chunks, page.data);
       const chunks = trimWindow([...cur.chunks, { messages: msgs, older: page.nextCursor ?? null, newer: page.prevCursor ?? null }], "start");
       return { ...cur, chunks, loading: null };
     });
   } catch (e) {
-    setThread(t.id, (cur) => ({ ...cur, loading: null, error: errorText(e) }));
+    if (gen === threadGen && win === windowGen) setThread(t.id, (cur) => ({ ...cur, loading: null, error: errorText(e) }));
   }
 }
 
@@ -442,7 +488,14 @@ export function sendMedia(id: string, file: File, kind: string, caption: string)
 }
 
 export function replaceMessage(m: Message) {
+  noteLive(m);
   setThread(m.conversationId, (t) => ({ ...t, chunks: upsertMessage(t.chunks, m, myId.value) }));
+}
+
+/** A message changed (status, reactions): updated where it is shown, never added. */
+export function changeMessage(m: Message) {
+  noteLive(m);
+  setThread(m.conversationId, (t) => ({ ...t, chunks: updateMessage(t.chunks, m) }));
 }
 
 // ---- Conversation actions -------------------------------------------------------------------------
@@ -472,6 +525,8 @@ export const actions = {
   followUp: (id: string, on: boolean) => act(id, "/follow-up", { method: on ? "POST" : "DELETE", body: on ? {} : undefined }, on ? "Marked for follow-up." : "Follow-up cleared."),
   category: (id: string, category: string | null) => act(id, "", { method: "PATCH", body: { category } }, "Category saved."),
   reroute: (id: string) => act(id, "/re-route", {}, "Routing rules applied again."),
+  team: (id: string, teamId: string | null) =>
+    act(id, "", { method: "PATCH", body: { teamId } }, teamId ? "Moved to the team." : "Team removed."),
 };
 
 export async function addTag(id: string, tagId: string) {
@@ -531,7 +586,7 @@ function apply(ev: LiveEvent) {
       break;
     }
     case "message.updated": {
-      replaceMessage(d as Message);
+      changeMessage(d as Message);
       break;
     }
     case "contact.updated": {
