@@ -485,19 +485,25 @@ impl Drop for TestDb {
 /// A registered organization with a connected number.
 #[derive(Clone)]
 pub struct Org {
+    /// The admin's sign-in (password [`ORG_PASSWORD`]), for scenarios that sign in a browser.
+    pub email: String,
     pub token: String,
     pub phone_number_id: String,
 }
 
+/// The password of every organization's admin that [`setup_org`] registers.
+pub const ORG_PASSWORD: &str = "load-test-password";
+
 pub async fn setup_org(client: &reqwest::Client, base: &str) -> Result<Org> {
     let n: u32 = rand::random();
+    let email = format!("lt{n}@example.com");
     let res = client
         .post(format!("{base}/api/v1/auth/register"))
         .json(&json!({
             "companyName": format!("LT {n}"),
             "name": "Load Tester",
-            "email": format!("lt{n}@example.com"),
-            "password": "load-test-password",
+            "email": email,
+            "password": ORG_PASSWORD,
         }))
         .send()
         .await?;
@@ -519,7 +525,7 @@ pub async fn setup_org(client: &reqwest::Client, base: &str) -> Result<Org> {
         let text = res.text().await.unwrap_or_default();
         return Err(format!("connect-manual: {status} {text}").into());
     }
-    Ok(Org { token, phone_number_id })
+    Ok(Org { email, token, phone_number_id })
 }
 
 /// The body Meta posts for one inbound text message. Built by hand: every value here is

@@ -181,7 +181,7 @@ async fn bare_http(client: &reqwest::Client) -> Result<Vec<StepResult>> {
     .await?;
     let url = format!("http://127.0.0.1:{port}/webhooks/whatsapp");
     // Same bodies and signing work as against cx-inbox, so the generator costs the same.
-    let org = Org { token: String::new(), phone_number_id: "100000000000001".into() };
+    let org = Org { email: String::new(), token: String::new(), phone_number_id: "100000000000001".into() };
     let mut out = Vec::new();
     for r in RATES {
         let plan = Plan { url: &url, rate: r, duration: STEP, cap: CAP, cpu_pids: &[child.pid()], stamps: None };

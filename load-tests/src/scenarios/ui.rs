@@ -124,15 +124,8 @@ struct Measured {
 }
 
 async fn measure(client: &reqwest::Client, browser: &Browser, node: &mut Node) -> Result<Measured> {
-    let email = format!("ui{}@example.com", rand::random::<u32>());
-    let password = "load-test-password";
-    let res = client
-        .post(node.url("/api/v1/auth/register"))
-        .json(&json!({"companyName": "UI bench", "name": "Ada", "email": email, "password": password}))
-        .send()
-        .await?;
-    let session: Value = res.json().await?;
-    let token = session["data"]["accessToken"].as_str().ok_or("register: no token")?.to_owned();
+    let org = server::setup_org(client, &node.base).await?;
+    let (token, phone_number_id) = (org.token.clone(), org.phone_number_id.clone());
     // The bot off: nothing but the benchmark writes to the conversations.
     client
         .put(node.url("/api/v1/config/bot-enabled"))
@@ -140,16 +133,6 @@ async fn measure(client: &reqwest::Client, browser: &Browser, node: &mut Node) -
         .json(&json!({"enabled": false}))
         .send()
         .await?;
-    let phone_number_id = format!("1{:014}", rand::random::<u64>() % 100_000_000_000_000);
-    let res = client
-        .post(node.url("/api/v1/whatsapp-accounts/connect-manual"))
-        .bearer_auth(&token)
-        .json(&json!({"wabaId": "123", "phoneNumberId": phone_number_id, "accessToken": "t"}))
-        .send()
-        .await?;
-    if res.status().as_u16() != 201 {
-        return Err(format!("connect-manual: {}", res.status()).into());
-    }
     let url = node.url("/webhooks/whatsapp");
     let pids = [node.pid()];
     let warm = open_loop(
@@ -170,8 +153,8 @@ async fn measure(client: &reqwest::Client, browser: &Browser, node: &mut Node) -
     println!("  {CONVERSATIONS} conversations; signing in the browser");
 
     browser.goto(&node.url("/")).await;
-    browser.type_into("input[name=email]", &email).await;
-    browser.type_into("input[name=password]", password).await;
+    browser.type_into("input[name=email]", &org.email).await;
+    browser.type_into("input[name=password]", server::ORG_PASSWORD).await;
     browser.click("[data-testid=signin-submit]").await;
     browser.click("[data-testid=tab-all]").await;
     browser
