@@ -6,7 +6,7 @@ use std::time::Duration;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Account, Org, TestApp, message_webhook, spawn_app, status_webhook, text_webhook, unique};
+use crate::helpers::{Account, Org, TestApp, message_webhook, spawn_app, spawn_app_with, status_webhook, text_webhook, unique};
 use webdriver::Browser;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -508,4 +508,79 @@ async fn an_agent_moves_a_conversation_to_a_team_and_takes_it_from_the_command_m
     .await;
     let (_, conv) = app.get(&format!("/api/v1/conversations/{c}"), &admin.org.token).await;
     assert_eq!(conv["data"]["assignedTo"], admin.org.user_id.as_str());
+}
+
+#[actix_web::test]
+async fn two_tabs_of_one_agent_stay_in_step_and_keep_their_session_through_token_refreshes() {
+    let Some(b) = Browser::start("ui::two_tabs_of_one_agent").await else { return };
+    // Access tokens of 62 s: each tab schedules its refresh 5 s ahead, so over the test both tabs
+    // refresh several times from the same stored session. A refresh token spent twice revokes the
+    // whole sign-in, so this only holds when the tabs take turns.
+    let app = spawn_app_with(|c| c.access_token_ttl = 62).await;
+    let (admin, account) = organization(&app, "Tabs").await;
+    let c1 = app.customer_says(&admin.org, &account, "4915900000001", "First customer here").await;
+    let c2 = app.customer_says(&admin.org, &account, "4915900000002", "Second customer here").await;
+
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c1).await;
+    let first = b.tab().await;
+
+    // The second tab is signed in already (same browser) and opens the same conversation.
+    let second = b.new_tab().await;
+    b.goto(&format!("{}/conversations/{c1}", app.address)).await;
+    b.wait_for(&format!("[data-testid=thread][data-conversation-id='{c1}']"), WAIT).await;
+    b.click("[data-testid=action-takeover]").await;
+    b.type_into("[data-testid=composer-input]", "Answered from the second tab\u{E007}").await;
+    b.until("the reply sent in the second tab", WAIT, "return document.querySelector('[data-testid=message][data-direction=outbound]:not([data-status=pending])')", json!([])).await;
+
+    // The first tab shows the takeover and the reply without a reload.
+    b.switch_to(&first).await;
+    b.until(
+        "the second tab's reply in the first tab",
+        WAIT,
+        "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('Answered from the second tab'))",
+        json!([]),
+    )
+    .await;
+    b.until("the takeover in the first tab", WAIT, "return !document.querySelector('[data-testid=action-takeover]')", json!([])).await;
+    count_of(&b, "tab-mine", 1).await;
+
+    // Alt+J and Alt+K walk the list.
+    b.click("[data-testid=tab-all]").await;
+    let order = b.js("return [...document.querySelectorAll('[data-testid=conversation-row]')].map(r => r.dataset.id)", json!([])).await;
+    let order: Vec<String> = serde_json::from_value(order).unwrap();
+    assert_eq!(order.len(), 2, "{order:?}");
+    open(&b, &order[0]).await;
+    b.keys(&["\u{E00A}", "j"]).await;
+    b.wait_for(&format!("[data-testid=thread][data-conversation-id='{}']", order[1]), WAIT).await;
+    b.keys(&["\u{E00A}", "k"]).await;
+    b.wait_for(&format!("[data-testid=thread][data-conversation-id='{}']", order[0]), WAIT).await;
+    assert!(order.contains(&c2));
+
+    // Let both tabs go through several refreshes, then check both still work against the API.
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    for tab in [&first, &second] {
+        b.switch_to(tab).await;
+        b.until("still signed in", WAIT, "return !!document.querySelector('[data-testid=conversation-list]') && !document.querySelector('[data-testid=signin-submit]')", json!([])).await;
+    }
+    let hook = text_webhook(
+        &account.phone_number_id,
+        "4915900000001",
+        "Customer",
+        &format!("wamid.{}", unique()),
+        "Still there after the refreshes?",
+    );
+    assert_eq!(app.post_webhook(&hook).await.0, 200);
+    for tab in [&second, &first] {
+        b.switch_to(tab).await;
+        b.goto(&format!("{}/conversations/{c1}", app.address)).await;
+        b.until(
+            "the thread loaded with the refreshed session",
+            WAIT,
+            "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('Still there after the refreshes?'))",
+            json!([]),
+        )
+        .await;
+    }
 }

@@ -83,12 +83,32 @@ export function signedOut(reason?: string) {
   store(null);
 }
 
+/**
+ * Runs `f` while holding the browser-wide refresh lock, so the tabs of one browser refresh one at
+ * a time: a refresh token works once, and the server revokes the whole sign-in when a spent one
+ * comes back, so two tabs must never race with the same token.
+ */
+function exclusively<T>(f: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  return locks?.request ? (locks.request("cx.session.refresh", f) as Promise<T>) : f();
+}
+
 /** Trades the refresh token for a new session. One at a time; `false` when it was refused. */
 export function refreshSession(): Promise<boolean> {
   if (inflight) return inflight;
   const current = session.value;
   if (!current) return Promise.resolve(false);
-  inflight = (async () => {
+  inflight = exclusively(async () => {
+    // Another tab may have refreshed while this one waited for the lock: take its session.
+    const latest = load();
+    if (latest && latest.refreshToken !== current.refreshToken) {
+      store(latest);
+      return true;
+    }
+    if (!latest) {
+      signedOut();
+      return false;
+    }
     try {
       const next = await api<Session>("/auth/refresh", {
         body: { refreshToken: current.refreshToken },
@@ -107,10 +127,10 @@ export function refreshSession(): Promise<boolean> {
         signedOut("Your session ended. Sign in again.");
       }
       return false;
-    } finally {
-      inflight = null;
     }
-  })();
+  }).finally(() => {
+    inflight = null;
+  });
   return inflight;
 }
 

@@ -130,6 +130,25 @@ impl Browser {
         self.cmd("POST", "/url", json!({"url": url})).await;
     }
 
+    /// The handle of the tab (window) commands go to now.
+    pub async fn tab(&self) -> String {
+        self.cmd("GET", "/window", json!({})).await.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Opens a new tab of the same browser (same profile, so same localStorage) and switches
+    /// to it; answers its handle.
+    pub async fn new_tab(&self) -> String {
+        let v = self.cmd("POST", "/window/new", json!({"type": "tab"})).await;
+        let handle = v["handle"].as_str().unwrap_or_else(|| panic!("new tab: {v}")).to_owned();
+        self.switch_to(&handle).await;
+        handle
+    }
+
+    /// Sends the next commands to the tab `handle`.
+    pub async fn switch_to(&self, handle: &str) {
+        self.cmd("POST", "/window", json!({"handle": handle})).await;
+    }
+
     pub async fn set_size(&self, width: u32, height: u32) {
         self.cmd("POST", "/window/rect", json!({"width": width, "height": height})).await;
     }
