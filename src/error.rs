@@ -193,6 +193,34 @@ impl From<ActorError> for ApiError {
     }
 }
 
+impl From<crate::domain::Error> for ApiError {
+    fn from(e: crate::domain::Error) -> Self {
+        use crate::domain::Error as E;
+        match e {
+            E::Invalid { field, message } => ApiError::Validation { field, message },
+            E::Malformed(m) => ApiError::BadRequest(m),
+            E::NotFound(what) => ApiError::NotFound(what),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::Forbidden(m) => ApiError::Forbidden(m),
+            E::Unauthenticated(m) => ApiError::Unauthorized(m),
+            E::Gone(m) => ApiError::Gone(m),
+            E::Unprocessable(m) => ApiError::Unprocessable(m),
+            E::TooLarge(m) => ApiError::TooLarge(m),
+            E::Limited { message, retry_after } => ApiError::TooManyRequests { message, retry_after },
+            E::Unavailable(m) => ApiError::Unavailable(m),
+            E::Db(db) => db.into(),
+            E::Actor(a) => a.into(),
+            E::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<crate::mail::MailError> for ApiError {
+    fn from(e: crate::mail::MailError) -> Self {
+        crate::domain::Error::from(e).into()
+    }
+}
+
 /// Turns actix's extractor errors (bad JSON, bad query) into our error shape, naming the field
 /// serde complained about.
 pub fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {

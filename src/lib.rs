@@ -11,14 +11,18 @@ pub mod auth;
 pub mod bot;
 pub mod channels;
 pub mod config;
+pub mod conversations;
 pub mod crypto;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod media;
+pub mod simulation;
 pub mod startup;
 pub mod state;
 pub mod web_ui;
+pub mod workspace;
 
 /// Installs the process-wide TLS crypto provider. sqlx brings `ring` and reqwest `aws-lc-rs`;
 /// with both linked rustls cannot pick one by itself and would panic at the first TLS use.

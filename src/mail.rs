@@ -13,7 +13,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel};
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::domain::Error;
 
 /// How long one SMTP conversation may take before the send counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -38,15 +38,15 @@ pub enum MailError {
     Db(#[from] DbErr),
 }
 
-impl From<MailError> for ApiError {
+impl From<MailError> for Error {
     fn from(e: MailError) -> Self {
         match e {
-            MailError::Address(_) => ApiError::validation("email", e.to_string()),
+            MailError::Address(_) => Error::invalid("email", e.to_string()),
             MailError::Send(cause) => {
                 tracing::warn!(%cause, "mail not sent");
-                ApiError::Unavailable("the email could not be sent; try again later".into())
+                Error::Unavailable("the email could not be sent; try again later".into())
             }
-            MailError::Db(db) => db.into(),
+            MailError::Db(db) => Error::Db(db),
         }
     }
 }

@@ -69,18 +69,18 @@ async fn create_admin(config: &Config, args: CreateAdmin) -> Result<(), Box<dyn 
     use entities::enums::Role;
     config.secrets()?;
     let db = startup::connect_and_migrate(config).await?;
-    let email = users::valid_email(&args.email).map_err(|e| e.public_message())?;
-    let name = users::required("name", &args.name, 200).map_err(|e| e.public_message())?.to_owned();
-    let company = users::required("company", &args.company, 200).map_err(|e| e.public_message())?.to_owned();
+    let email = users::valid_email(&args.email).map_err(|e| e.to_string())?;
+    let name = users::required("name", &args.name, 200).map_err(|e| e.to_string())?.to_owned();
+    let company = users::required("company", &args.company, 200).map_err(|e| e.to_string())?.to_owned();
     let (password, generated) = match args.password {
         Some(p) => (p, false),
         None => (cx_inbox::crypto::random_password(), true),
     };
-    users::valid_password_as("password", &password).map_err(|e| e.public_message())?;
-    let hash = users::hash_password(password.clone()).await.map_err(|e| e.public_message())?;
+    users::valid_password_as("password", &password).map_err(|e| e.to_string())?;
+    let hash = users::hash_password(password.clone()).await.map_err(|e| e.to_string())?;
     let role = if args.super_admin { Role::SuperAdmin } else { Role::Admin };
     let (org, user) =
-        users::register_organization(&db, company, name, email, hash, role).await.map_err(|e| e.public_message())?;
+        users::register_organization(&db, company, name, email, hash, role).await.map_err(|e| e.to_string())?;
     println!("created {} {} in organization {:?} ({})", role.as_str(), user.email, org.name, org.id);
     if generated {
         println!("password: {password}   (shown once; change it after signing in)");

@@ -19,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api;
 use crate::auth::JwtKeys;
 use crate::channels::whatsapp::media::MediaFetcher;
-use crate::channels::whatsapp::{self, GraphClient, WhatsAppSender};
+use crate::channels::whatsapp::{GraphClient, WhatsAppSender};
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::error;
@@ -145,7 +145,7 @@ impl Application {
             sign_in_throttle: Default::default(),
         });
 
-        crate::api::bot::knowledge::resume_processing(&state).await?;
+        crate::bot::documents::resume(&state).await?;
         let app_state = state.clone();
         let spec = openapi();
         let mut server = HttpServer::new(move || app(app_state.clone(), spec.clone()))
@@ -242,9 +242,7 @@ where
             InitError = (),
         >,
 {
-    app.service(scope("/api/v1").configure(api::routes))
-        .service(whatsapp::webhook::verify)
-        .service(whatsapp::webhook::receive)
+    app.service(scope("/api/v1").configure(api::routes)).service(api::webhooks::verify).service(api::webhooks::receive)
 }
 
 /// The HTTP application. The docs come first: the `/api/v1` scope answers 404 for any path

@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    AddTag, ApplyStatus, Assign, AutoAssign, BotReply, Discard, Flush, FollowUp, Inbound, InboundOutcome, MarkRead,
-    MediaResult, Note, React, Reassign, RefreshContact, RemoveTag, Requeue, Reroute, Rerouted, Resolve, RetryMedia,
-    ReturnToBot, SendMedia, SendText, Takeover, ToggleHide, Update, WakeBot,
+    AddTag, ApplyStatus, Assign, AutoAssign, BotReply, Delete, Discard, Flush, FollowUp, Inbound, InboundOutcome,
+    MarkRead, MediaResult, Note, React, Reassign, RefreshContact, RemoveTag, Requeue, Reroute, Rerouted, Resolve,
+    RetryMedia, ReturnToBot, SendMedia, SendText, Takeover, ToggleHide, Update, WakeBot,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -45,6 +45,7 @@ pub enum ConversationCommand {
     BotReply(BotReply),
     WakeBot(WakeBot),
     RefreshContact(RefreshContact),
+    Delete(Delete),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,6 +59,7 @@ pub enum CommandReply {
     Rerouted(Box<Rerouted>),
     MaybeMessage(Option<Box<MessageView>>),
     Flag(bool),
+    Count(u64),
 }
 
 /// The body of a forwarded command.
@@ -167,3 +169,4 @@ forwardable!(Note, Option<ConversationView>, CommandReply::MaybeConversation(c) 
 forwardable!(BotReply, Option<MessageView>, CommandReply::MaybeMessage(m) => m.map(|m| *m));
 forwardable!(WakeBot, bool, CommandReply::Flag(b) => b);
 forwardable!(RefreshContact, (), CommandReply::Done => ());
+forwardable!(Delete, u64, CommandReply::Count(n) => n);

@@ -106,9 +106,7 @@ async fn find_or_open(
     if let Some(existing) = store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
         && msg.closed.as_deref() != Some(existing.id.as_str())
     {
-        let events = store::events::append(&*txn, org_id, news).await?;
-        txn.commit().await?;
-        rt.publish(events);
+        rt.commit(txn, org_id, news).await?;
         return Ok(existing.id);
     }
     let org = organization::Entity::find_by_id(org_id.to_owned())
@@ -149,8 +147,6 @@ async fn find_or_open(
     conversation::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
     let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
     news.push(NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload });
-    let events = store::events::append(&*txn, org_id, news).await?;
-    txn.commit().await?;
-    rt.publish(events);
+    rt.commit(txn, org_id, news).await?;
     Ok(row.id)
 }

@@ -309,6 +309,22 @@ impl Runtime {
         });
     }
 
+    /// The one way a change that emits events is committed: `txn` holds the change's rows; this
+    /// appends the organization's `events` to it (numbered on its counter), commits, and hands
+    /// them to the bus. Every writer that emits events ends here, so batching commits is a change
+    /// of this function.
+    pub async fn commit(
+        &self,
+        txn: crate::db::WriteTxn,
+        org_id: &str,
+        events: Vec<crate::store::events::NewEvent>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let events = crate::store::events::append(&*txn, org_id, events).await?;
+        txn.commit().await?;
+        self.publish(events);
+        Ok(())
+    }
+
     /// Hands committed events to the bus for fan-out, and to the other nodes.
     pub fn publish(&self, events: Vec<Event>) {
         if events.is_empty() {
@@ -455,6 +471,7 @@ impl Runtime {
             }
             ConversationCommand::WakeBot(m) => self.ask_local(org_id, id, m).await.map(CommandReply::Flag),
             ConversationCommand::RefreshContact(m) => self.ask_local(org_id, id, m).await.map(|()| CommandReply::Done),
+            ConversationCommand::Delete(m) => self.ask_local(org_id, id, m).await.map(CommandReply::Count),
         }
     }
 

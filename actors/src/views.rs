@@ -4,13 +4,13 @@
 use chrono::{DateTime, Duration, Utc};
 use entities::{contact, conversation, message};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// The WhatsApp customer-service window: free-form messages only within this time after the
 /// customer's last message.
 pub const SERVICE_WINDOW: Duration = Duration::hours(24);
 
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
     pub id: String,
@@ -23,7 +23,7 @@ pub struct MessageView {
     pub message_type: String,
     pub text: Option<String>,
     /// Type-specific content as WhatsApp sent it (media id, location, reply ids, …).
-    #[schema(value_type = Option<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub content: Option<serde_json::Value>,
     /// received, pending, sent, delivered, read, failed.
     pub status: String,
@@ -55,7 +55,8 @@ pub struct MessageView {
 }
 
 /// One reaction on a message.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reaction {
     pub emoji: String,
     /// `customer`, or the id of the agent who reacted.
@@ -107,7 +108,8 @@ impl From<&message::Model> for MessageView {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContactView {
     pub id: String,
@@ -134,7 +136,8 @@ impl From<&contact::Model> for ContactView {
 }
 
 /// A tag as it appears on a conversation.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagView {
     pub id: String,
     pub name: String,
@@ -147,7 +150,8 @@ impl From<&entities::tag::Model> for TagView {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     pub id: String,

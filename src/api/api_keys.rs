@@ -198,9 +198,7 @@ async fn revoked(state: &AppState, key: &api_key::Model) -> ApiResult<()> {
     let event =
         actors::store::events::NewEvent { conversation: None, name: actors::events::EventName::ApiKeyRevoked, payload };
     let txn = state.rt.db.begin_write().await?;
-    let events = actors::store::events::append(&*txn, &key.org_id, vec![event]).await?;
-    txn.commit().await?;
-    state.rt.publish(events);
+    state.rt.commit(txn, &key.org_id, vec![event]).await?;
     Ok(())
 }
 

@@ -129,7 +129,7 @@ pub struct SetPasswordRequest {
 }
 
 fn valid_password(p: &str) -> ApiResult<()> {
-    valid_password_as("password", p)
+    Ok(valid_password_as("password", p)?)
 }
 
 pub(crate) async fn session(

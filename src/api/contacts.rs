@@ -180,14 +180,8 @@ pub async fn update(
     let txn = state.rt.db.begin_write().await?;
     let c = am.update(&*txn).await?;
     let payload = serde_json::to_string(&ContactView::from(&c)).unwrap_or_default();
-    let events = actors::store::events::append(
-        &*txn,
-        &caller.org_id,
-        vec![NewEvent { conversation: None, name: EventName::ContactUpdated, payload }],
-    )
-    .await?;
-    txn.commit().await?;
-    state.rt.publish(events);
+    let event = NewEvent { conversation: None, name: EventName::ContactUpdated, payload };
+    state.rt.commit(txn, &caller.org_id, vec![event]).await?;
     // The contact's open conversations hold it in their actors: they read it again, so their
     // next events do not bring the old name back.
     let open = entities::conversation::Entity::find()

@@ -10,8 +10,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
 use super::conversations::find;
+use super::multipart;
 use super::pagination::{self, CursorPage};
 use crate::auth::Caller;
+use crate::conversations::media::{self as outgoing, MB};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -247,28 +249,6 @@ pub async fn react(
     Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
-/// What WhatsApp accepts per media kind: MIME types and the largest size.
-fn media_rules(kind: &str) -> Option<(&'static [&'static str], usize)> {
-    const MB: usize = 1024 * 1024;
-    Some(match kind {
-        "image" => (&["image/jpeg", "image/png"], 5 * MB),
-        "video" => (&["video/mp4", "video/3gpp"], 16 * MB),
-        "audio" => (&["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"], 16 * MB),
-        "document" => (&[], 100 * MB),
-        _ => return None,
-    })
-}
-
-/// The kind a MIME type is sent as when the client does not say.
-fn kind_of(mime: &str) -> &'static str {
-    match mime.split('/').next().unwrap_or_default() {
-        "image" => "image",
-        "video" => "video",
-        "audio" => "audio",
-        _ => "document",
-    }
-}
-
 /// The multipart form of a media message.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -307,94 +287,26 @@ pub async fn send_media(
     caller: Caller,
     req: actix_web::HttpRequest,
     id: web::Path<String>,
-    mut form: actix_multipart::Multipart,
+    form: actix_multipart::Multipart,
 ) -> ApiResult<HttpResponse> {
-    use futures_util::StreamExt;
     let sender_id = caller.require_user()?.to_owned();
     let idempotency_key = idempotency_key(&req)?;
     let conv = find(&state, &caller, &id).await?;
-    let (mut file, mut mime, mut filename, mut kind, mut caption) =
-        (None::<Vec<u8>>, None::<String>, None::<String>, None, None);
-    const LIMIT: usize = 100 * 1024 * 1024;
-    // The other fields are short text: a caption is at most 1024 characters.
-    const FIELD_LIMIT: usize = 8 * 1024;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
-        let name = field.name().unwrap_or_default().to_owned();
-        let limit = if name == "file" { LIMIT } else { FIELD_LIMIT };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(if name == "file" {
-                    ApiError::TooLarge("the file is larger than WhatsApp takes (100 MB)".into())
-                } else {
-                    ApiError::validation(name.clone(), format!("{name} is at most {FIELD_LIMIT} bytes"))
-                });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "file" => {
-                mime = field.content_type().map(|m| m.essence_str().to_owned());
-                filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
-                file = Some(bytes);
-            }
-            "type" => kind = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
-            "caption" => caption = Some(String::from_utf8_lossy(&bytes).trim().to_owned()).filter(|c| !c.is_empty()),
-            _ => {}
-        }
-    }
-    let file =
-        file.filter(|f| !f.is_empty()).ok_or_else(|| ApiError::validation("file", "a non-empty file is required"))?;
-    let mime = mime.unwrap_or_else(|| "application/octet-stream".into());
-    let kind = kind.unwrap_or_else(|| kind_of(&mime).to_owned());
-    let (types, max) = media_rules(&kind)
-        .ok_or_else(|| ApiError::validation("type", "type must be image, video, audio or document"))?;
-    if !types.is_empty() && !types.contains(&mime.as_str()) {
-        return Err(ApiError::validation(
-            "file",
-            format!("WhatsApp does not take {mime} as {kind}; use one of {}", types.join(", ")),
-        ));
-    }
-    if file.len() > max {
-        return Err(ApiError::TooLarge(format!("a {kind} may be at most {} MB", max / (1024 * 1024))));
-    }
-    if caption.as_ref().is_some_and(|c| c.chars().count() > 1024) {
-        return Err(ApiError::validation("caption", "caption is at most 1024 characters"));
-    }
-    let path = format!("{}/out-{}", caller.org_id, actors::new_id());
-    let stored = path.clone();
-    let size = file.len() as i64;
-    state.media.put(&path, file).await.map_err(|e| ApiError::Internal(format!("media store: {e}")))?;
-    let msg = actors::conversation::SendMedia {
-        org_id: caller.org_id.clone(),
-        sender_id,
-        kind,
-        path,
-        mime,
-        size,
-        caption,
-        filename,
-        idempotency_key,
+    let limits = multipart::Limits {
+        file: outgoing::MAX_BYTES,
+        field: 8 * 1024,
+        files: &["file"],
+        drain: outgoing::MAX_BYTES + MB,
     };
-    let result = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await;
-    // The file stays only if it is the message's: not after a refusal (closed, outside the
-    // window), nor when the Idempotency-Key answered with the first request's message.
-    let kept = match &result {
-        Ok(view) => {
-            let row = actors::store::messages::get(state.db(), &view.id).await.ok().flatten();
-            row.is_none_or(|m| m.media_path.as_deref() == Some(stored.as_str()))
-        }
-        // A refusal stored nothing; after anything else (an unavailable node, a timeout) the
-        // message may exist, so its file stays.
-        Err(e) => !matches!(
-            e,
-            actors::ActorError::Conflict(_) | actors::ActorError::Invalid { .. } | actors::ActorError::NotFound(_)
-        ),
+    let mut form = multipart::read(form, limits).await?;
+    let file = form.file("file")?;
+    let upload = outgoing::Upload {
+        bytes: file.bytes,
+        mime: file.mime,
+        filename: file.filename,
+        kind: form.field("type").map(str::to_owned),
+        caption: form.field("caption").map(str::to_owned),
     };
-    if !kept && let Err(e) = state.media.delete(&stored).await {
-        tracing::warn!(error = %e, path = %stored, "unsent media not deleted");
-    }
-    Ok(HttpResponse::Created().json(Data::new(result?)))
+    let view = outgoing::send(&state, &conv, &sender_id, upload, idempotency_key).await?;
+    Ok(HttpResponse::Created().json(Data::new(view)))
 }

@@ -15,6 +15,7 @@ pub mod internal;
 pub mod invitations;
 pub mod mailbox;
 pub mod messages;
+pub mod multipart;
 pub mod pagination;
 pub mod profile;
 pub mod refs;
@@ -22,6 +23,7 @@ pub mod routing_rules;
 pub mod tags;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 pub mod whatsapp_accounts;
 pub mod ws;
 

@@ -93,41 +93,10 @@ pub struct AvatarForm {
 }
 
 /// Reads the `avatar` field of a multipart form; 413 past the limit.
-async fn read_avatar(mut form: actix_multipart::Multipart) -> ApiResult<Vec<u8>> {
-    use futures_util::StreamExt;
-    let mut avatar = None;
-    let mut too_large = false;
-    let mut seen = 0usize;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
-        let wanted = field.name() == Some("avatar");
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
-            seen += chunk.len();
-            if seen > UPLOAD_DRAIN_MAX {
-                return Err(ApiError::TooLarge("an avatar may be at most 2 MB".into()));
-            }
-            // Past the limit the rest is read and dropped, so the client gets to see the 413.
-            if wanted && !too_large {
-                if bytes.len() + chunk.len() > AVATAR_MAX {
-                    too_large = true;
-                    bytes = Vec::new();
-                } else {
-                    bytes.extend_from_slice(&chunk);
-                }
-            }
-        }
-        if wanted && !too_large {
-            avatar = Some(bytes);
-        }
-    }
-    if too_large {
-        return Err(ApiError::TooLarge("an avatar may be at most 2 MB".into()));
-    }
-    avatar
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::validation("avatar", "a non-empty avatar file is required"))
+async fn read_avatar(form: actix_multipart::Multipart) -> ApiResult<Vec<u8>> {
+    let limits =
+        super::multipart::Limits { file: AVATAR_MAX, field: 1024, files: &["avatar"], drain: UPLOAD_DRAIN_MAX };
+    Ok(super::multipart::read(form, limits).await?.file("avatar")?.bytes)
 }
 
 /// Upload the caller's avatar (multipart field `avatar`); it replaces the previous one.

@@ -3,20 +3,18 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use actors::conversation::{AddTag, RemoveTag};
-use actors::events::EventName;
-use actors::store::events::NewEvent;
-use actors::views::{ConversationView, TagView};
+use actors::views::ConversationView;
 use chrono::Utc;
-use entities::{conversation_tag, tag};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use entities::tag;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::workspace::tags::{self, TagInput};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -27,20 +25,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(add_to_conversation)
         .service(remove_from_conversation);
 }
-
-/// The palette tags are colored from.
-pub const PALETTE: &[(&str, &str)] = &[
-    ("gray", "#6B7280"),
-    ("red", "#EF4444"),
-    ("orange", "#F97316"),
-    ("amber", "#F59E0B"),
-    ("green", "#22C55E"),
-    ("teal", "#14B8A6"),
-    ("blue", "#3B82F6"),
-    ("indigo", "#6366F1"),
-    ("purple", "#A855F7"),
-    ("pink", "#EC4899"),
-];
 
 #[derive(Serialize, ToSchema)]
 pub struct TagColor {
@@ -67,7 +51,7 @@ impl From<&tag::Model> for TagDetail {
             id: t.id.clone(),
             name: t.name.clone(),
             color: t.color.clone(),
-            hex: PALETTE.iter().find(|(n, _)| *n == t.color).map(|(_, h)| (*h).to_owned()).unwrap_or_default(),
+            hex: tags::hex_of(&t.color).to_owned(),
             created_at: t.created_at,
             updated_at: t.updated_at,
         }
@@ -81,66 +65,26 @@ pub struct TagRequest {
     pub color: Option<String>,
 }
 
-fn tag_name(name: &str) -> ApiResult<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 50 {
-        return Err(ApiError::validation("name", "name is required and at most 50 characters"));
+impl From<TagRequest> for TagInput {
+    fn from(r: TagRequest) -> Self {
+        TagInput { name: r.name, color: r.color }
     }
-    Ok(n.to_owned())
-}
-
-fn tag_color(color: &str) -> ApiResult<String> {
-    let c = color.trim().to_lowercase();
-    if PALETTE.iter().any(|(n, _)| *n == c) {
-        Ok(c)
-    } else {
-        Err(ApiError::validation(
-            "color",
-            format!("color must be one of {}", PALETTE.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
-        ))
-    }
-}
-
-/// Refuses a name another tag of the organization has (case-insensitively).
-async fn ensure_unique(state: &AppState, caller: &Caller, name: &str, except: Option<&str>) -> ApiResult<()> {
-    let all = tag::Entity::find().filter(tag::Column::OrgId.eq(caller.org_id.clone())).all(state.db()).await?;
-    // Any case in all of Unicode (at least as strict as either database's `lower()` in the index).
-    let wanted = name.to_lowercase();
-    if all.iter().any(|t| t.name.to_lowercase() == wanted && Some(t.id.as_str()) != except) {
-        return Err(ApiError::Conflict(format!("a tag named {name:?} already exists")));
-    }
-    Ok(())
-}
-
-/// Announces an organization-level tag change on the event stream.
-async fn announce(state: &AppState, org_id: &str, name: EventName, payload: serde_json::Value) -> ApiResult<()> {
-    let txn = state.rt.db.begin_write().await?;
-    let events = actors::store::events::append(
-        &*txn,
-        org_id,
-        vec![NewEvent { conversation: None, name, payload: payload.to_string() }],
-    )
-    .await?;
-    txn.commit().await?;
-    state.rt.publish(events);
-    Ok(())
 }
 
 /// List the organization's tags, by name.
 #[utoipa::path(tag = "tags", security(("bearer" = [])), responses((status = 200, body = Data<Vec<TagDetail>>)))]
 #[get("/tags")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let mut tags = tag::Entity::find().filter(tag::Column::OrgId.eq(caller.org_id.clone())).all(state.db()).await?;
-    // By name in any case, the same on every database (their collations differ).
-    tags.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
-    Ok(HttpResponse::Ok().json(Data::new(tags.iter().map(TagDetail::from).collect::<Vec<_>>())))
+    let all = tags::list(state.db(), &caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(all.iter().map(TagDetail::from).collect::<Vec<_>>())))
 }
 
 /// The color palette.
 #[utoipa::path(tag = "tags", security(("bearer" = [])), responses((status = 200, body = Data<Vec<TagColor>>)))]
 #[get("/tags/colors")]
 pub async fn colors(_caller: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(Data::new(PALETTE.iter().map(|(name, hex)| TagColor { name, hex }).collect::<Vec<_>>()))
+    HttpResponse::Ok()
+        .json(Data::new(tags::PALETTE.iter().map(|(name, hex)| TagColor { name, hex }).collect::<Vec<_>>()))
 }
 
 /// Create a tag.
@@ -156,27 +100,7 @@ pub async fn create(
     caller: Caller,
     body: web::Json<TagRequest>,
 ) -> ApiResult<HttpResponse> {
-    let name = tag_name(body.name.as_deref().unwrap_or_default())?;
-    let color = tag_color(body.color.as_deref().unwrap_or("gray"))?;
-    ensure_unique(&state, &caller, &name, None).await?;
-    let now = Utc::now();
-    let t = tag::ActiveModel {
-        id: Set(actors::new_id()),
-        org_id: Set(caller.org_id.clone()),
-        name: Set(name),
-        color: Set(color),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(state.db())
-    .await?;
-    announce(
-        &state,
-        &caller.org_id,
-        EventName::TagCreated,
-        serde_json::to_value(TagView::from(&t)).unwrap_or_default(),
-    )
-    .await?;
+    let t = tags::create(&state.rt, &caller.org_id, body.into_inner().into()).await?;
     Ok(HttpResponse::Created().json(Data::new(TagDetail::from(&t))))
 }
 
@@ -195,25 +119,7 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Json<TagRequest>,
 ) -> ApiResult<HttpResponse> {
-    let t = actors::store::tags::get(state.db(), &caller.org_id, &id).await?.ok_or(ApiError::NotFound("tag"))?;
-    let mut am = t.into_active_model();
-    if let Some(name) = &body.name {
-        let name = tag_name(name)?;
-        ensure_unique(&state, &caller, &name, Some(&id)).await?;
-        am.name = Set(name);
-    }
-    if let Some(color) = &body.color {
-        am.color = Set(tag_color(color)?);
-    }
-    am.updated_at = Set(Utc::now());
-    let t = am.update(state.db()).await?;
-    announce(
-        &state,
-        &caller.org_id,
-        EventName::TagUpdated,
-        serde_json::to_value(TagView::from(&t)).unwrap_or_default(),
-    )
-    .await?;
+    let t = tags::update(&state.rt, &caller.org_id, &id, body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(Data::new(TagDetail::from(&t))))
 }
 
@@ -226,24 +132,7 @@ pub async fn update(
 )]
 #[delete("/tags/{id}")]
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let t = actors::store::tags::get(state.db(), &caller.org_id, &id).await?.ok_or(ApiError::NotFound("tag"))?;
-    let txn = state.rt.db.begin_write().await?;
-    let links =
-        conversation_tag::Entity::find().filter(conversation_tag::Column::TagId.eq(t.id.clone())).all(&*txn).await?;
-    conversation_tag::Entity::delete_many()
-        .filter(conversation_tag::Column::TagId.eq(t.id.clone()))
-        .exec(&*txn)
-        .await?;
-    tag::Entity::delete_by_id(t.id.clone()).exec(&*txn).await?;
-    let payload = serde_json::json!({ "id": t.id, "conversationIds": links.iter().map(|l| &l.conversation_id).collect::<Vec<_>>() });
-    let events = actors::store::events::append(
-        &*txn,
-        &caller.org_id,
-        vec![NewEvent { conversation: None, name: EventName::TagDeleted, payload: payload.to_string() }],
-    )
-    .await?;
-    txn.commit().await?;
-    state.rt.publish(events);
+    tags::delete(&state.rt, &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -490,18 +490,12 @@ async fn delete_user(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(
         .exec(&*txn)
         .await?;
     // Their open sockets, on every node, close when this event reaches them.
-    let removed = actors::store::events::append(
-        &*txn,
-        &org_id,
-        vec![actors::store::events::NewEvent {
-            conversation: None,
-            name: actors::events::EventName::AgentRemoved,
-            payload: serde_json::json!({ "userId": target.id, "name": target.name }).to_string(),
-        }],
-    )
-    .await?;
-    txn.commit().await?;
-    state.rt.publish(removed);
+    let removed = actors::store::events::NewEvent {
+        conversation: None,
+        name: actors::events::EventName::AgentRemoved,
+        payload: serde_json::json!({ "userId": target.id, "name": target.name }).to_string(),
+    };
+    state.rt.commit(txn, &org_id, vec![removed]).await?;
     // Anything assigned to them in the meantime follows.
     released += actors::people::release_conversations(&state.rt, &org_id, &target.id, &note).await?;
     tracing::info!(%org_id, user_id = %target.id, released, "user deleted");

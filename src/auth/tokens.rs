@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::crypto::{hash_token, random_token};
-use crate::error::ApiResult;
+use crate::domain::Result;
 
 /// Prefix of API keys, so they are recognisable in logs and secret scanners.
 pub const API_KEY_PREFIX: &str = "cxk_";
@@ -18,7 +18,7 @@ pub async fn issue_refresh(
     user: &user::Model,
     family: Option<String>,
     days: i64,
-) -> ApiResult<String> {
+) -> Result<String> {
     let token = format!("{REFRESH_PREFIX}{}", random_token(32));
     let now = Utc::now();
     refresh_token::ActiveModel {
@@ -51,7 +51,7 @@ pub enum Spent {
 /// The user's row is held first, and every check is part of the conditional update, so a
 /// password change or a family revocation that commits meanwhile is seen: no successor outlives
 /// a revocation.
-pub async fn spend_refresh(txn: &impl ConnectionTrait, presented: &str) -> ApiResult<Spent> {
+pub async fn spend_refresh(txn: &impl ConnectionTrait, presented: &str) -> Result<Spent> {
     use sea_orm::QuerySelect;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
@@ -111,7 +111,7 @@ pub fn new_api_key() -> NewApiKey {
 }
 
 /// The active, unexpired key with this plain text.
-pub async fn find_api_key(db: &impl ConnectionTrait, plain: &str) -> ApiResult<Option<api_key::Model>> {
+pub async fn find_api_key(db: &impl ConnectionTrait, plain: &str) -> Result<Option<api_key::Model>> {
     let key = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash_token(plain)))
         .filter(api_key::Column::IsActive.eq(true))

@@ -6,11 +6,11 @@ use entities::{organization, user};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::auth::password;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{Error, Result};
 use crate::state::AppState;
 
 /// The organization's user with this id, unless deleted.
-pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<Option<user::Model>> {
+pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> Result<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id.to_owned())
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::DeletedAt.is_null())
@@ -19,19 +19,19 @@ pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> ApiResult<
 }
 
 /// A trimmed, non-empty value of at most `max` characters, or a 400 on `field`.
-pub fn required<'a>(field: &str, value: &'a str, max: usize) -> ApiResult<&'a str> {
+pub fn required<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(ApiError::validation(field, format!("{field} is required")));
+        return Err(Error::invalid(field, format!("{field} is required")));
     }
     if v.chars().count() > max {
-        return Err(ApiError::validation(field, format!("{field} is longer than {max} characters")));
+        return Err(Error::invalid(field, format!("{field} is longer than {max} characters")));
     }
     Ok(v)
 }
 
 /// Normalizes and checks an email address.
-pub fn valid_email(email: &str) -> ApiResult<String> {
+pub fn valid_email(email: &str) -> Result<String> {
     let e = required("email", email, 254)?.to_lowercase();
     let ok = match e.split_once('@') {
         Some((local, domain)) => {
@@ -44,28 +44,28 @@ pub fn valid_email(email: &str) -> ApiResult<String> {
         None => false,
     };
     if !ok {
-        return Err(ApiError::validation("email", "email is not a valid address"));
+        return Err(Error::invalid("email", "email is not a valid address"));
     }
     Ok(e)
 }
 
 /// The password rules of registration, reported on `field`.
-pub fn valid_password_as(field: &str, p: &str) -> ApiResult<()> {
+pub fn valid_password_as(field: &str, p: &str) -> Result<()> {
     if p.chars().count() < password::MIN_LEN {
-        return Err(ApiError::validation(field, format!("{field} must be at least {} characters", password::MIN_LEN)));
+        return Err(Error::invalid(field, format!("{field} must be at least {} characters", password::MIN_LEN)));
     }
     if p.len() > 1024 {
-        return Err(ApiError::validation(field, format!("{field} is too long")));
+        return Err(Error::invalid(field, format!("{field} is too long")));
     }
     Ok(())
 }
 
 /// Argon2id of a password, off the async threads.
-pub async fn hash_password(p: String) -> ApiResult<String> {
+pub async fn hash_password(p: String) -> Result<String> {
     tokio::task::spawn_blocking(move || password::hash(&p))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::Internal)
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(Error::Internal)
 }
 
 /// A user to create.
@@ -81,7 +81,7 @@ pub struct NewUser {
 }
 
 /// Inserts a user, OFFLINE, in `db` (the caller's transaction); 409 when the email is taken.
-pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> ApiResult<user::Model> {
+pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> Result<user::Model> {
     let now = Utc::now();
     let inserted = user::ActiveModel {
         id: Set(actors::new_id()),
@@ -102,7 +102,7 @@ pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> Ap
     match inserted {
         Ok(u) => Ok(u),
         Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-            Err(ApiError::Conflict("an account with this email already exists".into()))
+            Err(Error::Conflict("an account with this email already exists".into()))
         }
         Err(e) => Err(e.into()),
     }
@@ -118,11 +118,11 @@ pub async fn register_organization(
     email: String,
     password_hash: String,
     role: Role,
-) -> ApiResult<(organization::Model, user::Model)> {
+) -> Result<(organization::Model, user::Model)> {
     let live =
         user::Entity::find().filter(user::Column::Email.eq(email.clone())).filter(user::Column::DeletedAt.is_null());
     if live.one(&db.conn).await?.is_some() {
-        return Err(ApiError::Conflict("an account with this email already exists".into()));
+        return Err(Error::Conflict("an account with this email already exists".into()));
     }
     let now = Utc::now();
     let txn = db.begin_write().await?;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::provider::ProviderKind;
 use crate::crypto::SecretBox;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{Error, Result};
 
 pub const DRAFT: &str = "DRAFT";
 pub const ACTIVE: &str = "ACTIVE";
@@ -70,36 +70,36 @@ impl Settings {
     }
 
     /// Refuses values the bot could not run with, naming the field.
-    pub fn validate(&self) -> ApiResult<()> {
+    pub fn validate(&self) -> Result<()> {
         if ProviderKind::parse(&self.provider).is_none() {
-            return Err(ApiError::validation(
+            return Err(Error::invalid(
                 "provider",
                 "provider must be one of OPENAI, ANTHROPIC, GOOGLE, DEEPSEEK, KIMI, LOCAL",
             ));
         }
         if self.model.trim().is_empty() {
-            return Err(ApiError::validation("model", "model is required"));
+            return Err(Error::invalid("model", "model is required"));
         }
         if let Some(url) = &self.base_url {
             let ok = reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
             if !ok {
-                return Err(ApiError::validation("baseUrl", "baseUrl must be an http(s) URL"));
+                return Err(Error::invalid("baseUrl", "baseUrl must be an http(s) URL"));
             }
         }
         if !(0.0..=2.0).contains(&self.temperature) {
-            return Err(ApiError::validation("temperature", "temperature must be between 0 and 2"));
+            return Err(Error::invalid("temperature", "temperature must be between 0 and 2"));
         }
         if !(1..=8000).contains(&self.max_tokens) {
-            return Err(ApiError::validation("maxTokens", "maxTokens must be between 1 and 8000"));
+            return Err(Error::invalid("maxTokens", "maxTokens must be between 1 and 8000"));
         }
         if self.top_k > 20 {
-            return Err(ApiError::validation("topK", "topK is at most 20"));
+            return Err(Error::invalid("topK", "topK is at most 20"));
         }
         if self.history_limit > 100 {
-            return Err(ApiError::validation("historyLimit", "historyLimit is at most 100"));
+            return Err(Error::invalid("historyLimit", "historyLimit is at most 100"));
         }
         if self.system_prompt.chars().count() > 20_000 {
-            return Err(ApiError::validation("systemPrompt", "systemPrompt is at most 20000 characters"));
+            return Err(Error::invalid("systemPrompt", "systemPrompt is at most 20000 characters"));
         }
         Ok(())
     }
@@ -115,7 +115,10 @@ pub struct Endpoint {
 }
 
 /// The organization's ACTIVE config, if any.
-pub async fn active(db: &impl ConnectionTrait, org_id: &str) -> Result<Option<bot_config::Model>, sea_orm::DbErr> {
+pub async fn active(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+) -> std::result::Result<Option<bot_config::Model>, sea_orm::DbErr> {
     bot_config::Entity::find()
         .filter(bot_config::Column::OrgId.eq(org_id))
         .filter(bot_config::Column::Status.eq(ACTIVE))
@@ -125,7 +128,7 @@ pub async fn active(db: &impl ConnectionTrait, org_id: &str) -> Result<Option<bo
 
 /// The config the `/bot-config/…` endpoints work on: `id` if given, else the active config, else
 /// the most recently edited one.
-pub async fn current(db: &impl ConnectionTrait, org_id: &str, id: Option<&str>) -> ApiResult<bot_config::Model> {
+pub async fn current(db: &impl ConnectionTrait, org_id: &str, id: Option<&str>) -> Result<bot_config::Model> {
     if let Some(id) = id {
         return get(db, org_id, id).await;
     }
@@ -137,20 +140,20 @@ pub async fn current(db: &impl ConnectionTrait, org_id: &str, id: Option<&str>) 
         .order_by_desc(bot_config::Column::UpdatedAt)
         .one(db)
         .await?
-        .ok_or(ApiError::NotFound("bot config"))
+        .ok_or(Error::NotFound("bot config"))
 }
 
-pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> ApiResult<bot_config::Model> {
+pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<bot_config::Model> {
     bot_config::Entity::find_by_id(id.to_owned())
         .filter(bot_config::Column::OrgId.eq(org_id))
         .one(db)
         .await?
-        .ok_or(ApiError::NotFound("bot config"))
+        .ok_or(Error::NotFound("bot config"))
 }
 
 /// Resolves the endpoint of a config: its own values first, then its preset's, then the
 /// provider's defaults.
-pub async fn endpoint(db: &impl ConnectionTrait, secrets: &SecretBox, c: &bot_config::Model) -> ApiResult<Endpoint> {
+pub async fn endpoint(db: &impl ConnectionTrait, secrets: &SecretBox, c: &bot_config::Model) -> Result<Endpoint> {
     let s = Settings::of(c);
     let preset = match &s.preset_id {
         Some(id) => {
@@ -170,7 +173,7 @@ pub async fn endpoint(db: &impl ConnectionTrait, secrets: &SecretBox, c: &bot_co
         .unwrap_or_else(|| kind.default_base_url().to_owned());
     let stored_key = c.api_key.clone().or_else(|| preset.as_ref().and_then(|p| p.api_key.clone()));
     let api_key = match stored_key {
-        Some(k) => Some(secrets.decrypt(&k).map_err(|e| ApiError::Internal(e.to_string()))?),
+        Some(k) => Some(secrets.decrypt(&k).map_err(|e| Error::Internal(e.to_string()))?),
         None => None,
     };
     let model = if s.model.trim().is_empty() { preset.map(|p| p.model).unwrap_or_default() } else { s.model };

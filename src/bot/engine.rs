@@ -25,7 +25,7 @@ use super::provider::{ChatMessage, ChatRequest, Provider, Usage};
 use super::record::{self, Step, Trace};
 use super::{settings, tools};
 use crate::crypto::SecretBox;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{Error, Result};
 
 /// Cheap to clone: connections and clients are shared.
 #[derive(Clone)]
@@ -119,15 +119,14 @@ impl Engine {
     /// A provider client for a resolved endpoint. Base URLs are set by organization admins, so
     /// they pass the same guard as tools: no private, loopback or link-local target unless the
     /// operator allows the host (`CX_LLM_PRIVATE_HOSTS`, e.g. for a LOCAL model server).
-    pub async fn provider(&self, endpoint: &config::Endpoint) -> ApiResult<Provider> {
+    pub async fn provider(&self, endpoint: &config::Endpoint) -> Result<Provider> {
         self.provider_for(&endpoint.base_url, endpoint.api_key.clone()).await
     }
 
-    pub async fn provider_for(&self, base_url: &str, api_key: Option<String>) -> ApiResult<Provider> {
-        let url =
-            reqwest::Url::parse(base_url).map_err(|_| ApiError::validation("baseUrl", "baseUrl is not a valid URL"))?;
+    pub async fn provider_for(&self, base_url: &str, api_key: Option<String>) -> Result<Provider> {
+        let url = reqwest::Url::parse(base_url).map_err(|_| Error::invalid("baseUrl", "baseUrl is not a valid URL"))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(ApiError::validation("baseUrl", "baseUrl must be an http(s) URL"));
+            return Err(Error::invalid("baseUrl", "baseUrl must be an http(s) URL"));
         }
         // A host name is checked by the client's resolver at every connection; only an address
         // literal, which no resolver sees, is checked here (no DNS lookup on the turn's path).
@@ -135,7 +134,7 @@ impl Engine {
         if host.parse::<std::net::IpAddr>().is_err() {
             return Ok(Provider::with_client(self.http.clone(), base_url, api_key));
         }
-        tools::guard(&url, &self.private_hosts).await.map_err(|e| ApiError::validation("baseUrl", e.to_string()))?;
+        tools::guard(&url, &self.private_hosts).await.map_err(|e| Error::invalid("baseUrl", e.to_string()))?;
         Ok(Provider::with_client(self.http.clone(), base_url, api_key))
     }
 
@@ -167,7 +166,7 @@ impl Engine {
     }
 
     /// The organization's monthly turn limit, and the turns used this month.
-    pub async fn turn_budget(&self, org_id: &str) -> ApiResult<(i64, i64)> {
+    pub async fn turn_budget(&self, org_id: &str) -> Result<(i64, i64)> {
         let limit = settings::load(&self.db, org_id).await?.monthly_turn_limit.unwrap_or(self.default_turn_limit);
         let used =
             record::usage_of(&self.db, org_id, &record::month_of(chrono::Utc::now())).await?.map_or(0, |u| u.turns);
@@ -175,7 +174,7 @@ impl Engine {
     }
 
     /// Runs the pipeline and stores its trace and usage.
-    pub async fn run(&self, input: RunInput) -> ApiResult<RunOutput> {
+    pub async fn run(&self, input: RunInput) -> Result<RunOutput> {
         let mut phase = Phase::new((!input.admitted).then_some(&*self.admission));
         phase.enter().await;
         let started = Instant::now();
@@ -414,7 +413,7 @@ impl Engine {
     }
 
     /// A conversation turn: what the actor asked for, or silence when there is nothing to do.
-    async fn turn_of(&self, req: TurnRequest) -> ApiResult<TurnOutcome> {
+    async fn turn_of(&self, req: TurnRequest) -> Result<TurnOutcome> {
         let mut phase = Phase::new(Some(&*self.admission));
         phase.enter().await;
         let org = settings::org(&self.db, &req.org_id).await?;
@@ -497,33 +496,27 @@ impl Engine {
     }
 
     /// Adds usage to the organization's month, in a write transaction of its own.
-    pub async fn add_usage(&self, org_id: &str, usage: Usage, calls: i64) -> ApiResult<()> {
+    pub async fn add_usage(&self, org_id: &str, usage: Usage, calls: i64) -> Result<()> {
         let txn = self.store.begin_write().await?;
         record::add_usage(&*txn, org_id, usage, calls, 0).await?;
         Ok(txn.commit().await?)
     }
 
-    async fn reserve_turn(&self, org_id: &str, limit: i64) -> ApiResult<bool> {
+    async fn reserve_turn(&self, org_id: &str, limit: i64) -> Result<bool> {
         let txn = self.store.begin_write().await?;
         let taken = record::reserve_turn(&*txn, org_id, limit).await?;
         txn.commit().await?;
         Ok(taken)
     }
 
-    async fn session_turn(
-        &self,
-        org_id: &str,
-        conversation_id: &str,
-        epoch: i64,
-        handoff: Option<&str>,
-    ) -> ApiResult<()> {
+    async fn session_turn(&self, org_id: &str, conversation_id: &str, epoch: i64, handoff: Option<&str>) -> Result<()> {
         let txn = self.store.begin_write().await?;
         record::session_turn(&*txn, org_id, conversation_id, epoch, handoff).await?;
         Ok(txn.commit().await?)
     }
 
     /// The recent-messages summary an agent reads when the bot hands over.
-    async fn summary_of(&self, org_id: &str, conv: &entities::conversation::Model) -> ApiResult<String> {
+    async fn summary_of(&self, org_id: &str, conv: &entities::conversation::Model) -> Result<String> {
         let contact = actors::store::contacts::get(&self.db, org_id, &conv.contact_id).await?;
         let messages = actors::store::messages::page(&self.db, &conv.id, None, 20).await?;
         let name = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| format!("+{}", c.wa_id)));
@@ -539,9 +532,7 @@ impl BotEngine for Engine {
             match engine.turn_of(req).await {
                 Ok(outcome) => outcome,
                 // The database was busy or unreachable: nothing is wrong with the turn itself.
-                Err(e @ (ApiError::Overloaded { .. } | ApiError::Unavailable(_))) => {
-                    TurnOutcome::Retry { reason: e.to_string() }
-                }
+                Err(e) if e.is_transient() => TurnOutcome::Retry { reason: e.to_string() },
                 Err(e) => {
                     // Something on our side failed: humans take it rather than the customer waiting on silence.
                     tracing::warn!(%conversation_id, error = %e, "bot turn failed");
@@ -576,7 +567,7 @@ impl BotEngine for Engine {
 }
 
 /// The last `limit` customer and outbound messages as chat history, oldest first.
-pub async fn history(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> ApiResult<Vec<ChatMessage>> {
+pub async fn history(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> Result<Vec<ChatMessage>> {
     Ok(recent(db, conversation_id, limit).await?.iter().map(chat_message).collect())
 }
 
@@ -587,7 +578,7 @@ async fn turn_history(
     db: &DatabaseConnection,
     conv: &entities::conversation::Model,
     limit: u64,
-) -> ApiResult<(Vec<ChatMessage>, Option<String>)> {
+) -> Result<(Vec<ChatMessage>, Option<String>)> {
     let rows = recent(db, &conv.id, limit).await?;
     let newest = rows.iter().rev().find(|m| m.direction == Direction::Inbound.as_str()).map(|m| m.id.clone());
     let answered = conv.answered_through.as_deref().and_then(|id| rows.iter().position(|m| m.id == id));
@@ -604,7 +595,7 @@ async fn turn_history(
 }
 
 /// The last `limit` customer and outbound messages, oldest first.
-async fn recent(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> ApiResult<Vec<message::Model>> {
+async fn recent(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> Result<Vec<message::Model>> {
     let mut rows = message::Entity::find()
         .filter(message::Column::ConversationId.eq(conversation_id))
         .filter(message::Column::Direction.ne(Direction::System.as_str()))
@@ -709,10 +700,10 @@ fn system_prompt(
 }
 
 /// The organization's active config, or a clear error for the endpoints that need one.
-pub async fn require_config(db: &DatabaseConnection, org_id: &str) -> ApiResult<bot_config::Model> {
-    config::active(db, org_id).await?.ok_or_else(|| {
-        ApiError::Conflict("the organization has no active bot config: create one and activate it".into())
-    })
+pub async fn require_config(db: &DatabaseConnection, org_id: &str) -> Result<bot_config::Model> {
+    config::active(db, org_id)
+        .await?
+        .ok_or_else(|| Error::Conflict("the organization has no active bot config: create one and activate it".into()))
 }
 
 /// The database pass of one bot run: held while the run reads or writes, given back while it

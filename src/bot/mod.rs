@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod config;
 pub mod decision;
+pub mod documents;
 pub mod engine;
 pub mod knowledge;
 pub mod provider;

@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
@@ -60,11 +60,11 @@ pub fn of(org: &organization::Model) -> OrgBotSettings {
     org.bot_settings.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
 }
 
-pub async fn org(db: &impl ConnectionTrait, org_id: &str) -> ApiResult<organization::Model> {
-    organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.ok_or(ApiError::NotFound("organization"))
+pub async fn org(db: &impl ConnectionTrait, org_id: &str) -> Result<organization::Model> {
+    organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.ok_or(Error::NotFound("organization"))
 }
 
-pub async fn load(db: &impl ConnectionTrait, org_id: &str) -> ApiResult<OrgBotSettings> {
+pub async fn load(db: &impl ConnectionTrait, org_id: &str) -> Result<OrgBotSettings> {
     Ok(of(&org(db, org_id).await?))
 }
 
@@ -74,13 +74,13 @@ pub async fn update(
     db: &actors::Db,
     org_id: &str,
     change: impl FnOnce(&mut OrgBotSettings, &mut organization::ActiveModel),
-) -> ApiResult<(OrgBotSettings, organization::Model)> {
+) -> Result<(OrgBotSettings, organization::Model)> {
     let txn = db.begin_write().await?;
     let o = organization::Entity::find_by_id(org_id.to_owned())
         .lock_exclusive()
         .one(&*txn)
         .await?
-        .ok_or(ApiError::NotFound("organization"))?;
+        .ok_or(Error::NotFound("organization"))?;
     let mut settings = of(&o);
     let mut am = o.into_active_model();
     change(&mut settings, &mut am);

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{spawn_app_with, text_webhook, unique};
 
 #[actix_web::test]
 async fn simulated_customers_go_through_the_pipeline_and_cleanup_removes_only_them() {
@@ -55,11 +55,23 @@ async fn simulated_customers_go_through_the_pipeline_and_cleanup_removes_only_th
     let (status, report) = app.delete("/api/v1/dev/simulate/cleanup", &org.token).await;
     assert_eq!(status, 200);
     assert_eq!(report["data"], json!({"conversations": 4, "messages": 9, "contacts": 4}));
+    // Each conversation is deleted by its actor and announced on its own: together they name
+    // exactly the four simulated conversations.
     let seen = socket
-        .until(std::time::Duration::from_secs(3), |e| e["event"] == "conversations.removed")
+        .until_count(std::time::Duration::from_secs(3), "conversations.removed", 4)
         .await
         .expect("open inboxes hear of the removal");
-    assert_eq!(seen.last().unwrap()["data"]["conversationIds"].as_array().unwrap().len(), 4);
+    let mut removed: Vec<String> = seen
+        .iter()
+        .filter(|e| e["event"] == "conversations.removed")
+        .flat_map(|e| e["data"]["conversationIds"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_owned()))
+        .collect();
+    removed.sort();
+    let mut simulated: Vec<String> = std::iter::once(conv.clone())
+        .chain(batch["data"].as_array().unwrap().iter().map(|s| s["conversationId"].as_str().unwrap().to_owned()))
+        .collect();
+    simulated.sort();
+    assert_eq!(removed, simulated);
     let (_, list) = app.get("/api/v1/conversations", &org.token).await;
     let ids: Vec<_> = list["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(ids, vec![real], "the real conversation stays");
@@ -124,4 +136,42 @@ async fn a_simulated_template_review_reaches_agents_through_the_webhook_pipeline
     let agent = crate::agents::add_agent(&app, &org, "Ann").await;
     let (status, _) = app.post("/api/v1/dev/simulate/template-status", &agent.token, body).await;
     assert_eq!(status, 403);
+}
+
+#[actix_web::test]
+async fn cleaned_up_conversations_with_live_actors_never_come_back() {
+    let app = spawn_app_with(|c| c.dev_endpoints = Some(true)).await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let (status, sim) =
+        app.post("/api/v1/dev/simulate/conversation", &org.token, json!({"name": "Sim", "messages": ["first"]})).await;
+    assert_eq!(status, 201, "{sim}");
+    let old = sim["data"]["conversationId"].as_str().unwrap().to_owned();
+    let wa_id = sim["data"]["waId"].as_str().unwrap().to_owned();
+    // The actor is live and holds the row: an agent edit goes through it.
+    let (status, _) =
+        app.patch(&format!("/api/v1/conversations/{old}"), &org.token, json!({"category": "sales"})).await;
+    assert_eq!(status, 200);
+
+    let (status, report) = app.delete("/api/v1/dev/simulate/cleanup", &org.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["data"], json!({"conversations": 1, "messages": 1, "contacts": 1}));
+
+    // The customer writes again: a new conversation, with only the new message.
+    let hook = text_webhook(&account.phone_number_id, &wa_id, "Sim", &format!("wamid.{}", unique()), "back again");
+    assert_eq!(app.post_webhook(&hook).await.0, 200);
+    let new = app.conversation_of(&org, &wa_id).await;
+    assert_ne!(new, old);
+    let texts: Vec<_> = app.messages(&org, &new).await.iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(texts, vec!["back again"]);
+    // The agent edits the old one: it is gone, and stays gone.
+    let (status, _) = app.patch(&format!("/api/v1/conversations/{old}"), &org.token, json!({"category": "x"})).await;
+    assert_eq!(status, 404);
+    assert_eq!(app.get(&format!("/api/v1/conversations/{old}"), &org.token).await.0, 404);
+    assert_eq!(app.post(&format!("/api/v1/conversations/{old}/takeover"), &org.token, json!({})).await.0, 404);
+    let (_, list) = app.get("/api/v1/conversations", &org.token).await;
+    let ids: Vec<_> = list["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids, vec![new]);
+    assert_eq!(app.count("conversations").await, 1);
+    assert_eq!(app.count("messages").await, 1);
 }

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, text_webhook, unique};
 
 #[actix_web::test]
 async fn tags_are_created_listed_renamed_and_colored_from_the_palette() {
@@ -101,4 +101,63 @@ async fn tagging_a_conversation_filters_the_list_and_deleting_the_tag_removes_it
     assert_eq!(app.count("conversation_tags").await, 0);
     let deleted = socket.until(Duration::from_secs(3), |e| e["event"] == "tag.deleted").await.unwrap();
     assert_eq!(deleted.last().unwrap()["data"]["conversationIds"], json!([c2]));
+}
+
+#[actix_web::test]
+async fn a_deleted_tag_never_comes_back_on_conversations_whose_actors_were_live() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let phones = ["15558100001", "15558100002", "15558100003"];
+    let mut convs = Vec::new();
+    for p in phones {
+        convs.push(app.customer_says(&org, &account, p, "hello").await);
+    }
+    let (_, vip) = app.post("/api/v1/tags", &org.token, json!({"name": "VIP", "color": "purple"})).await;
+    let (_, keep) = app.post("/api/v1/tags", &org.token, json!({"name": "Keep"})).await;
+    let (vip, keep) = (vip["data"]["id"].as_str().unwrap().to_owned(), keep["data"]["id"].as_str().unwrap().to_owned());
+    for c in &convs {
+        for t in [&vip, &keep] {
+            let (status, _) =
+                app.post(&format!("/api/v1/conversations/{c}/tags"), &org.token, json!({"tagId": t})).await;
+            assert_eq!(status, 200);
+        }
+    }
+    let mut socket = app.socket(&org.token, None).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    assert_eq!(app.delete(&format!("/api/v1/tags/{vip}"), &org.token).await.0, 204);
+    // Each conversation's actor took it off and said so, keeping the other tag.
+    let updates = socket.until_count(Duration::from_secs(5), "conversation.updated", convs.len()).await.unwrap();
+    let mut updated: Vec<String> = updates
+        .iter()
+        .filter(|e| e["event"] == "conversation.updated")
+        .map(|e| {
+            assert_eq!(e["data"]["tags"], json!([{"id": keep, "name": "Keep", "color": "gray"}]), "{e}");
+            e["data"]["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    updated.sort();
+    let mut want = convs.clone();
+    want.sort();
+    assert_eq!(updated, want);
+
+    // A customer message and an agent edit on each: the tag stays gone.
+    for (c, p) in convs.iter().zip(phones) {
+        let hook = text_webhook(&account.phone_number_id, p, "Customer", &format!("wamid.{}", unique()), "again");
+        assert_eq!(app.post_webhook(&hook).await.0, 200);
+        let (status, edited) =
+            app.patch(&format!("/api/v1/conversations/{c}"), &org.token, json!({"category": "vip"})).await;
+        assert_eq!(status, 200, "{edited}");
+        let (_, one) = app.get(&format!("/api/v1/conversations/{c}"), &org.token).await;
+        assert_eq!(one["data"]["tags"], json!([{"id": keep, "name": "Keep", "color": "gray"}]));
+        // And it cannot be put back.
+        let (status, _) = app.post(&format!("/api/v1/conversations/{c}/tags"), &org.token, json!({"tagId": vip})).await;
+        assert_eq!(status, 400);
+    }
+    let (_, list) = app.get("/api/v1/conversations", &org.token).await;
+    for c in list["data"].as_array().unwrap() {
+        assert!(c["tags"].as_array().unwrap().iter().all(|t| t["id"] != vip.as_str()), "{c}");
+    }
+    assert_eq!(app.count("conversation_tags").await, 3, "only the kept tag's links are left");
 }

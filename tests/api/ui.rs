@@ -6,7 +6,9 @@ use std::time::Duration;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Account, Org, TestApp, message_webhook, spawn_app, spawn_app_with, status_webhook, text_webhook, unique};
+use crate::helpers::{
+    Account, Org, TestApp, message_webhook, spawn_app, spawn_app_with, status_webhook, text_webhook, unique,
+};
 use webdriver::Browser;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -532,7 +534,13 @@ async fn two_tabs_of_one_agent_stay_in_step_and_keep_their_session_through_token
     b.wait_for(&format!("[data-testid=thread][data-conversation-id='{c1}']"), WAIT).await;
     b.click("[data-testid=action-takeover]").await;
     b.type_into("[data-testid=composer-input]", "Answered from the second tab\u{E007}").await;
-    b.until("the reply sent in the second tab", WAIT, "return document.querySelector('[data-testid=message][data-direction=outbound]:not([data-status=pending])')", json!([])).await;
+    b.until(
+        "the reply sent in the second tab",
+        WAIT,
+        "return document.querySelector('[data-testid=message][data-direction=outbound]:not([data-status=pending])')",
+        json!([]),
+    )
+    .await;
 
     // The first tab shows the takeover and the reply without a reload.
     b.switch_to(&first).await;
@@ -543,12 +551,20 @@ async fn two_tabs_of_one_agent_stay_in_step_and_keep_their_session_through_token
         json!([]),
     )
     .await;
-    b.until("the takeover in the first tab", WAIT, "return !document.querySelector('[data-testid=action-takeover]')", json!([])).await;
+    b.until(
+        "the takeover in the first tab",
+        WAIT,
+        "return !document.querySelector('[data-testid=action-takeover]')",
+        json!([]),
+    )
+    .await;
     count_of(&b, "tab-mine", 1).await;
 
     // Alt+J and Alt+K walk the list.
     b.click("[data-testid=tab-all]").await;
-    let order = b.js("return [...document.querySelectorAll('[data-testid=conversation-row]')].map(r => r.dataset.id)", json!([])).await;
+    let order = b
+        .js("return [...document.querySelectorAll('[data-testid=conversation-row]')].map(r => r.dataset.id)", json!([]))
+        .await;
     let order: Vec<String> = serde_json::from_value(order).unwrap();
     assert_eq!(order.len(), 2, "{order:?}");
     open(&b, &order[0]).await;

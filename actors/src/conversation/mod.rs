@@ -10,6 +10,7 @@ mod manage;
 pub mod media;
 mod outbound;
 mod reactions;
+mod removal;
 pub mod routing;
 pub mod state;
 mod tags;
@@ -20,6 +21,7 @@ pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
 pub use outbound::{BotReply, Discard, Flush, Requeue, SendMedia, ToggleHide};
 pub use reactions::React;
+pub use removal::Delete;
 pub use routing::{Reroute, Rerouted};
 pub use tags::{AddTag, RemoveTag};
 
@@ -33,7 +35,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel, SqlErr
 use serde::{Deserialize, Serialize};
 
 use crate::error::ActorError;
-use crate::events::{Event, EventName};
+use crate::events::EventName;
 use crate::runtime::Runtime;
 use crate::store::{self, events::NewEvent};
 use crate::views::{ConversationView, MessageCreated, MessageView, StatusChanged};
@@ -308,14 +310,13 @@ async fn commit(
     if !store::conversations::save_if_unchanged(&*txn, conv, outbox.base).await? {
         return Err(ActorError::Stale);
     }
-    let events: Vec<Event> = store::events::append(&*txn, &org_id, outbox.items).await?;
-    txn.commit().await?;
     // A conversation waiting for a human, or a change that may have freed an agent's capacity:
     // let auto-assignment look at the queue.
-    let moved = events.iter().any(|e| {
-        e.name == EventName::ConversationAssigned.as_str() || e.name == EventName::ConversationStatusChanged.as_str()
-    });
-    rt.publish(events);
+    let moved = outbox
+        .items
+        .iter()
+        .any(|e| matches!(e.name, EventName::ConversationAssigned | EventName::ConversationStatusChanged));
+    rt.commit(txn, &org_id, outbox.items).await?;
     if conv.queued_at.is_some() || moved {
         rt.request_drain(&org_id);
     }

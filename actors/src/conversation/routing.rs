@@ -7,7 +7,6 @@ use actix::prelude::*;
 use chrono::Utc;
 use entities::enums::ConversationStatus;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::outbound::{Draft, send_draft};
 use super::{ConversationActor, Loaded, transition};
@@ -23,7 +22,8 @@ pub struct Reroute {
     pub org_id: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Rerouted {
     pub conversation: ConversationView,

@@ -59,14 +59,16 @@ impl Handler<AddTag> for ConversationActor {
     fn handle(&mut self, msg: AddTag, _: &mut Context<Self>) -> Self::Result {
         let org_id = msg.org_id.clone();
         self.run(&org_id, move |rt, s| async move {
-            store::tags::get(&rt.db.conn, &s.conv.org_id, &msg.tag_id).await?.ok_or(ActorError::NotFound("tag"))?;
+            // Checked inside the write: a tag deleted meanwhile is never linked again.
+            let txn = rt.db.begin_write().await?;
+            store::tags::get_to_link(&*txn, &s.conv.org_id, &msg.tag_id).await?.ok_or(ActorError::NotFound("tag"))?;
             let exists =
-                conversation_tag::Entity::find_by_id((s.conv.id.clone(), msg.tag_id.clone())).one(&rt.db.conn).await?;
+                conversation_tag::Entity::find_by_id((s.conv.id.clone(), msg.tag_id.clone())).one(&*txn).await?;
             if exists.is_some() {
+                drop(txn);
                 let view = tagged_view(&rt, &s).await?;
                 return Ok((s, view));
             }
-            let txn = rt.db.begin_write().await?;
             conversation_tag::ActiveModel {
                 conversation_id: Set(s.conv.id.clone()),
                 tag_id: Set(msg.tag_id.clone()),

@@ -15,7 +15,6 @@ use entities::{conversation, message, organization, user};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::assign::{self, Available};
 use super::settings::{IdleAction, IdleAgentSettings, RoutingSettings};
@@ -23,7 +22,7 @@ use crate::conversation::{Note, Reassign};
 use crate::error::ActorError;
 use crate::events::EventName;
 use crate::runtime::Runtime;
-use crate::store::{self, events::NewEvent};
+use crate::store::events::NewEvent;
 
 /// Check one organization now, whether or not periodic detection is enabled.
 #[derive(Message)]
@@ -40,7 +39,8 @@ pub struct RunIdleCheck {
 struct Sweep;
 
 /// What one run found and did.
-#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IdleReport {
     pub enabled: bool,
@@ -53,7 +53,8 @@ pub struct IdleReport {
     pub notified: usize,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IdleMove {
     pub conversation_id: String,
@@ -347,13 +348,7 @@ async fn announce(
 ) -> Result<(), ActorError> {
     let payload = json!({ "userId": agent, "conversationId": conversation_id, "reason": reason });
     let txn = rt.db.begin_write().await?;
-    let events = store::events::append(
-        &*txn,
-        org_id,
-        vec![NewEvent { conversation: None, name: EventName::AgentIdleDetected, payload: payload.to_string() }],
-    )
-    .await?;
-    txn.commit().await?;
-    rt.publish(events);
+    let event = NewEvent { conversation: None, name: EventName::AgentIdleDetected, payload: payload.to_string() };
+    rt.commit(txn, org_id, vec![event]).await?;
     Ok(())
 }

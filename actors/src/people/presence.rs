@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::error::ActorError;
 use crate::events::EventName;
 use crate::runtime::Runtime;
-use crate::store::{self, events::NewEvent};
+use crate::store::events::NewEvent;
 
 /// Sockets open on this node, per user.
 #[derive(Default)]
@@ -101,14 +101,8 @@ pub async fn set_status(
         "reason": reason,
         "at": now,
     });
-    let events = store::events::append(
-        &*txn,
-        org_id,
-        vec![NewEvent { conversation: None, name: EventName::AgentPresenceChanged, payload: payload.to_string() }],
-    )
-    .await?;
-    txn.commit().await?;
-    rt.publish(events);
+    let event = NewEvent { conversation: None, name: EventName::AgentPresenceChanged, payload: payload.to_string() };
+    rt.commit(txn, org_id, vec![event]).await?;
     match status {
         Presence::Online => rt.request_drain(org_id),
         Presence::Offline | Presence::Away => rt.request_idle_check(org_id),

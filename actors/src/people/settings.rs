@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use entities::organization;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, QuerySelect};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::ActorError;
 use crate::policy::schedule::WeeklySchedule;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RoutingSettings {
     /// Business hours; `None` = always open.
@@ -28,7 +28,8 @@ pub const DEFAULT_MAINTENANCE_MESSAGE: &str =
     "We are doing some maintenance right now. Your message is safe with us and we will reply shortly.";
 
 /// The reply sent to a customer who writes outside business hours.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct OffHours {
     pub off_hours_auto_reply: bool,
@@ -42,7 +43,8 @@ impl Default for OffHours {
 }
 
 /// Maintenance mode: customers get `message`, and nothing is assigned until it ends.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Maintenance {
     pub maintenance_mode: bool,
@@ -59,7 +61,8 @@ impl Default for Maintenance {
 }
 
 /// What the idle-agent detector does with a conversation whose agent is gone or silent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IdleAction {
     /// To an available teammate (or the queue when there is none).
     #[default]
@@ -72,7 +75,8 @@ pub enum IdleAction {
     NotifyOnly,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct IdleAgentSettings {
     pub enabled: bool,

@@ -15,7 +15,6 @@ use chrono::{NaiveTime, Timelike, Weekday};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use super::schedule::{FieldError, parse_minute_of_day, parse_weekday};
 
@@ -32,7 +31,8 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const MINUTES_PER_DAY: u32 = 24 * 60;
 
 /// How a rule combines its conditions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MatchType {
     /// At least one condition holds.
     #[serde(rename = "ANY")]
@@ -44,7 +44,8 @@ pub enum MatchType {
 
 /// One test on the incoming conversation, e.g. `{"field": "message", "operator": "contains",
 /// "value": "refund"}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
     /// `message`, `contact.name`, `contact.phone`, `contact.category`, `channel`, `inbox`, `tag`,
@@ -57,12 +58,13 @@ pub struct Condition {
     /// A string; for `in`/`not_in` an array of strings; for `keywords` an array of strings or a
     /// comma-separated string; for `between` `"HH:MM-HH:MM"` (may wrap past midnight); for
     /// `weekday` `MON` … `SUN`.
-    #[schema(value_type = ConditionValue)]
+    #[cfg_attr(feature = "openapi", schema(value_type = ConditionValue))]
     pub value: Value,
 }
 
 /// What [`Condition::value`] holds, for the API document: a string or a list of strings.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ConditionValue {
     Text(String),
@@ -70,7 +72,8 @@ pub enum ConditionValue {
 }
 
 /// A routing rule: when it matches, the conversation goes to `team_id`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Rule {
     /// The rule's id.
@@ -86,7 +89,8 @@ pub struct Rule {
 }
 
 /// What routing knows about an incoming conversation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RoutingInput {
     /// Text of the message that opened or reopened the conversation.
@@ -108,12 +112,13 @@ pub struct RoutingInput {
     /// Local time of day in the organization's time zone.
     pub local_time: NaiveTime,
     /// Local day of the week in the organization's time zone.
-    #[schema(value_type = String, example = "Mon")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Mon"))]
     pub weekday: Weekday,
 }
 
 /// A problem between a candidate rule and another rule.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Conflict {
     /// The other rule's id.
@@ -127,7 +132,8 @@ pub struct Conflict {
 }
 
 /// How a candidate rule conflicts with another rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConflictKind {
     /// The other rule has the same match type and conditions.
     #[serde(rename = "DUPLICATE")]

@@ -19,7 +19,6 @@ use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, Of
 use chrono::{TimeZone, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// The most slots one schedule may have.
 pub const MAX_SLOTS: usize = 50;
@@ -35,7 +34,8 @@ const MINUTES_PER_DAY: u32 = 24 * 60;
 
 /// A team's or organization's business hours: open during the slots, closed otherwise and on
 /// holidays.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WeeklySchedule {
     /// IANA time zone name, e.g. `Europe/Berlin`; slots and holidays are in its local time.
@@ -56,7 +56,8 @@ fn yes() -> bool {
 }
 
 /// One weekly open period, `start` inclusive to `end` exclusive, on one day.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Slot {
     /// Day of the week: `MON` … `SUN` or a full name like `monday`, case-insensitive.
@@ -68,7 +69,8 @@ pub struct Slot {
 }
 
 /// A local date on which the schedule is closed all day.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Holiday {
     /// The local date, e.g. `2026-12-25`.
@@ -79,7 +81,8 @@ pub struct Holiday {
 }
 
 /// Whether a schedule is open at an instant, and when that changes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleStatus {
     /// True when inside business hours (or when hours are not enforced).
@@ -102,7 +105,8 @@ pub struct ScheduleStatus {
 }
 
 /// A validation failure naming the offending field, e.g. `slots[2].start`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FieldError {
     /// Path of the offending field, e.g. `timezone`, `slots[0].day`, `conditions[1].operator`.

@@ -11,6 +11,23 @@ pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Op
     tag::Entity::find_by_id(id.to_owned()).filter(tag::Column::OrgId.eq(org_id)).one(db).await
 }
 
+/// The tag, share-locked on PostgreSQL until the caller's transaction ends, so it cannot be
+/// deleted between this check and a link the caller then inserts (SQLite's one writer already
+/// orders the two).
+pub async fn get_to_link(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<tag::Model>, DbErr> {
+    let mut q = tag::Entity::find_by_id(id.to_owned()).filter(tag::Column::OrgId.eq(org_id));
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = sea_orm::QuerySelect::lock_shared(q);
+    }
+    q.one(db).await
+}
+
+/// The conversations that carry the tag.
+pub async fn carriers(db: &impl ConnectionTrait, tag_id: &str) -> Result<Vec<String>, DbErr> {
+    let links = conversation_tag::Entity::find().filter(conversation_tag::Column::TagId.eq(tag_id)).all(db).await?;
+    Ok(links.into_iter().map(|l| l.conversation_id).collect())
+}
+
 /// The tags of each of these conversations, by name.
 pub async fn of_conversations(
     db: &impl ConnectionTrait,

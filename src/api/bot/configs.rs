@@ -269,7 +269,7 @@ pub async fn upsert(
     let body = body.into_inner();
     let existing = match config::current(state.db(), &caller.org_id, body.id.as_deref()).await {
         Ok(c) => Some(c),
-        Err(ApiError::NotFound(_)) if body.id.is_none() => None,
+        Err(crate::domain::Error::NotFound(_)) if body.id.is_none() => None,
         Err(e) => return Err(crate::api::refs::named_by("id")(e)),
     };
     let c = match existing {
@@ -458,6 +458,7 @@ async fn run_test(state: &AppState, caller: &Caller, body: TestBody, kind: &'sta
             categorize: false,
         })
         .await
+        .map_err(Into::into)
 }
 
 /// Run the bot's pipeline on one message (nothing is sent anywhere); the answer shows the

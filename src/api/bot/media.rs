@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
-use super::upload;
+use crate::api::multipart;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -160,13 +160,14 @@ pub async fn create(
     form: actix_multipart::Multipart,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let mut form = upload::read(form, MAX_MEDIA_BYTES).await?;
+    let mut form = multipart::read(form, multipart::Limits::files(&["file"], MAX_MEDIA_BYTES)).await?;
     let f = form.files.remove("file").ok_or_else(|| ApiError::validation("file", "a file is required"))?;
     if f.bytes.is_empty() {
         return Err(ApiError::validation("file", "the file is empty"));
     }
     let name = form.field("name").map(str::to_owned).or(f.filename.clone()).unwrap_or_else(|| "media".into());
-    let mime = if f.mime == "application/octet-stream" { upload::guess_mime(&name).to_owned() } else { f.mime.clone() };
+    let mime =
+        if f.mime == "application/octet-stream" { crate::media::guess_mime(&name).to_owned() } else { f.mime.clone() };
     let kind =
         kind_of(&mime).ok_or_else(|| ApiError::validation("file", format!("{mime} cannot be sent on WhatsApp")))?;
     if kind != "document" && f.bytes.len() > 16 * 1024 * 1024 {

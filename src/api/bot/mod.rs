@@ -12,7 +12,6 @@ pub mod providers;
 pub mod templates;
 pub mod toggles;
 pub mod tools;
-pub mod upload;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

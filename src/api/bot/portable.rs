@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use super::configs::{self, BotConfigView, ConfigQuery};
-use super::upload;
+use crate::api::multipart;
 use crate::auth::Caller;
 use crate::bot::bundle::{self, Bundle, BundleConfig, BundleFile, BundleIntent, BundleMedia, BundleTool, Tier};
 use crate::bot::config::{self, Settings};
@@ -229,7 +229,7 @@ pub async fn import_bundle(
     for d in &b.documents {
         match loaded.bytes(d) {
             Ok(bytes) if bytes.len() <= crate::bot::knowledge::MAX_DOCUMENT_BYTES => {
-                super::knowledge::add_document(state, org_id, d.name.clone(), d.mime.clone(), bytes).await?;
+                crate::bot::documents::add(state, org_id, d.name.clone(), d.mime.clone(), bytes).await?;
                 documents += 1;
             }
             Ok(_) => warnings.push(format!("document {}: larger than 10 MB; skipped", d.name)),
@@ -463,7 +463,7 @@ pub async fn import(
     form: actix_multipart::Multipart,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let mut form = upload::read(form, bundle::MAX_BUNDLE_BYTES).await?;
+    let mut form = multipart::read(form, multipart::Limits::files(&["file"], bundle::MAX_BUNDLE_BYTES)).await?;
     let file = form.files.remove("file").ok_or_else(|| ApiError::validation("file", "a file is required"))?;
     let activate = form.field("activate").is_some_and(|a| a.eq_ignore_ascii_case("true"));
     let name = form.field("name").map(str::to_owned);

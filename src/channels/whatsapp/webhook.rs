@@ -1,55 +1,19 @@
-//! `GET /webhooks/whatsapp` (Meta's verify handshake) and `POST /webhooks/whatsapp` (messages
-//! and statuses). The POST answers 200 only after everything in it is committed; on a failure
-//! it answers 503 so Meta redelivers, which is safe because messages are deduplicated by wamid.
+//! Ingesting what Meta's webhook delivers (messages and statuses): everything is committed when
+//! [`ingest`] returns; a failure of ours is `Unavailable`, so Meta redelivers, which is safe because
+//! messages are deduplicated by wamid. The HTTP side (signature, size limit) is `api::webhooks`.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use actors::ActorError;
 use actors::conversation::{ApplyStatus, Inbound, InboundMessage, InboundOutcome};
 use actors::inbox::ResolveConversation;
 use entities::enums::MessageStatus;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::accounts;
 use super::payload::{self, ChangeValue};
-use super::{accounts, signature};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{Error, Result};
 use crate::state::AppState;
-
-#[derive(Deserialize, IntoParams)]
-pub struct VerifyQuery {
-    #[serde(rename = "hub.mode")]
-    #[param(rename = "hub.mode")]
-    mode: Option<String>,
-    #[serde(rename = "hub.verify_token")]
-    #[param(rename = "hub.verify_token")]
-    verify_token: Option<String>,
-    #[serde(rename = "hub.challenge")]
-    #[param(rename = "hub.challenge")]
-    challenge: Option<String>,
-}
-
-/// Meta's subscription handshake: echo `hub.challenge` when the verify token matches.
-#[utoipa::path(
-    tag = "webhooks",
-    params(VerifyQuery),
-    responses((status = 200, description = "The challenge, as plain text"), (status = 403, description = "Wrong or missing verify token"))
-)]
-#[get("/webhooks/whatsapp")]
-pub async fn verify(state: web::Data<AppState>, q: web::Query<VerifyQuery>) -> ApiResult<HttpResponse> {
-    use subtle::ConstantTimeEq;
-    let expected = state.config.whatsapp_verify_token.as_deref();
-    // Compared in constant time, like the signature.
-    let matches = match (q.verify_token.as_deref(), expected) {
-        (Some(given), Some(expected)) => bool::from(given.as_bytes().ct_eq(expected.as_bytes())),
-        _ => false,
-    };
-    let ok = q.mode.as_deref() == Some("subscribe") && matches;
-    if !ok {
-        return Err(ApiError::Forbidden("the verify token does not match".into()));
-    }
-    Ok(HttpResponse::Ok().content_type("text/plain").body(q.challenge.clone().unwrap_or_default()))
-}
 
 /// What a webhook delivery did.
 #[derive(Default, Serialize, ToSchema, Debug)]
@@ -71,72 +35,12 @@ pub struct IngestReport {
     pub ignored: usize,
 }
 
-/// The webhook's answer: `{"data": report}`, like every success of the API.
-#[derive(Serialize, ToSchema)]
-pub struct IngestAnswer {
-    pub data: IngestReport,
-}
-
-/// Customer messages and delivery statuses from Meta, signed with `X-Hub-Signature-256`.
-#[utoipa::path(
-    tag = "webhooks",
-    request_body(content = Object, description = "Meta's WhatsApp Business Account webhook payload"),
-    responses(
-        (status = 200, description = "Committed: every readable part is stored; unreadable parts and other objects are counted", body = IngestAnswer),
-        (status = 401, description = "Missing or wrong signature; nothing stored", body = crate::error::ErrorBody),
-        (status = 400, description = "Not a JSON object", body = crate::error::ErrorBody),
-        (status = 413, description = "Larger than CX_WEBHOOK_MAX_BYTES; nothing read", body = crate::error::ErrorBody),
-        (status = 503, description = "Could not commit; Meta will redeliver", body = crate::error::ErrorBody),
-    )
-)]
-#[post("/webhooks/whatsapp")]
-pub async fn receive(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
-    let Some(secret) = state.config.whatsapp_app_secret.as_deref() else {
-        tracing::warn!("webhook refused: CX_WHATSAPP_APP_SECRET is not set, so signatures cannot be checked");
-        return Err(ApiError::Unauthorized(
-            "webhook signatures cannot be verified: no app secret is configured".into(),
-        ));
-    };
-    let body = read_limited(&req, payload, state.config.webhook_max_bytes).await?;
-    let header = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
-    if !signature::verify(secret.as_bytes(), &body, header) {
-        return Err(ApiError::Unauthorized("missing or invalid X-Hub-Signature-256".into()));
-    }
-    let report = ingest(&state, &body).await?;
-    Ok(HttpResponse::Ok().json(IngestAnswer { data: report }))
-}
-
-/// The request body, refused with a 413 as soon as it is known to be larger than `limit`: by
-/// its Content-Length before anything is read, else while it streams in.
-async fn read_limited(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> ApiResult<web::Bytes> {
-    use futures_util::StreamExt;
-    let too_large = || ApiError::TooLarge(format!("webhook bodies are limited to {limit} bytes"));
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the webhook body could not be read: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
 /// Stores what a (verified) webhook body carries; everything is committed when this returns.
 /// Each part is read on its own: what cannot be read is skipped and counted, and the rest is
 /// stored, so one malformed status never costs a customer's message (Meta would redeliver the
 /// same bytes, and they would fail the same way).
-pub async fn ingest(state: &AppState, body: &[u8]) -> ApiResult<IngestReport> {
-    let delivery =
-        payload::parse_delivery(body).map_err(|e| ApiError::BadRequest(format!("invalid webhook JSON: {e}")))?;
+pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestReport> {
+    let delivery = payload::parse_delivery(body).map_err(|e| Error::Malformed(format!("invalid webhook JSON: {e}")))?;
     let mut report = IngestReport { skipped: delivery.skipped, ..IngestReport::default() };
     if delivery.object.as_deref() != Some(payload::WHATSAPP_OBJECT) {
         tracing::info!(
@@ -152,13 +56,7 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> ApiResult<IngestReport> {
         } else {
             ingest_change(state, &change.value, &mut report).await
         };
-        result.map_err(|e| match e {
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
-                ApiError::Unavailable("could not store the webhook; it will be redelivered".into())
-            }
-            other => other,
-        })?;
+        result.map_err(redeliver)?;
     }
     Ok(report)
 }
@@ -170,7 +68,7 @@ async fn template_status(
     waba_id: &str,
     value: &ChangeValue,
     report: &mut IngestReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let Some(event) = value.event.as_deref() else { return Ok(()) };
     let accounts = entities::whatsapp_account::Entity::find()
         .filter(entities::whatsapp_account::Column::WabaId.eq(waba_id))
@@ -197,24 +95,18 @@ async fn template_status(
             "reason": value.reason,
         });
         let txn = state.rt.db.begin_write().await?;
-        let events = actors::store::events::append(
-            &*txn,
-            org_id,
-            vec![actors::store::events::NewEvent {
-                conversation: None,
-                name: actors::events::EventName::TemplateStatusChanged,
-                payload: payload.to_string(),
-            }],
-        )
-        .await?;
-        txn.commit().await?;
-        state.rt.publish(events);
+        let event = actors::store::events::NewEvent {
+            conversation: None,
+            name: actors::events::EventName::TemplateStatusChanged,
+            payload: payload.to_string(),
+        };
+        state.rt.commit(txn, org_id, vec![event]).await?;
         report.statuses += 1;
     }
     Ok(())
 }
 
-async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut IngestReport) -> ApiResult<()> {
+async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut IngestReport) -> Result<()> {
     let Some(meta) = &value.metadata else {
         return Ok(());
     };
@@ -280,7 +172,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
         }
         if !placed {
             // Closed under us twice: answer 503 so Meta delivers it again rather than lose it.
-            return Err(ApiError::Unavailable(format!(
+            return Err(Error::Unavailable(format!(
                 "message {} could not be placed in a conversation; deliver it again",
                 m.id
             )));
@@ -321,7 +213,7 @@ async fn status_conversation(
     state: &AppState,
     account: &entities::whatsapp_account::Model,
     st: &payload::WaStatus,
-) -> ApiResult<Option<String>> {
+) -> Result<Option<String>> {
     if let Some(m) = actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &st.id).await? {
         return Ok(Some(m.conversation_id));
     }
@@ -335,12 +227,25 @@ async fn status_conversation(
 }
 
 /// Any runtime failure while ingesting is ours, not the sender's: Meta should retry. A database
-/// that is busy says so (503 with `Retry-After`); anything else is logged as an internal error
-/// and answered 503.
-fn internal(e: ActorError) -> ApiError {
+/// that is busy or down says so (it answers 503 as it is); anything else is logged and becomes
+/// `Unavailable`, so Meta redelivers.
+fn redeliver(e: Error) -> Error {
+    let cause = match e {
+        Error::Db(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) | Error::Unavailable(_) => return e,
+        Error::Db(db) => db.to_string(),
+        Error::Actor(ActorError::Db(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))) => return e,
+        Error::Actor(a) => a.to_string(),
+        Error::Internal(cause) => cause,
+        other => return other,
+    };
+    tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
+    Error::Unavailable("could not store the webhook; it will be redelivered".into())
+}
+
+/// A runtime answer while ingesting: an object that vanished is a failure of ours, not a 404.
+fn internal(e: ActorError) -> Error {
     match e {
-        ActorError::NotFound(what) => ApiError::Internal(format!("{what} vanished during ingest")),
-        ActorError::Db(db @ sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)) => ApiError::from(db),
-        other => ApiError::Internal(other.to_string()),
+        ActorError::NotFound(what) => Error::Internal(format!("{what} vanished during ingest")),
+        other => Error::Actor(other),
     }
 }

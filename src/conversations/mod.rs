@@ -1,0 +1,5 @@
+//! What agents do to conversations that takes more than one message to the conversation's actor:
+//! sending a file (stored first, then sent by the actor like any reply). Everything that changes
+//! a conversation still goes through its actor.
+
+pub mod media;

@@ -1,0 +1,79 @@
+//! What the service layer answers when it refuses: a domain error that knows nothing of HTTP.
+//! Domain modules (`auth`, `bot`, `channels`, `workspace`, `simulation`) return it; the API
+//! turns it into its status and error body in one `From` (in `crate::error`).
+
+use actors::ActorError;
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value the caller gave is not acceptable; `field` names it as the caller spelled it.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// The input is not in the expected form at all (not JSON, not a multipart form).
+    #[error("{0}")]
+    Malformed(String),
+    /// No such object in the caller's organization (another organization's object included).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The object is not in a state that allows this, or a unique value is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller's credentials are not good (a spent code, a revoked token).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The object existed and is gone for good (an expired invitation).
+    #[error("{0}")]
+    Gone(String),
+    /// Well-formed but not processable (a file that is not what it claims).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Over a size limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Too many attempts; try again after `retry_after` seconds.
+    #[error("{message}")]
+    Limited { message: String, retry_after: u64 },
+    /// Something this depends on is down or busy; trying again later is safe.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Actor(#[from] ActorError),
+    /// A bug or an unexpected state: logged, never shown.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// The database (or a service) was busy or unreachable: nothing is wrong with the request,
+    /// and the same call may work later.
+    pub fn is_transient(&self) -> bool {
+        fn db(e: &DbErr) -> bool {
+            matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+        }
+        match self {
+            Error::Unavailable(_) => true,
+            Error::Db(e) => db(e),
+            Error::Actor(ActorError::Unavailable(_) | ActorError::Stale) => true,
+            Error::Actor(ActorError::Db(e)) => db(e),
+            _ => false,
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Internal(format!("json: {e}"))
+    }
+}
