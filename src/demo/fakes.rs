@@ -198,13 +198,22 @@ pub fn decide(messages: &[Value]) -> Value {
         })
     } else {
         let asked = words(user);
-        let best = system
-            .lines()
-            .filter(|l| l.starts_with('[') && l.contains("] "))
-            .filter_map(|l| l[1..].split_once("] "))
-            .map(|(id, text)| {
-                let known = words(text);
-                (asked.iter().filter(|w| known.contains(w)).count(), id, text)
+        // The passages follow "Knowledge" as `[id] text`, a passage over several lines; the
+        // answer is the line that shares the most words with the question.
+        let knowledge = system.split_once("\n\nKnowledge").map(|(_, k)| k).unwrap_or_default();
+        let best = knowledge
+            .split("\n[")
+            .skip(1)
+            .filter_map(|seg| seg.split_once("] "))
+            .flat_map(|(id, text)| {
+                let text = text.split("\n\n").next().unwrap_or_default();
+                text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(move |l| (id, l))
+            })
+            .map(|(id, line)| {
+                // "ship" finds "shipping": a word matches what it begins or what begins it.
+                let known = words(line);
+                let shared = asked.iter().filter(|w| known.iter().any(|k| k.starts_with(*w) || w.starts_with(k))).count();
+                (shared, id, line)
             })
             .filter(|(score, _, _)| *score > 0)
             .max_by_key(|(score, _, _)| *score);
@@ -239,12 +248,15 @@ mod tests {
     #[test]
     fn the_demo_model_answers_from_the_passage_that_shares_the_most_words() {
         let messages = vec![
-            json!({"role": "system", "content": "Be kind.\n\nKnowledge:\n[c1] We open at nine.\n[c2] Shipping to Germany takes two days."}),
-            json!({"role": "user", "content": "How long does shipping to Germany take?"}),
+            json!({"role": "system", "content": "Be kind.\n\nKnowledge (cite the ids you use in \"sources\"):\n[c1] # FAQ\nWe open at nine on Saturday.\nReturns are free.\n[c2] Shipping to Germany takes two days.\nShipping to Spain takes a week.\n\nKnown intents:\n- spain: shipping"}),
+            json!({"role": "user", "content": "How long does shipping to Spain take?"}),
         ];
         let d = decide(&messages);
         assert_eq!(d["action"], "reply");
         assert_eq!(d["sources"], json!(["c2"]));
+        assert_eq!(d["text"], "Shipping to Spain takes a week.");
+        let d = decide(&[messages[0].clone(), json!({"role": "user", "content": "Are you open on Saturday?"})]);
+        assert_eq!((d["text"].as_str(), d["sources"].clone()), (Some("We open at nine on Saturday."), json!(["c1"])));
     }
 
     #[test]
