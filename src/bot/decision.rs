@@ -68,7 +68,11 @@ pub fn object_of(answer: &str) -> Option<serde_json::Map<String, Value>> {
 
 /// The `category` a classifying answer carries, if any.
 pub fn category_of(answer: &str) -> Option<String> {
-    let object = extract_object(answer)?;
+    category_in(&extract_object(answer)?)
+}
+
+/// The `category` of an answer's object, if it names one (at most 60 characters).
+pub fn category_in(object: &serde_json::Map<String, Value>) -> Option<String> {
     let c = object.get("category")?.as_str()?.trim();
     (!c.is_empty() && c.chars().count() <= 60).then(|| c.to_owned())
 }

@@ -138,30 +138,47 @@ impl Engine {
         Ok(Provider::with_client(self.http.clone(), base_url, api_key))
     }
 
+    /// One question to the model of `endpoint`, answered as a JSON object (empty when the answer
+    /// holds none); the call counts against the organization's usage. The one-shot calls
+    /// (summaries, classification, tool parameters) all go through here.
+    pub async fn ask_json(
+        &self,
+        org_id: &str,
+        endpoint: &config::Endpoint,
+        prompt: String,
+        temperature: f32,
+        max_tokens: u32,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let req = ChatRequest {
+            model: endpoint.model.clone(),
+            messages: vec![ChatMessage::new("user", prompt)],
+            temperature: Some(temperature),
+            max_tokens: Some(max_tokens),
+            json: true,
+        };
+        let answer = self
+            .provider(endpoint)
+            .await?
+            .chat(&req)
+            .await
+            .map_err(|e| Error::Unavailable(format!("the model could not answer: {e}")))?;
+        self.add_usage(org_id, answer.usage, 1).await?;
+        Ok(decision::object_of(&answer.content).unwrap_or_default())
+    }
+
     /// A summary of the conversation written by the active config's model, for the agent who
     /// takes it over or the bot it is handed back to; `None` without an active config or when the
     /// model cannot answer (callers fall back to the recent-messages summary).
     pub async fn model_summary(&self, org_id: &str, conversation_id: &str) -> Option<String> {
         let c = config::active(&self.db, org_id).await.ok()??;
         let endpoint = config::endpoint(&self.db, &self.secrets, &c).await.ok()?;
-        let history = history(&self.db, conversation_id, 30).await.ok()?;
-        let transcript: Vec<String> = history.iter().map(|m| format!("{}: {}", m.role, m.content)).collect();
+        let transcript = transcript(&self.db, conversation_id, 30, ("user", "assistant")).await.ok()?;
         let prompt = format!(
             "Summarize this customer conversation for the colleague who takes it over: who the customer is, \
              what they want, what was already said or done, what is pending. At most five sentences. \
-             Answer with one JSON object {{\"summary\": \"…\"}}.\n\nConversation:\n{}",
-            transcript.join("\n")
+             Answer with one JSON object {{\"summary\": \"…\"}}.\n\nConversation:\n{transcript}"
         );
-        let req = ChatRequest {
-            model: endpoint.model.clone(),
-            messages: vec![ChatMessage::new("user", prompt)],
-            temperature: Some(0.2),
-            max_tokens: Some(300),
-            json: true,
-        };
-        let answer = self.provider(&endpoint).await.ok()?.chat(&req).await.ok()?;
-        let _ = self.add_usage(org_id, answer.usage, 1).await;
-        let object = decision::object_of(&answer.content)?;
+        let object = self.ask_json(org_id, &endpoint, prompt, 0.2, 300).await.ok()?;
         object.get("summary")?.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
     }
 
@@ -567,6 +584,21 @@ impl BotEngine for Engine {
 }
 
 /// The last `limit` customer and outbound messages as chat history, oldest first.
+/// The last `limit` messages as `role: text` lines, the customer's and ours named by `names`.
+pub async fn transcript(
+    db: &DatabaseConnection,
+    conversation_id: &str,
+    limit: u64,
+    names: (&str, &str),
+) -> Result<String> {
+    let history = history(db, conversation_id, limit).await?;
+    let lines: Vec<String> = history
+        .iter()
+        .map(|m| format!("{}: {}", if m.role == "user" { names.0 } else { names.1 }, m.content))
+        .collect();
+    Ok(lines.join("\n"))
+}
+
 pub async fn history(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> Result<Vec<ChatMessage>> {
     Ok(recent(db, conversation_id, limit).await?.iter().map(chat_message).collect())
 }

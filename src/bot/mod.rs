@@ -4,12 +4,15 @@
 //! and retrieval), [`tools`] (HTTP tools with their SSRF guard), [`engine`] (the pipeline a turn
 //! runs), [`record`] (usage, traces, sessions) and [`settings`] (the organization's switches).
 
+pub mod assist;
 pub mod bundle;
+pub mod classify;
 pub mod config;
 pub mod decision;
 pub mod documents;
 pub mod engine;
 pub mod knowledge;
+pub mod metrics;
 pub mod provider;
 pub mod record;
 pub mod settings;

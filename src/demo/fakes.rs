@@ -212,7 +212,8 @@ pub fn decide(messages: &[Value]) -> Value {
             .map(|(id, line)| {
                 // "ship" finds "shipping": a word matches what it begins or what begins it.
                 let known = words(line);
-                let shared = asked.iter().filter(|w| known.iter().any(|k| k.starts_with(*w) || w.starts_with(k))).count();
+                let shared =
+                    asked.iter().filter(|w| known.iter().any(|k| k.starts_with(*w) || w.starts_with(k))).count();
                 (shared, id, line)
             })
             .filter(|(score, _, _)| *score > 0)

@@ -2,9 +2,7 @@
 //! server-sent events, under an organization switch and each agent's own preference.
 
 use actix_web::{HttpResponse, get, patch, post, put, web};
-use entities::user;
 use futures_util::StreamExt;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -12,9 +10,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use crate::auth::Caller;
-use crate::bot::provider::{ChatMessage, ChatRequest, StreamPiece};
-use crate::bot::settings::{self, WritingAssist};
-use crate::bot::{config, engine};
+use crate::bot::assist;
+use crate::bot::provider::StreamPiece;
+use crate::bot::settings::WritingAssist;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -32,15 +30,14 @@ pub struct AssistConfig {
     pub effective: bool,
 }
 
-async fn user_pref(state: &AppState, caller: &Caller) -> ApiResult<bool> {
-    let Some(id) = &caller.user_id else { return Ok(true) };
-    Ok(user::Entity::find_by_id(id.clone()).one(state.db()).await?.and_then(|u| u.writing_assist).unwrap_or(true))
+impl From<assist::AssistConfig> for AssistConfig {
+    fn from(c: assist::AssistConfig) -> Self {
+        AssistConfig { organization: c.organization, user_enabled: c.user_enabled, effective: c.effective }
+    }
 }
 
 async fn current(state: &AppState, caller: &Caller) -> ApiResult<AssistConfig> {
-    let org = settings::load(state.db(), &caller.org_id).await?.writing_assist;
-    let user_enabled = user_pref(state, caller).await?;
-    Ok(AssistConfig { effective: org.enabled && user_enabled, organization: org, user_enabled })
+    Ok(assist::config_for(state.db(), &caller.org_id, caller.user_id.as_deref()).await?.into())
 }
 
 /// The organization's writing-assist settings and the caller's preference.
@@ -70,24 +67,8 @@ pub async fn set_config(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let b = body.into_inner();
-    if b.max_tokens.is_some_and(|m| !(10..=1000).contains(&m)) {
-        return Err(ApiError::validation("maxTokens", "maxTokens must be between 10 and 1000"));
-    }
-    if b.instructions.as_ref().and_then(|i| i.as_ref()).is_some_and(|i| i.chars().count() > 2000) {
-        return Err(ApiError::validation("instructions", "instructions are at most 2000 characters"));
-    }
-    settings::update(&state.rt.db, &caller.org_id, |s, _| {
-        if let Some(e) = b.enabled {
-            s.writing_assist.enabled = e;
-        }
-        if let Some(i) = b.instructions {
-            s.writing_assist.instructions = i;
-        }
-        if let Some(m) = b.max_tokens {
-            s.writing_assist.max_tokens = m;
-        }
-    })
-    .await?;
+    let change = assist::Change { enabled: b.enabled, instructions: b.instructions, max_tokens: b.max_tokens };
+    assist::configure(&state.rt.db, &caller.org_id, change).await?;
     Ok(HttpResponse::Ok().json(Data::new(current(&state, &caller).await?)))
 }
 
@@ -106,10 +87,7 @@ pub async fn set_preference(
 ) -> ApiResult<HttpResponse> {
     let id = caller.require_user()?.to_owned();
     let on = body.enabled.ok_or_else(|| ApiError::validation("enabled", "enabled (true or false) is required"))?;
-    let u = user::Entity::find_by_id(id).one(state.db()).await?.ok_or(ApiError::NotFound("user"))?;
-    let mut am = u.into_active_model();
-    am.writing_assist = Set(Some(on));
-    am.update(state.db()).await?;
+    assist::set_preference(state.db(), &id, on).await?;
     Ok(HttpResponse::Ok().json(Data::new(current(&state, &caller).await?)))
 }
 
@@ -132,46 +110,25 @@ pub async fn complete(
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let cid = b.conversation_id.ok_or_else(|| ApiError::validation("conversationId", "conversationId is required"))?;
-    let partial = b.partial_text.unwrap_or_default();
-    if partial.chars().count() > 4000 {
-        return Err(ApiError::validation("partialText", "partialText is at most 4000 characters"));
-    }
     let conv = crate::api::conversations::find(&state, &caller, &cid)
         .await
         .map_err(crate::api::refs::named_by("conversationId"))?;
-    let cfg = current(&state, &caller).await?;
-    if !cfg.effective {
-        return Err(ApiError::Conflict("writing assist is off for this organization or for you".into()));
-    }
-    let c = engine::require_config(state.db(), &caller.org_id).await?;
-    let endpoint = config::endpoint(state.db(), &state.secrets, &c).await?;
-    let history = engine::history(state.db(), &conv.id, 20).await?;
-    let transcript: Vec<String> = history
-        .iter()
-        .map(|m| format!("{}: {}", if m.role == "user" { "Customer" } else { "Us" }, m.content))
-        .collect();
-    let instructions = cfg.organization.instructions.clone().unwrap_or_else(|| "Be brief, warm and precise.".into());
-    let system = format!(
-        "You help a customer-service agent write their next reply. {instructions} \
-         Answer with the text that continues the agent's draft, nothing else."
-    );
-    let user = format!("Conversation:\n{}\n\nThe agent's draft so far: {partial}", transcript.join("\n"));
-    let req = ChatRequest {
-        model: endpoint.model.clone(),
-        messages: vec![ChatMessage::new("system", system), ChatMessage::new("user", user)],
-        temperature: Some(0.4),
-        max_tokens: Some(cfg.organization.max_tokens),
-        json: false,
-    };
-    let rx = state
-        .bot
-        .provider(&endpoint)
-        .await?
-        .chat_stream(&req)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;
-    state.bot.add_usage(&caller.org_id, Default::default(), 1).await?;
-    let ctx = (state.into_inner(), caller.org_id);
+    let partial = b.partial_text.unwrap_or_default();
+    let rx = assist::suggest(&state, caller.user_id.as_deref(), &conv, &partial).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .streaming(events(rx, state.into_inner(), caller.org_id)))
+}
+
+/// The suggestion as server-sent events: `data: {"delta"}` per piece, then `event: done` with
+/// the whole text or `event: error`; the tokens are counted when the stream reports them.
+fn events(
+    rx: tokio::sync::mpsc::Receiver<Result<StreamPiece, crate::bot::provider::ProviderError>>,
+    state: std::sync::Arc<AppState>,
+    org_id: String,
+) -> futures_util::stream::LocalBoxStream<'static, Result<web::Bytes, actix_web::Error>> {
+    let ctx = (state, org_id);
     let events = futures_util::stream::unfold((rx, String::new(), false), move |(mut rx, mut text, finished)| {
         let ctx = ctx.clone();
         async move {
@@ -205,8 +162,5 @@ pub async fn complete(
             Some((Ok(web::Bytes::from(event)), (rx, text, false)))
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-cache"))
-        .streaming(events.boxed_local()))
+    events.boxed_local()
 }

@@ -1,21 +1,15 @@
-//! CONVERSATIONS-4/5: classify conversations with the model (the category routing rules read),
-//! then route them again. The categories to choose from are the active config's `categories`,
-//! or else those the organization already uses; an answer outside them leaves the conversation
-//! as it was.
+//! CONVERSATIONS-4/5: classify conversations with the model and route them again
+//! (`bot::classify` does it).
 
 use actix_web::{HttpResponse, post, web};
-use entities::conversation;
 use entities::enums::ConversationStatus;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use crate::auth::Caller;
-use crate::bot::config::{self, Settings};
-use crate::bot::provider::{ChatMessage, ChatRequest};
-use crate::bot::{decision, engine};
+use crate::bot::classify;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -35,80 +29,17 @@ pub struct Classified {
     pub changed: bool,
 }
 
-/// Classifies one conversation and routes it again.
-async fn classify(state: &AppState, org_id: &str, conv: &conversation::Model) -> ApiResult<Classified> {
-    let c = engine::require_config(state.db(), org_id).await?;
-    let settings = Settings::of(&c);
-    let mut categories = settings.categories.clone();
-    if categories.is_empty() {
-        categories = conversation::Entity::find()
-            .select_only()
-            .column(conversation::Column::Category)
-            .distinct()
-            .filter(conversation::Column::OrgId.eq(org_id))
-            .filter(conversation::Column::Category.is_not_null())
-            .into_tuple::<Option<String>>()
-            .all(state.db())
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+impl From<classify::Classified> for Classified {
+    fn from(c: classify::Classified) -> Self {
+        Classified {
+            conversation_id: c.conversation_id,
+            previous_category: c.previous_category,
+            category: c.category,
+            previous_team_id: c.previous_team_id,
+            team_id: c.team_id,
+            changed: c.changed,
+        }
     }
-    if categories.is_empty() {
-        return Err(ApiError::Conflict(
-            "no categories to choose from: list them in the bot config's categories".into(),
-        ));
-    }
-    let history = engine::history(state.db(), &conv.id, 20).await?;
-    let transcript: Vec<String> = history.iter().map(|m| format!("{}: {}", m.role, m.content)).collect();
-    let prompt = format!(
-        "Classify this customer conversation into exactly one of these categories: {}. \
-         Answer with one JSON object {{\"category\": \"…\"}}.\n\nConversation:\n{}",
-        categories.join(", "),
-        transcript.join("\n")
-    );
-    let endpoint = config::endpoint(state.db(), &state.secrets, &c).await?;
-    let req = ChatRequest {
-        model: endpoint.model.clone(),
-        messages: vec![ChatMessage::new("user", prompt)],
-        temperature: Some(0.0),
-        max_tokens: Some(50),
-        json: true,
-    };
-    let answer = state
-        .bot
-        .provider(&endpoint)
-        .await?
-        .chat(&req)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;
-    state.bot.add_usage(org_id, answer.usage, 1).await?;
-    let chosen = decision::category_of(&answer.content)
-        .and_then(|c| categories.iter().find(|k| k.eq_ignore_ascii_case(&c)).cloned());
-    let mut current = conv.clone();
-    if let Some(cat) = &chosen
-        && conv.category.as_ref() != Some(cat)
-    {
-        let msg = actors::conversation::Update {
-            org_id: org_id.to_owned(),
-            category: Some(Some(cat.clone())),
-            ..Default::default()
-        };
-        let view = state.rt.ask_conversation(org_id, &conv.id, msg).await?;
-        current.category = view.category.clone();
-    }
-    let rerouted = state
-        .rt
-        .ask_conversation(org_id, &conv.id, actors::conversation::Reroute { org_id: org_id.to_owned() })
-        .await?;
-    Ok(Classified {
-        conversation_id: conv.id.clone(),
-        changed: current.category != conv.category || rerouted.changed,
-        previous_category: conv.category.clone(),
-        category: current.category,
-        previous_team_id: rerouted.previous_team_id,
-        team_id: rerouted.team_id,
-    })
 }
 
 /// Classify one conversation with the model and route it again.
@@ -119,7 +50,8 @@ pub async fn one(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     if conv.status == ConversationStatus::Closed.as_str() {
         return Err(ApiError::Conflict("the conversation is closed".into()));
     }
-    Ok(HttpResponse::Ok().json(Data::new(classify(&state, &caller.org_id, &conv).await?)))
+    let c = classify::conversation(&state, &caller.org_id, &conv).await?;
+    Ok(HttpResponse::Ok().json(Data::new(Classified::from(c))))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -150,31 +82,9 @@ pub async fn bulk(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let b = body.into_inner().unwrap_or_default();
-    let limit = b.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::validation("limit", "limit must be between 1 and 500"));
-    }
-    engine::require_config(state.db(), &caller.org_id).await?;
-    let mut q = conversation::Entity::find()
-        .filter(conversation::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()));
-    if b.only_uncategorized == Some(true) {
-        q = q.filter(conversation::Column::Category.is_null());
-    }
-    let convs = q.order_by_desc(conversation::Column::UpdatedAt).limit(limit).all(state.db()).await?;
-    let mut results = Vec::new();
-    let mut failed = 0;
-    for conv in &convs {
-        match classify(&state, &caller.org_id, conv).await {
-            Ok(r) => results.push(r),
-            // No categories at all is the same answer for every conversation.
-            Err(e @ ApiError::Conflict(_)) if results.is_empty() => return Err(e),
-            Err(e) => {
-                tracing::warn!(conversation_id = %conv.id, error = %e, "re-classify failed");
-                failed += 1;
-            }
-        }
-    }
+    let only = b.only_uncategorized == Some(true);
+    let (results, failed) = classify::open_conversations(&state, &caller.org_id, only, b.limit.unwrap_or(100)).await?;
+    let results: Vec<Classified> = results.into_iter().map(Classified::from).collect();
     let changed = results.iter().filter(|r| r.changed).count();
     Ok(HttpResponse::Ok().json(Data::new(ReclassifyReport {
         processed: results.len() + failed,

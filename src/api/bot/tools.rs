@@ -14,9 +14,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use crate::auth::Caller;
-use crate::bot::provider::{ChatMessage, ChatRequest};
 use crate::bot::tools::{self, Param, ToolResult};
-use crate::bot::{config, decision, engine};
+
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -368,41 +367,8 @@ pub async fn extract_params(
     let conv = crate::api::conversations::find(&state, &caller, &cid)
         .await
         .map_err(crate::api::refs::named_by("conversationId"))?;
-    let c = engine::require_config(state.db(), &caller.org_id).await?;
-    let endpoint = config::endpoint(state.db(), &state.secrets, &c).await?;
-    let history = engine::history(state.db(), &conv.id, 30).await?;
-    let params = tools::params_of(&t);
-    let transcript: Vec<String> = history.iter().map(|m| format!("{}: {}", m.role, m.content)).collect();
-    let prompt = format!(
-        "Extract the parameters of the tool {} ({}) from the conversation. Parameters: {}. \
-         Answer with one JSON object {{\"params\": {{name: value}}}}; leave out what the conversation does not say.\n\nConversation:\n{}",
-        t.name,
-        t.description,
-        serde_json::to_string(&params).unwrap_or_default(),
-        transcript.join("\n")
-    );
-    let req = ChatRequest {
-        model: endpoint.model.clone(),
-        messages: vec![ChatMessage::new("user", prompt)],
-        temperature: Some(0.0),
-        max_tokens: Some(400),
-        json: true,
-    };
-    let answer = state
-        .bot
-        .provider(&endpoint)
-        .await?
-        .chat(&req)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("the model could not answer: {e}")))?;
-    state.bot.add_usage(&caller.org_id, answer.usage, 1).await?;
-    let object = decision::object_of(&answer.content).unwrap_or_default();
-    let found = object.get("params").and_then(Value::as_object).cloned().unwrap_or(object);
-    let params_out: Map<String, Value> =
-        found.into_iter().filter(|(k, v)| !v.is_null() && params.iter().any(|p| &p.name == k)).collect();
-    let missing =
-        params.iter().filter(|p| p.required && !params_out.contains_key(&p.name)).map(|p| p.name.clone()).collect();
-    Ok(HttpResponse::Ok().json(Data::new(Extracted { params: params_out, missing })))
+    let (params, missing) = tools::extract_params(&state, &caller.org_id, &t, &conv.id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(Extracted { params, missing })))
 }
 
 #[derive(Deserialize, ToSchema)]
