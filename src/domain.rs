@@ -42,8 +42,6 @@ pub enum Error {
     Unavailable(String),
     #[error(transparent)]
     Db(#[from] DbErr),
-    #[error(transparent)]
-    Actor(#[from] ActorError),
     /// A bug or an unexpected state: logged, never shown.
     #[error("{0}")]
     Internal(String),
@@ -65,9 +63,22 @@ impl Error {
         match self {
             Error::Unavailable(_) => true,
             Error::Db(e) => db(e),
-            Error::Actor(ActorError::Unavailable(_) | ActorError::Stale) => true,
-            Error::Actor(ActorError::Db(e)) => db(e),
             _ => false,
+        }
+    }
+}
+
+/// The runtime's answers in the domain's terms (the same words the API shows).
+impl From<ActorError> for Error {
+    fn from(e: ActorError) -> Self {
+        match e {
+            ActorError::NotFound(what) => Error::NotFound(what),
+            ActorError::Conflict(reason) => Error::Conflict(reason),
+            ActorError::Invalid { field, message } => Error::invalid(field, message),
+            ActorError::Db(db) => Error::Db(db),
+            ActorError::Stale => Error::Unavailable("the conversation changed concurrently; try again".into()),
+            ActorError::Unavailable(what) => Error::Unavailable(format!("temporarily unavailable: {what}")),
+            ActorError::Internal(cause) => Error::Internal(cause),
         }
     }
 }

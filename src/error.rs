@@ -209,7 +209,6 @@ impl From<crate::domain::Error> for ApiError {
             E::Limited { message, retry_after } => ApiError::TooManyRequests { message, retry_after },
             E::Unavailable(m) => ApiError::Unavailable(m),
             E::Db(db) => db.into(),
-            E::Actor(a) => a.into(),
             E::Internal(cause) => ApiError::Internal(cause),
         }
     }

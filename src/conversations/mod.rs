@@ -3,3 +3,4 @@
 //! a conversation still goes through its actor.
 
 pub mod media;
+pub mod outbox;

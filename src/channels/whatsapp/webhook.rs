@@ -233,8 +233,6 @@ fn redeliver(e: Error) -> Error {
     let cause = match e {
         Error::Db(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) | Error::Unavailable(_) => return e,
         Error::Db(db) => db.to_string(),
-        Error::Actor(ActorError::Db(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))) => return e,
-        Error::Actor(a) => a.to_string(),
         Error::Internal(cause) => cause,
         other => return other,
     };
@@ -242,10 +240,12 @@ fn redeliver(e: Error) -> Error {
     Error::Unavailable("could not store the webhook; it will be redelivered".into())
 }
 
-/// A runtime answer while ingesting: an object that vanished is a failure of ours, not a 404.
+/// A runtime refusal while ingesting is a failure of ours, not the sender's (an object that
+/// vanished is not a 404 to Meta); a database error stays one, so a busy database says so.
 fn internal(e: ActorError) -> Error {
     match e {
         ActorError::NotFound(what) => Error::Internal(format!("{what} vanished during ingest")),
-        other => Error::Actor(other),
+        ActorError::Db(db) => Error::Db(db),
+        other => Error::Internal(other.to_string()),
     }
 }
