@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bot;
 pub mod channels;
 pub mod config;
+pub mod contacts;
 pub mod conversations;
 pub mod crypto;
 pub mod demo;

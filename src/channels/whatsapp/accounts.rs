@@ -1,13 +1,23 @@
-//! Connected WhatsApp accounts: lookups used by the webhook, the sender and the API.
+//! Connected WhatsApp accounts: connecting one (its credentials checked with Meta, the token kept
+//! encrypted), renaming, a new token, disconnecting; and the lookups the webhook, the sender and
+//! the API use.
 
-use entities::whatsapp_account;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use chrono::Utc;
+use entities::enums::Channel;
+use entities::{inbox, whatsapp_account};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
+};
+
+use crate::domain::{Error, Result};
+use crate::state::AppState;
 
 /// The connected account with this Meta phone number id, in any organization.
 pub async fn by_phone_number_id(
     db: &impl ConnectionTrait,
     phone_number_id: &str,
-) -> Result<Option<whatsapp_account::Model>, DbErr> {
+) -> std::result::Result<Option<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find()
         .filter(whatsapp_account::Column::PhoneNumberId.eq(phone_number_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())
@@ -20,7 +30,7 @@ pub async fn by_inbox(
     db: &impl ConnectionTrait,
     org_id: &str,
     inbox_id: &str,
-) -> Result<Option<whatsapp_account::Model>, DbErr> {
+) -> std::result::Result<Option<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find()
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::InboxId.eq(inbox_id))
@@ -30,7 +40,11 @@ pub async fn by_inbox(
 }
 
 /// One of the organization's connected accounts.
-pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<whatsapp_account::Model>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+) -> std::result::Result<Option<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find_by_id(id.to_owned())
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())
@@ -39,11 +53,156 @@ pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Op
 }
 
 /// The organization's connected accounts, oldest first.
-pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<whatsapp_account::Model>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> std::result::Result<Vec<whatsapp_account::Model>, DbErr> {
     whatsapp_account::Entity::find()
         .filter(whatsapp_account::Column::OrgId.eq(org_id))
         .filter(whatsapp_account::Column::DeletedAt.is_null())
         .order_by_asc(whatsapp_account::Column::Id)
         .all(db)
         .await
+}
+
+/// The id Meta shows for a WhatsApp Business Account or a phone number.
+fn meta_id(field: &str, v: &str) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(Error::invalid(field, format!("{field} is required: the id Meta shows for it")));
+    }
+    Ok(v.to_owned())
+}
+
+fn token(v: &str) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 4096 {
+        return Err(Error::invalid("accessToken", "accessToken is required"));
+    }
+    Ok(v.to_owned())
+}
+
+/// Asks Meta about the number with the token: a token Meta rejects is refused; when Meta cannot
+/// be reached the account is connected as `unverified`.
+async fn check_with_meta(state: &AppState, phone_number_id: &str, token: &str) -> Result<(String, Option<String>)> {
+    match state.graph.phone_number(phone_number_id, token).await {
+        Ok(info) => Ok(("connected".into(), info.display_phone_number)),
+        Err(e) if e.transient => {
+            tracing::warn!(%phone_number_id, error = %e, "could not reach Meta to check the account; connecting unverified");
+            Ok(("unverified".into(), None))
+        }
+        Err(e) => {
+            Err(Error::Unprocessable(format!("Meta refused the credentials for this phone number: {}", e.message)))
+        }
+    }
+}
+
+/// What a manual connect gives: the ids and token from Meta's dashboard, and an optional alias.
+pub struct Credentials<'a> {
+    pub waba_id: &'a str,
+    pub phone_number_id: &'a str,
+    pub access_token: &'a str,
+    pub alias: Option<&'a str>,
+}
+
+/// Connects a number with credentials from Meta's dashboard and creates its inbox. The token is
+/// checked with Meta (refused when Meta rejects it; `unverified` when Meta cannot be reached)
+/// and stored encrypted.
+pub async fn connect(state: &AppState, org_id: &str, c: Credentials<'_>) -> Result<whatsapp_account::Model> {
+    let waba_id = meta_id("wabaId", c.waba_id)?;
+    let phone_number_id = meta_id("phoneNumberId", c.phone_number_id)?;
+    let access_token = token(c.access_token)?;
+    let alias = c.alias.map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    if by_phone_number_id(state.db(), &phone_number_id).await?.is_some() {
+        return Err(Error::Conflict("this phone number is already connected".into()));
+    }
+    let (status, display) = check_with_meta(&state, &phone_number_id, &access_token).await?;
+    let now = Utc::now();
+    let txn = state.rt.db.begin_write().await?;
+    // Checked again inside the write transaction so two concurrent connects cannot both win.
+    if by_phone_number_id(&*txn, &phone_number_id).await?.is_some() {
+        return Err(Error::Conflict("this phone number is already connected".into()));
+    }
+    let inbox_name = alias.clone().or_else(|| display.clone()).unwrap_or_else(|| format!("WhatsApp {phone_number_id}"));
+    let inbox = inbox::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(org_id.to_owned()),
+        channel: Set(Channel::Whatsapp.as_str().into()),
+        name: Set(inbox_name),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+    }
+    .insert(&*txn)
+    .await?;
+    let account = whatsapp_account::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(org_id.to_owned()),
+        inbox_id: Set(inbox.id.clone()),
+        waba_id: Set(waba_id),
+        phone_number_id: Set(phone_number_id),
+        display_phone_number: Set(display),
+        alias: Set(alias),
+        access_token_enc: Set(state.secrets.encrypt(&access_token)),
+        status: Set(status),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+    }
+    .insert(&*txn)
+    .await?;
+    txn.commit().await?;
+    tracing::info!(%org_id, account_id = %account.id, "WhatsApp account connected");
+    Ok(account)
+}
+
+/// Renames an account (`alias`, empty clears it) or gives it a new access token (checked with
+/// Meta like a connect).
+pub async fn update(
+    state: &AppState,
+    org_id: &str,
+    id: &str,
+    alias: Option<&str>,
+    access_token: Option<&str>,
+) -> Result<whatsapp_account::Model> {
+    let account = get(state.db(), org_id, id).await?.ok_or(Error::NotFound("WhatsApp account"))?;
+    let phone_number_id = account.phone_number_id.clone();
+    let mut am = account.into_active_model();
+    if let Some(alias) = alias {
+        let a = alias.trim();
+        if a.chars().count() > 100 {
+            return Err(Error::invalid("alias", "alias is at most 100 characters"));
+        }
+        am.alias = Set((!a.is_empty()).then(|| a.to_owned()));
+    }
+    if let Some(t) = access_token {
+        let t = token(t)?;
+        let (status, display) = check_with_meta(&state, &phone_number_id, &t).await?;
+        am.access_token_enc = Set(state.secrets.encrypt(&t));
+        am.status = Set(status);
+        if display.is_some() {
+            am.display_phone_number = Set(display);
+        }
+    }
+    am.updated_at = Set(Utc::now());
+    let account = am.update(state.db()).await?;
+    Ok(account)
+}
+
+/// Disconnects an account: it and its inbox are marked deleted; its conversations and messages
+/// stay, and new webhooks for the number are acknowledged and ignored.
+pub async fn disconnect(state: &AppState, org_id: &str, id: &str) -> Result<()> {
+    let account = get(state.db(), org_id, id).await?.ok_or(Error::NotFound("WhatsApp account"))?;
+    let now = Utc::now();
+    let txn = state.rt.db.begin_write().await?;
+    if let Some(ib) = inbox::Entity::find_by_id(account.inbox_id.clone()).one(&*txn).await? {
+        let mut am = ib.into_active_model();
+        am.deleted_at = Set(Some(now));
+        am.updated_at = Set(now);
+        am.update(&*txn).await?;
+    }
+    let mut am = account.into_active_model();
+    am.deleted_at = Set(Some(now));
+    am.status = Set("disconnected".into());
+    am.updated_at = Set(now);
+    am.update(&*txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
