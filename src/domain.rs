@@ -2,6 +2,8 @@
 //! Domain modules (`auth`, `bot`, `channels`, `workspace`, `simulation`) return it; the API
 //! turns it into its status and error body in one `From` (in `crate::error`).
 
+pub mod refs;
+
 use actors::ActorError;
 use sea_orm::DbErr;
 

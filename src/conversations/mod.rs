@@ -2,5 +2,6 @@
 //! sending a file (stored first, then sent by the actor like any reply). Everything that changes
 //! a conversation still goes through its actor.
 
+pub mod manage;
 pub mod media;
 pub mod outbox;

@@ -2,7 +2,7 @@
 //! conversation back to the bot with a summary (and preview one); follow-up marks.
 
 use actix_web::{HttpResponse, delete, patch, post, web};
-use actors::conversation::{FollowUp, ReturnToBot, Update};
+use actors::conversation::{FollowUp, ReturnToBot};
 use actors::store;
 use actors::views::ConversationView;
 use entities::enums::ConversationStatus;
@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::{change, find, parse_statuses};
 use crate::api::Data;
 use crate::auth::Caller;
+use crate::conversations::manage;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -73,37 +74,11 @@ pub async fn update(
         },
         None => None,
     };
-    if let Some(Some(user)) = &body.assigned_to {
-        if !caller.role.is_admin() && caller.user_id.as_deref() != Some(user.as_str()) {
-            return Err(ApiError::Forbidden("agents can assign conversations only to themselves".into()));
-        }
-        if crate::api::auth::active_user(&state, &caller.org_id, user).await?.is_none() {
-            return Err(ApiError::validation("assignedTo", "assignedTo names no active user of this organization"));
-        }
-    }
-    let category = match body.category {
-        Some(Some(c)) => {
-            let c = c.trim().to_owned();
-            if c.chars().count() > 100 {
-                return Err(ApiError::validation("category", "category is at most 100 characters"));
-            }
-            Some((!c.is_empty()).then_some(c))
-        }
-        other => other,
-    };
-    if let Some(Some(team)) = &body.team_id {
-        use crate::api::refs::{Kind, require};
-        require(state.db(), &caller.org_id, "teamId", Kind::Team, team).await?;
-    }
-    let conv = find(&state, &caller, &id).await?;
-    let msg = Update {
-        org_id: caller.org_id.clone(),
-        status,
-        assigned_to: body.assigned_to,
-        category,
-        team_id: body.team_id,
-    };
-    change(&state, &caller, &conv.id, msg).await
+    let asker = manage::Asker { is_admin: caller.role.is_admin(), user_id: caller.user_id.as_deref() };
+    let changes =
+        manage::Changes { status, assigned_to: body.assigned_to, category: body.category, team_id: body.team_id };
+    let view = manage::update(&state, &caller.org_id, asker, &id, changes).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
