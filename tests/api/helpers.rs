@@ -189,7 +189,10 @@ impl ClusterSpec {
 /// prefix of its own), or `None` when the environment offers no PostgreSQL and Redis.
 pub async fn spawn_cluster(n: usize, redis: Option<String>) -> Option<(ClusterSpec, Vec<TestApp>)> {
     let (Some(base), Some(redis_url)) = (pg_base(), redis.or_else(redis_url)) else {
-        eprintln!("skipped: cluster tests need CX_TEST_DATABASE_URL and CX_TEST_REDIS_URL");
+        let required = std::env::var("CX_TEST_CLUSTER").is_ok_and(|v| v == "required");
+        assert!(!required, "CX_TEST_CLUSTER=required but CX_TEST_DATABASE_URL or CX_TEST_REDIS_URL is not set");
+        let test = std::thread::current().name().unwrap_or("a cluster test").to_owned();
+        skipped(&test, "it needs CX_TEST_DATABASE_URL and CX_TEST_REDIS_URL (the PostgreSQL run of .ci/run sets them)");
         return None;
     };
     let (base, url, name) = create_pg_database(&base).await;
@@ -214,6 +217,13 @@ pub async fn spawn_cluster(n: usize, redis: Option<String>) -> Option<(ClusterSp
         nodes.push(spawn_node(db, graph.clone(), move |c| s.apply(c, i)).await);
     }
     Some((spec, nodes))
+}
+
+/// Says on the terminal that a test did not run and why. Written to stderr directly: the test
+/// harness captures `eprintln!` of passing tests, which would hide the skip.
+pub fn skipped(what: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}: {why}");
 }
 
 /// A free TCP port on 127.0.0.1.

@@ -46,7 +46,9 @@ impl Browser {
             Err(missing) => {
                 let required = std::env::var("CX_TEST_BROWSER").is_ok_and(|v| v == "required");
                 assert!(!required, "CX_TEST_BROWSER=required but {missing}");
-                eprintln!("SKIPPED {test}: {missing} (CI sets CX_TEST_BROWSER=required)");
+                // Straight to stderr: the harness captures `eprintln!` of passing tests.
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {missing} (CI sets CX_TEST_BROWSER=required)");
                 None
             }
         }
