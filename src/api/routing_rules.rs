@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use actors::conversation::Reroute;
 use actors::people::idle::IdleReport;
-use actors::people::settings::{self, IdleAction, IdleAgentSettings, Maintenance, OffHours};
+use actors::people::settings::{self, IdleAgentSettings, Maintenance, OffHours};
 use actors::policy::routing::{self as policy, Condition, Conflict, MatchType, Rule};
 use actors::policy::schedule::WeeklySchedule;
 use chrono::{DateTime, Utc};
@@ -16,11 +16,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::teams::{active_team, parse_schedule};
+use super::teams::active_team;
 use super::{Data, nullable};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::workspace::routing;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(get_maintenance)
@@ -64,14 +65,6 @@ pub struct MaintenanceRequest {
     pub message: Option<String>,
 }
 
-fn message_field(field: &str, m: &str) -> ApiResult<String> {
-    let m = m.trim();
-    if m.is_empty() || m.chars().count() > 4096 {
-        return Err(ApiError::validation(field, "message must be 1 to 4096 characters"));
-    }
-    Ok(m.to_owned())
-}
-
 /// Switch maintenance mode (admin only). While on, customers get its message once per
 /// conversation and nothing is auto-assigned.
 #[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = MaintenanceRequest,
@@ -83,23 +76,8 @@ pub async fn put_maintenance(
     body: web::Json<MaintenanceRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let message = body.message.as_deref().map(|m| message_field("message", m)).transpose()?;
-    let s = settings::update(&state.rt.db, &caller.org_id, |s| {
-        if let Some(on) = body.maintenance_mode {
-            if on && !s.maintenance.maintenance_mode {
-                s.maintenance.since = Some(Utc::now());
-            }
-            s.maintenance.maintenance_mode = on;
-        }
-        if let Some(m) = message {
-            s.maintenance.message = m;
-        }
-    })
-    .await?;
-    if !s.maintenance.maintenance_mode {
-        state.rt.request_drain(&caller.org_id); // assignment resumes
-    }
-    Ok(HttpResponse::Ok().json(Data::new(s.maintenance)))
+    let (on, message) = (body.maintenance_mode, body.message.as_deref());
+    Ok(HttpResponse::Ok().json(Data::new(routing::set_maintenance(&state.rt, &caller.org_id, on, message).await?)))
 }
 
 /// Get the off-hours auto-reply.
@@ -127,17 +105,8 @@ pub async fn put_off_hours(
     body: web::Json<OffHoursRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let message = body.message.as_deref().map(|m| message_field("message", m)).transpose()?;
-    let s = settings::update(&state.rt.db, &caller.org_id, |s| {
-        if let Some(on) = body.off_hours_auto_reply {
-            s.off_hours.off_hours_auto_reply = on;
-        }
-        if let Some(m) = message {
-            s.off_hours.message = m;
-        }
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(Data::new(s.off_hours)))
+    let (on, message) = (body.off_hours_auto_reply, body.message.as_deref());
+    Ok(HttpResponse::Ok().json(Data::new(routing::set_off_hours(&state.rt, &caller.org_id, on, message).await?)))
 }
 
 fn no_hours() -> WeeklySchedule {
@@ -162,9 +131,7 @@ pub async fn put_business_hours(
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let hours = parse_schedule(body.into_inner())?;
-    let saved = hours.clone();
-    settings::update(&state.rt.db, &caller.org_id, move |s| s.business_hours = Some(saved)).await?;
+    let hours = routing::set_business_hours(&state.rt, &caller.org_id, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Data::new(hours)))
 }
 
@@ -232,46 +199,15 @@ pub async fn put_idle(
     body: web::Json<IdleRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let minutes = |field: &str, v: Option<i64>, min: i64| -> ApiResult<Option<u32>> {
-        match v {
-            Some(n) if !(min..=1440).contains(&n) => {
-                Err(ApiError::validation(field, format!("{field} must be between {min} and 1440")))
-            }
-            Some(n) => Ok(Some(n as u32)),
-            None => Ok(None),
-        }
+    let b = body.into_inner();
+    let change = routing::IdleChange {
+        enabled: b.enabled,
+        no_reply_minutes: b.no_reply_minutes,
+        offline_minutes: b.offline_minutes,
+        action: b.action,
+        include_away: b.include_away,
     };
-    let no_reply = minutes("noReplyMinutes", body.no_reply_minutes, 1)?;
-    let offline = minutes("offlineMinutes", body.offline_minutes, 0)?;
-    let action = match body.action.as_deref().map(|a| a.trim().to_uppercase()) {
-        None => None,
-        Some(a) => Some(match a.as_str() {
-            "REASSIGN" => IdleAction::Reassign,
-            "RETURN_TO_QUEUE" => IdleAction::ReturnToQueue,
-            "NOTIFY_ONLY" => IdleAction::NotifyOnly,
-            _ => return Err(ApiError::validation("action", "action must be REASSIGN, RETURN_TO_QUEUE or NOTIFY_ONLY")),
-        }),
-    };
-    let s = settings::update(&state.rt.db, &caller.org_id, |s| {
-        let i = &mut s.idle_agent;
-        if let Some(e) = body.enabled {
-            i.enabled = e;
-        }
-        if let Some(n) = no_reply {
-            i.no_reply_minutes = n;
-        }
-        if let Some(n) = offline {
-            i.offline_minutes = n;
-        }
-        if let Some(a) = action {
-            i.action = a;
-        }
-        if let Some(a) = body.include_away {
-            i.include_away = a;
-        }
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(Data::new(s.idle_agent)))
+    Ok(HttpResponse::Ok().json(Data::new(routing::set_idle(&state.rt, &caller.org_id, change).await?)))
 }
 
 /// Run idle-agent detection for this organization now (admin only), with the current settings

@@ -457,12 +457,6 @@ pub async fn get_schedule(
 }
 
 /// Parses and checks a schedule body; errors name the field.
-pub fn parse_schedule(body: serde_json::Value) -> ApiResult<WeeklySchedule> {
-    let schedule: WeeklySchedule =
-        serde_json::from_value(body).map_err(|e| ApiError::validation("body", format!("not a schedule: {e}")))?;
-    schedule.validate().map_err(|e| ApiError::validation(e.field, e.message))?;
-    Ok(schedule)
-}
 
 /// Create or replace a team's working hours (admin only).
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = String, Path)), request_body = WeeklySchedule,
@@ -476,7 +470,7 @@ pub async fn put_schedule(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let t = find_team(&state, &caller.org_id, &id).await?;
-    let schedule = parse_schedule(body.into_inner())?;
+    let schedule = crate::workspace::routing::parse_schedule(body.into_inner())?;
     let mut am = t.into_active_model();
     am.schedule = Set(Some(serde_json::to_string(&schedule).map_err(|e| ApiError::Internal(e.to_string()))?));
     am.updated_at = Set(Utc::now());

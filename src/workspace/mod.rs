@@ -2,4 +2,5 @@
 //! settings move here from their handlers). Functions take the runtime or a connection and
 //! answer a [`crate::domain::Error`].
 
+pub mod routing;
 pub mod tags;
