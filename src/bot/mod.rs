@@ -11,6 +11,7 @@ pub mod config;
 pub mod decision;
 pub mod documents;
 pub mod engine;
+pub mod intents;
 pub mod knowledge;
 pub mod metrics;
 pub mod provider;

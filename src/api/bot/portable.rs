@@ -136,7 +136,7 @@ async fn put_intents(
             created_at: now,
             updated_at: now,
         };
-        if let Err(e) = super::intents::check_fields(&intent) {
+        if let Err(e) = crate::bot::intents::check_fields(&intent) {
             warnings.push(format!("intent {:?}: {e}; skipped", i.name));
             continue;
         }
