@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod http_client;
 pub mod mail;
 pub mod media;
 pub mod simulation;

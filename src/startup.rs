@@ -42,6 +42,8 @@ pub enum StartupError {
     Redis(String),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
 }
 
 pub struct Application {
@@ -69,7 +71,7 @@ impl Application {
             &config.whatsapp_graph_url,
             &config.whatsapp_graph_version,
             Duration::from_secs(config.whatsapp_timeout),
-        );
+        )?;
         let media: Arc<dyn MediaStore> = Arc::new(LocalDisk::new(config.data_dir.join("media")));
         let sender = WhatsAppSender {
             db: db.conn.clone(),
@@ -130,7 +132,7 @@ impl Application {
             Duration::from_secs(config.bot_timeout_secs.max(1)),
             config.bot_monthly_turns,
             config.llm_private_hosts.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect(),
-        );
+        )?;
         rt.set_bot(Arc::new(bot.clone()));
         let state = web::Data::new(AppState {
             rt,

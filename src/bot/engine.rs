@@ -101,19 +101,15 @@ impl Engine {
         timeout: Duration,
         default_turn_limit: i64,
         private_hosts: Vec<String>,
-    ) -> Engine {
+    ) -> std::result::Result<Engine, reqwest::Error> {
         // Every connection re-checks its addresses (the guard in `provider_for` checks the URL
         // when the client is made; this closes the gap between that check and each call), and
         // a redirect could lead to an address literal, which no resolver sees: none is followed.
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
+        let http = crate::http_client::builder(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(std::sync::Arc::new(tools::GuardedResolver::new(private_hosts.clone())))
-            .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        Engine { db: store.conn.clone(), store, admission, secrets, http, default_turn_limit, private_hosts }
+            .build()?;
+        Ok(Engine { db: store.conn.clone(), store, admission, secrets, http, default_turn_limit, private_hosts })
     }
 
     /// A provider client for a resolved endpoint. Base URLs are set by organization admins, so

@@ -177,20 +177,9 @@ pub struct Provider {
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl Provider {
-    pub fn new(base_url: &str, api_key: Option<String>, timeout: Duration) -> Provider {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        Provider {
-            http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key: api_key.filter(|k| !k.is_empty()),
-            retries: 2,
-            backoff: Duration::from_millis(250),
-        }
+    pub fn new(base_url: &str, api_key: Option<String>, timeout: Duration) -> Result<Provider, reqwest::Error> {
+        let http = crate::http_client::builder(timeout).build()?;
+        Ok(Provider::with_client(http, base_url, api_key))
     }
 
     /// A client for `base_url` over an existing HTTP client (which carries the timeouts).
@@ -547,7 +536,7 @@ mod tests {
     #[actix_web::test]
     async fn a_chat_answer_carries_its_text_and_usage_and_the_request_is_openai_shaped() {
         let f = fake(vec![(200, answer("hello!"))]).await;
-        let p = Provider::new(&f.url, Some("sk-test".into()), Duration::from_secs(5));
+        let p = Provider::new(&f.url, Some("sk-test".into()), Duration::from_secs(5)).unwrap();
         let a = p.chat(&request()).await.unwrap();
         assert_eq!(a.content, "hello!");
         assert_eq!(a.usage, Usage { prompt_tokens: 12, completion_tokens: 3 });
@@ -562,12 +551,13 @@ mod tests {
     #[actix_web::test]
     async fn transient_failures_are_retried_and_permanent_ones_are_not() {
         let f = fake(vec![(500, json!({"error": {"message": "boom"}})), (429, json!({})), (200, answer("ok"))]).await;
-        let p = Provider::new(&f.url, None, Duration::from_secs(5)).with_retries(2, Duration::from_millis(10));
+        let p = Provider::new(&f.url, None, Duration::from_secs(5)).unwrap().with_retries(2, Duration::from_millis(10));
         let a = p.chat(&request()).await.unwrap();
         assert_eq!((a.content.as_str(), a.attempts), ("ok", 3));
 
         let f = fake(vec![(401, json!({"error": {"message": "bad key"}}))]).await;
         let p = Provider::new(&f.url, Some("nope".into()), Duration::from_secs(5))
+            .unwrap()
             .with_retries(2, Duration::from_millis(10));
         let e = p.chat(&request()).await.unwrap_err();
         assert_eq!(e.kind, ProviderErrorKind::Unauthorized);
@@ -575,21 +565,22 @@ mod tests {
         assert_eq!(f.seen.lock().unwrap().len(), 1, "a refused key is not retried");
 
         let f = fake(vec![(503, json!({})), (503, json!({})), (503, json!({}))]).await;
-        let p = Provider::new(&f.url, None, Duration::from_secs(5)).with_retries(2, Duration::from_millis(10));
+        let p = Provider::new(&f.url, None, Duration::from_secs(5)).unwrap().with_retries(2, Duration::from_millis(10));
         assert_eq!(p.chat(&request()).await.unwrap_err().kind, ProviderErrorKind::Unavailable);
         assert_eq!(f.seen.lock().unwrap().len(), 3, "the first attempt and two retries");
 
         let f = fake(vec![(400, json!({"error": {"message": "unknown model"}}))]).await;
-        let p = Provider::new(&f.url, None, Duration::from_secs(5));
+        let p = Provider::new(&f.url, None, Duration::from_secs(5)).unwrap();
         assert_eq!(p.chat(&request()).await.unwrap_err().kind, ProviderErrorKind::Rejected);
     }
 
     #[actix_web::test]
     async fn a_malformed_answer_and_an_unreachable_provider_are_errors_not_panics() {
         let f = fake(vec![(200, json!({"choices": []}))]).await;
-        let p = Provider::new(&f.url, None, Duration::from_secs(5));
+        let p = Provider::new(&f.url, None, Duration::from_secs(5)).unwrap();
         assert_eq!(p.chat(&request()).await.unwrap_err().kind, ProviderErrorKind::BadResponse);
-        let p = Provider::new("http://127.0.0.1:9", None, Duration::from_secs(2)).with_retries(0, Duration::ZERO);
+        let p =
+            Provider::new("http://127.0.0.1:9", None, Duration::from_secs(2)).unwrap().with_retries(0, Duration::ZERO);
         assert_eq!(p.chat(&request()).await.unwrap_err().kind, ProviderErrorKind::Unavailable);
     }
 
@@ -600,7 +591,7 @@ mod tests {
             (200, json!({"data": [{"id": "zeta"}, {"id": "alpha"}]})),
         ])
         .await;
-        let p = Provider::new(&f.url, None, Duration::from_secs(5));
+        let p = Provider::new(&f.url, None, Duration::from_secs(5)).unwrap();
         let v = p.embed("e-1", &["a".into(), "b".into()]).await.unwrap();
         assert_eq!(v, vec![vec![1.0, 0.0], vec![0.5, 0.5]]);
         assert_eq!(p.models().await.unwrap(), vec!["alpha", "zeta"]);

@@ -54,14 +54,9 @@ struct GraphErrorData {
 }
 
 impl GraphClient {
-    pub fn new(base_url: &str, version: &str, timeout: Duration) -> GraphClient {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("cx-inbox/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        GraphClient { http, base_url: base_url.trim_end_matches('/').to_owned(), version: version.to_owned() }
+    pub fn new(base_url: &str, version: &str, timeout: Duration) -> Result<GraphClient, reqwest::Error> {
+        let http = crate::http_client::builder(timeout).build()?;
+        Ok(GraphClient { http, base_url: base_url.trim_end_matches('/').to_owned(), version: version.to_owned() })
     }
 
     fn url(&self, path: &str) -> String {
