@@ -5,7 +5,7 @@
 pub mod refs;
 
 use actors::ActorError;
-use sea_orm::DbErr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait, QueryFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -89,4 +89,50 @@ impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Internal(format!("json: {e}"))
     }
+}
+
+/// An entity whose rows belong to an organization, found by their string id.
+pub trait Owned: EntityTrait {
+    /// What a missing one is called in "… not found".
+    const NOUN: &'static str;
+    fn org_column() -> Self::Column;
+}
+
+macro_rules! owned {
+    ($($m:ident => $noun:literal),* $(,)?) => {
+        $(impl Owned for entities::$m::Entity {
+            const NOUN: &'static str = $noun;
+            fn org_column() -> Self::Column {
+                entities::$m::Column::OrgId
+            }
+        })*
+    };
+}
+
+owned! {
+    team => "team",
+    tag => "tag",
+    bot_tool => "tool",
+    bot_preset => "preset",
+    bot_media => "media",
+    bot_intent => "intent",
+    bot_document => "document",
+    bot_config => "bot config",
+    bot_snapshot => "snapshot",
+    bot_prompt_version => "prompt version",
+    bot_trace => "trace",
+    routing_rule => "routing rule",
+    api_key => "API key",
+    invitation => "invitation",
+    whatsapp_account => "WhatsApp account",
+}
+
+/// The object `id` of the organization: another organization's is as missing as one that never
+/// existed (`NotFound`, a 404 for the object of the path; see `refs` for ids a body names).
+pub async fn find_in_org<E>(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<E::Model>
+where
+    E: Owned,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<String>,
+{
+    E::find_by_id(id.to_owned()).filter(E::org_column().eq(org_id)).one(db).await?.ok_or(Error::NotFound(E::NOUN))
 }

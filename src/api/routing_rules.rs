@@ -433,11 +433,7 @@ pub struct UpdateRule {
 }
 
 async fn find_rule(state: &AppState, org_id: &str, id: &str) -> ApiResult<routing_rule::Model> {
-    routing_rule::Entity::find_by_id(id.to_owned())
-        .filter(routing_rule::Column::OrgId.eq(org_id))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("routing rule"))
+    Ok(crate::domain::find_in_org::<routing_rule::Entity>(state.db(), org_id, id).await?)
 }
 
 /// Update a routing rule (admin only). Use reorder to move it.

@@ -88,11 +88,7 @@ fn view(t: &team::Model, member_count: usize) -> TeamView {
 
 /// A team of the caller's organization (active or not); 404 otherwise.
 pub async fn find_team(state: &AppState, org_id: &str, id: &str) -> ApiResult<team::Model> {
-    team::Entity::find_by_id(id.to_owned())
-        .filter(team::Column::OrgId.eq(org_id))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("team"))
+    Ok(crate::domain::find_in_org::<team::Entity>(state.db(), org_id, id).await?)
 }
 
 /// An active team of the organization, or a validation error on `field`.

@@ -144,11 +144,7 @@ pub async fn current(db: &impl ConnectionTrait, org_id: &str, id: Option<&str>) 
 }
 
 pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<bot_config::Model> {
-    bot_config::Entity::find_by_id(id.to_owned())
-        .filter(bot_config::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("bot config"))
+    crate::domain::find_in_org::<bot_config::Entity>(db, org_id, id).await
 }
 
 /// Resolves the endpoint of a config: its own values first, then its preset's, then the

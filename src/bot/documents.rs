@@ -26,11 +26,7 @@ pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<bot_doc
 
 /// One document of the organization.
 pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<bot_document::Model> {
-    bot_document::Entity::find_by_id(id.to_owned())
-        .filter(bot_document::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("document"))
+    crate::domain::find_in_org::<bot_document::Entity>(db, org_id, id).await
 }
 
 /// A document's passages, in order.

@@ -27,11 +27,7 @@ pub struct Fields {
 
 /// One intent of the organization.
 pub async fn find(db: &DatabaseConnection, org_id: &str, id: &str) -> Result<bot_intent::Model> {
-    bot_intent::Entity::find_by_id(id.to_owned())
-        .filter(bot_intent::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("intent"))
+    crate::domain::find_in_org::<bot_intent::Entity>(db, org_id, id).await
 }
 
 /// Checks an intent as it would be stored, including that its tool is the organization's.

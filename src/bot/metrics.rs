@@ -394,10 +394,6 @@ pub async fn trace_summary(db: &DatabaseConnection, org_id: &str, days: i64) -> 
 
 /// One run, step by step.
 pub async fn trace(db: &DatabaseConnection, org_id: &str, id: &str) -> Result<TraceView> {
-    let t = bot_trace::Entity::find_by_id(id.to_owned())
-        .filter(bot_trace::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("trace"))?;
+    let t = crate::domain::find_in_org::<bot_trace::Entity>(db, org_id, id).await?;
     Ok(trace_view(t, true))
 }

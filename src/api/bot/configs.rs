@@ -526,11 +526,7 @@ pub async fn prompt_versions(
 #[post("/bot-config/prompt-versions/{id}/activate")]
 pub async fn rollback(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let v = bot_prompt_version::Entity::find_by_id(id.into_inner())
-        .filter(bot_prompt_version::Column::OrgId.eq(caller.org_id.clone()))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("prompt version"))?;
+    let v = crate::domain::find_in_org::<bot_prompt_version::Entity>(state.db(), &caller.org_id, &id).await?;
     let c = config::get(state.db(), &caller.org_id, &v.config_id).await?;
     let settings = Settings { system_prompt: v.prompt.clone(), ..Settings::of(&c) };
     let mut am = c.into_active_model();

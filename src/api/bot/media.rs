@@ -111,11 +111,7 @@ pub async fn add_media(
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_media::Model> {
-    bot_media::Entity::find_by_id(id.to_owned())
-        .filter(bot_media::Column::OrgId.eq(caller.org_id.clone()))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("media"))
+    Ok(crate::domain::find_in_org::<bot_media::Entity>(state.db(), &caller.org_id, id).await?)
 }
 
 /// The bot's media, newest first.

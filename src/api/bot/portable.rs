@@ -337,11 +337,7 @@ pub async fn create_snapshot(
 }
 
 async fn find_snapshot(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_snapshot::Model> {
-    bot_snapshot::Entity::find_by_id(id.to_owned())
-        .filter(bot_snapshot::Column::OrgId.eq(caller.org_id.clone()))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("snapshot"))
+    Ok(crate::domain::find_in_org::<bot_snapshot::Entity>(state.db(), &caller.org_id, id).await?)
 }
 
 /// Put the config back as the snapshot has it: settings (a changed prompt becomes a new prompt

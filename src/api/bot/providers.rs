@@ -237,11 +237,7 @@ fn apply_preset(state: &AppState, p: &mut bot_preset::Model, b: PresetBody) -> A
 }
 
 async fn find_preset(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_preset::Model> {
-    bot_preset::Entity::find_by_id(id.to_owned())
-        .filter(bot_preset::Column::OrgId.eq(caller.org_id.clone()))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("preset"))
+    Ok(crate::domain::find_in_org::<bot_preset::Entity>(state.db(), &caller.org_id, id).await?)
 }
 
 /// The organization's provider presets.

@@ -102,11 +102,7 @@ pub struct ToolBody {
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_tool::Model> {
-    bot_tool::Entity::find_by_id(id.to_owned())
-        .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("tool"))
+    Ok(crate::domain::find_in_org::<bot_tool::Entity>(state.db(), &caller.org_id, id).await?)
 }
 
 /// Checks a tool as it would be stored, including its target, and that its name is free.
