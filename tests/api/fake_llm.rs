@@ -16,11 +16,10 @@
 //!
 //! With categorization asked for, every decision also carries `"category": "billing"`.
 
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 #[derive(Default)]
@@ -38,17 +37,8 @@ pub struct FakeLlm {
 
 impl FakeLlm {
     pub fn start() -> FakeLlm {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(LlmState::default()));
-        let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(answer)))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .unwrap()
-            .run();
-        actix_web::rt::spawn(server);
+        let url = format!("{}/v1", crate::helpers::serve_fake(state.clone(), answer));
         FakeLlm { url, state }
     }
 

@@ -642,20 +642,33 @@ pub struct FakeGraph {
     state: Arc<Mutex<GraphState>>,
 }
 
+/// Starts a stand-in for an outside service (Meta's Graph API, a model provider) on a free
+/// loopback port: every request goes to `handler`, which reads the shared `state` as
+/// `web::Data<Mutex<S>>`. Answers its address, `http://127.0.0.1:<port>`.
+pub fn serve_fake<S, F, Args>(state: Arc<Mutex<S>>, handler: F) -> String
+where
+    S: Send + 'static,
+    F: actix_web::Handler<Args> + Clone + Send + 'static,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let data = web::Data::from(state);
+    let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(handler.clone())))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+    actix_web::rt::spawn(server);
+    url
+}
+
 impl FakeGraph {
     pub fn start() -> FakeGraph {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(GraphState::default()));
-        let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(fake_graph)))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .unwrap()
-            .run();
-        actix_web::rt::spawn(server);
-        FakeGraph { url, state }
+        FakeGraph { url: serve_fake(state.clone(), fake_graph), state }
     }
 
     /// The next sends answer these, in order.
