@@ -3,7 +3,9 @@
 
 use entities::{conversation, user};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
+use serde::Serialize;
 use tokio::sync::mpsc::Receiver;
+use utoipa::ToSchema;
 
 use super::provider::{ChatMessage, ChatRequest, ProviderError, StreamPiece};
 use super::settings::{self, WritingAssist};
@@ -13,9 +15,13 @@ use crate::state::AppState;
 
 /// The organization's settings, the user's own switch (on unless they turned it off), and
 /// whether suggestions are offered (both on).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AssistConfig {
     pub organization: WritingAssist,
+    /// The caller's own switch (on unless they turned it off).
     pub user_enabled: bool,
+    /// Both on: suggestions are offered.
     pub effective: bool,
 }
 

@@ -5,6 +5,8 @@
 use entities::conversation;
 use entities::enums::ConversationStatus;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::config::{self, Settings};
 use super::{decision, engine};
@@ -12,6 +14,8 @@ use crate::domain::{Error, Result};
 use crate::state::AppState;
 
 /// What classifying one conversation did.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Classified {
     pub conversation_id: String,
     pub previous_category: Option<String>,

@@ -3,16 +3,15 @@
 
 use actix_web::{HttpResponse, get, patch, post, put, web};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use crate::auth::Caller;
-use crate::bot::assist;
+use crate::bot::assist::{self, AssistConfig};
 use crate::bot::provider::StreamPiece;
-use crate::bot::settings::WritingAssist;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -20,24 +19,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(complete).service(get_config).service(set_config).service(set_preference);
 }
 
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AssistConfig {
-    pub organization: WritingAssist,
-    /// The caller's own switch (on unless they turned it off).
-    pub user_enabled: bool,
-    /// Both on: suggestions are offered.
-    pub effective: bool,
-}
-
-impl From<assist::AssistConfig> for AssistConfig {
-    fn from(c: assist::AssistConfig) -> Self {
-        AssistConfig { organization: c.organization, user_enabled: c.user_enabled, effective: c.effective }
-    }
-}
-
 async fn current(state: &AppState, caller: &Caller) -> ApiResult<AssistConfig> {
-    Ok(assist::config_for(state.db(), &caller.org_id, caller.user_id.as_deref()).await?.into())
+    Ok(assist::config_for(state.db(), &caller.org_id, caller.user_id.as_deref()).await?)
 }
 
 /// The organization's writing-assist settings and the caller's preference.

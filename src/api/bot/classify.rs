@@ -9,37 +9,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use crate::auth::Caller;
-use crate::bot::classify;
+use crate::bot::classify::{self, Classified};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(bulk).service(one);
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Classified {
-    pub conversation_id: String,
-    pub previous_category: Option<String>,
-    pub category: Option<String>,
-    pub previous_team_id: Option<String>,
-    pub team_id: Option<String>,
-    /// The category or the team changed.
-    pub changed: bool,
-}
-
-impl From<classify::Classified> for Classified {
-    fn from(c: classify::Classified) -> Self {
-        Classified {
-            conversation_id: c.conversation_id,
-            previous_category: c.previous_category,
-            category: c.category,
-            previous_team_id: c.previous_team_id,
-            team_id: c.team_id,
-            changed: c.changed,
-        }
-    }
 }
 
 /// Classify one conversation with the model and route it again.
@@ -50,8 +25,7 @@ pub async fn one(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     if conv.status == ConversationStatus::Closed.as_str() {
         return Err(ApiError::Conflict("the conversation is closed".into()));
     }
-    let c = classify::conversation(&state, &caller.org_id, &conv).await?;
-    Ok(HttpResponse::Ok().json(Data::new(Classified::from(c))))
+    Ok(HttpResponse::Ok().json(Data::new(classify::conversation(&state, &caller.org_id, &conv).await?)))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -84,7 +58,6 @@ pub async fn bulk(
     let b = body.into_inner().unwrap_or_default();
     let only = b.only_uncategorized == Some(true);
     let (results, failed) = classify::open_conversations(&state, &caller.org_id, only, b.limit.unwrap_or(100)).await?;
-    let results: Vec<Classified> = results.into_iter().map(Classified::from).collect();
     let changed = results.iter().filter(|r| r.changed).count();
     Ok(HttpResponse::Ok().json(Data::new(ReclassifyReport {
         processed: results.len() + failed,
