@@ -8,6 +8,7 @@ pub mod assist;
 pub mod bundle;
 pub mod classify;
 pub mod config;
+pub mod configs;
 pub mod decision;
 pub mod documents;
 pub mod engine;
