@@ -18,8 +18,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
-use super::auth::{NewUser, Session, hash_password, insert_user, session, valid_email, valid_password_as};
+use super::auth::Session;
 use crate::auth::Caller;
+use crate::auth::users::{NewUser, hash_password, insert_user, valid_email, valid_password_as};
 use crate::crypto::{hash_token, random_token};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -600,7 +601,6 @@ pub async fn accept(
     }
     txn.commit().await?;
     tracing::info!(org_id = %user.org_id, user_id = %user.id, invitation_id = %inv.id, "invitation accepted");
-    let org = super::auth::org_of(&state, &user).await?;
-    let s = session(&state, &user, &org, None).await?;
-    Ok(HttpResponse::Created().json(Data::new(s)))
+    let s = crate::auth::sessions::start(&state, user).await?;
+    Ok(super::auth::signed_in(actix_web::http::StatusCode::CREATED, s))
 }

@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
-use super::auth::{Session, active_user, hash_password, org_of, required, session, valid_password_as};
+use super::auth::{Session, signed_in};
 use super::users::{UserDetail, detail};
-use crate::auth::{Caller, password};
+use crate::auth::users::{active_user, required};
+use crate::auth::{Caller, sessions};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -183,22 +184,9 @@ pub async fn change_password(
     body: web::Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let u = me(&state, &caller).await?;
-    let stored = u.password_hash.clone();
-    let presented = body.current_password.clone();
-    let ok = match stored {
-        Some(stored) => web::block(move || password::verify(&stored, &presented))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-        None => false,
-    };
-    if !ok {
-        return Err(ApiError::validation("currentPassword", "the current password is wrong"));
-    }
-    valid_password_as("newPassword", &body.new_password)?;
-    let hash = hash_password(body.new_password.clone()).await?;
-    let u = crate::api::auth::replace_password(&state, u, hash).await?;
-    let org = org_of(&state, &u).await?;
-    Ok(HttpResponse::Ok().json(Data::new(session(&state, &u, &org, None).await?)))
+    let body = body.into_inner();
+    let s = sessions::change_password(&state, u, body.current_password, body.new_password).await?;
+    Ok(signed_in(actix_web::http::StatusCode::OK, s))
 }
 
 #[cfg(test)]

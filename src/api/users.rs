@@ -15,13 +15,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::{NewUser, active_user, insert_user, required};
 use super::invitations::{
     InvitationView, ItemError, NewInvitation, PENDING, REVOKED, ensure_no_account, insert_invitation, invitable_email,
     send_invitation,
 };
 use super::{Data, nullable};
 use crate::auth::Caller;
+use crate::auth::users::{NewUser, active_user, insert_user, required};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 

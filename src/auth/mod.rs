@@ -4,7 +4,9 @@
 
 pub mod caller;
 pub mod jwt;
+pub mod login_codes;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
