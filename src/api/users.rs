@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::invitations::{
-    InvitationView, ItemError, NewInvitation, PENDING, REVOKED, ensure_no_account, insert_invitation, invitable_email,
-    send_invitation,
-};
+use super::invitations::{InvitationView, ItemError};
 use super::{Data, nullable};
 use crate::auth::Caller;
+use crate::auth::invitations::{
+    NewInvitation, PENDING, REVOKED, ensure_no_account, insert as insert_invitation, invitable_email,
+    send as send_invitation,
+};
 use crate::auth::users::{NewUser, active_user, insert_user, required};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -356,7 +357,7 @@ pub async fn create(
         team_member::Entity::delete_many().filter(team_member::Column::UserId.eq(u.id.clone())).exec(&*txn).await?;
         user::Entity::delete_by_id(u.id.clone()).exec(&*txn).await?;
         txn.commit().await?;
-        return Err(e);
+        return Err(e.into());
     }
     tracing::info!(org_id = %u.org_id, user_id = %u.id, "user created and invited");
     if cap.is_some() || !team_ids.is_empty() {
@@ -558,7 +559,7 @@ pub async fn resend_invite(
         .one(state.db())
         .await?;
     let inv = match pending {
-        Some(inv) => super::invitations::renew(&state, inv).await?,
+        Some(inv) => crate::auth::invitations::renew(&state, inv).await?,
         None => {
             let role = Role::parse(&target.role).unwrap_or(Role::Agent);
             let new = NewInvitation {
@@ -573,7 +574,7 @@ pub async fn resend_invite(
             let (inv, token) = insert_invitation(state.db(), state.config.invitation_days, new).await?;
             if let Err(e) = send_invitation(&state, &inv, &token).await {
                 invitation::Entity::delete_by_id(inv.id.clone()).exec(state.db()).await?;
-                return Err(e);
+                return Err(e.into());
             }
             inv
         }

@@ -3,8 +3,10 @@
 //! turns a `Bearer` header into who is calling.
 
 pub mod caller;
+pub mod invitations;
 pub mod jwt;
 pub mod login_codes;
+pub mod membership;
 pub mod password;
 pub mod sessions;
 pub mod throttle;
