@@ -8,6 +8,7 @@ pub mod jwt;
 pub mod login_codes;
 pub mod membership;
 pub mod password;
+pub mod profile;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

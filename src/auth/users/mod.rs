@@ -1,4 +1,8 @@
-//! Users as authentication sees them: who may act.
+//! Users as authentication sees them: who may act, and how accounts come to be. The
+//! organization's management of its people is in [`admin`] (one user) and [`bulk`] (many).
+
+pub mod admin;
+pub mod bulk;
 
 use chrono::Utc;
 use entities::enums::{Presence, Role};
