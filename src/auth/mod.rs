@@ -2,6 +2,7 @@
 //! (rotating, stored hashed), API keys (stored hashed), and the [`Caller`] extractor that
 //! turns a `Bearer` header into who is calling.
 
+pub mod api_keys;
 pub mod caller;
 pub mod invitations;
 pub mod jwt;
