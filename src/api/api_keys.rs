@@ -1,19 +1,16 @@
 //! API-KEYS-1..4: organization API keys (admin only). The key is returned once, at creation.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use entities::api_key;
-use entities::enums::Role;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder,
-};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
-use crate::auth::{Caller, tokens};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::Caller;
+use crate::auth::api_keys::{self, NewKey};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -81,32 +78,12 @@ pub struct UpdateApiKey {
     pub is_active: Option<bool>,
 }
 
-fn key_name(name: &str) -> ApiResult<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
-        return Err(ApiError::validation("name", "name is required and at most 100 characters"));
-    }
-    Ok(n.to_owned())
-}
-
-async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<api_key::Model> {
-    api_key::Entity::find_by_id(id.to_owned())
-        .filter(api_key::Column::OrgId.eq(caller.org_id.clone()))
-        .one(state.db())
-        .await?
-        .ok_or(ApiError::NotFound("API key"))
-}
-
 /// List the organization's API keys (admin only).
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), responses((status = 200, body = Data<Vec<ApiKeyView>>), (status = 403, body = crate::error::ErrorBody)))]
 #[get("/api-keys")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let keys = api_key::Entity::find()
-        .filter(api_key::Column::OrgId.eq(caller.org_id.clone()))
-        .order_by_desc(api_key::Column::Id)
-        .all(state.db())
-        .await?;
+    let keys = api_keys::list(state.db(), &caller.org_id).await?;
     Ok(HttpResponse::Ok().json(Data::new(keys.iter().map(ApiKeyView::from).collect::<Vec<_>>())))
 }
 
@@ -124,40 +101,10 @@ pub async fn create(
     body: web::Json<CreateApiKey>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let name = key_name(&body.name)?;
-    let role = match body.role.as_deref() {
-        None => Role::Admin,
-        Some(r) => match Role::parse(r) {
-            Some(role @ (Role::Admin | Role::Agent)) => role,
-            _ => return Err(ApiError::validation("role", "role must be ADMIN or AGENT")),
-        },
-    };
-    let expires_at = match body.expires_in_days {
-        None => None,
-        Some(d) if (1..=3650).contains(&d) => Some(Utc::now() + Duration::days(d)),
-        Some(_) => {
-            return Err(ApiError::validation("expiresInDays", "expiresInDays must be between 1 and 3650"));
-        }
-    };
-    let new = tokens::new_api_key();
-    let now = Utc::now();
-    let key = api_key::ActiveModel {
-        id: Set(actors::new_id()),
-        org_id: Set(caller.org_id.clone()),
-        name: Set(name),
-        prefix: Set(new.prefix),
-        key_hash: Set(new.hash),
-        role: Set(role.as_str().into()),
-        created_by: Set(caller.user_id.clone()),
-        is_active: Set(true),
-        last_used_at: Set(None),
-        expires_at: Set(expires_at),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(state.db())
-    .await?;
-    Ok(HttpResponse::Created().json(Data::new(CreatedApiKey { key_info: ApiKeyView::from(&key), key: new.plain })))
+    let b = body.into_inner();
+    let new = NewKey { name: b.name, role: b.role, expires_in_days: b.expires_in_days };
+    let (key, plain) = api_keys::create(state.db(), &caller.org_id, caller.user_id.as_deref(), new).await?;
+    Ok(HttpResponse::Created().json(Data::new(CreatedApiKey { key_info: ApiKeyView::from(&key), key: plain })))
 }
 
 /// Rename, deactivate or reactivate an API key (admin only).
@@ -176,30 +123,8 @@ pub async fn update(
     body: web::Json<UpdateApiKey>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let key = find(&state, &caller, &id).await?;
-    let mut am = key.into_active_model();
-    if let Some(name) = &body.name {
-        am.name = Set(key_name(name)?);
-    }
-    if let Some(active) = body.is_active {
-        am.is_active = Set(active);
-    }
-    am.updated_at = Set(Utc::now());
-    let key = am.update(state.db()).await?;
-    if body.is_active == Some(false) {
-        revoked(&state, &key).await?;
-    }
+    let key = api_keys::update(&state.rt, &caller.org_id, &id, body.name.as_deref(), body.is_active).await?;
     Ok(HttpResponse::Ok().json(Data::new(ApiKeyView::from(&key))))
-}
-
-/// Announces that `key` no longer works: its open sockets, on every node, close.
-async fn revoked(state: &AppState, key: &api_key::Model) -> ApiResult<()> {
-    let payload = serde_json::json!({ "apiKeyId": key.id, "userId": format!("api-key:{}", key.id) }).to_string();
-    let event =
-        actors::store::events::NewEvent { conversation: None, name: actors::events::EventName::ApiKeyRevoked, payload };
-    let txn = state.rt.db.begin_write().await?;
-    state.rt.commit(txn, &key.org_id, vec![event]).await?;
-    Ok(())
 }
 
 /// Delete an API key permanently (admin only).
@@ -212,8 +137,6 @@ async fn revoked(state: &AppState, key: &api_key::Model) -> ApiResult<()> {
 #[delete("/api-keys/{id}")]
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let key = find(&state, &caller, &id).await?;
-    key.clone().delete(state.db()).await?;
-    revoked(&state, &key).await?;
+    api_keys::delete(&state.rt, &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

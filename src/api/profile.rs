@@ -1,18 +1,17 @@
 //! PROFILE-1..5: the caller's own profile: name, avatar and password.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::Utc;
 use entities::user;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Data;
-use super::auth::{Session, active_user, hash_password, org_of, required, session, valid_password_as};
+use super::auth::{Session, signed_in};
 use super::users::{UserDetail, detail};
-use crate::auth::{Caller, password};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::profile::{self, AVATAR_MAX};
+use crate::auth::{Caller, sessions};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -23,17 +22,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(change_password);
 }
 
-/// Largest avatar accepted.
-const AVATAR_MAX: usize = 2 * 1024 * 1024;
 /// Past this, an upload is cut off instead of read to its end to answer 413.
 const UPLOAD_DRAIN_MAX: usize = 16 * 1024 * 1024;
 
 /// The caller's own active user; 403 for an API key that acts for nobody.
 async fn me(state: &AppState, caller: &Caller) -> ApiResult<user::Model> {
-    let id = caller.require_user()?;
-    active_user(state, &caller.org_id, id)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("the user no longer exists".into()))
+    Ok(profile::current(state, &caller.org_id, caller.require_user()?).await?)
 }
 
 /// Get the caller's profile.
@@ -59,28 +53,11 @@ pub async fn update_profile(
     caller: Caller,
     body: web::Json<UpdateProfile>,
 ) -> ApiResult<HttpResponse> {
-    let name = required("name", &body.name, 200)?.to_owned();
+    // The name is checked before who is asking, as it always was.
+    crate::auth::users::required("name", &body.name, 200)?;
     let u = me(&state, &caller).await?;
-    let mut am = u.into_active_model();
-    am.name = Set(name);
-    am.updated_at = Set(Utc::now());
-    let u = am.update(state.db()).await?;
+    let u = profile::rename(&state, u, &body.name).await?;
     Ok(HttpResponse::Ok().json(Data::new(detail(&state, &u).await?)))
-}
-
-/// The image type of `bytes` by its magic bytes, as the file extension it is stored with.
-pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("jpg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("gif")
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("webp")
-    } else {
-        None
-    }
 }
 
 /// The multipart form of an avatar upload.
@@ -116,26 +93,8 @@ pub async fn upload_avatar(
 ) -> ApiResult<HttpResponse> {
     let u = me(&state, &caller).await?;
     let bytes = read_avatar(form).await?;
-    let ext = sniff_image(&bytes)
-        .ok_or_else(|| ApiError::validation("avatar", "the avatar must be a PNG, JPEG, WebP or GIF image"))?;
-    let key = format!("avatars/{}/{}.{ext}", u.id, crate::crypto::random_token(12));
-    state.media.put(&key, bytes).await.map_err(|e| ApiError::Internal(format!("media store: {e}")))?;
-    let old = u.avatar_path.clone();
-    let mut am = u.into_active_model();
-    am.avatar_path = Set(Some(key));
-    am.updated_at = Set(Utc::now());
-    let u = am.update(state.db()).await?;
-    if let Some(old) = old {
-        remove_file(&state, &old).await;
-    }
+    let u = profile::set_avatar(&state, u, bytes).await?;
     Ok(HttpResponse::Ok().json(Data::new(detail(&state, &u).await?)))
-}
-
-/// Removes a replaced avatar file; a failure leaves an orphan file, not an error.
-async fn remove_file(state: &AppState, key: &str) {
-    if let Err(e) = state.media.delete(key).await {
-        tracing::warn!(%key, error = %e, "could not remove an old avatar");
-    }
 }
 
 /// Remove the caller's avatar.
@@ -144,19 +103,7 @@ async fn remove_file(state: &AppState, key: &str) {
 #[delete("/profile/avatar")]
 pub async fn delete_avatar(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let u = me(&state, &caller).await?;
-    let old = u.avatar_path.clone();
-    let u = match old {
-        Some(_) => {
-            let mut am = u.into_active_model();
-            am.avatar_path = Set(None);
-            am.updated_at = Set(Utc::now());
-            am.update(state.db()).await?
-        }
-        None => u,
-    };
-    if let Some(old) = old {
-        remove_file(&state, &old).await;
-    }
+    let u = profile::remove_avatar(&state, u).await?;
     Ok(HttpResponse::Ok().json(Data::new(detail(&state, &u).await?)))
 }
 
@@ -183,36 +130,7 @@ pub async fn change_password(
     body: web::Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let u = me(&state, &caller).await?;
-    let stored = u.password_hash.clone();
-    let presented = body.current_password.clone();
-    let ok = match stored {
-        Some(stored) => web::block(move || password::verify(&stored, &presented))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-        None => false,
-    };
-    if !ok {
-        return Err(ApiError::validation("currentPassword", "the current password is wrong"));
-    }
-    valid_password_as("newPassword", &body.new_password)?;
-    let hash = hash_password(body.new_password.clone()).await?;
-    let u = crate::api::auth::replace_password(&state, u, hash).await?;
-    let org = org_of(&state, &u).await?;
-    Ok(HttpResponse::Ok().json(Data::new(session(&state, &u, &org, None).await?)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn images_are_recognised_by_their_magic_bytes() {
-        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\n...."), Some("png"));
-        assert_eq!(sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some("jpg"));
-        assert_eq!(sniff_image(b"GIF89a...."), Some("gif"));
-        assert_eq!(sniff_image(b"RIFF\x10\0\0\0WEBPVP8 "), Some("webp"));
-        assert_eq!(sniff_image(b"RIFF\x10\0\0\0WAVEfmt "), None);
-        assert_eq!(sniff_image(b"<svg xmlns=...>"), None);
-        assert_eq!(sniff_image(b""), None);
-    }
+    let body = body.into_inner();
+    let s = sessions::change_password(&state, u, body.current_password, body.new_password).await?;
+    Ok(signed_in(actix_web::http::StatusCode::OK, s))
 }

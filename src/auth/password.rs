@@ -1,5 +1,5 @@
-//! Password hashing with Argon2id. Hashing is deliberately slow, so handlers run it on the
-//! blocking pool (`actix_web::web::block`).
+//! Password hashing with Argon2id. Hashing is deliberately slow, so callers run it on the
+//! blocking pool (`users::hash_password`, `users::verify_password`).
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;

@@ -1,9 +1,15 @@
-//! Users as authentication sees them: who may act.
+//! Users as authentication sees them: who may act, and how accounts come to be. The
+//! organization's management of its people is in [`admin`] (one user) and [`bulk`] (many).
+
+pub mod admin;
+pub mod bulk;
 
 use chrono::Utc;
 use entities::enums::{Presence, Role};
 use entities::{organization, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
 
 use crate::auth::password;
 use crate::domain::{Error, Result};
@@ -16,6 +22,40 @@ pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> Result<Opt
         .filter(user::Column::DeletedAt.is_null())
         .one(state.db())
         .await?)
+}
+
+/// The user with this (lower-cased) email who is not deleted: addresses are unique among live
+/// accounts across the platform.
+pub async fn live_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::DeletedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+/// A role as stored (of a user, an API key or an invitation). Only valid roles are written; an
+/// unreadable one counts as AGENT, the least.
+pub fn stored_role(role: &str) -> Role {
+    Role::parse(role).unwrap_or(Role::Agent)
+}
+
+/// Whether the user is an ADMIN or SUPER_ADMIN.
+pub fn is_admin(u: &user::Model) -> bool {
+    Role::parse(&u.role).is_some_and(Role::is_admin)
+}
+
+/// The organization with this id.
+pub async fn organization(db: &impl ConnectionTrait, org_id: &str) -> Result<organization::Model> {
+    organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.ok_or(Error::NotFound("organization"))
+}
+
+/// Marks the organization's onboarding as completed.
+pub async fn complete_onboarding(db: &impl ConnectionTrait, org_id: &str) -> Result<organization::Model> {
+    let mut am = organization(db, org_id).await?.into_active_model();
+    am.onboarding_completed = Set(true);
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(db).await?)
 }
 
 /// A trimmed, non-empty value of at most `max` characters, or a 400 on `field`.
@@ -66,6 +106,13 @@ pub async fn hash_password(p: String) -> Result<String> {
         .await
         .map_err(|e| Error::Internal(e.to_string()))?
         .map_err(Error::Internal)
+}
+
+/// Whether `presented` matches the Argon2id hash `stored`, off the async threads.
+pub async fn verify_password(stored: String, presented: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || password::verify(&stored, &presented))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// A user to create.
@@ -119,9 +166,7 @@ pub async fn register_organization(
     password_hash: String,
     role: Role,
 ) -> Result<(organization::Model, user::Model)> {
-    let live =
-        user::Entity::find().filter(user::Column::Email.eq(email.clone())).filter(user::Column::DeletedAt.is_null());
-    if live.one(&db.conn).await?.is_some() {
+    if live_by_email(&db.conn, &email).await?.is_some() {
         return Err(Error::Conflict("an account with this email already exists".into()));
     }
     let now = Utc::now();
