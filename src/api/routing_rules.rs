@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::teams::active_team;
 use super::{Data, nullable};
 use crate::auth::Caller;
+use crate::auth::membership::active_team;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::workspace::routing;
@@ -161,7 +161,7 @@ pub async fn put_default_team(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let team_id = match body.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(id) => Some(active_team(&state, &caller.org_id, id, "teamId").await?.id),
+        Some(id) => Some(active_team(state.db(), &caller.org_id, id, "teamId").await?.id),
         None => None,
     };
     let saved = team_id.clone();
@@ -347,7 +347,7 @@ pub async fn create(
     let name = rule_name(body.name.as_deref())?;
     let team_id = body.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let team_id = team_id.ok_or_else(|| ApiError::validation("teamId", "teamId is required"))?;
-    let team = active_team(&state, &caller.org_id, team_id, "teamId").await?;
+    let team = active_team(state.db(), &caller.org_id, team_id, "teamId").await?;
     let mt = match_type(body.match_type.as_deref())?;
     check_conditions(&body.conditions)?;
     let existing = all_rules(&state, &caller.org_id).await?;
@@ -456,7 +456,7 @@ pub async fn update(
         am.name = Set(rule_name(Some(n))?);
     }
     if let Some(t) = &body.team_id {
-        am.team_id = Set(active_team(&state, &caller.org_id, t.trim(), "teamId").await?.id);
+        am.team_id = Set(active_team(state.db(), &caller.org_id, t.trim(), "teamId").await?.id);
     }
     if body.match_type.is_some() {
         am.match_type = Set(match_type_str(&match_type(body.match_type.as_deref())?).into());

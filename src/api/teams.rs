@@ -91,16 +91,6 @@ pub async fn find_team(state: &AppState, org_id: &str, id: &str) -> ApiResult<te
     Ok(crate::domain::find_in_org::<team::Entity>(state.db(), org_id, id).await?)
 }
 
-/// An active team of the organization, or a validation error on `field`.
-pub async fn active_team(state: &AppState, org_id: &str, id: &str, field: &str) -> ApiResult<team::Model> {
-    match find_team(state, org_id, id).await {
-        Ok(t) if t.is_active && t.deleted_at.is_none() => Ok(t),
-        Ok(_) => Err(ApiError::validation(field, "the team is deactivated")),
-        Err(ApiError::NotFound(_)) => Err(ApiError::validation(field, "no such team")),
-        Err(e) => Err(e),
-    }
-}
-
 async fn members_of(state: &AppState, t: &team::Model) -> ApiResult<Vec<MemberView>> {
     let links = team_member::Entity::find()
         .filter(team_member::Column::TeamId.eq(t.id.clone()))
@@ -361,20 +351,7 @@ pub async fn add_member(
         .one(state.db())
         .await?
         .ok_or_else(|| ApiError::validation("userId", "no such user"))?;
-    let exists = team_member::Entity::find_by_id((t.id.clone(), user.id.clone())).one(state.db()).await?;
-    if exists.is_some() {
-        return Err(ApiError::Conflict("the user is already a member of this team".into()));
-    }
-    team_member::ActiveModel::from(team_member::Model {
-        team_id: t.id.clone(),
-        user_id: user.id.clone(),
-        org_id: caller.org_id.clone(),
-        role: role.as_str().into(),
-        created_at: Utc::now(),
-    })
-    .reset_all()
-    .insert(state.db())
-    .await?;
+    crate::auth::membership::add_member(state.db(), &caller.org_id, &t.id, &user.id, role).await?;
     state.rt.request_drain(&caller.org_id);
     let members = members_of(&state, &t).await?;
     Ok(HttpResponse::Created().json(Data::new(TeamDetail { team: view(&t, members.len()), members })))
