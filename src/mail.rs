@@ -167,3 +167,37 @@ mod tests {
         assert!(!deliverable("not an address"));
     }
 }
+
+/// Mail the dev mailbox kept, newest first: every organization's (`org_id` `None`, for a
+/// SUPER_ADMIN) or one's, optionally only to `to`; at most `limit` (1 to 200). A sign-in code is
+/// a credential, so one meant for someone other than `reader` shows as a placeholder.
+pub async fn kept(
+    db: &DatabaseConnection,
+    org_id: Option<&str>,
+    to: Option<&str>,
+    limit: u64,
+    reader: Option<&str>,
+) -> Result<Vec<mail::Model>, Error> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    if !(1..=200).contains(&limit) {
+        return Err(Error::invalid("limit", "limit must be 1 to 200"));
+    }
+    let mut query = mail::Entity::find().filter(mail::Column::Status.eq("kept"));
+    if let Some(org_id) = org_id {
+        query = query.filter(mail::Column::OrgId.eq(org_id));
+    }
+    if let Some(to) = to.map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(mail::Column::ToAddress.eq(to.to_lowercase()));
+    }
+    let mails =
+        query.order_by_desc(mail::Column::CreatedAt).order_by_desc(mail::Column::Id).limit(limit).all(db).await?;
+    Ok(mails
+        .into_iter()
+        .map(|mut m| {
+            if m.subject == crate::auth::login_codes::SIGN_IN_SUBJECT && reader != Some(m.to_address.as_str()) {
+                m.body = "[a sign-in code: only its recipient sees it]".into();
+            }
+            m
+        })
+        .collect())
+}

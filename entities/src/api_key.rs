@@ -14,7 +14,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub key_hash: String,
     /// Role the key acts with: `ADMIN` or `AGENT`.
-    pub role: String,
+    pub role: crate::enums::Role,
     pub created_by: Option<String>,
     pub is_active: bool,
     pub last_used_at: Option<DateTimeUtc>,

@@ -1,13 +1,16 @@
-//! Enums stored as strings. Each has `as_str` (the stored and API form) and `parse`.
+//! Enums stored as strings. Each has `as_str` (the stored and API form) and `parse`, and is a
+//! sea-orm active enum, so a column can be typed with it while the stored values stay the same.
 
+use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $(#[serde(rename = $text)] #[sea_orm(string_value = $text)] $variant),+
         }
 
         impl $name {

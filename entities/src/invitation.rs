@@ -12,7 +12,7 @@ pub struct Model {
     pub email: String,
     pub name: Option<String>,
     /// The role the new user gets.
-    pub role: String,
+    pub role: crate::enums::Role,
     /// A team the new user joins as a member on acceptance.
     pub team_id: Option<String>,
     /// Set when an admin created the user first (`POST /users`): acceptance sets their password.

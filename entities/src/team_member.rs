@@ -10,7 +10,7 @@ pub struct Model {
     pub user_id: String,
     pub org_id: String,
     /// `LEAD` or `MEMBER`.
-    pub role: String,
+    pub role: crate::enums::TeamRole,
     pub created_at: DateTimeUtc,
 }
 

@@ -13,7 +13,7 @@ pub struct Model {
     /// Argon2id PHC string; `None` for users who only log in by email code.
     pub password_hash: Option<String>,
     /// `SUPER_ADMIN`, `ADMIN` or `AGENT` (see [`crate::enums::Role`]).
-    pub role: String,
+    pub role: crate::enums::Role,
     /// Presence as last set or derived: `ONLINE`, `AWAY`, `BUSY`, `OFFLINE`.
     pub status: String,
     /// The avatar image in the media store, served at `/api/v1/users/{id}/avatar`.

@@ -40,7 +40,7 @@ impl From<&api_key::Model> for ApiKeyView {
             id: k.id.clone(),
             name: k.name.clone(),
             prefix: k.prefix.clone(),
-            role: k.role.clone(),
+            role: k.role.to_string(),
             is_active: k.is_active,
             created_by: k.created_by.clone(),
             last_used_at: k.last_used_at,

@@ -52,7 +52,7 @@ impl From<&user::Model> for UserView {
             org_id: u.org_id.clone(),
             email: u.email.clone(),
             name: u.name.clone(),
-            role: u.role.clone(),
+            role: u.role.to_string(),
             status: u.status.clone(),
             has_password: u.password_hash.is_some(),
             created_at: u.created_at,

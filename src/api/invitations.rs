@@ -51,7 +51,7 @@ impl From<&invitation::Model> for InvitationView {
             id: i.id.clone(),
             email: i.email.clone(),
             name: i.name.clone(),
-            role: i.role.clone(),
+            role: i.role.to_string(),
             team_id: i.team_id.clone(),
             user_id: i.user_id.clone(),
             status: status_of(i, Utc::now()).to_owned(),
@@ -255,7 +255,7 @@ pub async fn by_token(state: web::Data<AppState>, token: web::Path<String>) -> A
     Ok(HttpResponse::Ok().json(Data::new(InvitationPreview {
         email: p.invitation.email,
         name: p.invitation.name,
-        role: p.invitation.role,
+        role: p.invitation.role.to_string(),
         organization_name: p.organization_name,
         inviter_name: p.inviter_name,
         expires_at: p.invitation.expires_at,

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use entities::enums::Role;
 use entities::mail;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -77,35 +76,11 @@ pub async fn mailbox(
     }
     caller.require_admin()?;
     let me = match &caller.user_id {
-        Some(id) => entities::user::Entity::find_by_id(id.clone()).one(state.db()).await?.map(|u| u.email),
+        Some(id) => crate::auth::users::active_user(&state, &caller.org_id, id).await?.map(|u| u.email),
         None => None,
     };
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::validation("limit", "limit must be 1 to 200"));
-    }
-    let mut query = mail::Entity::find().filter(mail::Column::Status.eq("kept"));
-    if caller.role != Role::SuperAdmin {
-        query = query.filter(mail::Column::OrgId.eq(caller.org_id.clone()));
-    }
-    if let Some(to) = q.to.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        query = query.filter(mail::Column::ToAddress.eq(to.to_lowercase()));
-    }
-    let mails = query
-        .order_by_desc(mail::Column::CreatedAt)
-        .order_by_desc(mail::Column::Id)
-        .limit(limit)
-        .all(state.db())
-        .await?;
-    // A sign-in code is a credential: an admin reading another user's would become them.
-    let views: Vec<MailView> = mails
-        .into_iter()
-        .map(|mut m| {
-            if m.subject == crate::api::auth::SIGN_IN_SUBJECT && me.as_deref() != Some(m.to_address.as_str()) {
-                m.body = "[a sign-in code: only its recipient sees it]".into();
-            }
-            MailView::from(m)
-        })
-        .collect();
+    let scope = (caller.role != Role::SuperAdmin).then_some(caller.org_id.as_str());
+    let mails = crate::mail::kept(state.db(), scope, q.to.as_deref(), q.limit.unwrap_or(50), me.as_deref()).await?;
+    let views: Vec<MailView> = mails.into_iter().map(MailView::from).collect();
     Ok(HttpResponse::Ok().json(Data::new(views)))
 }

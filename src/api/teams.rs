@@ -115,7 +115,7 @@ async fn members_of(state: &AppState, t: &team::Model) -> ApiResult<Vec<MemberVi
                 user_id: u.id.clone(),
                 name: u.name.clone(),
                 email: u.email.clone(),
-                role: l.role,
+                role: l.role.to_string(),
                 status: u.status.clone(),
                 open_conversations: open.get(&u.id).copied().unwrap_or(0),
                 joined_at: l.created_at,
@@ -388,7 +388,7 @@ pub async fn update_member(
     }
     let role = team_role(body.role.as_deref())?;
     let mut am = membership(&state, &t.id, &user_id).await?.into_active_model();
-    am.role = Set(role.as_str().into());
+    am.role = Set(role);
     am.update(state.db()).await?;
     let members = members_of(&state, &t).await?;
     Ok(HttpResponse::Ok().json(Data::new(TeamDetail { team: view(&t, members.len()), members })))

@@ -79,7 +79,7 @@ pub async fn details(state: &AppState, org_id: &str, users: &[user::Model]) -> A
             id: u.id.clone(),
             email: u.email.clone(),
             name: u.name.clone(),
-            role: u.role.clone(),
+            role: u.role.to_string(),
             status: u.status.clone(),
             max_concurrent: u.max_concurrent,
             avatar_url: avatar_url(u),
@@ -88,7 +88,7 @@ pub async fn details(state: &AppState, org_id: &str, users: &[user::Model]) -> A
             invite_pending: u.password_hash.is_none(),
             open_conversations: w.open.get(&u.id).copied().unwrap_or(0),
             teams: (w.teams.remove(&u.id).unwrap_or_default().into_iter())
-                .map(|m| UserTeam { id: m.team.id, name: m.team.name, role: m.role })
+                .map(|m| UserTeam { id: m.team.id, name: m.team.name, role: m.role.to_string() })
                 .collect(),
             created_at: u.created_at,
             deleted_at: u.deleted_at,

@@ -81,7 +81,7 @@ pub async fn create(
         name: Set(name),
         prefix: Set(secret.prefix),
         key_hash: Set(secret.hash),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         created_by: Set(created_by.map(str::to_owned)),
         is_active: Set(true),
         last_used_at: Set(None),

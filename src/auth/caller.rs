@@ -9,7 +9,7 @@ use entities::enums::Role;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use crate::auth::tokens::{self, API_KEY_PREFIX};
-use crate::auth::users::{active_user, stored_role};
+use crate::auth::users::active_user;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -52,7 +52,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
         let key = tokens::find_api_key(state.db(), token)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the API key is invalid, revoked or expired".into()))?;
-        let mut role = stored_role(&key.role);
+        let mut role = key.role;
         // The key acts for its creator only while the creator is an active user, and never with
         // more rights than the creator has now: an admin demoted to agent takes their keys along.
         let creator = match &key.created_by {
@@ -60,7 +60,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
             None => None,
         };
         if let Some(c) = &creator {
-            let theirs = stored_role(&c.role);
+            let theirs = c.role;
             let rank = |r: Role| match r {
                 Role::Agent => 0,
                 Role::Admin => 1,
@@ -96,7 +96,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
     if user.sessions_valid_after.is_some_and(|t| issued_ms < t.timestamp_millis()) {
         return Err(ApiError::Unauthorized("this session has ended; sign in again".into()));
     }
-    let role = Role::parse(&user.role).ok_or_else(|| ApiError::Unauthorized("the access token is invalid".into()))?;
+    let role = user.role;
     Ok(Caller { user_id: Some(user.id), org_id: user.org_id, role, api_key_id: None })
 }
 

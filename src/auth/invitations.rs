@@ -17,7 +17,7 @@ use sea_orm::{
 use crate::auth::membership::{active_team, add_member};
 use crate::auth::sessions::{self, SignedIn};
 use crate::auth::users::{
-    NewUser, active_user, hash_password, insert_user, organization, stored_role, valid_email, valid_password_as,
+    NewUser, active_user, hash_password, insert_user, organization, valid_email, valid_password_as,
 };
 use crate::crypto::{hash_token, random_token};
 use crate::domain::{Error, Result};
@@ -58,7 +58,7 @@ pub async fn insert(db: &impl ConnectionTrait, days: i64, new: NewInvitation) ->
         org_id: new.org_id,
         email: new.email,
         name: new.name,
-        role: new.role.as_str().into(),
+        role: new.role,
         team_id: new.team_id,
         user_id: new.user_id,
         token_hash: hash_token(&token),
@@ -419,7 +419,7 @@ async fn claim(
                 email: inv.email.clone(),
                 name,
                 password_hash: Some(hash),
-                role: stored_role(&inv.role),
+                role: inv.role,
                 max_concurrent: None,
             };
             insert_user(&*txn, new).await?

@@ -33,7 +33,7 @@ pub async fn add_member(
         team_id: team_id.to_owned(),
         user_id: user_id.to_owned(),
         org_id: org_id.to_owned(),
-        role: role.as_str().into(),
+        role,
         created_at: Utc::now(),
     })
     .reset_all()

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Into
 
 use crate::auth::tokens;
 use crate::auth::users::{
-    active_user, hash_password, live_by_email, organization, register_organization, required, stored_role, valid_email,
+    active_user, hash_password, live_by_email, organization, register_organization, required, valid_email,
     valid_password_as, verify_password,
 };
 use crate::domain::{Error, Result};
@@ -42,7 +42,7 @@ async fn start_in(state: &AppState, user: user::Model, org: organization::Model)
 /// A session around an already issued refresh token.
 fn around(state: &AppState, user: user::Model, org: organization::Model, refresh_token: String) -> Result<SignedIn> {
     let access_token =
-        state.jwt.issue(&user.id, &user.org_id, stored_role(&user.role)).map_err(|e| Error::Internal(e.to_string()))?;
+        state.jwt.issue(&user.id, &user.org_id, user.role).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(SignedIn { access_token, refresh_token, expires_in: state.jwt.ttl, user, org })
 }
 

@@ -27,7 +27,7 @@ pub async fn add_agent(app: &TestApp, org: &Org, name: &str) -> Agent {
         email: Set(format!("agent{}@example.com", unique())),
         name: Set(name.into()),
         password_hash: Set(None),
-        role: Set(Role::Agent.as_str().into()),
+        role: Set(Role::Agent),
         status: Set("OFFLINE".into()),
         created_at: Set(now),
         updated_at: Set(now),

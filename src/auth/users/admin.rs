@@ -17,7 +17,7 @@ use sea_orm::{
 use crate::auth::Caller;
 use crate::auth::invitations::{self, NewInvitation, PENDING, REVOKED};
 use crate::auth::membership::{active_team, add_member};
-use crate::auth::users::{NewUser, active_user, insert_user, is_admin, required, stored_role};
+use crate::auth::users::{NewUser, active_user, insert_user, is_admin, required};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
 
@@ -58,7 +58,7 @@ pub fn ensure_grantable(caller: &Caller, role: Role) -> Result<()> {
 
 /// Only a SUPER_ADMIN may demote or delete a SUPER_ADMIN.
 fn ensure_may_manage(caller: &Caller, target: &user::Model) -> Result<()> {
-    if target.role == Role::SuperAdmin.as_str() && caller.role != Role::SuperAdmin {
+    if target.role == Role::SuperAdmin && caller.role != Role::SuperAdmin {
         return Err(Error::Forbidden("only a super admin may change or remove a super admin".into()));
     }
     Ok(())
@@ -107,7 +107,7 @@ async fn on_demotion(txn: &impl ConnectionTrait, org_id: &str, user_id: &str) ->
 /// Checks a role change of `target` to `role` by `caller`.
 async fn ensure_role_change(state: &AppState, caller: &Caller, target: &user::Model, role: Role) -> Result<()> {
     ensure_grantable(caller, role)?;
-    if target.role == role.as_str() {
+    if target.role == role {
         return Ok(());
     }
     ensure_may_manage(caller, target)?;
@@ -120,7 +120,7 @@ async fn ensure_role_change(state: &AppState, caller: &Caller, target: &user::Mo
 /// Writes a changed user, ending their admin duties in the same transaction when the change
 /// demotes an admin.
 async fn save(state: &AppState, before: &user::Model, am: user::ActiveModel) -> Result<user::Model> {
-    let demoted = is_admin(before) && am.role.as_ref() != &before.role && !stored_role(am.role.as_ref()).is_admin();
+    let demoted = is_admin(before) && am.role.as_ref() != &before.role && !am.role.as_ref().is_admin();
     let txn = state.rt.db.begin_write().await?;
     if demoted {
         on_demotion(&*txn, &before.org_id, &before.id).await?;
@@ -163,7 +163,7 @@ pub async fn list(db: &impl ConnectionTrait, org_id: &str, f: &ListFilter) -> Re
 pub struct Membership {
     pub team: team::Model,
     /// LEAD or MEMBER.
-    pub role: String,
+    pub role: TeamRole,
 }
 
 /// What the detailed view of users adds to their rows: open conversations assigned to each, and
@@ -287,7 +287,7 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, changes: Change
     if let Some(r) = &changes.role {
         let role = parse_role("role", r)?;
         ensure_role_change(state, caller, &target, role).await?;
-        am.role = Set(role.as_str().into());
+        am.role = Set(role);
     }
     if let Some(c) = changes.max_concurrent {
         am.max_concurrent = Set(capacity(c)?);
@@ -305,7 +305,7 @@ pub async fn set_role(state: &AppState, caller: &Caller, id: &str, role: Role) -
     let target = get(state, &caller.org_id, id).await?;
     ensure_role_change(state, caller, &target, role).await?;
     let mut am = target.clone().into_active_model();
-    am.role = Set(role.as_str().into());
+    am.role = Set(role);
     am.updated_at = Set(Utc::now());
     save(state, &target, am).await
 }
@@ -423,7 +423,7 @@ pub async fn resend_invite(state: &AppState, caller: &Caller, id: &str) -> Resul
         invited_by: caller.user_id.clone(),
         email: target.email.clone(),
         name: Some(target.name.clone()),
-        role: stored_role(&target.role),
+        role: target.role,
         team_id: None,
         user_id: Some(target.id.clone()),
     };

@@ -34,15 +34,9 @@ pub async fn live_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Opt
         .await?)
 }
 
-/// A role as stored (of a user, an API key or an invitation). Only valid roles are written; an
-/// unreadable one counts as AGENT, the least.
-pub fn stored_role(role: &str) -> Role {
-    Role::parse(role).unwrap_or(Role::Agent)
-}
-
 /// Whether the user is an ADMIN or SUPER_ADMIN.
 pub fn is_admin(u: &user::Model) -> bool {
-    Role::parse(&u.role).is_some_and(Role::is_admin)
+    u.role.is_admin()
 }
 
 /// The organization with this id.
@@ -136,7 +130,7 @@ pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> Re
         email: Set(new.email),
         name: Set(new.name),
         password_hash: Set(new.password_hash),
-        role: Set(new.role.as_str().into()),
+        role: Set(new.role),
         status: Set(Presence::Offline.as_str().into()),
         max_concurrent: Set(new.max_concurrent),
         created_at: Set(now),
