@@ -440,36 +440,62 @@ async fn a_zip_export_imported_into_another_organization_answers_the_same() {
 }
 
 #[actix_web::test]
-async fn bot_configs_drafts_activation_duplicates_prompt_versions_and_snapshots() {
+async fn the_api_key_is_masked_on_read_and_revealed_only_when_asked_for() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let (_, active) = app.get("/api/v1/bot-config", &org.token).await;
+    assert_eq!(active["data"]["apiKey"], "••••1234", "masked on read");
+    let (s, key) = app.get("/api/v1/bot-config/reveal-key", &org.token).await;
+    assert_eq!((s, key["data"]["apiKey"].as_str()), (200, Some("sk-test-abcdefgh1234")));
+}
+
+#[actix_web::test]
+async fn a_config_with_bad_input_is_refused_naming_the_field() {
     let Bot { app, org, .. } = bot_setup().await;
     let t = &org.token;
-    let (_, active) = app.get("/api/v1/bot-config", t).await;
-    let active_id = active["data"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(active["data"]["apiKey"], "••••1234", "masked on read");
-    let (s, key) = app.get("/api/v1/bot-config/reveal-key", t).await;
-    assert_eq!((s, key["data"]["apiKey"].as_str()), (200, Some("sk-test-abcdefgh1234")));
-
-    // Bad input names the field.
     let (s, e) = app.post("/api/v1/bot-config", t, json!({"name": "X", "temperature": 5})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("temperature")));
     let (s, e) = app.post("/api/v1/bot-config", t, json!({"name": "X", "bogus": 1})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("bogus")));
     let (s, e) = app.post("/api/v1/bot-config", t, json!({"name": ""})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("name")));
+}
 
+/// Creates the DRAFT config "Draft" (prompt "You are terse.") with the intent "greet"; answers
+/// its id.
+async fn draft_with_greeting(app: &TestApp, org: &Org) -> String {
+    let t = &org.token;
     let (s, draft) =
         app.post("/api/v1/bot-config", t, json!({"name": "Draft", "systemPrompt": "You are terse."})).await;
     assert_eq!(s, 201, "{draft}");
     assert_eq!(draft["data"]["status"], "DRAFT");
     let draft_id = draft["data"]["id"].as_str().unwrap().to_owned();
-    let (s, _) = app
-        .post(
-            "/api/v1/bot-config/intents",
-            t,
-            json!({"configId": draft_id, "name": "greet", "examples": ["hello"], "action": "REPLY", "response": "Hi!"}),
-        )
-        .await;
+    let greet =
+        json!({"configId": draft_id, "name": "greet", "examples": ["hello"], "action": "REPLY", "response": "Hi!"});
+    let (s, _) = app.post("/api/v1/bot-config/intents", t, greet).await;
     assert_eq!(s, 201);
+    draft_id
+}
+
+/// Activates the config `id`.
+async fn activate(app: &TestApp, org: &Org, id: &str) {
+    let (s, act) = app.put(&format!("/api/v1/bot-config/{id}/activate"), &org.token, json!({})).await;
+    assert_eq!((s, act["data"]["status"].as_str()), (200, Some("ACTIVE")));
+}
+
+/// Saves a snapshot of the active config; answers its id.
+async fn snapshot(app: &TestApp, org: &Org, name: &str) -> String {
+    let (s, snap) = app.post("/api/v1/bot-config/snapshots", &org.token, json!({"name": name})).await;
+    assert_eq!(s, 201, "{snap}");
+    snap["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_duplicated_draft_is_a_deep_copy_with_its_intents_listed_after_the_active_config() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let (_, active) = app.get("/api/v1/bot-config", t).await;
+    let active_id = active["data"]["id"].as_str().unwrap().to_owned();
+    let draft_id = draft_with_greeting(&app, &org).await;
     let (s, dup) = app.post(&format!("/api/v1/bot-config/{draft_id}/duplicate"), t, json!({})).await;
     assert_eq!(s, 201, "{dup}");
     assert_eq!(dup["data"]["name"], "Draft (copy)");
@@ -477,18 +503,31 @@ async fn bot_configs_drafts_activation_duplicates_prompt_versions_and_snapshots(
     let (_, list) = app.get("/api/v1/bot-config/list", t).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 3);
     assert_eq!(list["data"][0]["id"], active_id.as_str(), "the active one first");
+}
 
-    // One active at a time; the active one cannot be deleted.
-    let (s, act) = app.put(&format!("/api/v1/bot-config/{draft_id}/activate"), t, json!({})).await;
-    assert_eq!((s, act["data"]["status"].as_str()), (200, Some("ACTIVE")));
+#[actix_web::test]
+async fn one_config_is_active_at_a_time_and_only_drafts_can_be_deleted() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let (_, active) = app.get("/api/v1/bot-config", t).await;
+    let active_id = active["data"]["id"].as_str().unwrap().to_owned();
+    let draft_id = draft_with_greeting(&app, &org).await;
+    let (s, dup) = app.post(&format!("/api/v1/bot-config/{draft_id}/duplicate"), t, json!({})).await;
+    assert_eq!(s, 201, "{dup}");
+    activate(&app, &org, &draft_id).await;
     let (_, old) = app.get(&format!("/api/v1/bot-config?configId={active_id}"), t).await;
     assert_eq!(old["data"]["status"], "DRAFT");
     let (s, _) = app.delete(&format!("/api/v1/bot-config/{draft_id}"), t).await;
     assert_eq!(s, 409);
     let (s, _) = app.delete(&format!("/api/v1/bot-config/{}", dup["data"]["id"].as_str().unwrap()), t).await;
     assert_eq!(s, 204);
+}
 
-    // Prompt versions and rollback.
+#[actix_web::test]
+async fn a_changed_prompt_is_a_new_version_and_the_previous_one_can_be_brought_back() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    activate(&app, &org, &draft_with_greeting(&app, &org).await).await;
     let (s, _) = app.put("/api/v1/bot-config", t, json!({"systemPrompt": "You are chatty."})).await;
     assert_eq!(s, 200);
     let (_, versions) = app.get("/api/v1/bot-config/prompt-versions", t).await;
@@ -500,11 +539,14 @@ async fn bot_configs_drafts_activation_duplicates_prompt_versions_and_snapshots(
     assert_eq!(s, 200);
     assert_eq!(rolled["data"]["settings"]["systemPrompt"], "You are terse.");
     assert_eq!(rolled["data"]["promptVersion"], 1);
+}
 
-    // Snapshots: save, change, restore.
-    let (s, snap) = app.post("/api/v1/bot-config/snapshots", t, json!({"name": "before"})).await;
-    assert_eq!(s, 201, "{snap}");
-    let snap_id = snap["data"]["id"].as_str().unwrap().to_owned();
+#[actix_web::test]
+async fn a_snapshot_restores_the_settings_and_intents_it_was_taken_with() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    activate(&app, &org, &draft_with_greeting(&app, &org).await).await;
+    let snap_id = snapshot(&app, &org, "before").await;
     app.put("/api/v1/bot-config", t, json!({"systemPrompt": "Changed.", "topK": 9})).await;
     let (_, intents) = app.get("/api/v1/bot-config/intents", t).await;
     app.delete(&format!("/api/v1/bot-config/intents/{}", intents["data"][0]["id"].as_str().unwrap()), t).await;
@@ -513,19 +555,37 @@ async fn bot_configs_drafts_activation_duplicates_prompt_versions_and_snapshots(
     assert_eq!(restored["data"]["settings"]["systemPrompt"], "You are terse.");
     assert_eq!(restored["data"]["settings"]["topK"], 4);
     assert_eq!(restored["data"]["intentCount"], 1);
-    let (_, snaps) = app.get("/api/v1/bot-config/snapshots", t).await;
+}
+
+#[actix_web::test]
+async fn snapshots_are_listed_without_their_data_and_can_be_deleted() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let snap_id = snapshot(&app, &org, "before").await;
+    let (_, snaps) = app.get("/api/v1/bot-config/snapshots", &org.token).await;
     assert_eq!(snaps["data"][0]["name"], "before");
     assert!(snaps["data"][0].get("data").is_none(), "metadata only");
-    let (s, _) = app.delete(&format!("/api/v1/bot-config/snapshots/{snap_id}"), t).await;
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/snapshots/{snap_id}"), &org.token).await;
     assert_eq!(s, 204);
+}
 
-    // JSON export, and another organization cannot see any of it.
+#[actix_web::test]
+async fn the_json_export_of_the_config_tier_carries_the_format_and_the_intents() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    activate(&app, &org, &draft_with_greeting(&app, &org).await).await;
     let (s, export) = app.get("/api/v1/bot-config/export?tier=config", t).await;
     assert_eq!(s, 200);
     assert_eq!(export["format"], "cx-inbox.bot/1");
     assert_eq!(export["intents"][0]["name"], "greet");
     let (s, _) = app.get("/api/v1/bot-config/export?tier=huge", t).await;
     assert_eq!(s, 400);
+}
+
+#[actix_web::test]
+async fn another_organization_can_neither_read_a_config_nor_restore_a_snapshot() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let draft_id = draft_with_greeting(&app, &org).await;
+    let snap_id = snapshot(&app, &org, "before").await;
     let stranger = app.register("Stranger").await;
     let (s, _) = app.get(&format!("/api/v1/bot-config?configId={draft_id}"), &stranger.token).await;
     assert_eq!(s, 404);
@@ -534,21 +594,31 @@ async fn bot_configs_drafts_activation_duplicates_prompt_versions_and_snapshots(
 }
 
 #[actix_web::test]
-async fn knowledge_intents_presets_providers_and_switches() {
-    let Bot { app, llm, org, .. } = bot_setup().await;
+async fn an_html_page_is_indexed_as_its_text_and_found_by_keyword() {
+    let Bot { app, org, .. } = bot_setup().await;
     let t = &org.token;
-    // Knowledge: HTML and PDF are read as text, other types are refused up front, a broken file
-    // fails with the reason, retrieval is explained.
-    let doc = upload(
-        &app,
-        &org,
-        "faq.html",
-        "text/html",
-        "<h1>FAQ</h1><p>Shipping takes three days.</p><script>x()</script>",
-    )
-    .await;
+    let html = "<h1>FAQ</h1><p>Shipping takes three days.</p><script>x()</script>";
+    let doc = upload(&app, &org, "faq.html", "text/html", html).await;
     assert_eq!(doc["status"], "READY");
     assert_eq!(doc["chunkCount"], 1);
+    let (s, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "how long does shipping take"})).await;
+    assert_eq!(s, 200);
+    assert_eq!(rag["data"]["mode"], "keyword");
+    assert!(rag["data"]["hits"][0]["text"].as_str().unwrap().contains("three days"));
+    assert!(!rag["data"]["hits"][0]["text"].as_str().unwrap().contains("x()"));
+}
+
+#[actix_web::test]
+async fn a_retrieval_test_without_a_query_is_refused() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let (s, _) = app.post("/api/v1/bot-config/test-rag", &org.token, json!({})).await;
+    assert_eq!(s, 400);
+}
+
+#[actix_web::test]
+async fn a_pdf_is_indexed_as_its_text_and_a_broken_one_fails_with_the_reason() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
     let pdf = upload_bytes(&app, &org, "policy.pdf", "application/pdf", minimal_pdf("Gift cards never expire.")).await;
     assert_eq!(pdf["status"], "READY", "{pdf}");
     let (_, chunks) = app.get(&format!("/api/v1/bot-config/documents/{}/chunks", pdf["id"].as_str().unwrap()), t).await;
@@ -556,42 +626,79 @@ async fn knowledge_intents_presets_providers_and_switches() {
     let broken = upload_bytes(&app, &org, "broken.pdf", "application/pdf", b"%PDF-1.4 nothing".to_vec()).await;
     assert_eq!(broken["status"], "FAILED");
     assert!(broken["error"].as_str().unwrap().contains("PDF"), "{broken}");
-    let (s, e) = post_file(&app, t, "/api/v1/bot-config/documents", "a.png", "image/png", vec![0x89, b'P']).await;
-    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("file")), "{e}");
-    let (s, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "how long does shipping take"})).await;
-    assert_eq!(s, 200);
-    assert_eq!(rag["data"]["mode"], "keyword");
-    assert!(rag["data"]["hits"][0]["text"].as_str().unwrap().contains("three days"));
-    assert!(!rag["data"]["hits"][0]["text"].as_str().unwrap().contains("x()"));
-    let (s, _) = app.post("/api/v1/bot-config/test-rag", t, json!({})).await;
-    assert_eq!(s, 400);
-    // With an embedding model, documents get vectors and retrieval is hybrid.
-    app.put("/api/v1/bot-config", t, json!({"embeddingModel": "fake-embed"})).await;
-    let doc2 = upload(&app, &org, "more.txt", "text/plain", "Returns are free for members.").await;
-    assert_eq!(doc2["embedded"], true, "{doc2}");
+    // The failed document stays, to show why.
     let (_, info) = app.get("/api/v1/bot-config/embedding-info", t).await;
-    assert_eq!((info["data"]["retrieval"].as_str(), info["data"]["documents"].as_u64()), (Some("hybrid"), Some(4)));
+    assert_eq!(info["data"]["documents"], 2, "{info}");
+}
+
+#[actix_web::test]
+async fn a_file_that_is_not_a_text_document_is_refused_up_front() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let (s, e) =
+        post_file(&app, &org.token, "/api/v1/bot-config/documents", "a.png", "image/png", vec![0x89, b'P']).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("file")), "{e}");
+}
+
+/// Gives the active config the fake provider's embedding model.
+async fn use_embeddings(app: &TestApp, org: &Org) {
+    let (s, body) = app.put("/api/v1/bot-config", &org.token, json!({"embeddingModel": "fake-embed"})).await;
+    assert_eq!(s, 200, "{body}");
+}
+
+#[actix_web::test]
+async fn with_an_embedding_model_documents_get_vectors_and_retrieval_is_hybrid() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    use_embeddings(&app, &org).await;
+    let doc = upload(&app, &org, "more.txt", "text/plain", "Returns are free for members.").await;
+    assert_eq!(doc["embedded"], true, "{doc}");
+    let (_, info) = app.get("/api/v1/bot-config/embedding-info", t).await;
+    assert_eq!((info["data"]["retrieval"].as_str(), info["data"]["documents"].as_u64()), (Some("hybrid"), Some(1)));
     assert_eq!(info["data"]["dimensions"], 32);
     let (_, rag) = app.post("/api/v1/bot-config/test-rag", t, json!({"query": "are returns free"})).await;
     assert_eq!(rag["data"]["mode"], "hybrid");
     assert!(rag["data"]["hits"][0]["vectorScore"].as_f64().unwrap() > 0.5, "{rag}");
-    let (s, _) = app.delete(&format!("/api/v1/bot-config/documents/{}", doc2["id"].as_str().unwrap()), t).await;
-    assert_eq!(s, 204);
-    let (s, _) = app.get(&format!("/api/v1/bot-config/documents/{}/status", doc2["id"].as_str().unwrap()), t).await;
-    assert_eq!(s, 404);
+}
 
-    // Intents: validation, order.
+#[actix_web::test]
+async fn a_deleted_document_has_no_status_any_more() {
+    let Bot { app, org, .. } = bot_setup().await;
+    use_embeddings(&app, &org).await;
+    let doc = upload(&app, &org, "more.txt", "text/plain", "Returns are free for members.").await;
+    let id = doc["id"].as_str().unwrap();
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/documents/{id}"), &org.token).await;
+    assert_eq!(s, 204);
+    let (s, _) = app.get(&format!("/api/v1/bot-config/documents/{id}/status"), &org.token).await;
+    assert_eq!(s, 404);
+}
+
+#[actix_web::test]
+async fn an_intent_needs_a_known_action_and_a_response_to_reply_with() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
     let (s, e) = app.post("/api/v1/bot-config/intents", t, json!({"name": "a", "action": "REPLY"})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("response")));
     let (s, e) = app.post("/api/v1/bot-config/intents", t, json!({"name": "a", "action": "DANCE"})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("action")));
+}
+
+/// Creates one intent per name, with the example "say <name>"; answers their ids in order.
+async fn create_intents(app: &TestApp, org: &Org, names: &[&str]) -> Vec<String> {
     let mut ids = vec![];
-    for name in ["one", "two", "three"] {
-        let (s, i) =
-            app.post("/api/v1/bot-config/intents", t, json!({"name": name, "examples": [format!("say {name}")]})).await;
+    for name in names {
+        let body = json!({"name": name, "examples": [format!("say {name}")]});
+        let (s, i) = app.post("/api/v1/bot-config/intents", &org.token, body).await;
         assert_eq!(s, 201, "{i}");
         ids.push(i["data"]["id"].as_str().unwrap().to_owned());
     }
+    ids
+}
+
+#[actix_web::test]
+async fn intents_are_reordered_only_by_a_list_naming_each_of_them_once() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let mut ids = create_intents(&app, &org, &["one", "two", "three"]).await;
     ids.reverse();
     let (s, order) = app.put("/api/v1/bot-config/intents/reorder", t, json!({"ids": ids})).await;
     assert_eq!(s, 200, "{order}");
@@ -599,20 +706,48 @@ async fn knowledge_intents_presets_providers_and_switches() {
     assert_eq!(listed["data"][0]["name"], "three");
     let (s, _) = app.put("/api/v1/bot-config/intents/reorder", t, json!({"ids": [ids[0]]})).await;
     assert_eq!(s, 400, "all of them, each once");
-    let (s, upd) = app.put(&format!("/api/v1/bot-config/intents/{}", ids[0]), t, json!({"action": "HANDOFF"})).await;
+}
+
+#[actix_web::test]
+async fn an_intent_switched_to_handoff_hands_its_matching_message_to_a_human() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let ids = create_intents(&app, &org, &["one", "two", "three"]).await;
+    let three = &ids[2];
+    let (s, upd) =
+        app.put(&format!("/api/v1/bot-config/intents/{three}"), &org.token, json!({"action": "HANDOFF"})).await;
     assert_eq!((s, upd["data"]["action"].as_str()), (200, Some("HANDOFF")));
     let out = sandbox(&app, &org, "please say three").await;
     assert_eq!(out["decision"]["action"], "handoff", "{out}");
+}
 
-    // Presets and providers.
-    let (s, p) = app.post("/api/v1/bot-config/presets", t, json!({"name": "Fake", "provider": "local", "baseUrl": llm.url, "model": "fake-chat", "apiKey": "pk-1234567890"})).await;
+/// Saves a LOCAL preset on the fake provider; answers it.
+async fn local_preset(app: &TestApp, org: &Org, llm: &FakeLlm) -> Value {
+    let body = json!({"name": "Fake", "provider": "local", "baseUrl": llm.url, "model": "fake-chat", "apiKey": "pk-1234567890"});
+    let (s, p) = app.post("/api/v1/bot-config/presets", &org.token, body).await;
     assert_eq!(s, 201, "{p}");
-    assert_eq!((p["data"]["provider"].as_str(), p["data"]["apiKey"].as_str()), (Some("LOCAL"), Some("••••7890")));
-    let pid = p["data"]["id"].as_str().unwrap();
+    p["data"].clone()
+}
+
+#[actix_web::test]
+async fn a_preset_is_saved_with_a_masked_key_needs_a_model_and_can_be_deleted() {
+    let Bot { app, llm, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let p = local_preset(&app, &org, &llm).await;
+    assert_eq!((p["provider"].as_str(), p["apiKey"].as_str()), (Some("LOCAL"), Some("••••7890")));
+    let pid = p["id"].as_str().unwrap();
     let (s, _) = app.put(&format!("/api/v1/bot-config/presets/{pid}"), t, json!({"model": ""})).await;
     assert_eq!(s, 400);
     let (_, presets) = app.get("/api/v1/bot-config/presets", t).await;
     assert_eq!(presets["data"].as_array().unwrap().len(), 1);
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/presets/{pid}"), t).await;
+    assert_eq!(s, 204);
+}
+
+#[actix_web::test]
+async fn a_providers_models_are_listed_with_the_organizations_key_for_that_provider() {
+    let Bot { app, llm, org, .. } = bot_setup().await;
+    let t = &org.token;
+    local_preset(&app, &org, &llm).await;
     let (s, models) = app.get("/api/v1/bot-config/models?provider=LOCAL", t).await;
     assert_eq!(s, 200, "{models}");
     assert_eq!(models["data"]["models"], json!(["fake-chat", "fake-embed"]));
@@ -620,32 +755,36 @@ async fn knowledge_intents_presets_providers_and_switches() {
     assert_eq!(s, 400);
     let (s, _) = app.get("/api/v1/bot-config/models?provider=GOOGLE", t).await;
     assert_eq!(s, 409, "no key for that provider");
-    let (s, v) = app
-        .post(
-            "/api/v1/bot-config/validate-key",
-            t,
-            json!({"provider": "OPENAI", "apiKey": "good", "model": "fake-chat", "baseUrl": llm.url}),
-        )
-        .await;
-    assert_eq!((s, v["data"]["valid"].as_bool(), v["data"]["modelAvailable"].as_bool()), (200, Some(true), Some(true)));
-    let (s, v) = app
-        .post(
-            "/api/v1/bot-config/validate-key",
-            t,
-            json!({"provider": "OPENAI", "apiKey": "bad-key", "baseUrl": llm.url}),
-        )
-        .await;
-    assert_eq!((s, v["data"]["valid"].as_bool()), (200, Some(false)));
-    let (s, _) = app.delete(&format!("/api/v1/bot-config/presets/{pid}"), t).await;
-    assert_eq!(s, 204);
+}
 
-    // Switches.
+#[actix_web::test]
+async fn a_key_is_validated_by_asking_the_provider_whether_it_accepts_it() {
+    let Bot { app, llm, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let good = json!({"provider": "OPENAI", "apiKey": "good", "model": "fake-chat", "baseUrl": llm.url});
+    let (s, v) = app.post("/api/v1/bot-config/validate-key", t, good).await;
+    assert_eq!((s, v["data"]["valid"].as_bool(), v["data"]["modelAvailable"].as_bool()), (200, Some(true), Some(true)));
+    let bad = json!({"provider": "OPENAI", "apiKey": "bad-key", "baseUrl": llm.url});
+    let (s, v) = app.post("/api/v1/bot-config/validate-key", t, bad).await;
+    assert_eq!((s, v["data"]["valid"].as_bool()), (200, Some(false)));
+}
+
+#[actix_web::test]
+async fn the_bot_is_on_by_default_and_is_switched_off_with_an_explicit_value() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
     let (_, on) = app.get("/api/v1/config/bot-enabled", t).await;
     assert_eq!(on["data"]["enabled"], true);
     let (s, e) = app.put("/api/v1/config/bot-enabled", t, json!({})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("enabled")));
     let (_, off) = app.put("/api/v1/config/bot-enabled", t, json!({"enabled": false})).await;
     assert_eq!(off["data"]["enabled"], false);
+}
+
+#[actix_web::test]
+async fn knowledge_only_mode_is_kept_and_leaves_handoff_on() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
     let (_, mode) = app.put("/api/v1/config/bot-mode", t, json!({"knowledgeOnly": true})).await;
     assert_eq!(
         (mode["data"]["knowledgeOnly"].as_bool(), mode["data"]["handoffEnabled"].as_bool()),
@@ -655,12 +794,24 @@ async fn knowledge_intents_presets_providers_and_switches() {
     assert_eq!(s, 400);
     let (_, mode) = app.get("/api/v1/config/bot-mode", t).await;
     assert_eq!(mode["data"]["knowledgeOnly"], true);
+}
+
+#[actix_web::test]
+async fn auto_categorization_switched_on_stays_on() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
     let (_, cat) = app.put("/api/v1/config/auto-categorize", t, json!({"enabled": true})).await;
     assert_eq!(cat["data"]["enabled"], true);
     let (_, cat) = app.get("/api/v1/config/auto-categorize", t).await;
     assert_eq!(cat["data"]["enabled"], true);
-    // Agents may read but not change.
+}
+
+#[actix_web::test]
+async fn agents_may_read_the_bot_switch_but_not_change_it() {
+    let Bot { app, org, .. } = bot_setup().await;
     let agent = crate::agents::add_agent(&app, &org, "Ann").await;
+    let (s, on) = app.get("/api/v1/config/bot-enabled", &agent.token).await;
+    assert_eq!((s, on["data"]["enabled"].as_bool()), (200, Some(true)), "{on}");
     let (s, _) = app.put("/api/v1/config/bot-enabled", &agent.token, json!({"enabled": true})).await;
     assert_eq!(s, 403);
 }
@@ -782,28 +933,41 @@ async fn conversations_answered_at_the_same_time_stay_within_the_monthly_limit()
     assert_eq!(usage["data"]["turns"], 2, "{usage}");
 }
 
+/// A customer's "hi", answered by the bot. Answers the conversation, the bot's reply and the
+/// customer's message.
+async fn answered_conversation(app: &TestApp, org: &Org, account: &Account) -> (String, String, String) {
+    let before = texts_sent(app).len();
+    let conv = app.customer_says(org, account, &format!("34{}", unique()), "hi").await;
+    assert!(eventually(Duration::from_secs(5), || async { texts_sent(app).len() == before + 1 }).await);
+    let messages = app.messages(org, &conv).await;
+    let id = |direction: &str| {
+        messages.iter().find(|m| m["direction"] == direction).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    let (bot_msg, customer_msg) = (id("outbound"), id("inbound"));
+    (conv, bot_msg, customer_msg)
+}
+
 #[actix_web::test]
-async fn feedback_quality_sessions_reprocessing_and_n8n_replies() {
+async fn a_second_rating_of_a_bot_reply_replaces_the_first() {
     let Bot { app, org, account, .. } = bot_setup().await;
     let t = &org.token;
-    let conv = app.customer_says(&org, &account, &format!("34{}", unique()), "hi").await;
-    assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 1 }).await);
-    let messages = app.messages(&org, &conv).await;
-    let bot_msg = messages.iter().find(|m| m["direction"] == "outbound").unwrap()["id"].as_str().unwrap().to_owned();
-    let customer_msg =
-        messages.iter().find(|m| m["direction"] == "inbound").unwrap()["id"].as_str().unwrap().to_owned();
-
-    let (s, f) = app
-        .post(
-            "/api/v1/bot-feedback",
-            t,
-            json!({"messageId": bot_msg, "conversationId": conv, "rating": -1, "comment": "too short"}),
-        )
-        .await;
+    let (conv, bot_msg, _) = answered_conversation(&app, &org, &account).await;
+    let first = json!({"messageId": bot_msg, "conversationId": conv, "rating": -1, "comment": "too short"});
+    let (s, f) = app.post("/api/v1/bot-feedback", t, first).await;
     assert_eq!(s, 201, "{f}");
     let (s, f) =
         app.post("/api/v1/bot-feedback", t, json!({"messageId": bot_msg, "conversationId": conv, "rating": 1})).await;
     assert_eq!((s, f["data"]["rating"].as_i64()), (201, Some(1)), "a second rating replaces the first");
+    let (_, list) = app.get("/api/v1/bot-feedback?limit=10", t).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["rating"], 1);
+}
+
+#[actix_web::test]
+async fn only_bot_replies_are_rated_and_only_with_minus_one_or_one() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let (conv, bot_msg, customer_msg) = answered_conversation(&app, &org, &account).await;
     let (s, e) = app
         .post("/api/v1/bot-feedback", t, json!({"messageId": customer_msg, "conversationId": conv, "rating": 1}))
         .await;
@@ -811,10 +975,18 @@ async fn feedback_quality_sessions_reprocessing_and_n8n_replies() {
     let (s, e) =
         app.post("/api/v1/bot-feedback", t, json!({"messageId": bot_msg, "conversationId": conv, "rating": 5})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("rating")));
-    let (_, list) = app.get("/api/v1/bot-feedback?limit=10", t).await;
-    assert_eq!(list["data"].as_array().unwrap().len(), 1);
-    assert_eq!(list["data"][0]["rating"], 1);
+}
 
+#[actix_web::test]
+async fn quality_metrics_count_turns_replies_and_the_last_rating_of_each_reply() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let (conv, bot_msg, _) = answered_conversation(&app, &org, &account).await;
+    for rating in [-1, 1] {
+        let body = json!({"messageId": bot_msg, "conversationId": conv, "rating": rating});
+        let (s, f) = app.post("/api/v1/bot-feedback", t, body).await;
+        assert_eq!(s, 201, "{f}");
+    }
     let (_, q) = app.get("/api/v1/bot-config/metrics/quality?days=7", t).await;
     assert_eq!(
         (q["data"]["turns"].as_u64(), q["data"]["replies"].as_u64(), q["data"]["positiveFeedback"].as_u64()),
@@ -823,18 +995,16 @@ async fn feedback_quality_sessions_reprocessing_and_n8n_replies() {
     );
     let (s, _) = app.get("/api/v1/bot-config/metrics/quality?days=0", t).await;
     assert_eq!(s, 400);
+}
+
+#[actix_web::test]
+async fn a_bot_session_stays_open_until_the_conversation_is_resolved() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let (conv, ..) = answered_conversation(&app, &org, &account).await;
     let (_, sessions) = app.get("/api/v1/bot-config/metrics/sessions", t).await;
     assert_eq!((sessions["total"].as_u64(), sessions["data"][0]["turns"].as_i64()), (Some(1), Some(1)), "{sessions}");
     assert!(sessions["data"][0]["closureType"].is_null(), "still open");
-    let (s, _) = app.get("/api/v1/bot-config/metrics/sessions?closureType=LOST", t).await;
-    assert_eq!(s, 400);
-    let (s, e) = app.get("/api/v1/bot-config/metrics/sessions?limit=1&page=9223372036854775809", t).await;
-    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("page")), "{e}");
-    let (s, _) = app.get("/api/v1/bot-config/metrics/traces?days=31", t).await;
-    assert_eq!(s, 400);
-    let (s, _) = app.get("/api/v1/bot-config/metrics/traces/nope", t).await;
-    assert_eq!(s, 404);
-
     // Resolving while the bot has the conversation closes the session as resolved.
     let (s, _) = app.post(&format!("/api/v1/conversations/{conv}/resolve"), t, json!({})).await;
     assert_eq!(s, 200);
@@ -845,37 +1015,57 @@ async fn feedback_quality_sessions_reprocessing_and_n8n_replies() {
         })
         .await
     );
+}
 
-    // With the bot switched off the customer waits; reprocessing answers once it is back on.
-    app.put("/api/v1/config/bot-enabled", t, json!({"enabled": false})).await;
+#[actix_web::test]
+async fn bot_metrics_refuse_unknown_filters_and_ids() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    let (s, _) = app.get("/api/v1/bot-config/metrics/sessions?closureType=LOST", t).await;
+    assert_eq!(s, 400);
+    let (s, e) = app.get("/api/v1/bot-config/metrics/sessions?limit=1&page=9223372036854775809", t).await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("page")), "{e}");
+    let (s, _) = app.get("/api/v1/bot-config/metrics/traces?days=31", t).await;
+    assert_eq!(s, 400);
+    let (s, _) = app.get("/api/v1/bot-config/metrics/traces/nope", t).await;
+    assert_eq!(s, 404);
+}
+
+#[actix_web::test]
+async fn a_customer_who_wrote_while_the_bot_was_off_is_answered_when_pending_turns_are_reprocessed() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    // An answered conversation: nothing of it waits.
+    answered_conversation(&app, &org, &account).await;
+    // A conversation that starts with the bot on, then a turn that stays silent while it is off.
     let wa = format!("34{}", unique());
+    let conv = app.customer_says(&org, &account, &wa, "first").await;
+    assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 2 }).await);
+    app.put("/api/v1/config/bot-enabled", t, json!({"enabled": false})).await;
+    app.customer_says(&org, &account, &wa, "anyone?").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(texts_sent(&app).len(), 2, "the bot is off");
     app.put("/api/v1/config/bot-enabled", t, json!({"enabled": true})).await;
-    let conv2 = {
-        // A conversation that starts with the bot on, then a turn that stays silent while it is off.
-        let c = app.customer_says(&org, &account, &wa, "first").await;
-        assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 2 }).await);
-        app.put("/api/v1/config/bot-enabled", t, json!({"enabled": false})).await;
-        app.customer_says(&org, &account, &wa, "anyone?").await;
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        assert_eq!(texts_sent(&app).len(), 2, "the bot is off");
-        app.put("/api/v1/config/bot-enabled", t, json!({"enabled": true})).await;
-        c
-    };
     let (s, r) = app.post("/api/v1/bot-config/reprocess-pending", t, json!({})).await;
     assert_eq!(s, 200, "{r}");
-    assert_eq!(r["data"]["conversationIds"], json!([conv2]));
+    assert_eq!(r["data"]["conversationIds"], json!([conv]));
     assert!(eventually(Duration::from_secs(5), || async { texts_sent(&app).len() == 3 }).await);
     assert_eq!(texts_sent(&app)[2], "Echo: anyone?");
+}
 
-    // n8n answers as the bot while it has the conversation, and never after a takeover.
-    let (s, sent) = app
-        .post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv2, "message": {"text": "From n8n"}}))
-        .await;
+#[actix_web::test]
+async fn n8n_answers_as_the_bot_until_a_human_takes_over() {
+    let Bot { app, org, account, .. } = bot_setup().await;
+    let t = &org.token;
+    let (conv, ..) = answered_conversation(&app, &org, &account).await;
+    let (s, sent) =
+        app.post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv, "message": {"text": "From n8n"}})).await;
     assert_eq!((s, sent["data"]["sent"].as_bool()), (200, Some(true)), "{sent}");
-    let (s, e) = app.post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv2, "message": 3})).await;
+    let (s, e) = app.post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv, "message": 3})).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("message")));
-    app.post(&format!("/api/v1/conversations/{conv2}/takeover"), t, json!({})).await;
-    let (s, sent) = app.post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv2, "message": "late"})).await;
+    let (s, body) = app.post(&format!("/api/v1/conversations/{conv}/takeover"), t, json!({})).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, sent) = app.post("/api/v1/n8n/bot-response", t, json!({"conversationId": conv, "message": "late"})).await;
     assert_eq!((s, sent["data"]["sent"].as_bool()), (200, Some(false)));
     assert_eq!(texts_sent(&app).last().unwrap(), "From n8n");
 }
@@ -965,23 +1155,41 @@ async fn conversations_are_classified_by_the_model_and_routed_by_their_category(
     );
 }
 
+const PNG: [u8; 8] = [0x89, b'P', b'N', b'G', 1, 2, 3, 4];
+
+fn file_part(bytes: &[u8], name: &str, mime: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()).mime_str(mime).unwrap()
+}
+
+/// POSTs a multipart form to the bot's media library; answers the status and the JSON body.
+async fn post_media(app: &TestApp, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+    let res =
+        app.client.post(app.url("/api/v1/bot-config/media")).bearer_auth(token).multipart(form).send().await.unwrap();
+    crate::helpers::status_json(res).await
+}
+
+/// Uploads the image "menu.png", described and tagged; answers the stored media.
+async fn upload_menu(app: &TestApp, org: &Org) -> Value {
+    let form = reqwest::multipart::Form::new()
+        .part("file", file_part(&PNG, "menu.png", "image/png"))
+        .text("description", "Our menu")
+        .text("tags", "menu, food");
+    let (s, m) = post_media(app, &org.token, form).await;
+    assert_eq!(s, 201, "{m}");
+    m["data"].clone()
+}
+
 #[actix_web::test]
-async fn bot_media_and_templates() {
+async fn an_uploaded_image_is_served_back_as_it_was_with_a_thumbnail() {
     let Bot { app, org, .. } = bot_setup().await;
     let t = &org.token;
-    let png = [0x89, b'P', b'N', b'G', 1, 2, 3, 4].to_vec();
-    let part = reqwest::multipart::Part::bytes(png.clone()).file_name("menu.png").mime_str("image/png").unwrap();
-    let form =
-        reqwest::multipart::Form::new().part("file", part).text("description", "Our menu").text("tags", "menu, food");
-    let res = app.client.post(app.url("/api/v1/bot-config/media")).bearer_auth(t).multipart(form).send().await.unwrap();
-    let (s, m) = crate::helpers::status_json(res).await;
-    assert_eq!(s, 201, "{m}");
-    assert_eq!((m["data"]["kind"].as_str(), m["data"]["tags"].clone()), (Some("image"), json!(["menu", "food"])));
-    let id = m["data"]["id"].as_str().unwrap().to_owned();
+    let m = upload_menu(&app, &org).await;
+    assert_eq!((m["kind"].as_str(), m["tags"].clone()), (Some("image"), json!(["menu", "food"])));
+    let id = m["id"].as_str().unwrap();
     let file =
         app.client.get(app.url(&format!("/api/v1/bot-config/media/{id}/file"))).bearer_auth(t).send().await.unwrap();
     assert_eq!(file.headers()["content-type"], "image/png");
-    assert_eq!(file.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(file.bytes().await.unwrap().to_vec(), PNG.to_vec());
     let thumb = app
         .client
         .get(app.url(&format!("/api/v1/bot-config/media/{id}/thumbnail")))
@@ -990,60 +1198,104 @@ async fn bot_media_and_templates() {
         .await
         .unwrap();
     assert_eq!(thumb.status(), 200);
-    let (s, p) =
-        app.patch(&format!("/api/v1/bot-config/media/{id}"), t, json!({"name": "Menu", "description": null})).await;
+}
+
+#[actix_web::test]
+async fn a_media_item_is_renamed_and_its_description_cleared() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let id = upload_menu(&app, &org).await["id"].as_str().unwrap().to_owned();
+    let (s, p) = app
+        .patch(&format!("/api/v1/bot-config/media/{id}"), &org.token, json!({"name": "Menu", "description": null}))
+        .await;
     assert_eq!((s, p["data"]["name"].as_str(), p["data"]["description"].is_null()), (200, Some("Menu"), true));
-    let part =
-        reqwest::multipart::Part::bytes(vec![1, 2]).file_name("x.exe").mime_str("application/x-msdownload").unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/v1/bot-config/media"))
-        .bearer_auth(t)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "documents of any application type are accepted");
-    // A refused thumbnail refuses the whole upload, and nothing of it is kept.
-    let file = reqwest::multipart::Part::bytes(png.clone()).file_name("a.png").mime_str("image/png").unwrap();
-    let gif = reqwest::multipart::Part::bytes(b"GIF89a".to_vec()).file_name("t.gif").mime_str("image/gif").unwrap();
-    let form = reqwest::multipart::Form::new().part("file", file).part("thumbnail", gif);
-    let res = app.client.post(app.url("/api/v1/bot-config/media")).bearer_auth(t).multipart(form).send().await.unwrap();
-    let (s, e) = crate::helpers::status_json(res).await;
+}
+
+#[actix_web::test]
+async fn media_of_any_application_type_is_accepted() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let form = reqwest::multipart::Form::new().part("file", file_part(&[1, 2], "x.exe", "application/x-msdownload"));
+    let (s, m) = post_media(&app, &org.token, form).await;
+    assert_eq!(s, 201, "documents of any application type are accepted: {m}");
+}
+
+#[actix_web::test]
+async fn a_refused_thumbnail_refuses_the_whole_upload_and_nothing_of_it_is_kept() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let kept = upload_menu(&app, &org).await;
+    let form = reqwest::multipart::Form::new()
+        .part("file", file_part(&PNG, "a.png", "image/png"))
+        .part("thumbnail", file_part(b"GIF89a", "t.gif", "image/gif"));
+    let (s, e) = post_media(&app, &org.token, form).await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("thumbnail")), "{e}");
-    let (_, list) = app.get("/api/v1/bot-config/media", t).await;
-    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+    let (_, list) = app.get("/api/v1/bot-config/media", &org.token).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["id"], kept["id"], "{list}");
+}
+
+#[actix_web::test]
+async fn another_organization_cannot_fetch_a_media_file() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let id = upload_menu(&app, &org).await["id"].as_str().unwrap().to_owned();
     let other = app.register("Other").await;
     let (s, _) = app.get(&format!("/api/v1/bot-config/media/{id}/file"), &other.token).await;
     assert_eq!(s, 404);
-    let (s, _) = app.delete(&format!("/api/v1/bot-config/media/{id}"), t).await;
-    assert_eq!(s, 204);
+}
 
-    // Templates: SUPER_ADMIN only to manage; organizations import the published ones.
-    let (s, _) = app.get("/api/v1/admin/bot-templates", t).await;
+#[actix_web::test]
+async fn deleted_media_is_no_longer_listed() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let id = upload_menu(&app, &org).await["id"].as_str().unwrap().to_owned();
+    let (s, _) = app.delete(&format!("/api/v1/bot-config/media/{id}"), &org.token).await;
+    assert_eq!(s, 204);
+    let (_, list) = app.get("/api/v1/bot-config/media", &org.token).await;
+    assert_eq!(list["data"], json!([]), "{list}");
+}
+
+#[actix_web::test]
+async fn only_a_super_admin_manages_bot_templates() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let (s, _) = app.get("/api/v1/admin/bot-templates", &org.token).await;
     assert_eq!(s, 403);
     app.make_super_admin(&org.user_id).await;
-    app.post(
-        "/api/v1/bot-config/intents",
-        t,
-        json!({"name": "greet", "examples": ["hello"], "action": "REPLY", "response": "Hi!"}),
-    )
-    .await;
-    let (s, tpl) =
-        app.post("/api/v1/admin/bot-templates/from-config", t, json!({"name": "Shop bot", "slug": "shop-bot"})).await;
+    let (s, all) = app.get("/api/v1/admin/bot-templates", &org.token).await;
+    assert_eq!(s, 200, "{all}");
+}
+
+/// Makes `org`'s user a super admin, gives its config the intent "greet" and makes the template
+/// "Shop bot" (slug shop-bot) of it; answers the template.
+async fn shop_template(app: &TestApp, org: &Org) -> Value {
+    app.make_super_admin(&org.user_id).await;
+    let greet = json!({"name": "greet", "examples": ["hello"], "action": "REPLY", "response": "Hi!"});
+    let (s, i) = app.post("/api/v1/bot-config/intents", &org.token, greet).await;
+    assert_eq!(s, 201, "{i}");
+    let body = json!({"name": "Shop bot", "slug": "shop-bot"});
+    let (s, tpl) = app.post("/api/v1/admin/bot-templates/from-config", &org.token, body).await;
     assert_eq!(s, 201, "{tpl}");
-    assert_eq!((tpl["data"]["intents"].as_u64(), tpl["data"]["published"].as_bool()), (Some(1), Some(false)));
-    let tid = tpl["data"]["id"].as_str().unwrap().to_owned();
-    let (s, _) =
-        app.post("/api/v1/admin/bot-templates/from-config", t, json!({"name": "Again", "slug": "shop-bot"})).await;
+    tpl["data"].clone()
+}
+
+#[actix_web::test]
+async fn a_template_made_from_a_config_carries_its_intents_unpublished_under_a_unique_slug() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let tpl = shop_template(&app, &org).await;
+    assert_eq!((tpl["intents"].as_u64(), tpl["published"].as_bool()), (Some(1), Some(false)));
+    let (s, _) = app
+        .post("/api/v1/admin/bot-templates/from-config", &org.token, json!({"name": "Again", "slug": "shop-bot"}))
+        .await;
     assert_eq!(s, 409, "slug taken");
+}
+
+#[actix_web::test]
+async fn organizations_see_and_import_a_template_only_once_it_is_published() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let tid = shop_template(&app, &org).await["id"].as_str().unwrap().to_owned();
+    let other = app.register("Other").await;
     let (_, published) = app.get("/api/v1/bot-templates", &other.token).await;
     assert_eq!(published["data"].as_array().unwrap().len(), 0);
     let (s, _) = app.post(&format!("/api/v1/bot-templates/import/{tid}"), &other.token, json!({})).await;
     assert_eq!(s, 404, "not published yet");
-    let (s, _) = app
-        .put(&format!("/api/v1/admin/bot-templates/{tid}"), t, json!({"published": true, "category": "retail"}))
-        .await;
+    let publish = json!({"published": true, "category": "retail"});
+    let (s, _) = app.put(&format!("/api/v1/admin/bot-templates/{tid}"), &org.token, publish).await;
     assert_eq!(s, 200);
     let (_, published) = app.get("/api/v1/bot-templates", &other.token).await;
     assert_eq!(published["data"][0]["slug"], "shop-bot");
@@ -1053,6 +1305,13 @@ async fn bot_media_and_templates() {
         (imported["data"]["config"]["name"].as_str(), imported["data"]["intents"].as_u64()),
         (Some("Shop bot"), Some(1))
     );
+}
+
+#[actix_web::test]
+async fn a_template_is_created_from_an_export_under_a_well_formed_slug() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let t = &org.token;
+    shop_template(&app, &org).await;
     let (_, exported) = app.get("/api/v1/bot-config/export?tier=config", t).await;
     let (s, created) =
         app.post("/api/v1/admin/bot-templates", t, json!({"name": "Raw", "slug": "raw", "data": exported})).await;
@@ -1062,8 +1321,16 @@ async fn bot_media_and_templates() {
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("slug")));
     let (_, all) = app.get("/api/v1/admin/bot-templates", t).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 2);
-    let (s, _) = app.delete(&format!("/api/v1/admin/bot-templates/{tid}"), t).await;
+}
+
+#[actix_web::test]
+async fn a_deleted_template_is_no_longer_listed() {
+    let Bot { app, org, .. } = bot_setup().await;
+    let tid = shop_template(&app, &org).await["id"].as_str().unwrap().to_owned();
+    let (s, _) = app.delete(&format!("/api/v1/admin/bot-templates/{tid}"), &org.token).await;
     assert_eq!(s, 204);
+    let (_, all) = app.get("/api/v1/admin/bot-templates", &org.token).await;
+    assert_eq!(all["data"], json!([]), "{all}");
 }
 
 #[actix_web::test]
