@@ -74,10 +74,8 @@ impl Mailer {
                     .map_err(|e| MailConfigError::Url(e.to_string()))?;
                 Some(builder.timeout(Some(SMTP_TIMEOUT)).build())
             }
-            None => {
-                tracing::info!("CX_SMTP_URL is not set: mail is kept in the dev mailbox (GET /api/v1/dev/mailbox)");
-                None
-            }
+            // Said by `serve` after the address (see `main`), not here in the middle of start-up.
+            None => None,
         };
         Ok(Mailer { smtp, from, db })
     }

@@ -56,6 +56,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if config.whatsapp_app_secret.is_none() {
                 tracing::warn!("CX_WHATSAPP_APP_SECRET is not set: WhatsApp webhooks will be refused until it is");
             }
+            if config.smtp_url.is_none() {
+                tracing::info!("CX_SMTP_URL is not set: mail is kept in the dev mailbox (GET /api/v1/dev/mailbox)");
+            }
             app.run_until_signal().await?;
             tracing::info!("stopped");
             Ok(())

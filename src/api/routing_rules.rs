@@ -3,15 +3,12 @@
 //! business hours, default team, idle-agent detection).
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use actors::conversation::Reroute;
 use actors::people::idle::IdleReport;
 use actors::people::settings::{self, IdleAgentSettings, Maintenance, OffHours};
-use actors::policy::routing::{self as policy, Condition, Conflict, MatchType, Rule};
+use actors::policy::routing::{Condition, Conflict, Rule};
 use actors::policy::schedule::WeeklySchedule;
 use chrono::{DateTime, Utc};
-use entities::enums::ConversationStatus;
-use entities::{conversation, routing_rule};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use entities::routing_rule;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,7 +18,7 @@ use crate::auth::Caller;
 use crate::auth::membership::active_team;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::workspace::routing;
+use crate::workspace::{routing, rules};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(get_maintenance)
@@ -42,10 +39,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(create)
         .service(update)
         .service(remove);
-}
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
 }
 
 // ---- settings ----
@@ -256,58 +249,12 @@ fn rule_view(r: &routing_rule::Model, conflicts: Option<Vec<Conflict>>) -> RuleV
     }
 }
 
-async fn all_rules(state: &AppState, org_id: &str) -> ApiResult<Vec<routing_rule::Model>> {
-    Ok(routing_rule::Entity::find()
-        .filter(routing_rule::Column::OrgId.eq(org_id))
-        .order_by_asc(routing_rule::Column::Priority)
-        .order_by_asc(routing_rule::Column::CreatedAt)
-        .all(state.db())
-        .await?)
-}
-
 /// List routing rules in priority order.
 #[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<Vec<RuleView>>)))]
 #[get("/routing-rules")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let rules = all_rules(&state, &caller.org_id).await?;
-    Ok(HttpResponse::Ok().json(Data::new(rules.iter().map(|r| rule_view(r, None)).collect::<Vec<_>>())))
-}
-
-fn match_type(s: Option<&str>) -> ApiResult<MatchType> {
-    match s.map(|m| m.trim().to_uppercase()).as_deref() {
-        None | Some("ANY") => Ok(MatchType::Any),
-        Some("ALL") => Ok(MatchType::All),
-        Some(_) => Err(ApiError::validation("matchType", "matchType must be ANY or ALL")),
-    }
-}
-
-fn match_type_str(m: &MatchType) -> &'static str {
-    match m {
-        MatchType::Any => "ANY",
-        MatchType::All => "ALL",
-    }
-}
-
-fn check_conditions(conditions: &[Condition]) -> ApiResult<()> {
-    policy::validate_conditions(conditions).map_err(|e| ApiError::validation(e.field, e.message))
-}
-
-/// Conflicts of `candidate` with the organization's other active rules, at `position` among
-/// them (`None` = last).
-async fn conflicts_of(
-    state: &AppState,
-    org_id: &str,
-    candidate: &Rule,
-    exclude: Option<&str>,
-) -> ApiResult<Vec<Conflict>> {
-    let rules = all_rules(state, org_id).await?;
-    let position = exclude.and_then(|id| rules.iter().filter(|r| r.is_active).position(|r| r.id == id));
-    let others: Vec<Rule> = rules
-        .iter()
-        .filter(|r| r.is_active && Some(r.id.as_str()) != exclude)
-        .map(actors::people::routing::rule_of)
-        .collect();
-    Ok(policy::conflicts(candidate, &others, position))
+    let all = rules::all(state.db(), &caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(all.iter().map(|r| rule_view(r, None)).collect::<Vec<_>>())))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -325,14 +272,6 @@ pub struct CreateRule {
     pub is_active: Option<bool>,
 }
 
-fn rule_name(n: Option<&str>) -> ApiResult<String> {
-    let n = n.unwrap_or_default().trim();
-    if n.is_empty() || n.chars().count() > 120 {
-        return Err(ApiError::validation("name", "name is required and at most 120 characters"));
-    }
-    Ok(n.to_owned())
-}
-
 /// Create a routing rule, evaluated after the existing ones (admin only). The answer lists the
 /// rule's conflicts with the others.
 #[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = CreateRule,
@@ -344,30 +283,15 @@ pub async fn create(
     body: web::Json<CreateRule>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let name = rule_name(body.name.as_deref())?;
-    let team_id = body.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let team_id = team_id.ok_or_else(|| ApiError::validation("teamId", "teamId is required"))?;
-    let team = active_team(state.db(), &caller.org_id, team_id, "teamId").await?;
-    let mt = match_type(body.match_type.as_deref())?;
-    check_conditions(&body.conditions)?;
-    let existing = all_rules(&state, &caller.org_id).await?;
-    let priority = existing.iter().map(|r| r.priority).max().unwrap_or(0) + 1;
-    let now = Utc::now();
-    let row = routing_rule::Model {
-        id: actors::new_id(),
-        org_id: caller.org_id.clone(),
-        name,
-        team_id: team.id,
-        match_type: match_type_str(&mt).into(),
-        conditions: serde_json::to_string(&body.conditions).map_err(internal)?,
-        priority,
-        is_active: body.is_active.unwrap_or(true),
-        created_at: now,
-        updated_at: now,
+    let b = body.into_inner();
+    let fields = rules::Fields {
+        name: b.name,
+        team_id: b.team_id,
+        match_type: b.match_type,
+        conditions: Some(b.conditions),
+        is_active: b.is_active,
     };
-    let candidate = actors::people::routing::rule_of(&row);
-    let conflicts = conflicts_of(&state, &caller.org_id, &candidate, None).await?;
-    routing_rule::ActiveModel::from(row.clone()).reset_all().insert(state.db()).await?;
+    let (row, conflicts) = rules::create(state.db(), &caller.org_id, fields).await?;
     Ok(HttpResponse::Created().json(Data::new(rule_view(&row, Some(conflicts)))))
 }
 
@@ -406,8 +330,8 @@ pub async fn check_conflicts(
     let conditions: Vec<Condition> = serde_json::from_str(raw).map_err(|e| {
         ApiError::validation("conditions", format!("conditions must be a JSON array of conditions: {e}"))
     })?;
-    check_conditions(&conditions)?;
-    let mt = match_type(q.match_type.as_deref())?;
+    rules::check_conditions(&conditions)?;
+    let mt = rules::match_type(q.match_type.as_deref())?;
     let candidate = Rule {
         id: q.exclude_rule_id.clone().unwrap_or_default(),
         name: "this rule".into(),
@@ -415,7 +339,7 @@ pub async fn check_conflicts(
         match_type: mt,
         conditions,
     };
-    let conflicts = conflicts_of(&state, &caller.org_id, &candidate, q.exclude_rule_id.as_deref()).await?;
+    let conflicts = rules::conflicts(state.db(), &caller.org_id, &candidate, q.exclude_rule_id.as_deref()).await?;
     Ok(HttpResponse::Ok().json(Data::new(ConflictReport { has_conflicts: !conflicts.is_empty(), conflicts })))
 }
 
@@ -432,10 +356,6 @@ pub struct UpdateRule {
     pub priority: Option<Option<i32>>,
 }
 
-async fn find_rule(state: &AppState, org_id: &str, id: &str) -> ApiResult<routing_rule::Model> {
-    Ok(crate::domain::find_in_org::<routing_rule::Entity>(state.db(), org_id, id).await?)
-}
-
 /// Update a routing rule (admin only). Use reorder to move it.
 #[utoipa::path(tag = "routing", security(("bearer" = [])), params(("id" = String, Path)), request_body = UpdateRule,
     responses((status = 200, body = Data<RuleView>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
@@ -447,30 +367,18 @@ pub async fn update(
     body: web::Json<UpdateRule>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let r = find_rule(&state, &caller.org_id, &id).await?;
     if body.priority.is_some() {
         return Err(ApiError::validation("priority", "use POST /routing-rules/reorder to change the order"));
     }
-    let mut am = r.clone().into_active_model();
-    if let Some(n) = &body.name {
-        am.name = Set(rule_name(Some(n))?);
-    }
-    if let Some(t) = &body.team_id {
-        am.team_id = Set(active_team(state.db(), &caller.org_id, t.trim(), "teamId").await?.id);
-    }
-    if body.match_type.is_some() {
-        am.match_type = Set(match_type_str(&match_type(body.match_type.as_deref())?).into());
-    }
-    if let Some(c) = &body.conditions {
-        check_conditions(c)?;
-        am.conditions = Set(serde_json::to_string(c).map_err(internal)?);
-    }
-    if let Some(a) = body.is_active {
-        am.is_active = Set(a);
-    }
-    am.updated_at = Set(Utc::now());
-    let r = am.update(state.db()).await?;
-    let conflicts = conflicts_of(&state, &caller.org_id, &actors::people::routing::rule_of(&r), Some(&r.id)).await?;
+    let b = body.into_inner();
+    let fields = rules::Fields {
+        name: b.name,
+        team_id: b.team_id,
+        match_type: b.match_type,
+        conditions: b.conditions,
+        is_active: b.is_active,
+    };
+    let (r, conflicts) = rules::update(state.db(), &caller.org_id, &id, fields).await?;
     Ok(HttpResponse::Ok().json(Data::new(rule_view(&r, Some(conflicts)))))
 }
 
@@ -480,8 +388,7 @@ pub async fn update(
 #[delete("/routing-rules/{id}")]
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let r = find_rule(&state, &caller.org_id, &id).await?;
-    routing_rule::Entity::delete_by_id(r.id).exec(state.db()).await?;
+    rules::delete(state.db(), &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -503,74 +410,16 @@ pub async fn reorder(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let ids = body.ordered_ids.as_ref().ok_or_else(|| ApiError::validation("orderedIds", "orderedIds is required"))?;
-    let rules = all_rules(&state, &caller.org_id).await?;
-    let mut given: Vec<&str> = ids.iter().map(String::as_str).collect();
-    given.sort_unstable();
-    given.dedup();
-    let mut have: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    have.sort_unstable();
-    if given.len() != ids.len() || given != have {
-        return Err(ApiError::validation("orderedIds", "orderedIds must list every routing rule exactly once"));
-    }
-    let txn = state.rt.db.begin_write().await?;
-    for (i, id) in ids.iter().enumerate() {
-        if let Some(r) = rules.iter().find(|r| &r.id == id) {
-            let mut am = r.clone().into_active_model();
-            am.priority = Set(i as i32 + 1);
-            am.updated_at = Set(Utc::now());
-            am.update(&*txn).await?;
-        }
-    }
-    txn.commit().await?;
-    let rules = all_rules(&state, &caller.org_id).await?;
-    Ok(HttpResponse::Ok().json(Data::new(rules.iter().map(|r| rule_view(r, None)).collect::<Vec<_>>())))
+    let all = rules::reorder(&state.rt, &caller.org_id, ids).await?;
+    Ok(HttpResponse::Ok().json(Data::new(all.iter().map(|r| rule_view(r, None)).collect::<Vec<_>>())))
 }
 
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RunNowReport {
-    /// Open conversations evaluated.
-    pub checked: usize,
-    /// Whose team changed.
-    pub changed: usize,
-    pub unchanged: usize,
-    pub failed: usize,
-    /// Conversations per resulting team (`"none"` for no team).
-    pub by_team: std::collections::BTreeMap<String, usize>,
-}
+pub use crate::workspace::rules::RunNowReport;
 
 /// Run the routing rules again on every open conversation (admin only) and report the counts.
 #[utoipa::path(tag = "routing", security(("bearer" = [])), responses((status = 200, body = Data<RunNowReport>)))]
 #[post("/routing-rules/run-now")]
 pub async fn run_now(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let open: Vec<String> = conversation::Entity::find()
-        .filter(conversation::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
-        .order_by_asc(conversation::Column::CreatedAt)
-        .all(state.db())
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    let mut report =
-        RunNowReport { checked: open.len(), changed: 0, unchanged: 0, failed: 0, by_team: Default::default() };
-    for id in open {
-        match state.rt.ask_conversation(&caller.org_id, &id, Reroute { org_id: caller.org_id.clone() }).await {
-            Ok(r) => {
-                if r.changed {
-                    report.changed += 1;
-                } else {
-                    report.unchanged += 1;
-                }
-                *report.by_team.entry(r.team_id.unwrap_or_else(|| "none".into())).or_default() += 1;
-            }
-            Err(e) => {
-                tracing::warn!(conversation_id = %id, error = %e, "re-route failed");
-                report.failed += 1;
-            }
-        }
-    }
-    state.rt.request_drain(&caller.org_id);
-    Ok(HttpResponse::Ok().json(Data::new(report)))
+    Ok(HttpResponse::Ok().json(Data::new(rules::run_now(&state.rt, &caller.org_id).await?)))
 }

@@ -3,4 +3,6 @@
 //! answer a [`crate::domain::Error`].
 
 pub mod routing;
+pub mod rules;
 pub mod tags;
+pub mod teams;

@@ -3,8 +3,6 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::free_port;
-
 /// The binary with an environment holding nothing but what the test gives it.
 fn cx_inbox(data_dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cx-inbox"));
@@ -39,23 +37,8 @@ async fn migrate_creates_the_data_directory_and_the_schema_and_exits() {
 #[actix_web::test]
 async fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = cx_inbox(dir.path())
-        .env("CX_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..100 {
-        if client.get(format!("http://127.0.0.1:{port}/api/v1/health")).send().await.is_ok_and(|r| r.status() == 200) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the server answered its health check");
+    let (mut stop, _base) = serve(dir.path(), &[]).await;
+    let child = &mut stop.child;
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let started = Instant::now();
@@ -67,43 +50,91 @@ async fn sigterm_stops_the_server_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "exit status {status}");
-    let mut log = String::new();
-    use std::io::Read;
-    child.stdout.take().unwrap().read_to_string(&mut log).unwrap();
+    let log = stop.all_lines().join("\n");
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
 }
 
-/// Starts the binary with `args` on a free port; answers the child (killed when dropped) and its
-/// address once it answers its health check.
+/// Starts the binary with `args` on port 0 (so no other process can take its port between a
+/// check and the bind), reads its address from the line it prints ("… is running: open
+/// http://…/"), and answers the child (killed when dropped) once that address answers its
+/// health check. The child's stdout lines stay readable through [`Stop::line_with`].
 async fn serve(data_dir: &std::path::Path, args: &[&str]) -> (Stop, String) {
-    let port = free_port();
-    let child = Stop(
-        cx_inbox(data_dir)
-            .env("CX_BIND", format!("127.0.0.1:{port}"))
-            .env("CX_LOG", "warn")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let mut child = cx_inbox(data_dir)
+        .env("CX_BIND", "127.0.0.1:0")
+        // What a user gets: the default log filter (migrations quiet, the address first).
+        .env_remove("CX_LOG")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stop = Stop { child, lines: rx, seen: Vec::new() };
+    let banner = stop.line_with("is running: open http://", Duration::from_secs(60));
+    let base = banner
+        .split("open ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| panic!("no address in {banner:?}"));
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if client.get(format!("{base}/api/v1/health")).send().await.is_ok_and(|r| r.status() == 200) {
-            return (child, base);
+            return (stop, base);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the server did not answer its health check");
 }
 
-struct Stop(std::process::Child);
+struct Stop {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far, in order.
+    seen: Vec<String>,
+}
+
+impl Stop {
+    /// Reads stdout until a line containing `needle`, and answers it.
+    fn line_with(&mut self, needle: &str, wait: Duration) -> String {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(e) => panic!("no line with {needle:?} ({e}); printed so far: {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Every line the child printed, once it has exited.
+    fn all_lines(&mut self) -> Vec<String> {
+        let _ = self.child.wait();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        self.seen.clone()
+    }
+}
 
 impl Drop for Stop {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -144,13 +175,10 @@ async fn the_binary_serves_the_app_at_the_root_prints_its_address_first_and_deep
     assert_eq!(client.post(format!("{base}/conversations")).send().await.unwrap().status(), 404);
 
     // The address is the first thing the server prints.
-    let _ = child.0.kill();
-    let _ = child.0.wait();
-    let mut out = String::new();
-    use std::io::Read;
-    child.0.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    let first = out.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
-    assert!(first.contains(&format!("{base}/")), "first line: {first:?}\n{out}");
+    let _ = child.child.kill();
+    let out = child.all_lines();
+    let first = out.iter().find(|l| !l.trim().is_empty()).cloned().unwrap_or_default();
+    assert!(first.contains(&format!("{base}/")), "first line: {first:?}\n{out:?}");
 }
 
 #[actix_web::test]
@@ -198,22 +226,9 @@ async fn create_admin_makes_an_organization_whose_admin_signs_in_with_the_printe
 async fn the_demo_seeds_an_organization_whose_simulated_customers_are_answered_by_the_bot() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = serve(dir.path(), &["demo", "--every-secs", "1"]).await;
-    // The banner comes once seeding is done: read stdout until the agents' lines.
-    let stdout = child.0.stdout.take().unwrap();
-    let banner = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        let mut lines = Vec::new();
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let done = line.contains("sue@demo.test");
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        lines
-    })
-    .await
-    .unwrap();
+    // The banner comes once seeding is done: its last line is the second agent's.
+    child.line_with("sue@demo.test", Duration::from_secs(60));
+    let banner = child.seen.clone();
     assert!(banner.iter().any(|l| l.contains(&format!("{base}/"))), "{banner:?}");
     let password_of = |who: &str| {
         banner
@@ -287,5 +302,5 @@ async fn the_demo_seeds_an_organization_whose_simulated_customers_are_answered_b
         }
     }
     // Mid-run restart is not part of the demo: stopping it is.
-    let _ = child.0.kill();
+    let _ = child.child.kill();
 }
