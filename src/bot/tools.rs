@@ -14,6 +14,8 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::crypto::SecretBox;
+use crate::domain::{Error, find_in_org};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 /// A parameter of a tool.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -342,6 +344,246 @@ pub async fn call(secrets: &SecretBox, tool: &bot_tool::Model, args: &Map<String
         // Without the URL: it may carry the secret, and this text reaches the model and the timeline.
         Err(e) => failed(format!("the call failed: {}", crate::bot::provider::reason(&e.without_url())), &url_text),
     }
+}
+
+// ---- the organization's tools, as admins manage them and agents run them ----
+
+/// A tool's fields as a client gives them; `None` keeps (or defaults) one; `Some(None)` clears
+/// the body template or the secret.
+#[derive(Default)]
+pub struct Fields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub headers: Option<Map<String, Value>>,
+    pub parameters: Option<Vec<Param>>,
+    pub body_template: Option<Option<String>>,
+    pub timeout_ms: Option<i32>,
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Stored encrypted; `Some(None)` or an empty one removes it.
+    pub secret: Option<Option<String>>,
+    pub is_active: Option<bool>,
+    pub agent_enabled: Option<bool>,
+}
+
+/// Checks a tool as it would be stored, including its target, and that its name is free.
+async fn check(db: &DatabaseConnection, t: &bot_tool::Model) -> crate::domain::Result<()> {
+    check_fields(t)?;
+    let dup = bot_tool::Entity::find()
+        .filter(bot_tool::Column::OrgId.eq(t.org_id.clone()))
+        .filter(bot_tool::Column::Name.eq(t.name.clone()))
+        .filter(bot_tool::Column::Id.ne(t.id.clone()))
+        .one(db)
+        .await?;
+    if dup.is_some() {
+        return Err(Error::Conflict(format!("a tool named {:?} already exists", t.name)));
+    }
+    Ok(())
+}
+
+/// Checks a tool's own fields (the API and imports): name, method, timeout, parameters, and a
+/// target that is not a literal private address or localhost unless allowed.
+pub fn check_fields(t: &bot_tool::Model) -> crate::domain::Result<()> {
+    let name_ok = !t.name.is_empty()
+        && t.name.len() <= 64
+        && t.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !name_ok {
+        return Err(Error::invalid("name", "name is 1-64 characters of a-z, 0-9 and _"));
+    }
+    if t.description.trim().is_empty() || t.description.chars().count() > 1000 {
+        return Err(Error::invalid("description", "description is required (it tells the model what the tool does)"));
+    }
+    if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&t.method.as_str()) {
+        return Err(Error::invalid("method", "method must be GET, POST, PUT, PATCH or DELETE"));
+    }
+    if !(100..=30_000).contains(&t.timeout_ms) {
+        return Err(Error::invalid("timeoutMs", "timeoutMs must be between 100 and 30000"));
+    }
+    let params = params_of(t);
+    for (i, p) in params.iter().enumerate() {
+        if p.name.is_empty() || !p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::invalid(format!("parameters[{i}].name"), "parameter names are letters, digits and _"));
+        }
+        if !["string", "number", "integer", "boolean"].contains(&p.kind.as_str()) {
+            return Err(Error::invalid(format!("parameters[{i}].type"), "type is string, number, integer or boolean"));
+        }
+    }
+    let url = reqwest::Url::parse(&t.url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| Error::invalid("url", "url must be an absolute http(s) URL"))?;
+    let allowed: Vec<String> = serde_json::from_str(&t.allowed_hosts).unwrap_or_default();
+    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_lowercase();
+    let literal = host.parse::<std::net::IpAddr>().ok();
+    let private = literal.is_some_and(is_private) || host == "localhost" || host.ends_with(".localhost");
+    if private && !allowed.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+        return Err(Error::invalid(
+            "url",
+            format!("{host} is a private, loopback or link-local address; add it to allowedHosts to call it anyway"),
+        ));
+    }
+    Ok(())
+}
+
+fn apply(secrets: &SecretBox, t: &mut bot_tool::Model, b: Fields) {
+    if let Some(v) = b.name {
+        t.name = v.trim().to_owned();
+    }
+    if let Some(v) = b.description {
+        t.description = v.trim().to_owned();
+    }
+    if let Some(v) = b.method {
+        t.method = v.trim().to_uppercase();
+    }
+    if let Some(v) = b.url {
+        t.url = v.trim().to_owned();
+    }
+    if let Some(v) = b.headers {
+        t.headers = Value::Object(v).to_string();
+    }
+    if let Some(v) = b.parameters {
+        t.parameters = serde_json::to_string(&v).unwrap_or_else(|_| "[]".into());
+    }
+    if let Some(v) = b.body_template {
+        t.body_template = v;
+    }
+    if let Some(v) = b.timeout_ms {
+        t.timeout_ms = v;
+    }
+    if let Some(v) = b.allowed_hosts {
+        let hosts: Vec<String> = v.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect();
+        t.allowed_hosts = serde_json::to_string(&hosts).unwrap_or_else(|_| "[]".into());
+    }
+    match b.secret {
+        None => {}
+        Some(None) => t.secret = None,
+        Some(Some(s)) if s.trim().is_empty() => t.secret = None,
+        Some(Some(s)) => t.secret = Some(secrets.encrypt(s.trim())),
+    }
+    if let Some(v) = b.is_active {
+        t.is_active = v;
+    }
+    if let Some(v) = b.agent_enabled {
+        t.agent_enabled = v;
+    }
+}
+
+/// The organization's tools by name; only those agents may run when `for_agents`.
+pub async fn list(
+    db: &DatabaseConnection,
+    org_id: &str,
+    for_agents: bool,
+) -> crate::domain::Result<Vec<bot_tool::Model>> {
+    let mut q = bot_tool::Entity::find().filter(bot_tool::Column::OrgId.eq(org_id));
+    if for_agents {
+        q = q.filter(bot_tool::Column::IsActive.eq(true)).filter(bot_tool::Column::AgentEnabled.eq(true));
+    }
+    Ok(q.order_by_asc(bot_tool::Column::Name).all(db).await?)
+}
+
+/// Creates a tool (GET, 10 s, active, not for agents unless given).
+pub async fn create(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    org_id: &str,
+    f: Fields,
+) -> crate::domain::Result<bot_tool::Model> {
+    let now = chrono::Utc::now();
+    let mut t = bot_tool::Model {
+        id: actors::new_id(),
+        org_id: org_id.to_owned(),
+        name: String::new(),
+        description: String::new(),
+        method: "GET".into(),
+        url: String::new(),
+        headers: "{}".into(),
+        parameters: "[]".into(),
+        body_template: None,
+        timeout_ms: 10_000,
+        allowed_hosts: "[]".into(),
+        secret: None,
+        is_active: true,
+        agent_enabled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(secrets, &mut t, f);
+    check(db, &t).await?;
+    Ok(bot_tool::ActiveModel::from(t).insert(db).await?)
+}
+
+/// Changes a tool.
+pub async fn update(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    org_id: &str,
+    id: &str,
+    f: Fields,
+) -> crate::domain::Result<bot_tool::Model> {
+    let mut t = find_in_org::<bot_tool::Entity>(db, org_id, id).await?;
+    apply(secrets, &mut t, f);
+    t.updated_at = chrono::Utc::now();
+    check(db, &t).await?;
+    Ok(bot_tool::ActiveModel::from(t).reset_all().update(db).await?)
+}
+
+/// Deletes a tool.
+pub async fn delete(db: &DatabaseConnection, org_id: &str, id: &str) -> crate::domain::Result<()> {
+    let t = find_in_org::<bot_tool::Entity>(db, org_id, id).await?;
+    bot_tool::Entity::delete_by_id(t.id).exec(db).await?;
+    Ok(())
+}
+
+/// The tool `toolId` names, if agents may run it.
+pub async fn for_agent(
+    db: &DatabaseConnection,
+    org_id: &str,
+    id: Option<&str>,
+) -> crate::domain::Result<bot_tool::Model> {
+    let id = id.ok_or_else(|| Error::invalid("toolId", "toolId is required"))?;
+    let t = find_in_org::<bot_tool::Entity>(db, org_id, id).await.map_err(|e| match e {
+        Error::NotFound(_) => Error::invalid("toolId", "toolId names no tool of this organization"),
+        other => other,
+    })?;
+    if !t.is_active || !t.agent_enabled {
+        return Err(Error::invalid(
+            "toolId",
+            "toolId names a tool that agents cannot run (inactive or not for agents)",
+        ));
+    }
+    Ok(t)
+}
+
+/// Runs a tool for an agent (`who`, or an API key) with `params`; with a conversation, the run
+/// is noted on its timeline by its actor.
+pub async fn run_for_agent(
+    state: &crate::state::AppState,
+    tool: &bot_tool::Model,
+    params: &Map<String, Value>,
+    who: Option<&str>,
+    conversation: Option<&entities::conversation::Model>,
+) -> crate::domain::Result<ToolResult> {
+    check_arguments(&params_of(tool), params).map_err(|e| Error::invalid("params", e))?;
+    let result = call(&state.secrets, tool, params).await;
+    if let Some(conv) = conversation {
+        let who = match who {
+            Some(id) => entities::user::Entity::find_by_id(id.to_owned())
+                .one(state.db())
+                .await?
+                .map_or_else(|| "An agent".to_owned(), |u| u.name),
+            None => "An API key".into(),
+        };
+        let outcome = if result.ok {
+            "succeeded".to_owned()
+        } else {
+            format!("failed: {}", result.error.clone().unwrap_or_default())
+        };
+        let note = format!("{who} ran the tool {}: {outcome}", tool.name);
+        let msg = actors::conversation::Note { org_id: conv.org_id.clone(), note };
+        state.rt.ask_conversation(&conv.org_id, &conv.id, msg).await?;
+    }
+    Ok(result)
 }
 
 #[cfg(test)]

@@ -1,18 +1,19 @@
-// The session against a fake fetch, a fake localStorage and a fake Web Locks API: refreshed a
-// minute before the access token expires, never spent twice by two tabs of one browser (the
-// server revokes the whole sign-in when a spent refresh token comes back), ended when refused.
+// The session of the leader tab against a fake fetch, a fake localStorage and a fake Web Locks
+// API: refreshed a minute before the access token expires, never spent twice by two tabs of one
+// browser (the server revokes the whole sign-in when a spent refresh token comes back), ended
+// when refused. (auth.follower.test.ts: a tab that is not the leader.)
 import { describe, it, expect, vi, beforeAll, beforeEach } from "vitest";
 
 const store = new Map<string, string>();
 const calls: { url: string; body: { refreshToken?: string } }[] = [];
 let answer: (refreshToken: string) => Response;
 
-/** One lock name at a time, first come first served, like `navigator.locks`. */
-let queue: Promise<unknown> = Promise.resolve();
+/** Each lock name held by one request at a time, first come first served, like `navigator.locks`. */
+const queues = new Map<string, Promise<unknown>>();
 const locks = {
-  request<T>(_name: string, f: () => Promise<T>): Promise<T> {
-    const turn = queue.then(f);
-    queue = turn.catch(() => undefined);
+  request<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const turn = (queues.get(name) ?? Promise.resolve()).then(f);
+    queues.set(name, turn.catch(() => undefined));
     return turn;
   },
 };

@@ -1,6 +1,11 @@
-// The signed-in session: kept in localStorage so a reload or a second tab stays signed in,
-// refreshed a minute before the access token expires (one tab refreshes, the others pick the new
-// tokens up from the storage event), and ended on sign-out or when refresh is refused.
+// The signed-in session: kept in localStorage so a reload or a second tab stays signed in. One
+// tab of the browser (the leader, elected with a Web Lock held for the tab's life) refreshes it a
+// minute before the access token expires; the others pick the new tokens up from the storage
+// event. A refresh token works once and the server ends the whole sign-in when a spent one comes
+// back, so tabs must never spend the same one: localStorage is only eventually consistent across
+// tabs (a tab can read the old token for a moment after another stored the new one), which is why
+// only one tab refreshes on schedule, and why a tab that must refresh out of turn (its access
+// token was refused) first waits a moment for the leader's new tokens.
 import { signal, computed } from "@preact/signals";
 import { api, ApiError } from "./api";
 
@@ -55,10 +60,18 @@ export const isAdmin = computed(() => {
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: Promise<boolean> | null = null;
 
+function webLocks(): LockManager | undefined {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  return locks?.request ? locks : undefined;
+}
+
+/** Whether this tab refreshes on schedule; without Web Locks every tab does, for itself. */
+let leader = !webLocks();
+
 function schedule(s: Session | null) {
   if (timer) clearTimeout(timer);
   timer = undefined;
-  if (!s?.expiresAt) return;
+  if (!s?.expiresAt || !leader) return;
   const wait = Math.max(5_000, s.expiresAt - Date.now() - 60_000);
   timer = setTimeout(() => void refreshSession(), wait);
 }
@@ -89,8 +102,18 @@ export function signedOut(reason?: string) {
  * comes back, so two tabs must never race with the same token.
  */
 function exclusively<T>(f: () => Promise<T>): Promise<T> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  return locks?.request ? (locks.request("cx.session.refresh", f) as Promise<T>) : f();
+  const locks = webLocks();
+  return locks ? (locks.request("cx.session.refresh", f) as Promise<T>) : f();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The stored session when it differs from `current` (another tab refreshed, signed in again or
+ *  out): `null` for signed out, `undefined` when it is still `current`'s. */
+function newerThan(current: Session): Session | null | undefined {
+  const latest = load();
+  if (!latest) return null;
+  return latest.refreshToken !== current.refreshToken ? latest : undefined;
 }
 
 /** Trades the refresh token for a new session. One at a time; `false` when it was refused. */
@@ -99,15 +122,20 @@ export function refreshSession(): Promise<boolean> {
   const current = session.value;
   if (!current) return Promise.resolve(false);
   inflight = exclusively(async () => {
-    // Another tab may have refreshed while this one waited for the lock: take its session.
-    const latest = load();
-    if (latest && latest.refreshToken !== current.refreshToken) {
-      store(latest);
-      return true;
+    // Another tab may have refreshed while this one waited: take its session. A tab refreshing
+    // out of turn gives the leader's new tokens a moment to reach this tab first.
+    let newer = newerThan(current);
+    for (let waited = 0; !leader && newer === undefined && waited < 3_000; waited += 200) {
+      await sleep(200);
+      newer = newerThan(current);
     }
-    if (!latest) {
+    if (newer === null) {
       signedOut();
       return false;
+    }
+    if (newer) {
+      store(newer);
+      return true;
     }
     try {
       const next = await api<Session>("/auth/refresh", {
@@ -171,5 +199,18 @@ window.addEventListener("storage", (e) => {
   schedule(next);
 });
 
-schedule(session.value);
-if (session.value?.expiresAt && session.value.expiresAt < Date.now() + 60_000) void refreshSession();
+// Leadership: the first tab to ask holds it until it closes, then the next one takes over.
+const locks = webLocks();
+if (locks) {
+  void locks.request("cx.session.leader", () => {
+    leader = true;
+    const stored = load();
+    if (stored) session.value = stored;
+    schedule(session.value);
+    if (session.value?.expiresAt && session.value.expiresAt < Date.now() + 60_000) void refreshSession();
+    return new Promise<void>(() => {});
+  });
+} else {
+  schedule(session.value);
+  if (session.value?.expiresAt && session.value.expiresAt < Date.now() + 60_000) void refreshSession();
+}

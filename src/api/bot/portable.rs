@@ -210,7 +210,7 @@ pub async fn import_bundle(
             updated_at: now,
         };
         // The same checks as the API (allowed hosts do not travel, so a private target is refused).
-        if let Err(e) = super::tools::check_fields(&tool) {
+        if let Err(e) = crate::bot::tools::check_fields(&tool) {
             warnings.push(format!("tool {:?}: {e}; skipped", t.name));
             continue;
         }

@@ -6,7 +6,6 @@
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::Utc;
 use entities::bot_tool;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -101,118 +100,22 @@ pub struct ToolBody {
     pub agent_enabled: Option<bool>,
 }
 
-async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_tool::Model> {
-    Ok(crate::domain::find_in_org::<bot_tool::Entity>(state.db(), &caller.org_id, id).await?)
-}
-
-/// Checks a tool as it would be stored, including its target, and that its name is free.
-async fn check(state: &AppState, caller: &Caller, t: &bot_tool::Model) -> ApiResult<()> {
-    check_fields(t)?;
-    let dup = bot_tool::Entity::find()
-        .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(bot_tool::Column::Name.eq(t.name.clone()))
-        .filter(bot_tool::Column::Id.ne(t.id.clone()))
-        .one(state.db())
-        .await?;
-    if dup.is_some() {
-        return Err(ApiError::Conflict(format!("a tool named {:?} already exists", t.name)));
-    }
-    Ok(())
-}
-
-/// Checks a tool's own fields (the API and imports): name, method, timeout, parameters, and a
-/// target that is not a literal private address or localhost unless allowed.
-pub fn check_fields(t: &bot_tool::Model) -> ApiResult<()> {
-    let name_ok = !t.name.is_empty()
-        && t.name.len() <= 64
-        && t.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !name_ok {
-        return Err(ApiError::validation("name", "name is 1-64 characters of a-z, 0-9 and _"));
-    }
-    if t.description.trim().is_empty() || t.description.chars().count() > 1000 {
-        return Err(ApiError::validation(
-            "description",
-            "description is required (it tells the model what the tool does)",
-        ));
-    }
-    if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&t.method.as_str()) {
-        return Err(ApiError::validation("method", "method must be GET, POST, PUT, PATCH or DELETE"));
-    }
-    if !(100..=30_000).contains(&t.timeout_ms) {
-        return Err(ApiError::validation("timeoutMs", "timeoutMs must be between 100 and 30000"));
-    }
-    let params = tools::params_of(t);
-    for (i, p) in params.iter().enumerate() {
-        if p.name.is_empty() || !p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(ApiError::validation(
-                format!("parameters[{i}].name"),
-                "parameter names are letters, digits and _",
-            ));
+impl From<ToolBody> for tools::Fields {
+    fn from(b: ToolBody) -> Self {
+        tools::Fields {
+            name: b.name,
+            description: b.description,
+            method: b.method,
+            url: b.url,
+            headers: b.headers,
+            parameters: b.parameters,
+            body_template: b.body_template,
+            timeout_ms: b.timeout_ms,
+            allowed_hosts: b.allowed_hosts,
+            secret: b.secret,
+            is_active: b.is_active,
+            agent_enabled: b.agent_enabled,
         }
-        if !["string", "number", "integer", "boolean"].contains(&p.kind.as_str()) {
-            return Err(ApiError::validation(
-                format!("parameters[{i}].type"),
-                "type is string, number, integer or boolean",
-            ));
-        }
-    }
-    let url = reqwest::Url::parse(&t.url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| ApiError::validation("url", "url must be an absolute http(s) URL"))?;
-    let allowed: Vec<String> = serde_json::from_str(&t.allowed_hosts).unwrap_or_default();
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_lowercase();
-    let literal = host.parse::<std::net::IpAddr>().ok();
-    let private = literal.is_some_and(tools::is_private) || host == "localhost" || host.ends_with(".localhost");
-    if private && !allowed.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
-        return Err(ApiError::validation(
-            "url",
-            format!("{host} is a private, loopback or link-local address; add it to allowedHosts to call it anyway"),
-        ));
-    }
-    Ok(())
-}
-
-fn apply(state: &AppState, t: &mut bot_tool::Model, b: ToolBody) {
-    if let Some(v) = b.name {
-        t.name = v.trim().to_owned();
-    }
-    if let Some(v) = b.description {
-        t.description = v.trim().to_owned();
-    }
-    if let Some(v) = b.method {
-        t.method = v.trim().to_uppercase();
-    }
-    if let Some(v) = b.url {
-        t.url = v.trim().to_owned();
-    }
-    if let Some(v) = b.headers {
-        t.headers = Value::Object(v).to_string();
-    }
-    if let Some(v) = b.parameters {
-        t.parameters = serde_json::to_string(&v).unwrap_or_else(|_| "[]".into());
-    }
-    if let Some(v) = b.body_template {
-        t.body_template = v;
-    }
-    if let Some(v) = b.timeout_ms {
-        t.timeout_ms = v;
-    }
-    if let Some(v) = b.allowed_hosts {
-        let hosts: Vec<String> = v.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect();
-        t.allowed_hosts = serde_json::to_string(&hosts).unwrap_or_else(|_| "[]".into());
-    }
-    match b.secret {
-        None => {}
-        Some(None) => t.secret = None,
-        Some(Some(s)) if s.trim().is_empty() => t.secret = None,
-        Some(Some(s)) => t.secret = Some(state.secrets.encrypt(s.trim())),
-    }
-    if let Some(v) = b.is_active {
-        t.is_active = v;
-    }
-    if let Some(v) = b.agent_enabled {
-        t.agent_enabled = v;
     }
 }
 
@@ -220,11 +123,7 @@ fn apply(state: &AppState, t: &mut bot_tool::Model, b: ToolBody) {
 #[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Vec<ToolView>>)))]
 #[get("/tools")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let rows = bot_tool::Entity::find()
-        .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
-        .order_by_asc(bot_tool::Column::Name)
-        .all(state.db())
-        .await?;
+    let rows = tools::list(state.db(), &caller.org_id, false).await?;
     Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(ToolView::from).collect::<Vec<_>>())))
 }
 
@@ -233,28 +132,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
 #[post("/tools")]
 pub async fn create(state: web::Data<AppState>, caller: Caller, body: web::Json<ToolBody>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let now = Utc::now();
-    let mut t = bot_tool::Model {
-        id: actors::new_id(),
-        org_id: caller.org_id.clone(),
-        name: String::new(),
-        description: String::new(),
-        method: "GET".into(),
-        url: String::new(),
-        headers: "{}".into(),
-        parameters: "[]".into(),
-        body_template: None,
-        timeout_ms: 10_000,
-        allowed_hosts: "[]".into(),
-        secret: None,
-        is_active: true,
-        agent_enabled: false,
-        created_at: now,
-        updated_at: now,
-    };
-    apply(&state, &mut t, body.into_inner());
-    check(&state, &caller, &t).await?;
-    let t = bot_tool::ActiveModel::from(t).insert(state.db()).await?;
+    let t = tools::create(state.db(), &state.secrets, &caller.org_id, body.into_inner().into()).await?;
     Ok(HttpResponse::Created().json(Data::new(ToolView::from(&t))))
 }
 
@@ -268,11 +146,7 @@ pub async fn update(
     body: web::Json<ToolBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let mut t = find(&state, &caller, &id).await?;
-    apply(&state, &mut t, body.into_inner());
-    t.updated_at = Utc::now();
-    check(&state, &caller, &t).await?;
-    let t = bot_tool::ActiveModel::from(t).reset_all().update(state.db()).await?;
+    let t = tools::update(state.db(), &state.secrets, &caller.org_id, &id, body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(Data::new(ToolView::from(&t))))
 }
 
@@ -281,8 +155,7 @@ pub async fn update(
 #[delete("/tools/{id}")]
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let t = find(&state, &caller, &id).await?;
-    bot_tool::Entity::delete_by_id(t.id).exec(state.db()).await?;
+    tools::delete(state.db(), &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -302,7 +175,7 @@ pub async fn test(
     body: web::Json<TestToolBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let t = find(&state, &caller, &id).await?;
+    let t = crate::domain::find_in_org::<bot_tool::Entity>(state.db(), &caller.org_id, &id).await?;
     let result = tools::call(&state.secrets, &t, &body.into_inner().params.unwrap_or_default()).await;
     Ok(HttpResponse::Ok().json(Data::new(result)))
 }
@@ -311,26 +184,8 @@ pub async fn test(
 #[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Vec<ToolView>>)))]
 #[get("/agent-tools")]
 pub async fn agent_tools(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let rows = bot_tool::Entity::find()
-        .filter(bot_tool::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(bot_tool::Column::IsActive.eq(true))
-        .filter(bot_tool::Column::AgentEnabled.eq(true))
-        .order_by_asc(bot_tool::Column::Name)
-        .all(state.db())
-        .await?;
+    let rows = tools::list(state.db(), &caller.org_id, true).await?;
     Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(ToolView::from).collect::<Vec<_>>())))
-}
-
-async fn agent_tool(state: &AppState, caller: &Caller, id: Option<&str>) -> ApiResult<bot_tool::Model> {
-    let id = id.ok_or_else(|| ApiError::validation("toolId", "toolId is required"))?;
-    let t = find(state, caller, id).await.map_err(crate::api::refs::named_by("toolId"))?;
-    if !t.is_active || !t.agent_enabled {
-        return Err(ApiError::validation(
-            "toolId",
-            "toolId names a tool that agents cannot run (inactive or not for agents)",
-        ));
-    }
-    Ok(t)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -358,7 +213,7 @@ pub async fn extract_params(
     body: web::Json<ExtractBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
-    let t = agent_tool(&state, &caller, b.tool_id.as_deref()).await?;
+    let t = tools::for_agent(state.db(), &caller.org_id, b.tool_id.as_deref()).await?;
     let cid = b.conversation_id.ok_or_else(|| ApiError::validation("conversationId", "conversationId is required"))?;
     let conv = crate::api::conversations::find(&state, &caller, &cid)
         .await
@@ -385,9 +240,7 @@ pub async fn execute(
     body: web::Json<ExecuteBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
-    let t = agent_tool(&state, &caller, b.tool_id.as_deref()).await?;
-    let params = b.params.unwrap_or_default();
-    tools::check_arguments(&tools::params_of(&t), &params).map_err(|e| ApiError::validation("params", e))?;
+    let t = tools::for_agent(state.db(), &caller.org_id, b.tool_id.as_deref()).await?;
     let conv = match &b.conversation_id {
         Some(id) => Some(
             crate::api::conversations::find(&state, &caller, id)
@@ -396,23 +249,7 @@ pub async fn execute(
         ),
         None => None,
     };
-    let result = tools::call(&state.secrets, &t, &params).await;
-    if let Some(conv) = conv {
-        let who = match &caller.user_id {
-            Some(id) => entities::user::Entity::find_by_id(id.clone())
-                .one(state.db())
-                .await?
-                .map_or_else(|| "An agent".to_owned(), |u| u.name),
-            None => "An API key".into(),
-        };
-        let outcome = if result.ok {
-            "succeeded".to_owned()
-        } else {
-            format!("failed: {}", result.error.clone().unwrap_or_default())
-        };
-        let note = format!("{who} ran the tool {}: {outcome}", t.name);
-        let msg = actors::conversation::Note { org_id: caller.org_id.clone(), note };
-        state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
-    }
+    let params = b.params.unwrap_or_default();
+    let result = tools::run_for_agent(&state, &t, &params, caller.user_id.as_deref(), conv.as_ref()).await?;
     Ok(HttpResponse::Ok().json(Data::new(result)))
 }
