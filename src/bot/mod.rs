@@ -14,6 +14,7 @@ pub mod documents;
 pub mod engine;
 pub mod intents;
 pub mod knowledge;
+pub mod media;
 pub mod metrics;
 pub mod provider;
 pub mod record;

@@ -5,7 +5,6 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
 use entities::bot_media;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::super::Data;
 use crate::api::multipart;
 use crate::auth::Caller;
+use crate::bot::media;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -21,8 +21,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// WhatsApp's largest media (documents: 100 MB); images and videos are held to 16 MB.
-const MAX_MEDIA_BYTES: usize = 100 * 1024 * 1024;
-
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MediaView {
@@ -58,71 +56,11 @@ impl From<&bot_media::Model> for MediaView {
     }
 }
 
-fn kind_of(mime: &str) -> Option<&'static str> {
-    match mime {
-        "image/jpeg" | "image/png" | "image/webp" => Some("image"),
-        "video/mp4" | "video/3gpp" => Some("video"),
-        m if m.starts_with("application/") || m.starts_with("text/") => Some("document"),
-        _ => None,
-    }
-}
-
-fn check_tags(tags: &[String]) -> ApiResult<Vec<String>> {
-    let tags: Vec<String> = tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-    if tags.len() > 20 || tags.iter().any(|t| t.chars().count() > 50) {
-        return Err(ApiError::validation("tags", "up to 20 tags of at most 50 characters"));
-    }
-    Ok(tags)
-}
-
-/// Stores a media file; used by uploads and imports.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_media(
-    state: &AppState,
-    org_id: &str,
-    name: &str,
-    mime: &str,
-    kind: &str,
-    description: Option<String>,
-    tags: &[String],
-    bytes: Vec<u8>,
-) -> ApiResult<bot_media::Model> {
-    let id = actors::new_id();
-    let path = format!("{org_id}/botmedia-{id}");
-    let size = bytes.len() as i64;
-    state.media.put(&path, bytes).await.map_err(|e| ApiError::Internal(format!("storing media: {e}")))?;
-    let now = Utc::now();
-    Ok(bot_media::ActiveModel {
-        id: Set(id),
-        org_id: Set(org_id.to_owned()),
-        name: Set(name.chars().take(200).collect()),
-        description: Set(description),
-        kind: Set(kind.to_owned()),
-        mime: Set(mime.to_owned()),
-        path: Set(path),
-        size: Set(size),
-        tags: Set(serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())),
-        thumbnail_path: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(state.db())
-    .await?)
-}
-
-async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_media::Model> {
-    Ok(crate::domain::find_in_org::<bot_media::Entity>(state.db(), &caller.org_id, id).await?)
-}
-
 /// The bot's media, newest first.
 #[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Vec<MediaView>>)))]
 #[get("/bot-config/media")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let rows = bot_media::Entity::find()
-        .filter(bot_media::Column::OrgId.eq(caller.org_id.clone()))
-        .order_by_desc(bot_media::Column::CreatedAt)
-        .all(state.db())
-        .await?;
+    let rows = media::list(state.db(), &caller.org_id).await?;
     Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(MediaView::from).collect::<Vec<_>>())))
 }
 
@@ -156,37 +94,17 @@ pub async fn create(
     form: actix_multipart::Multipart,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let mut form = multipart::read(form, multipart::Limits::files(&["file"], MAX_MEDIA_BYTES)).await?;
+    let mut form = multipart::read(form, multipart::Limits::files(&["file"], media::MAX_BYTES)).await?;
     let f = form.files.remove("file").ok_or_else(|| ApiError::validation("file", "a file is required"))?;
-    if f.bytes.is_empty() {
-        return Err(ApiError::validation("file", "the file is empty"));
-    }
-    let name = form.field("name").map(str::to_owned).or(f.filename.clone()).unwrap_or_else(|| "media".into());
-    let mime =
-        if f.mime == "application/octet-stream" { crate::media::guess_mime(&name).to_owned() } else { f.mime.clone() };
-    let kind =
-        kind_of(&mime).ok_or_else(|| ApiError::validation("file", format!("{mime} cannot be sent on WhatsApp")))?;
-    if kind != "document" && f.bytes.len() > 16 * 1024 * 1024 {
-        return Err(ApiError::TooLarge(format!("a WhatsApp {kind} may be at most 16 MB")));
-    }
-    let tags: Vec<String> = form.field("tags").map(|t| t.split(',').map(str::to_owned).collect()).unwrap_or_default();
-    let tags = check_tags(&tags)?;
-    let description = form.field("description").map(str::to_owned);
-    // Everything is checked before anything is stored: a refused request leaves nothing behind.
-    let thumb_file = form.files.remove("thumbnail");
-    if let Some(thumb) = &thumb_file
-        && (!matches!(thumb.mime.as_str(), "image/jpeg" | "image/png") || thumb.bytes.len() > 2 * 1024 * 1024)
-    {
-        return Err(ApiError::validation("thumbnail", "the thumbnail is a JPEG or PNG of at most 2 MB"));
-    }
-    let mut m = add_media(&state, &caller.org_id, &name, &mime, kind, description, &tags, f.bytes).await?;
-    if let Some(thumb) = thumb_file {
-        let path = format!("{}-thumb", m.path);
-        state.media.put(&path, thumb.bytes).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut am = m.into_active_model();
-        am.thumbnail_path = Set(Some(path));
-        m = am.update(state.db()).await?;
-    }
+    let upload = media::Upload {
+        name: form.field("name").map(str::to_owned).or(f.filename).unwrap_or_else(|| "media".into()),
+        bytes: f.bytes,
+        mime: f.mime,
+        description: form.field("description").map(str::to_owned),
+        tags: form.field("tags").map(|t| t.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+        thumbnail: form.files.remove("thumbnail").map(|t| (t.bytes, t.mime)),
+    };
+    let m = media::upload(&state, &caller.org_id, upload).await?;
     Ok(HttpResponse::Created().json(Data::new(MediaView::from(&m))))
 }
 
@@ -209,24 +127,8 @@ pub async fn update(
     body: web::Json<MediaPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let m = find(&state, &caller, &id).await?;
     let b = body.into_inner();
-    let mut am = m.into_active_model();
-    if let Some(n) = b.name {
-        let n = n.trim().to_owned();
-        if n.is_empty() || n.chars().count() > 200 {
-            return Err(ApiError::validation("name", "name is required and at most 200 characters"));
-        }
-        am.name = Set(n);
-    }
-    if let Some(d) = b.description {
-        am.description = Set(d);
-    }
-    if let Some(t) = b.tags {
-        am.tags = Set(serde_json::to_string(&check_tags(&t)?).unwrap_or_else(|_| "[]".into()));
-    }
-    am.updated_at = Set(Utc::now());
-    let m = am.update(state.db()).await?;
+    let m = media::update(state.db(), &caller.org_id, &id, b.name, b.description, b.tags).await?;
     Ok(HttpResponse::Ok().json(Data::new(MediaView::from(&m))))
 }
 
@@ -235,14 +137,12 @@ pub async fn update(
 #[delete("/bot-config/media/{id}")]
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let m = find(&state, &caller, &id).await?;
-    bot_media::Entity::delete_by_id(m.id.clone()).exec(state.db()).await?;
-    for path in std::iter::once(m.path).chain(m.thumbnail_path) {
-        if let Err(e) = state.media.delete(&path).await {
-            tracing::warn!(error = %e, "bot media file not deleted");
-        }
-    }
+    media::delete(&state, &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_media::Model> {
+    Ok(crate::domain::find_in_org::<bot_media::Entity>(state.db(), &caller.org_id, id).await?)
 }
 
 async fn serve(state: &AppState, path: &str, mime: &str) -> ApiResult<HttpResponse> {

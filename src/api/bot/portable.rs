@@ -240,7 +240,7 @@ pub async fn import_bundle(
     for m in &b.media {
         match loaded.bytes(&m.file) {
             Ok(bytes) => {
-                super::media::add_media(
+                crate::bot::media::add(
                     state,
                     org_id,
                     &m.file.name,
