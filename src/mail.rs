@@ -154,18 +154,6 @@ impl Mailer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_are_checked_the_way_lettre_sends_them() {
-        assert!(deliverable("ann@example.com"));
-        assert!(!deliverable("ann@"));
-        assert!(!deliverable("not an address"));
-    }
-}
-
 /// Mail the dev mailbox kept, newest first: every organization's (`org_id` `None`, for a
 /// SUPER_ADMIN) or one's, optionally only to `to`; at most `limit` (1 to 200). A sign-in code is
 /// a credential, so one meant for someone other than `reader` shows as a placeholder.
@@ -198,4 +186,16 @@ pub async fn kept(
             m
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_checked_the_way_lettre_sends_them() {
+        assert!(deliverable("ann@example.com"));
+        assert!(!deliverable("ann@"));
+        assert!(!deliverable("not an address"));
+    }
 }

@@ -68,26 +68,6 @@ impl MediaStore for LocalDisk {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[actix_web::test]
-    async fn files_round_trip_and_keys_cannot_escape_the_root() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = LocalDisk::new(dir.path().to_owned());
-        store.put("org1/msg1", b"hello".to_vec()).await.unwrap();
-        assert_eq!(store.get("org1/msg1").await.unwrap(), b"hello");
-        assert!(store.put("../escape", vec![]).await.is_err());
-        assert!(store.get("/etc/passwd").await.is_err());
-        assert!(store.get("org1/none").await.is_err());
-        store.delete("org1/msg1").await.unwrap();
-        assert!(store.get("org1/msg1").await.is_err());
-        store.delete("org1/msg1").await.unwrap();
-        assert!(store.delete("../escape").await.is_err());
-    }
-}
-
 /// A MIME type from a file name, for clients that send `application/octet-stream`.
 pub fn guess_mime(name: &str) -> &'static str {
     let lower = name.to_lowercase();
@@ -107,5 +87,25 @@ pub fn guess_mime(name: &str) -> &'static str {
         "mp4" => "video/mp4",
         "3gp" => "video/3gpp",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn files_round_trip_and_keys_cannot_escape_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::new(dir.path().to_owned());
+        store.put("org1/msg1", b"hello".to_vec()).await.unwrap();
+        assert_eq!(store.get("org1/msg1").await.unwrap(), b"hello");
+        assert!(store.put("../escape", vec![]).await.is_err());
+        assert!(store.get("/etc/passwd").await.is_err());
+        assert!(store.get("org1/none").await.is_err());
+        store.delete("org1/msg1").await.unwrap();
+        assert!(store.get("org1/msg1").await.is_err());
+        store.delete("org1/msg1").await.unwrap();
+        assert!(store.delete("../escape").await.is_err());
     }
 }

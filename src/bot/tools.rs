@@ -586,6 +586,34 @@ pub async fn run_for_agent(
     Ok(result)
 }
 
+/// A tool's parameters as the model reads them from the conversation (for the agent to check),
+/// and the required ones it does not tell. Uses the active config's model.
+pub async fn extract_params(
+    state: &crate::state::AppState,
+    org_id: &str,
+    tool: &bot_tool::Model,
+    conversation_id: &str,
+) -> crate::domain::Result<(Map<String, Value>, Vec<String>)> {
+    let c = super::engine::require_config(state.db(), org_id).await?;
+    let endpoint = super::config::endpoint(state.db(), &state.secrets, &c).await?;
+    let transcript = super::engine::transcript(state.db(), conversation_id, 30, ("user", "assistant")).await?;
+    let params = params_of(tool);
+    let prompt = format!(
+        "Extract the parameters of the tool {} ({}) from the conversation. Parameters: {}. \
+         Answer with one JSON object {{\"params\": {{name: value}}}}; leave out what the conversation does not say.\n\nConversation:\n{transcript}",
+        tool.name,
+        tool.description,
+        serde_json::to_string(&params)?,
+    );
+    let object = state.bot.ask_json(org_id, &endpoint, prompt, 0.0, 400).await?;
+    let found = object.get("params").and_then(Value::as_object).cloned().unwrap_or(object);
+    let known: Map<String, Value> =
+        found.into_iter().filter(|(k, v)| !v.is_null() && params.iter().any(|p| &p.name == k)).collect();
+    let missing =
+        params.iter().filter(|p| p.required && !known.contains_key(&p.name)).map(|p| p.name.clone()).collect();
+    Ok((known, missing))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -673,32 +701,4 @@ mod tests {
         assert_eq!(fill("{a}{}{ {id", &args, None, Fill::Header), "{a}{}{ {id");
         assert_eq!(fill("é{id}ü", &args, None, Fill::Header), "é7ü");
     }
-}
-
-/// A tool's parameters as the model reads them from the conversation (for the agent to check),
-/// and the required ones it does not tell. Uses the active config's model.
-pub async fn extract_params(
-    state: &crate::state::AppState,
-    org_id: &str,
-    tool: &bot_tool::Model,
-    conversation_id: &str,
-) -> crate::domain::Result<(Map<String, Value>, Vec<String>)> {
-    let c = super::engine::require_config(state.db(), org_id).await?;
-    let endpoint = super::config::endpoint(state.db(), &state.secrets, &c).await?;
-    let transcript = super::engine::transcript(state.db(), conversation_id, 30, ("user", "assistant")).await?;
-    let params = params_of(tool);
-    let prompt = format!(
-        "Extract the parameters of the tool {} ({}) from the conversation. Parameters: {}. \
-         Answer with one JSON object {{\"params\": {{name: value}}}}; leave out what the conversation does not say.\n\nConversation:\n{transcript}",
-        tool.name,
-        tool.description,
-        serde_json::to_string(&params)?,
-    );
-    let object = state.bot.ask_json(org_id, &endpoint, prompt, 0.0, 400).await?;
-    let found = object.get("params").and_then(Value::as_object).cloned().unwrap_or(object);
-    let known: Map<String, Value> =
-        found.into_iter().filter(|(k, v)| !v.is_null() && params.iter().any(|p| &p.name == k)).collect();
-    let missing =
-        params.iter().filter(|p| p.required && !known.contains_key(&p.name)).map(|p| p.name.clone()).collect();
-    Ok((known, missing))
 }

@@ -113,7 +113,7 @@ pub async fn connect(state: &AppState, org_id: &str, c: Credentials<'_>) -> Resu
     if by_phone_number_id(state.db(), &phone_number_id).await?.is_some() {
         return Err(Error::Conflict("this phone number is already connected".into()));
     }
-    let (status, display) = check_with_meta(&state, &phone_number_id, &access_token).await?;
+    let (status, display) = check_with_meta(state, &phone_number_id, &access_token).await?;
     let now = Utc::now();
     let txn = state.rt.db.begin_write().await?;
     // Checked again inside the write transaction so two concurrent connects cannot both win.
@@ -174,7 +174,7 @@ pub async fn update(
     }
     if let Some(t) = access_token {
         let t = token(t)?;
-        let (status, display) = check_with_meta(&state, &phone_number_id, &t).await?;
+        let (status, display) = check_with_meta(state, &phone_number_id, &t).await?;
         am.access_token_enc = Set(state.secrets.encrypt(&t));
         am.status = Set(status);
         if display.is_some() {
