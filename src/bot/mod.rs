@@ -16,6 +16,8 @@ pub mod intents;
 pub mod knowledge;
 pub mod media;
 pub mod metrics;
+pub mod portable;
+pub mod presets;
 pub mod provider;
 pub mod record;
 pub mod settings;

@@ -5,3 +5,4 @@
 pub mod manage;
 pub mod media;
 pub mod outbox;
+pub mod read;

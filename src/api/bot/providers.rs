@@ -4,7 +4,6 @@
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::Utc;
 use entities::bot_preset;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,8 +11,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::super::Data;
 use super::configs::ConfigQuery;
 use crate::auth::Caller;
-use crate::bot::config::{self, Settings};
-use crate::bot::provider::{ProviderErrorKind, ProviderKind};
+use crate::bot::config::{self};
+use crate::bot::presets;
+use crate::bot::provider::ProviderKind;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -64,47 +64,14 @@ pub struct Models {
     pub models: Vec<String>,
 }
 
-fn provider_kind(s: Option<&str>) -> ApiResult<ProviderKind> {
-    s.and_then(ProviderKind::parse).ok_or_else(|| {
-        ApiError::validation("provider", "provider must be one of OPENAI, ANTHROPIC, GOOGLE, DEEPSEEK, KIMI, LOCAL")
-    })
-}
-
 /// The models a provider offers, asked with the organization's key for it (the current
 /// config's, or a preset's).
 #[utoipa::path(tag = "bot", security(("bearer" = [])), params(ModelsQuery), responses((status = 200, body = Data<Models>), (status = 400, body = crate::error::ErrorBody), (status = 409, description = "No key for this provider", body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 #[get("/bot-config/models")]
 pub async fn models(state: web::Data<AppState>, caller: Caller, q: web::Query<ModelsQuery>) -> ApiResult<HttpResponse> {
-    let kind = provider_kind(q.provider.as_deref())?;
-    let mut endpoint = None;
-    if let Ok(c) = config::current(state.db(), &caller.org_id, None).await
-        && ProviderKind::parse(&Settings::of(&c).provider) == Some(kind)
-    {
-        endpoint = Some(config::endpoint(state.db(), &state.secrets, &c).await?);
-    }
-    if endpoint.is_none() {
-        let presets = bot_preset::Entity::find()
-            .filter(bot_preset::Column::OrgId.eq(caller.org_id.clone()))
-            .all(state.db())
-            .await?;
-        if let Some(p) = presets.into_iter().find(|p| ProviderKind::parse(&p.provider) == Some(kind)) {
-            let key = p.api_key.as_deref().and_then(|k| state.secrets.decrypt(k).ok());
-            let base = p.base_url.clone().unwrap_or_else(|| kind.default_base_url().to_owned());
-            endpoint = Some(config::Endpoint { kind, base_url: base, api_key: key, model: p.model });
-        }
-    }
-    let endpoint = endpoint.ok_or_else(|| {
-        ApiError::Conflict(format!("no config or preset of this organization uses {kind:?}: add a key for it first"))
-    })?;
-    let models = state.bot.provider(&endpoint).await?.models().await.map_err(provider_error)?;
+    let kind = presets::provider_kind(q.provider.as_deref())?;
+    let models = presets::models(&state, &caller.org_id, kind).await?;
     Ok(HttpResponse::Ok().json(Data::new(Models { provider: kind, models })))
-}
-
-fn provider_error(e: crate::bot::provider::ProviderError) -> ApiError {
-    match e.kind {
-        ProviderErrorKind::Unauthorized => ApiError::Unprocessable(format!("the provider refused the key: {e}")),
-        _ => ApiError::Unavailable(format!("the provider could not answer: {e}")),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -136,28 +103,12 @@ pub async fn validate_key(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let b = body.into_inner();
-    let kind = provider_kind(b.provider.as_deref())?;
-    let key = b.api_key.filter(|k| !k.trim().is_empty());
-    let key = key.ok_or_else(|| ApiError::validation("apiKey", "apiKey is required"))?;
-    let base = match b.base_url {
-        Some(u) if reqwest::Url::parse(&u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) => u,
-        Some(_) => return Err(ApiError::validation("baseUrl", "baseUrl must be an http(s) URL")),
-        None => kind.default_base_url().to_owned(),
-    };
-    let provider =
-        state.bot.provider_for(&base, Some(key.trim().to_owned())).await?.with_retries(0, std::time::Duration::ZERO);
-    let out = match provider.models().await {
-        Ok(offered) => Validation {
-            valid: true,
-            message: "the provider accepted the key".into(),
-            model_available: b.model.map(|m| offered.contains(&m)),
-        },
-        Err(e) if e.kind == ProviderErrorKind::Unauthorized => {
-            Validation { valid: false, message: format!("the provider refused the key: {e}"), model_available: None }
-        }
-        Err(e) => return Err(provider_error(e)),
-    };
-    Ok(HttpResponse::Ok().json(Data::new(out)))
+    let c = presets::check_key(&state, b.provider.as_deref(), b.api_key, b.model, b.base_url).await?;
+    Ok(HttpResponse::Ok().json(Data::new(Validation {
+        valid: c.valid,
+        message: c.message,
+        model_available: c.model_available,
+    })))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -203,52 +154,17 @@ pub struct PresetBody {
     pub api_key: Option<Option<String>>,
 }
 
-fn apply_preset(state: &AppState, p: &mut bot_preset::Model, b: PresetBody) -> ApiResult<()> {
-    if let Some(n) = b.name {
-        p.name = n.trim().to_owned();
+impl From<PresetBody> for presets::Fields {
+    fn from(b: PresetBody) -> Self {
+        presets::Fields { name: b.name, provider: b.provider, base_url: b.base_url, model: b.model, api_key: b.api_key }
     }
-    if let Some(v) = b.provider {
-        p.provider = provider_kind(Some(&v)).map(|k| format!("{k:?}").to_uppercase())?;
-    }
-    if let Some(u) = b.base_url {
-        if let Some(url) = &u
-            && !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-        {
-            return Err(ApiError::validation("baseUrl", "baseUrl must be an http(s) URL"));
-        }
-        p.base_url = u;
-    }
-    if let Some(m) = b.model {
-        p.model = m.trim().to_owned();
-    }
-    match b.api_key {
-        None => {}
-        Some(None) => p.api_key = None,
-        Some(Some(k)) if k.trim().is_empty() => p.api_key = None,
-        Some(Some(k)) => p.api_key = Some(state.secrets.encrypt(k.trim())),
-    }
-    if p.name.is_empty() || p.name.chars().count() > 100 {
-        return Err(ApiError::validation("name", "name is required and at most 100 characters"));
-    }
-    if p.model.is_empty() {
-        return Err(ApiError::validation("model", "model is required"));
-    }
-    Ok(())
-}
-
-async fn find_preset(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_preset::Model> {
-    Ok(crate::domain::find_in_org::<bot_preset::Entity>(state.db(), &caller.org_id, id).await?)
 }
 
 /// The organization's provider presets.
 #[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Vec<PresetView>>)))]
 #[get("/bot-config/presets")]
 pub async fn list_presets(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let rows = bot_preset::Entity::find()
-        .filter(bot_preset::Column::OrgId.eq(caller.org_id.clone()))
-        .order_by_asc(bot_preset::Column::Name)
-        .all(state.db())
-        .await?;
+    let rows = presets::list(state.db(), &caller.org_id).await?;
     Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(|p| preset_view(&state, p)).collect::<Vec<_>>())))
 }
 
@@ -261,24 +177,7 @@ pub async fn create_preset(
     body: web::Json<PresetBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let now = Utc::now();
-    let mut p = bot_preset::Model {
-        id: actors::new_id(),
-        org_id: caller.org_id.clone(),
-        name: String::new(),
-        provider: String::new(),
-        base_url: None,
-        model: String::new(),
-        api_key: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let b = body.into_inner();
-    if b.provider.is_none() {
-        return Err(ApiError::validation("provider", "provider is required"));
-    }
-    apply_preset(&state, &mut p, b)?;
-    let p = bot_preset::ActiveModel::from(p).insert(state.db()).await?;
+    let p = presets::create(state.db(), &state.secrets, &caller.org_id, body.into_inner().into()).await?;
     Ok(HttpResponse::Created().json(Data::new(preset_view(&state, &p))))
 }
 
@@ -292,10 +191,7 @@ pub async fn update_preset(
     body: web::Json<PresetBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let mut p = find_preset(&state, &caller, &id).await?;
-    apply_preset(&state, &mut p, body.into_inner())?;
-    p.updated_at = Utc::now();
-    let p = bot_preset::ActiveModel::from(p).reset_all().update(state.db()).await?;
+    let p = presets::update(state.db(), &state.secrets, &caller.org_id, &id, body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(Data::new(preset_view(&state, &p))))
 }
 
@@ -308,7 +204,6 @@ pub async fn delete_preset(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let p = find_preset(&state, &caller, &id).await?;
-    bot_preset::Entity::delete_by_id(p.id).exec(state.db()).await?;
+    presets::delete(state.db(), &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -179,7 +179,7 @@ pub async fn from_config(
     }
     let org_id = b.org_id.unwrap_or_else(|| caller.org_id.clone());
     let c = config::current(state.db(), &org_id, None).await?;
-    let data = portable::build(&state, &c, Tier::Standard).await?;
+    let data = crate::bot::portable::build(&state, &c, Tier::Standard).await?;
     let t =
         new_template(b.name.unwrap_or_else(|| c.name.clone()).trim().to_owned(), b.slug.unwrap_or_default(), &data)?;
     check(&state, &t).await?;
@@ -260,8 +260,14 @@ pub async fn import(state: web::Data<AppState>, caller: Caller, id: web::Path<St
         return Err(ApiError::NotFound("template"));
     }
     let loaded = bundle::read(t.data.as_bytes()).map_err(ApiError::Internal)?;
-    let out =
-        portable::import_bundle(&state, &caller.org_id, caller.user_id.clone(), loaded, Some(t.name.clone()), false)
-            .await?;
-    Ok(HttpResponse::Created().json(Data::new(out)))
+    let report = crate::bot::portable::import_bundle(
+        &state,
+        &caller.org_id,
+        caller.user_id.clone(),
+        loaded,
+        Some(t.name.clone()),
+        false,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(Data::new(portable::imported(&state, report).await?)))
 }

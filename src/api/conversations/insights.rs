@@ -3,43 +3,26 @@
 
 use actix_web::{HttpResponse, get, web};
 use actors::views::ConversationView;
-use entities::conversation;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::PaginatorTrait;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use actors::store::conversation_list::{self, ListFilter};
 
-use super::{find, views};
+use super::find;
 use crate::api::Data;
 use crate::auth::Caller;
+use crate::conversations::read;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-#[derive(Serialize, ToSchema)]
-pub struct CategoryCount {
-    pub category: String,
-    pub count: i64,
-}
+pub use crate::conversations::read::CategoryCount;
 
 /// The categories conversations have, with how many have each, most used first.
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), responses((status = 200, body = Data<Vec<CategoryCount>>)))]
 #[get("/conversations/categories")]
 pub async fn categories(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let rows: Vec<(Option<String>, i64)> = conversation::Entity::find()
-        .filter(conversation::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(conversation::Column::Category.is_not_null())
-        .select_only()
-        .column(conversation::Column::Category)
-        .column_as(Expr::col(conversation::Column::Id).count(), "n")
-        .group_by(conversation::Column::Category)
-        .into_tuple()
-        .all(state.db())
-        .await?;
-    let mut out: Vec<CategoryCount> =
-        rows.into_iter().filter_map(|(c, count)| Some(CategoryCount { category: c?, count })).collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.category.cmp(&b.category)));
+    let out = read::categories(state.db(), &caller.org_id).await?;
     Ok(HttpResponse::Ok().json(Data::new(out)))
 }
 
@@ -107,13 +90,5 @@ pub async fn contact_history(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let conv = find(&state, &caller, &id).await?;
-    let rows = conversation::Entity::find()
-        .filter(conversation::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(conversation::Column::ContactId.eq(conv.contact_id.clone()))
-        .filter(conversation::Column::Id.ne(conv.id.clone()))
-        .order_by_desc(conversation::Column::Id)
-        .limit(100)
-        .all(state.db())
-        .await?;
-    Ok(HttpResponse::Ok().json(Data::new(views(&state, &caller.org_id, &rows).await?)))
+    Ok(HttpResponse::Ok().json(Data::new(read::contact_history(state.db(), &conv).await?)))
 }

@@ -2,15 +2,11 @@
 //! resolve, read (CONVERSATIONS-1, -7, -9, -12..15). Reads come from the database; every change
 //! goes through the conversation's actor.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, get, post, web};
 use actors::conversation::{Assign, MarkRead, Resolve, Takeover};
 use actors::store;
 use actors::views::ConversationView;
-use entities::contact;
 use entities::enums::ConversationStatus;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -56,35 +52,13 @@ pub fn parse_statuses(s: Option<&str>) -> ApiResult<Vec<ConversationStatus>> {
         .collect()
 }
 
-/// Renders conversations with their contacts, loading the contacts in one query.
+/// Renders conversations with their contacts and tags.
 pub async fn views(
     state: &AppState,
     org_id: &str,
     rows: &[entities::conversation::Model],
 ) -> ApiResult<Vec<ConversationView>> {
-    let ids: Vec<String> = rows.iter().map(|c| c.contact_id.clone()).collect();
-    let contacts: HashMap<String, contact::Model> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        contact::Entity::find()
-            .filter(contact::Column::OrgId.eq(org_id))
-            .filter(contact::Column::Id.is_in(ids))
-            .all(state.db())
-            .await?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect()
-    };
-    let conv_ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
-    let mut tags = store::tags::of_conversations(state.db(), org_id, &conv_ids).await?;
-    Ok(rows
-        .iter()
-        .map(|c| {
-            let mut v = ConversationView::new(c, contacts.get(&c.contact_id));
-            v.tags = Some(tags.remove(&c.id).unwrap_or_default());
-            v
-        })
-        .collect())
+    Ok(crate::conversations::read::views(state.db(), org_id, rows).await?)
 }
 
 /// Sends a change to the conversation's actor; answers with the conversation as it now stands.
