@@ -196,3 +196,143 @@ pub async fn delete(rt: &actors::Runtime, org_id: &str, id: &str) -> Result<()> 
     txn.commit().await?;
     Ok(())
 }
+
+/// How many intents the config has.
+pub async fn intent_count(db: &impl ConnectionTrait, config_id: &str) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(bot_intent::Entity::find().filter(bot_intent::Column::ConfigId.eq(config_id)).count(db).await?)
+}
+
+/// The organization's configs, the active one first, then by last change.
+pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<bot_config::Model>> {
+    use sea_orm::QueryOrder;
+    let rows = bot_config::Entity::find()
+        .filter(bot_config::Column::OrgId.eq(org_id))
+        .order_by_desc(bot_config::Column::UpdatedAt)
+        .all(db)
+        .await?;
+    let (active, drafts): (Vec<_>, Vec<_>) = rows.into_iter().partition(|c| c.status == ACTIVE);
+    Ok(active.into_iter().chain(drafts).collect())
+}
+
+/// A draft copy of a config with its intents (name default: "<name> (copy)").
+pub async fn duplicate(
+    rt: &actors::Runtime,
+    org_id: &str,
+    id: &str,
+    name: Option<&str>,
+    by: Option<String>,
+) -> Result<bot_config::Model> {
+    let source = config::get(&rt.db.conn, org_id, id).await?;
+    let name = match name {
+        Some(n) => config_name(n)?,
+        None => format!("{} (copy)", source.name).chars().take(100).collect(),
+    };
+    let txn = rt.db.begin_write().await?;
+    let c = insert(&*txn, org_id, name, &Settings::of(&source), source.api_key.clone(), by).await?;
+    copy_intents(&*txn, &source.id, &c).await?;
+    txn.commit().await?;
+    Ok(c)
+}
+
+/// The config's system prompt versions, newest first.
+pub async fn prompt_versions(db: &impl ConnectionTrait, config_id: &str) -> Result<Vec<bot_prompt_version::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(bot_prompt_version::Entity::find()
+        .filter(bot_prompt_version::Column::ConfigId.eq(config_id))
+        .order_by_desc(bot_prompt_version::Column::Version)
+        .all(db)
+        .await?)
+}
+
+/// Points the config's system prompt back at a version (history is kept).
+pub async fn roll_back(db: &sea_orm::DatabaseConnection, org_id: &str, version_id: &str) -> Result<bot_config::Model> {
+    let v = crate::domain::find_in_org::<bot_prompt_version::Entity>(db, org_id, version_id).await?;
+    let c = config::get(db, org_id, &v.config_id).await?;
+    let settings = Settings { system_prompt: v.prompt.clone(), ..Settings::of(&c) };
+    let mut am = c.into_active_model();
+    am.settings = Set(serde_json::to_string(&settings)?);
+    am.prompt_version = Set(v.version);
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(db).await?)
+}
+
+/// Has the bot take a turn in every BOT_HANDLING conversation whose customer still waits (at
+/// most 500), each through its actor; answers those it took one in.
+pub async fn reprocess_pending(rt: &actors::Runtime, org_id: &str) -> Result<Vec<String>> {
+    use entities::conversation;
+    let ids: Vec<String> = conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::Id)
+        .filter(conversation::Column::OrgId.eq(org_id))
+        .filter(conversation::Column::Status.eq(entities::enums::ConversationStatus::BotHandling.as_str()))
+        .filter(conversation::Column::AwaitingReply.eq(true))
+        .limit(500)
+        .into_tuple()
+        .all(&rt.db.conn)
+        .await?;
+    let mut woken = Vec::new();
+    for id in ids {
+        let msg = actors::conversation::WakeBot { org_id: org_id.to_owned() };
+        if rt.ask_conversation(org_id, &id, msg).await? {
+            woken.push(id);
+        }
+    }
+    Ok(woken)
+}
+
+/// What a client sends for a config: its name, its provider key (`Some(None)` or an empty one
+/// removes it) and any settings fields (a patch of the current settings).
+pub struct Input {
+    pub name: Option<String>,
+    pub api_key: Option<Option<String>>,
+    pub settings: Map<String, Value>,
+}
+
+/// Creates a draft config.
+pub async fn create(state: &AppState, org_id: &str, by: Option<String>, input: Input) -> Result<bot_config::Model> {
+    let name = config_name(input.name.as_deref().unwrap_or_default())?;
+    let settings = patched_for(state, org_id, &Settings::default(), &input.settings).await?;
+    let key = encrypt_key(state, input.api_key, None);
+    insert(state.db(), org_id, name, &settings, key, by).await
+}
+
+/// Changes the current config (or `id`); with none yet (and no `id`), creates one named
+/// "Default" and makes it active.
+pub async fn upsert(
+    state: &AppState,
+    org_id: &str,
+    by: Option<String>,
+    id: Option<&str>,
+    input: Input,
+) -> Result<bot_config::Model> {
+    let existing = match config::current(state.db(), org_id, id).await {
+        Ok(c) => Some(c),
+        Err(Error::NotFound(_)) if id.is_none() => None,
+        Err(Error::NotFound(what)) => {
+            return Err(Error::invalid("id", format!("id names no {what} of this organization")));
+        }
+        Err(e) => return Err(e),
+    };
+    match existing {
+        Some(c) => {
+            let settings = patched_for(state, org_id, &Settings::of(&c), &input.settings).await?;
+            let name = input.name.as_deref().map(config_name).transpose()?;
+            let key = encrypt_key(state, input.api_key, c.api_key.clone());
+            save_settings(state.db(), c, &settings, by, |am| {
+                if let Some(n) = name {
+                    am.name = Set(n);
+                }
+                am.api_key = Set(key);
+            })
+            .await
+        }
+        None => {
+            let settings = patched_for(state, org_id, &Settings::default(), &input.settings).await?;
+            let name = config_name(input.name.as_deref().unwrap_or("Default"))?;
+            let key = encrypt_key(state, input.api_key, None);
+            let c = insert(state.db(), org_id, name, &settings, key, by).await?;
+            make_active(state, org_id, &c.id).await
+        }
+    }
+}

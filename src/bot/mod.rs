@@ -22,4 +22,5 @@ pub mod provider;
 pub mod record;
 pub mod settings;
 pub mod summary;
+pub mod templates;
 pub mod tools;

@@ -241,3 +241,69 @@ pub async fn import_bundle(
     let c = if activate { super::configs::make_active(state, org_id, &c.id).await? } else { c };
     Ok(ImportReport { config: c, intents, tools: tools_added, documents, media, warnings })
 }
+
+/// The config's snapshots, newest first.
+pub async fn snapshots(db: &impl ConnectionTrait, config_id: &str) -> Result<Vec<entities::bot_snapshot::Model>> {
+    use entities::bot_snapshot;
+    Ok(bot_snapshot::Entity::find()
+        .filter(bot_snapshot::Column::ConfigId.eq(config_id))
+        .order_by_desc(bot_snapshot::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Saves the config's settings and intents as a snapshot (name default: its time).
+pub async fn take_snapshot(
+    state: &AppState,
+    c: &bot_config::Model,
+    name: Option<String>,
+    by: Option<String>,
+) -> Result<entities::bot_snapshot::Model> {
+    use entities::bot_snapshot;
+    use sea_orm::ActiveValue::Set;
+    let data = build(state, c, Tier::Config).await?;
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let name = name.unwrap_or_else(|| format!("Snapshot {}", Utc::now().format("%Y-%m-%d %H:%M")));
+    Ok(bot_snapshot::ActiveModel {
+        id: Set(actors::new_id()),
+        org_id: Set(c.org_id.clone()),
+        config_id: Set(c.id.clone()),
+        name: Set(name.chars().take(100).collect()),
+        data: Set(serde_json::to_string(&data)?),
+        created_by: Set(by),
+        created_at: Set(Utc::now()),
+    }
+    .insert(state.db())
+    .await?)
+}
+
+/// Puts the config back as the snapshot has it: settings (a changed prompt becomes a new prompt
+/// version) and intents; the provider key and preset stay as they are.
+pub async fn restore_snapshot(
+    state: &AppState,
+    org_id: &str,
+    id: &str,
+    by: Option<String>,
+) -> Result<bot_config::Model> {
+    use entities::bot_snapshot;
+    let s = crate::domain::find_in_org::<bot_snapshot::Entity>(state.db(), org_id, id).await?;
+    let b: Bundle = serde_json::from_str(&s.data).map_err(|e| Error::Internal(format!("snapshot unreadable: {e}")))?;
+    let c = super::config::get(state.db(), org_id, &s.config_id).await?;
+    let mut settings = b.config.settings.clone();
+    settings.preset_id = Settings::of(&c).preset_id;
+    let txn = state.rt.db.begin_write().await?;
+    let c = super::configs::save_settings(&*txn, c, &settings, by, |_| {}).await?;
+    for skipped in put_intents(&*txn, &c, &b.intents).await? {
+        tracing::warn!(snapshot_id = %s.id, "restore: {skipped}");
+    }
+    txn.commit().await?;
+    Ok(c)
+}
+
+/// Deletes a snapshot.
+pub async fn delete_snapshot(db: &sea_orm::DatabaseConnection, org_id: &str, id: &str) -> Result<()> {
+    use entities::bot_snapshot;
+    let s = crate::domain::find_in_org::<bot_snapshot::Entity>(db, org_id, id).await?;
+    bot_snapshot::Entity::delete_by_id(s.id).exec(db).await?;
+    Ok(())
+}

@@ -3,10 +3,7 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::Utc;
-use entities::{bot_config, bot_intent, bot_prompt_version};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-};
+use entities::bot_config;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -14,9 +11,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::super::Data;
 use crate::auth::Caller;
-use crate::bot::config::{self, ACTIVE, Settings};
-use crate::bot::configs::{config_name, encrypt_key, patched_for};
-pub use crate::bot::configs::{copy_intents, insert, make_active, patched, save_settings};
+use crate::bot::config::{self, Settings};
+use crate::bot::configs::make_active;
 use crate::bot::engine::{Final, RunInput, RunOutput};
 use crate::bot::provider::ChatMessage;
 use crate::error::{ApiError, ApiResult};
@@ -56,11 +52,7 @@ pub struct BotConfigView {
 }
 
 pub async fn view(state: &AppState, c: &bot_config::Model) -> ApiResult<BotConfigView> {
-    let intent_count = sea_orm::PaginatorTrait::count(
-        bot_intent::Entity::find().filter(bot_intent::Column::ConfigId.eq(c.id.clone())),
-        state.db(),
-    )
-    .await?;
+    let intent_count = crate::bot::configs::intent_count(state.db(), &c.id).await?;
     let key = c.api_key.as_deref().and_then(|k| state.secrets.decrypt(k).ok());
     Ok(BotConfigView {
         id: c.id.clone(),
@@ -121,11 +113,9 @@ pub async fn create(
     body: web::Json<ConfigBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let body = body.into_inner();
-    let name = config_name(body.name.as_deref().unwrap_or_default())?;
-    let settings = patched_for(&state, &caller.org_id, &Settings::default(), &body.settings).await?;
-    let key = encrypt_key(&state, body.api_key, None);
-    let c = insert(state.db(), &caller.org_id, name, &settings, key, caller.user_id.clone()).await?;
+    let b = body.into_inner();
+    let input = crate::bot::configs::Input { name: b.name, api_key: b.api_key, settings: b.settings };
+    let c = crate::bot::configs::create(&state, &caller.org_id, caller.user_id.clone(), input).await?;
     Ok(HttpResponse::Created().json(Data::new(view(&state, &c).await?)))
 }
 
@@ -138,33 +128,10 @@ pub async fn upsert(
     body: web::Json<ConfigBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let body = body.into_inner();
-    let existing = match config::current(state.db(), &caller.org_id, body.id.as_deref()).await {
-        Ok(c) => Some(c),
-        Err(crate::domain::Error::NotFound(_)) if body.id.is_none() => None,
-        Err(e) => return Err(crate::api::refs::named_by("id")(e)),
-    };
-    let c = match existing {
-        Some(c) => {
-            let settings = patched_for(&state, &caller.org_id, &Settings::of(&c), &body.settings).await?;
-            let name = body.name.as_deref().map(config_name).transpose()?;
-            let key = encrypt_key(&state, body.api_key, c.api_key.clone());
-            save_settings(state.db(), c, &settings, caller.user_id.clone(), |am| {
-                if let Some(n) = name {
-                    am.name = Set(n);
-                }
-                am.api_key = Set(key);
-            })
-            .await?
-        }
-        None => {
-            let settings = patched_for(&state, &caller.org_id, &Settings::default(), &body.settings).await?;
-            let name = config_name(body.name.as_deref().unwrap_or("Default"))?;
-            let key = encrypt_key(&state, body.api_key, None);
-            let c = insert(state.db(), &caller.org_id, name, &settings, key, caller.user_id.clone()).await?;
-            make_active(&state, &caller.org_id, &c.id).await?
-        }
-    };
+    let b = body.into_inner();
+    let input = crate::bot::configs::Input { name: b.name, api_key: b.api_key, settings: b.settings };
+    let by = caller.user_id.clone();
+    let c = crate::bot::configs::upsert(&state, &caller.org_id, by, b.id.as_deref(), input).await?;
     Ok(HttpResponse::Ok().json(Data::new(view(&state, &c).await?)))
 }
 
@@ -172,14 +139,9 @@ pub async fn upsert(
 #[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Vec<BotConfigView>>)))]
 #[get("/bot-config/list")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let rows = bot_config::Entity::find()
-        .filter(bot_config::Column::OrgId.eq(caller.org_id.clone()))
-        .order_by_desc(bot_config::Column::UpdatedAt)
-        .all(state.db())
-        .await?;
     let mut out = Vec::new();
-    for c in rows.iter().filter(|c| c.status == ACTIVE).chain(rows.iter().filter(|c| c.status != ACTIVE)) {
-        out.push(view(&state, c).await?);
+    for c in crate::bot::configs::list(state.db(), &caller.org_id).await? {
+        out.push(view(&state, &c).await?);
     }
     Ok(HttpResponse::Ok().json(Data::new(out)))
 }
@@ -199,16 +161,9 @@ pub async fn duplicate(
     body: crate::api::body::OptionalJson<DuplicateBody>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let source = config::get(state.db(), &caller.org_id, &id).await?;
-    let name = match body.into_inner().and_then(|b| b.name) {
-        Some(n) => config_name(&n)?,
-        None => format!("{} (copy)", source.name).chars().take(100).collect(),
-    };
-    let txn = state.rt.db.begin_write().await?;
-    let c = insert(&*txn, &caller.org_id, name, &Settings::of(&source), source.api_key.clone(), caller.user_id.clone())
-        .await?;
-    copy_intents(&*txn, &source.id, &c).await?;
-    txn.commit().await?;
+    let name = body.into_inner().and_then(|b| b.name);
+    let c =
+        crate::bot::configs::duplicate(&state.rt, &caller.org_id, &id, name.as_deref(), caller.user_id.clone()).await?;
     Ok(HttpResponse::Created().json(Data::new(view(&state, &c).await?)))
 }
 
@@ -323,11 +278,7 @@ pub async fn prompt_versions(
     q: web::Query<ConfigQuery>,
 ) -> ApiResult<HttpResponse> {
     let c = config::current(state.db(), &caller.org_id, q.config_id.as_deref()).await?;
-    let rows = bot_prompt_version::Entity::find()
-        .filter(bot_prompt_version::Column::ConfigId.eq(c.id.clone()))
-        .order_by_desc(bot_prompt_version::Column::Version)
-        .all(state.db())
-        .await?;
+    let rows = crate::bot::configs::prompt_versions(state.db(), &c.id).await?;
     let out: Vec<_> = rows
         .into_iter()
         .map(|v| PromptVersionView {
@@ -348,14 +299,7 @@ pub async fn prompt_versions(
 #[post("/bot-config/prompt-versions/{id}/activate")]
 pub async fn rollback(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let v = crate::domain::find_in_org::<bot_prompt_version::Entity>(state.db(), &caller.org_id, &id).await?;
-    let c = config::get(state.db(), &caller.org_id, &v.config_id).await?;
-    let settings = Settings { system_prompt: v.prompt.clone(), ..Settings::of(&c) };
-    let mut am = c.into_active_model();
-    am.settings = Set(serde_json::to_string(&settings).unwrap_or_default());
-    am.prompt_version = Set(v.version);
-    am.updated_at = Set(Utc::now());
-    let c = am.update(state.db()).await?;
+    let c = crate::bot::configs::roll_back(state.db(), &caller.org_id, &id).await?;
     Ok(HttpResponse::Ok().json(Data::new(view(&state, &c).await?)))
 }
 
@@ -372,25 +316,8 @@ pub struct Reprocessed {
 #[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Reprocessed>)))]
 #[post("/bot-config/reprocess-pending")]
 pub async fn reprocess_pending(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    use entities::conversation;
     caller.require_admin()?;
-    let ids: Vec<String> = conversation::Entity::find()
-        .select_only()
-        .column(conversation::Column::Id)
-        .filter(conversation::Column::OrgId.eq(caller.org_id.clone()))
-        .filter(conversation::Column::Status.eq(entities::enums::ConversationStatus::BotHandling.as_str()))
-        .filter(conversation::Column::AwaitingReply.eq(true))
-        .limit(500)
-        .into_tuple()
-        .all(state.db())
-        .await?;
-    let mut woken = Vec::new();
-    for id in ids {
-        let msg = actors::conversation::WakeBot { org_id: caller.org_id.clone() };
-        if state.rt.ask_conversation(&caller.org_id, &id, msg).await? {
-            woken.push(id);
-        }
-    }
+    let woken = crate::bot::configs::reprocess_pending(&state.rt, &caller.org_id).await?;
     Ok(HttpResponse::Ok().json(Data::new(Reprocessed { count: woken.len(), conversation_ids: woken })))
 }
 

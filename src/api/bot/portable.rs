@@ -4,7 +4,6 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::Utc;
 use entities::bot_snapshot;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,8 +13,8 @@ use super::configs::{self, BotConfigView, ConfigQuery};
 use crate::api::multipart;
 use crate::auth::Caller;
 use crate::bot::bundle::{self, Bundle, Tier};
-use crate::bot::config::{self, Settings};
-use crate::bot::portable::{self, build, put_intents};
+use crate::bot::config;
+use crate::bot::portable::{self, build};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -84,11 +83,7 @@ pub async fn list_snapshots(
     q: web::Query<ConfigQuery>,
 ) -> ApiResult<HttpResponse> {
     let c = config::current(state.db(), &caller.org_id, q.config_id.as_deref()).await?;
-    let rows = bot_snapshot::Entity::find()
-        .filter(bot_snapshot::Column::ConfigId.eq(c.id))
-        .order_by_desc(bot_snapshot::Column::CreatedAt)
-        .all(state.db())
-        .await?;
+    let rows = portable::snapshots(state.db(), &c.id).await?;
     Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(SnapshotView::from).collect::<Vec<_>>())))
 }
 
@@ -112,25 +107,8 @@ pub async fn create_snapshot(
     let c = config::current(state.db(), &caller.org_id, b.config_id.as_deref())
         .await
         .map_err(crate::api::refs::named_by_if(b.config_id.is_some(), "configId"))?;
-    let data = build(&state, &c, Tier::Config).await?;
-    let name = b.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    let name = name.unwrap_or_else(|| format!("Snapshot {}", Utc::now().format("%Y-%m-%d %H:%M")));
-    let s = bot_snapshot::ActiveModel {
-        id: Set(actors::new_id()),
-        org_id: Set(caller.org_id.clone()),
-        config_id: Set(c.id),
-        name: Set(name.chars().take(100).collect()),
-        data: Set(serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?),
-        created_by: Set(caller.user_id.clone()),
-        created_at: Set(Utc::now()),
-    }
-    .insert(state.db())
-    .await?;
+    let s = portable::take_snapshot(&state, &c, b.name, caller.user_id.clone()).await?;
     Ok(HttpResponse::Created().json(Data::new(SnapshotView::from(&s))))
-}
-
-async fn find_snapshot(state: &AppState, caller: &Caller, id: &str) -> ApiResult<bot_snapshot::Model> {
-    Ok(crate::domain::find_in_org::<bot_snapshot::Entity>(state.db(), &caller.org_id, id).await?)
 }
 
 /// Put the config back as the snapshot has it: settings (a changed prompt becomes a new prompt
@@ -143,18 +121,7 @@ pub async fn restore_snapshot(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let s = find_snapshot(&state, &caller, &id).await?;
-    let b: Bundle =
-        serde_json::from_str(&s.data).map_err(|e| ApiError::Internal(format!("snapshot unreadable: {e}")))?;
-    let c = config::get(state.db(), &caller.org_id, &s.config_id).await?;
-    let mut settings = b.config.settings.clone();
-    settings.preset_id = Settings::of(&c).preset_id;
-    let txn = state.rt.db.begin_write().await?;
-    let c = configs::save_settings(&*txn, c, &settings, caller.user_id.clone(), |_| {}).await?;
-    for skipped in put_intents(&*txn, &c, &b.intents).await? {
-        tracing::warn!(snapshot_id = %s.id, "restore: {skipped}");
-    }
-    txn.commit().await?;
+    let c = portable::restore_snapshot(&state, &caller.org_id, &id, caller.user_id.clone()).await?;
     Ok(HttpResponse::Ok().json(Data::new(configs::view(&state, &c).await?)))
 }
 
@@ -167,8 +134,7 @@ pub async fn delete_snapshot(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let s = find_snapshot(&state, &caller, &id).await?;
-    bot_snapshot::Entity::delete_by_id(s.id).exec(state.db()).await?;
+    portable::delete_snapshot(state.db(), &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

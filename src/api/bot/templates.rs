@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::Utc;
 use entities::bot_template;
 use entities::enums::Role;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,8 +12,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::super::Data;
 use super::portable::{self, Imported};
 use crate::auth::Caller;
-use crate::bot::bundle::{self, Bundle, Tier};
-use crate::bot::config;
+use crate::bot::bundle::Bundle;
+use crate::bot::templates;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -84,40 +83,17 @@ pub struct TemplateBody {
     pub published: Option<bool>,
 }
 
-async fn check(state: &AppState, t: &bot_template::Model) -> ApiResult<()> {
-    if t.name.trim().is_empty() || t.name.chars().count() > 100 {
-        return Err(ApiError::validation("name", "name is required and at most 100 characters"));
+impl From<TemplateBody> for templates::Fields {
+    fn from(b: TemplateBody) -> Self {
+        templates::Fields {
+            name: b.name,
+            slug: b.slug,
+            description: b.description,
+            category: b.category,
+            data: b.data,
+            published: b.published,
+        }
     }
-    let slug_ok = !t.slug.is_empty()
-        && t.slug.len() <= 60
-        && t.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !slug_ok {
-        return Err(ApiError::validation("slug", "slug is 1-60 characters of a-z, 0-9 and -"));
-    }
-    let taken = bot_template::Entity::find()
-        .filter(bot_template::Column::Slug.eq(t.slug.clone()))
-        .filter(bot_template::Column::Id.ne(t.id.clone()))
-        .one(state.db())
-        .await?;
-    if taken.is_some() {
-        return Err(ApiError::Conflict(format!("the slug {:?} is taken", t.slug)));
-    }
-    Ok(())
-}
-
-fn new_template(name: String, slug: String, data: &Bundle) -> ApiResult<bot_template::Model> {
-    let now = Utc::now();
-    Ok(bot_template::Model {
-        id: actors::new_id(),
-        name,
-        slug,
-        description: None,
-        category: None,
-        data: serde_json::to_string(data).map_err(|e| ApiError::Internal(e.to_string()))?,
-        published: false,
-        created_at: now,
-        updated_at: now,
-    })
 }
 
 /// Every template, published or not (SUPER_ADMIN).
@@ -125,7 +101,7 @@ fn new_template(name: String, slug: String, data: &Bundle) -> ApiResult<bot_temp
 #[get("/admin/bot-templates")]
 pub async fn admin_list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     require_super(&caller)?;
-    let rows = bot_template::Entity::find().order_by_asc(bot_template::Column::Name).all(state.db()).await?;
+    let rows = templates::list(state.db(), false).await?;
     Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(view).collect::<Vec<_>>())))
 }
 
@@ -138,18 +114,7 @@ pub async fn create(
     body: web::Json<TemplateBody>,
 ) -> ApiResult<HttpResponse> {
     require_super(&caller)?;
-    let b = body.into_inner();
-    let data = b.data.ok_or_else(|| ApiError::validation("data", "data (a bot export) is required"))?;
-    if data.format != bundle::FORMAT {
-        return Err(ApiError::validation("data", format!("data must be a {} export", bundle::FORMAT)));
-    }
-    data.config.settings.validate()?;
-    let mut t = new_template(b.name.unwrap_or_default().trim().to_owned(), b.slug.unwrap_or_default(), &data)?;
-    t.description = b.description.flatten();
-    t.category = b.category.flatten();
-    t.published = b.published.unwrap_or(false);
-    check(&state, &t).await?;
-    let t = bot_template::ActiveModel::from(t).insert(state.db()).await?;
+    let t = templates::create(state.db(), body.into_inner().into()).await?;
     Ok(HttpResponse::Created().json(Data::new(view(&t))))
 }
 
@@ -178,17 +143,8 @@ pub async fn from_config(
         require(state.db(), &caller.org_id, "orgId", Kind::Organization, org).await?;
     }
     let org_id = b.org_id.unwrap_or_else(|| caller.org_id.clone());
-    let c = config::current(state.db(), &org_id, None).await?;
-    let data = crate::bot::portable::build(&state, &c, Tier::Standard).await?;
-    let t =
-        new_template(b.name.unwrap_or_else(|| c.name.clone()).trim().to_owned(), b.slug.unwrap_or_default(), &data)?;
-    check(&state, &t).await?;
-    let t = bot_template::ActiveModel::from(t).insert(state.db()).await?;
+    let t = templates::from_config(&state, &org_id, b.name, b.slug).await?;
     Ok(HttpResponse::Created().json(Data::new(view(&t))))
-}
-
-async fn find(state: &AppState, id: &str) -> ApiResult<bot_template::Model> {
-    bot_template::Entity::find_by_id(id.to_owned()).one(state.db()).await?.ok_or(ApiError::NotFound("template"))
 }
 
 /// Change a template (SUPER_ADMIN).
@@ -201,30 +157,7 @@ pub async fn update(
     body: web::Json<TemplateBody>,
 ) -> ApiResult<HttpResponse> {
     require_super(&caller)?;
-    let mut t = find(&state, &id).await?;
-    let b = body.into_inner();
-    if let Some(n) = b.name {
-        t.name = n.trim().to_owned();
-    }
-    if let Some(s) = b.slug {
-        t.slug = s;
-    }
-    if let Some(d) = b.description {
-        t.description = d;
-    }
-    if let Some(c) = b.category {
-        t.category = c;
-    }
-    if let Some(p) = b.published {
-        t.published = p;
-    }
-    if let Some(d) = b.data {
-        d.config.settings.validate()?;
-        t.data = serde_json::to_string(&d).map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
-    t.updated_at = Utc::now();
-    check(&state, &t).await?;
-    let t = bot_template::ActiveModel::from(t).reset_all().update(state.db()).await?;
+    let t = templates::update(state.db(), &id, body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(Data::new(view(&t))))
 }
 
@@ -233,8 +166,7 @@ pub async fn update(
 #[delete("/admin/bot-templates/{id}")]
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     require_super(&caller)?;
-    let t = find(&state, &id).await?;
-    bot_template::Entity::delete_by_id(t.id).exec(state.db()).await?;
+    templates::delete(state.db(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -242,11 +174,7 @@ pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<St
 #[utoipa::path(tag = "bot", security(("bearer" = [])), responses((status = 200, body = Data<Vec<TemplateView>>)))]
 #[get("/bot-templates")]
 pub async fn published(state: web::Data<AppState>, _caller: Caller) -> ApiResult<HttpResponse> {
-    let rows = bot_template::Entity::find()
-        .filter(bot_template::Column::Published.eq(true))
-        .order_by_asc(bot_template::Column::Name)
-        .all(state.db())
-        .await?;
+    let rows = templates::list(state.db(), true).await?;
     Ok(HttpResponse::Ok().json(Data::new(rows.iter().map(view).collect::<Vec<_>>())))
 }
 
@@ -255,19 +183,6 @@ pub async fn published(state: web::Data<AppState>, _caller: Caller) -> ApiResult
 #[post("/bot-templates/import/{id}")]
 pub async fn import(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    let t = find(&state, &id).await?;
-    if !t.published {
-        return Err(ApiError::NotFound("template"));
-    }
-    let loaded = bundle::read(t.data.as_bytes()).map_err(ApiError::Internal)?;
-    let report = crate::bot::portable::import_bundle(
-        &state,
-        &caller.org_id,
-        caller.user_id.clone(),
-        loaded,
-        Some(t.name.clone()),
-        false,
-    )
-    .await?;
+    let report = templates::import(&state, &caller.org_id, &id, caller.user_id.clone()).await?;
     Ok(HttpResponse::Created().json(Data::new(portable::imported(&state, report).await?)))
 }
