@@ -120,7 +120,7 @@ async fn find_or_open(
         org_id: org_id.to_owned(),
         inbox_id: inbox_id.to_owned(),
         contact_id: contact.id.clone(),
-        status: status.as_str().into(),
+        status,
         assigned_to: None,
         unread_count: 0,
         // The message that opens it follows at once; the list sorts on this.

@@ -200,11 +200,8 @@ impl Runtime {
     pub fn bot_session_ended(&self, conv: &entities::conversation::Model, epoch: i64) {
         use entities::bot_session;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-        let closure = if conv.status == entities::enums::ConversationStatus::Closed.as_str() {
-            "RESOLVED_CONFIRMED"
-        } else {
-            "ESCALATED"
-        };
+        let closure =
+            if conv.status == entities::enums::ConversationStatus::Closed { "RESOLVED_CONFIRMED" } else { "ESCALATED" };
         let (db, id) = (self.db.conn.clone(), format!("{}:{epoch}", conv.id));
         actix::spawn(async move {
             let res = bot_session::Entity::update_many()

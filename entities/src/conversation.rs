@@ -10,7 +10,7 @@ pub struct Model {
     pub inbox_id: String,
     pub contact_id: String,
     /// See [`crate::enums::ConversationStatus`].
-    pub status: String,
+    pub status: crate::enums::ConversationStatus,
     pub assigned_to: Option<String>,
     pub unread_count: i32,
     pub last_message_at: Option<DateTimeUtc>,

@@ -10,14 +10,14 @@ pub struct Model {
     pub conversation_id: String,
     pub inbox_id: String,
     /// `inbound` or `outbound`.
-    pub direction: String,
+    pub direction: crate::enums::Direction,
     /// WhatsApp message type (`text`, `image`, `reaction`, …); unknown types are kept as sent.
     pub message_type: String,
     pub text: Option<String>,
     /// The type-specific content as JSON text (media ids, location, interactive reply, …).
     pub content: Option<String>,
     /// See [`crate::enums::MessageStatus`].
-    pub status: String,
+    pub status: crate::enums::MessageStatus,
     /// The wamid. Unique per inbox, which is what makes webhook redelivery idempotent.
     pub provider_message_id: Option<String>,
     pub error_code: Option<String>,

@@ -15,7 +15,7 @@ pub struct Model {
     /// `SUPER_ADMIN`, `ADMIN` or `AGENT` (see [`crate::enums::Role`]).
     pub role: crate::enums::Role,
     /// Presence as last set or derived: `ONLINE`, `AWAY`, `BUSY`, `OFFLINE`.
-    pub status: String,
+    pub status: crate::enums::Presence,
     /// The avatar image in the media store, served at `/api/v1/users/{id}/avatar`.
     pub avatar_path: Option<String>,
     /// Most open conversations auto-assignment gives this agent; `None` = the team's limit.

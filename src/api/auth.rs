@@ -53,7 +53,7 @@ impl From<&user::Model> for UserView {
             email: u.email.clone(),
             name: u.name.clone(),
             role: u.role.to_string(),
-            status: u.status.clone(),
+            status: u.status.to_string(),
             has_password: u.password_hash.is_some(),
             created_at: u.created_at,
         }

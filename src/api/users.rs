@@ -80,7 +80,7 @@ pub async fn details(state: &AppState, org_id: &str, users: &[user::Model]) -> A
             email: u.email.clone(),
             name: u.name.clone(),
             role: u.role.to_string(),
-            status: u.status.clone(),
+            status: u.status.to_string(),
             max_concurrent: u.max_concurrent,
             avatar_url: avatar_url(u),
             last_seen_at: u.last_seen_at,

@@ -433,10 +433,7 @@ impl Engine {
         let Some(conv) = actors::store::conversations::get(&self.db, &req.org_id, &req.conversation_id).await? else {
             return Ok(TurnOutcome::Silent);
         };
-        if conv.status != ConversationStatus::BotHandling.as_str()
-            || conv.bot_epoch != req.epoch
-            || !conv.awaiting_reply
-        {
+        if conv.status != ConversationStatus::BotHandling || conv.bot_epoch != req.epoch || !conv.awaiting_reply {
             return Ok(TurnOutcome::Silent);
         }
         // Switched off, the bot pauses: its conversations wait, and `reprocess-pending` answers
@@ -608,11 +605,11 @@ async fn turn_history(
     limit: u64,
 ) -> Result<(Vec<ChatMessage>, Option<String>)> {
     let rows = recent(db, &conv.id, limit).await?;
-    let newest = rows.iter().rev().find(|m| m.direction == Direction::Inbound.as_str()).map(|m| m.id.clone());
+    let newest = rows.iter().rev().find(|m| m.direction == Direction::Inbound).map(|m| m.id.clone());
     let answered = conv.answered_through.as_deref().and_then(|id| rows.iter().position(|m| m.id == id));
     let (mut before, mut pending) = (Vec::with_capacity(rows.len()), Vec::new());
     for (i, m) in rows.iter().enumerate() {
-        if answered.is_some_and(|a| i > a) && m.direction == Direction::Inbound.as_str() {
+        if answered.is_some_and(|a| i > a) && m.direction == Direction::Inbound {
             pending.push(chat_message(m));
         } else {
             before.push(chat_message(m));
@@ -638,7 +635,7 @@ async fn recent(db: &DatabaseConnection, conversation_id: &str, limit: u64) -> R
 }
 
 fn chat_message(m: &message::Model) -> ChatMessage {
-    let role = if m.direction == Direction::Inbound.as_str() { "user" } else { "assistant" };
+    let role = if m.direction == Direction::Inbound { "user" } else { "assistant" };
     ChatMessage::new(role, m.text.clone().unwrap_or_else(|| format!("[{}]", m.message_type)))
 }
 

@@ -93,7 +93,7 @@ pub async fn rate(
         .one(db)
         .await?
         .ok_or_else(|| Error::invalid("messageId", "messageId names no message of this conversation"))?;
-    if m.direction != Direction::Outbound.as_str() || m.sender_id.is_some() {
+    if m.direction != Direction::Outbound || m.sender_id.is_some() {
         return Err(Error::invalid("messageId", "only the bot's messages take feedback"));
     }
     let row = bot_feedback::ActiveModel {

@@ -14,12 +14,12 @@ pub fn summarize(contact: Option<&str>, status: ConversationStatus, messages: &[
     }
     out.push_str("\nRecent messages:");
     for m in &visible {
-        let who = if m.direction == Direction::Inbound.as_str() { "Customer" } else { "Agent" };
+        let who = if m.direction == Direction::Inbound { "Customer" } else { "Agent" };
         let text = m.text.clone().unwrap_or_else(|| format!("[{}]", m.message_type));
         let text: String = text.chars().take(200).collect();
         out.push_str(&format!("\n- {who}: {text}"));
     }
-    if let Some(last) = visible.iter().rev().find(|m| m.direction == Direction::Inbound.as_str()) {
+    if let Some(last) = visible.iter().rev().find(|m| m.direction == Direction::Inbound) {
         let waiting = visible.last().is_some_and(|m| m.id == last.id);
         if waiting && let Some(t) = &last.text {
             out.push_str(&format!("\nWaiting on a reply to: {}", t.chars().take(200).collect::<String>()));

@@ -66,7 +66,7 @@ pub async fn members(db: &DatabaseConnection, t: &team::Model) -> Result<Vec<Mem
                 name: u.name.clone(),
                 email: u.email.clone(),
                 role: l.role.to_string(),
-                status: u.status.clone(),
+                status: u.status.to_string(),
                 open_conversations: open.get(&u.id).copied().unwrap_or(0),
                 joined_at: l.created_at,
             })

@@ -28,7 +28,7 @@ pub async fn add_agent(app: &TestApp, org: &Org, name: &str) -> Agent {
         name: Set(name.into()),
         password_hash: Set(None),
         role: Set(Role::Agent),
-        status: Set("OFFLINE".into()),
+        status: Set(entities::enums::Presence::Offline),
         created_at: Set(now),
         updated_at: Set(now),
         deleted_at: Set(None),

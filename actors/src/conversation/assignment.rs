@@ -117,7 +117,7 @@ pub(super) async fn noted_change(
     let assigned_changed = s.conv.assigned_to != assign;
     s.conv.assigned_to = assign;
     extra(&mut s.conv);
-    s.conv.status = next.as_str().into();
+    s.conv.status = next;
     leave_bot(&mut s.conv, prev, next);
     s.conv.updated_at = now;
     let mut out = Outbox::new(&s.conv);

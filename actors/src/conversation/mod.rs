@@ -155,7 +155,7 @@ impl Loaded {
         ConversationView::new(&self.conv, self.contact.as_ref())
     }
     fn status(&self) -> ConversationStatus {
-        ConversationStatus::parse(&self.conv.status).unwrap_or(ConversationStatus::Open)
+        self.conv.status
     }
 }
 
@@ -327,7 +327,7 @@ async fn commit(
 /// for a human (kept from when it first joined, so the oldest is served first), `awaiting_since`
 /// while the customer waits for a reply.
 fn queue_fields(c: &mut conversation::Model, now: DateTime<Utc>) {
-    if c.status == ConversationStatus::Open.as_str() && c.assigned_to.is_none() {
+    if c.status == ConversationStatus::Open && c.assigned_to.is_none() {
         c.queued_at.get_or_insert(now);
     } else {
         c.queued_at = None;
@@ -360,11 +360,11 @@ fn new_message(
         org_id: conv.org_id.clone(),
         conversation_id: conv.id.clone(),
         inbox_id: conv.inbox_id.clone(),
-        direction: direction.as_str().into(),
+        direction,
         message_type: message_type.into(),
         text: None,
         content: None,
-        status: status.as_str().into(),
+        status,
         provider_message_id: None,
         error_code: None,
         error_message: None,
@@ -471,7 +471,7 @@ impl Handler<Inbound> for ConversationActor {
             if team.is_some() {
                 c.team_id = team;
             }
-            c.status = next.as_str().into();
+            c.status = next;
             c.unread_count += 1;
             c.awaiting_reply = true;
             c.last_message_at = Some(now);
@@ -513,12 +513,12 @@ impl Handler<ApplyStatus> for ConversationActor {
             let Some(row) = found.filter(|m| m.conversation_id == s.conv.id) else {
                 return Err(ActorError::NotFound("message"));
             };
-            let current = MessageStatus::parse(&row.status).unwrap_or(MessageStatus::Pending);
+            let current = row.status;
             if msg.status.rank() <= current.rank() {
                 return Ok((s, ())); // late or repeated status: the message is already further along
             }
             let mut am = row.into_active_model();
-            am.status = Set(msg.status.as_str().into());
+            am.status = Set(msg.status);
             am.updated_at = Set(Utc::now());
             match msg.status {
                 MessageStatus::Sent => am.sent_at = Set(Some(msg.at)),
@@ -551,7 +551,7 @@ async fn transition(
     let prev = s.status();
     let prev_assignee = s.conv.assigned_to.clone();
     let before = s.conv.clone();
-    s.conv.status = next.as_str().into();
+    s.conv.status = next;
     s.conv.assigned_to = assignee;
     extra(&mut s.conv);
     leave_bot(&mut s.conv, prev, next);

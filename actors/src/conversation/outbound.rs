@@ -83,10 +83,10 @@ impl Handler<Requeue> for ConversationActor {
         let org_id = msg.org_id.clone();
         self.run(&org_id, move |rt, mut s| async move {
             let m = own_message(&rt, &s, &msg.message_id).await?;
-            if m.direction != Direction::Outbound.as_str() {
+            if m.direction != Direction::Outbound {
                 return Err(ActorError::Conflict("only outbound messages can be sent again".into()));
             }
-            let status = MessageStatus::parse(&m.status);
+            let status = Some(m.status);
             if !matches!(status, Some(MessageStatus::Failed | MessageStatus::Pending)) {
                 return Err(ActorError::Conflict(format!("the message is {}, not failed", m.status)));
             }
@@ -97,7 +97,7 @@ impl Handler<Requeue> for ConversationActor {
             }
             window_open(&s)?;
             let mut am = m.into_active_model();
-            am.status = Set(MessageStatus::Pending.as_str().into());
+            am.status = Set(MessageStatus::Pending);
             am.next_attempt_at = Set(Some(Utc::now()));
             am.attempts = Set(0);
             am.discarded_at = Set(None);
@@ -116,8 +116,8 @@ impl Handler<Discard> for ConversationActor {
         let org_id = msg.org_id.clone();
         self.run(&org_id, move |rt, mut s| async move {
             let m = own_message(&rt, &s, &msg.message_id).await?;
-            let status = MessageStatus::parse(&m.status);
-            if m.direction != Direction::Outbound.as_str()
+            let status = Some(m.status);
+            if m.direction != Direction::Outbound
                 || !matches!(status, Some(MessageStatus::Failed | MessageStatus::Pending))
             {
                 return Err(ActorError::Conflict("only failed or pending outbound messages can be discarded".into()));
@@ -127,7 +127,7 @@ impl Handler<Discard> for ConversationActor {
             }
             let now = Utc::now();
             let mut am = m.clone().into_active_model();
-            am.status = Set(MessageStatus::Failed.as_str().into());
+            am.status = Set(MessageStatus::Failed);
             am.next_attempt_at = Set(None);
             am.discarded_at = Set(Some(now));
             am.updated_at = Set(now);
@@ -370,7 +370,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     let txn = rt.db.begin_write().await?;
     message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
     let c = &mut s.conv;
-    c.status = next.as_str().into();
+    c.status = next;
     if c.assigned_to.is_none() {
         c.assigned_to = msg.sender_id.clone();
     }
@@ -466,7 +466,7 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
         if stale_bot_reply(&m, &s) {
             tracing::info!(message_id = %m.id, conversation_id = %s.conv.id, "bot reply withdrawn: a human has the conversation");
             let mut am = m.into_active_model();
-            am.status = Set(MessageStatus::Failed.as_str().into());
+            am.status = Set(MessageStatus::Failed);
             am.next_attempt_at = Set(None);
             am.discarded_at = Set(Some(now));
             am.updated_at = Set(now);
@@ -493,7 +493,7 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
         let mut held_back = false;
         match result {
             Ok(receipt) => {
-                am.status = Set(MessageStatus::Sent.as_str().into());
+                am.status = Set(MessageStatus::Sent);
                 am.provider_message_id = Set(Some(receipt.provider_message_id));
                 am.sent_at = Set(Some(done));
                 am.next_attempt_at = Set(None);
@@ -509,7 +509,7 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
             }
             Err(e) => {
                 tracing::info!(message_id = %m.id, attempts, code = %e.code, error = %e.message, "send failed for good");
-                am.status = Set(MessageStatus::Failed.as_str().into());
+                am.status = Set(MessageStatus::Failed);
                 am.next_attempt_at = Set(None);
                 am.error_code = Set(Some(e.code));
                 let reason =

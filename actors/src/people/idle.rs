@@ -179,11 +179,10 @@ fn cause(
     if last_reply.is_some_and(|t| now - t < no_reply) {
         return None; // they answered within the threshold
     }
-    let away = agent.status == Presence::Offline.as_str()
-        || (settings.include_away && agent.status == Presence::Away.as_str());
+    let away = agent.status == Presence::Offline || (settings.include_away && agent.status == Presence::Away);
     let gone_for = now - agent.status_changed_at.unwrap_or(agent.updated_at);
     if away && gone_for >= chrono::Duration::minutes(i64::from(settings.offline_minutes)) {
-        let status = agent.status.to_lowercase();
+        let status = agent.status.as_str().to_lowercase();
         return Some((
             format!("{status}:{}", agent.status_changed_at.map(|t| t.timestamp()).unwrap_or_default()),
             format!("{} has been {status} for {} min", agent.name, gone_for.num_minutes()),
@@ -221,9 +220,7 @@ async fn run(
     // waited past the threshold.
     let away: Vec<String> = users
         .values()
-        .filter(|u| {
-            u.status != Presence::Online.as_str() && u.status != Presence::Busy.as_str() || u.deleted_at.is_some()
-        })
+        .filter(|u| u.status != Presence::Online && u.status != Presence::Busy || u.deleted_at.is_some())
         .map(|u| u.id.clone())
         .collect();
     let waited_since = now - chrono::Duration::minutes(i64::from(settings.no_reply_minutes));

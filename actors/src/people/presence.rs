@@ -75,7 +75,7 @@ pub async fn set_status(
     let Some(current) = active_user(rt, org_id, user_id).await? else {
         return Ok(None);
     };
-    if current.status == status.as_str() {
+    if current.status == status {
         return Ok(Some(current));
     }
     let now = Utc::now();
@@ -108,7 +108,7 @@ pub async fn set_status(
         Presence::Offline | Presence::Away => rt.request_idle_check(org_id),
         Presence::Busy => {}
     }
-    Ok(Some(user::Model { status: status.as_str().into(), status_changed_at: Some(now), updated_at: now, ..current }))
+    Ok(Some(user::Model { status, status_changed_at: Some(now), updated_at: now, ..current }))
 }
 
 async fn active_user(rt: &Runtime, org_id: &str, user_id: &str) -> Result<Option<user::Model>, ActorError> {
@@ -123,7 +123,7 @@ async fn active_user(rt: &Runtime, org_id: &str, user_id: &str) -> Result<Option
 pub async fn connected(rt: &Runtime, org_id: &str, user_id: &str) {
     let result = async {
         if let Some(u) = active_user(rt, org_id, user_id).await?
-            && u.status == Presence::Offline.as_str()
+            && u.status == Presence::Offline
         {
             set_status(rt, org_id, user_id, Presence::Online, "connected").await?;
         } else {

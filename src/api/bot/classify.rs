@@ -22,7 +22,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/conversations/{id}/re-classify")]
 pub async fn one(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let conv = crate::api::conversations::find(&state, &caller, &id).await?;
-    if conv.status == ConversationStatus::Closed.as_str() {
+    if conv.status == ConversationStatus::Closed {
         return Err(ApiError::Conflict("the conversation is closed".into()));
     }
     Ok(HttpResponse::Ok().json(Data::new(classify::conversation(&state, &caller.org_id, &conv).await?)))

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, delete, patch, post, web};
 use actors::conversation::{FollowUp, ReturnToBot};
 use actors::store;
 use actors::views::ConversationView;
-use entities::enums::ConversationStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -196,7 +195,7 @@ pub async fn handoff_summary(
     let contact = store::contacts::get(state.db(), &caller.org_id, &conv.contact_id).await?;
     let messages = store::messages::page(state.db(), &conv.id, None, SUMMARY_WINDOW).await?;
     let name = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| format!("+{}", c.wa_id)));
-    let status = ConversationStatus::parse(&conv.status).unwrap_or(ConversationStatus::Open);
+    let status = conv.status;
     let (summary, source) = match state.bot.model_summary(&caller.org_id, &conv.id).await {
         Some(s) => (s, "model"),
         None => (summarize(name.as_deref(), status, &messages), "recent-messages"),

@@ -358,8 +358,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<(user
     // Anything assigned to them in the meantime follows.
     released += actors::people::release_conversations(&state.rt, &org_id, &target.id, &note).await?;
     tracing::info!(%org_id, user_id = %target.id, released, "user deleted");
-    let user =
-        user::Model { deleted_at: Some(now), status: Presence::Offline.as_str().into(), updated_at: now, ..target };
+    let user = user::Model { deleted_at: Some(now), status: Presence::Offline, updated_at: now, ..target };
     Ok((user, released))
 }
 

@@ -131,7 +131,7 @@ pub async fn insert_user(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> Re
         name: Set(new.name),
         password_hash: Set(new.password_hash),
         role: Set(new.role),
-        status: Set(Presence::Offline.as_str().into()),
+        status: Set(Presence::Offline),
         max_concurrent: Set(new.max_concurrent),
         created_at: Set(now),
         updated_at: Set(now),
