@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use entities::enums::MailStatus;
 use entities::mail;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
@@ -112,7 +113,7 @@ impl Mailer {
             None => {
                 // Not the body: it may hold an invitation token or a sign-in code.
                 tracing::info!(to, subject, "dev mailbox: mail kept, not sent (no CX_SMTP_URL)");
-                ("dev", "kept", None)
+                ("dev", MailStatus::Kept, None)
             }
             Some(smtp) => {
                 let message = Message::builder()
@@ -125,9 +126,9 @@ impl Mailer {
                 match smtp.send(message).await {
                     Ok(_) => {
                         tracing::info!(to, subject, "mail sent");
-                        ("smtp", "sent", None)
+                        ("smtp", MailStatus::Sent, None)
                     }
-                    Err(e) => ("smtp", "failed", Some(e.to_string())),
+                    Err(e) => ("smtp", MailStatus::Failed, Some(e.to_string())),
                 }
             }
         };
@@ -142,7 +143,7 @@ impl Mailer {
             subject: subject.to_owned(),
             body: recorded,
             transport: transport.into(),
-            status: status.into(),
+            status,
             error: error.clone(),
             created_at: Utc::now(),
         };
@@ -168,7 +169,7 @@ pub async fn kept(
     if !(1..=200).contains(&limit) {
         return Err(Error::invalid("limit", "limit must be 1 to 200"));
     }
-    let mut query = mail::Entity::find().filter(mail::Column::Status.eq("kept"));
+    let mut query = mail::Entity::find().filter(mail::Column::Status.eq(MailStatus::Kept));
     if let Some(org_id) = org_id {
         query = query.filter(mail::Column::OrgId.eq(org_id));
     }

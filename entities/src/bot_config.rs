@@ -10,7 +10,7 @@ pub struct Model {
     pub org_id: String,
     pub name: String,
     /// `DRAFT` or `ACTIVE`; at most one ACTIVE per organization.
-    pub status: String,
+    pub status: crate::enums::ConfigStatus,
     /// JSON: system prompt, provider, model, base URL, temperature, messages, retrieval options.
     pub settings: String,
     /// The provider key, encrypted (`v1:`…); `None` = the preset's key or none.

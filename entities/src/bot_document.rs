@@ -11,7 +11,7 @@ pub struct Model {
     pub mime: String,
     pub size: i64,
     /// `PROCESSING`, `READY` or `FAILED`.
-    pub status: String,
+    pub status: crate::enums::DocumentStatus,
     pub error: Option<String>,
     pub chunk_count: i32,
     /// The original file in the media store.

@@ -130,3 +130,30 @@ mod tests {
         assert_eq!(json, "\"HUMAN_HANDLING\"");
     }
 }
+
+string_enum!(
+    /// Where an invitation stands (a PENDING one past its expiry is shown as EXPIRED, never
+    /// stored so).
+    InvitationStatus { Pending => "PENDING", Accepted => "ACCEPTED", Revoked => "REVOKED" }
+);
+
+string_enum!(
+    /// A bot config: drafts, and the organization's one active config.
+    ConfigStatus { Draft => "DRAFT", Active => "ACTIVE" }
+);
+
+string_enum!(
+    /// A knowledge document's processing.
+    DocumentStatus { Processing => "PROCESSING", Ready => "READY", Failed => "FAILED" }
+);
+
+string_enum!(
+    /// A connected WhatsApp number: checked with Meta, connected while Meta could not be asked,
+    /// or disconnected by an admin.
+    AccountStatus { Connected => "connected", Unverified => "unverified", Disconnected => "disconnected" }
+);
+
+string_enum!(
+    /// A mail: kept in the dev mailbox, sent through SMTP, or failed to send.
+    MailStatus { Kept => "kept", Sent => "sent", Failed => "failed" }
+);

@@ -9,7 +9,7 @@ pub struct Model {
     pub id: String,
     pub org_id: String,
     /// `whatsapp`, `livechat`, `api`.
-    pub channel: String,
+    pub channel: crate::enums::Channel,
     pub name: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -19,7 +19,7 @@ pub struct Model {
     pub user_id: Option<String>,
     pub token_hash: String,
     /// `PENDING`, `ACCEPTED` or `REVOKED` (an expired one stays `PENDING` past `expires_at`).
-    pub status: String,
+    pub status: crate::enums::InvitationStatus,
     pub invited_by: Option<String>,
     pub expires_at: DateTimeUtc,
     pub accepted_at: Option<DateTimeUtc>,

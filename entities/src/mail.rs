@@ -13,7 +13,7 @@ pub struct Model {
     /// `smtp` or `dev` (kept here only).
     pub transport: String,
     /// `sent`, `kept` or `failed`.
-    pub status: String,
+    pub status: crate::enums::MailStatus,
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
 }

@@ -11,7 +11,7 @@ pub struct Model {
     pub name: String,
     pub description: Option<String>,
     /// `LEAST_LOADED` or `ROUND_ROBIN` (see [`crate::enums::AssignStrategy`]).
-    pub strategy: String,
+    pub strategy: crate::enums::AssignStrategy,
     /// Most open conversations per member, unless the member has their own limit.
     pub max_open_per_agent: Option<i32>,
     /// Working hours as JSON (`actors::policy::schedule::WeeklySchedule`).

@@ -15,7 +15,7 @@ pub struct Model {
     pub alias: Option<String>,
     /// The Graph API access token, AES-256-GCM encrypted with `CX_SECRETS_KEY`. Never returned.
     pub access_token_enc: String,
-    pub status: String,
+    pub status: crate::enums::AccountStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Set when disconnected; the row stays so its conversations keep their inbox.

@@ -61,7 +61,7 @@ fn view(t: &team::Model, member_count: usize) -> TeamView {
         id: t.id.clone(),
         name: t.name.clone(),
         description: t.description.clone(),
-        strategy: t.strategy.clone(),
+        strategy: t.strategy.to_string(),
         max_open_per_agent: t.max_open_per_agent,
         is_active: t.is_active,
         member_count,

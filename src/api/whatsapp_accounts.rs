@@ -44,7 +44,7 @@ impl From<&whatsapp_account::Model> for WhatsAppAccountView {
             phone_number_id: a.phone_number_id.clone(),
             display_phone_number: a.display_phone_number.clone(),
             alias: a.alias.clone(),
-            status: a.status.clone(),
+            status: a.status.to_string(),
             created_at: a.created_at,
             updated_at: a.updated_at,
         }

@@ -22,10 +22,11 @@ use crate::auth::users::{
 use crate::crypto::{hash_token, random_token};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
+use entities::enums::InvitationStatus;
 
-pub const PENDING: &str = "PENDING";
-pub const ACCEPTED: &str = "ACCEPTED";
-pub const REVOKED: &str = "REVOKED";
+pub const PENDING: InvitationStatus = InvitationStatus::Pending;
+pub const ACCEPTED: InvitationStatus = InvitationStatus::Accepted;
+pub const REVOKED: InvitationStatus = InvitationStatus::Revoked;
 /// Shown, never stored: a PENDING invitation past its expiry.
 pub const EXPIRED: &str = "EXPIRED";
 
@@ -33,8 +34,8 @@ pub const EXPIRED: &str = "EXPIRED";
 pub const BULK_MAX: usize = 100;
 
 /// The status as shown: EXPIRED for a pending invitation past its expiry.
-pub fn status_of(inv: &invitation::Model, now: DateTime<Utc>) -> &str {
-    if inv.status == PENDING && inv.expires_at <= now { EXPIRED } else { &inv.status }
+pub fn status_of(inv: &invitation::Model, now: DateTime<Utc>) -> &'static str {
+    if inv.status == PENDING && inv.expires_at <= now { EXPIRED } else { inv.status.as_str() }
 }
 
 /// What a new invitation holds.
@@ -163,7 +164,7 @@ pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<in
 pub async fn list(db: &impl ConnectionTrait, org_id: &str, status: Option<&str>) -> Result<Vec<invitation::Model>> {
     let wanted = match status.map(|s| s.trim().to_uppercase()) {
         None => None,
-        Some(s) if [PENDING, ACCEPTED, REVOKED, EXPIRED].contains(&s.as_str()) => Some(s),
+        Some(s) if [PENDING.as_str(), ACCEPTED.as_str(), REVOKED.as_str(), EXPIRED].contains(&s.as_str()) => Some(s),
         Some(_) => return Err(Error::invalid("status", "status must be PENDING, ACCEPTED, REVOKED or EXPIRED")),
     };
     let mut all = invitation::Entity::find()

@@ -10,8 +10,8 @@ use super::provider::ProviderKind;
 use crate::crypto::SecretBox;
 use crate::domain::{Error, Result};
 
-pub const DRAFT: &str = "DRAFT";
-pub const ACTIVE: &str = "ACTIVE";
+pub const DRAFT: entities::enums::ConfigStatus = entities::enums::ConfigStatus::Draft;
+pub const ACTIVE: entities::enums::ConfigStatus = entities::enums::ConfigStatus::Active;
 
 /// What a bot config says, stored as JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -4,6 +4,7 @@
 //! left unfinished by a restart resumes at start-up ([`resume`]). Retrieval is in [`knowledge`].
 
 use chrono::Utc;
+use entities::enums::DocumentStatus;
 use entities::{bot_chunk, bot_document};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -75,7 +76,7 @@ pub async fn add(
         name: Set(name),
         mime: Set(mime),
         size: Set(size),
-        status: Set("PROCESSING".into()),
+        status: Set(DocumentStatus::Processing),
         error: Set(None),
         chunk_count: Set(0),
         path: Set(path),
@@ -124,12 +125,12 @@ async fn store_outcome(
             for batch in rows.chunks(100) {
                 bot_chunk::Entity::insert_many(batch.to_vec()).exec_without_returning(&*txn).await?;
             }
-            ("READY", None, count, embedded)
+            (DocumentStatus::Ready, None, count, embedded)
         }
-        Err(e) => ("FAILED", Some(e), 0, false),
+        Err(e) => (DocumentStatus::Failed, Some(e), 0, false),
     };
     let mut am = current.into_active_model();
-    am.status = Set(outcome_name.into());
+    am.status = Set(outcome_name);
     am.error = Set(error);
     am.chunk_count = Set(count);
     am.embedded = Set(embedded);
@@ -196,8 +197,10 @@ async fn process(
 
 /// Resumes documents a restart left in `PROCESSING` (at start-up).
 pub async fn resume(state: &AppState) -> std::result::Result<(), sea_orm::DbErr> {
-    let docs =
-        bot_document::Entity::find().filter(bot_document::Column::Status.eq("PROCESSING")).all(state.db()).await?;
+    let docs = bot_document::Entity::find()
+        .filter(bot_document::Column::Status.eq(DocumentStatus::Processing))
+        .all(state.db())
+        .await?;
     for doc in docs {
         spawn_processing(state, doc);
     }

@@ -170,7 +170,7 @@ pub async fn create(db: &DatabaseConnection, org_id: &str, s: Settings) -> Resul
         org_id: org_id.to_owned(),
         name,
         description: description(s.description.flatten().as_deref()),
-        strategy: strategy.as_str().into(),
+        strategy,
         max_open_per_agent: cap,
         schedule: None,
         is_active: true,
@@ -195,7 +195,7 @@ pub async fn update(rt: &Runtime, org_id: &str, id: &str, s: Settings) -> Result
         am.description = Set(description(d.as_deref()));
     }
     if let Some(st) = &s.strategy {
-        am.strategy = Set(strategy(st)?.as_str().into());
+        am.strategy = Set(strategy(st)?);
     }
     if let Some(c) = s.max_open_per_agent {
         am.max_open_per_agent = Set(capacity(c)?);

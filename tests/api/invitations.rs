@@ -111,7 +111,7 @@ async fn a_refused_mail_is_a_503_and_keeps_no_invitation() {
     assert_eq!(body["error"]["code"], "unavailable");
     assert_eq!(app.count("invitations").await, 0);
     let logged = entities::mail::Entity::find().all(&app.db).await.unwrap();
-    assert_eq!(logged[0].status, "failed");
+    assert_eq!(logged[0].status.as_str(), "failed");
     assert!(logged[0].error.is_some());
 
     sink.refuse(false);

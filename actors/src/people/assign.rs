@@ -234,7 +234,7 @@ impl Available {
                 } else {
                     Vec::new()
                 },
-                strategy: AssignStrategy::parse(&t.strategy).unwrap_or(AssignStrategy::LeastLoaded),
+                strategy: t.strategy,
                 capacity: t.max_open_per_agent.map(|c| c.max(0) as u32),
             },
             None => Pool { members: self.everyone.clone(), strategy: AssignStrategy::LeastLoaded, capacity: None },

@@ -72,8 +72,9 @@ pub async fn input_for(
     let channel = inbox::Entity::find_by_id(conv.inbox_id.clone())
         .one(db)
         .await?
-        .map(|i| i.channel)
-        .unwrap_or_else(|| "whatsapp".into());
+        .map_or(entities::enums::Channel::Whatsapp, |i| i.channel)
+        .as_str()
+        .to_owned();
     let tags = store::tags::of_conversations(db, &conv.org_id, std::slice::from_ref(&conv.id))
         .await?
         .remove(&conv.id)

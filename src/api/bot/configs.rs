@@ -57,7 +57,7 @@ pub async fn view(state: &AppState, c: &bot_config::Model) -> ApiResult<BotConfi
     Ok(BotConfigView {
         id: c.id.clone(),
         name: c.name.clone(),
-        status: c.status.clone(),
+        status: c.status.to_string(),
         settings: Settings::of(c),
         has_api_key: key.is_some(),
         api_key: key.as_deref().map(config::mask),

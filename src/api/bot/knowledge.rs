@@ -49,7 +49,7 @@ impl From<&bot_document::Model> for DocumentView {
             name: d.name.clone(),
             mime: d.mime.clone(),
             size: d.size,
-            status: d.status.clone(),
+            status: d.status.to_string(),
             error: d.error.clone(),
             chunk_count: d.chunk_count,
             embedded: d.embedded,

@@ -3,7 +3,7 @@
 //! the API use.
 
 use chrono::Utc;
-use entities::enums::Channel;
+use entities::enums::{AccountStatus, Channel};
 use entities::{inbox, whatsapp_account};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
@@ -81,12 +81,16 @@ fn token(v: &str) -> Result<String> {
 
 /// Asks Meta about the number with the token: a token Meta rejects is refused; when Meta cannot
 /// be reached the account is connected as `unverified`.
-async fn check_with_meta(state: &AppState, phone_number_id: &str, token: &str) -> Result<(String, Option<String>)> {
+async fn check_with_meta(
+    state: &AppState,
+    phone_number_id: &str,
+    token: &str,
+) -> Result<(AccountStatus, Option<String>)> {
     match state.graph.phone_number(phone_number_id, token).await {
-        Ok(info) => Ok(("connected".into(), info.display_phone_number)),
+        Ok(info) => Ok((AccountStatus::Connected, info.display_phone_number)),
         Err(e) if e.transient => {
             tracing::warn!(%phone_number_id, error = %e, "could not reach Meta to check the account; connecting unverified");
-            Ok(("unverified".into(), None))
+            Ok((AccountStatus::Unverified, None))
         }
         Err(e) => {
             Err(Error::Unprocessable(format!("Meta refused the credentials for this phone number: {}", e.message)))
@@ -124,7 +128,7 @@ pub async fn connect(state: &AppState, org_id: &str, c: Credentials<'_>) -> Resu
     let inbox = inbox::ActiveModel {
         id: Set(actors::new_id()),
         org_id: Set(org_id.to_owned()),
-        channel: Set(Channel::Whatsapp.as_str().into()),
+        channel: Set(Channel::Whatsapp),
         name: Set(inbox_name),
         created_at: Set(now),
         updated_at: Set(now),
@@ -200,7 +204,7 @@ pub async fn disconnect(state: &AppState, org_id: &str, id: &str) -> Result<()> 
     }
     let mut am = account.into_active_model();
     am.deleted_at = Set(Some(now));
-    am.status = Set("disconnected".into());
+    am.status = Set(AccountStatus::Disconnected);
     am.updated_at = Set(now);
     am.update(&*txn).await?;
     txn.commit().await?;
