@@ -63,7 +63,7 @@ pub async fn insert(db: &impl ConnectionTrait, days: i64, new: NewInvitation) ->
         team_id: new.team_id,
         user_id: new.user_id,
         token_hash: hash_token(&token),
-        status: PENDING.into(),
+        status: PENDING,
         invited_by: new.invited_by,
         expires_at: now + Duration::days(days.max(1)),
         accepted_at: None,
@@ -295,7 +295,7 @@ pub async fn revoke(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result
     if changed.rows_affected != 1 {
         return Err(Error::Conflict(format!("the invitation is {}; only pending ones are revoked", inv.status)));
     }
-    Ok(invitation::Model { status: REVOKED.into(), updated_at: now, ..inv })
+    Ok(invitation::Model { status: REVOKED, updated_at: now, ..inv })
 }
 
 /// Revokes the pending invitations of `email` in the organization (a user created for the

@@ -68,7 +68,7 @@ pub async fn insert(
         id: Set(actors::new_id()),
         org_id: Set(org_id.to_owned()),
         name: Set(name),
-        status: Set(DRAFT.into()),
+        status: Set(DRAFT),
         settings: Set(serde_json::to_string(settings).unwrap_or_default()),
         api_key: Set(api_key),
         prompt_version: Set(1),
@@ -172,7 +172,7 @@ pub async fn make_active(state: &AppState, org_id: &str, id: &str) -> Result<bot
         .exec(&*txn)
         .await?;
     let mut am = c.into_active_model();
-    am.status = Set(ACTIVE.into());
+    am.status = Set(ACTIVE);
     am.updated_at = Set(Utc::now());
     let c = am.update(&*txn).await?;
     txn.commit().await?;

@@ -86,7 +86,7 @@ pub async fn set_status(
         .col_expr(user::Column::StatusChangedAt, Expr::value(now))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
-        .filter(user::Column::Status.eq(current.status.clone()))
+        .filter(user::Column::Status.eq(current.status))
         .exec(&*txn)
         .await?;
     if changed.rows_affected == 0 {
