@@ -2,40 +2,16 @@
 // schedule, and when it must refresh out of turn it first waits for the leader's new tokens,
 // because localStorage may show it the old ones for a moment after the leader stored new ones.
 import { describe, it, expect, vi, beforeAll, beforeEach } from "vitest";
+import { fakeLocks, fakeTab, sessionOf } from "./auth.fakes";
 
 const store = new Map<string, string>();
 const calls: string[] = [];
 
-const queues = new Map<string, Promise<unknown>>();
-const locks = {
-  request<T>(name: string, f: () => Promise<T>): Promise<T> {
-    // The leader lock is another tab's for good.
-    if (name === "cx.session.leader") return new Promise<T>(() => {});
-    const turn = (queues.get(name) ?? Promise.resolve()).then(f);
-    queues.set(name, turn.catch(() => undefined));
-    return turn;
-  },
-};
-
-function sessionOf(refreshToken: string) {
-  return {
-    accessToken: "access-" + refreshToken,
-    refreshToken,
-    expiresIn: 900,
-    user: { id: "u1", orgId: "o1", email: "a@example.com", name: "A", role: "AGENT", status: "ACTIVE", hasPassword: true, createdAt: "" },
-    organization: { id: "o1", name: "O", botEnabled: true, onboardingCompleted: true, createdAt: "" },
-  };
-}
+// The leader lock is another tab's for good.
+const locks = fakeLocks(["cx.session.leader"]);
 
 beforeAll(() => {
-  vi.useFakeTimers();
-  vi.stubGlobal("window", { addEventListener: () => {}, removeEventListener: () => {} });
-  vi.stubGlobal("navigator", { locks });
-  vi.stubGlobal("localStorage", {
-    getItem: (k: string) => store.get(k) ?? null,
-    setItem: (k: string, v: string) => void store.set(k, v),
-    removeItem: (k: string) => void store.delete(k),
-  });
+  fakeTab(store, locks);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (_url: string, init: { body: string }) => {

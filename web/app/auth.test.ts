@@ -3,40 +3,16 @@
 // browser (the server revokes the whole sign-in when a spent refresh token comes back), ended
 // when refused. (auth.follower.test.ts: a tab that is not the leader.)
 import { describe, it, expect, vi, beforeAll, beforeEach } from "vitest";
+import { fakeLocks, fakeTab, sessionOf } from "./auth.fakes";
 
 const store = new Map<string, string>();
 const calls: { url: string; body: { refreshToken?: string } }[] = [];
 let answer: (refreshToken: string) => Response;
 
-/** Each lock name held by one request at a time, first come first served, like `navigator.locks`. */
-const queues = new Map<string, Promise<unknown>>();
-const locks = {
-  request<T>(name: string, f: () => Promise<T>): Promise<T> {
-    const turn = (queues.get(name) ?? Promise.resolve()).then(f);
-    queues.set(name, turn.catch(() => undefined));
-    return turn;
-  },
-};
-
-function sessionOf(refreshToken: string, expiresIn = 900) {
-  return {
-    accessToken: "access-" + refreshToken,
-    refreshToken,
-    expiresIn,
-    user: { id: "u1", orgId: "o1", email: "a@example.com", name: "A", role: "AGENT", status: "ACTIVE", hasPassword: true, createdAt: "" },
-    organization: { id: "o1", name: "O", botEnabled: true, onboardingCompleted: true, createdAt: "" },
-  };
-}
+const locks = fakeLocks();
 
 beforeAll(() => {
-  vi.useFakeTimers();
-  vi.stubGlobal("window", { addEventListener: () => {}, removeEventListener: () => {} });
-  vi.stubGlobal("navigator", { locks });
-  vi.stubGlobal("localStorage", {
-    getItem: (k: string) => store.get(k) ?? null,
-    setItem: (k: string, v: string) => void store.set(k, v),
-    removeItem: (k: string) => void store.delete(k),
-  });
+  fakeTab(store, locks);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init: { body: string }) => {
