@@ -7,6 +7,7 @@ pub mod graph;
 pub mod media;
 pub mod payload;
 pub mod signature;
+pub mod templates;
 pub mod webhook;
 
 pub use graph::{GraphClient, WhatsAppSender};
