@@ -280,7 +280,8 @@ pub async fn cleanup(state: &AppState, org_id: &str) -> Result<Cleanup> {
             }
         }
     }
-    let kept: Vec<String> = conversations_of(state, org_id, &contacts).await?.into_iter().map(|(_, c)| c).collect();
+    let kept: std::collections::HashSet<String> =
+        conversations_of(state, org_id, &contacts).await?.into_iter().map(|(_, c)| c).collect();
     let gone: Vec<String> = contacts.into_iter().filter(|c| !kept.contains(c)).collect();
     if !gone.is_empty() {
         let deleted = contact::Entity::delete_many().filter(contact::Column::Id.is_in(gone)).exec(state.db()).await?;

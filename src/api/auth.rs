@@ -312,7 +312,7 @@ pub struct Me {
 #[get("/auth/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let user = match &caller.user_id {
-        Some(id) => active_user(&state, &caller.org_id, id).await?,
+        Some(id) => active_user(state.db(), &caller.org_id, id).await?,
         None => None,
     };
     if caller.api_key_id.is_none() && user.is_none() {

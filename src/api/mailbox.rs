@@ -76,7 +76,7 @@ pub async fn mailbox(
     }
     caller.require_admin()?;
     let me = match &caller.user_id {
-        Some(id) => crate::auth::users::active_user(&state, &caller.org_id, id).await?.map(|u| u.email),
+        Some(id) => crate::auth::users::active_user(state.db(), &caller.org_id, id).await?.map(|u| u.email),
         None => None,
     };
     let scope = (caller.role != Role::SuperAdmin).then_some(caller.org_id.as_str());

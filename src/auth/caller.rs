@@ -56,7 +56,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
         // The key acts for its creator only while the creator is an active user, and never with
         // more rights than the creator has now: an admin demoted to agent takes their keys along.
         let creator = match &key.created_by {
-            Some(id) => active_user(state, &key.org_id, id).await?,
+            Some(id) => active_user(state.db(), &key.org_id, id).await?,
             None => None,
         };
         if let Some(c) = &creator {
@@ -88,7 +88,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
         .ok_or_else(|| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
     // The token is only as good as its user: a deleted user's tokens stop working at once, and
     // the role is the current one, not the one at login.
-    let user = active_user(state, &claims.org, &claims.sub)
+    let user = active_user(state.db(), &claims.org, &claims.sub)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the user no longer exists".into()))?;
     // Sessions the user ended (a new password, signing out everywhere) end here too.

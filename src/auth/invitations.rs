@@ -363,7 +363,7 @@ pub async fn accept(state: &AppState, token: &str, name: Option<&str>, password:
         return Err(gone());
     }
     let existing = match &inv.user_id {
-        Some(id) => Some(active_user(state, &inv.org_id, id).await?.ok_or(Error::NotFound("invitation"))?),
+        Some(id) => Some(active_user(state.db(), &inv.org_id, id).await?.ok_or(Error::NotFound("invitation"))?),
         None => None,
     };
     if existing.as_ref().is_some_and(|u| u.password_hash.is_some()) {

@@ -14,7 +14,9 @@ pub const AVATAR_MAX: usize = 2 * 1024 * 1024;
 
 /// The caller's own active user; 401 when the user no longer exists.
 pub async fn current(state: &AppState, org_id: &str, user_id: &str) -> Result<user::Model> {
-    active_user(state, org_id, user_id).await?.ok_or_else(|| Error::Unauthenticated("the user no longer exists".into()))
+    active_user(state.db(), org_id, user_id)
+        .await?
+        .ok_or_else(|| Error::Unauthenticated("the user no longer exists".into()))
 }
 
 /// Renames the user (a required name of at most 200 characters).

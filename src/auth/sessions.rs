@@ -173,7 +173,7 @@ pub async fn set_password(
     current: Option<String>,
 ) -> Result<SignedIn> {
     valid_password_as("password", &password)?;
-    let user = active_user(state, org_id, user_id).await?.ok_or(Error::NotFound("user"))?;
+    let user = active_user(state.db(), org_id, user_id).await?.ok_or(Error::NotFound("user"))?;
     if let Some(stored) = user.password_hash.clone() {
         let given = current.unwrap_or_default();
         if given.is_empty() {

@@ -5,8 +5,6 @@
 use actors::conversation::Update;
 use actors::views::ConversationView;
 use entities::enums::ConversationStatus;
-use entities::user;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::domain::refs::{Kind, require};
 use crate::domain::{Error, Result};
@@ -27,15 +25,6 @@ pub struct Changes {
     pub team_id: Option<Option<String>>,
 }
 
-async fn active_user(db: &DatabaseConnection, org_id: &str, id: &str) -> Result<bool> {
-    let found = user::Entity::find_by_id(id.to_owned())
-        .filter(user::Column::OrgId.eq(org_id))
-        .filter(user::Column::DeletedAt.is_null())
-        .one(db)
-        .await?;
-    Ok(found.is_some())
-}
-
 /// Applies `changes` to the conversation (of `org_id`) through its actor.
 pub async fn update(
     state: &AppState,
@@ -48,7 +37,7 @@ pub async fn update(
         if !asker.is_admin && asker.user_id != Some(user.as_str()) {
             return Err(Error::Forbidden("agents can assign conversations only to themselves".into()));
         }
-        if !active_user(state.db(), org_id, user).await? {
+        if crate::auth::users::active_user(state.db(), org_id, user).await?.is_none() {
             return Err(Error::invalid("assignedTo", "assignedTo names no active user of this organization"));
         }
     }

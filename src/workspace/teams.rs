@@ -231,10 +231,7 @@ pub async fn add_member(rt: &Runtime, t: &team::Model, user_id: Option<&str>, ro
     let user_id = user_id.map(str::trim).filter(|u| !u.is_empty());
     let user_id = user_id.ok_or_else(|| Error::invalid("userId", "userId is required"))?;
     let role = team_role(role)?;
-    let user = user::Entity::find_by_id(user_id.to_owned())
-        .filter(user::Column::OrgId.eq(t.org_id.clone()))
-        .filter(user::Column::DeletedAt.is_null())
-        .one(&rt.db.conn)
+    let user = crate::auth::users::active_user(&rt.db.conn, &t.org_id, user_id)
         .await?
         .ok_or_else(|| Error::invalid("userId", "no such user"))?;
     crate::auth::membership::add_member(&rt.db.conn, &t.org_id, &t.id, &user.id, role).await?;

@@ -21,7 +21,7 @@ async fn the_openapi_document_covers_every_route_and_the_docs_page_serves() {
         app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     // Every route a handler declares (`#[get("…")]` and the like, anywhere in src/) is in the
     // document with its method: a new route is covered without editing a list.
-    let routes = declared_routes(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let routes = declared_routes();
     assert!(routes.len() > 150, "only {} routes found: is the scan right?", routes.len());
     let mut missing = Vec::new();
     for (method, path) in &routes {
@@ -51,22 +51,16 @@ async fn unknown_routes_are_json_404s() {
     assert_eq!(body["error"]["code"], "not_found");
 }
 
-/// (method, path) of every `#[get("…")]`, `#[post("…")]`, … in the Rust files under `dir`.
-fn declared_routes(dir: &std::path::Path) -> Vec<(String, String)> {
+/// (method, path) of every `#[get("…")]`, `#[post("…")]`, … in the Rust files of src/.
+fn declared_routes() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(declared_routes(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            for line in text.lines().map(str::trim) {
-                for method in ["get", "post", "put", "patch", "delete"] {
-                    if let Some(rest) = line.strip_prefix(&format!("#[{method}(\""))
-                        && let Some((route, _)) = rest.split_once('"')
-                    {
-                        out.push((method.to_owned(), route.to_owned()));
-                    }
+    for (_, text) in crate::layers::rust_files("src") {
+        for line in text.lines().map(str::trim) {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\""))
+                    && let Some((route, _)) = rest.split_once('"')
+                {
+                    out.push((method.to_owned(), route.to_owned()));
                 }
             }
         }

@@ -21,6 +21,7 @@ mod fake_llm;
 mod health;
 mod helpers;
 mod invitations;
+mod layers;
 mod login_codes;
 mod media;
 mod media_send;

@@ -144,7 +144,7 @@ pub async fn assign(
         return Err(ApiError::Forbidden("agents can assign conversations only to themselves".into()));
     }
     let conv = find(&state, &caller, &id).await?;
-    if super::auth::active_user(&state, &caller.org_id, &target).await?.is_none() {
+    if super::auth::active_user(state.db(), &caller.org_id, &target).await?.is_none() {
         return Err(ApiError::validation("userId", "userId names no active user of this organization"));
     }
     change(&state, &caller, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: Some(target) }).await

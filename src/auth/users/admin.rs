@@ -45,7 +45,7 @@ pub fn capacity(c: Option<i32>) -> Result<Option<i32>> {
 
 /// The organization's active user with this id; 404 otherwise.
 async fn get(state: &AppState, org_id: &str, id: &str) -> Result<user::Model> {
-    active_user(state, org_id, id).await?.ok_or(Error::NotFound("user"))
+    active_user(state.db(), org_id, id).await?.ok_or(Error::NotFound("user"))
 }
 
 /// Only a SUPER_ADMIN may grant SUPER_ADMIN.

@@ -13,14 +13,13 @@ use sea_orm::{
 
 use crate::auth::password;
 use crate::domain::{Error, Result};
-use crate::state::AppState;
 
 /// The organization's user with this id, unless deleted.
-pub async fn active_user(state: &AppState, org_id: &str, id: &str) -> Result<Option<user::Model>> {
+pub async fn active_user(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id.to_owned())
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::DeletedAt.is_null())
-        .one(state.db())
+        .one(db)
         .await?)
 }
 
