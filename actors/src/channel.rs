@@ -33,6 +33,34 @@ pub enum OutboundContent {
         caption: Option<String>,
         filename: Option<String>,
     },
+    /// An approved WhatsApp template with its send components (Meta's shape, parameters filled
+    /// in); a header file from the media store is uploaded and put in as the header parameter.
+    Template {
+        name: String,
+        language: String,
+        components: serde_json::Value,
+        header_file: Option<HeaderFile>,
+    },
+}
+
+/// A template's header image, video or document, kept in the media store.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeaderFile {
+    /// image, video or document.
+    pub kind: String,
+    pub path: String,
+    pub mime: String,
+}
+
+/// What a template message stores as its content (and what the outbox sends from it).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateContent {
+    pub name: String,
+    pub language: String,
+    pub components: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_file: Option<HeaderFile>,
 }
 
 /// The provider accepted the message.

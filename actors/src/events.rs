@@ -21,6 +21,8 @@ pub enum EventName {
     AgentIdleDetected,
     AgentRemoved,
     TemplateStatusChanged,
+    TemplateQualityChanged,
+    TemplateCategoryChanged,
     ConversationsRemoved,
     ApiKeyRevoked,
 }
@@ -42,6 +44,8 @@ impl EventName {
             EventName::AgentIdleDetected => "agent.idle_detected",
             EventName::AgentRemoved => "agent.removed",
             EventName::TemplateStatusChanged => "template.status_changed",
+            EventName::TemplateQualityChanged => "template.quality_changed",
+            EventName::TemplateCategoryChanged => "template.category_changed",
             EventName::ConversationsRemoved => "conversations.removed",
             EventName::ApiKeyRevoked => "api_key.revoked",
         }

@@ -157,3 +157,23 @@ string_enum!(
     /// A mail: kept in the dev mailbox, sent through SMTP, or failed to send.
     MailStatus { Kept => "kept", Sent => "sent", Failed => "failed" }
 );
+
+string_enum!(
+    /// A WhatsApp template's category, as Meta names it.
+    TemplateCategory { Marketing => "MARKETING", Utility => "UTILITY", Authentication => "AUTHENTICATION" }
+);
+
+string_enum!(
+    /// Where a WhatsApp template stands: a local draft, Meta's review and enforcement states,
+    /// or removed (kept for the messages that used it).
+    TemplateStatus {
+        Draft => "DRAFT",
+        Pending => "PENDING",
+        Approved => "APPROVED",
+        Rejected => "REJECTED",
+        Paused => "PAUSED",
+        Disabled => "DISABLED",
+        InAppeal => "IN_APPEAL",
+        Removed => "REMOVED",
+    }
+);

@@ -36,3 +36,4 @@ pub mod team;
 pub mod team_member;
 pub mod user;
 pub mod whatsapp_account;
+pub mod whatsapp_template;

@@ -21,14 +21,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list).service(stats).service(bulk_retry).service(bulk_discard).service(retry).service(discard);
 }
 
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Pagination {
-    pub page: u64,
-    pub limit: u64,
-    pub total: u64,
-    pub total_pages: u64,
-}
+pub use super::pagination::Pagination;
 
 #[derive(Serialize, ToSchema)]
 pub struct FailedPage {

@@ -70,7 +70,7 @@ pub async fn list(
 }
 
 /// The optional `Idempotency-Key` header: printable ASCII, at most 255 characters.
-fn idempotency_key(req: &actix_web::HttpRequest) -> ApiResult<Option<String>> {
+pub(crate) fn idempotency_key(req: &actix_web::HttpRequest) -> ApiResult<Option<String>> {
     let Some(v) = req.headers().get("idempotency-key") else { return Ok(None) };
     let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
     match key {

@@ -22,6 +22,7 @@ pub mod refs;
 pub mod routing_rules;
 pub mod tags;
 pub mod teams;
+pub mod templates;
 pub mod users;
 pub mod webhooks;
 pub mod whatsapp_accounts;
@@ -65,6 +66,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     failed_messages::routes(cfg);
     messages::routes(cfg);
     tags::routes(cfg);
+    templates::routes(cfg);
     contacts::routes(cfg);
     dev::routes(cfg);
     mailbox::routes(cfg);
@@ -94,6 +96,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "profile", description = "The caller's own name, avatar and password"),
         (name = "api-keys", description = "Organization API keys"),
         (name = "whatsapp-accounts", description = "Connected WhatsApp numbers"),
+        (name = "templates", description = "WhatsApp message templates: drafts, Meta review, sending outside the 24-hour window"),
         (name = "conversations", description = "The shared inbox"),
         (name = "messages", description = "Messages of a conversation"),
         (name = "tags", description = "Tags and tagging conversations"),

@@ -41,6 +41,34 @@ pub fn window<T>(rows: &mut Vec<T>, limit: u64, paged: Option<Page>, extra_first
     Window { next: more || back, prev: paged.is_some() && (!back || more) }
 }
 
+/// Where a numbered page lies in the whole list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    pub page: u64,
+    pub limit: u64,
+    pub total: u64,
+    pub total_pages: u64,
+}
+
+impl Pagination {
+    pub fn new(page: u64, limit: u64, total: u64) -> Pagination {
+        Pagination { page, limit, total, total_pages: total.div_ceil(limit.max(1)) }
+    }
+}
+
+/// A numbered page's `(page, size, skip)` from a query's `page` (default 1) and `limit`
+/// (default `default`, at most [`MAX_LIMIT`]).
+pub fn numbered(page: Option<u64>, limit: Option<u64>, default: u64) -> Result<(u64, u64, u64), ApiError> {
+    let page = page.unwrap_or(1);
+    let size = match limit {
+        None => default,
+        Some(0) => return Err(ApiError::validation("limit", "limit must be at least 1")),
+        Some(n) => n.min(MAX_LIMIT),
+    };
+    Ok((page, size, offset(page, size)?))
+}
+
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 100;

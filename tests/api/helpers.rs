@@ -632,6 +632,7 @@ struct GraphState {
     broken_media: bool,
     script: Vec<Scripted>,
     sent: u64,
+    templates: super::fake_graph_templates::TemplateFake,
 }
 
 /// A fake of Meta's Graph API: records every request, answers sends with fresh wamids, and
@@ -695,6 +696,11 @@ impl FakeGraph {
         self.state.lock().unwrap().sent
     }
 
+    /// Meta's copy of the templates: what it was sent, and how it answers.
+    pub fn templates<R>(&self, f: impl FnOnce(&mut super::fake_graph_templates::TemplateFake) -> R) -> R {
+        f(&mut self.state.lock().unwrap().templates)
+    }
+
     /// Requests to a `/messages` endpoint.
     pub fn sends(&self) -> Vec<GraphRequest> {
         self.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).collect()
@@ -718,6 +724,9 @@ async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<G
         actix_web::rt::time::sleep(delay).await;
     }
     let mut s = state.lock().unwrap();
+    if let Some(answer) = super::fake_graph_templates::handle(&req, &record, &mut s.templates) {
+        return answer;
+    }
     if authorization.as_deref() == Some(&format!("Bearer {BAD_TOKEN}")) {
         return HttpResponse::Unauthorized()
             .json(json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190}}));

@@ -372,6 +372,9 @@ impl World {
         let rule = json!({"name": "r", "teamId": ids["team"], "conditions": [{"field": "message", "operator": "contains", "value": "x"}]});
         let (_, rule) = app.post("/api/v1/routing-rules", t, rule).await;
         ids.insert("rule", id(&rule));
+        let draft = json!({"name": format!("t{}", unique()), "language": "en", "category": "UTILITY"});
+        let (_, template) = app.post("/api/v1/templates/draft", t, draft).await;
+        ids.insert("template", id(&template));
         ids.insert("org", org.org_id.clone());
         World { ids }
     }
@@ -394,6 +397,7 @@ impl World {
             "account" => "account",
             "org" => "org",
             "ordered" => "rule", // routing-rules/reorder
+            "template" => "template",
             _ => return None,
         })
     }
@@ -412,6 +416,7 @@ impl World {
             "routing-rules" => "rule",
             "intents" => "intent",
             "whatsapp-accounts" => "account",
+            "templates" => "template",
             _ => return None,
         })
     }

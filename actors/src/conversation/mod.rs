@@ -19,7 +19,7 @@ pub use assignment::{AutoAssign, Note, Reassign};
 pub use bot::WakeBot;
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
-pub use outbound::{BotReply, Discard, Flush, Requeue, SendMedia, ToggleHide};
+pub use outbound::{BotReply, Discard, Flush, Requeue, SendMedia, SendTemplate, TEMPLATE, ToggleHide};
 pub use reactions::React;
 pub use removal::Delete;
 pub use routing::{Reroute, Rerouted};

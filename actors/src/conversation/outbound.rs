@@ -14,7 +14,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 
 use super::{ConversationActor, Loaded, Outbox, SendText, commit, preview, state};
-use crate::channel::{OutboundContent, OutboundRequest};
+use crate::channel::{OutboundContent, OutboundRequest, TemplateContent};
 use crate::error::ActorError;
 use crate::events::EventName;
 use crate::runtime::Runtime;
@@ -95,7 +95,9 @@ impl Handler<Requeue> for ConversationActor {
                     "this is a bot reply and a human has the conversation now: it cannot be sent".into(),
                 ));
             }
-            window_open(&s)?;
+            if m.message_type != TEMPLATE {
+                window_open(&s)?;
+            }
             let mut am = m.into_active_model();
             am.status = Set(MessageStatus::Pending);
             am.next_attempt_at = Set(Some(Utc::now()));
@@ -211,6 +213,43 @@ impl Handler<SendMedia> for ConversationActor {
                 text: msg.caption.clone(),
                 content: msg.filename.as_ref().map(|f| serde_json::json!({ "filename": f }).to_string()),
                 media: Some(StoredFile { path: msg.path.clone(), mime: msg.mime.clone(), size: msg.size }),
+                notice: None,
+                bot_epoch: None,
+                answers: None,
+            };
+            send_draft(&rt, s, draft).await
+        })
+    }
+}
+
+/// The message type of a template message.
+pub const TEMPLATE: &str = "template";
+
+/// Send an approved WhatsApp template: allowed outside the 24-hour window. `sender_id` is the
+/// agent; `None` for a campaign, which leaves the conversation where it is.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<MessageView, ActorError>")]
+pub struct SendTemplate {
+    pub org_id: String,
+    pub sender_id: Option<String>,
+    pub template: TemplateContent,
+    /// The text the thread shows: the template with its parameters filled in.
+    pub text: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl Handler<SendTemplate> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: SendTemplate, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, s| async move {
+            let draft = Draft {
+                sender_id: msg.sender_id.clone(),
+                idempotency_key: msg.idempotency_key.clone(),
+                message_type: TEMPLATE.into(),
+                text: Some(msg.text.clone()),
+                content: Some(serde_json::to_string(&msg.template)?),
+                media: None,
                 notice: None,
                 bot_epoch: None,
                 answers: None,
@@ -340,7 +379,10 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         Some(_) => state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?,
     };
     let now = Utc::now();
-    window_open(&s)?;
+    // Outside the customer service window only a template may be sent.
+    if msg.message_type != TEMPLATE {
+        window_open(&s)?;
+    }
     if s.contact.is_none() {
         return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
     }
@@ -379,6 +421,8 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     c.last_message_preview = Some(preview(msg.text.as_deref(), &msg.message_type));
     match &msg.notice {
         Some(marker) => c.notice_marker = Some(marker.clone()),
+        // A campaign's template answers nobody: what the customer wrote stays unanswered.
+        None if msg.sender_id.is_none() && msg.message_type == TEMPLATE => {}
         None => {
             c.unread_count = 0;
             c.awaiting_reply = unanswered.is_some();
@@ -425,6 +469,16 @@ fn content_of(m: &message::Model) -> OutboundContent {
                 filename,
             }
         }
+        ("template", _) => match m.content.as_deref().map(serde_json::from_str::<TemplateContent>) {
+            Some(Ok(t)) => OutboundContent::Template {
+                name: t.name,
+                language: t.language,
+                components: t.components,
+                header_file: t.header_file,
+            },
+            // Never stored so; sent as text rather than lost.
+            _ => OutboundContent::Text { body: m.text.clone().unwrap_or_default() },
+        },
         _ => OutboundContent::Text { body: m.text.clone().unwrap_or_default() },
     }
 }

@@ -17,7 +17,7 @@ const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 80007, 130429, 131000, 131016, 131056
 
 #[derive(Clone)]
 pub struct GraphClient {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     /// e.g. `https://graph.facebook.com`, or a local fake in tests.
     base_url: String,
     version: String,
@@ -59,7 +59,7 @@ impl GraphClient {
         Ok(GraphClient { http, base_url: base_url.trim_end_matches('/').to_owned(), version: version.to_owned() })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/{}/{}", self.base_url, self.version, path)
     }
 
@@ -169,7 +169,7 @@ impl GraphClient {
 }
 
 /// Sends a Graph API request; the body of a 2xx answer, or the classified error.
-async fn call(req: reqwest::RequestBuilder) -> Result<String, SendError> {
+pub(crate) async fn call(req: reqwest::RequestBuilder) -> Result<String, SendError> {
     let res = req.send().await.map_err(|e| SendError {
         code: if e.is_timeout() { "timeout".into() } else { "network".into() },
         message: format!("could not reach the WhatsApp Cloud API: {e}"),
@@ -210,6 +210,9 @@ pub fn message_body(to: &str, content: &OutboundContent) -> Value {
         }),
         // A file is uploaded first and sent by its media id: see `media_body`.
         OutboundContent::Media { .. } => Value::Null,
+        OutboundContent::Template { name, language, components, .. } => {
+            template_body(to, name, language, components.clone())
+        }
         OutboundContent::Reaction { message_id, emoji } => json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -218,6 +221,26 @@ pub fn message_body(to: &str, content: &OutboundContent) -> Value {
             "reaction": { "message_id": message_id, "emoji": emoji },
         }),
     }
+}
+
+/// The request body for a template message; `components` are the send's parameters.
+pub fn template_body(to: &str, name: &str, language: &str, components: Value) -> Value {
+    let mut template = json!({ "name": name, "language": { "code": language } });
+    if components.as_array().is_some_and(|c| !c.is_empty()) {
+        template["components"] = components;
+    }
+    json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template", "template": template })
+}
+
+/// Puts an uploaded header file in as the header component's parameter (first, as Meta lists
+/// components), replacing any header the send had.
+pub fn with_header_media(components: Value, kind: &str, media_id: &str) -> Value {
+    let mut list: Vec<Value> = match components {
+        Value::Array(a) => a.into_iter().filter(|c| c.get("type").and_then(Value::as_str) != Some("header")).collect(),
+        _ => Vec::new(),
+    };
+    list.insert(0, json!({ "type": "header", "parameters": [{ "type": kind, kind: { "id": media_id } }] }));
+    Value::Array(list)
 }
 
 /// Sends through the inbox's connected WhatsApp account.
@@ -272,6 +295,21 @@ impl ChannelSender for WhatsAppSender {
                         .unwrap_or_else(|| format!("file.{}", mime.rsplit('/').next().unwrap_or("bin")));
                     let media_id = graph.upload_media(&account.phone_number_id, &token, bytes, mime, &name).await?;
                     media_body(&req.to, kind, &media_id, caption.as_deref(), filename.as_deref())
+                }
+                OutboundContent::Template { name, language, components, header_file } => {
+                    let mut components = components.clone();
+                    if let Some(f) = header_file {
+                        let bytes = media.get(&f.path).await.map_err(|e| SendError {
+                            code: "media_missing".into(),
+                            message: format!("the template's header file is not in the media store: {e}"),
+                            transient: false,
+                        })?;
+                        let file_name = format!("header.{}", f.mime.rsplit('/').next().unwrap_or("bin"));
+                        let media_id =
+                            graph.upload_media(&account.phone_number_id, &token, bytes, &f.mime, &file_name).await?;
+                        components = with_header_media(components, &f.kind, &media_id);
+                    }
+                    template_body(&req.to, name, language, components)
                 }
                 other => message_body(&req.to, other),
             };

@@ -41,6 +41,10 @@ pub struct ChangeValue {
     pub message_template_name: Option<String>,
     pub message_template_language: Option<String>,
     pub reason: Option<String>,
+    /// `message_template_quality_update`: the new score.
+    pub new_quality_score: Option<String>,
+    /// `template_category_update`: the new category.
+    pub new_category: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +190,8 @@ impl ChangeValue {
             message_template_name: text("message_template_name"),
             message_template_language: text("message_template_language"),
             reason: text("reason"),
+            new_quality_score: text("new_quality_score"),
+            new_category: text("new_category"),
         }
     }
 }

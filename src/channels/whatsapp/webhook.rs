@@ -6,12 +6,12 @@ use actors::ActorError;
 use actors::conversation::{ApplyStatus, Inbound, InboundMessage, InboundOutcome};
 use actors::inbox::ResolveConversation;
 use entities::enums::MessageStatus;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::accounts;
 use super::payload::{self, ChangeValue};
+use super::templates::{self, sync::TemplateNews};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
 
@@ -51,8 +51,8 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestReport> {
         return Ok(report);
     }
     for change in &delivery.changes {
-        let result = if change.field.as_deref() == Some("message_template_status_update") {
-            template_status(state, change.waba_id.as_deref().unwrap_or_default(), &change.value, &mut report).await
+        let result = if change.field.as_deref().is_some_and(|f| TEMPLATE_FIELDS.contains(&f)) {
+            template_news(state, change, &mut report).await
         } else {
             ingest_change(state, &change.value, &mut report).await
         };
@@ -61,48 +61,32 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestReport> {
     Ok(report)
 }
 
-/// A template's review status changed at Meta: announced to every organization that has the
-/// WhatsApp Business Account connected, as `template.status_changed`.
-async fn template_status(
-    state: &AppState,
-    waba_id: &str,
-    value: &ChangeValue,
-    report: &mut IngestReport,
-) -> Result<()> {
-    let Some(event) = value.event.as_deref() else { return Ok(()) };
-    let accounts = entities::whatsapp_account::Entity::find()
-        .filter(entities::whatsapp_account::Column::WabaId.eq(waba_id))
-        .all(state.db())
-        .await?;
-    if accounts.is_empty() {
+/// The template webhooks Meta sends about an account's templates.
+const TEMPLATE_FIELDS: &[&str] =
+    &["message_template_status_update", "message_template_quality_update", "template_category_update"];
+
+/// A template's review status, quality or category changed at Meta: every organization's copy
+/// is updated and the change announced (see `templates::sync::apply`).
+async fn template_news(state: &AppState, change: &payload::Change, report: &mut IngestReport) -> Result<()> {
+    let value = &change.value;
+    let news = TemplateNews {
+        waba_id: change.waba_id.clone().unwrap_or_default(),
+        meta_id: value.message_template_id.as_ref().map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+        name: value.message_template_name.clone(),
+        language: value.message_template_language.clone(),
+        event: value.event.clone(),
+        reason: value.reason.clone(),
+        quality: value.new_quality_score.clone(),
+        category: value.new_category.clone(),
+    };
+    let told = templates::sync::apply(state, change.field.as_deref().unwrap_or_default(), news).await?;
+    if told == 0 {
         report.unknown_numbers += 1;
-        return Ok(());
     }
-    let template_id = value.message_template_id.as_ref().map(|v| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    });
-    let mut orgs: Vec<&str> = accounts.iter().map(|a| a.org_id.as_str()).collect();
-    orgs.sort_unstable();
-    orgs.dedup();
-    for org_id in orgs {
-        let payload = serde_json::json!({
-            "wabaId": waba_id,
-            "templateId": template_id,
-            "templateName": value.message_template_name,
-            "language": value.message_template_language,
-            "status": event,
-            "reason": value.reason,
-        });
-        let txn = state.rt.db.begin_write().await?;
-        let event = actors::store::events::NewEvent {
-            conversation: None,
-            name: actors::events::EventName::TemplateStatusChanged,
-            payload: payload.to_string(),
-        };
-        state.rt.commit(txn, org_id, vec![event]).await?;
-        report.statuses += 1;
-    }
+    report.statuses += told;
     Ok(())
 }
 

@@ -7,18 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
-/// Meta's categories.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Category {
-    Marketing,
-    Utility,
-    Authentication,
-}
+/// Meta's categories (MARKETING, UTILITY, AUTHENTICATION).
+pub use entities::enums::TemplateCategory as Category;
 
 /// One component of a template, in Meta's shape.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Component {
     /// HEADER, BODY, FOOTER or BUTTONS.
     #[serde(rename = "type")]
@@ -31,13 +26,14 @@ pub struct Component {
     /// Meta's `example`: `header_text`, `body_text` (a list of one list), `header_handle`, or
     /// `*_named_params` for named parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub example: Option<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<Button>,
 }
 
 /// A button of a BUTTONS component.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Button {
     /// QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE or OTP.
     #[serde(rename = "type")]
@@ -48,7 +44,11 @@ pub struct Button {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
+    /// For an OTP button: COPY_CODE, ONE_TAP or ZERO_TAP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub example: Option<Value>,
 }
 
@@ -65,7 +65,7 @@ fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
 
 /// The parameters a text names, in order of appearance: positional (`{{1}}`) or named
 /// (`{{order_id}}`); `Err` names what is malformed.
-fn params_of(text: &str) -> Result<Vec<String>, String> {
+pub fn params_of(text: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
