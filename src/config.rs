@@ -113,6 +113,10 @@ pub struct Config {
     /// webhook POST is refused.
     #[arg(long, env = "CX_WHATSAPP_APP_SECRET", hide_env_values = true, global = true)]
     pub whatsapp_app_secret: Option<String>,
+    /// A JSON rate card of Meta's per-message prices, replacing the one shipped (see
+    /// `src/campaigns/rates.json` for its shape and date).
+    #[arg(long, env = "CX_WHATSAPP_RATES_FILE", global = true)]
+    pub whatsapp_rates_file: Option<PathBuf>,
     /// The token Meta echoes in the webhook verify handshake. Without it the handshake is refused.
     #[arg(long, env = "CX_WHATSAPP_VERIFY_TOKEN", hide_env_values = true, global = true)]
     pub whatsapp_verify_token: Option<String>,

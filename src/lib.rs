@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod bot;
+pub mod campaigns;
 pub mod channels;
 pub mod config;
 pub mod contacts;

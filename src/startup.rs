@@ -78,6 +78,7 @@ impl Application {
             secrets: secret_box.clone(),
             graph: graph.clone(),
             media: media.clone(),
+            pacer: Default::default(),
         };
         let rt_config = RuntimeConfig {
             node_id: config.node_id.clone().unwrap_or_else(|| format!("node-{}", &actors::new_id()[24..])),
@@ -134,6 +135,8 @@ impl Application {
             config.llm_private_hosts.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect(),
         )?;
         rt.set_bot(Arc::new(bot.clone()));
+        let rates = crate::campaigns::pricing::RateCard::load(config.whatsapp_rates_file.as_deref())
+            .map_err(|e| std::io::Error::other(e))?;
         let state = web::Data::new(AppState {
             rt,
             jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
@@ -145,7 +148,10 @@ impl Application {
             public_url,
             config: config.clone(),
             sign_in_throttle: Default::default(),
+            rates,
+            campaigns: Default::default(),
         });
+        crate::campaigns::runner::start(state.clone().into_inner());
 
         crate::bot::documents::resume(&state).await?;
         let app_state = state.clone();

@@ -26,6 +26,10 @@ pub struct AppState {
     pub public_url: String,
     /// Failed sign-ins per address (password and code).
     pub sign_in_throttle: crate::auth::throttle::Throttle,
+    /// Meta's per-message rates, for campaign estimates.
+    pub rates: crate::campaigns::pricing::RateCard,
+    /// This node's campaign scheduler.
+    pub campaigns: crate::campaigns::runner::Runner,
 }
 
 impl AppState {

@@ -13,6 +13,12 @@ pub struct OutboundRequest {
     /// The customer's WhatsApp id.
     pub to: String,
     pub content: OutboundContent,
+    /// Our id of the message: the provider echoes it in its status webhooks (WhatsApp's
+    /// `biz_opaque_callback_data`), so a send whose answer was lost (a crash during the call)
+    /// is still recognized when its status arrives.
+    pub message_id: Option<String>,
+    /// A bulk send (a campaign's): it yields the number's throughput to conversations.
+    pub bulk: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -33,6 +33,9 @@ pub struct RuntimeConfig {
     pub outbox_backoff: Duration,
     /// How often the outbox sweeper looks for due messages.
     pub outbox_poll: Duration,
+    /// A message whose send call is out is not sent again for this long: if the node dies
+    /// during the call, the provider's status webhook settles it first.
+    pub outbox_in_flight_lease: chrono::Duration,
     /// An agent with no live socket for this long becomes OFFLINE.
     pub presence_grace: Duration,
     /// How often the idle-agent detector and the assignment safety net run.
@@ -54,6 +57,7 @@ impl Default for RuntimeConfig {
             arbiters: 2,
             outbox_backoff: Duration::from_secs(1),
             outbox_poll: Duration::from_secs(1),
+            outbox_in_flight_lease: chrono::Duration::seconds(60),
             presence_grace: Duration::from_secs(60),
             idle_check: Duration::from_secs(60),
             bot_debounce: Duration::from_millis(1500),

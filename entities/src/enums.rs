@@ -177,3 +177,26 @@ string_enum!(
         Removed => "REMOVED",
     }
 );
+
+string_enum!(
+    /// Where a campaign stands.
+    CampaignStatus {
+        Scheduled => "SCHEDULED",
+        Running => "RUNNING",
+        Paused => "PAUSED",
+        Completed => "COMPLETED",
+        Cancelled => "CANCELLED",
+    }
+);
+
+string_enum!(
+    /// Where one recipient of a campaign stands; follows their message, then their reply.
+    RecipientStatus {
+        Pending => "PENDING",
+        Sent => "SENT",
+        Delivered => "DELIVERED",
+        Read => "READ",
+        Failed => "FAILED",
+        Replied => "REPLIED",
+    }
+);

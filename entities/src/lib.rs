@@ -18,6 +18,8 @@ pub mod bot_template;
 pub mod bot_tool;
 pub mod bot_trace;
 pub mod bot_usage;
+pub mod campaign;
+pub mod campaign_recipient;
 pub mod contact;
 pub mod conversation;
 pub mod conversation_tag;

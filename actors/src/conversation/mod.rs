@@ -83,6 +83,10 @@ pub struct ApplyStatus {
     /// The wamid the provider reported on. Looked up inside the actor, so a status that races
     /// ahead of the send that produced its wamid waits behind it instead of being lost.
     pub provider_message_id: String,
+    /// Our id of the message, when the provider echoed it: finds a message whose send answer
+    /// was lost (its wamid never stored).
+    #[serde(default)]
+    pub message_id: Option<String>,
     pub status: MessageStatus,
     pub at: DateTime<Utc>,
     pub error_code: Option<String>,
@@ -508,11 +512,20 @@ impl Handler<ApplyStatus> for ConversationActor {
     type Result = AtomicResponse<Self, Result<(), ActorError>>;
     fn handle(&mut self, msg: ApplyStatus, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, mut s| async move {
-            let found =
+            let mut found =
                 store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, &msg.provider_message_id).await?;
+            if found.is_none()
+                && let Some(id) = &msg.message_id
+            {
+                // A send whose answer was lost: the status names it, and brings its wamid.
+                found = store::messages::get(&rt.db.conn, id)
+                    .await?
+                    .filter(|m| m.provider_message_id.is_none() && m.direction == Direction::Outbound);
+            }
             let Some(row) = found.filter(|m| m.conversation_id == s.conv.id) else {
                 return Err(ActorError::NotFound("message"));
             };
+            let adopted = row.provider_message_id.is_none();
             let current = row.status;
             if msg.status.rank() <= current.rank() {
                 return Ok((s, ())); // late or repeated status: the message is already further along
@@ -520,6 +533,13 @@ impl Handler<ApplyStatus> for ConversationActor {
             let mut am = row.into_active_model();
             am.status = Set(msg.status);
             am.updated_at = Set(Utc::now());
+            if adopted {
+                am.provider_message_id = Set(Some(msg.provider_message_id.clone()));
+                am.next_attempt_at = Set(None);
+                am.sent_at = Set(Some(msg.at));
+                am.error_code = Set(None);
+                am.error_message = Set(None);
+            }
             match msg.status {
                 MessageStatus::Sent => am.sent_at = Set(Some(msg.at)),
                 MessageStatus::Delivered => am.delivered_at = Set(Some(msg.at)),

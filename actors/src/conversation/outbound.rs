@@ -537,7 +537,13 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
             inbox_id: m.inbox_id.clone(),
             to: to.clone(),
             content: content_of(&m),
+            message_id: Some(m.id.clone()),
+            bulk: m.message_type == TEMPLATE && m.sender_id.is_none(),
         };
+        // While the call is out, the message is not due: if this node dies before the answer is
+        // stored, the provider may have it, and its status webhook (which names the message)
+        // settles it before the lease runs out; only then is it sent again.
+        store::messages::lease(&rt.db.conn, &m.id, now + rt.config.outbox_in_flight_lease).await?;
         let result = rt.channel.send(request).await;
         let attempts = m.attempts + 1;
         let done = Utc::now();

@@ -80,6 +80,8 @@ impl Handler<React> for ConversationActor {
                 inbox_id: s.conv.inbox_id.clone(),
                 to,
                 content: OutboundContent::Reaction { message_id: wamid, emoji: msg.emoji.clone() },
+                message_id: None,
+                bulk: false,
             };
             rt.channel.send(request).await.map_err(|e| {
                 ActorError::Conflict(format!("WhatsApp did not take the reaction: {} ({})", e.message, e.code))

@@ -18,6 +18,16 @@ pub async fn by_provider_id(
         .await
 }
 
+/// Marks a message's send as under way: not due again before `until`.
+pub async fn lease(db: &impl ConnectionTrait, id: &str, until: chrono::DateTime<chrono::Utc>) -> Result<(), DbErr> {
+    message::Entity::update_many()
+        .col_expr(message::Column::NextAttemptAt, sea_orm::sea_query::Expr::value(until))
+        .filter(message::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// A page of a conversation's messages in chronological order. Without a key: the latest
 /// `limit`; `Before`: the `limit` messages just older than the key; `After`: just newer.
 pub async fn page(

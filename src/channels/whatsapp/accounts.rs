@@ -98,6 +98,20 @@ async fn check_with_meta(
     }
 }
 
+/// Meta's default throughput for a number, messages a second.
+pub const DEFAULT_THROUGHPUT: u32 = 80;
+
+/// The messages a second Meta allows this number (its `throughput.level`).
+pub fn throughput(_account: &whatsapp_account::Model) -> u32 {
+    DEFAULT_THROUGHPUT
+}
+
+/// Unique customers a day Meta allows this number to start conversations with (its messaging
+/// limit tier); `None`: unlimited or not known.
+pub fn daily_limit(_account: &whatsapp_account::Model) -> Option<u64> {
+    None
+}
+
 /// What a manual connect gives: the ids and token from Meta's dashboard, and an optional alias.
 pub struct Credentials<'a> {
     pub waba_id: &'a str,

@@ -250,6 +250,8 @@ pub struct WhatsAppSender {
     pub graph: GraphClient,
     /// Where files to send are kept.
     pub media: std::sync::Arc<dyn crate::media::MediaStore>,
+    /// Each number's throughput slots.
+    pub pacer: super::pacer::Pacer,
 }
 
 /// The message body for a file uploaded as `media_id`.
@@ -267,8 +269,8 @@ pub fn media_body(to: &str, kind: &str, media_id: &str, caption: Option<&str>, f
 
 impl ChannelSender for WhatsAppSender {
     fn send(&self, req: OutboundRequest) -> BoxFuture<'static, Result<SendReceipt, SendError>> {
-        let (db, secrets, graph, media) =
-            (self.db.clone(), self.secrets.clone(), self.graph.clone(), self.media.clone());
+        let (db, secrets, graph, media, pacer) =
+            (self.db.clone(), self.secrets.clone(), self.graph.clone(), self.media.clone(), self.pacer.clone());
         Box::pin(async move {
             let account = accounts::by_inbox(&db, &req.org_id, &req.inbox_id)
                 .await
@@ -313,8 +315,18 @@ impl ChannelSender for WhatsAppSender {
                 }
                 other => message_body(&req.to, other),
             };
-            let wamid = graph.send_message(&account.phone_number_id, &token, &body).await?;
-            Ok(SendReceipt { provider_message_id: wamid })
+            let mut body = body;
+            if let Some(id) = &req.message_id {
+                body["biz_opaque_callback_data"] = json!(id);
+            }
+            pacer.acquire(&account.phone_number_id, accounts::throughput(&account), req.bulk).await;
+            let sent = graph.send_message(&account.phone_number_id, &token, &body).await;
+            if let Err(e) = &sent
+                && e.code == "130429"
+            {
+                pacer.throttled(&account.phone_number_id);
+            }
+            Ok(SendReceipt { provider_message_id: sent? })
         })
     }
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod graph;
 pub mod media;
+pub mod pacer;
 pub mod payload;
 pub mod signature;
 pub mod templates;

@@ -75,6 +75,8 @@ pub struct WaStatus {
     pub status: String,
     pub timestamp: Option<String>,
     pub recipient_id: Option<String>,
+    /// What we sent along (`biz_opaque_callback_data`): our message id.
+    pub callback_data: Option<String>,
     pub errors: Vec<WaError>,
 }
 
@@ -223,6 +225,7 @@ impl WaStatus {
             status: status.to_owned(),
             timestamp: v.get("timestamp").and_then(id_text),
             recipient_id: v.get("recipient_id").and_then(id_text),
+            callback_data: v.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned),
             errors,
         })
     }

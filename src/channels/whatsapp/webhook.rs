@@ -174,6 +174,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
         let apply = ApplyStatus {
             org_id: account.org_id.clone(),
             provider_message_id: st.id.clone(),
+            message_id: st.callback_data.clone(),
             status,
             at: payload::timestamp(st.timestamp.as_deref()).unwrap_or_else(chrono::Utc::now),
             error_code: first_error.and_then(|e| e.code).map(|c| c.to_string()),
@@ -199,6 +200,13 @@ async fn status_conversation(
     st: &payload::WaStatus,
 ) -> Result<Option<String>> {
     if let Some(m) = actors::store::messages::by_provider_id(state.db(), &account.inbox_id, &st.id).await? {
+        return Ok(Some(m.conversation_id));
+    }
+    // A send whose answer we never stored (the node died during the call) names itself.
+    if let Some(id) = st.callback_data.as_deref()
+        && let Some(m) = actors::store::messages::get(state.db(), id).await?
+        && m.inbox_id == account.inbox_id
+    {
         return Ok(Some(m.conversation_id));
     }
     let Some(recipient) = st.recipient_id.as_deref() else {

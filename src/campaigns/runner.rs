@@ -1,0 +1,356 @@
+//! Running campaigns. Each node's scheduler claims campaigns that are due (a lease in the
+//! database, renewed while it runs, so one node runs a campaign at a time and another takes it
+//! over when that node dies) and starts a [`CampaignActor`] for each. The actor sends the
+//! pending recipients in order, through the conversation actors and the outbox, with as many
+//! sends under way as the number's throughput needs (the number's pacer, in the WhatsApp
+//! sender, keeps them within Meta's limit); it waits while the number's daily limit of unique
+//! customers is reached or the template is not approved, and stops when paused or cancelled.
+//! Every recipient's send carries the idempotency key `campaign:<campaign>:<recipient>`, so a
+//! campaign resumed after a crash never sends anyone twice.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use ::actors::ActorError;
+use ::actors::channel::{HeaderFile, TemplateContent};
+use ::actors::conversation::SendTemplate;
+use ::actors::inbox::ResolveConversation;
+use chrono::Utc;
+use entities::enums::{CampaignStatus, Direction, MessageStatus, RecipientStatus, TemplateStatus};
+use entities::{campaign, campaign_recipient, message, whatsapp_template};
+use futures_util::StreamExt;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::stats;
+use crate::channels::whatsapp::accounts;
+use crate::channels::whatsapp::templates::params;
+use crate::channels::whatsapp::templates::store::components_of;
+use crate::domain::{Error, Result};
+use crate::state::AppState;
+
+/// How long a node's claim on a campaign lasts without renewal.
+const LEASE: chrono::Duration = chrono::Duration::seconds(5);
+/// How often the scheduler looks for campaigns to run, besides being woken.
+const POLL: Duration = Duration::from_millis(500);
+
+/// The node's scheduler: woken when a campaign is created or resumed.
+#[derive(Clone, Default)]
+pub struct Runner {
+    wake: Arc<tokio::sync::Notify>,
+    /// Campaigns this node runs now.
+    running: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Looks for campaigns to run now rather than at the next poll.
+pub fn wake(state: &AppState) {
+    state.campaigns.wake.notify_one();
+}
+
+/// Starts the node's scheduler.
+pub fn start(state: Arc<AppState>) {
+    let rt = state.rt.clone();
+    rt.spawn_loop(async move {
+        loop {
+            if let Err(e) = claim(&state).await {
+                tracing::warn!(error = %e, "campaign scheduling failed");
+            }
+            tokio::select! {
+                _ = state.campaigns.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    });
+}
+
+/// Claims every campaign that is due and not run by a live node, and starts its actor.
+async fn claim(state: &Arc<AppState>) -> Result<()> {
+    let db = state.db();
+    let now = Utc::now();
+    let node = state.rt.config.node_id.clone();
+    let due = campaign::Entity::find()
+        .filter(campaign::Column::DeletedAt.is_null())
+        .filter(
+            Condition::any().add(campaign::Column::Status.eq(CampaignStatus::Running.as_str())).add(
+                Condition::all()
+                    .add(campaign::Column::Status.eq(CampaignStatus::Scheduled.as_str()))
+                    .add(campaign::Column::ScheduledAt.lte(now)),
+            ),
+        )
+        .filter(
+            Condition::any()
+                .add(campaign::Column::LeaseUntil.is_null())
+                .add(campaign::Column::LeaseUntil.lt(now))
+                .add(campaign::Column::LeaseOwner.eq(node.clone())),
+        )
+        .all(db)
+        .await?;
+    for c in due {
+        if state.campaigns.running.lock().unwrap_or_else(|p| p.into_inner()).contains(&c.id) {
+            continue;
+        }
+        // The claim: only if nobody else renewed it meanwhile.
+        let claimed = campaign::Entity::update_many()
+            .col_expr(campaign::Column::LeaseOwner, Expr::value(node.clone()))
+            .col_expr(campaign::Column::LeaseUntil, Expr::value(now + LEASE))
+            .filter(campaign::Column::Id.eq(c.id.clone()))
+            .filter(
+                Condition::any()
+                    .add(campaign::Column::LeaseUntil.is_null())
+                    .add(campaign::Column::LeaseUntil.lt(now))
+                    .add(campaign::Column::LeaseOwner.eq(node.clone())),
+            )
+            .exec(db)
+            .await?;
+        if claimed.rows_affected == 0 {
+            continue;
+        }
+        if c.status == CampaignStatus::Scheduled {
+            campaign::Entity::update_many()
+                .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Running.as_str()))
+                .col_expr(campaign::Column::StartedAt, Expr::value(now))
+                .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+                .filter(campaign::Column::Id.eq(c.id.clone()))
+                .filter(campaign::Column::Status.eq(CampaignStatus::Scheduled.as_str()))
+                .exec(db)
+                .await?;
+        }
+        state.campaigns.running.lock().unwrap_or_else(|p| p.into_inner()).insert(c.id.clone());
+        tracing::info!(campaign_id = %c.id, "campaign claimed");
+        CampaignActor { state: state.clone(), id: c.id }.start();
+    }
+    Ok(())
+}
+
+/// Runs one campaign on this node until it completes, is paused or cancelled, or its lease is
+/// lost.
+pub struct CampaignActor {
+    state: Arc<AppState>,
+    id: String,
+}
+
+impl Actor for CampaignActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let (state, id) = (self.state.clone(), self.id.clone());
+        let work = async move {
+            if let Err(e) = run(&state, &id).await {
+                tracing::warn!(campaign_id = %id, error = %e, "campaign run stopped; another look follows");
+            }
+            release(&state, &id).await;
+        };
+        ctx.spawn(work.into_actor(self).map(|_, _, ctx| ctx.stop()));
+    }
+}
+
+async fn release(state: &AppState, id: &str) {
+    state.campaigns.running.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    let r = campaign::Entity::update_many()
+        .col_expr(campaign::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(campaign::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .filter(campaign::Column::Id.eq(id))
+        .filter(campaign::Column::LeaseOwner.eq(state.rt.config.node_id.clone()))
+        .exec(state.db())
+        .await;
+    if let Err(e) = r {
+        tracing::warn!(campaign_id = %id, error = %e, "could not release a campaign's lease; it runs out by itself");
+    }
+}
+
+/// Renews the lease while the campaign runs; `false` when it is no longer this node's to run.
+async fn renew(state: &AppState, id: &str) -> Result<bool> {
+    let r = campaign::Entity::update_many()
+        .col_expr(campaign::Column::LeaseUntil, Expr::value(Utc::now() + LEASE))
+        .filter(campaign::Column::Id.eq(id))
+        .filter(campaign::Column::LeaseOwner.eq(state.rt.config.node_id.clone()))
+        .filter(campaign::Column::Status.eq(CampaignStatus::Running.as_str()))
+        .filter(campaign::Column::DeletedAt.is_null())
+        .exec(state.db())
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+async fn set_waiting(state: &AppState, id: &str, reason: Option<String>) -> Result<()> {
+    campaign::Entity::update_many()
+        .col_expr(campaign::Column::WaitingReason, Expr::value(reason))
+        .filter(campaign::Column::Id.eq(id))
+        .exec(state.db())
+        .await?;
+    Ok(())
+}
+
+/// Unique customers the number sent templates to in the last 24 hours (Meta's messaging limit
+/// counts business-initiated conversations per rolling day).
+async fn customers_today(state: &AppState, inbox_id: &str) -> Result<u64> {
+    let n: Option<i64> = message::Entity::find()
+        .select_only()
+        .column_as(Expr::col(message::Column::ConversationId).count_distinct(), "n")
+        .filter(message::Column::InboxId.eq(inbox_id))
+        .filter(message::Column::Direction.eq(Direction::Outbound.as_str()))
+        .filter(message::Column::MessageType.eq(::actors::conversation::TEMPLATE))
+        .filter(message::Column::SentAt.gt(Utc::now() - chrono::Duration::hours(24)))
+        .into_tuple()
+        .one(state.db())
+        .await?;
+    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+}
+
+async fn run(state: &AppState, id: &str) -> Result<()> {
+    let db = state.db();
+    let mut refreshed = Instant::now();
+    loop {
+        if !renew(state, id).await? {
+            return Ok(()); // paused, cancelled, deleted, or taken over
+        }
+        let c = campaign::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(Error::NotFound("campaign"))?;
+        let template = whatsapp_template::Entity::find_by_id(c.template_id.clone()).one(db).await?;
+        let Some(template) = template.filter(|t| t.status == TemplateStatus::Approved) else {
+            let status = whatsapp_template::Entity::find_by_id(c.template_id.clone()).one(db).await?.map(|t| t.status);
+            let why = format!("the template is {} at Meta; sending resumes when it is approved again", status.map_or("gone".into(), |s| s.to_string()));
+            set_waiting(state, id, Some(why)).await?;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        };
+        let account = accounts::get(db, &c.org_id, &c.account_id).await?;
+        let Some(account) = account else {
+            set_waiting(state, id, Some("the number is disconnected; connect it again to go on".into())).await?;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            continue;
+        };
+        let per_second = accounts::throughput(&account);
+        let mut room = u64::MAX;
+        if let Some(limit) = accounts::daily_limit(&account) {
+            let used = customers_today(state, &c.inbox_id).await?;
+            if used >= limit {
+                let why = format!("the number reached its limit of {limit} customers in 24 hours; sending resumes as the day rolls on");
+                set_waiting(state, id, Some(why)).await?;
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                continue;
+            }
+            room = limit - used;
+        }
+        if c.waiting_reason.is_some() {
+            set_waiting(state, id, None).await?;
+        }
+        // About a second of sends: the loop looks at pauses and limits once a second.
+        let batch = Ord::min(u64::from(per_second).clamp(10, 1000), room);
+        let pending = campaign_recipient::Entity::find()
+            .filter(campaign_recipient::Column::CampaignId.eq(id))
+            .filter(campaign_recipient::Column::Status.eq(RecipientStatus::Pending.as_str()))
+            .filter(campaign_recipient::Column::MessageId.is_null())
+            .order_by_asc(campaign_recipient::Column::Position)
+            .limit(batch)
+            .all(db)
+            .await?;
+        if pending.is_empty() {
+            let now = Utc::now();
+            campaign::Entity::update_many()
+                .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Completed.as_str()))
+                .col_expr(campaign::Column::CompletedAt, Expr::value(now))
+                .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+                .filter(campaign::Column::Id.eq(id))
+                .filter(campaign::Column::Status.eq(CampaignStatus::Running.as_str()))
+                .exec(db)
+                .await?;
+            stats::refresh(db, &c).await?;
+            tracing::info!(campaign_id = %id, "campaign completed");
+            return Ok(());
+        }
+        let header = header_file(&template);
+        let concurrency = (per_second as usize / 4).clamp(4, 64);
+        let results: Vec<Result<()>> = futures_util::stream::iter(pending)
+            .map(|r| send_one(state, &c, &template, header.clone(), r))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        if let Some(e) = results.into_iter().find_map(|r| r.err()) {
+            tracing::warn!(campaign_id = %id, error = %e, "some sends could not be made; they are tried again");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        if refreshed.elapsed() > Duration::from_secs(5) {
+            stats::refresh(db, &c).await?;
+            refreshed = Instant::now();
+        }
+    }
+}
+
+/// The template's stored header file, for templates with a media header.
+fn header_file(t: &whatsapp_template::Model) -> Option<HeaderFile> {
+    let path = t.header_media_path.clone()?;
+    Some(HeaderFile {
+        kind: params::header_format(&components_of(t)).unwrap_or_default().to_ascii_lowercase(),
+        path,
+        mime: t.header_media_mime.clone().unwrap_or_default(),
+    })
+}
+
+/// Records what became of a recipient's message.
+async fn record(state: &AppState, r: &campaign_recipient::Model, m: &message::Model) -> Result<()> {
+    let status = match m.status {
+        MessageStatus::Sent => RecipientStatus::Sent,
+        MessageStatus::Delivered => RecipientStatus::Delivered,
+        MessageStatus::Read => RecipientStatus::Read,
+        MessageStatus::Failed => RecipientStatus::Failed,
+        _ => RecipientStatus::Pending, // in the outbox: sent (or given up) by it
+    };
+    campaign_recipient::Entity::update_many()
+        .col_expr(campaign_recipient::Column::Status, Expr::value(status.as_str()))
+        .col_expr(campaign_recipient::Column::MessageId, Expr::value(m.id.clone()))
+        .col_expr(campaign_recipient::Column::ConversationId, Expr::value(m.conversation_id.clone()))
+        .col_expr(campaign_recipient::Column::SentAt, Expr::value(m.sent_at))
+        .col_expr(campaign_recipient::Column::ErrorCode, Expr::value(m.error_code.clone()))
+        .col_expr(campaign_recipient::Column::ErrorMessage, Expr::value(m.error_message.clone()))
+        .col_expr(campaign_recipient::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(campaign_recipient::Column::Id.eq(r.id.clone()))
+        .exec(state.db())
+        .await?;
+    Ok(())
+}
+
+async fn fail(state: &AppState, r: &campaign_recipient::Model, code: &str, reason: String) -> Result<()> {
+    campaign_recipient::Entity::update_many()
+        .col_expr(campaign_recipient::Column::Status, Expr::value(RecipientStatus::Failed.as_str()))
+        .col_expr(campaign_recipient::Column::ErrorCode, Expr::value(code))
+        .col_expr(campaign_recipient::Column::ErrorMessage, Expr::value(reason))
+        .col_expr(campaign_recipient::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(campaign_recipient::Column::Id.eq(r.id.clone()))
+        .exec(state.db())
+        .await?;
+    Ok(())
+}
+
+/// Sends one recipient's message (or finds the one a run before a crash already made).
+async fn send_one(
+    state: &AppState,
+    c: &campaign::Model,
+    t: &whatsapp_template::Model,
+    header: Option<HeaderFile>,
+    r: campaign_recipient::Model,
+) -> Result<()> {
+    let key = format!("campaign:{}:{}", c.id, r.id);
+    if let Some(m) = ::actors::store::messages::by_idempotency_key(state.db(), &c.org_id, &key).await? {
+        return record(state, &r, &m).await;
+    }
+    let resolve = ResolveConversation { wa_id: r.wa_id.clone(), profile_name: None, closed: None };
+    let conversation = state.rt.ask_inbox(&c.org_id, &c.inbox_id, resolve).await?;
+    let components = serde_json::from_str(&r.components).unwrap_or(serde_json::Value::Array(Vec::new()));
+    let msg = SendTemplate {
+        org_id: c.org_id.clone(),
+        sender_id: None,
+        template: TemplateContent { name: t.name.clone(), language: t.language.clone(), components, header_file: header },
+        text: r.text.clone(),
+        idempotency_key: Some(key),
+    };
+    match state.rt.ask_conversation(&c.org_id, &conversation, msg).await {
+        Ok(view) => {
+            let m = ::actors::store::messages::get(state.db(), &view.id).await?.ok_or(Error::NotFound("message"))?;
+            record(state, &r, &m).await
+        }
+        Err(ActorError::Conflict(reason)) => fail(state, &r, "refused", reason).await,
+        Err(ActorError::Invalid { message, .. }) => fail(state, &r, "invalid", message).await,
+        Err(e) => Err(e.into()),
+    }
+}
