@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod body;
 pub mod bot;
+pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
 pub mod dev;
@@ -67,6 +68,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     messages::routes(cfg);
     tags::routes(cfg);
     templates::routes(cfg);
+    campaigns::routes(cfg);
     contacts::routes(cfg);
     dev::routes(cfg);
     mailbox::routes(cfg);
@@ -96,6 +98,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "profile", description = "The caller's own name, avatar and password"),
         (name = "api-keys", description = "Organization API keys"),
         (name = "whatsapp-accounts", description = "Connected WhatsApp numbers"),
+        (name = "campaigns", description = "Campaigns: one template to many recipients, paced to the number's limits; progress, funnel, export, costs"),
         (name = "templates", description = "WhatsApp message templates: drafts, Meta review, sending outside the 24-hour window"),
         (name = "conversations", description = "The shared inbox"),
         (name = "messages", description = "Messages of a conversation"),

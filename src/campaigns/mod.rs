@@ -4,6 +4,7 @@
 //! [`runner::CampaignActor`]. Progress lives in the database: a restart resumes where it
 //! stopped, and a per-recipient idempotency key means no recipient is ever sent twice.
 
+pub mod costs;
 pub mod pricing;
 pub mod recipients;
 pub mod runner;

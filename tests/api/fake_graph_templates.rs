@@ -19,6 +19,8 @@ pub struct TemplateFake {
     /// Templates per list page (Meta's `limit`, when smaller).
     pub page_size: Option<usize>,
     pub uploads: u64,
+    /// What Meta charges per template message in its analytics.
+    pub cost_per_message: f64,
 }
 
 fn graph_error(status: u16, code: u64, message: &str) -> HttpResponse {
@@ -32,8 +34,35 @@ fn query(req: &HttpRequest, key: &str) -> Option<String> {
 }
 
 /// Answers the request if it is a template call.
-pub fn handle(req: &HttpRequest, r: &GraphRequest, f: &mut TemplateFake) -> Option<HttpResponse> {
+pub fn handle(req: &HttpRequest, r: &GraphRequest, f: &mut TemplateFake, seen: &[GraphRequest]) -> Option<HttpResponse> {
     let parts: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+    let rate = if f.cost_per_message > 0.0 { f.cost_per_message } else { 0.05 };
+    let sends_of = |name: Option<&str>| {
+        seen.iter()
+            .filter(|q| q.method == "POST" && q.path.ends_with("/messages") && q.body["type"] == "template")
+            .filter(|q| name.is_none_or(|n| q.body["template"]["name"] == n))
+            .count() as u64
+    };
+    // /{version}/{waba}?fields=pricing_analytics…: the account's spend.
+    if parts.len() == 2 && r.method == "GET" && query(req, "fields").is_some_and(|f| f.starts_with("pricing_analytics")) {
+        let n = sends_of(None);
+        return Some(HttpResponse::Ok().json(json!({"id": parts[1], "pricing_analytics": {"data": [{"data_points": [
+            {"start": 0, "end": 1, "volume": n, "cost": n as f64 * rate}
+        ]}]}})));
+    }
+    // /{version}/{waba}/template_analytics: sends and spend per template.
+    if parts.len() == 3 && parts[2] == "template_analytics" && r.method == "GET" {
+        let ids: Vec<String> = query(req, "template_ids").and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        let points: Vec<Value> = ids
+            .iter()
+            .map(|id| {
+                let name = f.stored.iter().find(|(_, t)| t["id"] == id.as_str()).and_then(|(_, t)| t["name"].as_str().map(str::to_owned));
+                let n = name.as_deref().map_or(0, |n| sends_of(Some(n)));
+                json!({"template_id": id, "start": 0, "end": 1, "sent": n, "cost": [{"type": "amount_spent", "value": n as f64 * rate}]})
+            })
+            .collect();
+        return Some(HttpResponse::Ok().json(json!({"data": [{"granularity": "DAILY", "data_points": points}]})));
+    }
     // /{version}/{waba}/message_templates
     if parts.len() == 3 && parts[2] == "message_templates" {
         let waba = parts[1].to_owned();

@@ -633,6 +633,7 @@ struct GraphState {
     script: Vec<Scripted>,
     sent: u64,
     templates: super::fake_graph_templates::TemplateFake,
+    sends: super::fake_graph_sends::SendFake,
 }
 
 /// A fake of Meta's Graph API: records every request, answers sends with fresh wamids, and
@@ -701,6 +702,21 @@ impl FakeGraph {
         f(&mut self.state.lock().unwrap().templates)
     }
 
+    /// Meta's sending side: throughput, failing recipients, accepted sends, status webhooks.
+    pub fn sending<R>(&self, f: impl FnOnce(&mut super::fake_graph_sends::SendFake) -> R) -> R {
+        f(&mut self.state.lock().unwrap().sends)
+    }
+
+    /// Sends `sent` status webhooks for accepted sends to `server` (its base URL), as Meta does.
+    pub fn send_statuses_to(&self, server: &str) {
+        let outgoing = {
+            let mut s = self.state.lock().unwrap();
+            s.sends.webhook_url = Some(format!("{server}/webhooks/whatsapp"));
+            s.sends.outgoing.clone()
+        };
+        super::fake_graph_sends::deliver(format!("{server}/webhooks/whatsapp"), outgoing);
+    }
+
     /// Requests to a `/messages` endpoint.
     pub fn sends(&self) -> Vec<GraphRequest> {
         self.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).collect()
@@ -723,8 +739,9 @@ async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<G
     if record.method == "POST" && !delay.is_zero() {
         actix_web::rt::time::sleep(delay).await;
     }
-    let mut s = state.lock().unwrap();
-    if let Some(answer) = super::fake_graph_templates::handle(&req, &record, &mut s.templates) {
+    let mut guard = state.lock().unwrap();
+    let s = &mut *guard;
+    if let Some(answer) = super::fake_graph_templates::handle(&req, &record, &mut s.templates, &s.requests) {
         return answer;
     }
     if authorization.as_deref() == Some(&format!("Bearer {BAD_TOKEN}")) {
@@ -766,12 +783,21 @@ async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<G
             return HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap())
                 .json(answer.body);
         }
+        if let Some(refused) = super::fake_graph_sends::refuse(&record, &mut s.sends) {
+            return refused;
+        }
         s.sent += 1;
+        let wamid = format!("wamid.FAKE{}", s.sent);
+        let hold = super::fake_graph_sends::accepted(&record, &wamid, &mut s.sends);
+        drop(guard);
+        if hold {
+            actix_web::rt::time::sleep(Duration::from_secs(30)).await;
+        }
         let to = record.body["to"].clone();
         return HttpResponse::Ok().json(json!({
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": to}],
-            "messages": [{"id": format!("wamid.FAKE{}", s.sent)}]
+            "messages": [{"id": wamid}]
         }));
     }
     HttpResponse::NotFound().json(json!({"error": {"message": "unknown path", "code": 100}}))
