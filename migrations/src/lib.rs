@@ -22,6 +22,7 @@ mod m20261129_000016_tag_names_any_case;
 mod m20261129_000017_reusable_user_email;
 mod m20261129_000018_sessions_valid_after;
 mod m20261202_000019_answered_through;
+mod m20261207_000021_account_alerts;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_reusable_user_email::Migration),
             Box::new(m20261129_000018_sessions_valid_after::Migration),
             Box::new(m20261202_000019_answered_through::Migration),
+            Box::new(m20261207_000021_account_alerts::Migration),
         ]
     }
 }

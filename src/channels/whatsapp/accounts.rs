@@ -149,6 +149,12 @@ pub async fn connect(state: &AppState, org_id: &str, c: Credentials<'_>) -> Resu
         created_at: Set(now),
         updated_at: Set(now),
         deleted_at: Set(None),
+        quality_rating: Set(None),
+        messaging_limit_tier: Set(None),
+        throughput_level: Set(None),
+        name_status: Set(None),
+        health_detail: Set(None),
+        health_checked_at: Set(None),
     }
     .insert(&*txn)
     .await?;
