@@ -3,6 +3,7 @@
 //! `CX_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_health;
 mod admission;
 mod agents;
 mod api_keys;
@@ -17,6 +18,7 @@ mod conversation_list;
 mod conversation_manage;
 mod conversations;
 mod dev;
+mod fake_graph_accounts;
 mod fake_llm;
 mod health;
 mod helpers;

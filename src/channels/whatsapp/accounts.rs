@@ -10,6 +10,7 @@ use sea_orm::{
     QueryOrder,
 };
 
+pub use super::health::Pacing;
 use crate::domain::{Error, Result};
 use crate::state::AppState;
 
@@ -62,8 +63,17 @@ pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> std::result::Resul
         .await
 }
 
+/// How fast and how widely the organization's account may send (its throughput and
+/// messaging-limit tier as last read from Meta; see [`Pacing`] for the defaults when never read).
+/// The campaign pacer asks this before each batch, so a tier or quality change that a webhook or
+/// a health check brought slows a running campaign at once.
+pub async fn pacing(db: &impl ConnectionTrait, org_id: &str, account_id: &str) -> Result<Pacing> {
+    let account = get(db, org_id, account_id).await?.ok_or(Error::NotFound("WhatsApp account"))?;
+    Ok(Pacing::of(&account))
+}
+
 /// The id Meta shows for a WhatsApp Business Account or a phone number.
-fn meta_id(field: &str, v: &str) -> Result<String> {
+pub(super) fn meta_id(field: &str, v: &str) -> Result<String> {
     let v = v.trim();
     if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Err(Error::invalid(field, format!("{field} is required: the id Meta shows for it")));

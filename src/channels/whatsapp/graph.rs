@@ -17,7 +17,7 @@ const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 80007, 130429, 131000, 131016, 131056
 
 #[derive(Clone)]
 pub struct GraphClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     /// e.g. `https://graph.facebook.com`, or a local fake in tests.
     base_url: String,
     version: String,
@@ -59,7 +59,7 @@ impl GraphClient {
         Ok(GraphClient { http, base_url: base_url.trim_end_matches('/').to_owned(), version: version.to_owned() })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/{}/{}", self.base_url, self.version, path)
     }
 
@@ -169,7 +169,7 @@ impl GraphClient {
 }
 
 /// Sends a Graph API request; the body of a 2xx answer, or the classified error.
-async fn call(req: reqwest::RequestBuilder) -> Result<String, SendError> {
+pub(super) async fn call(req: reqwest::RequestBuilder) -> Result<String, SendError> {
     let res = req.send().await.map_err(|e| SendError {
         code: if e.is_timeout() { "timeout".into() } else { "network".into() },
         message: format!("could not reach the WhatsApp Cloud API: {e}"),
