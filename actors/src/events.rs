@@ -23,6 +23,7 @@ pub enum EventName {
     TemplateStatusChanged,
     ConversationsRemoved,
     ApiKeyRevoked,
+    AccountAlert,
 }
 
 impl EventName {
@@ -44,6 +45,7 @@ impl EventName {
             EventName::TemplateStatusChanged => "template.status_changed",
             EventName::ConversationsRemoved => "conversations.removed",
             EventName::ApiKeyRevoked => "api_key.revoked",
+            EventName::AccountAlert => "account.alert",
         }
     }
 }

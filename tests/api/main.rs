@@ -3,6 +3,7 @@
 //! `CX_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_alerts;
 mod account_health;
 mod admission;
 mod agents;

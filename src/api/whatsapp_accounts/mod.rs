@@ -1,6 +1,7 @@
-//! WHATSAPP-ACCOUNTS-1..8: connected WhatsApp numbers: connecting by hand or by Meta's Embedded
-//! Signup, and their health at Meta.
+//! WHATSAPP-ACCOUNTS-1..12: connected WhatsApp numbers: connecting by hand or by Meta's Embedded
+//! Signup, their health at Meta, and the alerts Meta sends about them.
 
+mod alerts;
 mod health;
 mod manage;
 mod signup;
@@ -17,8 +18,9 @@ fn by(caller: &Caller) -> String {
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    // The fixed paths first: `/whatsapp-accounts/meta-config` is not an account id.
+    // The fixed paths first: `/whatsapp-accounts/meta-config` and `/alerts` are not account ids.
     signup::routes(cfg);
+    alerts::routes(cfg);
     health::routes(cfg);
     manage::routes(cfg);
 }
