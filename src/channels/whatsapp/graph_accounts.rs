@@ -41,6 +41,15 @@ fn bad_response(what: &str) -> SendError {
     }
 }
 
+/// A network error names the URL it failed on; these calls carry secrets (the app secret, a
+/// code, a token) in theirs, which must never reach a log line or an answer.
+fn redact(mut e: SendError, secrets: &[&str]) -> SendError {
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        e.message = e.message.replace(s, "[redacted]");
+    }
+    e
+}
+
 impl GraphClient {
     fn url_with(&self, path: &str, params: &[(&str, &str)]) -> Result<reqwest::Url, SendError> {
         reqwest::Url::parse_with_params(&self.url(path), params).map_err(bad_url)
@@ -49,9 +58,9 @@ impl GraphClient {
     /// Embedded Signup: trades the code Meta's dialog gave the browser for the business's access
     /// token (`GET /oauth/access_token`, with the app's id and secret).
     pub async fn exchange_code(&self, app_id: &str, app_secret: &str, code: &str) -> Result<String, SendError> {
-        let url = self
-            .url_with("oauth/access_token", &[("client_id", app_id), ("client_secret", app_secret), ("code", code)])?;
-        let text = call(self.http.get(url)).await?;
+        let params = [("client_id", app_id), ("client_secret", app_secret), ("code", code)];
+        let url = self.url_with("oauth/access_token", &params)?;
+        let text = call(self.http.get(url)).await.map_err(|e| redact(e, &[app_secret, code]))?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         v.get("access_token").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| bad_response("an access token"))
     }
@@ -61,7 +70,7 @@ impl GraphClient {
     /// `whatsapp_business_messaging`.
     pub async fn granted_business_accounts(&self, token: &str, app_token: &str) -> Result<Vec<String>, SendError> {
         let url = self.url_with("debug_token", &[("input_token", token)])?;
-        let text = call(self.http.get(url).bearer_auth(app_token)).await?;
+        let text = call(self.http.get(url).bearer_auth(app_token)).await.map_err(|e| redact(e, &[token, app_token]))?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let scopes = v.pointer("/data/granular_scopes").and_then(Value::as_array).cloned().unwrap_or_default();
         let targets = |scope: &str| -> Vec<String> {
@@ -123,5 +132,21 @@ impl GraphClient {
         let url = self.url_with(waba_id, &[("fields", ACCOUNT_FIELDS)])?;
         let text = call(self.http.get(url).bearer_auth(token)).await?;
         serde_json::from_str(&text).map_err(|_| bad_response("the account's fields"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_a_failed_url_are_redacted() {
+        let e = SendError {
+            code: "network".into(),
+            message: "error sending request for url (https://g/oauth?client_secret=s3cr3t&code=abc)".into(),
+            transient: true,
+        };
+        let e = redact(e, &["s3cr3t", "abc", ""]);
+        assert!(!e.message.contains("s3cr3t") && !e.message.contains("abc"), "{}", e.message);
     }
 }

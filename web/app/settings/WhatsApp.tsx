@@ -113,7 +113,6 @@ function AlertsPanel() {
   );
   const form = useForm();
   useEffect(() => {
-    void refreshUnreadAlerts();
     return onAccountAlert((a) => alerts.set((prev) => [a, ...(prev ?? []).filter((x) => x.id !== a.id)]));
   }, []);
 
