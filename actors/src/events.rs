@@ -25,6 +25,7 @@ pub enum EventName {
     TemplateCategoryChanged,
     ConversationsRemoved,
     ApiKeyRevoked,
+    AccountAlert,
 }
 
 impl EventName {
@@ -48,6 +49,7 @@ impl EventName {
             EventName::TemplateCategoryChanged => "template.category_changed",
             EventName::ConversationsRemoved => "conversations.removed",
             EventName::ApiKeyRevoked => "api_key.revoked",
+            EventName::AccountAlert => "account.alert",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Models only: queries and mutations live next to the code that runs them (`actors::store`,
 //! `cx_inbox::…`) as small functions over `&impl ConnectionTrait`.
 
+pub mod account_alert;
 pub mod api_key;
 pub mod bot_chunk;
 pub mod bot_config;
@@ -38,4 +39,5 @@ pub mod team;
 pub mod team_member;
 pub mod user;
 pub mod whatsapp_account;
+pub mod whatsapp_meta_config;
 pub mod whatsapp_template;

@@ -20,6 +20,22 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Set when disconnected; the row stays so its conversations keep their inbox.
     pub deleted_at: Option<DateTimeUtc>,
+    /// Meta's quality rating of the number (`GREEN`, `YELLOW`, `RED`, `UNKNOWN`), as last read
+    /// from the Graph API or a `phone_number_quality_update` webhook.
+    pub quality_rating: Option<String>,
+    /// Meta's messaging-limit tier (`TIER_250`, `TIER_1K`, … `TIER_UNLIMITED`): unique customers
+    /// per rolling 24 hours. The campaign pacer reads it (through `accounts::pacing`).
+    pub messaging_limit_tier: Option<String>,
+    /// Messages per second Meta lets the number send (`throughput.level`: STANDARD = 80,
+    /// HIGH = 1000). The campaign pacer reads it.
+    pub throughput_level: Option<i32>,
+    /// Review status of the display name (`APPROVED`, `PENDING_REVIEW`, `DECLINED`, …).
+    pub name_status: Option<String>,
+    /// The rest of the last health check as JSON (verified name, number and account review
+    /// status…), so a check Meta cannot answer still shows the last figures.
+    pub health_detail: Option<String>,
+    /// When the health was last read from the Graph API.
+    pub health_checked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ mod m20261129_000017_reusable_user_email;
 mod m20261129_000018_sessions_valid_after;
 mod m20261202_000019_answered_through;
 mod m20261207_000020_templates;
+mod m20261207_000021_account_alerts;
 mod m20261207_000022_campaigns;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000018_sessions_valid_after::Migration),
             Box::new(m20261202_000019_answered_through::Migration),
             Box::new(m20261207_000020_templates::Migration),
+            Box::new(m20261207_000021_account_alerts::Migration),
             Box::new(m20261207_000022_campaigns::Migration),
         ]
     }

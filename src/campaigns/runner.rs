@@ -220,9 +220,10 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
             tokio::time::sleep(Duration::from_secs(5)).await;
             continue;
         };
-        let per_second = accounts::throughput(&account);
+        let pacing = accounts::Pacing::of(&account);
+        let per_second = pacing.per_second;
         let mut room = u64::MAX;
-        if let Some(limit) = accounts::daily_limit(&account) {
+        if let Some(limit) = pacing.daily_unique_limit.map(u64::from) {
             let used = customers_today(state, &c.inbox_id).await?;
             if used >= limit {
                 let why = format!("the number reached its limit of {limit} customers in 24 hours; sending resumes as the day rolls on");

@@ -34,12 +34,19 @@ fn query(req: &HttpRequest, key: &str) -> Option<String> {
 }
 
 /// Answers the request if it is a template call.
-pub fn handle(req: &HttpRequest, r: &GraphRequest, f: &mut TemplateFake, seen: &[GraphRequest]) -> Option<HttpResponse> {
+pub fn handle(
+    req: &HttpRequest,
+    r: &GraphRequest,
+    f: &mut TemplateFake,
+    seen: &[GraphRequest],
+    refused: &std::collections::HashMap<String, (u64, String)>,
+) -> Option<HttpResponse> {
     let parts: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
     let rate = if f.cost_per_message > 0.0 { f.cost_per_message } else { 0.05 };
     let sends_of = |name: Option<&str>| {
         seen.iter()
             .filter(|q| q.method == "POST" && q.path.ends_with("/messages") && q.body["type"] == "template")
+            .filter(|q| !refused.contains_key(q.body["to"].as_str().unwrap_or_default()))
             .filter(|q| name.is_none_or(|n| q.body["template"]["name"] == n))
             .count() as u64
     };

@@ -624,7 +624,7 @@ pub struct Scripted {
 }
 
 #[derive(Default)]
-struct GraphState {
+pub struct GraphState {
     requests: Vec<GraphRequest>,
     /// Delay before answering a send, to stand in for a slow Graph API.
     delay: Duration,
@@ -634,6 +634,8 @@ struct GraphState {
     sent: u64,
     templates: super::fake_graph_templates::TemplateFake,
     sends: super::fake_graph_sends::SendFake,
+    /// Meta's side of Embedded Signup, account health and registration (fake_graph_accounts).
+    pub accounts: crate::fake_graph_accounts::AccountsGraph,
 }
 
 /// A fake of Meta's Graph API: records every request, answers sends with fresh wamids, and
@@ -641,7 +643,7 @@ struct GraphState {
 #[derive(Clone)]
 pub struct FakeGraph {
     pub url: String,
-    state: Arc<Mutex<GraphState>>,
+    pub state: Arc<Mutex<GraphState>>,
 }
 
 /// Starts a stand-in for an outside service (Meta's Graph API, a model provider) on a free
@@ -741,12 +743,15 @@ async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<G
     }
     let mut guard = state.lock().unwrap();
     let s = &mut *guard;
-    if let Some(answer) = super::fake_graph_templates::handle(&req, &record, &mut s.templates, &s.requests) {
+    if let Some(answer) = super::fake_graph_templates::handle(&req, &record, &mut s.templates, &s.requests, &s.sends.fail_to) {
         return answer;
     }
     if authorization.as_deref() == Some(&format!("Bearer {BAD_TOKEN}")) {
         return HttpResponse::Unauthorized()
             .json(json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190}}));
+    }
+    if let Some(answer) = crate::fake_graph_accounts::answer(&req, &record, &mut s.accounts) {
+        return answer;
     }
     if record.method == "GET" && record.path.starts_with("/media-download/") {
         let id = record.path.trim_start_matches("/media-download/");

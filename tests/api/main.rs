@@ -3,6 +3,8 @@
 //! `CX_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_alerts;
+mod account_health;
 mod admission;
 mod agents;
 mod api_keys;
@@ -18,6 +20,7 @@ mod conversation_list;
 mod conversation_manage;
 mod conversations;
 mod dev;
+mod fake_graph_accounts;
 mod fake_graph_sends;
 mod fake_graph_templates;
 mod fake_llm;

@@ -10,6 +10,7 @@ use sea_orm::{
     QueryOrder,
 };
 
+pub use super::health::Pacing;
 use crate::domain::{Error, Result};
 use crate::state::AppState;
 
@@ -62,8 +63,17 @@ pub async fn list(db: &impl ConnectionTrait, org_id: &str) -> std::result::Resul
         .await
 }
 
+/// How fast and how widely the organization's account may send (its throughput and
+/// messaging-limit tier as last read from Meta; see [`Pacing`] for the defaults when never read).
+/// The campaign pacer asks this before each batch, so a tier or quality change that a webhook or
+/// a health check brought slows a running campaign at once.
+pub async fn pacing(db: &impl ConnectionTrait, org_id: &str, account_id: &str) -> Result<Pacing> {
+    let account = get(db, org_id, account_id).await?.ok_or(Error::NotFound("WhatsApp account"))?;
+    Ok(Pacing::of(&account))
+}
+
 /// The id Meta shows for a WhatsApp Business Account or a phone number.
-fn meta_id(field: &str, v: &str) -> Result<String> {
+pub(super) fn meta_id(field: &str, v: &str) -> Result<String> {
     let v = v.trim();
     if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Err(Error::invalid(field, format!("{field} is required: the id Meta shows for it")));
@@ -96,20 +106,6 @@ async fn check_with_meta(
             Err(Error::Unprocessable(format!("Meta refused the credentials for this phone number: {}", e.message)))
         }
     }
-}
-
-/// Meta's default throughput for a number, messages a second.
-pub const DEFAULT_THROUGHPUT: u32 = 80;
-
-/// The messages a second Meta allows this number (its `throughput.level`).
-pub fn throughput(_account: &whatsapp_account::Model) -> u32 {
-    DEFAULT_THROUGHPUT
-}
-
-/// Unique customers a day Meta allows this number to start conversations with (its messaging
-/// limit tier); `None`: unlimited or not known.
-pub fn daily_limit(_account: &whatsapp_account::Model) -> Option<u64> {
-    None
 }
 
 /// What a manual connect gives: the ids and token from Meta's dashboard, and an optional alias.
@@ -163,6 +159,12 @@ pub async fn connect(state: &AppState, org_id: &str, c: Credentials<'_>) -> Resu
         created_at: Set(now),
         updated_at: Set(now),
         deleted_at: Set(None),
+        quality_rating: Set(None),
+        messaging_limit_tier: Set(None),
+        throughput_level: Set(None),
+        name_status: Set(None),
+        health_detail: Set(None),
+        health_checked_at: Set(None),
     }
     .insert(&*txn)
     .await?;

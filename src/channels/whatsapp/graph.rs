@@ -319,7 +319,7 @@ impl ChannelSender for WhatsAppSender {
             if let Some(id) = &req.message_id {
                 body["biz_opaque_callback_data"] = json!(id);
             }
-            pacer.acquire(&account.phone_number_id, accounts::throughput(&account), req.bulk).await;
+            pacer.acquire(&account.phone_number_id, accounts::Pacing::of(&account).per_second, req.bulk).await;
             let sent = graph.send_message(&account.phone_number_id, &token, &body).await;
             if let Err(e) = &sent
                 && e.code == "130429"

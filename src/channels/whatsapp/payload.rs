@@ -26,7 +26,16 @@ pub struct Change {
     pub waba_id: Option<String>,
     pub field: Option<String>,
     pub value: ChangeValue,
+    /// The entry's `time` (unix seconds), which Meta sends with account-level changes.
+    pub time: Option<i64>,
+    /// The change's value as sent, for the account-level fields ([`ACCOUNT_FIELDS`]), which are
+    /// stored as they come; `Null` for the others.
+    pub raw: Value,
 }
+
+/// The account-level webhook fields whose values are kept whole (`Change::raw`): account
+/// alerts, quality and limit changes of a number, bans and restrictions.
+pub const ACCOUNT_FIELDS: &[&str] = &["account_alerts", "phone_number_quality_update", "account_update"];
 
 #[derive(Debug, Default)]
 pub struct ChangeValue {
@@ -100,6 +109,7 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, String> {
             continue;
         }
         let waba_id = entry.get("id").and_then(id_text);
+        let time = entry.get("time").and_then(|t| t.as_i64().or_else(|| t.as_str()?.trim().parse().ok()));
         let changes = match entry.get("changes") {
             Some(Value::Array(a)) => a.as_slice(),
             None | Some(Value::Null) => &[][..],
@@ -122,7 +132,11 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, String> {
                     continue;
                 }
             };
-            d.changes.push(Change { waba_id: waba_id.clone(), field, value });
+            let raw = match (field.as_deref(), change.get("value")) {
+                (Some(f), Some(v)) if ACCOUNT_FIELDS.contains(&f) => v.clone(),
+                _ => Value::Null,
+            };
+            d.changes.push(Change { waba_id: waba_id.clone(), field, value, time, raw });
         }
     }
     Ok(d)

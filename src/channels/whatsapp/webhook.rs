@@ -9,9 +9,9 @@ use entities::enums::MessageStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::accounts;
 use super::payload::{self, ChangeValue};
 use super::templates::{self, sync::TemplateNews};
+use super::{accounts, alerts};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
 
@@ -33,6 +33,9 @@ pub struct IngestReport {
     /// Deliveries for another kind of object than `whatsapp_business_account` (a Page,
     /// Instagram…): acknowledged, nothing stored.
     pub ignored: usize,
+    /// Account alerts stored (`account_alerts`, `phone_number_quality_update`,
+    /// `account_update`), one per organization told; a redelivered one counts as a duplicate.
+    pub alerts: usize,
 }
 
 /// Stores what a (verified) webhook body carries; everything is committed when this returns.
@@ -53,6 +56,8 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestReport> {
     for change in &delivery.changes {
         let result = if change.field.as_deref().is_some_and(|f| TEMPLATE_FIELDS.contains(&f)) {
             template_news(state, change, &mut report).await
+        } else if let Some(source) = alerts::Source::of(change.field.as_deref()) {
+            alerts::ingest(state, source, change, &mut report).await
         } else {
             ingest_change(state, &change.value, &mut report).await
         };

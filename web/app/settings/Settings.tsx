@@ -1,6 +1,7 @@
 // The admin settings area: a sub-nav on the left and one screen per section on the right.
 // `/settings` shows the first section.
 import type { FunctionComponent } from "preact";
+import { useEffect } from "preact/hooks";
 import { path, navigate } from "../router";
 import { WhatsAppSettings } from "./WhatsApp";
 import { UsersSettings } from "./Users";
@@ -9,6 +10,7 @@ import { RoutingSettings } from "./Routing";
 import { BotSettings } from "./Bot";
 import { KnowledgeSettings } from "./Knowledge";
 import { TagsSettings } from "./Tags";
+import { refreshUnreadAlerts, unreadAlerts } from "./alerts";
 
 const SECTIONS: { slug: string; label: string; screen: FunctionComponent }[] = [
   { slug: "whatsapp", label: "WhatsApp", screen: WhatsAppSettings },
@@ -24,6 +26,7 @@ export function Settings() {
   const slug = path.value.split("/")[2] ?? "";
   const current = SECTIONS.find((s) => s.slug === slug) ?? SECTIONS[0];
   const Screen = current.screen;
+  useEffect(() => void refreshUnreadAlerts(), []);
   return (
     <main class="settings" data-testid="settings">
       <nav class="settings-nav" aria-label="Settings">
@@ -41,6 +44,11 @@ export function Settings() {
                 }}
               >
                 {s.label}
+                {s.slug === "whatsapp" && unreadAlerts.value > 0 && (
+                  <span class="badge" data-testid="settings-whatsapp-alerts" title="Unread alerts from Meta">
+                    {unreadAlerts.value}
+                  </span>
+                )}
               </a>
             </li>
           ))}

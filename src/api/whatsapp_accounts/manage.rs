@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::Data;
+use crate::api::Data;
 use crate::auth::Caller;
 use crate::channels::whatsapp::accounts;
 use crate::error::ApiResult;
