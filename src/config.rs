@@ -147,6 +147,11 @@ pub struct Config {
     /// per attempt up to 5 minutes.
     #[arg(long, env = "CX_OUTBOX_BACKOFF_MS", default_value_t = 1000, global = true)]
     pub outbox_backoff_ms: u64,
+    /// How long a message whose send call was under way when its node died waits, in
+    /// milliseconds, for the provider's status webhook to say it arrived before it is sent
+    /// again.
+    #[arg(long, env = "CX_OUTBOX_IN_FLIGHT_LEASE_MS", default_value_t = 60_000, global = true)]
+    pub outbox_in_flight_lease_ms: u64,
     /// How often the outbox is checked for due messages, and the media queue for files to
     /// download, in milliseconds.
     #[arg(long, env = "CX_OUTBOX_POLL_MS", default_value_t = 1000, global = true)]

@@ -85,6 +85,7 @@ impl Application {
             actor_idle: Duration::from_secs(config.actor_idle_secs.max(1)),
             outbox_backoff: Duration::from_millis(config.outbox_backoff_ms.max(10)),
             outbox_poll: Duration::from_millis(config.outbox_poll_ms.max(10)),
+            outbox_in_flight_lease: chrono::Duration::milliseconds(config.outbox_in_flight_lease_ms.max(100) as i64),
             presence_grace: Duration::from_millis(config.presence_grace_ms.max(10)),
             idle_check: Duration::from_millis(config.idle_check_ms.max(50)),
             bot_debounce: Duration::from_millis(config.bot_debounce_ms),

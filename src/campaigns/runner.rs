@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::*;
 use ::actors::ActorError;
@@ -198,35 +198,50 @@ async fn customers_today(state: &AppState, inbox_id: &str) -> Result<u64> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-async fn run(state: &AppState, id: &str) -> Result<()> {
+/// What a stretch of sending works with, read again about once a second.
+struct Ready {
+    campaign: campaign::Model,
+    template: whatsapp_template::Model,
+    header: Option<HeaderFile>,
+    per_second: u32,
+    /// Customers the number may still reach today.
+    room: u64,
+}
+
+/// Whether the campaign may send now: renews the lease, and waits (saying why) while the
+/// template is not approved, the number is disconnected or its daily limit is reached. `None`:
+/// it stopped being this node's to run (paused, cancelled, deleted, taken over).
+async fn ready(state: &AppState, id: &str) -> Result<Option<Ready>> {
     let db = state.db();
-    let mut refreshed = Instant::now();
     loop {
         if !renew(state, id).await? {
-            return Ok(()); // paused, cancelled, deleted, or taken over
+            return Ok(None);
         }
         let c = campaign::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(Error::NotFound("campaign"))?;
         let template = whatsapp_template::Entity::find_by_id(c.template_id.clone()).one(db).await?;
-        let Some(template) = template.filter(|t| t.status == TemplateStatus::Approved) else {
-            let status = whatsapp_template::Entity::find_by_id(c.template_id.clone()).one(db).await?.map(|t| t.status);
-            let why = format!("the template is {} at Meta; sending resumes when it is approved again", status.map_or("gone".into(), |s| s.to_string()));
-            set_waiting(state, id, Some(why)).await?;
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            continue;
+        let template = match template {
+            Some(t) if t.status == TemplateStatus::Approved => t,
+            other => {
+                let status = other.map_or("gone".to_owned(), |t| t.status.to_string());
+                let why = format!("the template is {status} at Meta; sending resumes when it is approved again");
+                set_waiting(state, id, Some(why)).await?;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
         };
-        let account = accounts::get(db, &c.org_id, &c.account_id).await?;
-        let Some(account) = account else {
+        let Some(account) = accounts::get(db, &c.org_id, &c.account_id).await? else {
             set_waiting(state, id, Some("the number is disconnected; connect it again to go on".into())).await?;
             tokio::time::sleep(Duration::from_secs(5)).await;
             continue;
         };
         let pacing = accounts::Pacing::of(&account);
-        let per_second = pacing.per_second;
         let mut room = u64::MAX;
         if let Some(limit) = pacing.daily_unique_limit.map(u64::from) {
             let used = customers_today(state, &c.inbox_id).await?;
             if used >= limit {
-                let why = format!("the number reached its limit of {limit} customers in 24 hours; sending resumes as the day rolls on");
+                let why = format!(
+                    "the number reached its limit of {limit} customers in 24 hours; sending resumes as the day rolls on"
+                );
                 set_waiting(state, id, Some(why)).await?;
                 tokio::time::sleep(Duration::from_secs(10)).await;
                 continue;
@@ -236,17 +251,28 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
         if c.waiting_reason.is_some() {
             set_waiting(state, id, None).await?;
         }
-        // About a second of sends: the loop looks at pauses and limits once a second.
-        let batch = Ord::min(u64::from(per_second).clamp(10, 1000), room);
-        let pending = campaign_recipient::Entity::find()
-            .filter(campaign_recipient::Column::CampaignId.eq(id))
-            .filter(campaign_recipient::Column::Status.eq(RecipientStatus::Pending.as_str()))
-            .filter(campaign_recipient::Column::MessageId.is_null())
-            .order_by_asc(campaign_recipient::Column::Position)
-            .limit(batch)
-            .all(db)
-            .await?;
-        if pending.is_empty() {
+        let header = header_file(&template);
+        return Ok(Some(Ready { campaign: c, template, header, per_second: pacing.per_second, room }));
+    }
+}
+
+/// The next pending recipients in sending order after `after`.
+async fn pending_after(state: &AppState, id: &str, after: i32, limit: u64) -> Result<Vec<campaign_recipient::Model>> {
+    Ok(campaign_recipient::Entity::find()
+        .filter(campaign_recipient::Column::CampaignId.eq(id))
+        .filter(campaign_recipient::Column::Status.eq(RecipientStatus::Pending.as_str()))
+        .filter(campaign_recipient::Column::MessageId.is_null())
+        .filter(campaign_recipient::Column::Position.gt(after))
+        .order_by_asc(campaign_recipient::Column::Position)
+        .limit(limit)
+        .all(state.db())
+        .await?)
+}
+
+async fn run(state: &AppState, id: &str) -> Result<()> {
+    loop {
+        let Some(first) = ready(state, id).await? else { return Ok(()) };
+        if pending_after(state, id, -1, 1).await?.is_empty() {
             let now = Utc::now();
             campaign::Entity::update_many()
                 .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Completed.as_str()))
@@ -254,26 +280,56 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
                 .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
                 .filter(campaign::Column::Id.eq(id))
                 .filter(campaign::Column::Status.eq(CampaignStatus::Running.as_str()))
-                .exec(db)
+                .exec(state.db())
                 .await?;
-            stats::refresh(db, &c).await?;
+            stats::refresh(state.db(), &first.campaign).await?;
             tracing::info!(campaign_id = %id, "campaign completed");
             return Ok(());
         }
-        let header = header_file(&template);
-        let concurrency = (per_second as usize / 4).clamp(4, 64);
-        let results: Vec<Result<()>> = futures_util::stream::iter(pending)
-            .map(|r| send_one(state, &c, &template, header.clone(), r))
+        // A steady stream of sends: as one finishes the next starts, so one slow send holds one
+        // slot, not the campaign. About a second of recipients is read at a time, each time
+        // after another look at the lease, the template and the daily limit.
+        let concurrency = (first.per_second as usize / 4).clamp(4, 64);
+        let pages = futures_util::stream::unfold((-1i32, Some(first)), move |(after, ready_now)| async move {
+            let r = match ready_now {
+                Some(r) => r,
+                None => match ready(state, id).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return None,
+                    Err(e) => {
+                        tracing::warn!(campaign_id = %id, error = %e, "campaign check failed; another look follows");
+                        return None;
+                    }
+                },
+            };
+            let batch = Ord::min(u64::from(r.per_second).clamp(10, 1000), r.room);
+            let page = match pending_after(state, id, after, batch).await {
+                Ok(p) if !p.is_empty() => p,
+                _ => return None,
+            };
+            let last = page.last().map_or(after, |p| p.position);
+            let r = Arc::new(r);
+            let items: Vec<(Arc<Ready>, campaign_recipient::Model)> = page.into_iter().map(|p| (r.clone(), p)).collect();
+            Some((futures_util::stream::iter(items), (last, None)))
+        })
+        .flatten();
+        let failures = pages
+            .map(|(r, recipient)| async move {
+                send_one(state, &r.campaign, &r.template, r.header.clone(), recipient).await
+            })
             .buffer_unordered(concurrency)
-            .collect()
+            .filter_map(|res| async move { res.err() })
+            .fold(0usize, |n, e| async move {
+                tracing::warn!(campaign_id = %id, error = %e, "a send could not be made; it is tried again");
+                n + 1
+            })
             .await;
-        if let Some(e) = results.into_iter().find_map(|r| r.err()) {
-            tracing::warn!(campaign_id = %id, error = %e, "some sends could not be made; they are tried again");
+        if failures > 0 {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        if refreshed.elapsed() > Duration::from_secs(5) {
-            stats::refresh(db, &c).await?;
-            refreshed = Instant::now();
+        let c = campaign::Entity::find_by_id(id.to_owned()).one(state.db()).await?;
+        if let Some(c) = c {
+            stats::refresh(state.db(), &c).await?;
         }
     }
 }

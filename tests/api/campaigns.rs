@@ -194,3 +194,153 @@ async fn the_rate_card_prices_an_estimate_by_market_and_category() {
     assert!((e["data"]["total"].as_f64().unwrap() - 2.0 * de["marketing"].as_f64().unwrap()).abs() < 1e-6, "{e}");
     assert_eq!(e["data"]["invalid"][0]["row"], 3);
 }
+
+#[actix_web::test]
+async fn two_thousand_recipients_never_exceed_the_numbers_throughput_in_any_second() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    // Meta says the number does 50 messages a second, and enforces it.
+    app.graph.set_health(&account.phone_number_id, "GREEN", "TIER_UNLIMITED", json!(50));
+    let (s, h) = app.get(&format!("/api/v1/whatsapp-accounts/{}/health?refresh=true", account.id), &org.token).await;
+    assert_eq!(s, 200, "{h}");
+    app.graph.sending(|f| {
+        f.throughput = Some(50);
+        f.fail_to.insert("491510001234".into(), (131049, "This message was not delivered to maintain healthy ecosystem engagement.".into()));
+    });
+    let template = promo(&app, &org).await;
+    let started = std::time::Instant::now();
+    let (s, c) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Big", "templateId": template, "recipients": people(2000, 0)})).await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["data"]["campaign"]["id"].as_str().unwrap().to_owned();
+    until_status(&app, &org, &id, "COMPLETED", Duration::from_secs(120)).await;
+    let took = started.elapsed();
+    let (accepted, throttled, busiest) =
+        app.graph.sending(|f| (f.accepted.len(), f.throttled, super::fake_graph_sends::busiest_second(f)));
+    eprintln!("2,000 recipients at 50/s: {took:?}, {:.1} sends/s, busiest second {busiest}", accepted as f64 / took.as_secs_f64());
+    assert_eq!(accepted, 1999);
+    assert_eq!(throttled, 0, "Meta refused sends over the limit");
+    assert!(busiest <= 50, "{busiest} sends in one second");
+    let (_, failed) = app.get(&format!("/api/v1/campaigns/{id}?status=FAILED"), &org.token).await;
+    assert_eq!(failed["data"]["pagination"]["total"], 1);
+    assert_eq!(failed["data"]["recipients"][0]["errorCode"], "131049");
+    assert_eq!(failed["data"]["stats"]["funnel"]["sent"], 1999);
+}
+
+/// The binary as a process on `port` (fixed, so a restart keeps the address the fake Graph API
+/// delivers status webhooks to).
+fn server(data: &std::path::Path, port: u16, graph: &str, database: Option<&str>) -> std::process::Child {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cx-inbox"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CX_DATA_DIR", data)
+        .env("CX_BIND", format!("127.0.0.1:{port}"))
+        .env("CX_NODE_ID", "campaign-node")
+        .env("CX_WHATSAPP_GRAPH_URL", graph)
+        .env("CX_WHATSAPP_APP_SECRET", APP_SECRET)
+        .env("CX_OUTBOX_IN_FLIGHT_LEASE_MS", "5000")
+        .env("CX_OUTBOX_POLL_MS", "200")
+        .env("CX_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(url) = database {
+        cmd.env("CX_DATABASE_URL", url);
+    }
+    cmd.spawn().unwrap()
+}
+
+async fn until_up(client: &reqwest::Client, base: &str) {
+    for _ in 0..600 {
+        if client.get(format!("{base}/api/v1/health")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not come up");
+}
+
+async fn call(client: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: Value) -> Value {
+    let res = client.request(method, url).bearer_auth(token).json(&body).send().await.unwrap();
+    let (s, v) = status_json(res).await;
+    assert!(s < 300, "{s}: {v}");
+    v
+}
+
+#[actix_web::test]
+async fn a_campaign_killed_halfway_resumes_and_sends_everyone_exactly_once() {
+    let graph = FakeGraph::start();
+    let dir = tempfile::tempdir().unwrap();
+    let database = match pg_base() {
+        Some(base) => Some(create_pg_database(&base).await.0),
+        None => None,
+    };
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut child = server(dir.path(), port, &graph.url, database.as_deref());
+    until_up(&client, &base).await;
+    graph.send_statuses_to(&base);
+
+    let n = unique();
+    let (s, reg) = status_json(
+        client
+            .post(format!("{base}/api/v1/auth/register"))
+            .json(&json!({"companyName": "Acme", "name": "Admin", "email": format!("k{n}@example.com"), "password": "s3cret-pass"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201, "{reg}");
+    let token = reg["data"]["accessToken"].as_str().unwrap().to_owned();
+    let pnid = format!("1{n:014}");
+    let account = call(&client, reqwest::Method::POST, format!("{base}/api/v1/whatsapp-accounts/connect-manual"), &token, json!({"wabaId": format!("9{n}"), "phoneNumberId": pnid, "accessToken": "EAAG-kill"})).await;
+    let account_id = account["data"]["id"].as_str().unwrap();
+    graph.set_health(&pnid, "GREEN", "TIER_UNLIMITED", json!(50));
+    call(&client, reqwest::Method::GET, format!("{base}/api/v1/whatsapp-accounts/{account_id}/health?refresh=true"), &token, Value::Null).await;
+    graph.templates(|t| t.approve_at_once = true);
+    let template = call(&client, reqwest::Method::POST, format!("{base}/api/v1/templates"), &token, json!({"name": "promo", "language": "en", "category": "MARKETING", "components": [
+        {"type": "BODY", "text": "Hi {{1}}, {{2}} off today.", "example": {"body_text": [["Ana", "10%"]]}}
+    ]}))
+    .await;
+    // The 100th send reaches Meta, and its answer is held: the server dies waiting for it.
+    graph.sending(|f| {
+        f.throughput = Some(50);
+        f.hold_send = Some(100);
+    });
+    let total = 300;
+    let campaign = call(&client, reqwest::Method::POST, format!("{base}/api/v1/campaigns"), &token, json!({"name": "Crash", "templateId": template["data"]["id"], "recipients": people(total, 500)})).await;
+    let id = campaign["data"]["campaign"]["id"].as_str().unwrap().to_owned();
+    for _ in 0..600 {
+        if graph.sending(|f| f.accepted.len()) >= 150 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown, the held send's answer never arrives
+    child.wait().unwrap();
+    let at_kill = graph.sending(|f| f.accepted.len());
+    assert!(at_kill >= 150 && at_kill < total, "killed after {at_kill} sends");
+
+    let mut child = server(dir.path(), port, &graph.url, database.as_deref());
+    until_up(&client, &base).await;
+    let detail = loop {
+        let d = call(&client, reqwest::Method::GET, format!("{base}/api/v1/campaigns/{id}?limit=1"), &token, Value::Null).await;
+        let done = d["data"]["status"] == "COMPLETED" && d["data"]["stats"]["counts"]["pending"] == 0;
+        if done {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut per_recipient = std::collections::HashMap::new();
+    for (_, to, _) in graph.sending(|f| f.accepted.clone()) {
+        *per_recipient.entry(to).or_insert(0) += 1;
+    }
+    let twice: Vec<_> = per_recipient.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    assert_eq!(per_recipient.len(), total, "every recipient sent");
+    assert_eq!(detail["data"]["stats"]["funnel"]["sent"], total as u64, "{}", detail["data"]["stats"]);
+    assert_eq!(graph.sending(|f| f.throttled), 0);
+    let _ = child.kill();
+    let _ = child.wait();
+}

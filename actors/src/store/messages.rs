@@ -28,6 +28,23 @@ pub async fn lease(db: &impl ConnectionTrait, id: &str, until: chrono::DateTime<
         .map(|_| ())
 }
 
+/// When an inbox's outbound messages were sent, for those sent after `since`.
+pub async fn sent_since(
+    db: &impl ConnectionTrait,
+    inbox_id: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<chrono::DateTime<chrono::Utc>>, DbErr> {
+    let rows: Vec<Option<chrono::DateTime<chrono::Utc>>> = message::Entity::find()
+        .select_only()
+        .column(message::Column::SentAt)
+        .filter(message::Column::InboxId.eq(inbox_id))
+        .filter(message::Column::SentAt.gt(since))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
 /// A page of a conversation's messages in chronological order. Without a key: the latest
 /// `limit`; `Before`: the `limit` messages just older than the key; `After`: just newer.
 pub async fn page(

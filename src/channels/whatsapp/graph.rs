@@ -319,6 +319,14 @@ impl ChannelSender for WhatsAppSender {
             if let Some(id) = &req.message_id {
                 body["biz_opaque_callback_data"] = json!(id);
             }
+            if !pacer.knows(&account.phone_number_id) {
+                // Sends of the last second before this node started still count at Meta.
+                let recent = actors::store::messages::sent_since(&db, &account.inbox_id, chrono::Utc::now() - chrono::Duration::seconds(1))
+                    .await
+                    .unwrap_or_default();
+                let now = chrono::Utc::now();
+                pacer.seed(&account.phone_number_id, recent.into_iter().filter_map(|t| (now - t).to_std().ok()));
+            }
             pacer.acquire(&account.phone_number_id, accounts::Pacing::of(&account).per_second, req.bulk).await;
             let sent = graph.send_message(&account.phone_number_id, &token, &body).await;
             if let Err(e) = &sent

@@ -72,6 +72,23 @@ impl Pacer {
         }
     }
 
+    /// Whether this node has sent through `number` since it started.
+    pub fn knows(&self, number: &str) -> bool {
+        self.numbers.lock().unwrap_or_else(|p| p.into_inner()).contains_key(number)
+    }
+
+    /// Starts a number's window with sends made before this node started (by a node that died,
+    /// or this one before a restart), which Meta still counts: `ago` is how long ago each was.
+    pub fn seed(&self, number: &str, ago: impl IntoIterator<Item = Duration>) {
+        let now = Instant::now();
+        let mut all = self.numbers.lock().unwrap_or_else(|p| p.into_inner());
+        let n = all.entry(number.to_owned()).or_default();
+        let mut times: Vec<Instant> = ago.into_iter().filter(|a| *a < SECOND).filter_map(|a| now.checked_sub(a)).collect();
+        times.extend(n.started.drain(..));
+        times.sort();
+        n.started = times.into();
+    }
+
     /// Meta said the number exceeded its throughput: half speed for a while.
     pub fn throttled(&self, number: &str) {
         let mut all = self.numbers.lock().unwrap_or_else(|p| p.into_inner());
