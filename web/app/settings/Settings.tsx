@@ -3,6 +3,7 @@
 import type { FunctionComponent } from "preact";
 import { path, navigate } from "../router";
 import { WhatsAppSettings } from "./WhatsApp";
+import { TemplatesSettings } from "./Templates";
 import { UsersSettings } from "./Users";
 import { TeamsSettings } from "./Teams";
 import { RoutingSettings } from "./Routing";
@@ -12,6 +13,7 @@ import { TagsSettings } from "./Tags";
 
 const SECTIONS: { slug: string; label: string; screen: FunctionComponent }[] = [
   { slug: "whatsapp", label: "WhatsApp", screen: WhatsAppSettings },
+  { slug: "templates", label: "Templates", screen: TemplatesSettings },
   { slug: "users", label: "Users & invitations", screen: UsersSettings },
   { slug: "teams", label: "Teams", screen: TeamsSettings },
   { slug: "routing", label: "Routing & hours", screen: RoutingSettings },
