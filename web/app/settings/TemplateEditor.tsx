@@ -145,6 +145,11 @@ function EditorForm(props: { template?: MessageTemplate; accounts: WhatsAppAccou
     errors[f] ? <div class="field-error" id={idOf(f) + "-error"} role="alert" data-field={f}>{errors[f]}</div> : null;
   const x: Ctx = { ctl, errors };
 
+  const bodyVars = variablesOf(d.body);
+  const headerVars = variablesOf(d.headerText);
+  // The style of the variables: the text's own once it has some, else the one chosen.
+  const namedNow = bodyVars.length + headerVars.length > 0 ? isNamed([...bodyVars, ...headerVars]) : named;
+
   function change(patch: Partial<Draft>, ...fields: string[]) {
     setD((x) => ({ ...x, ...patch }));
     if (fields.some((f) => errors[f])) {
@@ -160,7 +165,8 @@ function EditorForm(props: { template?: MessageTemplate; accounts: WhatsAppAccou
   function addVariable(target: "body" | "header") {
     const el = target === "body" ? bodyRef.current : headerRef.current;
     const text = target === "body" ? d.body : d.headerText;
-    const v = nextVariable([d.body, d.headerText], named);
+    // The header's variables and the body's are numbered (or named) each on their own.
+    const v = nextVariable([text], namedNow);
     const at = el?.selectionStart ?? text.length;
     const end = el?.selectionEnd ?? at;
     const next = text.slice(0, at) + v + text.slice(end);
@@ -168,7 +174,7 @@ function EditorForm(props: { template?: MessageTemplate; accounts: WhatsAppAccou
     setTimeout(() => {
       if (!el) return;
       el.focus();
-      if (named) el.setSelectionRange(at + 2, at + v.length - 2);
+      if (namedNow) el.setSelectionRange(at + 2, at + v.length - 2);
       else el.setSelectionRange(at + v.length, at + v.length);
     }, 0);
   }
@@ -274,8 +280,6 @@ function EditorForm(props: { template?: MessageTemplate; accounts: WhatsAppAccou
     }
   }
 
-  const bodyVars = variablesOf(d.body);
-  const headerVars = variablesOf(d.headerText);
   const auth = d.category === "AUTHENTICATION";
   const accountName = (a: WhatsAppAccount) => a.alias || a.displayPhoneNumber || a.phoneNumberId;
   const counter = (s: string, max: number) => {
@@ -373,7 +377,10 @@ function EditorForm(props: { template?: MessageTemplate; accounts: WhatsAppAccou
               </>
             )}
             {MEDIA_KINDS.includes(d.header) && (
-              <Field x={x} f="header.file" label={`Example ${d.header.toLowerCase()}`} hint={`Meta reviews the template with it: ${HEADER_FILES[d.header].label}. Each send can use this file or give another.`}>
+              <Field x={x} f="header.file" label={`Example ${d.header.toLowerCase()}`}
+                hint={mode === "edit"
+                  ? "A submitted template keeps its file: duplicate it to use another."
+                  : `Meta reviews the template with it: ${HEADER_FILES[d.header].label}. Each send can use this file or give another.`}>
                 {(c) => (
                   <div class="tpl-file">
                     <input {...c} type="file" accept={HEADER_FILES[d.header].mimes.join(",")} disabled={uploading || mode === "edit"}
@@ -398,7 +405,7 @@ function EditorForm(props: { template?: MessageTemplate; accounts: WhatsAppAccou
                     <button type="button" class="tpl-addvar" onClick={() => addVariable("body")} data-testid="template-add-variable">+ Add variable</button>
                     <label class="s-small">
                       Variables{" "}
-                      <select value={named ? "named" : "numbered"} disabled={bodyVars.length + headerVars.length > 0}
+                      <select value={namedNow ? "named" : "numbered"} disabled={bodyVars.length + headerVars.length > 0}
                         onChange={(e) => setNamed(val(e) === "named")} aria-label="Variable style">
                         <option value="numbered">numbered {"{{1}}"}</option>
                         <option value="named">named {"{{first_name}}"}</option>
@@ -485,7 +492,7 @@ function EditorForm(props: { template?: MessageTemplate; accounts: WhatsAppAccou
             )}
             <div class="s-actions">
               <label class="s-small" for={idOf("add-button")}>Add a button</label>
-              <select id={idOf("add-button")} value="" disabled={d.buttons.length >= 10}
+              <select id={idOf("add-button")} value="" disabled={d.buttons.length >= 10} data-testid="template-add-button"
                 onChange={(e) => {
                   const type = val(e) as ButtonType;
                   (e.currentTarget as HTMLSelectElement).value = "";

@@ -19,6 +19,7 @@ export function TemplatesSettings() {
   return <TemplateList />;
 }
 
+const count = (n: number) => `${n} template${n === 1 ? "" : "s"}`;
 const open = (id: string) => navigate("/settings/templates/" + encodeURIComponent(id));
 
 function TemplateList() {
@@ -172,7 +173,7 @@ function TemplateList() {
                   for (const t of items) on ? next.add(t.id) : next.delete(t.id);
                   setSelected(next);
                 }} />
-              <span class="muted">{list.data?.pagination?.total ?? items.length} templates</span>
+              <span class="muted">{count(list.data?.pagination?.total ?? items.length)}</span>
             </label>
           </li>
           {items.map((t) => (

@@ -9,7 +9,7 @@ import { sendTemplate, errorText } from "../inbox/store";
 import type { Conversation } from "../inbox/model";
 import {
   checkSend, headerKind, matchesSearch, needsLink, previewOfSend, problemsOf, renderSent, sendField, sendParameters,
-  sendableFor, slotKey, slotLabel, type FieldErrors, type HeaderExtra, type MessageTemplate,
+  sendableFor, slotExample, slotKey, slotLabel, type FieldErrors, type HeaderExtra, type MessageTemplate,
 } from "./model";
 import { TemplatePreview } from "./Preview";
 
@@ -206,7 +206,7 @@ function Fill({ c, t, onBack, onClose }: { c: Conversation; t: MessageTemplate; 
       <div class="tpl-fill">
         <div class="tpl-slots">
           {slots.length === 0 && kind !== "LOCATION" && !needsLink(t) && <p class="muted s-small">This template has nothing to fill in.</p>}
-          {slots.map((s) => input(slotKey(s), slotLabel(s, t), values[slotKey(s)] ?? "", (v) => setValues((x) => ({ ...x, [slotKey(s)]: v })), s.example))}
+          {slots.map((s) => input(slotKey(s), slotLabel(s, t), values[slotKey(s)] ?? "", (v) => setValues((x) => ({ ...x, [slotKey(s)]: v })), slotExample(s, t)))}
           {needsLink(t) && input("headerLink", `Header ${kind.toLowerCase()}: a public https link`, extra.headerLink ?? "", (v) => setExtra((x) => ({ ...x, headerLink: v })), "https://", "url")}
           {kind === "LOCATION" && (
             <>

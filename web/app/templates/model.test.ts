@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import {
   type Draft, type MessageTemplate, type TemplateComponent, EMPTY_DRAFT, paramsOf, variablesOf, isNamed, nextVariable, fill,
   exampleFor, examplesOf, toComponents, fromTemplate, toInput, newButton, checkDraft, problemsOf, editorField, serverErrors,
-  previewOfDraft, previewOfSend, formatted, slotKey, sendParameters, renderSent, checkSend, sendField, slotLabel, sendableFor,
+  previewOfDraft, previewOfSend, formatted, slotKey, slotExample, sendParameters, renderSent, checkSend, sendField, slotLabel, sendableFor,
   matchesSearch, checkHeaderFile, needsLink,
 } from "./model";
 
@@ -262,7 +262,9 @@ describe("sending", () => {
     const t = template();
     expect(t.parameters.map(slotKey)).toEqual(["header.1", "body.1", "body.2", "button.1"]);
     expect(slotLabel(t.parameters[2], t)).toBe("Body {{2}}");
-    expect(slotLabel(t.parameters[3], t)).toMatch(/Track/);
+    expect(slotLabel(t.parameters[3], t)).toBe("Button “Track”: https://shop.test/t/…");
+    expect(slotExample(t.parameters[3], t)).toBe("1042");
+    expect(slotExample(t.parameters[1], t)).toBe("Ana");
   });
   it("the conversation's business account's approved templates, searched", () => {
     const ts = [template(), template({ id: "t2", status: "PAUSED" }), template({ id: "t3", wabaId: "w2" }), template({ id: "t4", wabaId: null, accountId: "a1" })];

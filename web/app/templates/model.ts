@@ -669,11 +669,19 @@ export function sendField(server: string, t: MessageTemplate): string | null {
 export function slotLabel(s: Slot, t: MessageTemplate): string {
   if (s.place === "button") {
     const b = find(t.components ?? [], "BUTTONS")?.buttons?.[s.index ?? 0];
-    if (s.name === "url") return `Button “${b?.text ?? "link"}”: end of the link`;
+    if (s.name === "url") return `Button “${b?.text ?? "link"}”: ${urlPrefix(b?.url ?? "")}…`;
     if (s.name === "copy_code") return "Offer code to copy";
     return "One-time password";
   }
   return `${s.place === "header" ? "Header" : "Body"} {{${s.name}}}`;
+}
+
+/** A slot's example as its input shows it: a URL button's only the part after the fixed link. */
+export function slotExample(s: Slot, t: MessageTemplate): string {
+  const e = s.example ?? "";
+  if (s.place !== "button" || s.name !== "url") return e;
+  const prefix = urlPrefix(find(t.components ?? [], "BUTTONS")?.buttons?.[s.index ?? 0]?.url ?? "");
+  return prefix && e.startsWith(prefix) ? e.slice(prefix.length) : e;
 }
 
 /** The approved templates a conversation's business account may send. */
