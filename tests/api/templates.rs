@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::helpers::*;
 
 /// The WhatsApp Business Account id of a connected account.
-async fn waba_of(app: &TestApp, org: &Org, account: &Account) -> String {
+pub(crate) async fn waba_of(app: &TestApp, org: &Org, account: &Account) -> String {
     let (_, list) = app.get("/api/v1/whatsapp-accounts", &org.token).await;
     let a = list["data"].as_array().unwrap().iter().find(|a| a["id"] == account.id.as_str()).unwrap();
     a["wabaId"].as_str().unwrap().to_owned()
@@ -17,7 +17,7 @@ async fn waba_of(app: &TestApp, org: &Org, account: &Account) -> String {
 
 /// An order update: a text header with one parameter, a body with two, a footer, a quick reply
 /// and a URL button with a parameter.
-fn order_update(name: &str) -> Value {
+pub(crate) fn order_update(name: &str) -> Value {
     json!({
         "name": name,
         "language": "en_US",
@@ -38,12 +38,12 @@ fn order_parameters() -> Value {
     json!({"header": ["77"], "body": ["Ana", "77"], "buttons": [null, "77"]})
 }
 
-fn template_webhook(waba: &str, field: &str, value: Value) -> Value {
+pub(crate) fn template_webhook(waba: &str, field: &str, value: Value) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": waba, "time": chrono::Utc::now().timestamp(), "changes": [{"field": field, "value": value}]}]})
 }
 
 /// A conversation whose customer last wrote 25 hours ago.
-async fn closed_window(app: &TestApp, org: &Org, account: &Account, wa_id: &str) -> String {
+pub(crate) async fn closed_window(app: &TestApp, org: &Org, account: &Account, wa_id: &str) -> String {
     let old = (chrono::Utc::now() - chrono::Duration::hours(25)).timestamp().to_string();
     let hook = message_webhook(
         &account.phone_number_id,
@@ -55,7 +55,7 @@ async fn closed_window(app: &TestApp, org: &Org, account: &Account, wa_id: &str)
     app.conversation_of(org, wa_id).await
 }
 
-async fn approved(app: &TestApp, org: &Org, body: Value) -> Value {
+pub(crate) async fn approved(app: &TestApp, org: &Org, body: Value) -> Value {
     app.graph.templates(|t| t.approve_at_once = true);
     let (s, t) = app.post("/api/v1/templates", &org.token, body).await;
     assert_eq!(s, 201, "{t}");
@@ -63,7 +63,7 @@ async fn approved(app: &TestApp, org: &Org, body: Value) -> Value {
     t["data"].clone()
 }
 
-async fn wait_for_sends(app: &TestApp, n: usize) -> Vec<GraphRequest> {
+pub(crate) async fn wait_for_sends(app: &TestApp, n: usize) -> Vec<GraphRequest> {
     for _ in 0..100 {
         let sends = app.graph.sends();
         if sends.len() >= n {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     Account, Org, TestApp, message_webhook, spawn_app, spawn_app_with, status_webhook, text_webhook, unique,
 };
+use crate::templates;
 use webdriver::Browser;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -610,4 +611,201 @@ async fn two_tabs_of_one_agent_stay_in_step_and_keep_their_session_through_token
         )
         .await;
     }
+}
+
+/// With `CX_UI_SHOTS=<dir>`, saves a screenshot of the page there as `<name>.png` (to look at a
+/// layout at desktop and phone widths).
+async fn shot(b: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("CX_UI_SHOTS") {
+        b.screenshot(&std::path::Path::new(&dir).join(format!("{name}.png"))).await;
+    }
+}
+
+/// No horizontal scroll: neither the page nor the element `css` is wider than it shows.
+async fn no_sideways_scroll(b: &Browser, css: &str) {
+    let wide = b
+        .js(
+            "const d = document.documentElement; const e = document.querySelector(arguments[0]); \
+             return [d.scrollWidth - d.clientWidth, e ? e.scrollWidth - e.clientWidth : 0]",
+            json!([css]),
+        )
+        .await;
+    assert_eq!(wide, json!([0, 0]), "horizontal overflow (page, {css}) in px");
+}
+
+#[actix_web::test]
+async fn a_closed_window_offers_the_template_picker_and_sends_one() {
+    let Some(b) = Browser::start("ui::a_closed_window_offers_the_template_picker").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Picker").await;
+    let c = templates::closed_window(&app, &admin.org, &account, "4916000000001").await;
+    templates::approved(&app, &admin.org, templates::order_update("order_update")).await;
+
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=tab-all]").await;
+    open(&b, &c).await;
+    b.wait_for("[data-testid=composer-closed]", WAIT).await;
+    b.click("[data-testid=composer-send-template]").await;
+    b.wait_for("[data-testid=template-option][data-name=order_update]", WAIT).await;
+    shot(&b, "picker-list-1280").await;
+    // Searched and chosen from the keyboard.
+    b.type_into("[data-testid=template-search]", "order\u{E007}").await;
+    b.wait_for("[data-testid=template-fill]", WAIT).await;
+    let field = |slot: &str| format!("[data-testid=template-field][data-slot='{slot}']");
+    let placeholder = b.js("return document.querySelector(arguments[0]).placeholder", json!([field("body.1")])).await;
+    assert_eq!(placeholder, "Ana", "the example is the placeholder");
+    b.type_into(&field("header.1"), "77").await;
+    b.type_into(&field("body.1"), "Ana").await;
+    b.type_into(&field("body.2"), "77").await;
+    shot(&b, "picker-fill-1280").await;
+    b.until(
+        "the preview with the values typed",
+        WAIT,
+        "const p = document.querySelector('[data-testid=template-send-preview]'); return p && p.textContent.includes('Hi Ana, your order 77 ships today.') && p.textContent.includes('Order 77')",
+        json!([]),
+    )
+    .await;
+
+    // The button's value is missing: said at its field, nothing sent.
+    b.click("[data-testid=template-send]").await;
+    b.wait_for(&format!("{}[aria-invalid=true]", field("button.1")), WAIT).await;
+    assert!(app.graph.sends().is_empty());
+
+    b.type_into(&field("button.1"), "77").await;
+    b.click("[data-testid=template-send]").await;
+    let want = "Order 77\nHi Ana, your order 77 ships today.\nDemo Shop\n[Thanks] [Track]";
+    b.until(
+        "the rendered template in the thread, sent",
+        WAIT,
+        "return [...document.querySelectorAll('[data-testid=message][data-direction=outbound]')].some(m => m.dataset.status === 'sent' && m.querySelector('[data-testid=message-text]').textContent === arguments[0])",
+        json!([want]),
+    )
+    .await;
+    b.until("the picker closed", WAIT, "return !document.querySelector('[data-testid=template-fill]')", json!([]))
+        .await;
+    let sends = templates::wait_for_sends(&app, 1).await;
+    assert_eq!(sends.len(), 1, "sent once");
+    let body = &sends[0].body;
+    assert_eq!(body["type"], "template");
+    assert_eq!(body["template"]["name"], "order_update");
+    assert_eq!(body["template"]["language"]["code"], "en_US");
+    assert_eq!(
+        body["template"]["components"],
+        json!([
+            {"type": "header", "parameters": [{"type": "text", "text": "77"}]},
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "77"}]},
+            {"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "77"}]}
+        ])
+    );
+    let on_screen = b
+        .js("return document.querySelectorAll('[data-testid=message][data-direction=outbound]').length", json!([]))
+        .await;
+    assert_eq!(on_screen, json!(1), "one message on screen, the pending one replaced");
+    shot(&b, "thread-sent-1280").await;
+
+    // On a phone the picker fits the width.
+    b.set_size(390, 844).await;
+    b.click("[data-testid=composer-send-template]").await;
+    b.click("[data-testid=template-option][data-name=order_update]").await;
+    b.wait_for("[data-testid=template-fill]", WAIT).await;
+    no_sideways_scroll(&b, "[data-testid=template-fill]").await;
+    shot(&b, "picker-fill-390").await;
+}
+
+#[actix_web::test]
+async fn a_template_drafted_in_the_editor_is_submitted_and_its_rejection_shows_live() {
+    let Some(b) = Browser::start("ui::a_template_drafted_in_the_editor").await else { return };
+    let app = spawn_app().await;
+    let (admin, account) = organization(&app, "Manager").await;
+    let waba = templates::waba_of(&app, &admin.org, &account).await;
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=nav-settings]").await;
+    b.click("[data-testid=settings-nav-templates]").await;
+    b.wait_for("[data-testid=templates]", WAIT).await;
+    b.click("[data-testid=template-new]").await;
+
+    // A body with a variable: its example field appears and the preview fills it in.
+    b.type_into("[data-testid=template-name]", "shipping_update").await;
+    b.type_into("[data-testid=template-body]", "Hello ").await;
+    b.click("[data-testid=template-add-variable]").await;
+    b.type_into("[data-testid=template-body]", ", your parcel is on its way.").await;
+    b.type_into("[data-testid=template-body-example][data-var='1']", "Ana").await;
+    b.until(
+        "the preview with the example",
+        WAIT,
+        "const p = document.querySelector('[data-testid=template-preview] [data-testid=preview-body]'); return p && p.textContent === 'Hello Ana, your parcel is on its way.'",
+        json!([]),
+    )
+    .await;
+    // A text header, a footer and a quick reply show in the preview too.
+    b.click("[data-testid=template-editor] input[type=radio][value=TEXT]").await;
+    b.type_into("[data-testid=template-editor] input[name='header.text']", "Your parcel").await;
+    b.type_into("[data-testid=template-editor] input[name='footer.text']", "Demo Shop").await;
+    b.click("[data-testid=template-add-button] option[value=QUICK_REPLY]").await;
+    b.type_into("[data-testid=template-editor] input[name='buttons.0.text']", "Thanks").await;
+    b.until(
+        "the whole preview",
+        WAIT,
+        "const p = document.querySelector('[data-testid=template-preview]'); return p && ['Your parcel', 'Demo Shop', 'Thanks'].every(t => p.textContent.includes(t))",
+        json!([]),
+    )
+    .await;
+    no_sideways_scroll(&b, ".settings-body").await;
+    shot(&b, "editor-1280").await;
+
+    b.click("[data-testid=template-save-draft]").await;
+    b.until(
+        "the draft's own page",
+        WAIT,
+        "return /^\\/settings\\/templates\\/[^/]+$/.test(location.pathname) && !location.pathname.endsWith('/new')",
+        json!([]),
+    )
+    .await;
+    b.wait_for("[data-testid=template-editor] [data-testid=template-status].tpl-DRAFT", WAIT).await;
+    let (_, list) = app.get("/api/v1/templates", &admin.org.token).await;
+    let draft = &list["data"][0];
+    assert_eq!(draft["status"], "DRAFT", "{list}");
+    assert_eq!(
+        draft["components"],
+        json!([
+            {"type": "HEADER", "format": "TEXT", "text": "Your parcel"},
+            {"type": "BODY", "text": "Hello {{1}}, your parcel is on its way.", "example": {"body_text": [["Ana"]]}},
+            {"type": "FOOTER", "text": "Demo Shop"},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Thanks"}]}
+        ])
+    );
+
+    b.click("[data-testid=template-submit]").await;
+    let row = "[data-testid=template-row][data-name=shipping_update]";
+    b.wait_for(&format!("{row}[data-status=PENDING]"), WAIT).await;
+    let (_, got) = app.get("/api/v1/templates", &admin.org.token).await;
+    let meta_id: u64 = got["data"][0]["metaId"].as_str().unwrap().parse().unwrap();
+
+    // Meta rejects it: the row turns REJECTED with the reason, without a reload.
+    b.js("window.__stillHere = true", json!([])).await;
+    let hook = templates::template_webhook(
+        &waba,
+        "message_template_status_update",
+        json!({"event": "REJECTED", "message_template_id": meta_id, "message_template_name": "shipping_update", "message_template_language": "en_US", "reason": "INVALID_FORMAT"}),
+    );
+    assert_eq!(app.post_webhook(&hook).await.0, 200);
+    b.wait_for(&format!("{row}[data-status=REJECTED] [data-testid=template-status].tpl-REJECTED"), WAIT).await;
+    b.until(
+        "the reason on the row",
+        WAIT,
+        "const r = document.querySelector(arguments[0]); return r && r.textContent.includes('INVALID_FORMAT')",
+        json!([format!("{row} [data-testid=template-rejected-reason]")]),
+    )
+    .await;
+    assert_eq!(b.js("return window.__stillHere === true", json!([])).await, json!(true), "no reload");
+    shot(&b, "list-1280").await;
+
+    // The list and the editor fit a phone's width.
+    b.set_size(390, 844).await;
+    no_sideways_scroll(&b, ".settings-body").await;
+    shot(&b, "list-390").await;
+    b.click(&format!("{row} .tpl-name")).await;
+    b.wait_for("[data-testid=editor-rejected]", WAIT).await;
+    no_sideways_scroll(&b, ".settings-body").await;
+    shot(&b, "editor-390").await;
 }

@@ -1,10 +1,14 @@
 // The reply box: Enter sends, Shift+Enter breaks the line, drafts kept per conversation, media
-// checked against WhatsApp's rules before uploading, blocked when the 24-hour window closed.
+// checked against WhatsApp's rules before uploading, blocked when the 24-hour window closed; then
+// (or on demand) the template picker, loaded when first opened.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { lazy, Suspense } from "preact/compat";
 import type { Conversation } from "./model";
 import { windowOpen, countdown, checkMedia } from "./model";
 import { sendText, sendMedia, actions, myId, userById, say } from "./store";
-import { IconClip, IconSend, IconX } from "./icons";
+import { IconClip, IconSend, IconTemplate, IconX } from "./icons";
+
+const TemplatePicker = lazy(() => import("../templates/Picker").then((m) => ({ default: m.TemplatePicker })));
 
 const draftKey = (id: string) => `cx.draft.${id}`;
 
@@ -22,6 +26,7 @@ export function Composer({ c }: { c: Conversation }) {
   const [file, setFile] = useState<File | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
   const [typed, setTyped] = useState(false);
+  const [picking, setPicking] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const sending = useRef(false);
@@ -32,6 +37,7 @@ export function Composer({ c }: { c: Conversation }) {
     setFile(null);
     setFileError(null);
     setTyped(false);
+    setPicking(false);
   }, [c.id]);
 
   const open = windowOpen(c, now);
@@ -87,11 +93,30 @@ export function Composer({ c }: { c: Conversation }) {
     area.current?.focus();
   }
 
+  const picker = picking && (
+    <Suspense fallback={<div class="tpl-picker muted" role="status">Loading templates…</div>}>
+      <TemplatePicker c={c} onClose={() => {
+        setPicking(false);
+        setTimeout(() => area.current?.focus(), 0);
+      }} />
+    </Suspense>
+  );
+
   if (!open) {
     return (
-      <div class="composer-closed" data-testid="composer-closed" role="status">
-        The 24-hour window closed{c.windowClosesAt ? ` ${new Date(c.windowClosesAt).toLocaleString()}` : " (the customer has not written yet)"}: WhatsApp only allows a template now.
-      </div>
+      <>
+        {picker}
+        <div class="composer-closed" data-testid="composer-closed" role="status">
+          <span>
+            The 24-hour window closed{c.windowClosesAt ? ` ${new Date(c.windowClosesAt).toLocaleString()}` : " (the customer has not written yet)"}: WhatsApp only allows a template now.
+          </span>
+          {!picking && (
+            <button type="button" class="primary" data-testid="composer-send-template" onClick={() => setPicking(true)}>
+              <IconTemplate size={14} /> Send a template
+            </button>
+          )}
+        </div>
+      </>
     );
   }
   if (closed) {
@@ -99,47 +124,54 @@ export function Composer({ c }: { c: Conversation }) {
   }
   const owner = other ? userById.value.get(c.assignedTo!)?.name ?? "another agent" : "";
   return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); submit(); }}>
-      {other && (typed || text) && (
-        <div class="takeover-banner" data-testid="takeover-banner" role="alert">
-          <span>{owner} is handling this conversation. Take it over before you reply.</span>
-          <button type="button" class="primary" onClick={() => void actions.takeover(c.id)}>Take over</button>
+    <>
+      {picker}
+      <form class="composer" onSubmit={(e) => { e.preventDefault(); submit(); }}>
+        {other && (typed || text) && (
+          <div class="takeover-banner" data-testid="takeover-banner" role="alert">
+            <span>{owner} is handling this conversation. Take it over before you reply.</span>
+            <button type="button" class="primary" onClick={() => void actions.takeover(c.id)}>Take over</button>
+          </div>
+        )}
+        {left && <div class="countdown" role="timer" data-testid="window-countdown">The 24-hour window closes in {left}</div>}
+        {fileError && <div class="error" role="alert" data-testid="file-error">{fileError}</div>}
+        {file && (
+          <div class="attachment">
+            <span>{file.name} ({(file.size / 1024).toFixed(0)} KB)</span>
+            <button type="button" class="icon-btn" aria-label="Remove attachment" onClick={() => pick(null)}><IconX size={14} /></button>
+          </div>
+        )}
+        <div class="composer-row">
+          <label class="icon-btn attach" title="Attach a file">
+            <IconClip />
+            <span class="sr-only">Attach a file</span>
+            <input ref={fileInput} type="file" class="sr-only" data-testid="composer-file"
+              onChange={(e) => pick((e.target as HTMLInputElement).files?.[0] ?? null)} />
+          </label>
+          <button type="button" class="icon-btn attach" title="Send a template" aria-label="Send a template" aria-expanded={picking}
+            data-testid="composer-template" onClick={() => setPicking(!picking)}>
+            <IconTemplate />
+          </button>
+          <textarea
+            ref={area}
+            data-testid="composer-input"
+            aria-label="Reply"
+            placeholder={file ? "Caption (optional)" : "Reply… (Enter sends, Shift+Enter new line)"}
+            rows={2}
+            value={text}
+            onInput={(e) => update((e.target as HTMLTextAreaElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+                e.preventDefault();
+                submit();
+              }
+            }}
+          />
+          <button type="submit" class="primary send" aria-label="Send" data-testid="composer-send" disabled={other || (!text.trim() && !file)}>
+            <IconSend />
+          </button>
         </div>
-      )}
-      {left && <div class="countdown" role="timer" data-testid="window-countdown">The 24-hour window closes in {left}</div>}
-      {fileError && <div class="error" role="alert" data-testid="file-error">{fileError}</div>}
-      {file && (
-        <div class="attachment">
-          <span>{file.name} ({(file.size / 1024).toFixed(0)} KB)</span>
-          <button type="button" class="icon-btn" aria-label="Remove attachment" onClick={() => pick(null)}><IconX size={14} /></button>
-        </div>
-      )}
-      <div class="composer-row">
-        <label class="icon-btn attach" title="Attach a file">
-          <IconClip />
-          <span class="sr-only">Attach a file</span>
-          <input ref={fileInput} type="file" class="sr-only" data-testid="composer-file"
-            onChange={(e) => pick((e.target as HTMLInputElement).files?.[0] ?? null)} />
-        </label>
-        <textarea
-          ref={area}
-          data-testid="composer-input"
-          aria-label="Reply"
-          placeholder={file ? "Caption (optional)" : "Reply… (Enter sends, Shift+Enter new line)"}
-          rows={2}
-          value={text}
-          onInput={(e) => update((e.target as HTMLTextAreaElement).value)}
-          onKeyDown={(e) => {
-            if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-              e.preventDefault();
-              submit();
-            }
-          }}
-        />
-        <button type="submit" class="primary send" aria-label="Send" data-testid="composer-send" disabled={other || (!text.trim() && !file)}>
-          <IconSend />
-        </button>
-      </div>
-    </form>
+      </form>
+    </>
   );
 }

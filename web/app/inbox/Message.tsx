@@ -5,7 +5,7 @@ import { raw, api } from "../api";
 import { isAdmin } from "../auth";
 import type { Message } from "./model";
 import { IconClock, IconCheck, IconDouble, IconAlert, IconDoc, IconPin, IconSmile } from "./icons";
-import { userById, say, errorText, replaceMessage, retryLocal, thread } from "./store";
+import { userById, say, errorText, replaceMessage, retryLocal, canRetryLocal, thread } from "./store";
 
 const blobCache = new Map<string, Promise<string>>();
 function mediaBlob(id: string): Promise<string> {
@@ -343,7 +343,7 @@ export function MessageItem({ m, myId }: { m: Message; myId: string | null }) {
       break;
     case "template": {
       const name = c.name ?? c.template?.name ?? "";
-      const lang = c.language?.code ?? c.template?.language?.code ?? "";
+      const lang = (typeof c.language === "string" ? c.language : c.language?.code) ?? c.template?.language?.code ?? "";
       body = (
         <div class="template">
           <small class="kind">Template{name ? ` “${name}”` : ""}{lang ? ` (${lang})` : ""}</small>
@@ -428,7 +428,7 @@ export function MessageItem({ m, myId }: { m: Message; myId: string | null }) {
       {m.status === "failed" && (
         <div class="fail-reason" role="alert">
           {m.localError ?? `Not delivered: ${m.errorMessage ?? "WhatsApp refused it"}${m.errorCode ? ` (code ${m.errorCode})` : ""}`}
-          {m.localError && m.pendingKey && m.type === "text" && (
+          {canRetryLocal(m) && (
             <button type="button" class="link" onClick={() => void retryLocal(m.conversationId, m)}>Try again</button>
           )}
           {!m.localError && isAdmin.value && (

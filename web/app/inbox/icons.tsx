@@ -21,3 +21,4 @@ export const IconDoc = (p: P) => svg("M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a
 export const IconPin = (p: P) => svg("M12 22s7-6.2 7-12a7 7 0 0 0-14 0c0 5.8 7 12 7 12zM12 12.5a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z", p);
 export const IconBot = (p: P) => svg("M12 8V4M8 4h8M5 8h14v11H5zM9 13h.01M15 13h.01", p);
 export const IconX = (p: P) => svg("M18 6L6 18M6 6l12 12", p);
+export const IconTemplate = (p: P) => svg("M4 4h16v16H4zM8 9h8M8 13h8M8 17h5", p);

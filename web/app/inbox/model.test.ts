@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import {
   type Conversation, type Message, type Chunk, DEFAULT_FILTER, matches, compare, place, mergeConversation, appendPage,
-  listQuery, titleFor, attentionCount, upsertMessage, resolvePending, failPending, trimWindow, atLatest, withoutKnown,
+  listQuery, titleFor, attentionCount, upsertMessage, resolvePending, failPending, dropPending, trimWindow, atLatest, withoutKnown,
   windowOpen, countdown, checkMedia, wantsAttention, updateMessage, mergeLatest, newerOf,
 } from "./model";
 
@@ -168,6 +168,13 @@ describe("thread window", () => {
     const out = failPending(w, "k", "409");
     expect(out[0].messages[0].status).toBe("failed");
     expect(out[0].messages[0].localError).toBe("409");
+  });
+  it("a refused request takes its pending message out, and only it", () => {
+    const stored = msg("m9", { direction: "outbound", status: "sent", pendingKey: "k" });
+    const w = [{ messages: [msg("1"), msg("pending-k", { pendingKey: "k", status: "pending" }), msg("pending-j", { pendingKey: "j" })], older: null, newer: null }];
+    expect(dropPending(w, "k")[0].messages.map((m) => m.id)).toEqual(["1", "pending-j"]);
+    // The stored copy (an event came first) is a sent message: it stays.
+    expect(dropPending([{ messages: [stored], older: null, newer: null }], "k")[0].messages.length).toBe(1);
   });
   it("keeps at most the window, dropping whole pages from the far end", () => {
     const big = (n: number, tag: string) => chunk(Array.from({ length: n }, (_, i) => `${tag}${i}`));

@@ -397,6 +397,15 @@ export function failPending(chunks: Chunk[], key: string, error: string): Chunk[
   );
 }
 
+/** Takes a pending message out (the server refused the request: nothing was sent). */
+export function dropPending(chunks: Chunk[], key: string): Chunk[] {
+  return chunks.map((c) =>
+    c.messages.some((m) => m.pendingKey === key && m.id.startsWith("pending-"))
+      ? { ...c, messages: c.messages.filter((m) => !(m.pendingKey === key && m.id.startsWith("pending-"))) }
+      : c,
+  );
+}
+
 function rank(status: string): number {
   return ["pending", "sent", "delivered", "read"].indexOf(status);
 }

@@ -9,7 +9,7 @@ import type { LiveEvent } from "../live/core";
 import {
   type Conversation, type Message, type ListFilter, type Chunk, type Tab, type TagRef,
   DEFAULT_FILTER, listQuery, mergeConversation, place, appendPage, attentionCount,
-  upsertMessage, resolvePending, failPending, trimWindow, withoutKnown, atLatest, updateMessage, mergeLatest,
+  upsertMessage, resolvePending, failPending, dropPending, trimWindow, withoutKnown, atLatest, updateMessage, mergeLatest,
 } from "./model";
 
 export interface UserDetail {
@@ -438,9 +438,14 @@ function addPending(id: string, m: Message) {
   });
 }
 
+/** How to send again a message whose POST failed (by its Idempotency-Key), until it succeeds. */
+const resends = new Map<string, () => Promise<Message>>();
+
 async function post(id: string, key: string, send: () => Promise<Message>) {
+  resends.set(key, send);
   try {
     const stored = await send();
+    resends.delete(key);
     setThread(id, (t) => ({ ...t, chunks: resolvePending(t.chunks, key, stored) }));
   } catch (e) {
     setThread(id, (t) => ({ ...t, chunks: failPending(t.chunks, key, errorText(e)) }));
@@ -459,20 +464,52 @@ export function sendText(id: string, text: string, key = uuid()) {
   );
 }
 
-/** Retries a text whose POST failed, with the same key (so it is sent once at most). */
+/** Whether a message whose POST failed can be sent again from here. */
+export function canRetryLocal(m: Message): boolean {
+  return !!m.localError && !!m.pendingKey && (m.type === "text" || resends.has(m.pendingKey));
+}
+
+/** Retries a message whose POST failed, with the same key (so it is sent once at most). */
 export function retryLocal(id: string, m: Message) {
   if (!m.pendingKey) return;
   const key = m.pendingKey;
+  const again = resends.get(key) ?? (m.type === "text"
+    ? () => api<Message>(`/conversations/${encodeURIComponent(id)}/messages`, { body: { type: "text", text: m.text }, headers: { "Idempotency-Key": key } })
+    : null);
+  if (!again) return;
   setThread(id, (t) => ({
     ...t,
     chunks: t.chunks.map((c) => ({ ...c, messages: c.messages.map((x) => (x.pendingKey === key ? { ...x, status: "pending", localError: undefined } : x)) })),
   }));
-  return post(id, key, () =>
-    api<Message>(`/conversations/${encodeURIComponent(id)}/messages`, {
-      body: { type: "text", text: m.text },
+  return post(id, key, again);
+}
+
+/**
+ * Sends an approved template with its parameters; it shows at once as pending (with `text`, the
+ * rendering the server makes too) and becomes the stored message. A request the server refuses
+ * (bad parameters, not approved) sent nothing: the pending message goes and the error is thrown
+ * for the picker to show at its field. A failure on the way keeps it, failed, to retry.
+ */
+export async function sendTemplate(id: string, name: string, language: string, parameters: Record<string, unknown>, text: string, key = uuid()) {
+  const send = () =>
+    api<Message>(`/templates/${encodeURIComponent(name)}/send`, {
+      body: { conversationId: id, language, parameters },
       headers: { "Idempotency-Key": key },
-    }),
-  );
+    });
+  addPending(id, pendingMessage(id, key, "template", text, { content: { name, language } }));
+  try {
+    const stored = await send();
+    setThread(id, (t) => ({ ...t, chunks: resolvePending(t.chunks, key, stored) }));
+  } catch (e) {
+    const refused = e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+    if (refused) {
+      setThread(id, (t) => ({ ...t, chunks: dropPending(t.chunks, key) }));
+      throw e;
+    }
+    resends.set(key, send);
+    setThread(id, (t) => ({ ...t, chunks: failPending(t.chunks, key, errorText(e)) }));
+    say(errorText(e), "error");
+  }
 }
 
 export function sendMedia(id: string, file: File, kind: string, caption: string) {

@@ -4,6 +4,7 @@ import type { FunctionComponent } from "preact";
 import { useEffect } from "preact/hooks";
 import { path, navigate } from "../router";
 import { WhatsAppSettings } from "./WhatsApp";
+import { TemplatesSettings } from "./Templates";
 import { UsersSettings } from "./Users";
 import { TeamsSettings } from "./Teams";
 import { RoutingSettings } from "./Routing";
@@ -14,6 +15,7 @@ import { refreshUnreadAlerts, unreadAlerts } from "./alerts";
 
 const SECTIONS: { slug: string; label: string; screen: FunctionComponent }[] = [
   { slug: "whatsapp", label: "WhatsApp", screen: WhatsAppSettings },
+  { slug: "templates", label: "Templates", screen: TemplatesSettings },
   { slug: "users", label: "Users & invitations", screen: UsersSettings },
   { slug: "teams", label: "Teams", screen: TeamsSettings },
   { slug: "routing", label: "Routing & hours", screen: RoutingSettings },
