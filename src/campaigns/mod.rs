@@ -458,7 +458,9 @@ pub async fn act(state: &AppState, org_id: &str, id: &str, action: Action) -> Re
     if action == Action::Resume {
         runner::wake(state);
     }
-    campaign::Entity::find_by_id(c.id).one(db).await?.ok_or(Error::NotFound("campaign"))
+    let c = campaign::Entity::find_by_id(c.id).one(db).await?.ok_or(Error::NotFound("campaign"))?;
+    runner::announce(state, &c).await?;
+    Ok(c)
 }
 
 /// CAMPAIGNS-11: an action on each named campaign (or each of one status), reported one by one;

@@ -251,9 +251,25 @@ async fn ready(state: &AppState, id: &str) -> Result<Option<Ready>> {
         if c.waiting_reason.is_some() {
             set_waiting(state, id, None).await?;
         }
+        announce(state, &c).await?;
         let header = header_file(&template);
         return Ok(Some(Ready { campaign: c, template, header, per_second: pacing.per_second, room }));
     }
+}
+
+/// Tells the organization's agents how the campaign stands (`campaign.progress`), so progress
+/// bars move without polling.
+pub async fn announce(state: &AppState, c: &campaign::Model) -> Result<()> {
+    let counts = stats::counts(state.db(), &c.id).await?;
+    let payload = serde_json::json!({ "campaign": super::CampaignView::from(c), "counts": counts });
+    let txn = state.rt.db.begin_write().await?;
+    let event = ::actors::store::events::NewEvent {
+        conversation: None,
+        name: ::actors::events::EventName::CampaignProgress,
+        payload: payload.to_string(),
+    };
+    state.rt.commit(txn, &c.org_id, vec![event]).await?;
+    Ok(())
 }
 
 /// The next pending recipients in sending order after `after`.
@@ -283,6 +299,9 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
                 .exec(state.db())
                 .await?;
             stats::refresh(state.db(), &first.campaign).await?;
+            if let Some(c) = campaign::Entity::find_by_id(id.to_owned()).one(state.db()).await? {
+                announce(state, &c).await?;
+            }
             tracing::info!(campaign_id = %id, "campaign completed");
             return Ok(());
         }
