@@ -96,8 +96,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_campaigns_org").table(C::Table).col(C::OrgId).col(C::CreatedAt).to_owned())
-            .await?;
+        m.create_index(
+            Index::create().name("ix_campaigns_org").table(C::Table).col(C::OrgId).col(C::CreatedAt).to_owned(),
+        )
+        .await?;
         m.create_index(Index::create().name("ix_campaigns_status").table(C::Table).col(C::Status).to_owned()).await?;
         m.create_table(
             Table::create()

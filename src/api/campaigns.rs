@@ -36,18 +36,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
 fn campaign_status(s: Option<&str>) -> Result<Option<CampaignStatus>, ApiError> {
     match s.map(str::to_ascii_uppercase).as_deref() {
         None | Some("") | Some("ALL") => Ok(None),
-        Some(v) => CampaignStatus::parse(v)
-            .map(Some)
-            .ok_or_else(|| ApiError::validation("status", "status is SCHEDULED, RUNNING, PAUSED, COMPLETED, CANCELLED or all")),
+        Some(v) => CampaignStatus::parse(v).map(Some).ok_or_else(|| {
+            ApiError::validation("status", "status is SCHEDULED, RUNNING, PAUSED, COMPLETED, CANCELLED or all")
+        }),
     }
 }
 
 fn recipient_status(s: Option<&str>) -> Result<Option<RecipientStatus>, ApiError> {
     match s.map(str::to_ascii_uppercase).as_deref() {
         None | Some("") | Some("ALL") => Ok(None),
-        Some(v) => RecipientStatus::parse(v)
-            .map(Some)
-            .ok_or_else(|| ApiError::validation("status", "status is PENDING, SENT, DELIVERED, READ, FAILED, REPLIED or all")),
+        Some(v) => RecipientStatus::parse(v).map(Some).ok_or_else(|| {
+            ApiError::validation("status", "status is PENDING, SENT, DELIVERED, READ, FAILED, REPLIED or all")
+        }),
     }
 }
 
@@ -80,8 +80,12 @@ pub struct CampaignPage {
 #[get("/campaigns")]
 pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let (page, size, skip) = numbered(q.page, q.limit, 25)?;
-    let (rows, total) = campaigns::list(state.db(), &caller.org_id, campaign_status(q.status.as_deref())?, skip, size).await?;
-    let data = rows.iter().map(|(c, counts)| CampaignSummary { campaign: CampaignView::from(c), counts: counts.clone() }).collect();
+    let (rows, total) =
+        campaigns::list(state.db(), &caller.org_id, campaign_status(q.status.as_deref())?, skip, size).await?;
+    let data = rows
+        .iter()
+        .map(|(c, counts)| CampaignSummary { campaign: CampaignView::from(c), counts: counts.clone() })
+        .collect();
     Ok(HttpResponse::Ok().json(CampaignPage { data, pagination: Pagination::new(page, size, total) }))
 }
 
@@ -90,7 +94,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: web::Query<List
 /// estimates.
 #[utoipa::path(tag = "campaigns", security(("bearer" = [])), request_body = CampaignInput, responses((status = 201, body = Data<Created>), (status = 200, description = "Dry run", body = Data<Created>), (status = 400, description = "A field, or a recipient row, at fault", body = crate::error::ErrorBody), (status = 409, description = "The template is not approved", body = crate::error::ErrorBody)))]
 #[post("/campaigns")]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: web::Json<CampaignInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CampaignInput>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let created = campaigns::create(&state, &caller.org_id, caller.user_id.as_deref(), body.into_inner()).await?;
     if created.campaign.is_some() {
@@ -123,20 +131,34 @@ pub struct DetailQuery {
 /// A campaign with its figures and a page of its recipients in sending order.
 #[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path), DetailQuery), responses((status = 200, body = Data<CampaignDetail>), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/campaigns/{id}")]
-pub async fn detail(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, q: web::Query<DetailQuery>) -> ApiResult<HttpResponse> {
+pub async fn detail(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<DetailQuery>,
+) -> ApiResult<HttpResponse> {
     let (page, size, skip) = numbered(q.page, q.limit, 25)?;
     let status = recipient_status(q.status.as_deref())?;
     let c = campaigns::get(state.db(), &caller.org_id, &id).await?;
     let (rows, total) = campaigns::recipients_page(state.db(), &c, status, skip, size).await?;
     let stats = stats::of(state.db(), &state.rates, &c).await?;
     let recipients = rows.iter().map(RecipientView::from).collect();
-    Ok(HttpResponse::Ok().json(Data::new(CampaignDetail { campaign: CampaignView::from(&c), stats, recipients, pagination: Pagination::new(page, size, total) })))
+    Ok(HttpResponse::Ok().json(Data::new(CampaignDetail {
+        campaign: CampaignView::from(&c),
+        stats,
+        recipients,
+        pagination: Pagination::new(page, size, total),
+    })))
 }
 
 /// A campaign's figures: counts, funnel, rates, estimated cost, send rate.
 #[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = Data<CampaignStats>), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/campaigns/{id}/stats")]
-pub async fn campaign_stats(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn campaign_stats(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let c = campaigns::get(state.db(), &caller.org_id, &id).await?;
     Ok(HttpResponse::Ok().json(Data::new(stats::of(state.db(), &state.rates, &c).await?)))
 }
@@ -151,7 +173,12 @@ pub struct ExportQuery {
 /// The campaign's recipients as CSV (streamed).
 #[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path), ExportQuery), responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/campaigns/{id}/export")]
-pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<String>, q: web::Query<ExportQuery>) -> ApiResult<HttpResponse> {
+pub async fn export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
     let status = recipient_status(q.status.as_deref())?;
     let c = campaigns::get(state.db(), &caller.org_id, &id).await?;
     stats::refresh(state.db(), &c).await?;
@@ -213,9 +240,14 @@ pub struct EstimateAnswer {
 /// Estimate a campaign's cost from Meta's rate card before sending.
 #[utoipa::path(tag = "campaigns", security(("bearer" = [])), request_body = EstimateRequest, responses((status = 200, body = Data<EstimateAnswer>), (status = 400, body = crate::error::ErrorBody)))]
 #[post("/campaigns/estimate")]
-pub async fn estimate(state: web::Data<AppState>, caller: Caller, body: web::Json<EstimateRequest>) -> ApiResult<HttpResponse> {
+pub async fn estimate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<EstimateRequest>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
-    let (estimate, invalid) = campaigns::estimate(&state, &caller.org_id, b.template_id.as_deref(), b.recipients).await?;
+    let (estimate, invalid) =
+        campaigns::estimate(&state, &caller.org_id, b.template_id.as_deref(), b.recipients).await?;
     Ok(HttpResponse::Ok().json(Data::new(EstimateAnswer { estimate, invalid })))
 }
 

@@ -14,7 +14,7 @@ use super::pagination::{Pagination, numbered};
 use crate::auth::Caller;
 use crate::channels::whatsapp::templates::send::{self, PhoneSend, SendToConversation, SendToPhone};
 use crate::channels::whatsapp::templates::store::{
-    self, BulkAction, BulkResult, Filter, MessageTemplateView, TemplateInput,
+    self, BulkAction, BulkResult, Filter, HeaderUpload, MessageTemplateView, TemplateInput,
 };
 use crate::channels::whatsapp::templates::sync::{self, SyncReport};
 use crate::error::{ApiError, ApiResult};
@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(create)
         .service(save_draft)
         .service(sync_all)
+        .service(upload_media)
         .service(bulk)
         .service(get_one)
         .service(header_media)
@@ -314,4 +315,24 @@ pub async fn send_to_phone(
     let key = super::messages::idempotency_key(&req)?;
     let sent = send::to_phone(&state, &caller.org_id, caller.user_id.as_deref(), &name, body.into_inner(), key).await?;
     Ok(HttpResponse::Created().json(Data::new(sent)))
+}
+
+/// Upload a header example file (JPEG or PNG image, MP4 video, PDF document) (admin only):
+/// Meta's resumable upload of the organization's app answers the handle a media header's
+/// example names; the file is kept here for sends. Form fields: `file`, optional `accountId`.
+#[utoipa::path(tag = "templates", security(("bearer" = [])), request_body(content_type = "multipart/form-data", description = "`file`, optional `accountId`"), responses((status = 201, body = Data<HeaderUpload>), (status = 400, body = crate::error::ErrorBody), (status = 409, description = "No number connected, or no Meta app id set", body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)))]
+#[post("/templates/upload-media")]
+pub async fn upload_media(
+    state: web::Data<AppState>,
+    caller: Caller,
+    form: actix_multipart::Multipart,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let limits = super::multipart::Limits::files(&["file"], store::MAX_HEADER_BYTES);
+    let mut form = super::multipart::read(form, limits).await?;
+    let file = form.file("file")?;
+    let account_id = form.field("accountId").map(str::to_owned);
+    let up = store::upload_header(&state, &caller.org_id, account_id.as_deref(), file.bytes, file.filename.as_deref())
+        .await?;
+    Ok(HttpResponse::Created().json(Data::new(up)))
 }

@@ -70,12 +70,19 @@ struct Series {
 
 impl GraphClient {
     /// The account's spend between two times (`pricing_analytics`, daily, summed).
-    pub async fn pricing_total(&self, waba_id: &str, token: &str, from: i64, to: i64) -> std::result::Result<f64, actors::channel::SendError> {
+    pub async fn pricing_total(
+        &self,
+        waba_id: &str,
+        token: &str,
+        from: i64,
+        to: i64,
+    ) -> std::result::Result<f64, actors::channel::SendError> {
         let fields = format!("pricing_analytics.start({from}).end({to}).granularity(DAILY)");
         let url = with_query(&self.url(waba_id), &[("fields", fields.as_str())])?;
         let text = call(self.http.get(url).bearer_auth(token)).await?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let points: Points = serde_json::from_value(v.get("pricing_analytics").cloned().unwrap_or(Value::Null)).unwrap_or(Points { data: Vec::new() });
+        let points: Points = serde_json::from_value(v.get("pricing_analytics").cloned().unwrap_or(Value::Null))
+            .unwrap_or(Points { data: Vec::new() });
         Ok(points.data.iter().flat_map(|s| &s.data_points).filter_map(|p| p.get("cost").and_then(Value::as_f64)).sum())
     }
 
@@ -94,18 +101,33 @@ impl GraphClient {
             let (from, to) = (from.to_string(), to.to_string());
             let url = with_query(
                 &self.url(&format!("{waba_id}/template_analytics")),
-                &[("start", from.as_str()), ("end", to.as_str()), ("granularity", "DAILY"), ("metric_types", "[\"COST\",\"SENT\"]"), ("template_ids", ids_json.as_str())],
+                &[
+                    ("start", from.as_str()),
+                    ("end", to.as_str()),
+                    ("granularity", "DAILY"),
+                    ("metric_types", "[\"COST\",\"SENT\"]"),
+                    ("template_ids", ids_json.as_str()),
+                ],
             )?;
             let text = call(self.http.get(url).bearer_auth(token)).await?;
             let points: Points = serde_json::from_str(&text).unwrap_or(Points { data: Vec::new() });
             for p in points.data.iter().flat_map(|s| &s.data_points) {
-                let Some(id) = p.get("template_id").map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())) else { continue };
+                let Some(id) =
+                    p.get("template_id").map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+                else {
+                    continue;
+                };
                 let e = out.entry(id.clone()).or_insert_with(|| TemplateCost { meta_id: id, ..Default::default() });
                 e.sent += p.get("sent").and_then(Value::as_u64).unwrap_or(0);
                 e.cost += p
                     .get("cost")
                     .and_then(Value::as_array)
-                    .map(|c| c.iter().filter(|x| x.get("type").and_then(Value::as_str) == Some("amount_spent")).filter_map(|x| x.get("value").and_then(Value::as_f64)).sum::<f64>())
+                    .map(|c| {
+                        c.iter()
+                            .filter(|x| x.get("type").and_then(Value::as_str) == Some("amount_spent"))
+                            .filter_map(|x| x.get("value").and_then(Value::as_f64))
+                            .sum::<f64>()
+                    })
                     .unwrap_or(0.0);
             }
         }

@@ -190,7 +190,9 @@ fn start_time(text: Option<&str>, tz: chrono_tz::Tz) -> Result<Option<DateTime<U
     }
     let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
-        .map_err(|_| Error::invalid("scheduledAt", "scheduledAt is an RFC 3339 time or a local time like 2026-12-24T09:00"))?;
+        .map_err(|_| {
+            Error::invalid("scheduledAt", "scheduledAt is an RFC 3339 time or a local time like 2026-12-24T09:00")
+        })?;
     tz.from_local_datetime(&naive)
         .earliest()
         .map(|at| Some(at.with_timezone(&Utc)))
@@ -201,17 +203,24 @@ fn start_time(text: Option<&str>, tz: chrono_tz::Tz) -> Result<Option<DateTime<U
 /// the runner start it (now or when scheduled).
 pub async fn create(state: &AppState, org_id: &str, user_id: Option<&str>, input: CampaignInput) -> Result<Created> {
     let db = state.db();
-    let template_id = input.template_id.as_deref().filter(|t| !t.is_empty()).ok_or_else(|| Error::invalid("templateId", "templateId is required"))?;
+    let template_id = input
+        .template_id
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::invalid("templateId", "templateId is required"))?;
     let template = crate::channels::whatsapp::templates::store::get(db, org_id, template_id)
         .await
         .map_err(|_| Error::invalid("templateId", "templateId names no template of this organization"))?;
     let account = match input.account_id.as_deref().filter(|a| !a.is_empty()) {
         Some(id) => {
-            let a = accounts::get(db, org_id, id)
-                .await?
-                .ok_or_else(|| Error::invalid("accountId", "accountId names no connected WhatsApp account of this organization"))?;
+            let a = accounts::get(db, org_id, id).await?.ok_or_else(|| {
+                Error::invalid("accountId", "accountId names no connected WhatsApp account of this organization")
+            })?;
             if template.waba_id.as_deref() != Some(a.waba_id.as_str()) {
-                return Err(Error::invalid("accountId", "the template belongs to another business account than this number"));
+                return Err(Error::invalid(
+                    "accountId",
+                    "the template belongs to another business account than this number",
+                ));
             }
             a
         }
@@ -221,7 +230,9 @@ pub async fn create(state: &AppState, org_id: &str, user_id: Option<&str>, input
                 .find(|a| template.account_id.as_deref() == Some(a.id.as_str()))
                 .or_else(|| all.iter().find(|a| template.waba_id.as_deref() == Some(a.waba_id.as_str())))
                 .cloned()
-                .ok_or_else(|| Error::Conflict("no connected number belongs to the template's business account".into()))?
+                .ok_or_else(|| {
+                    Error::Conflict("no connected number belongs to the template's business account".into())
+                })?
         }
     };
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
@@ -229,7 +240,10 @@ pub async fn create(state: &AppState, org_id: &str, user_id: Option<&str>, input
         return Err(Error::invalid("name", "name is 1 to 200 characters"));
     }
     if template.status != TemplateStatus::Approved {
-        return Err(Error::Conflict(format!("the template is {}: only an APPROVED template can be sent", template.status)));
+        return Err(Error::Conflict(format!(
+            "the template is {}: only an APPROVED template can be sent",
+            template.status
+        )));
     }
     let attribution_hours = input.attribution_hours.unwrap_or(DEFAULT_ATTRIBUTION_HOURS);
     if !(1..=720).contains(&attribution_hours) {
@@ -239,19 +253,31 @@ pub async fn create(state: &AppState, org_id: &str, user_id: Option<&str>, input
     let components = components_of(&template);
     let named = template.parameter_format == "NAMED";
     let rows = match (input.recipients, input.recipients_csv) {
-        (Some(_), Some(_)) => return Err(Error::invalid("recipientsCsv", "give recipients or recipientsCsv, not both")),
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid("recipientsCsv", "give recipients or recipientsCsv, not both"));
+        }
         (Some(list), None) => list,
-        (None, Some(csv)) => recipients::from_csv(&csv, &components, named).map_err(|e| Error::invalid("recipientsCsv", e))?,
+        (None, Some(csv)) => {
+            recipients::from_csv(&csv, &components, named).map_err(|e| Error::invalid("recipientsCsv", e))?
+        }
         (None, None) => return Err(Error::invalid("recipients", "give the recipients (recipients or recipientsCsv)")),
     };
     if rows.len() > recipients::MAX_RECIPIENTS {
-        return Err(Error::invalid("recipients", format!("a campaign has at most {} recipients", recipients::MAX_RECIPIENTS)));
+        return Err(Error::invalid(
+            "recipients",
+            format!("a campaign has at most {} recipients", recipients::MAX_RECIPIENTS),
+        ));
     }
-    let checks = recipients::check(&components, named, template.header_media_path.is_some(), input.parameters.as_ref(), rows);
+    let checks =
+        recipients::check(&components, named, template.header_media_path.is_some(), input.parameters.as_ref(), rows);
     let preview = Preview {
         valid: checks.valid.len(),
         duplicates: checks.duplicates,
-        estimate: pricing::estimate(&state.rates, template.category.as_str(), checks.valid.iter().map(|c| c.wa_id.as_str())),
+        estimate: pricing::estimate(
+            &state.rates,
+            template.category.as_str(),
+            checks.valid.iter().map(|c| c.wa_id.as_str()),
+        ),
         samples: checks.valid.iter().take(3).map(|c| c.prepared.text.clone()).collect(),
         invalid: checks.invalid.clone(),
     };
@@ -350,12 +376,20 @@ pub async fn list(
     skip: u64,
     size: u64,
 ) -> Result<(Vec<(campaign::Model, stats::Counts)>, u64)> {
-    let mut q = campaign::Entity::find().filter(campaign::Column::OrgId.eq(org_id)).filter(campaign::Column::DeletedAt.is_null());
+    let mut q = campaign::Entity::find()
+        .filter(campaign::Column::OrgId.eq(org_id))
+        .filter(campaign::Column::DeletedAt.is_null());
     if let Some(s) = status {
         q = q.filter(campaign::Column::Status.eq(s.as_str()));
     }
     let total = q.clone().count(db).await?;
-    let rows = q.order_by_desc(campaign::Column::CreatedAt).order_by_desc(campaign::Column::Id).offset(skip).limit(size).all(db).await?;
+    let rows = q
+        .order_by_desc(campaign::Column::CreatedAt)
+        .order_by_desc(campaign::Column::Id)
+        .offset(skip)
+        .limit(size)
+        .all(db)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for c in rows {
         stats::refresh(db, &c).await?;
@@ -423,12 +457,16 @@ pub async fn act(state: &AppState, org_id: &str, id: &str, action: Action) -> Re
         Action::Delete => (&[S::Running, S::Scheduled, S::Paused, S::Completed, S::Cancelled], None),
     };
     if !from.contains(&c.status) {
-        return Err(Error::Conflict(format!("the campaign is {}: it cannot be {}", c.status, match action {
-            Action::Pause => "paused",
-            Action::Resume => "resumed",
-            Action::Cancel => "cancelled",
-            Action::Delete => "deleted",
-        })));
+        return Err(Error::Conflict(format!(
+            "the campaign is {}: it cannot be {}",
+            c.status,
+            match action {
+                Action::Pause => "paused",
+                Action::Resume => "resumed",
+                Action::Cancel => "cancelled",
+                Action::Delete => "deleted",
+            }
+        )));
     }
     let now = Utc::now();
     let mut q = campaign::Entity::update_many()
@@ -488,7 +526,10 @@ pub async fn bulk(
                 .count(db)
                 .await?;
             if found != distinct.len() as u64 {
-                return Err(Error::invalid("selection.ids", "selection.ids names a campaign that is not this organization's"));
+                return Err(Error::invalid(
+                    "selection.ids",
+                    "selection.ids names a campaign that is not this organization's",
+                ));
             }
             distinct
         }
@@ -511,7 +552,8 @@ pub async fn estimate(
     template_id: Option<&str>,
     phones: Vec<RecipientInput>,
 ) -> Result<(pricing::Estimate, Vec<RowProblem>)> {
-    let template_id = template_id.filter(|t| !t.is_empty()).ok_or_else(|| Error::invalid("templateId", "templateId is required"))?;
+    let template_id =
+        template_id.filter(|t| !t.is_empty()).ok_or_else(|| Error::invalid("templateId", "templateId is required"))?;
     let template = crate::channels::whatsapp::templates::store::get(state.db(), org_id, template_id)
         .await
         .map_err(|_| Error::invalid("templateId", "templateId names no template of this organization"))?;
@@ -523,7 +565,12 @@ pub async fn estimate(
         match crate::channels::whatsapp::templates::send::wa_id_of("phone", &phone) {
             Ok(w) if seen.insert(w.clone()) => wa_ids.push(w),
             Ok(_) => {}
-            Err(e) => problems.push(RowProblem { row: i + 1, phone: Some(phone), field: "phone".into(), message: e.to_string() }),
+            Err(e) => problems.push(RowProblem {
+                row: i + 1,
+                phone: Some(phone),
+                field: "phone".into(),
+                message: e.to_string(),
+            }),
         }
     }
     let e = pricing::estimate(&state.rates, template.category.as_str(), wa_ids.iter().map(String::as_str));

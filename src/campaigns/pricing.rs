@@ -53,7 +53,9 @@ impl RateCard {
     /// start, not a silent fallback.
     pub fn load(path: Option<&Path>) -> Result<RateCard, String> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p).map_err(|e| format!("cannot read the rate card {}: {e}", p.display()))?,
+            Some(p) => {
+                std::fs::read_to_string(p).map_err(|e| format!("cannot read the rate card {}: {e}", p.display()))?
+            }
             None => SHIPPED.to_owned(),
         };
         let card: RateCard = serde_json::from_str(&text).map_err(|e| format!("the rate card is not valid: {e}"))?;
@@ -105,7 +107,12 @@ pub fn estimate<'a>(card: &RateCard, category: &str, wa_ids: impl IntoIterator<I
     }
     let by_market: Vec<MarketCost> = by
         .into_iter()
-        .map(|(market, (recipients, rate))| MarketCost { market, recipients, rate, cost: round(rate * recipients as f64) })
+        .map(|(market, (recipients, rate))| MarketCost {
+            market,
+            recipients,
+            rate,
+            cost: round(rate * recipients as f64),
+        })
         .collect();
     Estimate {
         currency: card.currency.clone(),

@@ -157,7 +157,8 @@ pub fn csv_header(components: &[Component]) -> Vec<String> {
 /// file as a whole.
 pub fn from_csv(text: &str, components: &[Component], named: bool) -> Result<Vec<RecipientInput>, String> {
     let mut rows = parse_csv(text).into_iter();
-    let header: Vec<String> = rows.next().ok_or("the CSV is empty")?.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let header: Vec<String> =
+        rows.next().ok_or("the CSV is empty")?.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
     let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
     let phone = col(&["phone", "phone_number", "wa_id", "number"]).ok_or("the CSV has no phone column")?;
     let name = col(&["name"]);
@@ -170,7 +171,12 @@ pub fn from_csv(text: &str, components: &[Component], named: bool) -> Result<Vec
         })
         .collect();
     if let Some((s, _)) = positions.iter().find(|(_, at)| at.is_none()) {
-        return Err(format!("the CSV has no column for the template's {} parameter {} (name it {})", s.place, s.name, columns_for(s)[0]));
+        return Err(format!(
+            "the CSV has no column for the template's {} parameter {} (name it {})",
+            s.place,
+            s.name,
+            columns_for(s)[0]
+        ));
     }
     let mut out = Vec::new();
     for r in rows {
@@ -235,11 +241,14 @@ mod tests {
     #[test]
     fn csv_fields_may_be_quoted_with_commas_quotes_and_line_breaks() {
         let rows = parse_csv("phone,name\r\n+4915112345678,\"Doe, \"\"Jo\"\"\"\n\n+4915112345679,\"two\nlines\"\n");
-        assert_eq!(rows, vec![
-            vec!["phone".to_owned(), "name".to_owned()],
-            vec!["+4915112345678".to_owned(), "Doe, \"Jo\"".to_owned()],
-            vec!["+4915112345679".to_owned(), "two\nlines".to_owned()],
-        ]);
+        assert_eq!(
+            rows,
+            vec![
+                vec!["phone".to_owned(), "name".to_owned()],
+                vec!["+4915112345678".to_owned(), "Doe, \"Jo\"".to_owned()],
+                vec!["+4915112345679".to_owned(), "two\nlines".to_owned()],
+            ]
+        );
     }
 
     #[test]

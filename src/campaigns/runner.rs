@@ -12,11 +12,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix::prelude::*;
 use ::actors::ActorError;
 use ::actors::channel::{HeaderFile, TemplateContent};
 use ::actors::conversation::SendTemplate;
 use ::actors::inbox::ResolveConversation;
+use actix::prelude::*;
 use chrono::Utc;
 use entities::enums::{CampaignStatus, Direction, MessageStatus, RecipientStatus, TemplateStatus};
 use entities::{campaign, campaign_recipient, message, whatsapp_template};
@@ -328,7 +328,8 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
             };
             let last = page.last().map_or(after, |p| p.position);
             let r = Arc::new(r);
-            let items: Vec<(Arc<Ready>, campaign_recipient::Model)> = page.into_iter().map(|p| (r.clone(), p)).collect();
+            let items: Vec<(Arc<Ready>, campaign_recipient::Model)> =
+                page.into_iter().map(|p| (r.clone(), p)).collect();
             Some((futures_util::stream::iter(items), (last, None)))
         })
         .flatten();
@@ -416,7 +417,12 @@ async fn send_one(
     let msg = SendTemplate {
         org_id: c.org_id.clone(),
         sender_id: None,
-        template: TemplateContent { name: t.name.clone(), language: t.language.clone(), components, header_file: header },
+        template: TemplateContent {
+            name: t.name.clone(),
+            language: t.language.clone(),
+            components,
+            header_file: header,
+        },
         text: r.text.clone(),
         idempotency_key: Some(key),
     };

@@ -11,8 +11,8 @@ use entities::{campaign, campaign_recipient, message};
 use futures_util::Stream;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -88,10 +88,9 @@ pub async fn refresh(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<(
          read_at = COALESCE({read}, read_at), \
          error_code = COALESCE({code}, error_code), error_message = COALESCE({error}, error_message) \
          WHERE campaign_id = {p1} AND message_id IS NOT NULL AND status <> 'REPLIED' AND status <> 'FAILED'",
-        status = col(
-            "CASE m.status WHEN 'sent' THEN 'SENT' WHEN 'delivered' THEN 'DELIVERED' WHEN 'read' THEN 'READ' \
-             WHEN 'failed' THEN 'FAILED' ELSE NULL END"
-        ),
+        status =
+            col("CASE m.status WHEN 'sent' THEN 'SENT' WHEN 'delivered' THEN 'DELIVERED' WHEN 'read' THEN 'READ' \
+             WHEN 'failed' THEN 'FAILED' ELSE NULL END"),
         sent = col("m.sent_at"),
         delivered = col("m.delivered_at"),
         read = col("m.read_at"),
@@ -142,7 +141,9 @@ async fn replies(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<()> {
         }
         for (id, conv, sent_at) in chunk {
             let Some(sent_at) = sent_at else { continue };
-            let reply = by_conv.get(conv.as_str()).and_then(|ts| ts.iter().find(|t| **t > *sent_at && **t <= *sent_at + window));
+            let reply = by_conv
+                .get(conv.as_str())
+                .and_then(|ts| ts.iter().find(|t| **t > *sent_at && **t <= *sent_at + window));
             if let Some(at) = reply {
                 campaign_recipient::Entity::update_many()
                     .col_expr(campaign_recipient::Column::Status, Expr::value(RecipientStatus::Replied.as_str()))
@@ -196,7 +197,11 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// CAMPAIGNS-8: refreshes and answers a campaign's figures.
-pub async fn of(db: &impl ConnectionTrait, card: &super::pricing::RateCard, c: &campaign::Model) -> Result<CampaignStats> {
+pub async fn of(
+    db: &impl ConnectionTrait,
+    card: &super::pricing::RateCard,
+    c: &campaign::Model,
+) -> Result<CampaignStats> {
     refresh(db, c).await?;
     let counts = counts(db, &c.id).await?;
     let funnel = counts.funnel();

@@ -33,7 +33,12 @@ pub async fn until_status(app: &TestApp, org: &Org, id: &str, want: &str, wait: 
         if d["data"]["status"] == want {
             return d["data"].clone();
         }
-        assert!(start.elapsed() < wait, "campaign still {} after {wait:?}: {}", d["data"]["status"], d["data"]["stats"]);
+        assert!(
+            start.elapsed() < wait,
+            "campaign still {} after {wait:?}: {}",
+            d["data"]["status"],
+            d["data"]["stats"]
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -45,29 +50,67 @@ async fn recipients_are_checked_row_by_row_and_a_dry_run_stores_nothing() {
     app.connect_account(&org).await;
     let template = promo(&app, &org).await;
     let csv = "phone,name,1,2\n+4915112345678,Ana,Ana,10%\n+49 151 1234 5678,Again,A,B\n12345,Bad,x,y\n+4915112345670,Bo,Bo,\n+919812345678,Raj,Raj,5%\n";
-    let (s, d) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Winter", "templateId": template, "recipientsCsv": csv, "dryRun": true})).await;
+    let (s, d) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Winter", "templateId": template, "recipientsCsv": csv, "dryRun": true}),
+        )
+        .await;
     assert_eq!(s, 200, "{d}");
     let p = &d["data"]["preview"];
     assert_eq!((p["valid"].as_u64(), p["duplicates"].as_u64()), (Some(2), Some(1)), "{p}");
-    let problems: Vec<(u64, &str)> = p["invalid"].as_array().unwrap().iter().map(|i| (i["row"].as_u64().unwrap(), i["field"].as_str().unwrap())).collect();
+    let problems: Vec<(u64, &str)> = p["invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["row"].as_u64().unwrap(), i["field"].as_str().unwrap()))
+        .collect();
     assert_eq!(problems, vec![(3, "phone"), (4, "parameters.body[1]")]);
     assert_eq!(p["samples"][0], "Hi Ana, 10% off today.");
-    let markets: Vec<&str> = p["estimate"]["byMarket"].as_array().unwrap().iter().map(|m| m["market"].as_str().unwrap()).collect();
+    let markets: Vec<&str> =
+        p["estimate"]["byMarket"].as_array().unwrap().iter().map(|m| m["market"].as_str().unwrap()).collect();
     assert_eq!(markets, vec!["Germany", "India"]);
     assert!(d["data"]["campaign"].is_null());
     assert_eq!(app.count("campaigns").await, 0);
     // Without skipInvalid the campaign is refused, naming the first row at fault.
-    let (s, e) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Winter", "templateId": template, "recipientsCsv": csv})).await;
+    let (s, e) = app
+        .post("/api/v1/campaigns", &org.token, json!({"name": "Winter", "templateId": template, "recipientsCsv": csv}))
+        .await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("recipients[2].phone")), "{e}");
-    let (s, e) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Winter", "templateId": template, "recipientsCsv": "phone,1\n+4915112345678,Ana\n"})).await;
+    let (s, e) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Winter", "templateId": template, "recipientsCsv": "phone,1\n+4915112345678,Ana\n"}),
+        )
+        .await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("recipientsCsv")), "{e}");
-    let (s, e) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Winter", "templateId": template, "recipients": people(1, 0), "scheduledAt": "tomorrow"})).await;
+    let (s, e) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Winter", "templateId": template, "recipients": people(1, 0), "scheduledAt": "tomorrow"}),
+        )
+        .await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("scheduledAt")), "{e}");
     // Another organization's template is a 400 on the field that names it.
     let other = app.register("Other").await;
-    let (s, e) = app.post("/api/v1/campaigns", &other.token, json!({"name": "x", "templateId": template, "recipients": people(1, 0)})).await;
+    let (s, e) = app
+        .post(
+            "/api/v1/campaigns",
+            &other.token,
+            json!({"name": "x", "templateId": template, "recipients": people(1, 0)}),
+        )
+        .await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("templateId")), "{e}");
-    let (s, _) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Winter", "templateId": template, "recipientsCsv": csv, "skipInvalid": true})).await;
+    let (s, _) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Winter", "templateId": template, "recipientsCsv": csv, "skipInvalid": true}),
+        )
+        .await;
     assert_eq!(s, 201);
     assert_eq!(app.count("campaign_recipients").await, 2);
 }
@@ -84,7 +127,13 @@ async fn a_campaign_sends_once_to_each_recipient_and_follows_their_messages_and_
     app.graph.sending(|f| {
         f.fail_to.insert("4915110000999".into(), (131026, "Message undeliverable".into()));
     });
-    let (s, c) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Winter", "templateId": template, "recipients": recipients})).await;
+    let (s, c) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Winter", "templateId": template, "recipients": recipients}),
+        )
+        .await;
     assert_eq!(s, 201, "{c}");
     let id = c["data"]["campaign"]["id"].as_str().unwrap().to_owned();
     let d = until_status(&app, &org, &id, "COMPLETED", Duration::from_secs(20)).await;
@@ -102,8 +151,16 @@ async fn a_campaign_sends_once_to_each_recipient_and_follows_their_messages_and_
     // The fake numbers its wamids in the order it accepted the sends.
     let order: Vec<String> = app.graph.sending(|f| f.accepted.iter().map(|(_, to, _)| to.clone()).collect());
     let wamid = |to: &str| format!("wamid.FAKE{}", order.iter().position(|t| t == to).unwrap() + 1);
-    app.post_webhook(&status_webhook(&account.phone_number_id, &wamid("491510000100"), "491510000100", "delivered", None)).await;
-    app.post_webhook(&status_webhook(&account.phone_number_id, &wamid("491510000101"), "491510000101", "read", None)).await;
+    app.post_webhook(&status_webhook(
+        &account.phone_number_id,
+        &wamid("491510000100"),
+        "491510000100",
+        "delivered",
+        None,
+    ))
+    .await;
+    app.post_webhook(&status_webhook(&account.phone_number_id, &wamid("491510000101"), "491510000101", "read", None))
+        .await;
     app.post_webhook(&text_webhook(&account.phone_number_id, "491510000102", "C2", "wamid.reply", "yes please")).await;
     let (_, st) = app.get(&format!("/api/v1/campaigns/{id}/stats"), &org.token).await;
     let counts = &st["data"]["counts"];
@@ -114,7 +171,13 @@ async fn a_campaign_sends_once_to_each_recipient_and_follows_their_messages_and_
     let (_, replied) = app.get(&format!("/api/v1/campaigns/{id}?status=REPLIED"), &org.token).await;
     assert_eq!(replied["data"]["recipients"][0]["phone"], "+491510000102");
 
-    let res = app.client.get(app.url(&format!("/api/v1/campaigns/{id}/export?status=FAILED"))).bearer_auth(&org.token).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/campaigns/{id}/export?status=FAILED")))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = res.text().await.unwrap();
@@ -145,7 +208,13 @@ async fn a_scheduled_campaign_waits_and_pause_resume_and_cancel_take_effect() {
     app.connect_account(&org).await;
     let template = promo(&app, &org).await;
     let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
-    let (s, c) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Later", "templateId": template, "recipients": people(3, 200), "scheduledAt": later})).await;
+    let (s, c) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Later", "templateId": template, "recipients": people(3, 200), "scheduledAt": later}),
+        )
+        .await;
     assert_eq!(s, 201, "{c}");
     let id = c["data"]["campaign"]["id"].as_str().unwrap().to_owned();
     assert_eq!(c["data"]["campaign"]["status"], "SCHEDULED");
@@ -167,10 +236,22 @@ async fn a_scheduled_campaign_waits_and_pause_resume_and_cancel_take_effect() {
     let (s, _) = app.get(&format!("/api/v1/campaigns/{id}"), &org.token).await;
     assert_eq!(s, 404);
     // Another organization's campaign is a 400 in a bulk body, and a 404 in a path.
-    let (_, c2) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Later", "templateId": template, "recipients": people(1, 300), "scheduledAt": later})).await;
+    let (_, c2) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Later", "templateId": template, "recipients": people(1, 300), "scheduledAt": later}),
+        )
+        .await;
     let id2 = c2["data"]["campaign"]["id"].as_str().unwrap();
     let other = app.register("Other").await;
-    let (s, e) = app.post("/api/v1/campaigns/bulk", &other.token, json!({"action": "cancel", "selection": {"mode": "ids", "ids": [id2]}})).await;
+    let (s, e) = app
+        .post(
+            "/api/v1/campaigns/bulk",
+            &other.token,
+            json!({"action": "cancel", "selection": {"mode": "ids", "ids": [id2]}}),
+        )
+        .await;
     assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("selection.ids")), "{e}");
     let (s, _) = app.get(&format!("/api/v1/campaigns/{id2}"), &other.token).await;
     assert_eq!(s, 404);
@@ -206,18 +287,30 @@ async fn two_thousand_recipients_never_exceed_the_numbers_throughput_in_any_seco
     assert_eq!(s, 200, "{h}");
     app.graph.sending(|f| {
         f.throughput = Some(50);
-        f.fail_to.insert("491510001234".into(), (131049, "This message was not delivered to maintain healthy ecosystem engagement.".into()));
+        f.fail_to.insert(
+            "491510001234".into(),
+            (131049, "This message was not delivered to maintain healthy ecosystem engagement.".into()),
+        );
     });
     let template = promo(&app, &org).await;
     let started = std::time::Instant::now();
-    let (s, c) = app.post("/api/v1/campaigns", &org.token, json!({"name": "Big", "templateId": template, "recipients": people(2000, 0)})).await;
+    let (s, c) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Big", "templateId": template, "recipients": people(2000, 0)}),
+        )
+        .await;
     assert_eq!(s, 201, "{c}");
     let id = c["data"]["campaign"]["id"].as_str().unwrap().to_owned();
     until_status(&app, &org, &id, "COMPLETED", Duration::from_secs(120)).await;
     let took = started.elapsed();
     let (accepted, throttled, busiest) =
         app.graph.sending(|f| (f.accepted.len(), f.throttled, super::fake_graph_sends::busiest_second(f)));
-    eprintln!("2,000 recipients at 50/s: {took:?}, {:.1} sends/s, busiest second {busiest}", accepted as f64 / took.as_secs_f64());
+    eprintln!(
+        "2,000 recipients at 50/s: {took:?}, {:.1} sends/s, busiest second {busiest}",
+        accepted as f64 / took.as_secs_f64()
+    );
     assert_eq!(accepted, 1999);
     assert_eq!(throttled, 0, "Meta refused sends over the limit");
     assert!(busiest <= 50, "{busiest} sends in one second");
@@ -294,14 +387,34 @@ async fn a_campaign_killed_halfway_resumes_and_sends_everyone_exactly_once() {
     assert_eq!(s, 201, "{reg}");
     let token = reg["data"]["accessToken"].as_str().unwrap().to_owned();
     let pnid = format!("1{n:014}");
-    let account = call(&client, reqwest::Method::POST, format!("{base}/api/v1/whatsapp-accounts/connect-manual"), &token, json!({"wabaId": format!("9{n}"), "phoneNumberId": pnid, "accessToken": "EAAG-kill"})).await;
+    let account = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/whatsapp-accounts/connect-manual"),
+        &token,
+        json!({"wabaId": format!("9{n}"), "phoneNumberId": pnid, "accessToken": "EAAG-kill"}),
+    )
+    .await;
     let account_id = account["data"]["id"].as_str().unwrap();
     graph.set_health(&pnid, "GREEN", "TIER_UNLIMITED", json!(50));
-    call(&client, reqwest::Method::GET, format!("{base}/api/v1/whatsapp-accounts/{account_id}/health?refresh=true"), &token, Value::Null).await;
+    call(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/whatsapp-accounts/{account_id}/health?refresh=true"),
+        &token,
+        Value::Null,
+    )
+    .await;
     graph.templates(|t| t.approve_at_once = true);
-    let template = call(&client, reqwest::Method::POST, format!("{base}/api/v1/templates"), &token, json!({"name": "promo", "language": "en", "category": "MARKETING", "components": [
-        {"type": "BODY", "text": "Hi {{1}}, {{2}} off today.", "example": {"body_text": [["Ana", "10%"]]}}
-    ]}))
+    let template = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/templates"),
+        &token,
+        json!({"name": "promo", "language": "en", "category": "MARKETING", "components": [
+            {"type": "BODY", "text": "Hi {{1}}, {{2}} off today.", "example": {"body_text": [["Ana", "10%"]]}}
+        ]}),
+    )
     .await;
     // The 100th send reaches Meta, and its answer is held: the server dies waiting for it.
     graph.sending(|f| {
@@ -309,7 +422,14 @@ async fn a_campaign_killed_halfway_resumes_and_sends_everyone_exactly_once() {
         f.hold_send = Some(100);
     });
     let total = 300;
-    let campaign = call(&client, reqwest::Method::POST, format!("{base}/api/v1/campaigns"), &token, json!({"name": "Crash", "templateId": template["data"]["id"], "recipients": people(total, 500)})).await;
+    let campaign = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/campaigns"),
+        &token,
+        json!({"name": "Crash", "templateId": template["data"]["id"], "recipients": people(total, 500)}),
+    )
+    .await;
     let id = campaign["data"]["campaign"]["id"].as_str().unwrap().to_owned();
     for _ in 0..600 {
         if graph.sending(|f| f.accepted.len()) >= 150 {
@@ -325,7 +445,9 @@ async fn a_campaign_killed_halfway_resumes_and_sends_everyone_exactly_once() {
     let mut child = server(dir.path(), port, &graph.url, database.as_deref());
     until_up(&client, &base).await;
     let detail = loop {
-        let d = call(&client, reqwest::Method::GET, format!("{base}/api/v1/campaigns/{id}?limit=1"), &token, Value::Null).await;
+        let d =
+            call(&client, reqwest::Method::GET, format!("{base}/api/v1/campaigns/{id}?limit=1"), &token, Value::Null)
+                .await;
         let done = d["data"]["status"] == "COMPLETED" && d["data"]["stats"]["counts"]["pending"] == 0;
         if done {
             break d;

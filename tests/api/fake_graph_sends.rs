@@ -40,7 +40,8 @@ pub fn refuse(r: &GraphRequest, f: &mut SendFake) -> Option<HttpResponse> {
     }
     if let Some(limit) = f.throughput {
         let now = Instant::now();
-        let recent = f.accepted.iter().rev().take_while(|(t, _, _)| now.duration_since(*t) < Duration::from_secs(1)).count();
+        let recent =
+            f.accepted.iter().rev().take_while(|(t, _, _)| now.duration_since(*t) < Duration::from_secs(1)).count();
         if recent >= limit {
             f.throttled += 1;
             return Some(HttpResponse::BadRequest().json(json!({"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429, "error_data": {"details": "Cloud API message throughput has been reached."}}})));
@@ -104,5 +105,8 @@ pub fn deliver(url: String, outgoing: Arc<Mutex<VecDeque<Value>>>) {
 /// The most sends accepted within any one second.
 pub fn busiest_second(f: &SendFake) -> usize {
     let times: Vec<Instant> = f.accepted.iter().map(|(t, _, _)| *t).collect();
-    (0..times.len()).map(|i| times[i..].iter().take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1)).count()).max().unwrap_or(0)
+    (0..times.len())
+        .map(|i| times[i..].iter().take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1)).count())
+        .max()
+        .unwrap_or(0)
 }

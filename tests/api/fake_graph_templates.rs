@@ -51,7 +51,8 @@ pub fn handle(
             .count() as u64
     };
     // /{version}/{waba}?fields=pricing_analytics…: the account's spend.
-    if parts.len() == 2 && r.method == "GET" && query(req, "fields").is_some_and(|f| f.starts_with("pricing_analytics")) {
+    if parts.len() == 2 && r.method == "GET" && query(req, "fields").is_some_and(|f| f.starts_with("pricing_analytics"))
+    {
         let n = sends_of(None);
         return Some(HttpResponse::Ok().json(json!({"id": parts[1], "pricing_analytics": {"data": [{"data_points": [
             {"start": 0, "end": 1, "volume": n, "cost": n as f64 * rate}
@@ -59,7 +60,8 @@ pub fn handle(
     }
     // /{version}/{waba}/template_analytics: sends and spend per template.
     if parts.len() == 3 && parts[2] == "template_analytics" && r.method == "GET" {
-        let ids: Vec<String> = query(req, "template_ids").and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        let ids: Vec<String> =
+            query(req, "template_ids").and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
         let points: Vec<Value> = ids
             .iter()
             .map(|id| {

@@ -743,7 +743,9 @@ async fn fake_graph(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<G
     }
     let mut guard = state.lock().unwrap();
     let s = &mut *guard;
-    if let Some(answer) = super::fake_graph_templates::handle(&req, &record, &mut s.templates, &s.requests, &s.sends.fail_to) {
+    if let Some(answer) =
+        super::fake_graph_templates::handle(&req, &record, &mut s.templates, &s.requests, &s.sends.fail_to)
+    {
         return answer;
     }
     if authorization.as_deref() == Some(&format!("Bearer {BAD_TOKEN}")) {

@@ -483,3 +483,77 @@ async fn bulk_actions_report_each_template_and_stay_in_the_organization() {
     let (_, list) = app.get("/api/v1/templates", &other.token).await;
     assert_eq!(list["pagination"]["total"], 1);
 }
+
+async fn upload(app: &TestApp, org: &Org, bytes: Vec<u8>, name: &str) -> (u16, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let res = app
+        .client
+        .post(app.url("/api/v1/templates/upload-media"))
+        .bearer_auth(&org.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    status_json(res).await
+}
+
+#[actix_web::test]
+async fn a_media_header_is_uploaded_to_meta_kept_here_and_sent_with_the_template() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let png = [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[7u8; 64][..]].concat();
+    // Meta's upload belongs to the app: without its id there is nothing to upload to.
+    let (s, e) = upload(&app, &org, png.clone(), "banner.png").await;
+    assert_eq!(s, 409, "{e}");
+    let (s, _) = app
+        .put(
+            "/api/v1/whatsapp-accounts/meta-config",
+            &org.token,
+            json!({"appId": "1234567890", "configId": "987654321"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, e) = upload(&app, &org, b"just text".to_vec(), "notes.txt").await;
+    assert_eq!((s, e["error"]["details"]["field"].as_str()), (400, Some("file")), "{e}");
+    let (s, up) = upload(&app, &org, png.clone(), "banner.png").await;
+    assert_eq!(s, 201, "{up}");
+    assert_eq!((up["data"]["format"].as_str(), up["data"]["mime"].as_str()), (Some("IMAGE"), Some("image/png")));
+    let handle = up["data"]["handle"].as_str().unwrap().to_owned();
+    let reqs = app.graph.requests();
+    assert!(reqs.iter().any(|r| r.path == "/v21.0/1234567890/uploads"), "the app's upload session");
+    assert!(
+        reqs.iter().any(|r| r.path.starts_with("/v21.0/upload:")
+            && r.authorization.as_deref().is_some_and(|a| a.starts_with("OAuth ")))
+    );
+
+    let body = json!({"name": "new_arrivals", "language": "en", "category": "MARKETING", "headerFile": up["data"]["file"], "components": [
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}},
+        {"type": "BODY", "text": "New arrivals are in."}
+    ]});
+    let t = approved(&app, &org, body).await;
+    assert_eq!(
+        app.graph.templates(|f| f.stored[0].1["components"][0]["example"]["header_handle"][0].clone()),
+        json!(handle)
+    );
+    let res =
+        app.client.get(app.url(t["headerMediaUrl"].as_str().unwrap())).bearer_auth(&org.token).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+
+    let conv = closed_window(&app, &org, &account, "15552220011").await;
+    let (s, sent) = app.post("/api/v1/templates/new_arrivals/send", &org.token, json!({"conversationId": conv})).await;
+    assert_eq!(s, 201, "{sent}");
+    let send = &wait_for_sends(&app, 1).await[0].body;
+    let header = &send["template"]["components"][0];
+    assert_eq!(header["type"], "header");
+    assert!(header["parameters"][0]["image"]["id"].as_str().unwrap().starts_with("MEDUP"), "{send}");
+    // The file went up as the number's media first.
+    assert!(
+        app.graph
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with(&format!("{}/media", account.phone_number_id)))
+    );
+}

@@ -321,9 +321,13 @@ impl ChannelSender for WhatsAppSender {
             }
             if !pacer.knows(&account.phone_number_id) {
                 // Sends of the last second before this node started still count at Meta.
-                let recent = actors::store::messages::sent_since(&db, &account.inbox_id, chrono::Utc::now() - chrono::Duration::seconds(1))
-                    .await
-                    .unwrap_or_default();
+                let recent = actors::store::messages::sent_since(
+                    &db,
+                    &account.inbox_id,
+                    chrono::Utc::now() - chrono::Duration::seconds(1),
+                )
+                .await
+                .unwrap_or_default();
                 let now = chrono::Utc::now();
                 pacer.seed(&account.phone_number_id, recent.into_iter().filter_map(|t| (now - t).to_std().ok()));
             }

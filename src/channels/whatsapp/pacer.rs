@@ -83,7 +83,8 @@ impl Pacer {
         let now = Instant::now();
         let mut all = self.numbers.lock().unwrap_or_else(|p| p.into_inner());
         let n = all.entry(number.to_owned()).or_default();
-        let mut times: Vec<Instant> = ago.into_iter().filter(|a| *a < SECOND).filter_map(|a| now.checked_sub(a)).collect();
+        let mut times: Vec<Instant> =
+            ago.into_iter().filter(|a| *a < SECOND).filter_map(|a| now.checked_sub(a)).collect();
         times.extend(n.started.drain(..));
         times.sort();
         n.started = times.into();

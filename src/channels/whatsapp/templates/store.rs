@@ -658,3 +658,77 @@ pub async fn bulk(
     }
     Ok(out)
 }
+
+/// Largest header file accepted (Meta takes images up to 5 MB, videos up to 16 MB).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024 * 1024;
+
+/// What a header upload answers: the file to name in a template (`headerFile`) and Meta's
+/// handle for its example (`example.header_handle`).
+#[derive(Serialize, ToSchema, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderUpload {
+    pub file: String,
+    pub handle: String,
+    /// IMAGE, VIDEO or DOCUMENT: the header format it fits.
+    pub format: String,
+    pub mime: String,
+    pub size: usize,
+}
+
+/// The header format and file extension of a file Meta takes as a template header, judged by
+/// its first bytes (a name or a claimed type can lie).
+fn header_kind(bytes: &[u8]) -> Option<(&'static str, &'static str, &'static str, usize)> {
+    const MB: usize = 1024 * 1024;
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(("IMAGE", "jpg", "image/jpeg", 5 * MB))
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
+        Some(("IMAGE", "png", "image/png", 5 * MB))
+    } else if bytes.len() > 8 && &bytes[4..8] == b"ftyp" {
+        Some(("VIDEO", "mp4", "video/mp4", 16 * MB))
+    } else if bytes.starts_with(b"%PDF") {
+        Some(("DOCUMENT", "pdf", "application/pdf", 16 * MB))
+    } else {
+        None
+    }
+}
+
+/// TEMPLATES-11: uploads a header example file to Meta (the resumable upload of the
+/// organization's Meta app) and keeps it here, for the template's header and for sends.
+pub async fn upload_header(
+    state: &AppState,
+    org_id: &str,
+    account_id: Option<&str>,
+    bytes: Vec<u8>,
+    filename: Option<&str>,
+) -> Result<HeaderUpload> {
+    let account = account_for(state.db(), org_id, account_id).await?;
+    let (format, ext, mime, max) = header_kind(&bytes)
+        .ok_or_else(|| Error::invalid("file", "the file is not a JPEG or PNG image, an MP4 video or a PDF document"))?;
+    if bytes.len() > max {
+        return Err(Error::TooLarge(format!(
+            "a {} header is at most {} MB",
+            format.to_ascii_lowercase(),
+            max / (1024 * 1024)
+        )));
+    }
+    let account = account.ok_or_else(|| {
+        Error::Conflict("connect a WhatsApp number first: Meta keeps the file for its business account".into())
+    })?;
+    let app_id = crate::channels::whatsapp::signup::meta_config(state, org_id).await?.app_id.ok_or_else(|| {
+        Error::Conflict("set the Meta app id in the WhatsApp settings first: Meta's upload belongs to the app".into())
+    })?;
+    let token = state
+        .secrets
+        .decrypt(&account.access_token_enc)
+        .map_err(|e| Error::Internal(format!("the account's access token cannot be read: {e}")))?;
+    let name = filename.map(str::to_owned).unwrap_or_else(|| format!("header.{ext}"));
+    let size = bytes.len();
+    let handle = state.graph.upload_handle(&app_id, &token, bytes.clone(), mime, &name).await.map_err(meta::refused)?;
+    let file = format!("{}.{ext}", actors::new_id());
+    state
+        .media
+        .put(&format!("templates/{org_id}/{file}"), bytes)
+        .await
+        .map_err(|e| Error::Internal(format!("could not keep the header file: {e}")))?;
+    Ok(HeaderUpload { file, handle, format: format.into(), mime: mime.into(), size })
+}
