@@ -4,7 +4,7 @@
 //! raw INSERTs, raw Redis pub/sub). Results also go to `load-tests/results/<scenario>.json`.
 //!
 //! ```sh
-//! cargo run --release -p load-tests -- all      # or ingest | e2e | sockets | cluster | ui
+//! cargo run --release -p load-tests -- all      # or ingest | e2e | sockets | cluster | ui | campaign
 //! ```
 
 mod baselines;
@@ -41,6 +41,9 @@ enum Cmd {
     /// Webhook -> message painted in the agent app (headless Chromium), 1,000 conversations,
     /// vs webhook -> agent socket in the same run; the app's initial JS, gzipped.
     Ui,
+    /// A 10,000-recipient campaign against the number's throughput limit (achieved/allowed),
+    /// and the inbound webhook p99 while it runs, vs no campaign.
+    Campaign,
     /// Every scenario, one after another.
     All,
     /// Baseline child: a bare actix-web server answering 200 to every request.
@@ -75,6 +78,7 @@ const E2E_BUDGET: Duration = Duration::from_secs(200);
 const SOCKETS_BUDGET: Duration = Duration::from_secs(150);
 const CLUSTER_BUDGET: Duration = Duration::from_secs(120);
 const UI_BUDGET: Duration = Duration::from_secs(150);
+const CAMPAIGN_BUDGET: Duration = Duration::from_secs(240);
 
 fn main() -> ExitCode {
     // sqlx links ring and reqwest aws-lc-rs: one default provider must be chosen up front.
@@ -134,12 +138,14 @@ async fn run_list(cmd: Cmd) -> Result<()> {
         Cmd::Sockets => vec![("sockets", SOCKETS_BUDGET)],
         Cmd::Cluster => vec![("cluster", CLUSTER_BUDGET)],
         Cmd::Ui => vec![("ui", UI_BUDGET)],
+        Cmd::Campaign => vec![("campaign", CAMPAIGN_BUDGET)],
         _ => vec![
             ("ingest", INGEST_BUDGET),
             ("e2e", E2E_BUDGET),
             ("sockets", SOCKETS_BUDGET),
             ("cluster", CLUSTER_BUDGET),
             ("ui", UI_BUDGET),
+            ("campaign", CAMPAIGN_BUDGET),
         ],
     };
     let binary = server::ensure_server_binary().await?;
@@ -161,6 +167,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
                 "e2e" => scenarios::e2e::run(&binary).await,
                 "sockets" => scenarios::sockets::run(&binary).await,
                 "ui" => scenarios::ui::run(&binary).await,
+                "campaign" => scenarios::campaign::run(&binary).await,
                 _ => scenarios::cluster::run(&binary).await,
             }
         };

@@ -1,6 +1,7 @@
 //! The scenarios, and the two load tools they share: an open-loop HTTP sender and a pool of
 //! WebSocket clients that timestamp every `message.created` they receive.
 
+pub mod campaign;
 pub mod cluster;
 pub mod e2e;
 pub mod ingest;
