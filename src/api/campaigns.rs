@@ -259,6 +259,7 @@ pub async fn pricing(state: web::Data<AppState>, _caller: Caller) -> HttpRespons
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = CampaignBulkRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkRequest {
     pub action: Action,
@@ -266,6 +267,7 @@ pub struct BulkRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = CampaignSelection)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkSelection {
     /// `ids`: the campaigns named; `filter`: every campaign of `status` (at most 500).

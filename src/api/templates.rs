@@ -241,6 +241,7 @@ pub async fn sync_all(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = TemplateBulkRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkRequest {
     pub action: BulkAction,
@@ -248,6 +249,7 @@ pub struct BulkRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = TemplateSelection)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkSelection {
     /// `ids`: the templates named; `filter`: every template matching (at most 500).

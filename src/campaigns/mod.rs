@@ -203,6 +203,12 @@ fn start_time(text: Option<&str>, tz: chrono_tz::Tz) -> Result<Option<DateTime<U
 /// the runner start it (now or when scheduled).
 pub async fn create(state: &AppState, org_id: &str, user_id: Option<&str>, input: CampaignInput) -> Result<Created> {
     let db = state.db();
+    // The ids a body names are checked first: naming another organization's is the fault.
+    if let Some(id) = input.account_id.as_deref().filter(|a| !a.is_empty())
+        && accounts::get(db, org_id, id).await?.is_none()
+    {
+        return Err(Error::invalid("accountId", "accountId names no connected WhatsApp account of this organization"));
+    }
     let template_id = input
         .template_id
         .as_deref()
@@ -432,6 +438,7 @@ pub enum Action {
 }
 
 #[derive(Serialize, ToSchema, Default, Debug)]
+#[schema(as = CampaignBulkResult)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResult {
     pub succeeded: Vec<String>,
@@ -439,6 +446,7 @@ pub struct BulkResult {
 }
 
 #[derive(Serialize, ToSchema, Debug)]
+#[schema(as = CampaignBulkFailure)]
 pub struct BulkFailure {
     pub id: String,
     pub reason: String,

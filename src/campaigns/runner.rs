@@ -18,7 +18,7 @@ use ::actors::conversation::SendTemplate;
 use ::actors::inbox::ResolveConversation;
 use actix::prelude::*;
 use chrono::Utc;
-use entities::enums::{CampaignStatus, Direction, MessageStatus, RecipientStatus, TemplateStatus};
+use entities::enums::{CampaignStatus, Direction, RecipientStatus, TemplateStatus};
 use entities::{campaign, campaign_recipient, message, whatsapp_template};
 use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -260,6 +260,8 @@ async fn ready(state: &AppState, id: &str) -> Result<Option<Ready>> {
 /// Tells the organization's agents how the campaign stands (`campaign.progress`), so progress
 /// bars move without polling.
 pub async fn announce(state: &AppState, c: &campaign::Model) -> Result<()> {
+    stats::link(state.db(), c).await?;
+    stats::sync_messages(state.db(), c, true).await?;
     let counts = stats::counts(state.db(), &c.id).await?;
     let payload = serde_json::json!({ "campaign": super::CampaignView::from(c), "counts": counts });
     let txn = state.rt.db.begin_write().await?;
@@ -364,29 +366,6 @@ fn header_file(t: &whatsapp_template::Model) -> Option<HeaderFile> {
     })
 }
 
-/// Records what became of a recipient's message.
-async fn record(state: &AppState, r: &campaign_recipient::Model, m: &message::Model) -> Result<()> {
-    let status = match m.status {
-        MessageStatus::Sent => RecipientStatus::Sent,
-        MessageStatus::Delivered => RecipientStatus::Delivered,
-        MessageStatus::Read => RecipientStatus::Read,
-        MessageStatus::Failed => RecipientStatus::Failed,
-        _ => RecipientStatus::Pending, // in the outbox: sent (or given up) by it
-    };
-    campaign_recipient::Entity::update_many()
-        .col_expr(campaign_recipient::Column::Status, Expr::value(status.as_str()))
-        .col_expr(campaign_recipient::Column::MessageId, Expr::value(m.id.clone()))
-        .col_expr(campaign_recipient::Column::ConversationId, Expr::value(m.conversation_id.clone()))
-        .col_expr(campaign_recipient::Column::SentAt, Expr::value(m.sent_at))
-        .col_expr(campaign_recipient::Column::ErrorCode, Expr::value(m.error_code.clone()))
-        .col_expr(campaign_recipient::Column::ErrorMessage, Expr::value(m.error_message.clone()))
-        .col_expr(campaign_recipient::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(campaign_recipient::Column::Id.eq(r.id.clone()))
-        .exec(state.db())
-        .await?;
-    Ok(())
-}
-
 async fn fail(state: &AppState, r: &campaign_recipient::Model, code: &str, reason: String) -> Result<()> {
     campaign_recipient::Entity::update_many()
         .col_expr(campaign_recipient::Column::Status, Expr::value(RecipientStatus::Failed.as_str()))
@@ -408,8 +387,9 @@ async fn send_one(
     r: campaign_recipient::Model,
 ) -> Result<()> {
     let key = format!("campaign:{}:{}", c.id, r.id);
-    if let Some(m) = ::actors::store::messages::by_idempotency_key(state.db(), &c.org_id, &key).await? {
-        return record(state, &r, &m).await;
+    // A run before a crash may have made it: then it is linked, not sent again.
+    if ::actors::store::messages::by_idempotency_key(state.db(), &c.org_id, &key).await?.is_some() {
+        return Ok(());
     }
     let resolve = ResolveConversation { wa_id: r.wa_id.clone(), profile_name: None, closed: None };
     let conversation = state.rt.ask_inbox(&c.org_id, &c.inbox_id, resolve).await?;
@@ -427,10 +407,8 @@ async fn send_one(
         idempotency_key: Some(key),
     };
     match state.rt.ask_conversation(&c.org_id, &conversation, msg).await {
-        Ok(view) => {
-            let m = ::actors::store::messages::get(state.db(), &view.id).await?.ok_or(Error::NotFound("message"))?;
-            record(state, &r, &m).await
-        }
+        // Linked to its recipient by `stats::link`, with every other send of the second.
+        Ok(_) => Ok(()),
         Err(ActorError::Conflict(reason)) => fail(state, &r, "refused", reason).await,
         Err(ActorError::Invalid { message, .. }) => fail(state, &r, "invalid", message).await,
         Err(e) => Err(e.into()),

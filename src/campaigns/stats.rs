@@ -21,6 +21,7 @@ use crate::domain::Result;
 
 /// Recipients by status.
 #[derive(Serialize, ToSchema, Debug, Default, Clone, PartialEq, Eq)]
+#[schema(as = RecipientCounts)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     pub total: u64,
@@ -75,19 +76,42 @@ fn ph(backend: DatabaseBackend, n: usize) -> String {
     }
 }
 
-/// Brings a campaign's recipients up to date with their messages, then with replies: a
-/// customer message in the recipient's conversation after the send and within the window.
-pub async fn refresh(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<()> {
+/// Gives recipients whose message was made since the last look its id and conversation, found
+/// by the send's idempotency key (the runner records nothing per send: one statement here does
+/// it for all of them).
+pub async fn link(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<()> {
+    let backend = db.get_database_backend();
+    let key = "'campaign:' || campaign_recipients.campaign_id || ':' || campaign_recipients.id";
+    let by_key = |col: &str| {
+        format!(
+            "(SELECT m.{col} FROM messages m WHERE m.org_id = campaign_recipients.org_id AND m.idempotency_key = {key})"
+        )
+    };
+    let sql = format!(
+        "UPDATE campaign_recipients SET message_id = {id}, conversation_id = {conv} \
+         WHERE campaign_id = {p1} AND message_id IS NULL AND status = 'PENDING'",
+        id = by_key("id"),
+        conv = by_key("conversation_id"),
+        p1 = ph(backend, 1),
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [c.id.clone().into()])).await?;
+    Ok(())
+}
+
+/// Brings recipients up to date with their messages: all of them, or (`only_pending`) those
+/// not yet known to be sent, which is what progress needs.
+pub async fn sync_messages(db: &impl ConnectionTrait, c: &campaign::Model, only_pending: bool) -> Result<()> {
     let backend = db.get_database_backend();
     let m = "(SELECT {col} FROM messages m WHERE m.id = campaign_recipients.message_id)";
     let col = |c: &str| m.replace("{col}", c);
+    let which = if only_pending { "status = 'PENDING'" } else { "status <> 'REPLIED' AND status <> 'FAILED'" };
     let sql = format!(
         "UPDATE campaign_recipients SET \
          status = COALESCE({status}, status), \
          sent_at = COALESCE({sent}, sent_at), delivered_at = COALESCE({delivered}, delivered_at), \
          read_at = COALESCE({read}, read_at), \
          error_code = COALESCE({code}, error_code), error_message = COALESCE({error}, error_message) \
-         WHERE campaign_id = {p1} AND message_id IS NOT NULL AND status <> 'REPLIED' AND status <> 'FAILED'",
+         WHERE campaign_id = {p1} AND message_id IS NOT NULL AND {which}",
         status =
             col("CASE m.status WHEN 'sent' THEN 'SENT' WHEN 'delivered' THEN 'DELIVERED' WHEN 'read' THEN 'READ' \
              WHEN 'failed' THEN 'FAILED' ELSE NULL END"),
@@ -99,6 +123,14 @@ pub async fn refresh(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<(
         p1 = ph(backend, 1),
     );
     db.execute_raw(Statement::from_sql_and_values(backend, sql, [c.id.clone().into()])).await?;
+    Ok(())
+}
+
+/// Brings a campaign's recipients up to date with their messages, then with replies: a
+/// customer message in the recipient's conversation after the send and within the window.
+pub async fn refresh(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<()> {
+    link(db, c).await?;
+    sync_messages(db, c, false).await?;
     replies(db, c).await
 }
 

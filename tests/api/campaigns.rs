@@ -466,3 +466,28 @@ async fn a_campaign_killed_halfway_resumes_and_sends_everyone_exactly_once() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[actix_web::test]
+async fn a_number_rated_red_sends_campaigns_at_half_speed() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    app.graph.set_health(&account.phone_number_id, "RED", "TIER_UNLIMITED", json!(50));
+    let (s, h) = app.get(&format!("/api/v1/whatsapp-accounts/{}/health?refresh=true", account.id), &org.token).await;
+    assert_eq!(s, 200, "{h}");
+    app.graph.sending(|f| f.throughput = Some(50));
+    let template = promo(&app, &org).await;
+    let (s, c) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Careful", "templateId": template, "recipients": people(90, 900)}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["data"]["campaign"]["id"].as_str().unwrap().to_owned();
+    until_status(&app, &org, &id, "COMPLETED", Duration::from_secs(30)).await;
+    let busiest = app.graph.sending(|f| super::fake_graph_sends::busiest_second(f));
+    assert!(busiest <= 25, "{busiest} sends in a second at half of 50");
+    assert!(busiest >= 20, "{busiest}: slower than half speed");
+}

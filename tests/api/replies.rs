@@ -38,6 +38,7 @@ async fn takeover_and_reply_send_the_exact_cloud_api_body_with_the_account_token
     assert_eq!(
         req.body,
         json!({
+            "biz_opaque_callback_data": m["id"],
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": "15551110001",

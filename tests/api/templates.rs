@@ -396,29 +396,23 @@ async fn a_send_to_a_phone_opens_its_conversation_once() {
     app.connect_account(&org).await;
     approved(&app, &org, order_update("order_update")).await;
     let body = json!({"phone": "+1 555-222-0009", "parameters": order_parameters()});
-    let res = app
-        .client
-        .post(app.url("/api/v1/templates/order_update/send-to-phone"))
-        .bearer_auth(&org.token)
-        .header("Idempotency-Key", "campaign-1-row-1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let (s, first) = status_json(res).await;
+    let send = || async {
+        let res = app
+            .client
+            .post(app.url("/api/v1/templates/order_update/send-to-phone"))
+            .bearer_auth(&org.token)
+            .header("Idempotency-Key", "campaign-1-row-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        status_json(res).await
+    };
+    let (s, first) = send().await;
     assert_eq!(s, 201, "{first}");
     let conv = first["data"]["conversationId"].as_str().unwrap();
     assert_eq!(app.conversation_of(&org, "15552220009").await, conv);
-    let res = app
-        .client
-        .post(app.url("/api/v1/templates/order_update/send-to-phone"))
-        .bearer_auth(&org.token)
-        .header("Idempotency-Key", "campaign-1-row-1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let (s, again) = status_json(res).await;
+    let (s, again) = send().await;
     assert_eq!(s, 201);
     assert_eq!(again["data"]["message"]["id"], first["data"]["message"]["id"]);
     assert_eq!(wait_for_sends(&app, 1).await.len(), 1);

@@ -152,6 +152,9 @@ struct Loaded {
     contact: Option<contact::Model>,
     /// Set by a change that stored a new customer message; read (and cleared) once committed.
     customer_wrote: bool,
+    /// Outbound messages this actor stored: while it lives, none of them can be in a send call
+    /// (the actor makes one call at a time), so their in-flight lease does not hold them back.
+    enqueued: std::collections::HashSet<String>,
 }
 
 impl Loaded {
@@ -277,7 +280,7 @@ impl Handler<IdleCheck> for ConversationActor {
 async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError> {
     let conv = store::conversations::get(&rt.db.conn, org_id, id).await?.ok_or(ActorError::NotFound("conversation"))?;
     let contact = store::contacts::get(&rt.db.conn, org_id, &conv.contact_id).await?;
-    Ok(Loaded { conv, contact, customer_wrote: false })
+    Ok(Loaded { conv, contact, customer_wrote: false, enqueued: Default::default() })
 }
 
 /// The conversation's next events, numbered after its current `seq`.

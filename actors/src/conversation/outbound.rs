@@ -399,7 +399,9 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         text: msg.text.clone(),
         content: msg.content.clone(),
         sender_id: msg.sender_id.clone(),
-        next_attempt_at: Some(now),
+        // Leased from the start (see `flush`): should this node die before the provider's
+        // answer is stored, the message waits for the provider's status webhook to settle it.
+        next_attempt_at: Some(now + rt.config.outbox_in_flight_lease),
         idempotency_key: msg.idempotency_key.clone(),
         bot_epoch: msg.bot_epoch,
         media_status: msg.media.as_ref().map(|_| super::media::MEDIA_DOWNLOADED.to_owned()),
@@ -449,6 +451,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         out.push(EventName::ConversationAssigned, serde_json::to_string(&conv_view)?);
     }
     commit(rt, txn, &mut s.conv, out).await?;
+    s.enqueued.insert(row.id.clone());
     Ok((s, row.id))
 }
 
@@ -529,7 +532,10 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
             update_message(rt, &mut s, am).await?;
             continue;
         }
-        if m.next_attempt_at.is_some_and(|t| t > now) {
+        // A message this actor stored and never tried is due whatever its lease says; any other
+        // is due at its time (a retry's backoff, or the lease of a send a dead node made).
+        let fresh = m.attempts == 0 && s.enqueued.contains(&m.id);
+        if !fresh && m.next_attempt_at.is_some_and(|t| t > now) {
             break; // not due yet, and nothing after it may overtake it
         }
         let request = OutboundRequest {
@@ -543,7 +549,10 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
         // While the call is out, the message is not due: if this node dies before the answer is
         // stored, the provider may have it, and its status webhook (which names the message)
         // settles it before the lease runs out; only then is it sent again.
-        store::messages::lease(&rt.db.conn, &m.id, now + rt.config.outbox_in_flight_lease).await?;
+        let lease = now + rt.config.outbox_in_flight_lease;
+        if m.next_attempt_at.is_none_or(|t| t < lease - rt.config.outbox_in_flight_lease / 2) {
+            store::messages::lease(&rt.db.conn, &m.id, lease).await?;
+        }
         let result = rt.channel.send(request).await;
         let attempts = m.attempts + 1;
         let done = Utc::now();

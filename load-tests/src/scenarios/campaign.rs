@@ -55,18 +55,21 @@ async fn meta(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<Meta>>)
     if path.ends_with("/message_templates") {
         s.templates += 1;
         let b: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        return HttpResponse::Ok().json(json!({"id": format!("{}", 7000 + s.templates), "status": "APPROVED", "category": b["category"]}));
+        return HttpResponse::Ok()
+            .json(json!({"id": format!("{}", 7000 + s.templates), "status": "APPROVED", "category": b["category"]}));
     }
     if path.ends_with("/messages") {
         let now = Instant::now();
         let recent = s.accepted.iter().rev().take_while(|t| now.duration_since(**t) < Duration::from_secs(1)).count();
         if recent >= ALLOWED {
             s.throttled += 1;
-            return HttpResponse::BadRequest().json(json!({"error": {"message": "(#130429) Rate limit hit", "code": 130429}}));
+            return HttpResponse::BadRequest()
+                .json(json!({"error": {"message": "(#130429) Rate limit hit", "code": 130429}}));
         }
         s.accepted.push(now);
         let n = s.accepted.len();
-        return HttpResponse::Ok().json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.C{n}")}]}));
+        return HttpResponse::Ok()
+            .json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.C{n}")}]}));
     }
     if req.method() == actix_web::http::Method::GET {
         let id = path.rsplit('/').next().unwrap_or_default().to_owned();
@@ -78,7 +81,13 @@ async fn meta(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<Meta>>)
     HttpResponse::Ok().json(json!({"success": true}))
 }
 
-async fn api(client: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> Result<Value> {
+async fn api(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> Result<Value> {
     let mut r = client.request(method, &url).bearer_auth(token);
     if let Some(b) = body {
         r = r.json(&b);
@@ -122,21 +131,43 @@ pub async fn run(binary: &Path) -> Result<Report> {
     let org = server::setup_org(&client, &node.base).await?;
     let accounts = api(&client, reqwest::Method::GET, node.url("/api/v1/whatsapp-accounts"), &org.token, None).await?;
     let account_id = accounts["data"][0]["id"].as_str().ok_or("no account")?.to_owned();
-    let health = api(&client, reqwest::Method::GET, node.url(&format!("/api/v1/whatsapp-accounts/{account_id}/health?refresh=true")), &org.token, None).await?;
+    let health = api(
+        &client,
+        reqwest::Method::GET,
+        node.url(&format!("/api/v1/whatsapp-accounts/{account_id}/health?refresh=true")),
+        &org.token,
+        None,
+    )
+    .await?;
     println!("number throughput per Meta: {}", health["data"]["throughputLevel"]);
-    let template = api(&client, reqwest::Method::POST, node.url("/api/v1/templates"), &org.token, Some(json!({
-        "name": "lt_promo", "language": "en", "category": "MARKETING",
-        "components": [{"type": "BODY", "text": "Hi {{1}}, this week only.", "example": {"body_text": [["Ana"]]}}]
-    }))).await?;
+    let template = api(
+        &client,
+        reqwest::Method::POST,
+        node.url("/api/v1/templates"),
+        &org.token,
+        Some(json!({
+            "name": "lt_promo", "language": "en", "category": "MARKETING",
+            "components": [{"type": "BODY", "text": "Hi {{1}}, this week only.", "example": {"body_text": [["Ana"]]}}]
+        })),
+    )
+    .await?;
 
     println!("baseline: inbound webhooks at {INBOUND_RATE}/s, no campaign");
     let quiet = inbound(&client, &node, &org.phone_number_id, "q").await;
 
-    let recipients: Vec<Value> =
-        (0..RECIPIENTS).map(|i| json!({"phone": format!("+4917{:08}", i), "parameters": {"body": [format!("C{i}")]}})).collect();
-    let created = api(&client, reqwest::Method::POST, node.url("/api/v1/campaigns"), &org.token, Some(json!({
-        "name": "load", "templateId": template["data"]["id"], "recipients": recipients
-    }))).await?;
+    let recipients: Vec<Value> = (0..RECIPIENTS)
+        .map(|i| json!({"phone": format!("+4917{:08}", i), "parameters": {"body": [format!("C{i}")]}}))
+        .collect();
+    let created = api(
+        &client,
+        reqwest::Method::POST,
+        node.url("/api/v1/campaigns"),
+        &org.token,
+        Some(json!({
+            "name": "load", "templateId": template["data"]["id"], "recipients": recipients
+        })),
+    )
+    .await?;
     let id = created["data"]["campaign"]["id"].as_str().ok_or("no campaign id")?.to_owned();
     println!("campaign of {RECIPIENTS} started; inbound webhooks at {INBOUND_RATE}/s beside it");
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -144,7 +175,8 @@ pub async fn run(binary: &Path) -> Result<Report> {
 
     let deadline = Instant::now() + Duration::from_secs(150);
     let stats = loop {
-        let s = api(&client, reqwest::Method::GET, node.url(&format!("/api/v1/campaigns/{id}")), &org.token, None).await?;
+        let s =
+            api(&client, reqwest::Method::GET, node.url(&format!("/api/v1/campaigns/{id}")), &org.token, None).await?;
         if s["data"]["status"] == "COMPLETED" {
             break s;
         }
@@ -182,7 +214,10 @@ pub async fn run(binary: &Path) -> Result<Report> {
     ]);
     report.table(t);
     let mut t = Table::new(
-        format!("inbound webhooks at {INBOUND_RATE}/s for {} s: during the campaign vs none (same run)", INBOUND_TIME.as_secs()),
+        format!(
+            "inbound webhooks at {INBOUND_RATE}/s for {} s: during the campaign vs none (same run)",
+            INBOUND_TIME.as_secs()
+        ),
         &["", "ok/s", "failed", "p50 ms", "p99 ms", "cpu s/g/db/o %"],
     );
     for (label, s) in [("no campaign (baseline)", &quiet), ("campaign running", &busy)] {

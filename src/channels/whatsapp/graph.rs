@@ -331,7 +331,13 @@ impl ChannelSender for WhatsAppSender {
                 let now = chrono::Utc::now();
                 pacer.seed(&account.phone_number_id, recent.into_iter().filter_map(|t| (now - t).to_std().ok()));
             }
-            pacer.acquire(&account.phone_number_id, accounts::Pacing::of(&account).per_second, req.bulk).await;
+            let mut per_second = accounts::Pacing::of(&account).per_second;
+            // A number Meta rates RED is one step from a lower tier: campaigns go at half speed
+            // (conversation replies keep the rest).
+            if req.bulk && account.quality_rating.as_deref() == Some("RED") {
+                per_second = (per_second / 2).max(1);
+            }
+            pacer.acquire(&account.phone_number_id, per_second, req.bulk).await;
             let sent = graph.send_message(&account.phone_number_id, &token, &body).await;
             if let Err(e) = &sent
                 && e.code == "130429"

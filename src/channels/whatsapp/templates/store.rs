@@ -597,6 +597,7 @@ pub enum BulkAction {
 }
 
 #[derive(Serialize, ToSchema, Default)]
+#[schema(as = TemplateBulkResult)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResult {
     pub succeeded: Vec<String>,
@@ -604,6 +605,7 @@ pub struct BulkResult {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = TemplateBulkFailure)]
 pub struct BulkFailure {
     pub id: String,
     pub reason: String,
