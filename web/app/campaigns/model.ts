@@ -341,9 +341,6 @@ export function actionsFor(status: string): Action[] {
   }
 }
 
-/** Whether the campaign will send no more. */
-export const isFinal = (status: string) => status === "COMPLETED" || status === "CANCELLED";
-
 // ---- Live progress ----------------------------------------------------------------------------
 
 /** The data of a `campaign.progress` event. */
