@@ -920,3 +920,93 @@ async fn an_admin_creates_a_campaign_from_a_csv_sees_its_errors_and_watches_it_c
     no_sideways_scroll(&b, ".settings-body").await;
     shot(&b, "campaigns-390").await;
 }
+
+/// Sets a `datetime-local` (or any) input's value as typing would, whatever the browser's locale.
+async fn set_value(b: &Browser, css: &str, value: &str) {
+    b.wait_for(css, WAIT).await;
+    b.js(
+        "const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('input', {bubbles: true}));",
+        json!([css, value]),
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn an_admin_schedules_a_campaign_for_pasted_numbers_in_the_organizations_zone_and_pauses_cancels_and_deletes_it()
+{
+    let Some(b) = Browser::start("ui::an_admin_schedules_a_campaign_for_pasted_numbers").await else { return };
+    let app = spawn_app().await;
+    let (admin, _account) = organization(&app, "Scheduled").await;
+    let (s, h) = app
+        .put(
+            "/api/v1/routing-rules/business-hours",
+            &admin.org.token,
+            json!({"timezone": "Europe/Berlin", "isEnabled": false, "slots": []}),
+        )
+        .await;
+    assert_eq!(s, 200, "{h}");
+    let template = campaigns::promo(&app, &admin.org).await;
+
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    b.goto(&format!("{}/campaigns/new", app.address)).await;
+    b.type_into("[data-testid=campaign-name]", "New year").await;
+    b.click(&format!("[data-testid=campaign-template] option[value='{template}']")).await;
+    b.click("[data-testid=campaign-source-paste]").await;
+    b.type_into("[data-testid=campaign-recipients-text]", "+4915112340011\n+4915112340012\n+4915112340011").await;
+    // Pasted numbers all get the same values; a missing one is said at its field.
+    b.type_into("[data-testid=campaign-value][data-slot='body.1']", "friend").await;
+    b.click("[data-testid=campaign-when-later]").await;
+    b.until(
+        "the organization's zone named",
+        WAIT,
+        "return document.querySelector('[data-testid=campaign-create]').textContent.includes('Europe/Berlin')",
+        json!([]),
+    )
+    .await;
+    set_value(&b, "[data-testid=campaign-at]", "2030-01-01T09:00").await;
+    b.click("[data-testid=campaign-check]").await;
+    b.wait_for("[data-testid=campaign-value][data-slot='body.2'][aria-invalid=true]", WAIT).await;
+    b.type_into("[data-testid=campaign-value][data-slot='body.2']", "15%").await;
+    b.click("[data-testid=campaign-check]").await;
+    b.wait_for("[data-testid=campaign-check-report][data-valid='2'][data-invalid='0'][data-duplicates='1']", WAIT)
+        .await;
+    b.until(
+        "the sample with the values",
+        WAIT,
+        "const s = document.querySelector('[data-testid=campaign-sample] [data-testid=preview-body]'); return s && s.textContent === 'Hi friend, 15% off today.'",
+        json!([]),
+    )
+    .await;
+    // A change after the check asks for another.
+    b.type_into("[data-testid=campaign-name]", "!").await;
+    assert_eq!(
+        b.js("return document.querySelector('[data-testid=campaign-send]').disabled", json!([])).await,
+        json!(true)
+    );
+    b.click("[data-testid=campaign-check]").await;
+    b.until("checked again", WAIT, "return !document.querySelector('[data-testid=campaign-send]').disabled", json!([]))
+        .await;
+    b.click("[data-testid=campaign-send]").await;
+    b.wait_for("[data-testid=campaign-detail][data-status=SCHEDULED]", WAIT).await;
+    let (_, list) = app.get("/api/v1/campaigns", &admin.org.token).await;
+    let c = &list["data"][0];
+    assert_eq!(c["name"], "New year!");
+    assert_eq!(c["scheduledAt"], "2030-01-01T08:00:00Z", "09:00 in Berlin: {c}");
+    assert_eq!(c["total"], 2);
+
+    // Pause, cancel and delete from the list (destructive ones confirmed); nothing is sent.
+    b.click("[data-testid=nav-campaigns]").await;
+    let row = "[data-testid=campaign-row][data-name='New year!']";
+    b.wait_for(&format!("{row}[data-status=SCHEDULED]"), WAIT).await;
+    b.click(&format!("{row} [data-testid=campaign-pause]")).await;
+    b.wait_for(&format!("{row}[data-status=PAUSED]"), WAIT).await;
+    b.js("window.__asked = []; window.confirm = (m) => { window.__asked.push(m); return true; };", json!([])).await;
+    b.click(&format!("{row} [data-testid=campaign-cancel]")).await;
+    b.wait_for(&format!("{row}[data-status=CANCELLED]"), WAIT).await;
+    b.click(&format!("{row} [data-testid=campaign-delete]")).await;
+    b.until("the row gone", WAIT, "return !document.querySelector(arguments[0])", json!([row])).await;
+    let asked = b.js("return window.__asked.length", json!([])).await;
+    assert_eq!(asked, json!(2), "cancel and delete asked first");
+    assert!(app.graph.sends().is_empty());
+    no_sideways_scroll(&b, ".settings-body").await;
+}
