@@ -101,6 +101,7 @@ export function CampaignDetailScreen({ id }: { id: string }) {
       {notice && (
         <div class={notice.kind === "error" ? "notice s-warn" : "notice"} role={notice.kind === "error" ? "alert" : "status"}>{notice.text}</div>
       )}
+      {detail.error && <p class="error" role="alert">{detail.error.message}</p>}
       {d.waitingReason && d.status === "RUNNING" && (
         <div class="notice s-warn" role="status" data-testid="campaign-waiting">Waiting: {d.waitingReason}</div>
       )}

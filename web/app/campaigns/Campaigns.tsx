@@ -11,7 +11,7 @@ import { subscribe } from "../live/socket";
 import { fmtDate, useLoad, val } from "../settings/form";
 import {
   CAMPAIGN_STATUSES, applyProgress, applyToGlobal, isProgressEvent, percent,
-  type CampaignSummary, type Counts, type GlobalStats,
+  type Action, type CampaignSummary, type Counts, type GlobalStats,
 } from "./model";
 import { CampaignActions, CampaignStatusBadge, CountsLine, ProgressBar, takeFlash } from "./parts";
 import { CreateCampaign } from "./CreateCampaign";
@@ -87,7 +87,9 @@ function CampaignList() {
   const view = useRef({ status, page, items });
   view.current = { status, page, items };
   // The last status and counts seen of each campaign: the global figures move by the difference.
-  const known = useRef(new Map<string, { status: string; counts: Counts }>());
+  // `gone`: deleted here, so its last event (if it comes after the figures were fetched again)
+  // changes nothing.
+  const known = useRef(new Map<string, { status: string; counts: Counts } | "gone">());
   useEffect(() => {
     for (const c of items) if (!known.current.has(c.id)) known.current.set(c.id, { status: c.status, counts: c.counts });
   }, [items]);
@@ -99,6 +101,7 @@ function CampaignList() {
         const e = ev.data;
         const now = { status: e.campaign.status, counts: e.counts };
         const before = known.current.get(e.campaign.id);
+        if (before === "gone") return;
         known.current.set(e.campaign.id, now);
         if (before) global.set((g) => (g ? applyToGlobal(g, before, now) : g!));
         else void global.reload();
@@ -113,10 +116,15 @@ function CampaignList() {
     [list.reload, global.reload],
   );
 
-  function changed(text: string) {
-    setNotice({ kind: "info", text });
+  // Pause, resume and cancel come back as progress events, which move the figures; a deleted
+  // campaign leaves them, so they are fetched again.
+  function changed(c: CampaignSummary, a: Action) {
+    setNotice({ kind: "info", text: `“${c.name}” ${DONE_TEXT[a]}.` });
     void list.reload();
-    void global.reload();
+    if (a === "delete") {
+      known.current.set(c.id, "gone");
+      void global.reload();
+    }
   }
 
   return (
@@ -155,7 +163,7 @@ function CampaignList() {
       {items.length > 0 && (
         <ul class="s-rows cmp-rows" data-testid="campaigns-list">
           {items.map((c) => (
-            <CampaignRow key={c.id} c={c} onChanged={changed} onError={(text) => setNotice({ kind: "error", text })} />
+            <CampaignRow key={c.id} c={c} onChanged={(a) => changed(c, a)} onError={(text) => setNotice({ kind: "error", text })} />
           ))}
         </ul>
       )}
@@ -172,7 +180,7 @@ function CampaignList() {
 
 const DONE_TEXT = { pause: "paused", resume: "resumed", cancel: "cancelled", delete: "deleted" } as const;
 
-function CampaignRow(props: { c: CampaignSummary; onChanged: (text: string) => void; onError: (m: string) => void }) {
+function CampaignRow(props: { c: CampaignSummary; onChanged: (a: Action) => void; onError: (m: string) => void }) {
   const { c } = props;
   const href = "/campaigns/" + encodeURIComponent(c.id);
   return (
@@ -190,7 +198,7 @@ function CampaignRow(props: { c: CampaignSummary; onChanged: (text: string) => v
         {c.waitingReason && c.status === "RUNNING" && <div class="cmp-waiting" data-testid="campaign-waiting">Waiting: {c.waitingReason}</div>}
       </div>
       {isAdmin.value && (
-        <CampaignActions c={c} onDone={(a) => props.onChanged(`“${c.name}” ${DONE_TEXT[a]}.`)} onError={props.onError} />
+        <CampaignActions c={c} onDone={props.onChanged} onError={props.onError} />
       )}
     </li>
   );
