@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     Account, Org, TestApp, message_webhook, spawn_app, spawn_app_with, status_webhook, text_webhook, unique,
 };
-use crate::templates;
+use crate::{campaigns, templates};
 use webdriver::Browser;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -808,4 +808,205 @@ async fn a_template_drafted_in_the_editor_is_submitted_and_its_rejection_shows_l
     b.wait_for("[data-testid=editor-rejected]", WAIT).await;
     no_sideways_scroll(&b, ".settings-body").await;
     shot(&b, "editor-390").await;
+}
+
+#[actix_web::test]
+async fn an_admin_creates_a_campaign_from_a_csv_sees_its_errors_and_watches_it_complete() {
+    let Some(b) = Browser::start("ui::an_admin_creates_a_campaign_from_a_csv").await else { return };
+    let app = spawn_app().await;
+    let (admin, _account) = organization(&app, "Campaigns").await;
+    let template = campaigns::promo(&app, &admin.org).await;
+    // Three rows, the second with a number that is not E.164.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("winter.csv");
+    std::fs::write(&csv, "phone,name,1,2\n+4915112340001,Ana,Ana,10%\n12345,Bad,Bo,5%\n+4915112340002,Ben,Ben,20%\n")
+        .unwrap();
+
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    b.click("[data-testid=nav-campaigns]").await;
+    b.wait_for("[data-testid=campaigns] [data-testid=campaigns-global]", WAIT).await;
+    b.click("[data-testid=campaign-new]").await;
+    b.type_into("[data-testid=campaign-name]", "Winter sale").await;
+    b.click(&format!("[data-testid=campaign-template] option[value='{template}']")).await;
+    // The columns the template's recipients take, and an example file of them.
+    b.until(
+        "the template's columns",
+        WAIT,
+        "const c = document.querySelector('[data-testid=campaign-columns]'); return c && c.textContent.includes('phone, name (optional), 1, 2')",
+        json!([]),
+    )
+    .await;
+    b.wait_for("[data-testid=campaign-example-csv]", WAIT).await;
+    // The browser's file input takes the file's path.
+    b.type_into("[data-testid=campaign-csv-file]", csv.to_str().unwrap()).await;
+    b.until(
+        "the file read",
+        WAIT,
+        "const r = document.querySelector('[data-testid=campaign-csv-read]'); return r && r.textContent.includes('3 rows')",
+        json!([]),
+    )
+    .await;
+
+    // Check: two will get it, the bad row is listed with its column, the cost and the samples.
+    b.click("[data-testid=campaign-check]").await;
+    b.wait_for("[data-testid=campaign-check-report][data-valid='2'][data-invalid='1']", WAIT).await;
+    let bad = b
+        .js(
+            "const r = document.querySelector('[data-testid=campaign-invalid-row]'); return [r.dataset.row, r.dataset.field, r.textContent]",
+            json!([]),
+        )
+        .await;
+    assert_eq!(bad[0], "2", "{bad}");
+    assert_eq!(bad[1], "phone", "{bad}");
+    assert!(bad[2].as_str().unwrap().contains("12345"), "{bad}");
+    let report =
+        b.js("return document.querySelector('[data-testid=campaign-check-report]').textContent", json!([])).await;
+    let report = report.as_str().unwrap();
+    assert!(report.contains("Germany") && report.contains("rates from 2025-07-01"), "{report}");
+    b.until(
+        "the samples in WhatsApp bubbles",
+        WAIT,
+        "return [...document.querySelectorAll('[data-testid=campaign-sample] [data-testid=preview-body]')].map(e => e.textContent).join('|') === 'Hi Ana, 10% off today.|Hi Ben, 20% off today.'",
+        json!([]),
+    )
+    .await;
+    // Not sent while a row is at fault, unless it is left out.
+    assert_eq!(
+        b.js("return document.querySelector('[data-testid=campaign-send]').disabled", json!([])).await,
+        json!(true)
+    );
+    assert_eq!(app.count("campaigns").await, 0, "a check stores nothing");
+    no_sideways_scroll(&b, ".settings-body").await;
+    shot(&b, "campaign-check-1280").await;
+    b.set_size(390, 844).await;
+    no_sideways_scroll(&b, ".settings-body").await;
+    shot(&b, "campaign-check-390").await;
+    b.set_size(1280, 800).await;
+
+    // The fake Graph API answers slowly, so the campaign is seen running before it completes.
+    app.graph.slow_down(Duration::from_millis(1500));
+    b.click("[data-testid=campaign-skip-invalid]").await;
+    b.click("[data-testid=campaign-send]").await;
+    b.wait_for("[data-testid=campaign-detail][data-status=RUNNING]", WAIT).await;
+    b.js("window.__stillHere = true", json!([])).await;
+    b.wait_for("[data-testid=campaign-detail][data-status=COMPLETED]", Duration::from_secs(30)).await;
+    b.wait_for("[data-testid=campaign-funnel] [data-step=sent][data-value='2']", WAIT).await;
+    b.wait_for("[data-testid=campaign-funnel] [data-step=recipients][data-value='2']", WAIT).await;
+    b.wait_for("[data-testid=campaign-progress][data-done='2'][data-failed='0']", WAIT).await;
+    assert_eq!(b.js("return window.__stillHere === true", json!([])).await, json!(true), "followed live, no reload");
+    b.until(
+        "both recipients sent in the table",
+        WAIT,
+        "return [...document.querySelectorAll('[data-testid=campaign-recipient]')].map(r => r.dataset.status).join() === 'SENT,SENT'",
+        json!([]),
+    )
+    .await;
+    shot(&b, "campaign-detail-1280").await;
+
+    // The fake Graph API got one template send per valid row.
+    let sends: Vec<_> = app.graph.sends().into_iter().filter(|r| r.body["type"] == "template").collect();
+    let mut to: Vec<&str> = sends.iter().map(|r| r.body["to"].as_str().unwrap()).collect();
+    to.sort();
+    assert_eq!(to, vec!["4915112340001", "4915112340002"]);
+    assert!(sends.iter().all(|r| r.body["template"]["name"] == "promo"));
+
+    // The list shows it completed with its figures; both fit a phone's width.
+    b.set_size(390, 844).await;
+    no_sideways_scroll(&b, ".settings-body").await;
+    shot(&b, "campaign-detail-390").await;
+    b.click("[data-testid=nav-campaigns]").await;
+    b.wait_for("[data-testid=campaign-row][data-name='Winter sale'][data-status=COMPLETED] [data-testid=campaign-progress][data-done='2']", WAIT).await;
+    b.wait_for("[data-testid=campaigns-global][data-sent='2']", WAIT).await;
+    no_sideways_scroll(&b, ".settings-body").await;
+    shot(&b, "campaigns-390").await;
+}
+
+/// Sets a `datetime-local` (or any) input's value as typing would, whatever the browser's locale.
+async fn set_value(b: &Browser, css: &str, value: &str) {
+    b.wait_for(css, WAIT).await;
+    b.js(
+        "const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('input', {bubbles: true}));",
+        json!([css, value]),
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn an_admin_schedules_a_campaign_for_pasted_numbers_in_the_organizations_zone_and_pauses_cancels_and_deletes_it()
+{
+    let Some(b) = Browser::start("ui::an_admin_schedules_a_campaign_for_pasted_numbers").await else { return };
+    let app = spawn_app().await;
+    let (admin, _account) = organization(&app, "Scheduled").await;
+    let (s, h) = app
+        .put(
+            "/api/v1/routing-rules/business-hours",
+            &admin.org.token,
+            json!({"timezone": "Europe/Berlin", "isEnabled": false, "slots": []}),
+        )
+        .await;
+    assert_eq!(s, 200, "{h}");
+    let template = campaigns::promo(&app, &admin.org).await;
+
+    sign_in(&b, &app.address, &admin.email, PASSWORD).await;
+    b.goto(&format!("{}/campaigns/new", app.address)).await;
+    b.type_into("[data-testid=campaign-name]", "New year").await;
+    b.click(&format!("[data-testid=campaign-template] option[value='{template}']")).await;
+    b.click("[data-testid=campaign-source-paste]").await;
+    b.type_into("[data-testid=campaign-recipients-text]", "+4915112340011\n+4915112340012\n+4915112340011").await;
+    // Pasted numbers all get the same values; a missing one is said at its field.
+    b.type_into("[data-testid=campaign-value][data-slot='body.1']", "friend").await;
+    b.click("[data-testid=campaign-when-later]").await;
+    b.until(
+        "the organization's zone named",
+        WAIT,
+        "return document.querySelector('[data-testid=campaign-create]').textContent.includes('Europe/Berlin')",
+        json!([]),
+    )
+    .await;
+    set_value(&b, "[data-testid=campaign-at]", "2030-01-01T09:00").await;
+    b.click("[data-testid=campaign-check]").await;
+    b.wait_for("[data-testid=campaign-value][data-slot='body.2'][aria-invalid=true]", WAIT).await;
+    b.type_into("[data-testid=campaign-value][data-slot='body.2']", "15%").await;
+    b.click("[data-testid=campaign-check]").await;
+    b.wait_for("[data-testid=campaign-check-report][data-valid='2'][data-invalid='0'][data-duplicates='1']", WAIT)
+        .await;
+    b.until(
+        "the sample with the values",
+        WAIT,
+        "const s = document.querySelector('[data-testid=campaign-sample] [data-testid=preview-body]'); return s && s.textContent === 'Hi friend, 15% off today.'",
+        json!([]),
+    )
+    .await;
+    // A change after the check asks for another.
+    b.type_into("[data-testid=campaign-name]", "!").await;
+    assert_eq!(
+        b.js("return document.querySelector('[data-testid=campaign-send]').disabled", json!([])).await,
+        json!(true)
+    );
+    b.click("[data-testid=campaign-check]").await;
+    b.until("checked again", WAIT, "return !document.querySelector('[data-testid=campaign-send]').disabled", json!([]))
+        .await;
+    b.click("[data-testid=campaign-send]").await;
+    b.wait_for("[data-testid=campaign-detail][data-status=SCHEDULED]", WAIT).await;
+    let (_, list) = app.get("/api/v1/campaigns", &admin.org.token).await;
+    let c = &list["data"][0];
+    assert_eq!(c["name"], "New year!");
+    assert_eq!(c["scheduledAt"], "2030-01-01T08:00:00Z", "09:00 in Berlin: {c}");
+    assert_eq!(c["total"], 2);
+
+    // Pause, cancel and delete from the list (destructive ones confirmed); nothing is sent.
+    b.click("[data-testid=nav-campaigns]").await;
+    let row = "[data-testid=campaign-row][data-name='New year!']";
+    b.wait_for(&format!("{row}[data-status=SCHEDULED]"), WAIT).await;
+    b.click(&format!("{row} [data-testid=campaign-pause]")).await;
+    b.wait_for(&format!("{row}[data-status=PAUSED]"), WAIT).await;
+    b.js("window.__asked = []; window.confirm = (m) => { window.__asked.push(m); return true; };", json!([])).await;
+    b.click(&format!("{row} [data-testid=campaign-cancel]")).await;
+    b.wait_for(&format!("{row}[data-status=CANCELLED]"), WAIT).await;
+    b.click(&format!("{row} [data-testid=campaign-delete]")).await;
+    b.until("the row gone", WAIT, "return !document.querySelector(arguments[0])", json!([row])).await;
+    let asked = b.js("return window.__asked.length", json!([])).await;
+    assert_eq!(asked, json!(2), "cancel and delete asked first");
+    assert!(app.graph.sends().is_empty());
+    no_sideways_scroll(&b, ".settings-body").await;
 }

@@ -1,5 +1,6 @@
 // The app's frame: sign-in when there is no session, otherwise the header and the screen the
-// path names. Settings are loaded on demand, so the inbox's initial JavaScript stays small.
+// path names. Settings and campaigns are loaded on demand, so the inbox's initial JavaScript
+// stays small.
 import { lazy, Suspense } from "preact/compat";
 import { session, isAdmin } from "./auth";
 import { path } from "./router";
@@ -9,6 +10,7 @@ import { Header } from "./Header";
 import { Inbox } from "./inbox/Inbox";
 
 const Settings = lazy(() => import("./settings/Settings").then((m) => ({ default: m.Settings })));
+const Campaigns = lazy(() => import("./campaigns/Campaigns").then((m) => ({ default: m.Campaigns })));
 
 export function App() {
   const p = path.value;
@@ -25,6 +27,12 @@ export function App() {
         <h1>Settings are for admins</h1>
         <p>Ask an admin of your organization to change these.</p>
       </main>
+    );
+  } else if (p === "/campaigns" || p.startsWith("/campaigns/")) {
+    screen = (
+      <Suspense fallback={<div class="loading" role="status">Loading campaigns…</div>}>
+        <Campaigns />
+      </Suspense>
     );
   } else {
     screen = <Inbox />;
