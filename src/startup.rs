@@ -137,7 +137,7 @@ impl Application {
         )?;
         rt.set_bot(Arc::new(bot.clone()));
         let rates = crate::campaigns::pricing::RateCard::load(config.whatsapp_rates_file.as_deref())
-            .map_err(|e| std::io::Error::other(e))?;
+            .map_err(std::io::Error::other)?;
         let state = web::Data::new(AppState {
             rt,
             jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
