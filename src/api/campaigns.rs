@@ -181,7 +181,7 @@ pub async fn export(
 ) -> ApiResult<HttpResponse> {
     let status = recipient_status(q.status.as_deref())?;
     let c = campaigns::get(state.db(), &caller.org_id, &id).await?;
-    stats::refresh(state.db(), &c).await?;
+    stats::refresh_for_read(state.db(), &c).await;
     let body = stats::export(state.db().clone(), c.id.clone(), status);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

@@ -398,7 +398,7 @@ pub async fn list(
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for c in rows {
-        stats::refresh(db, &c).await?;
+        stats::refresh_for_read(db, &c).await;
         let counts = stats::counts(db, &c.id).await?;
         out.push((c, counts));
     }
@@ -414,7 +414,7 @@ pub async fn recipients_page(
     skip: u64,
     size: u64,
 ) -> Result<(Vec<campaign_recipient::Model>, u64)> {
-    stats::refresh(db, c).await?;
+    stats::refresh_for_read(db, c).await;
     let mut q = campaign_recipient::Entity::find().filter(campaign_recipient::Column::CampaignId.eq(c.id.clone()));
     if let Some(s) = status {
         q = q.filter(campaign_recipient::Column::Status.eq(s.as_str()));

@@ -260,8 +260,14 @@ async fn ready(state: &AppState, id: &str) -> Result<Option<Ready>> {
 /// Tells the organization's agents how the campaign stands (`campaign.progress`), so progress
 /// bars move without polling.
 pub async fn announce(state: &AppState, c: &campaign::Model) -> Result<()> {
-    stats::link(state.db(), c).await?;
-    stats::sync_messages(state.db(), c, true).await?;
+    // Best effort: a read refreshing the same rows may win a race on PostgreSQL.
+    let synced = async {
+        stats::link(state.db(), c).await?;
+        stats::sync_messages(state.db(), c, true).await
+    };
+    if let Err(e) = synced.await {
+        tracing::debug!(campaign_id = %c.id, error = %e, "campaign progress not synced this time");
+    }
     let counts = stats::counts(state.db(), &c.id).await?;
     let payload = serde_json::json!({ "campaign": super::CampaignView::from(c), "counts": counts });
     let txn = state.rt.db.begin_write().await?;
@@ -300,7 +306,7 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
                 .filter(campaign::Column::Status.eq(CampaignStatus::Running.as_str()))
                 .exec(state.db())
                 .await?;
-            stats::refresh(state.db(), &first.campaign).await?;
+            stats::refresh_for_read(state.db(), &first.campaign).await;
             if let Some(c) = campaign::Entity::find_by_id(id.to_owned()).one(state.db()).await? {
                 announce(state, &c).await?;
             }
@@ -351,7 +357,7 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
         }
         let c = campaign::Entity::find_by_id(id.to_owned()).one(state.db()).await?;
         if let Some(c) = c {
-            stats::refresh(state.db(), &c).await?;
+            stats::refresh_for_read(state.db(), &c).await;
         }
     }
 }

@@ -126,6 +126,22 @@ pub async fn sync_messages(db: &impl ConnectionTrait, c: &campaign::Model, only_
     Ok(())
 }
 
+/// [`refresh`] for a read: the campaign's runner (or another read) may be updating the same
+/// rows, and on PostgreSQL two such updates can deadlock; the loser is retried, and if it still
+/// cannot run the read answers the figures as they are, which the next look brings up to date.
+pub async fn refresh_for_read(db: &impl ConnectionTrait, c: &campaign::Model) {
+    for attempt in 0..3 {
+        match refresh(db, c).await {
+            Ok(()) => return,
+            Err(e) if attempt < 2 => {
+                tracing::debug!(campaign_id = %c.id, error = %e, "campaign refresh lost a race; again");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * (attempt + 1))).await;
+            }
+            Err(e) => tracing::warn!(campaign_id = %c.id, error = %e, "campaign figures not refreshed for this read"),
+        }
+    }
+}
+
 /// Brings a campaign's recipients up to date with their messages, then with replies: a
 /// customer message in the recipient's conversation after the send and within the window.
 pub async fn refresh(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<()> {
@@ -288,7 +304,7 @@ pub async fn global(db: &impl ConnectionTrait, org_id: &str) -> Result<GlobalSta
     for c in &all {
         out.campaigns += 1;
         *out.by_status.entry(c.status.to_string()).or_default() += 1;
-        refresh(db, c).await?;
+        refresh_for_read(db, c).await;
         let n = counts(db, &c.id).await?;
         out.counts.total += n.total;
         out.counts.pending += n.pending;
