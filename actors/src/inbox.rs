@@ -96,23 +96,38 @@ async fn find_or_open(
     msg: &ResolveConversation,
 ) -> Result<String, ActorError> {
     let txn = rt.db.begin_write().await?;
-    let (contact, changed) = store::contacts::upsert(&*txn, org_id, &msg.wa_id, msg.profile_name.as_deref()).await?;
-    // A new WhatsApp profile name (and the name, if it follows it) is announced like an edit.
-    let mut news = Vec::new();
-    if changed {
-        let payload = serde_json::to_string(&crate::views::ContactView::from(&contact))?;
-        news.push(NewEvent { conversation: None, name: EventName::ContactUpdated, payload });
-    }
-    if let Some(existing) = store::conversations::open_for_contact(&*txn, inbox_id, &contact.id).await?
-        && msg.closed.as_deref() != Some(existing.id.as_str())
-    {
-        rt.commit(txn, org_id, news).await?;
-        return Ok(existing.id);
-    }
     let org = organization::Entity::find_by_id(org_id.to_owned())
         .one(&*txn)
         .await?
         .ok_or(ActorError::NotFound("organization"))?;
+    let mut news = Vec::new();
+    let id = open_in(&*txn, &org, inbox_id, msg, &mut news).await?;
+    rt.commit(txn, org_id, news).await?;
+    Ok(id)
+}
+
+/// Within a write transaction: the customer's contact (created, or its profile name updated),
+/// and their open conversation in this inbox, or a new one; the events to announce go to
+/// `news`.
+async fn open_in(
+    txn: &impl sea_orm::ConnectionTrait,
+    org: &organization::Model,
+    inbox_id: &str,
+    msg: &ResolveConversation,
+    news: &mut Vec<NewEvent>,
+) -> Result<String, ActorError> {
+    let org_id = org.id.as_str();
+    let (contact, changed) = store::contacts::upsert(txn, org_id, &msg.wa_id, msg.profile_name.as_deref()).await?;
+    // A new WhatsApp profile name (and the name, if it follows it) is announced like an edit.
+    if changed {
+        let payload = serde_json::to_string(&crate::views::ContactView::from(&contact))?;
+        news.push(NewEvent { conversation: None, name: EventName::ContactUpdated, payload });
+    }
+    if let Some(existing) = store::conversations::open_for_contact(txn, inbox_id, &contact.id).await?
+        && msg.closed.as_deref() != Some(existing.id.as_str())
+    {
+        return Ok(existing.id);
+    }
     let status = if org.bot_enabled { ConversationStatus::BotHandling } else { ConversationStatus::Open };
     let now = Utc::now();
     let row = conversation::Model {
@@ -144,9 +159,59 @@ async fn find_or_open(
         created_at: now,
         updated_at: now,
     };
-    conversation::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
+    conversation::ActiveModel::from(row.clone()).reset_all().insert(txn).await?;
     let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
     news.push(NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload });
-    rt.commit(txn, org_id, news).await?;
     Ok(row.id)
+}
+
+/// Find or open the conversations of many customers in one turn and one transaction (a
+/// campaign's page of recipients), answering their ids in order. Customers' own messages wait
+/// behind one such turn instead of behind one turn per recipient.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Vec<String>, ActorError>")]
+pub struct ResolveMany {
+    pub wa_ids: Vec<String>,
+}
+
+impl Handler<ResolveMany> for InboxActor {
+    type Result = AtomicResponse<Self, Result<Vec<String>, ActorError>>;
+    fn handle(&mut self, msg: ResolveMany, _: &mut Context<Self>) -> Self::Result {
+        let known: Vec<Option<String>> =
+            msg.wa_ids.iter().map(|w| self.open.get(w).map(|(id, _)| id.clone())).collect();
+        let (rt, org_id, inbox_id) = (self.rt.clone(), self.org_id.clone(), self.id.clone());
+        let wa_ids = msg.wa_ids.clone();
+        let fut = async move {
+            let missing: Vec<&String> =
+                wa_ids.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w).collect();
+            let mut opened = Vec::with_capacity(missing.len());
+            if !missing.is_empty() {
+                let txn = rt.db.begin_write().await?;
+                let org = organization::Entity::find_by_id(org_id.clone())
+                    .one(&*txn)
+                    .await?
+                    .ok_or(ActorError::NotFound("organization"))?;
+                let mut news = Vec::new();
+                for wa_id in missing {
+                    let one = ResolveConversation { wa_id: wa_id.clone(), profile_name: None, closed: None };
+                    opened.push(open_in(&*txn, &org, &inbox_id, &one, &mut news).await?);
+                }
+                rt.commit(txn, &org_id, news).await?;
+            }
+            let mut opened = opened.into_iter();
+            Ok(known.into_iter().map(|k| k.or_else(|| opened.next()).unwrap_or_default()).collect::<Vec<String>>())
+        };
+        let wa_ids = msg.wa_ids;
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
+            if let Ok(ids) = &res {
+                if act.open.len() + ids.len() >= MAX_CACHED {
+                    act.open.clear();
+                }
+                for (w, id) in wa_ids.into_iter().zip(ids) {
+                    act.open.entry(w).or_insert_with(|| (id.clone(), None));
+                }
+            }
+            res
+        })))
+    }
 }

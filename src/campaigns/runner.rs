@@ -335,15 +335,27 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
                 _ => return None,
             };
             let last = page.last().map_or(after, |p| p.position);
+            // The page's conversations in one turn of the inbox actor; should that fail, each
+            // send finds its own.
+            let wa_ids: Vec<String> = page.iter().map(|p| p.wa_id.clone()).collect();
+            let resolve = ::actors::inbox::ResolveMany { wa_ids };
+            let conversations = match state.rt.ask_inbox(&r.campaign.org_id, &r.campaign.inbox_id, resolve).await {
+                Ok(ids) if ids.len() == page.len() => ids.into_iter().map(Some).collect(),
+                Ok(_) => vec![None; page.len()],
+                Err(e) => {
+                    tracing::info!(campaign_id = %id, error = %e, "a page's conversations could not be opened at once");
+                    vec![None; page.len()]
+                }
+            };
             let r = Arc::new(r);
-            let items: Vec<(Arc<Ready>, campaign_recipient::Model)> =
-                page.into_iter().map(|p| (r.clone(), p)).collect();
+            let items: Vec<(Arc<Ready>, campaign_recipient::Model, Option<String>)> =
+                page.into_iter().zip(conversations).map(|(p, conv)| (r.clone(), p, conv)).collect();
             Some((futures_util::stream::iter(items), (last, None)))
         })
         .flatten();
         let failures = pages
-            .map(|(r, recipient)| async move {
-                send_one(state, &r.campaign, &r.template, r.header.clone(), recipient).await
+            .map(|(r, recipient, conversation)| async move {
+                send_one(state, &r.campaign, &r.template, r.header.clone(), recipient, conversation).await
             })
             .buffer_unordered(concurrency)
             .filter_map(|res| async move { res.err() })
@@ -391,14 +403,20 @@ async fn send_one(
     t: &whatsapp_template::Model,
     header: Option<HeaderFile>,
     r: campaign_recipient::Model,
+    conversation: Option<String>,
 ) -> Result<()> {
     let key = format!("campaign:{}:{}", c.id, r.id);
     // A run before a crash may have made it: then it is linked, not sent again.
     if ::actors::store::messages::by_idempotency_key(state.db(), &c.org_id, &key).await?.is_some() {
         return Ok(());
     }
-    let resolve = ResolveConversation { wa_id: r.wa_id.clone(), profile_name: None, closed: None };
-    let conversation = state.rt.ask_inbox(&c.org_id, &c.inbox_id, resolve).await?;
+    let conversation = match conversation.filter(|c| !c.is_empty()) {
+        Some(id) => id,
+        None => {
+            let resolve = ResolveConversation { wa_id: r.wa_id.clone(), profile_name: None, closed: None };
+            state.rt.ask_inbox(&c.org_id, &c.inbox_id, resolve).await?
+        }
+    };
     let components = serde_json::from_str(&r.components).unwrap_or(serde_json::Value::Array(Vec::new()));
     let msg = SendTemplate {
         org_id: c.org_id.clone(),

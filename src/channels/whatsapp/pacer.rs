@@ -1,7 +1,7 @@
 //! Meta's throughput limit per phone number (80 messages a second by default, up to 1,000),
 //! kept on our side: every send through a number waits here for a slot, so a campaign never
-//! trips the limit. At most `limit × HEADROOM` sends start in any sliding second (the margin
-//! absorbs the network's jitter between here and Meta); conversation replies go before bulk
+//! trips the limit. At most `limit × HEADROOM` sends start in any sliding second, spread evenly
+//! over it (the margin and the spacing absorb the network's jitter between here and Meta); conversation replies go before bulk
 //! (campaign) sends; after Meta says 130429 (throughput exceeded) the number runs at half speed
 //! for a while.
 
@@ -22,6 +22,9 @@ struct Number {
     /// Conversation replies waiting for a slot: bulk sends let them go first.
     replies_waiting: usize,
     slow_until: Option<Instant>,
+    /// The earliest start of the next send: sends are spread evenly over the second, so a
+    /// burst's jitter on the way to Meta cannot crowd one of Meta's seconds.
+    next_slot: Option<Instant>,
 }
 
 /// The slots of every number this node sends through.
@@ -58,16 +61,22 @@ impl Pacer {
                     counted = true;
                 }
                 let yield_to_replies = bulk && n.replies_waiting > 0;
-                if n.started.len() < cap && !yield_to_replies {
+                let spaced = n.next_slot.is_none_or(|t| t <= now);
+                if n.started.len() < cap && !yield_to_replies && spaced {
                     n.started.push_back(now);
+                    n.next_slot = Some(now + SECOND / cap as u32);
                     if counted {
                         n.replies_waiting -= 1;
                     }
                     return;
                 }
-                match n.started.front() {
-                    Some(oldest) if n.started.len() >= cap => (*oldest + SECOND).saturating_duration_since(now),
-                    _ => Duration::from_millis(2),
+                if n.started.len() < cap && !yield_to_replies {
+                    n.next_slot.map_or(Duration::from_millis(1), |t| t.saturating_duration_since(now))
+                } else {
+                    match n.started.front() {
+                        Some(oldest) if n.started.len() >= cap => (*oldest + SECOND).saturating_duration_since(now),
+                        _ => Duration::from_millis(2),
+                    }
                 }
             };
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
