@@ -204,11 +204,15 @@ fn start_time(text: Option<&str>, tz: chrono_tz::Tz) -> Result<Option<DateTime<U
 pub async fn create(state: &AppState, org_id: &str, user_id: Option<&str>, input: CampaignInput) -> Result<Created> {
     let db = state.db();
     // The ids a body names are checked first: naming another organization's is the fault.
-    if let Some(id) = input.account_id.as_deref().filter(|a| !a.is_empty())
-        && accounts::get(db, org_id, id).await?.is_none()
-    {
-        return Err(Error::invalid("accountId", "accountId names no connected WhatsApp account of this organization"));
-    }
+    let named_account = input.account_id.as_deref().filter(|a| !a.is_empty());
+    crate::domain::refs::require_opt(
+        db,
+        org_id,
+        "accountId",
+        crate::domain::refs::Kind::WhatsappAccount,
+        named_account,
+    )
+    .await?;
     let template_id = input
         .template_id
         .as_deref()
@@ -396,12 +400,18 @@ pub async fn list(
         .limit(size)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        stats::refresh_for_read(db, &c).await;
-        let counts = stats::counts(db, &c.id).await?;
-        out.push((c, counts));
+    for c in rows.iter().filter(|c| stats::still_moving(c)) {
+        stats::refresh_for_read(db, c).await;
     }
+    let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+    let mut counts = stats::counts_of(db, &ids).await?;
+    let out = rows
+        .into_iter()
+        .map(|c| {
+            let n = counts.remove(&c.id).unwrap_or_default();
+            (c, n)
+        })
+        .collect();
     Ok((out, total))
 }
 

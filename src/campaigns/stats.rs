@@ -205,6 +205,32 @@ async fn replies(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<()> {
     Ok(())
 }
 
+/// Whether a campaign's figures can still move: it is sending, or its last sends are within the
+/// attribution window (statuses and replies still come in). Others need no refresh.
+pub fn still_moving(c: &campaign::Model) -> bool {
+    c.completed_at.is_none_or(|done| Utc::now() < done + Duration::hours(i64::from(c.attribution_hours)))
+}
+
+/// Several campaigns' recipients by status, in one query.
+pub async fn counts_of(db: &impl ConnectionTrait, ids: &[String]) -> Result<HashMap<String, Counts>> {
+    let rows: Vec<(String, RecipientStatus, i64)> = campaign_recipient::Entity::find()
+        .select_only()
+        .column(campaign_recipient::Column::CampaignId)
+        .column(campaign_recipient::Column::Status)
+        .column_as(Expr::col(campaign_recipient::Column::Id).count(), "n")
+        .filter(campaign_recipient::Column::CampaignId.is_in(ids.to_vec()))
+        .group_by(campaign_recipient::Column::CampaignId)
+        .group_by(campaign_recipient::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: HashMap<String, Counts> = ids.iter().map(|id| (id.clone(), Counts::default())).collect();
+    for (id, status, n) in rows {
+        out.entry(id).or_default().add(status, u64::try_from(n).unwrap_or(0));
+    }
+    Ok(out)
+}
+
 /// A campaign's recipients by status (refresh first for current figures).
 pub async fn counts(db: &impl ConnectionTrait, campaign_id: &str) -> Result<Counts> {
     let rows: Vec<(RecipientStatus, i64)> = campaign_recipient::Entity::find()
@@ -301,11 +327,15 @@ pub async fn global(db: &impl ConnectionTrait, org_id: &str) -> Result<GlobalSta
         .all(db)
         .await?;
     let mut out = GlobalStats::default();
+    for c in all.iter().filter(|c| still_moving(c)) {
+        refresh_for_read(db, c).await;
+    }
+    let ids: Vec<String> = all.iter().map(|c| c.id.clone()).collect();
+    let mut by_campaign = counts_of(db, &ids).await?;
     for c in &all {
         out.campaigns += 1;
         *out.by_status.entry(c.status.to_string()).or_default() += 1;
-        refresh_for_read(db, c).await;
-        let n = counts(db, &c.id).await?;
+        let n = by_campaign.remove(&c.id).unwrap_or_default();
         out.counts.total += n.total;
         out.counts.pending += n.pending;
         out.counts.sent += n.sent;
