@@ -139,15 +139,12 @@ pub async fn detail(
 ) -> ApiResult<HttpResponse> {
     let (page, size, skip) = numbered(q.page, q.limit, 25)?;
     let status = recipient_status(q.status.as_deref())?;
-    let c = campaigns::get(state.db(), &caller.org_id, &id).await?;
-    let (rows, total) = campaigns::recipients_page(state.db(), &c, status, skip, size).await?;
-    let stats = stats::of(state.db(), &state.rates, &c).await?;
-    let recipients = rows.iter().map(RecipientView::from).collect();
+    let d = campaigns::detail(state.db(), &state.rates, &caller.org_id, &id, status, skip, size).await?;
     Ok(HttpResponse::Ok().json(Data::new(CampaignDetail {
-        campaign: CampaignView::from(&c),
-        stats,
-        recipients,
-        pagination: Pagination::new(page, size, total),
+        campaign: CampaignView::from(&d.campaign),
+        stats: d.stats,
+        recipients: d.recipients.iter().map(RecipientView::from).collect(),
+        pagination: Pagination::new(page, size, d.total),
     })))
 }
 

@@ -415,16 +415,42 @@ pub async fn list(
     Ok((out, total))
 }
 
+/// CAMPAIGNS-4: a campaign with a page of its recipients and its figures, all as of one refresh
+/// of its recipients' statuses (a refresh that loses a race to the runner never fails the read).
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    card: &pricing::RateCard,
+    org_id: &str,
+    id: &str,
+    status: Option<RecipientStatus>,
+    skip: u64,
+    size: u64,
+) -> Result<Detail> {
+    let campaign = get(db, org_id, id).await?;
+    stats::refresh_for_read(db, &campaign).await;
+    let (recipients, total) = recipients_page(db, &campaign, status, skip, size).await?;
+    let stats = stats::figures(db, card, &campaign).await?;
+    Ok(Detail { campaign, recipients, total, stats })
+}
+
+/// What [`detail`] answers.
+pub struct Detail {
+    pub campaign: campaign::Model,
+    pub recipients: Vec<campaign_recipient::Model>,
+    /// Recipients matching the filter, over all pages.
+    pub total: u64,
+    pub stats: stats::CampaignStats,
+}
+
 /// CAMPAIGNS-6: a page of a campaign's recipients in sending order (of one status, if given),
 /// and how many there are.
-pub async fn recipients_page(
+async fn recipients_page(
     db: &impl ConnectionTrait,
     c: &campaign::Model,
     status: Option<RecipientStatus>,
     skip: u64,
     size: u64,
 ) -> Result<(Vec<campaign_recipient::Model>, u64)> {
-    stats::refresh_for_read(db, c).await;
     let mut q = campaign_recipient::Entity::find().filter(campaign_recipient::Column::CampaignId.eq(c.id.clone()));
     if let Some(s) = status {
         q = q.filter(campaign_recipient::Column::Status.eq(s.as_str()));

@@ -276,7 +276,16 @@ pub async fn of(
     card: &super::pricing::RateCard,
     c: &campaign::Model,
 ) -> Result<CampaignStats> {
-    refresh(db, c).await?;
+    refresh_for_read(db, c).await;
+    figures(db, card, c).await
+}
+
+/// A campaign's figures as its recipients' rows stand (the caller refreshed them).
+pub async fn figures(
+    db: &impl ConnectionTrait,
+    card: &super::pricing::RateCard,
+    c: &campaign::Model,
+) -> Result<CampaignStats> {
     let counts = counts(db, &c.id).await?;
     let funnel = counts.funnel();
     let sent_numbers: Vec<String> = campaign_recipient::Entity::find()

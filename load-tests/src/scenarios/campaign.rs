@@ -1,7 +1,8 @@
 //! `campaign`: a 10,000-recipient campaign on a number whose (fake) Meta throughput is
 //! 200 messages a second, enforced by the fake as Meta does (a send over the limit is refused
 //! with 130429). Figures: the send rate achieved over the allowed one (goal ≥ 0.95; the pacer
-//! keeps a 3% margin for jitter, so 0.97 is the ceiling), the busiest second at the fake, sends
+//! holds a slot from a send's start until a second after its answer, so its ceiling is
+//! `199 / 200 / (1 s + round trip)`), the busiest second at the fake, sends
 //! refused; and the inbound webhook acknowledgement p50/p99 while the campaign runs, beside the
 //! same load with no campaign in the same run (the baseline).
 

@@ -337,8 +337,9 @@ impl ChannelSender for WhatsAppSender {
             if req.bulk && account.quality_rating.as_deref() == Some("RED") {
                 per_second = (per_second / 2).max(1);
             }
-            pacer.acquire(&account.phone_number_id, per_second, req.bulk).await;
+            let slot = pacer.acquire(&account.phone_number_id, per_second, req.bulk).await;
             let sent = graph.send_message(&account.phone_number_id, &token, &body).await;
+            drop(slot);
             if let Err(e) = &sent
                 && e.code == "130429"
             {
