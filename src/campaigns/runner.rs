@@ -293,6 +293,9 @@ async fn pending_after(state: &AppState, id: &str, after: i32, limit: u64) -> Re
         .await?)
 }
 
+/// Recipients whose conversations one turn of the inbox actor finds or opens.
+const RESOLVE_PER_TURN: usize = 25;
+
 async fn run(state: &AppState, id: &str) -> Result<()> {
     loop {
         let Some(first) = ready(state, id).await? else { return Ok(()) };
@@ -335,18 +338,22 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
                 _ => return None,
             };
             let last = page.last().map_or(after, |p| p.position);
-            // The page's conversations in one turn of the inbox actor; should that fail, each
-            // send finds its own.
-            let wa_ids: Vec<String> = page.iter().map(|p| p.wa_id.clone()).collect();
-            let resolve = ::actors::inbox::ResolveMany { wa_ids };
-            let conversations = match state.rt.ask_inbox(&r.campaign.org_id, &r.campaign.inbox_id, resolve).await {
-                Ok(ids) if ids.len() == page.len() => ids.into_iter().map(Some).collect(),
-                Ok(_) => vec![None; page.len()],
-                Err(e) => {
-                    tracing::info!(campaign_id = %id, error = %e, "a page's conversations could not be opened at once");
-                    vec![None; page.len()]
+            // The page's conversations a few dozen per turn of the inbox actor (one transaction
+            // each): few turns, and each short enough that a customer's own message never waits
+            // long behind one. Should a turn fail, each of its sends finds its own.
+            let mut conversations: Vec<Option<String>> = Vec::with_capacity(page.len());
+            for chunk in page.chunks(RESOLVE_PER_TURN) {
+                let wa_ids: Vec<String> = chunk.iter().map(|p| p.wa_id.clone()).collect();
+                let resolve = ::actors::inbox::ResolveMany { wa_ids };
+                match state.rt.ask_inbox(&r.campaign.org_id, &r.campaign.inbox_id, resolve).await {
+                    Ok(ids) if ids.len() == chunk.len() => conversations.extend(ids.into_iter().map(Some)),
+                    Ok(_) => conversations.extend(std::iter::repeat_n(None, chunk.len())),
+                    Err(e) => {
+                        tracing::info!(campaign_id = %id, error = %e, "conversations could not be opened at once");
+                        conversations.extend(std::iter::repeat_n(None, chunk.len()));
+                    }
                 }
-            };
+            }
             let r = Arc::new(r);
             let items: Vec<(Arc<Ready>, campaign_recipient::Model, Option<String>)> =
                 page.into_iter().zip(conversations).map(|(p, conv)| (r.clone(), p, conv)).collect();

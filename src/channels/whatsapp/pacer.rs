@@ -95,7 +95,12 @@ impl Pacer {
                 let spaced = n.next_slot.is_none_or(|t| t <= now);
                 if held < cap && !yield_to_replies && spaced {
                     n.in_flight += 1;
-                    n.next_slot = Some(now + SECOND / cap as u32);
+                    // From the slot this send was due at, not from now: a timer that wakes a
+                    // little late must not stretch every gap (at 200/s a millisecond late per
+                    // send is a sixth of the rate); after a pause it starts afresh.
+                    let spacing = SECOND / cap as u32;
+                    let due = n.next_slot.map_or(now, |t| Ord::max(t, now.checked_sub(spacing).unwrap_or(now)));
+                    n.next_slot = Some(due + spacing);
                     if counted {
                         n.replies_waiting -= 1;
                     }
