@@ -9,6 +9,7 @@
 //! campaign resumed after a crash never sends anyone twice.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -191,7 +192,9 @@ async fn customers_today(state: &AppState, inbox_id: &str) -> Result<u64> {
         .filter(message::Column::InboxId.eq(inbox_id))
         .filter(message::Column::Direction.eq(Direction::Outbound.as_str()))
         .filter(message::Column::MessageType.eq(::actors::conversation::TEMPLATE))
-        .filter(message::Column::SentAt.gt(Utc::now() - chrono::Duration::hours(24)))
+        // Stored, not only answered: a send on its way to Meta counts already.
+        .filter(message::Column::CreatedAt.gt(Utc::now() - chrono::Duration::hours(24)))
+        .filter(message::Column::Status.ne(entities::enums::MessageStatus::Failed))
         .into_tuple()
         .one(state.db())
         .await?;
@@ -320,6 +323,8 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
         // slot, not the campaign. About a second of recipients is read at a time, each time
         // after another look at the lease, the template and the daily limit.
         let concurrency = (first.per_second as usize / 4).clamp(4, 64);
+        // Sends started and not yet stored: the daily limit's count cannot see them yet.
+        let unstored = &AtomicU64::new(0);
         let pages = futures_util::stream::unfold((-1i32, Some(first)), move |(after, ready_now)| async move {
             let r = match ready_now {
                 Some(r) => r,
@@ -332,7 +337,13 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
                     }
                 },
             };
-            let batch = Ord::min(u64::from(r.per_second).clamp(10, 1000), r.room);
+            // No room until the sends under way are stored: this stretch ends, and the next
+            // look counts them.
+            let room = r.room.saturating_sub(unstored.load(Ordering::SeqCst));
+            if room == 0 {
+                return None;
+            }
+            let batch = Ord::min(u64::from(r.per_second).clamp(10, 1000), room);
             let page = match pending_after(state, id, after, batch).await {
                 Ok(p) if !p.is_empty() => p,
                 _ => return None,
@@ -361,8 +372,15 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
         })
         .flatten();
         let failures = pages
-            .map(|(r, recipient, conversation)| async move {
-                send_one(state, &r.campaign, &r.template, r.header.clone(), recipient, conversation).await
+            .map(|(r, recipient, conversation)| {
+                // Counted when taken from the page, before the next page's look at the limit.
+                unstored.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let sent =
+                        send_one(state, &r.campaign, &r.template, r.header.clone(), recipient, conversation).await;
+                    unstored.fetch_sub(1, Ordering::SeqCst);
+                    sent
+                }
             })
             .buffer_unordered(concurrency)
             .filter_map(|res| async move { res.err() })

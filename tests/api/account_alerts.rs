@@ -10,7 +10,7 @@ use crate::agents::add_agent;
 use crate::helpers::{Org, TestApp, spawn_app, unique};
 
 /// Connects a number Meta knows as `display`, of business account `waba`; answers its account id.
-async fn connect_number(app: &TestApp, org: &Org, waba: &str, display: &str) -> (String, String) {
+pub async fn connect_number(app: &TestApp, org: &Org, waba: &str, display: &str) -> (String, String) {
     let number = format!("3{:014}", unique());
     app.graph.add_number(waba, &number, display);
     let body = json!({"wabaId": waba, "phoneNumberId": number, "accessToken": format!("EAAG-{number}")});
@@ -21,7 +21,7 @@ async fn connect_number(app: &TestApp, org: &Org, waba: &str, display: &str) -> 
 }
 
 /// An account-level webhook as Meta sends it: the change under an entry with its `time`.
-fn account_webhook(waba: &str, time: i64, field: &str, value: Value) -> Value {
+pub fn account_webhook(waba: &str, time: i64, field: &str, value: Value) -> Value {
     json!({
         "object": "whatsapp_business_account",
         "entry": [{"id": waba, "time": time, "changes": [{"field": field, "value": value}]}]

@@ -491,3 +491,59 @@ async fn a_number_rated_red_sends_campaigns_at_half_speed() {
     assert!(busiest <= 25, "{busiest} sends in a second at half of 50");
     assert!(busiest >= 20, "{busiest}: slower than half speed");
 }
+
+/// Meta lowers the number's tier while a campaign runs: it stops at the new limit of unique
+/// customers and waits with the reason, without sending one more.
+#[actix_web::test]
+async fn a_tier_downgrade_stops_a_running_campaign_at_the_new_daily_limit() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let waba = format!("7{}", crate::helpers::unique());
+    let (account_id, number) = crate::account_alerts::connect_number(&app, &org, &waba, "+1 555-0190").await;
+    app.graph.set_health(&number, "GREEN", "TIER_1K", json!(20));
+    let (s, h) = app.get(&format!("/api/v1/whatsapp-accounts/{account_id}/health?refresh=true"), &org.token).await;
+    assert_eq!((s, h["data"]["pacing"]["dailyUniqueLimit"].as_u64()), (200, Some(1000)), "{h}");
+    app.graph.sending(|f| f.throughput = Some(20));
+    let template = promo(&app, &org).await;
+    let (s, c) = app
+        .post(
+            "/api/v1/campaigns",
+            &org.token,
+            json!({"name": "Tiered", "templateId": template, "recipients": people(300, 3000)}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["data"]["campaign"]["id"].as_str().unwrap().to_owned();
+    let start = std::time::Instant::now();
+    while app.graph.sending(|f| f.accepted.len()) < 40 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the campaign did not start sending");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let change = json!({"display_phone_number": "15550190", "event": "DOWNGRADE", "current_limit": "TIER_250", "old_limit": "TIER_1K"});
+    let (s, b) = app
+        .post_webhook(&crate::account_alerts::account_webhook(
+            &waba,
+            1_765_000_000,
+            "phone_number_quality_update",
+            change,
+        ))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let waiting = loop {
+        let (s, d) = app.get(&format!("/api/v1/campaigns/{id}"), &org.token).await;
+        assert_eq!(s, 200, "{d}");
+        if let Some(reason) = d["data"]["waitingReason"].as_str() {
+            break (reason.to_owned(), d["data"]["status"].clone(), d["data"]["stats"]["counts"].clone());
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the campaign never waited: {}", d["data"]["stats"]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(waiting.0.contains("250 customers"), "{}", waiting.0);
+    assert_eq!(waiting.1, "RUNNING");
+    assert_eq!((waiting.2["sent"].as_u64(), waiting.2["pending"].as_u64()), (Some(250), Some(50)), "{}", waiting.2);
+    // Nothing more goes out while it waits.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.graph.sending(|f| f.accepted.len()), 250);
+    let (_, pending) = app.get(&format!("/api/v1/campaigns/{id}?status=PENDING"), &org.token).await;
+    assert_eq!(pending["data"]["pagination"]["total"], 50);
+}
