@@ -15,6 +15,7 @@ mod burst;
 mod campaigns;
 mod cli;
 mod cluster;
+mod compat_cekat_messages;
 mod contacts;
 mod conversation_list;
 mod conversation_manage;
