@@ -38,9 +38,8 @@ pub async fn page(
     before_field: &str,
     limit: u64,
 ) -> Result<Thread> {
-    let conv = actors::store::conversations::get(db, org_id, conversation_id)
-        .await?
-        .ok_or(Error::NotFound("conversation"))?;
+    let conv =
+        actors::store::conversations::get(db, org_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     let mut q = message::Entity::find()
         .filter(message::Column::ConversationId.eq(conv.id.clone()))
         .filter(message::Column::Direction.ne(Direction::System.as_str()))
@@ -70,9 +69,8 @@ pub async fn one(db: &impl sea_orm::ConnectionTrait, org_id: &str, id: &str) -> 
         .one(db)
         .await?
         .ok_or(Error::NotFound("message"))?;
-    let conv = actors::store::conversations::get(db, org_id, &m.conversation_id)
-        .await?
-        .ok_or(Error::NotFound("message"))?;
+    let conv =
+        actors::store::conversations::get(db, org_id, &m.conversation_id).await?.ok_or(Error::NotFound("message"))?;
     around(db, conv, vec![m], false).await
 }
 

@@ -23,9 +23,16 @@ pub const MAX_LINK: usize = 2048;
 
 /// What is sent.
 pub enum Body {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// A file WhatsApp fetches from `link`: `kind` is image, video, audio or document.
-    Link { kind: String, link: String, caption: Option<String>, filename: Option<String> },
+    Link {
+        kind: String,
+        link: String,
+        caption: Option<String>,
+        filename: Option<String>,
+    },
 }
 
 /// A message to a phone number, with the names of the fields it came in (so a refusal names
@@ -111,13 +118,7 @@ pub async fn send(state: &AppState, org_id: &str, sender_id: &str, out: Outgoing
     let (org, sender) = (org_id.to_owned(), sender_id.to_owned());
     let message = match out.body {
         Body::Text { text } => {
-            let msg = SendText {
-                org_id: org,
-                sender_id: sender,
-                text,
-                idempotency_key: out.idempotency_key,
-                reply_to,
-            };
+            let msg = SendText { org_id: org, sender_id: sender, text, idempotency_key: out.idempotency_key, reply_to };
             state.rt.ask_conversation(org_id, &conversation_id, msg).await?
         }
         Body::Link { kind, link, caption, filename } => {
@@ -162,7 +163,10 @@ fn check(body: &Body, f: &Fields) -> Result<()> {
                     return Err(Error::invalid(f.caption, "WhatsApp takes no caption on audio"));
                 }
                 if c.chars().count() > MAX_CAPTION {
-                    return Err(Error::invalid(f.caption, format!("{} is at most {MAX_CAPTION} characters", f.caption)));
+                    return Err(Error::invalid(
+                        f.caption,
+                        format!("{} is at most {MAX_CAPTION} characters", f.caption),
+                    ));
                 }
             }
         }

@@ -126,8 +126,7 @@ async fn the_seed_send_text_answers_message_id_status_to_timestamp_and_sends_the
             send(app, key, json!({"inbox_id": inbox_id, "to": to, "type": "text", "content": {"text": message}})).await
         }
     };
-    let (status, result) =
-        send_message(inbox.clone(), "+62812345678", "Hello! Thank you for contacting us.").await;
+    let (status, result) = send_message(inbox.clone(), "+62812345678", "Hello! Thank you for contacting us.").await;
     assert_eq!(status, 200, "{result}");
     let second = result["data"]["message_id"].as_str().unwrap();
     assert_ne!(second, message_id);
@@ -183,7 +182,9 @@ async fn each_media_type_and_reply_to_reach_the_graph_api_in_its_shape() {
         assert_eq!(app.graph.sends()[i].body, expected, "{request}");
     }
     // The file sent by link reads back with its link; the quoted message is named.
-    let (status, image) = app.get(&format!("/messages/{}", app.graph.sends()[0].body["biz_opaque_callback_data"].as_str().unwrap()), &key).await;
+    let (status, image) = app
+        .get(&format!("/messages/{}", app.graph.sends()[0].body["biz_opaque_callback_data"].as_str().unwrap()), &key)
+        .await;
     assert_eq!(status, 200, "{image}");
     assert_eq!(image["data"]["type"], "image");
     assert_eq!(image["data"]["content"]["url"], "https://cdn.example.com/p.jpg");
@@ -220,15 +221,24 @@ async fn list_pages_back_with_before_and_has_more_in_the_seed_shape() {
     let conv = app.customer_says(&org, &account, "62812345678", "Hi, I need help with my order").await;
     app.customer_says(&org, &account, "62812345678", "Order 42").await;
     let (s, _) = app
-        .post(&format!("/api/v1/conversations/{conv}/messages"), &org.token, json!({"type": "text", "text": "Hello! I'd be happy to help."}))
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &org.token,
+            json!({"type": "text", "text": "Hello! I'd be happy to help."}),
+        )
         .await;
     assert_eq!(s, 201);
     app.customer_says(&org, &account, "62812345678", "Thanks").await;
     let (s, _) = app
-        .post(&format!("/api/v1/conversations/{conv}/messages"), &org.token, json!({"type": "text", "text": "It ships today"}))
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &org.token,
+            json!({"type": "text", "text": "It ships today"}),
+        )
         .await;
     assert_eq!(s, 201);
-    let all: Vec<String> = app.messages(&org, &conv).await.iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+    let all: Vec<String> =
+        app.messages(&org, &conv).await.iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(all.len(), 5);
 
     // The seed's curl: GET /messages?conversation_id=…&limit=50.
@@ -300,11 +310,11 @@ async fn get_one_shows_delivered_at_and_read_at_after_status_webhooks() {
 
     let wamid = app.graph.sends()[0].body["biz_opaque_callback_data"].clone();
     assert_eq!(wamid, json!(id));
-    let provider_id = app.messages(&org, &app.conversation_of(&org, "62812345678").await).await.last().unwrap()
-        ["providerMessageId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let provider_id =
+        app.messages(&org, &app.conversation_of(&org, "62812345678").await).await.last().unwrap()["providerMessageId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     for s in ["delivered", "read"] {
         let (status, _) =
             app.post_webhook(&status_webhook(&account.phone_number_id, &provider_id, "62812345678", s, None)).await;
@@ -319,8 +329,17 @@ async fn get_one_shows_delivered_at_and_read_at_after_status_webhooks() {
     assert_eq!(
         keys(m),
         set(&[
-            "id", "conversation_id", "direction", "type", "status", "content", "sender", "recipient", "timestamp",
-            "delivered_at", "read_at"
+            "id",
+            "conversation_id",
+            "direction",
+            "type",
+            "status",
+            "content",
+            "sender",
+            "recipient",
+            "timestamp",
+            "delivered_at",
+            "read_at"
         ])
     );
     assert_eq!(m["status"], "read");
@@ -368,9 +387,7 @@ async fn conversations_delete_removes_both_with_their_messages_and_reports_them(
     let (status, answer) = app.post("/v1/backoffice/conversations-delete", &key, json!({"conversation_ids": []})).await;
     assert_cekat_error(status, &answer, 400, "validation_error");
     assert_eq!(answer["error"]["details"]["field"], "conversation_ids");
-    let (status, agent) = app
-        .post("/api/v1/api-keys", &org.token, json!({"name": "agent key", "role": "AGENT"}))
-        .await;
+    let (status, agent) = app.post("/api/v1/api-keys", &org.token, json!({"name": "agent key", "role": "AGENT"})).await;
     assert_eq!(status, 201, "{agent}");
     let agent_key = agent["data"]["key"].as_str().unwrap();
     let (status, answer) =

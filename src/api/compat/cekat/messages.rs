@@ -222,12 +222,15 @@ pub async fn list(
         .ok_or_else(|| ApiError::validation("conversation_id", "conversation_id is required"))?;
     let limit = match q.limit.as_deref().map(str::trim) {
         None | Some("") => DEFAULT_LIMIT,
-        Some(n) => n.parse::<u64>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-            ApiError::validation("limit", format!("limit is an integer from 1 to {MAX_LIMIT}"))
-        })?,
+        Some(n) => n
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::validation("limit", format!("limit is an integer from 1 to {MAX_LIMIT}")))?,
     };
     let before = q.before.filter(|b| !b.trim().is_empty());
-    let t = thread::page(state.db(), &caller.org_id, conversation_id.trim(), before.as_deref(), "before", limit).await?;
+    let t =
+        thread::page(state.db(), &caller.org_id, conversation_id.trim(), before.as_deref(), "before", limit).await?;
     let data: Vec<Item> = t.messages.iter().map(|m| item(&t, m)).collect();
     let before = t.messages.first().filter(|_| t.has_more).map(|m| m.id.clone());
     Ok(HttpResponse::Ok().json(MessagePage {
