@@ -8,6 +8,7 @@ pub mod manage;
 pub mod media;
 pub mod outbox;
 pub mod read;
+pub mod related;
 pub mod removal;
 pub mod thread;
 pub mod to_phone;

@@ -4,6 +4,7 @@
 //! `startup::routes`) and listed in `web_ui::NOT_THE_APP`.
 
 pub mod cekat;
+pub mod chatbotx;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
