@@ -99,31 +99,7 @@ pub async fn send(
 ) -> CekatResult<HttpResponse> {
     let sender_id = caller.require_user()?.to_owned();
     let idempotency_key = crate::api::messages::idempotency_key(&req)?;
-    let body: SendRequest = envelope::json(&body)?;
-    let content = body.content;
-    let message = match body.message_type.as_str() {
-        "text" => to_phone::Body::Text { text: content.text.unwrap_or_default() },
-        kind @ ("image" | "video" | "document" | "audio") => to_phone::Body::Link {
-            kind: kind.to_owned(),
-            link: content.url.unwrap_or_default(),
-            caption: content.caption.filter(|c| !c.is_empty()),
-            filename: content.filename.filter(|f| !f.is_empty()),
-        },
-        other => {
-            return Err(ApiError::validation(
-                "type",
-                format!("type {other:?} is not one of text, image, video, document, audio"),
-            )
-            .into());
-        }
-    };
-    let out = to_phone::Outgoing {
-        inbox_id: body.inbox_id,
-        to: body.to,
-        body: message,
-        reply_to: body.reply_to,
-        idempotency_key,
-    };
+    let out = outgoing(envelope::json(&body)?, idempotency_key)?;
     let sent = to_phone::send(&state, &caller.org_id, &sender_id, out, &FIELDS).await?;
     Ok(HttpResponse::Ok().json(CekatData::new(Sent {
         message_id: sent.message.id,
@@ -343,6 +319,31 @@ pub async fn delete_conversations(
     let ids =
         removal::delete(&state, &caller.org_id, &body.conversation_ids, "conversation_ids", "deleted via API").await?;
     Ok(HttpResponse::Ok().json(CekatData::new(Deleted { deleted: ids.len(), conversation_ids: ids })))
+}
+
+/// The send request in the domain's terms; a `type` this API does not send is refused.
+fn outgoing(body: SendRequest, idempotency_key: Option<String>) -> CekatResult<to_phone::Outgoing> {
+    let content = body.content;
+    let message = match body.message_type.as_str() {
+        "text" => to_phone::Body::Text { text: content.text.unwrap_or_default() },
+        kind @ ("image" | "video" | "document" | "audio") => to_phone::Body::Link {
+            kind: kind.to_owned(),
+            link: content.url.unwrap_or_default(),
+            caption: content.caption.filter(|c| !c.is_empty()),
+            filename: content.filename.filter(|f| !f.is_empty()),
+        },
+        other => {
+            let message = format!("type {other:?} is not one of text, image, video, document, audio");
+            return Err(ApiError::validation("type", message).into());
+        }
+    };
+    Ok(to_phone::Outgoing {
+        inbox_id: body.inbox_id,
+        to: body.to,
+        body: message,
+        reply_to: body.reply_to,
+        idempotency_key,
+    })
 }
 
 /// A message in the list's shape.
