@@ -241,7 +241,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes(App::new().into_utoipa_app().openapi(api::ApiDoc::openapi())).split_for_parts().1
 }
 
-/// Every annotated route: the native API under `/api/v1` and the webhooks.
+/// Every annotated route: the native API under `/api/v1`, the webhooks, and the compatible
+/// surfaces outside `/api/v1`.
 fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
     T: actix_web::dev::ServiceFactory<
@@ -251,7 +252,10 @@ where
             InitError = (),
         >,
 {
-    app.service(scope("/api/v1").configure(api::routes)).service(api::webhooks::verify).service(api::webhooks::receive)
+    app.service(scope("/api/v1").configure(api::routes))
+        .service(api::webhooks::verify)
+        .service(api::webhooks::receive)
+        .configure(api::compat::routes)
 }
 
 /// The HTTP application. The docs come first: the `/api/v1` scope answers 404 for any path

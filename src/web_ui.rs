@@ -16,12 +16,13 @@ use crate::error::ApiError;
 struct Assets;
 
 /// Path prefixes that never fall back to the app: an unknown path there is the API's JSON 404.
-const NOT_THE_APP: [&str; 4] = ["/api/", "/webhooks/", "/internal/", "/widget/"];
+/// `/messages` and `/v1/` are the classic (Cekat-style) Messages API.
+const NOT_THE_APP: [&str; 6] = ["/api/", "/webhooks/", "/internal/", "/widget/", "/messages/", "/v1/"];
 
 /// The default service: the UI for browser paths, the JSON 404 for everything else.
 pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    let api_like = path == "/api" || NOT_THE_APP.iter().any(|p| path.starts_with(p));
+    let api_like = path == "/api" || path == "/messages" || NOT_THE_APP.iter().any(|p| path.starts_with(p));
     if api_like || !(req.method() == Method::GET || req.method() == Method::HEAD) {
         return Err(ApiError::NotFound(if path.starts_with("/api/") { "route" } else { "page" }));
     }

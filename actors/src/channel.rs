@@ -19,6 +19,9 @@ pub struct OutboundRequest {
     pub message_id: Option<String>,
     /// A bulk send (a campaign's): it yields the number's throughput to conversations.
     pub bulk: bool,
+    /// The provider's id of the customer's (or our) message this one answers: WhatsApp shows
+    /// it quoted (`context.message_id`).
+    pub reply_to: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +39,13 @@ pub enum OutboundContent {
         kind: String,
         path: String,
         mime: String,
+        caption: Option<String>,
+        filename: Option<String>,
+    },
+    /// A file the provider fetches itself from a public `link` (kind as for `Media`).
+    MediaLink {
+        kind: String,
+        link: String,
         caption: Option<String>,
         filename: Option<String>,
     },

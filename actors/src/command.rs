@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::conversation::{
     AddTag, ApplyStatus, Assign, AutoAssign, BotReply, Delete, Discard, Flush, FollowUp, Inbound, InboundOutcome,
     MarkRead, MediaResult, Note, React, Reassign, RefreshContact, RemoveTag, Requeue, Reroute, Rerouted, Resolve,
-    RetryMedia, ReturnToBot, SendMedia, SendTemplate, SendText, Takeover, ToggleHide, Update, WakeBot,
+    RetryMedia, ReturnToBot, SendMedia, SendMediaLink, SendTemplate, SendText, Takeover, ToggleHide, Update, WakeBot,
 };
 use crate::error::ActorError;
 use crate::views::{ConversationView, MessageView};
@@ -38,6 +38,7 @@ pub enum ConversationCommand {
     RetryMedia(RetryMedia),
     React(React),
     SendMedia(SendMedia),
+    SendMediaLink(SendMediaLink),
     SendTemplate(SendTemplate),
     AutoAssign(AutoAssign),
     Reassign(Reassign),
@@ -163,6 +164,7 @@ forwardable!(MediaResult, MessageView, CommandReply::Message(m) => *m);
 forwardable!(RetryMedia, MessageView, CommandReply::Message(m) => *m);
 forwardable!(React, MessageView, CommandReply::Message(m) => *m);
 forwardable!(SendMedia, MessageView, CommandReply::Message(m) => *m);
+forwardable!(SendMediaLink, MessageView, CommandReply::Message(m) => *m);
 forwardable!(SendTemplate, MessageView, CommandReply::Message(m) => *m);
 forwardable!(AutoAssign, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));
 forwardable!(Reassign, Option<ConversationView>, CommandReply::MaybeConversation(c) => c.map(|c| *c));

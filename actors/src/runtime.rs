@@ -449,6 +449,9 @@ impl Runtime {
             ConversationCommand::SendMedia(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }
+            ConversationCommand::SendMediaLink(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
+            }
             ConversationCommand::SendTemplate(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))
             }

@@ -132,7 +132,8 @@ pub async fn send(
         return Err(ApiError::validation("text", format!("text is longer than {MAX_TEXT} characters")));
     }
     let conv = find(&state, &caller, &id).await?;
-    let msg = SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned(), idempotency_key };
+    let msg =
+        SendText { org_id: caller.org_id.clone(), sender_id, text: text.to_owned(), idempotency_key, reply_to: None };
     let view = state.rt.ask_conversation(&caller.org_id, &conv.id, msg).await?;
     Ok(HttpResponse::Created().json(Data::new(view)))
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod bot;
 pub mod campaigns;
+pub mod compat;
 pub mod contacts;
 pub mod conversations;
 pub mod dev;
@@ -110,6 +111,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows), and the dev mailbox (when no CX_SMTP_URL is set)"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
+        (name = "compat-cekat", description = "The classic Messages API of Cekat-style clients: `POST /messages/whatsapp`, `GET /messages`, `GET /messages/{id}`, `POST /v1/backoffice/conversations-delete`. snake_case fields; success `{\"success\": true, \"data\": …}`; errors `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"}}` with the native codes and statuses"),
     )
 )]
 pub struct ApiDoc;

@@ -88,6 +88,7 @@ pub async fn send(
         caption,
         filename,
         idempotency_key,
+        reply_to: None,
     };
     let result = state.rt.ask_conversation(org_id, &conv.id, msg).await;
     // The file stays only if it is the message's: not after a refusal (closed, outside the

@@ -15,6 +15,8 @@ mod burst;
 mod campaigns;
 mod cli;
 mod cluster;
+mod compat_cekat_messages;
+mod compat_chatbotx_list;
 mod contacts;
 mod conversation_list;
 mod conversation_manage;

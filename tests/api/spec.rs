@@ -231,6 +231,34 @@ async fn answers_match_their_documented_schemas() {
     assert_eq!(body["$ref"], "#/components/schemas/FailedBulkRequest");
     let props = &spec["components"]["schemas"]["FailedBulkRequest"]["properties"];
     assert!(props["messageIds"].is_object() && props["all"].is_object() && props["selection"].is_null(), "{props}");
+
+    // The compatible surfaces answer in their own shapes, as documented.
+    let (_, key) = app.post("/api/v1/api-keys", t, json!({"name": "compat"})).await;
+    let key = key["data"]["key"].as_str().unwrap();
+    let (_, accounts) = app.get("/api/v1/whatsapp-accounts", t).await;
+    let inbox = accounts["data"][0]["inboxId"].as_str().unwrap();
+    let send = json!({"inbox_id": inbox, "to": "+15550123", "type": "text", "content": {"text": "hello"}});
+    let (s, sent) = app.post("/messages/whatsapp", key, send).await;
+    assert_eq!(s, 200, "{sent}");
+    assert_documented(&spec, "post", "/messages/whatsapp", s, &sent);
+    let late = json!({"inbox_id": inbox, "to": "+15550999", "type": "text", "content": {"text": "hello"}});
+    let (s, refused) = app.post("/messages/whatsapp", key, late).await;
+    assert_documented(&spec, "post", "/messages/whatsapp", s, &refused);
+    let id = sent["data"]["message_id"].as_str().unwrap();
+    let (s, one) = app.get(&format!("/messages/{id}"), key).await;
+    assert_documented(&spec, "get", "/messages/{id}", s, &one);
+    let (_, convs) = app.get("/api/v1/conversations", t).await;
+    let conv = convs["data"][0]["id"].as_str().unwrap().to_owned();
+    let (s, page) = app.get(&format!("/messages?conversation_id={conv}&limit=1"), key).await;
+    assert_documented(&spec, "get", "/messages", s, &page);
+    let (s, bad) = app.get(&format!("/messages?conversation_id={conv}&limit=0"), key).await;
+    assert_documented(&spec, "get", "/messages", s, &bad);
+    let (s, list) = app.get("/api/v1/conversations?representation=chatbotx", t).await;
+    assert_documented(&spec, "get", "/api/v1/conversations", s, &list);
+    let (s, deleted) = app.post("/v1/backoffice/conversations-delete", key, json!({"conversation_ids": [conv]})).await;
+    assert_documented(&spec, "post", "/v1/backoffice/conversations-delete", s, &deleted);
+    let (s, gone) = app.get(&format!("/messages/{id}"), key).await;
+    assert_documented(&spec, "get", "/messages/{id}", s, &gone);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,7 +330,9 @@ fn made_up_path(path: &str) -> String {
 /// Routes whose bodies destroy or act on many objects: a misread field there does the most harm.
 fn destructive_or_bulk(method: &str, path: &str) -> bool {
     method == "delete"
-        || ["bulk", "reorder", "re-classify", "discard", "logout", "cleanup"].iter().any(|w| path.contains(w))
+        || ["bulk", "reorder", "re-classify", "discard", "logout", "cleanup", "conversations-delete"]
+            .iter()
+            .any(|w| path.contains(w))
 }
 
 #[actix_web::test]
@@ -329,6 +359,8 @@ async fn destructive_and_bulk_bodies_refuse_unknown_fields() {
         "post /api/v1/messages/failed/bulk-discard",
         "post /api/v1/messages/failed/bulk-retry",
         "post /api/v1/users/bulk",
+        // The Cekat-style delete answers in its own envelope, with the same `error.details.field`.
+        "post /v1/backoffice/conversations-delete",
     ] {
         assert!(checked.iter().any(|c| c == must), "{must} was not walked: {checked:?}");
     }

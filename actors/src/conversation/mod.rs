@@ -19,7 +19,9 @@ pub use assignment::{AutoAssign, Note, Reassign};
 pub use bot::WakeBot;
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
-pub use outbound::{BotReply, Discard, Flush, Requeue, SendMedia, SendTemplate, TEMPLATE, ToggleHide};
+pub use outbound::{
+    BotReply, Discard, Flush, ReplyTo, Requeue, SendMedia, SendMediaLink, SendTemplate, TEMPLATE, ToggleHide,
+};
 pub use reactions::React;
 pub use removal::Delete;
 pub use routing::{Reroute, Rerouted};
@@ -103,6 +105,9 @@ pub struct SendText {
     /// The client's `Idempotency-Key`: a second request with the same key gets the first
     /// request's message instead of sending again.
     pub idempotency_key: Option<String>,
+    /// The message this one answers (WhatsApp shows it quoted).
+    #[serde(default)]
+    pub reply_to: Option<ReplyTo>,
 }
 
 /// A human takes the conversation over.

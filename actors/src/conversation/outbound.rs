@@ -172,6 +172,32 @@ pub struct SendMedia {
     pub caption: Option<String>,
     pub filename: Option<String>,
     pub idempotency_key: Option<String>,
+    /// The message this one answers.
+    #[serde(default)]
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// Send a file the provider fetches from a public link (image, video, audio, document), with
+/// an optional caption: nothing is stored on our side but the link.
+#[derive(Message, Clone, Debug, Serialize, Deserialize)]
+#[rtype(result = "Result<MessageView, ActorError>")]
+pub struct SendMediaLink {
+    pub org_id: String,
+    pub sender_id: String,
+    /// image, video, audio or document.
+    pub kind: String,
+    pub link: String,
+    pub caption: Option<String>,
+    pub filename: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// The message a reply answers: ours, and the provider's id the customer's app knows it by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTo {
+    pub message_id: String,
+    pub provider_message_id: String,
 }
 
 /// The bot's answer, from a turn that started in bot epoch `epoch`. Sent only if the
@@ -216,6 +242,33 @@ impl Handler<SendMedia> for ConversationActor {
                 notice: None,
                 bot_epoch: None,
                 answers: None,
+                reply_to: msg.reply_to.clone(),
+            };
+            send_draft(&rt, s, draft).await
+        })
+    }
+}
+
+impl Handler<SendMediaLink> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<MessageView, ActorError>>;
+    fn handle(&mut self, msg: SendMediaLink, _: &mut Context<Self>) -> Self::Result {
+        let org_id = msg.org_id.clone();
+        self.run(&org_id, move |rt, s| async move {
+            let mut content = serde_json::json!({ "link": msg.link });
+            if let Some(f) = &msg.filename {
+                content["filename"] = serde_json::json!(f);
+            }
+            let draft = Draft {
+                sender_id: Some(msg.sender_id.clone()),
+                idempotency_key: msg.idempotency_key.clone(),
+                message_type: msg.kind.clone(),
+                text: msg.caption.clone(),
+                content: Some(content.to_string()),
+                media: None,
+                notice: None,
+                bot_epoch: None,
+                answers: None,
+                reply_to: msg.reply_to.clone(),
             };
             send_draft(&rt, s, draft).await
         })
@@ -253,6 +306,7 @@ impl Handler<SendTemplate> for ConversationActor {
                 notice: None,
                 bot_epoch: None,
                 answers: None,
+                reply_to: None,
             };
             send_draft(&rt, s, draft).await
         })
@@ -294,6 +348,9 @@ pub(super) struct Draft {
     /// A bot reply: the newest customer message its turn read. Anything the customer wrote
     /// after it is not answered by this reply, so the conversation keeps awaiting one.
     pub answers: Option<String>,
+    /// The message this one quotes; kept in the content as `context.message_id` (the
+    /// provider's id, as WhatsApp's own messages carry it) and `replyTo` (ours).
+    pub reply_to: Option<ReplyTo>,
 }
 
 /// A file in the media store.
@@ -323,6 +380,7 @@ impl Draft {
             notice: None,
             bot_epoch: None,
             answers: None,
+            reply_to: None,
         }
     }
 }
@@ -339,6 +397,7 @@ impl From<&SendText> for Draft {
             notice: None,
             bot_epoch: None,
             answers: None,
+            reply_to: msg.reply_to.clone(),
         }
     }
 }
@@ -397,7 +456,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     };
     let row = message::Model {
         text: msg.text.clone(),
-        content: msg.content.clone(),
+        content: with_reply(msg.content.as_deref(), msg.reply_to.as_ref()),
         sender_id: msg.sender_id.clone(),
         // Leased from the start (see `flush`): should this node die before the provider's
         // answer is stored, the message waits for the provider's status webhook to settle it.
@@ -455,9 +514,32 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     Ok((s, row.id))
 }
 
+/// A draft's content with the message it answers put in.
+fn with_reply(content: Option<&str>, reply: Option<&ReplyTo>) -> Option<String> {
+    let Some(r) = reply else { return content.map(str::to_owned) };
+    let mut v = content.and_then(|c| serde_json::from_str(c).ok()).unwrap_or_else(|| serde_json::json!({}));
+    v["context"] = serde_json::json!({ "message_id": r.provider_message_id });
+    v["replyTo"] = serde_json::json!(r.message_id);
+    Some(v.to_string())
+}
+
+/// The provider id of the message a stored outbound message answers.
+fn reply_of(m: &message::Model) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(m.content.as_deref()?).ok()?;
+    v.get("context")?.get("message_id")?.as_str().map(str::to_owned)
+}
+
 /// What to hand the channel for a stored outbound message.
 fn content_of(m: &message::Model) -> OutboundContent {
+    let json = || m.content.as_deref().and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok());
+    let field = |name: &str| json().and_then(|c| c.get(name).and_then(|v| v.as_str()).map(str::to_owned));
     match (m.message_type.as_str(), &m.media_path) {
+        ("image" | "video" | "audio" | "document", None) if field("link").is_some() => OutboundContent::MediaLink {
+            kind: m.message_type.clone(),
+            link: field("link").unwrap_or_default(),
+            caption: m.text.clone(),
+            filename: field("filename"),
+        },
         ("image" | "video" | "audio" | "document", Some(path)) => {
             let filename = m
                 .content
@@ -545,6 +627,7 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
             content: content_of(&m),
             message_id: Some(m.id.clone()),
             bulk: m.message_type == TEMPLATE && m.sender_id.is_none(),
+            reply_to: reply_of(&m),
         };
         // While the call is out, the message is not due: if this node dies before the answer is
         // stored, the provider may have it, and its status webhook (which names the message)

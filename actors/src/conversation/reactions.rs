@@ -82,6 +82,7 @@ impl Handler<React> for ConversationActor {
                 content: OutboundContent::Reaction { message_id: wamid, emoji: msg.emoji.clone() },
                 message_id: None,
                 bulk: false,
+                reply_to: None,
             };
             rt.channel.send(request).await.map_err(|e| {
                 ActorError::Conflict(format!("WhatsApp did not take the reaction: {} ({})", e.message, e.code))

@@ -113,6 +113,7 @@ async fn send_notice(rt: &Runtime, s: Loaded) -> Result<Loaded, ActorError> {
         notice: Some(marker),
         bot_epoch: None,
         answers: None,
+        reply_to: None,
     };
     Ok(send_draft(rt, s, draft).await?.0)
 }

@@ -10,10 +10,12 @@ use actors::views::ConversationView;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use entities::enums::ConversationStatus;
-use utoipa::IntoParams;
+use entities::enums::{Channel, ConversationStatus};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::views;
+use crate::api::compat::chatbotx::{self, ChatbotxConversation};
 use crate::api::pagination::{self, CursorPage};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -51,6 +53,18 @@ pub struct ListParams {
     cursor: Option<String>,
     /// Page size, default 50, at most 100 (alias: `perPage`).
     limit: Option<u64>,
+    /// The items' shape: `native` (default) or `chatbotx` (the ChatbotX conversation, with
+    /// `contact`, `contactInboxes`, `assignedUser`, `assignedInboxTeam` and the newest message).
+    /// The envelope, filters and cursors are the same.
+    representation: Option<String>,
+}
+
+/// The list's answer: native items, or ChatbotX items with `?representation=chatbotx`.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ConversationListAnswer {
+    Native(CursorPage<ConversationView>),
+    Chatbotx(CursorPage<ChatbotxConversation>),
 }
 
 fn values<'a>(pairs: &'a [(String, String)], names: &[&str]) -> Vec<&'a str> {
@@ -138,6 +152,8 @@ pub fn parse(caller: &Caller, pairs: &[(String, String)]) -> ApiResult<(ListFilt
     }
     match one(pairs, &["channel"]) {
         None | Some("omnichannel") => {}
+        // ChatbotX calls the live-chat widget `webchat`.
+        Some("webchat") => f.channel = Some(Channel::Livechat.as_str().to_owned()),
         Some(ch) => f.channel = Some(ch.to_owned()),
     }
     f.category = one(pairs, &["category"]).map(str::to_owned);
@@ -193,7 +209,7 @@ fn decode_cursor(sort: Sort, cursor: &str) -> ApiResult<(Page, Key)> {
     tag = "conversations",
     security(("bearer" = [])),
     params(ListParams),
-    responses((status = 200, description = "`nextCursor` continues in the sort order, `prevCursor` goes back", body = CursorPage<ConversationView>), (status = 400, body = crate::error::ErrorBody))
+    responses((status = 200, description = "`nextCursor` continues in the sort order, `prevCursor` goes back; ChatbotX items with `representation=chatbotx`", body = ConversationListAnswer), (status = 400, body = crate::error::ErrorBody))
 )]
 #[get("/conversations")]
 pub async fn list(
@@ -203,6 +219,16 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let pairs = q.into_inner();
     let (filter, sort, limit) = parse(&caller, &pairs)?;
+    let chatbotx = match one(&pairs, &["representation"]) {
+        None | Some("native") => false,
+        Some("chatbotx") => true,
+        Some(other) => {
+            return Err(ApiError::validation(
+                "representation",
+                format!("representation must be native or chatbotx, not {other:?}"),
+            ));
+        }
+    };
     let from = match one(&pairs, &["cursor"]) {
         Some(c) => Some(decode_cursor(sort, c)?),
         None => None,
@@ -212,6 +238,12 @@ pub async fn list(
     let w = pagination::window(&mut rows, limit, from.as_ref().map(|(p, _)| *p), going_back);
     let next_cursor = rows.last().filter(|_| w.next).map(|c| encode_cursor(sort, Page::Before, &sort.key_of(c)));
     let prev_cursor = rows.first().filter(|_| w.prev).map(|c| encode_cursor(sort, Page::After, &sort.key_of(c)));
+    if chatbotx {
+        let related = crate::conversations::related::of(state.db(), &caller.org_id, &rows).await?;
+        let data = chatbotx::items(&rows, &related);
+        let page = CursorPage { data, next_cursor, prev_cursor };
+        return Ok(HttpResponse::Ok().json(ConversationListAnswer::Chatbotx(page)));
+    }
     let data = views(&state, &caller.org_id, &rows).await?;
-    Ok(HttpResponse::Ok().json(CursorPage { data, next_cursor, prev_cursor }))
+    Ok(HttpResponse::Ok().json(ConversationListAnswer::Native(CursorPage { data, next_cursor, prev_cursor })))
 }

@@ -210,6 +210,11 @@ pub fn message_body(to: &str, content: &OutboundContent) -> Value {
         }),
         // A file is uploaded first and sent by its media id: see `media_body`.
         OutboundContent::Media { .. } => Value::Null,
+        OutboundContent::MediaLink { kind, link, caption, filename } => {
+            let mut object = json!({ "link": link });
+            media_extras(&mut object, kind, caption.as_deref(), filename.as_deref());
+            json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: object })
+        }
         OutboundContent::Template { name, language, components, .. } => {
             template_body(to, name, language, components.clone())
         }
@@ -243,6 +248,16 @@ pub fn with_header_media(components: Value, kind: &str, media_id: &str) -> Value
     Value::Array(list)
 }
 
+/// WhatsApp takes captions on images, videos and documents, and names on documents.
+fn media_extras(object: &mut Value, kind: &str, caption: Option<&str>, filename: Option<&str>) {
+    if let Some(c) = caption.filter(|_| kind != "audio") {
+        object["caption"] = json!(c);
+    }
+    if let Some(f) = filename.filter(|_| kind == "document") {
+        object["filename"] = json!(f);
+    }
+}
+
 /// Sends through the inbox's connected WhatsApp account.
 pub struct WhatsAppSender {
     pub db: DatabaseConnection,
@@ -257,13 +272,7 @@ pub struct WhatsAppSender {
 /// The message body for a file uploaded as `media_id`.
 pub fn media_body(to: &str, kind: &str, media_id: &str, caption: Option<&str>, filename: Option<&str>) -> Value {
     let mut object = json!({ "id": media_id });
-    // WhatsApp takes captions on images, videos and documents, and names on documents.
-    if let Some(c) = caption.filter(|_| kind != "audio") {
-        object["caption"] = json!(c);
-    }
-    if let Some(f) = filename.filter(|_| kind == "document") {
-        object["filename"] = json!(f);
-    }
+    media_extras(&mut object, kind, caption, filename);
     json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: object })
 }
 
@@ -318,6 +327,9 @@ impl ChannelSender for WhatsAppSender {
             let mut body = body;
             if let Some(id) = &req.message_id {
                 body["biz_opaque_callback_data"] = json!(id);
+            }
+            if let Some(quoted) = &req.reply_to {
+                body["context"] = json!({ "message_id": quoted });
             }
             if !pacer.knows(&account.phone_number_id) {
                 // Sends of the last second before this node started still count at Meta.
