@@ -160,7 +160,8 @@ async fn open_in(
         updated_at: now,
     };
     conversation::ActiveModel::from(row.clone()).reset_all().insert(txn).await?;
-    let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
+    let channel = store::inboxes::channel_of(txn, inbox_id).await?;
+    let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact), channel))?;
     news.push(NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload });
     Ok(row.id)
 }

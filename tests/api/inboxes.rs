@@ -207,3 +207,33 @@ async fn an_inbox_of_another_org_is_404() {
     let (_, ours) = app.get(&path, &org.token).await;
     assert_eq!(ours["data"]["name"], "Website", "unchanged by the other organization");
 }
+
+/// Opens a conversation in `inbox_id` through its inbox actor, as the live-chat channel will.
+async fn open_conversation(app: &TestApp, org_id: &str, inbox_id: &str, customer: &str) -> String {
+    let msg = actors::inbox::ResolveConversation { wa_id: customer.into(), profile_name: None, closed: None };
+    app.state.rt.ask_inbox(org_id, inbox_id, msg).await.unwrap()
+}
+
+#[actix_web::test]
+async fn a_live_chat_conversation_has_no_24_hour_window_and_says_its_channel() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let wa = app.customer_says(&org, &account, "15559500001", "hi").await;
+    let chat = create(&app, &org.token, json!({"channel": "livechat", "name": "Website"})).await;
+    let conv = open_conversation(&app, &org.org_id, chat["id"].as_str().unwrap(), "visitor-1").await;
+
+    let (_, view) = app.get(&format!("/api/v1/conversations/{conv}"), &org.token).await;
+    assert_eq!((view["data"]["channel"].as_str(), &view["data"]["windowClosesAt"]), (Some("livechat"), &Value::Null));
+    let (_, view) = app.get(&format!("/api/v1/conversations/{wa}"), &org.token).await;
+    assert_eq!(view["data"]["channel"], "whatsapp");
+    assert!(view["data"]["windowClosesAt"].is_string());
+    let (_, list) = app.get("/api/v1/conversations?channel=webchat", &org.token).await;
+    assert_eq!(list["data"][0]["channel"], "livechat");
+
+    // The customer has never written, yet an agent may write: there is no window off WhatsApp.
+    let (status, sent) = app
+        .post(&format!("/api/v1/conversations/{conv}/messages"), &org.token, json!({"type": "text", "text": "Hello!"}))
+        .await;
+    assert_eq!(status, 201, "{sent}");
+}

@@ -1,0 +1,33 @@
+//! What the runtime reads of an inbox: its channel (a conversation never changes inbox, so the
+//! channel is read once per conversation) and its per-inbox switches.
+
+use std::collections::HashMap;
+
+use entities::enums::Channel;
+use entities::inbox;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+/// The channel of an inbox; a row that is gone counts as WhatsApp, the only channel that
+/// existed before inboxes had others.
+pub async fn channel_of(db: &impl ConnectionTrait, inbox_id: &str) -> Result<Channel, DbErr> {
+    let channel: Option<Channel> = inbox::Entity::find_by_id(inbox_id.to_owned())
+        .select_only()
+        .column(inbox::Column::Channel)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(channel.unwrap_or(Channel::Whatsapp))
+}
+
+/// The channels of the organization's inboxes, by inbox id.
+pub async fn channels(db: &impl ConnectionTrait, org_id: &str) -> Result<HashMap<String, Channel>, DbErr> {
+    let rows: Vec<(String, Channel)> = inbox::Entity::find()
+        .select_only()
+        .column(inbox::Column::Id)
+        .column(inbox::Column::Channel)
+        .filter(inbox::Column::OrgId.eq(org_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
