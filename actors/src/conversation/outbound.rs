@@ -553,6 +553,8 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
         let request = OutboundRequest {
             org_id: m.org_id.clone(),
             inbox_id: m.inbox_id.clone(),
+            conversation_id: s.conv.id.clone(),
+            channel: s.channel,
             to: to.clone(),
             content: content_of(&m),
             message_id: Some(m.id.clone()),
