@@ -1,5 +1,5 @@
 //! What the runtime reads of an inbox: its channel (a conversation never changes inbox, so the
-//! channel is read once per conversation) and its per-inbox switches.
+//! channel is read once per conversation) and its per-inbox switches (auto-assignment).
 
 use std::collections::HashMap;
 
@@ -17,6 +17,19 @@ pub async fn channel_of(db: &impl ConnectionTrait, inbox_id: &str) -> Result<Cha
         .one(db)
         .await?;
     Ok(channel.unwrap_or(Channel::Whatsapp))
+}
+
+/// The organization's inboxes whose conversations are never auto-assigned: they wait in the
+/// queue until an agent takes them.
+pub async fn without_auto_assignment(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<String>, DbErr> {
+    inbox::Entity::find()
+        .select_only()
+        .column(inbox::Column::Id)
+        .filter(inbox::Column::OrgId.eq(org_id))
+        .filter(inbox::Column::EnableAutoAssignment.eq(false))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// The channels of the organization's inboxes, by inbox id.
