@@ -475,3 +475,50 @@ async fn an_idle_agents_conversation_in_an_inbox_without_auto_assignment_returns
     let note = timeline.iter().find(|m| m["direction"] == "system").unwrap_or_else(|| panic!("{timeline:?}"));
     assert!(note["text"].as_str().unwrap().contains("Returned to the queue from Ann"), "{note}");
 }
+
+#[actix_web::test]
+async fn inbox_working_hours_send_the_off_hours_reply_instead_of_the_orgs() {
+    let app = fast_app().await;
+    let org = app.register("Inbox hours").await;
+    let (closed, open) = (app.connect_account(&org).await, app.connect_account(&org).await);
+    bot_off(&app, &org).await;
+    // The organization is open around the clock; one inbox keeps its own hours: closed all week.
+    let days = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    let slots: Vec<_> = days.iter().map(|d| json!({"day": d, "start": "00:00", "end": "24:00"})).collect();
+    let always = json!({"timezone": "UTC", "isEnabled": true, "slots": slots});
+    let (s, b) = app.put("/api/v1/routing-rules/business-hours", &org.token, always).await;
+    assert_eq!(s, 200, "{b}");
+    app.put(
+        "/api/v1/routing-rules/off-hours",
+        &org.token,
+        json!({"offHoursAutoReply": true, "message": "We are closed"}),
+    )
+    .await;
+    let (_, inboxes) = app.get("/api/v1/inboxes", &org.token).await;
+    let closed_inbox =
+        inboxes["data"].as_array().unwrap().iter().find(|i| i["whatsappAccountId"] == closed.id.as_str());
+    let path = format!("/api/v1/inboxes/{}", closed_inbox.unwrap()["id"].as_str().unwrap());
+    let hours = json!({"timezone": "Europe/Berlin", "isEnabled": true, "slots": []});
+    let (s, b) = app.patch(&path, &org.token, json!({"workingHours": hours})).await;
+    assert_eq!(s, 200, "{b}");
+
+    let replies = |id: String| {
+        let app = &app;
+        let org = &org;
+        async move {
+            let msgs = app.messages(org, &id).await;
+            msgs.into_iter().filter(|m| m["text"] == "We are closed").count()
+        }
+    };
+    let c = app.customer_says(&org, &closed, "491750000001", "anyone?").await;
+    app.customer_says(&org, &closed, "491750000001", "hello?").await;
+    assert_eq!(replies(c).await, 1, "the inbox's hours say closed: one off-hours reply");
+    let d = app.customer_says(&org, &open, "491750000002", "anyone?").await;
+    assert_eq!(replies(d).await, 0, "the other inbox follows the organization's hours: open");
+
+    // With its hours turned off, the inbox follows the organization's again.
+    let off = json!({"workingHours": {"timezone": "Europe/Berlin", "isEnabled": false, "slots": []}});
+    app.patch(&path, &org.token, off).await;
+    let e = app.customer_says(&org, &closed, "491750000003", "anyone?").await;
+    assert_eq!(replies(e).await, 0);
+}

@@ -1,11 +1,14 @@
 //! What the runtime reads of an inbox: its channel (a conversation never changes inbox, so the
-//! channel is read once per conversation) and its per-inbox switches (auto-assignment).
+//! channel is read once per conversation) and its per-inbox settings (auto-assignment, working
+//! hours).
 
 use std::collections::HashMap;
 
 use entities::enums::Channel;
 use entities::inbox;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::policy::schedule::WeeklySchedule;
 
 /// The channel of an inbox; a row that is gone counts as WhatsApp, the only channel that
 /// existed before inboxes had others.
@@ -30,6 +33,26 @@ pub async fn without_auto_assignment(db: &impl ConnectionTrait, org_id: &str) ->
         .into_tuple()
         .all(db)
         .await
+}
+
+/// The inbox's own working hours when it has them turned on: they replace the organization's
+/// business hours for its conversations.
+pub async fn working_hours(db: &impl ConnectionTrait, inbox_id: &str) -> Result<Option<WeeklySchedule>, DbErr> {
+    let row: Option<(bool, Option<String>)> = inbox::Entity::find_by_id(inbox_id.to_owned())
+        .select_only()
+        .column(inbox::Column::WorkingHoursEnabled)
+        .column(inbox::Column::WorkingHours)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some((true, Some(text))) = row else { return Ok(None) };
+    match serde_json::from_str::<WeeklySchedule>(&text) {
+        Ok(hours) => Ok(Some(WeeklySchedule { is_enabled: true, ..hours })),
+        Err(e) => {
+            tracing::warn!(%inbox_id, error = %e, "unreadable inbox working hours ignored");
+            Ok(None)
+        }
+    }
 }
 
 /// The channels of the organization's inboxes, by inbox id.
