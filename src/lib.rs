@@ -19,6 +19,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http_client;
+pub mod inboxes;
 pub mod mail;
 pub mod media;
 pub mod simulation;

@@ -9,6 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use actors::cluster::{Cluster, ClusterConfig};
 use actors::{Db, Runtime, RuntimeConfig};
+use entities::enums::Channel;
 use migrations::{Migrator, MigratorTrait};
 use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
@@ -117,7 +118,10 @@ impl Application {
             }
             None => None,
         };
-        let rt = Runtime::start(db, Arc::new(sender), rt_config, cluster);
+        // Live chat and the API channel get their senders with their packages; until then their
+        // messages fail as `channel_unavailable`.
+        let router = crate::channels::ChannelRouter::default().with(Channel::Whatsapp, Arc::new(sender));
+        let rt = Runtime::start(db, Arc::new(router), rt_config, cluster);
         let fetcher = Arc::new(MediaFetcher {
             rt: rt.clone(),
             db: rt.db.conn.clone(),

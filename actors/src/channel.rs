@@ -3,6 +3,7 @@
 //! not and whether trying again may help. One implementation per provider lives in the server
 //! (`cx_inbox::channels`); tests use a fake provider behind the same code.
 
+use entities::enums::Channel;
 use futures_util::future::BoxFuture;
 
 /// What to send, to whom, through which inbox.
@@ -10,7 +11,12 @@ use futures_util::future::BoxFuture;
 pub struct OutboundRequest {
     pub org_id: String,
     pub inbox_id: String,
-    /// The customer's WhatsApp id.
+    /// The conversation it belongs to: a channel without a provider (live chat, API) delivers
+    /// by conversation.
+    pub conversation_id: String,
+    /// The inbox's channel: which sender takes the message.
+    pub channel: Channel,
+    /// The customer's address on the channel: their WhatsApp id on WhatsApp.
     pub to: String,
     pub content: OutboundContent,
     /// Our id of the message: the provider echoes it in its status webhooks (WhatsApp's

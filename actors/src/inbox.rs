@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actix::prelude::*;
 use chrono::Utc;
-use entities::enums::ConversationStatus;
+use entities::enums::{Channel, ConversationStatus};
 use entities::{conversation, organization};
 use sea_orm::{ActiveModelTrait, EntityTrait};
 
@@ -101,19 +101,21 @@ async fn find_or_open(
         .await?
         .ok_or(ActorError::NotFound("organization"))?;
     let mut news = Vec::new();
-    let id = open_in(&*txn, &org, inbox_id, msg, &mut news).await?;
+    let id = open_in(&*txn, &org, inbox_id, msg, &mut None, &mut news).await?;
     rt.commit(txn, org_id, news).await?;
     Ok(id)
 }
 
 /// Within a write transaction: the customer's contact (created, or its profile name updated),
 /// and their open conversation in this inbox, or a new one; the events to announce go to
-/// `news`.
+/// `news`. `channel` is the inbox's, read at the first conversation opened and kept for the
+/// next ones of the same turn.
 async fn open_in(
     txn: &impl sea_orm::ConnectionTrait,
     org: &organization::Model,
     inbox_id: &str,
     msg: &ResolveConversation,
+    channel: &mut Option<Channel>,
     news: &mut Vec<NewEvent>,
 ) -> Result<String, ActorError> {
     let org_id = org.id.as_str();
@@ -160,7 +162,11 @@ async fn open_in(
         updated_at: now,
     };
     conversation::ActiveModel::from(row.clone()).reset_all().insert(txn).await?;
-    let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact)))?;
+    let channel = match *channel {
+        Some(c) => c,
+        None => *channel.insert(store::inboxes::channel_of(txn, inbox_id).await?),
+    };
+    let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact), channel))?;
     news.push(NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload });
     Ok(row.id)
 }
@@ -192,9 +198,10 @@ impl Handler<ResolveMany> for InboxActor {
                     .await?
                     .ok_or(ActorError::NotFound("organization"))?;
                 let mut news = Vec::new();
+                let mut channel = None;
                 for wa_id in missing {
                     let one = ResolveConversation { wa_id: wa_id.clone(), profile_name: None, closed: None };
-                    opened.push(open_in(&*txn, &org, &inbox_id, &one, &mut news).await?);
+                    opened.push(open_in(&*txn, &org, &inbox_id, &one, &mut channel, &mut news).await?);
                 }
                 rt.commit(txn, &org_id, news).await?;
             }

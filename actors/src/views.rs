@@ -2,6 +2,7 @@
 //! sees one object whichever way it arrives.
 
 use chrono::{DateTime, Duration, Utc};
+use entities::enums::Channel;
 use entities::{contact, conversation, message};
 use serde::{Deserialize, Serialize};
 
@@ -156,6 +157,10 @@ impl From<&entities::tag::Model> for TagView {
 pub struct ConversationView {
     pub id: String,
     pub inbox_id: String,
+    /// The inbox's channel: `whatsapp`, `livechat` or `api`. (A view from a node that predates
+    /// channels, forwarded in a cluster, is WhatsApp's.)
+    #[serde(default = "whatsapp")]
+    pub channel: String,
     pub contact: Option<ContactView>,
     /// BOT_HANDLING, HUMAN_HANDLING, OPEN, WAITING_FOR_CUSTOMER, CLOSED.
     pub status: String,
@@ -164,7 +169,8 @@ pub struct ConversationView {
     pub last_message_at: Option<DateTime<Utc>>,
     pub last_message_preview: Option<String>,
     pub last_inbound_at: Option<DateTime<Utc>>,
-    /// When the 24-hour customer-service window closes; after it only templates may be sent.
+    /// When WhatsApp's 24-hour customer-service window closes; after it only templates may be
+    /// sent. Always null on other channels, which have no such window.
     pub window_closes_at: Option<DateTime<Utc>>,
     /// The conversation's latest event `seq`.
     pub seq: i64,
@@ -189,11 +195,16 @@ pub struct ConversationView {
     pub updated_at: DateTime<Utc>,
 }
 
+fn whatsapp() -> String {
+    Channel::Whatsapp.to_string()
+}
+
 impl ConversationView {
-    pub fn new(c: &conversation::Model, contact: Option<&contact::Model>) -> Self {
+    pub fn new(c: &conversation::Model, contact: Option<&contact::Model>, channel: Channel) -> Self {
         ConversationView {
             id: c.id.clone(),
             inbox_id: c.inbox_id.clone(),
+            channel: channel.to_string(),
             contact: contact.map(ContactView::from),
             status: c.status.to_string(),
             assigned_to: c.assigned_to.clone(),
@@ -201,7 +212,7 @@ impl ConversationView {
             last_message_at: c.last_message_at,
             last_message_preview: c.last_message_preview.clone(),
             last_inbound_at: c.last_inbound_at,
-            window_closes_at: c.last_inbound_at.map(|t| t + SERVICE_WINDOW),
+            window_closes_at: c.last_inbound_at.filter(|_| channel == Channel::Whatsapp).map(|t| t + SERVICE_WINDOW),
             seq: c.event_seq,
             tags: None,
             closed_at: c.closed_at,

@@ -25,6 +25,7 @@ mod m20261202_000019_answered_through;
 mod m20261207_000020_templates;
 mod m20261207_000021_account_alerts;
 mod m20261207_000022_campaigns;
+mod m20261207_000023_inbox_settings;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_templates::Migration),
             Box::new(m20261207_000021_account_alerts::Migration),
             Box::new(m20261207_000022_campaigns::Migration),
+            Box::new(m20261207_000023_inbox_settings::Migration),
         ]
     }
 }

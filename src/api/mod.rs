@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod dev;
 pub mod failed_messages;
 pub mod health;
+pub mod inboxes;
 pub mod internal;
 pub mod invitations;
 pub mod mailbox;
@@ -61,6 +62,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     auth::routes(cfg);
     api_keys::routes(cfg);
     whatsapp_accounts::routes(cfg);
+    inboxes::routes(cfg);
     // Before `conversations`: `/conversations/re-classify` is not a conversation id.
     bot::classify::routes(cfg);
     conversations::routes(cfg);
@@ -99,6 +101,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "profile", description = "The caller's own name, avatar and password"),
         (name = "api-keys", description = "Organization API keys"),
         (name = "whatsapp-accounts", description = "Connected WhatsApp numbers"),
+        (name = "inboxes", description = "Inboxes as channels: WhatsApp numbers, live-chat widgets, API channels, and their settings"),
         (name = "campaigns", description = "Campaigns: one template to many recipients, paced to the number's limits; progress, funnel, export, costs"),
         (name = "templates", description = "WhatsApp message templates: drafts, Meta review, sending outside the 24-hour window"),
         (name = "conversations", description = "The shared inbox"),

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use actors::views::ConversationView;
+use entities::enums::Channel;
 use entities::{contact, conversation};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -33,10 +34,12 @@ pub async fn views(
     };
     let conv_ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
     let mut tags = actors::store::tags::of_conversations(db, org_id, &conv_ids).await?;
+    let channels = actors::store::inboxes::channels(db, org_id).await?;
     Ok(rows
         .iter()
         .map(|c| {
-            let mut v = ConversationView::new(c, contacts.get(&c.contact_id));
+            let channel = channels.get(&c.inbox_id).copied().unwrap_or(Channel::Whatsapp);
+            let mut v = ConversationView::new(c, contacts.get(&c.contact_id), channel);
             v.tags = Some(tags.remove(&c.id).unwrap_or_default());
             v
         })

@@ -399,3 +399,126 @@ async fn notify_only_flags_a_silent_agent_once_and_moves_nothing() {
     let (_, again) = app.post("/api/v1/routing-rules/idle-agent/run", &org.token, json!({})).await;
     assert_eq!(again["data"]["notified"], 0, "{again}");
 }
+
+#[actix_web::test]
+async fn an_inbox_with_auto_assignment_off_keeps_its_conversations_in_the_queue() {
+    let app = fast_app().await;
+    let org = app.register("Manual").await;
+    let (manual, auto) = (app.connect_account(&org).await, app.connect_account(&org).await);
+    bot_off(&app, &org).await;
+    let (_, inboxes) = app.get("/api/v1/inboxes", &org.token).await;
+    let manual_inbox = inboxes["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["whatsappAccountId"] == manual.id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/inboxes/{manual_inbox}");
+    let (s, b) = app.patch(&path, &org.token, json!({"enableAutoAssignment": false})).await;
+    assert_eq!(s, 200, "{b}");
+
+    let ann = add_agent(&app, &org, "Ann").await;
+    let _socket = app.socket(&ann.token, None).await.keep_alive();
+    let waits = app.customer_says(&org, &manual, "4917200001", "hello?").await;
+    let served = app.customer_says(&org, &auto, "4917200002", "hello?").await;
+    let assigned =
+        eventually(Duration::from_secs(10), || async { assignee(&app, &org, &served).await.is_some() }).await;
+    assert!(assigned, "the other inbox's conversation is auto-assigned");
+    // Several drains later, the manual inbox's conversation still waits in the queue.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let c = conversation(&app, &org, &waits).await;
+    assert_eq!((c["status"].as_str(), c["assignedTo"].is_null()), (Some("OPEN"), true), "{c}");
+    let (_, queue) = app.get("/api/v1/conversations?assignedTo=unassigned&status=OPEN", &org.token).await;
+    assert_eq!(queue["data"][0]["id"], waits.as_str(), "{queue}");
+
+    // Turned back on, the inbox's queue drains as before.
+    app.patch(&path, &org.token, json!({"enableAutoAssignment": true})).await;
+    let assigned = eventually(Duration::from_secs(10), || async {
+        assignee(&app, &org, &waits).await.as_deref() == Some(ann.user_id.as_str())
+    })
+    .await;
+    assert!(assigned, "auto-assignment resumed for the inbox");
+}
+
+#[actix_web::test]
+async fn an_idle_agents_conversation_in_an_inbox_without_auto_assignment_returns_to_the_queue() {
+    let app = fast_app().await;
+    let org = app.register("Manual idle").await;
+    let account = app.connect_account(&org).await;
+    bot_off(&app, &org).await;
+    let (_, inboxes) = app.get("/api/v1/inboxes", &org.token).await;
+    let path = format!("/api/v1/inboxes/{}", inboxes["data"][0]["id"].as_str().unwrap());
+    app.patch(&path, &org.token, json!({"enableAutoAssignment": false})).await;
+    let idle = json!({"enabled": true, "offlineMinutes": 0, "noReplyMinutes": 5, "action": "REASSIGN"});
+    let (s, b) = app.put("/api/v1/routing-rules/idle-agent", &org.token, idle).await;
+    assert_eq!(s, 200, "{b}");
+    let ann = add_agent(&app, &org, "Ann").await;
+    let bob = add_agent(&app, &org, "Bob").await;
+    let ann_socket = app.socket(&ann.token, None).await.keep_alive();
+    let id = app.customer_says(&org, &account, "4917300001", "hello?").await;
+    let (s, b) =
+        app.patch(&format!("/api/v1/conversations/{id}"), &org.token, json!({"assignedTo": ann.user_id})).await;
+    assert_eq!(s, 200, "{b}");
+
+    // Ann leaves while Bob is online: her conversation goes back to the queue, not to Bob.
+    let _bob_socket = app.socket(&bob.token, None).await.keep_alive();
+    ann_socket.close();
+    let queued = eventually(Duration::from_secs(10), || async { assignee(&app, &org, &id).await.is_none() }).await;
+    assert!(queued, "Ann's conversation left her");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let c = conversation(&app, &org, &id).await;
+    assert_eq!((c["status"].as_str(), c["assignedTo"].is_null()), (Some("OPEN"), true), "{c}");
+    let timeline = app.messages(&org, &id).await;
+    let note = timeline.iter().find(|m| m["direction"] == "system").unwrap_or_else(|| panic!("{timeline:?}"));
+    assert!(note["text"].as_str().unwrap().contains("Returned to the queue from Ann"), "{note}");
+}
+
+#[actix_web::test]
+async fn inbox_working_hours_send_the_off_hours_reply_instead_of_the_orgs() {
+    let app = fast_app().await;
+    let org = app.register("Inbox hours").await;
+    let (closed, open) = (app.connect_account(&org).await, app.connect_account(&org).await);
+    bot_off(&app, &org).await;
+    // The organization is open around the clock; one inbox keeps its own hours: closed all week.
+    let days = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    let slots: Vec<_> = days.iter().map(|d| json!({"day": d, "start": "00:00", "end": "24:00"})).collect();
+    let always = json!({"timezone": "UTC", "isEnabled": true, "slots": slots});
+    let (s, b) = app.put("/api/v1/routing-rules/business-hours", &org.token, always).await;
+    assert_eq!(s, 200, "{b}");
+    app.put(
+        "/api/v1/routing-rules/off-hours",
+        &org.token,
+        json!({"offHoursAutoReply": true, "message": "We are closed"}),
+    )
+    .await;
+    let (_, inboxes) = app.get("/api/v1/inboxes", &org.token).await;
+    let closed_inbox =
+        inboxes["data"].as_array().unwrap().iter().find(|i| i["whatsappAccountId"] == closed.id.as_str());
+    let path = format!("/api/v1/inboxes/{}", closed_inbox.unwrap()["id"].as_str().unwrap());
+    let hours = json!({"timezone": "Europe/Berlin", "isEnabled": true, "slots": []});
+    let (s, b) = app.patch(&path, &org.token, json!({"workingHours": hours})).await;
+    assert_eq!(s, 200, "{b}");
+
+    let replies = |id: String| {
+        let app = &app;
+        let org = &org;
+        async move {
+            let msgs = app.messages(org, &id).await;
+            msgs.into_iter().filter(|m| m["text"] == "We are closed").count()
+        }
+    };
+    let c = app.customer_says(&org, &closed, "491750000001", "anyone?").await;
+    app.customer_says(&org, &closed, "491750000001", "hello?").await;
+    assert_eq!(replies(c).await, 1, "the inbox's hours say closed: one off-hours reply");
+    let d = app.customer_says(&org, &open, "491750000002", "anyone?").await;
+    assert_eq!(replies(d).await, 0, "the other inbox follows the organization's hours: open");
+
+    // With its hours turned off, the inbox follows the organization's again.
+    let off = json!({"workingHours": {"timezone": "Europe/Berlin", "isEnabled": false, "slots": []}});
+    app.patch(&path, &org.token, off).await;
+    let e = app.customer_says(&org, &closed, "491750000003", "anyone?").await;
+    assert_eq!(replies(e).await, 0);
+}

@@ -119,3 +119,53 @@ async fn every_sort_order_holds_and_pages_stay_stable_while_messages_arrive() {
         .await;
     assert_eq!(status, 400, "a cursor belongs to its sort order");
 }
+
+#[actix_web::test]
+async fn conversation_list_filters_by_inbox_and_by_channel_webchat() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let (first, second) = (app.connect_account(&org).await, app.connect_account(&org).await);
+    let alice = app.customer_says(&org, &first, "15559400001", "hi").await;
+    let bob = app.customer_says(&org, &second, "15559400002", "hello").await;
+    let (_, view) = app.get(&format!("/api/v1/conversations/{bob}"), &org.token).await;
+    let bob_inbox = view["data"]["inboxId"].as_str().unwrap().to_owned();
+    let (_, view) = app.get(&format!("/api/v1/conversations/{alice}"), &org.token).await;
+    let alice_inbox = view["data"]["inboxId"].as_str().unwrap().to_owned();
+    // Bob's inbox becomes a live chat: the list reads the channel from the inbox.
+    let sql = format!("UPDATE inboxes SET channel = 'livechat' WHERE id = '{bob_inbox}'");
+    app.db.execute_unprepared(&sql).await.unwrap();
+
+    let list = |q: String| {
+        let app = &app;
+        let token = org.token.clone();
+        async move {
+            let (status, body) = app.get(&format!("/api/v1/conversations?{q}"), &token).await;
+            assert_eq!(status, 200, "{q}: {body}");
+            let mut v = ids(&body);
+            v.sort();
+            v
+        }
+    };
+    let both = {
+        let mut v = vec![alice.clone(), bob.clone()];
+        v.sort();
+        v
+    };
+    assert_eq!(list(format!("inboxId={alice_inbox}")).await, vec![alice.clone()]);
+    assert_eq!(list(format!("inboxId={bob_inbox}")).await, vec![bob.clone()]);
+    assert_eq!(list(format!("inboxId={alice_inbox},{bob_inbox}")).await, both);
+    assert_eq!(list(format!("inboxId={alice_inbox}&inboxId={bob_inbox}")).await, both);
+    assert_eq!(list("inboxId=someone-elses".into()).await, Vec::<String>::new());
+    assert_eq!(list("channel=webchat".into()).await, vec![bob.clone()]);
+    assert_eq!(list("channel=livechat".into()).await, vec![bob.clone()]);
+    assert_eq!(list("channel=whatsapp".into()).await, vec![alice.clone()]);
+    assert_eq!(list("channel=email".into()).await, Vec::<String>::new(), "a channel not served matches nothing");
+    assert_eq!(list("channel=omnichannel".into()).await, both);
+    assert_eq!(list(format!("channel=whatsapp&inboxId={bob_inbox}")).await, Vec::<String>::new());
+
+    // Another organization's inbox id shows none of its conversations.
+    let other = app.register("Other").await;
+    let (_, theirs) = app.get(&format!("/api/v1/conversations?inboxId={alice_inbox}"), &other.token).await;
+    assert_eq!(theirs["data"], json!([]));
+}

@@ -28,6 +28,7 @@ mod fake_graph_templates;
 mod fake_llm;
 mod health;
 mod helpers;
+mod inboxes;
 mod invitations;
 mod layers;
 mod login_codes;

@@ -223,6 +223,20 @@ async fn answers_match_their_documented_schemas() {
     let body: Value = res.json().await.unwrap();
     assert_documented(&spec, "get", "/api/v1/ws", s, &body);
 
+    // Inboxes: created with a token shown once, listed by page, read with settings.
+    let api_inbox = json!({"channel": "api", "name": "CRM", "webhookUrl": "https://crm.example/hooks"});
+    let (s, created) = app.post("/api/v1/inboxes", t, api_inbox).await;
+    assert_documented(&spec, "post", "/api/v1/inboxes", s, &created);
+    let chat = json!({"channel": "livechat", "name": "Web", "widgetSettings": {"widgetColor": "#112233"},
+        "workingHours": {"timezone": "UTC", "slots": [{"day": "MON", "start": "09:00", "end": "17:00"}]},
+        "csatConfig": {"surveyRule": {"operator": "contains", "values": ["done"]}}});
+    let (s, chat) = app.post("/api/v1/inboxes", t, chat).await;
+    assert_documented(&spec, "post", "/api/v1/inboxes", s, &chat);
+    let (s, inboxes) = app.get("/api/v1/inboxes", t).await;
+    assert_documented(&spec, "get", "/api/v1/inboxes", s, &inboxes);
+    let (s, one) = app.get(&format!("/api/v1/inboxes/{}", chat["data"]["id"].as_str().unwrap()), t).await;
+    assert_documented(&spec, "get", "/api/v1/inboxes/{id}", s, &one);
+
     // The failed-message bulk actions, and the users' bulk action, each with its own body.
     let (s, bulk) = app.post("/api/v1/messages/failed/bulk-discard", t, json!({"all": true})).await;
     assert_documented(&spec, "post", "/api/v1/messages/failed/bulk-discard", s, &bulk);
@@ -407,6 +421,8 @@ impl World {
         let draft = json!({"name": format!("t{}", unique()), "language": "en", "category": "UTILITY"});
         let (_, template) = app.post("/api/v1/templates/draft", t, draft).await;
         ids.insert("template", id(&template));
+        let (_, inbox) = app.post("/api/v1/inboxes", t, json!({"channel": "livechat", "name": "Website"})).await;
+        ids.insert("inbox", id(&inbox));
         ids.insert("org", org.org_id.clone());
         World { ids }
     }
@@ -423,7 +439,7 @@ impl World {
             "tag" => "tag",
             "tool" => "tool",
             "preset" => "preset",
-            "config" => "config",
+            "config" | "botConfig" => "config",
             "conversation" => "conversation",
             "message" => "message",
             "account" => "account",
@@ -449,6 +465,7 @@ impl World {
             "intents" => "intent",
             "whatsapp-accounts" => "account",
             "templates" => "template",
+            "inboxes" => "inbox",
             _ => return None,
         })
     }

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
-use entities::enums::{ConversationStatus, Direction, MessageStatus};
+use entities::enums::{Channel, ConversationStatus, Direction, MessageStatus};
 use entities::{contact, conversation, message};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel, SqlErr};
 use serde::{Deserialize, Serialize};
@@ -155,6 +155,9 @@ struct IdleCheck;
 struct Loaded {
     conv: conversation::Model,
     contact: Option<contact::Model>,
+    /// The inbox's channel, read once: a conversation never changes inbox. WhatsApp's rules
+    /// (the 24-hour window, templates) apply only to WhatsApp.
+    channel: Channel,
     /// Set by a change that stored a new customer message; read (and cleared) once committed.
     customer_wrote: bool,
     /// Outbound messages this actor stored: while it lives, none of them can be in a send call
@@ -164,7 +167,7 @@ struct Loaded {
 
 impl Loaded {
     fn view(&self) -> ConversationView {
-        ConversationView::new(&self.conv, self.contact.as_ref())
+        ConversationView::new(&self.conv, self.contact.as_ref(), self.channel)
     }
     fn status(&self) -> ConversationStatus {
         self.conv.status
@@ -285,7 +288,8 @@ impl Handler<IdleCheck> for ConversationActor {
 async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError> {
     let conv = store::conversations::get(&rt.db.conn, org_id, id).await?.ok_or(ActorError::NotFound("conversation"))?;
     let contact = store::contacts::get(&rt.db.conn, org_id, &conv.contact_id).await?;
-    Ok(Loaded { conv, contact, customer_wrote: false, enqueued: Default::default() })
+    let channel = store::inboxes::channel_of(&rt.db.conn, &conv.inbox_id).await?;
+    Ok(Loaded { conv, contact, channel, customer_wrote: false, enqueued: Default::default() })
 }
 
 /// The conversation's next events, numbered after its current `seq`.

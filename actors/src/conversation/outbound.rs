@@ -8,7 +8,7 @@
 
 use actix::prelude::*;
 use chrono::Utc;
-use entities::enums::{ConversationStatus, Direction, MessageStatus};
+use entities::enums::{Channel, ConversationStatus, Direction, MessageStatus};
 use entities::message;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::{Deserialize, Serialize};
@@ -438,9 +438,11 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         Some(_) => state::on_agent_reply(prev).map_err(|r| ActorError::Conflict(r.into()))?,
     };
     let now = Utc::now();
-    // Outside the customer service window only a template may be sent.
+    // Outside the customer service window only a template may be sent; templates are WhatsApp's.
     if msg.message_type != TEMPLATE {
         window_open(&s)?;
+    } else if s.channel != Channel::Whatsapp {
+        return Err(ActorError::Conflict(format!("templates are WhatsApp only; this is a {} conversation", s.channel)));
     }
     if s.contact.is_none() {
         return Err(ActorError::Conflict("the conversation has no contact to send to".into()));
@@ -578,7 +580,17 @@ pub fn backoff(base: std::time::Duration, attempts: i32) -> chrono::Duration {
 /// Refuses a free-form send (text, media, reaction, a retry) outside the 24-hour customer
 /// service window.
 pub(super) fn window_open(s: &Loaded) -> Result<(), ActorError> {
-    if s.conv.last_inbound_at.is_none_or(|t| Utc::now() >= t + SERVICE_WINDOW) {
+    window_rule(s.channel, s.conv.last_inbound_at, Utc::now())
+}
+
+/// WhatsApp's rule: free-form messages only within 24 hours of the customer's last message.
+/// Other channels have no such window.
+fn window_rule(
+    channel: Channel,
+    last_inbound_at: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ActorError> {
+    if channel == Channel::Whatsapp && last_inbound_at.is_none_or(|t| now >= t + SERVICE_WINDOW) {
         return Err(ActorError::Conflict(
             "outside the 24-hour customer service window: the customer has not written in the last 24 hours, so only a template message can be sent".into(),
         ));
@@ -623,6 +635,8 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
         let request = OutboundRequest {
             org_id: m.org_id.clone(),
             inbox_id: m.inbox_id.clone(),
+            conversation_id: s.conv.id.clone(),
+            channel: s.channel,
             to: to.clone(),
             content: content_of(&m),
             message_id: Some(m.id.clone()),
@@ -688,5 +702,19 @@ mod tests {
         assert_eq!(backoff(base, 0), chrono::Duration::seconds(1));
         assert_eq!(backoff(base, 3), chrono::Duration::seconds(8));
         assert_eq!(backoff(base, 30), chrono::Duration::seconds(300));
+    }
+
+    #[test]
+    fn window_rule_applies_to_whatsapp_only() {
+        let now = Utc::now();
+        let recent = Some(now - chrono::Duration::hours(2));
+        let old = Some(now - chrono::Duration::hours(25));
+        assert!(window_rule(Channel::Whatsapp, recent, now).is_ok());
+        assert!(window_rule(Channel::Whatsapp, old, now).is_err());
+        assert!(window_rule(Channel::Whatsapp, None, now).is_err());
+        for channel in [Channel::Livechat, Channel::Api] {
+            assert!(window_rule(channel, old, now).is_ok(), "{channel} has no window");
+            assert!(window_rule(channel, None, now).is_ok(), "{channel} has no window");
+        }
     }
 }

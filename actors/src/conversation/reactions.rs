@@ -78,6 +78,8 @@ impl Handler<React> for ConversationActor {
             let request = OutboundRequest {
                 org_id: s.conv.org_id.clone(),
                 inbox_id: s.conv.inbox_id.clone(),
+                conversation_id: s.conv.id.clone(),
+                channel: s.channel,
                 to,
                 content: OutboundContent::Reaction { message_id: wamid, emoji: msg.emoji.clone() },
                 message_id: None,

@@ -13,6 +13,7 @@ use super::{ConversationActor, Loaded, transition};
 use crate::error::ActorError;
 use crate::people::{routing, settings};
 use crate::runtime::Runtime;
+use crate::store;
 use crate::views::ConversationView;
 
 /// Evaluate the routing rules again and set the team they choose.
@@ -87,12 +88,14 @@ pub(super) async fn notice_after_inbound(rt: &Runtime, s: Loaded) -> Loaded {
 
 async fn send_notice(rt: &Runtime, s: Loaded) -> Result<Loaded, ActorError> {
     let settings = settings::load(&rt.db.conn, &s.conv.org_id).await?;
+    // The inbox's own working hours, when it has them on, replace the organization's.
+    let inbox_hours = store::inboxes::working_hours(&rt.db.conn, &s.conv.inbox_id).await?;
     let now = Utc::now();
     let (marker, text) = if settings.maintenance.maintenance_mode {
         let since = settings.maintenance.since.map(|t| t.timestamp()).unwrap_or_default();
         (format!("maintenance:{since}"), settings.maintenance.message.clone())
     } else if settings.off_hours.off_hours_auto_reply
-        && let Some(hours) = &settings.business_hours
+        && let Some(hours) = inbox_hours.as_ref().or(settings.business_hours.as_ref())
         && !hours.is_open(now)
     {
         let period = hours.closed_period_start(now).map(|t| t.timestamp()).unwrap_or_default();

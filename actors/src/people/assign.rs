@@ -1,4 +1,5 @@
-//! Auto-assignment. The queue (conversations OPEN and unassigned, oldest first) drains to
+//! Auto-assignment. The queue (conversations OPEN and unassigned, oldest first, but for inboxes
+//! with auto-assignment off, whose conversations wait for an agent to take them) drains to
 //! agents who are ONLINE with a live socket and under their capacity: inside the conversation's
 //! team by the team's strategy, or among all available agents when it has no team. Least-loaded
 //! picks the agent with the fewest open conversations (ties: the one assigned longest ago, so ties
@@ -110,10 +111,13 @@ async fn drain_here(rt: &Runtime, org_id: &str) -> Result<usize, ActorError> {
     let Some(mut available) = Available::load(rt, org_id).await? else {
         return Ok(0);
     };
+    // An inbox with auto-assignment off keeps its conversations in the queue for agents to take.
+    let manual = crate::store::inboxes::without_auto_assignment(db, org_id).await?;
     let queue = conversation::Entity::find()
         .filter(conversation::Column::OrgId.eq(org_id))
         .filter(conversation::Column::Status.eq(ConversationStatus::Open.as_str()))
         .filter(conversation::Column::AssignedTo.is_null())
+        .filter(conversation::Column::InboxId.is_not_in(manual))
         // Not before its first message is stored: that is when routing chooses its team, and a
         // drain in between would hand it to anyone.
         .filter(conversation::Column::LastInboundAt.is_not_null())

@@ -244,6 +244,7 @@ async fn run(
     }
     let mut available: Option<Available> = None;
     let mut loaded = false;
+    let mut manual: Option<Vec<String>> = None;
     for c in open {
         let Some(agent_id) = c.assigned_to.clone() else { continue };
         let Some(agent) = users.get(&agent_id) else { continue };
@@ -273,7 +274,12 @@ async fn run(
             }
             IdleAction::Reassign | IdleAction::ReturnToQueue => {
                 let mut to = None;
-                if settings.action == IdleAction::Reassign {
+                // An inbox with auto-assignment off gets its conversation back in the queue.
+                if manual.is_none() {
+                    manual = Some(crate::store::inboxes::without_auto_assignment(&rt.db.conn, org_id).await?);
+                }
+                let auto = manual.as_ref().is_none_or(|m| !m.contains(&c.inbox_id));
+                if settings.action == IdleAction::Reassign && auto {
                     if !loaded {
                         available = Available::load(rt, org_id).await?;
                         loaded = true;

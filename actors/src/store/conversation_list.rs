@@ -96,8 +96,10 @@ pub struct ListFilter {
     pub category: Option<String>,
     /// `Some(true)`: only conversations the bot handles; `Some(false)`: only the others.
     pub bot: Option<bool>,
-    /// Inbox channel (`whatsapp`, …).
+    /// Inbox channel (`whatsapp`, `livechat`, `api`); another word matches nothing.
     pub channel: Option<String>,
+    /// In any of these inboxes; all when empty.
+    pub inbox_ids: Vec<String>,
     /// Tagged with any of these.
     pub tag_ids: Vec<String>,
     /// Routed to this team.
@@ -158,6 +160,9 @@ pub fn select(org_id: &str, filter: &ListFilter) -> Select<conversation::Entity>
             .and_where(inbox::Column::Channel.eq(ch.clone()))
             .to_owned();
         q = q.filter(conversation::Column::InboxId.in_subquery(inboxes));
+    }
+    if !filter.inbox_ids.is_empty() {
+        q = q.filter(conversation::Column::InboxId.is_in(filter.inbox_ids.clone()));
     }
     if !filter.tag_ids.is_empty() {
         let tagged = Query::select()

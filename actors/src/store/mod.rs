@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod conversation_list;
 pub mod conversations;
 pub mod events;
+pub mod inboxes;
 pub mod messages;
 pub mod tags;
 pub mod text;

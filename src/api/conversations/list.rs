@@ -1,6 +1,6 @@
 //! CONVERSATIONS-1: the list. Takes the native filters (status, assignedTo incl. `me` and
 //! `unassigned`, search, subFilter, sort) and the filter words of the other list clients
-//! (botCategory, assignedId, channel, status flags, keyword, botEnabled, tags, perPage), repeated
+//! (botCategory, assignedId, channel incl. `webchat`, inboxId, status flags, keyword, botEnabled, tags, perPage), repeated
 //! or comma-separated. Cursors are keyset positions, so pages stay stable while messages arrive.
 
 use actix_web::{HttpResponse, get, web};
@@ -42,8 +42,11 @@ pub struct ListParams {
     botCategory: Option<String>,
     /// true: bot-handled only; false: the others.
     botEnabled: Option<bool>,
-    /// Inbox channel: whatsapp, webchat, …; omnichannel for all.
+    /// Inbox channel: whatsapp, livechat (alias webchat) or api; omnichannel for all. A channel
+    /// not served matches nothing.
     channel: Option<String>,
+    /// Inbox ids; repeated or comma-separated.
+    inboxId: Option<String>,
     /// Conversation category.
     category: Option<String>,
     /// Only conversations routed to this team.
@@ -156,6 +159,7 @@ pub fn parse(caller: &Caller, pairs: &[(String, String)]) -> ApiResult<(ListFilt
         Some("webchat") => f.channel = Some(Channel::Livechat.as_str().to_owned()),
         Some(ch) => f.channel = Some(ch.to_owned()),
     }
+    f.inbox_ids = values(pairs, &["inboxId"]).into_iter().map(str::to_owned).collect();
     f.category = one(pairs, &["category"]).map(str::to_owned);
     let sort = match one(pairs, &["sort"]) {
         None => Sort::default(),

@@ -142,7 +142,7 @@ pub async fn connect(state: &AppState, org_id: &str, c: Credentials<'_>) -> Resu
         name: Set(inbox_name),
         created_at: Set(now),
         updated_at: Set(now),
-        deleted_at: Set(None),
+        ..crate::inboxes::defaults()
     }
     .insert(&*txn)
     .await?;

@@ -198,6 +198,13 @@ describe("24-hour window and media rules", () => {
     expect(windowOpen(conv("a", { windowClosesAt: "2026-01-02T09:00:00Z" }), now)).toBe(false);
     expect(windowOpen(conv("a", { windowClosesAt: null }), now)).toBe(false);
   });
+  it("applies to WhatsApp only: live chat and API conversations are always open", () => {
+    expect(windowOpen(conv("a", { channel: "whatsapp", windowClosesAt: null }), now)).toBe(false);
+    expect(windowOpen(conv("a", { channel: "whatsapp", windowClosesAt: "2026-01-02T09:00:00Z" }), now)).toBe(false);
+    expect(windowOpen(conv("a", { channel: "livechat", windowClosesAt: null }), now)).toBe(true);
+    expect(windowOpen(conv("a", { channel: "api", windowClosesAt: null }), now)).toBe(true);
+    expect(countdown(conv("a", { channel: "livechat", windowClosesAt: null }), now)).toBe(null);
+  });
   it("counts down in the last hour only", () => {
     expect(countdown(conv("a", { windowClosesAt: "2026-01-02T10:30:05Z" }), now)).toBe("30:05");
     expect(countdown(conv("a", { windowClosesAt: "2026-01-02T12:00:00Z" }), now)).toBe(null);

@@ -19,6 +19,8 @@ export interface TagRef {
 export interface Conversation {
   id: string;
   inboxId: string;
+  /** The inbox's channel: whatsapp, livechat or api (absent from older servers: WhatsApp). */
+  channel?: string;
   contact?: Contact | null;
   status: string;
   assignedTo?: string | null;
@@ -410,8 +412,10 @@ function rank(status: string): number {
   return ["pending", "sent", "delivered", "read"].indexOf(status);
 }
 
-/** Whether free text may be sent now (WhatsApp's 24-hour customer-service window). */
+/** Whether free text may be sent now: WhatsApp's 24-hour customer-service window; the other
+ * channels have no window, so they are always open. */
 export function windowOpen(c: Conversation, now = Date.now()): boolean {
+  if (c.channel && c.channel !== "whatsapp") return true;
   if (!c.windowClosesAt) return false;
   return Date.parse(c.windowClosesAt) > now;
 }

@@ -1,0 +1,12 @@
+//! Inboxes as channels: a WhatsApp number, a live-chat widget or an API channel, each with the
+//! settings every channel shares (greeting, auto-assignment, working hours, CSAT, bot config)
+//! and its own (the widget's token, look, identity secret and origins; the API channel's
+//! webhook and token). `manage` creates, lists, changes and deletes them; `settings` checks the
+//! JSON settings; `tokens` makes their secrets.
+
+mod manage;
+mod settings;
+mod tokens;
+
+pub use manage::{Created, Inbox, InboxInput, create, defaults, delete, get, list, update};
+pub use settings::{CsatConfig, SurveyRule, WidgetSettings, parse_channel};
