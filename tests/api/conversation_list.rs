@@ -1,9 +1,18 @@
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 
 fn ids(v: &Value) -> Vec<String> {
     v["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// The ids the list answers for query `q`, sorted.
+async fn listed(app: &TestApp, token: &str, q: String) -> Vec<String> {
+    let (status, body) = app.get(&format!("/api/v1/conversations?{q}"), token).await;
+    assert_eq!(status, 200, "{q}: {body}");
+    let mut v = ids(&body);
+    v.sort();
+    v
 }
 
 #[actix_web::test]
@@ -24,17 +33,7 @@ async fn the_list_filters_by_every_word_its_clients_use() {
     app.post(&format!("/api/v1/conversations/{carol}/resolve"), &org.token, json!({})).await;
     app.post(&format!("/api/v1/conversations/{bob}/read"), &org.token, json!({})).await;
 
-    let get = |q: &'static str| {
-        let app = &app;
-        let token = org.token.clone();
-        async move {
-            let (status, body) = app.get(&format!("/api/v1/conversations?{q}"), &token).await;
-            assert_eq!(status, 200, "{q}: {body}");
-            let mut v = ids(&body);
-            v.sort();
-            v
-        }
-    };
+    let get = |q: &'static str| listed(&app, &org.token, q.to_owned());
     let sorted = |mut v: Vec<String>| {
         v.sort();
         v
@@ -136,17 +135,7 @@ async fn conversation_list_filters_by_inbox_and_by_channel_webchat() {
     let sql = format!("UPDATE inboxes SET channel = 'livechat' WHERE id = '{bob_inbox}'");
     app.db.execute_unprepared(&sql).await.unwrap();
 
-    let list = |q: String| {
-        let app = &app;
-        let token = org.token.clone();
-        async move {
-            let (status, body) = app.get(&format!("/api/v1/conversations?{q}"), &token).await;
-            assert_eq!(status, 200, "{q}: {body}");
-            let mut v = ids(&body);
-            v.sort();
-            v
-        }
-    };
+    let list = |q: String| listed(&app, &org.token, q);
     let both = {
         let mut v = vec![alice.clone(), bob.clone()];
         v.sort();
