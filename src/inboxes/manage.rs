@@ -294,3 +294,32 @@ pub async fn delete(state: &AppState, org_id: &str, id: &str) -> Result<()> {
     tracing::info!(%org_id, inbox_id = %id, "inbox deleted");
     Ok(())
 }
+
+/// A page of inboxes as the Cekat inbox list shows them: each with whether it is active and the
+/// bot that answers its customers.
+pub struct Listed {
+    pub inboxes: Vec<Inbox>,
+    pub total: u64,
+    /// The bot config that answers customers (the organization's ACTIVE one while its bot is on):
+    /// an inbox's own `botConfigId` is not used by the bot yet, so it is not shown as its agent.
+    pub answering_bot: Option<entities::bot_config::Model>,
+}
+
+impl Inbox {
+    /// Whether the inbox takes conversations: not disabled, and (WhatsApp) its number connected.
+    pub fn is_active(&self) -> bool {
+        self.model.disabled_at.is_none()
+            && self.account.as_ref().is_none_or(|a| a.status != entities::enums::AccountStatus::Disconnected)
+    }
+}
+
+/// The organization's inboxes by page, with the bot that answers them.
+pub async fn list_with_bot(db: &impl ConnectionTrait, org_id: &str, skip: u64, size: u64) -> Result<Listed> {
+    let (inboxes, total) = list(db, org_id, skip, size).await?;
+    let org = entities::organization::Entity::find_by_id(org_id.to_owned()).one(db).await?;
+    let answering_bot = match org {
+        Some(o) if o.bot_enabled => crate::bot::config::active(db, org_id).await?,
+        _ => None,
+    };
+    Ok(Listed { inboxes, total, answering_bot })
+}

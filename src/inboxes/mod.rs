@@ -8,5 +8,5 @@ mod manage;
 mod settings;
 mod tokens;
 
-pub use manage::{Created, Inbox, InboxInput, create, defaults, delete, get, list, update};
+pub use manage::{Created, Inbox, InboxInput, Listed, create, defaults, delete, get, list, list_with_bot, update};
 pub use settings::{CsatConfig, SurveyRule, WidgetSettings, parse_channel};

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Account, Org, TestApp, spawn_app, status_webhook};
 
 /// An API key of the organization (the seed's `YOUR_API_KEY`).
-async fn api_key(app: &TestApp, org: &Org) -> String {
+pub async fn api_key(app: &TestApp, org: &Org) -> String {
     let (status, created) = app.post("/api/v1/api-keys", &org.token, json!({"name": "Cekat client"})).await;
     assert_eq!(status, 201, "{created}");
     created["data"]["key"].as_str().unwrap().to_owned()
@@ -36,11 +36,11 @@ async fn send(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     crate::helpers::status_json(res).await
 }
 
-fn keys(v: &Value) -> BTreeSet<String> {
+pub fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().cloned().collect()
 }
 
-fn set(names: &[&str]) -> BTreeSet<String> {
+pub fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
 
@@ -52,7 +52,7 @@ fn is_seed_time(v: &Value) -> bool {
 }
 
 /// A refusal in the Cekat shape, with its code.
-fn assert_cekat_error(status: u16, body: &Value, want_status: u16, code: &str) {
+pub fn assert_cekat_error(status: u16, body: &Value, want_status: u16, code: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["success"], false, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");

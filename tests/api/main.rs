@@ -15,6 +15,7 @@ mod burst;
 mod campaigns;
 mod cli;
 mod cluster;
+mod compat_cekat_inboxes;
 mod compat_cekat_messages;
 mod compat_chatbotx_list;
 mod contacts;

@@ -11,7 +11,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers the compatible routes that live outside `/api/v1`.
 pub fn routes(cfg: &mut ServiceConfig) {
     // `/messages/whatsapp` before `/messages/{id}`.
-    cfg.service(cekat::messages::send)
+    cfg.service(cekat::inboxes::list)
+        .service(cekat::messages::send)
         .service(cekat::messages::list)
         .service(cekat::messages::get_one)
         .service(cekat::messages::delete_conversations);

@@ -1,4 +1,5 @@
-//! The Cekat-style compatible API (seed 001): its envelope and error shape, and its routes.
+//! The Cekat-style compatible APIs (seeds 000 and 001): its envelope and error shape, and its routes.
 
 pub mod envelope;
+pub mod inboxes;
 pub mod messages;
