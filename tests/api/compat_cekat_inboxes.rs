@@ -80,11 +80,14 @@ async fn bad_paging_is_a_400_another_organization_sees_none_and_no_key_is_a_401(
     let org = app.register("Acme").await;
     app.connect_account(&org).await;
     let key = api_key(&app, &org).await;
-    for (query, field) in [("?limit=0", "limit"), ("?limit=101", "limit"), ("?page=abc", "page"), ("?page=0", "page")] {
+    for (query, field) in [("?limit=0", "limit"), ("?limit=x", "limit"), ("?page=abc", "page"), ("?page=0", "page")] {
         let (s, body) = inboxes(&app, Some(&key), query).await;
         assert_cekat_error(s, &body, 400, "validation_error");
         assert_eq!(body["error"]["details"]["field"], field, "{query}: {body}");
     }
+    // Past the largest page size is the largest page size, as in the native lists.
+    let (s, body) = inboxes(&app, Some(&key), "?limit=101").await;
+    assert_eq!((s, body["metadata"]["pagination"]["total_items"].as_u64()), (200, Some(1)), "{body}");
     let other = app.register("Other").await;
     let other_key = api_key(&app, &other).await;
     let (s, body) = inboxes(&app, Some(&other_key), "").await;

@@ -111,6 +111,18 @@ pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> CekatResult<T
     })
 }
 
+/// An optional whole-number query parameter (blank is absent), refused in the Cekat shape
+/// naming `field` when it is not one.
+pub fn integer(field: &str, value: Option<&str>) -> CekatResult<Option<u64>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| CekatError(ApiError::validation(field, format!("{field} must be a whole number")))),
+    }
+}
+
 /// A time as the Cekat API writes it: RFC 3339 in UTC to the second (`2025-03-27T15:30:00Z`).
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

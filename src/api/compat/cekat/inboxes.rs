@@ -6,18 +6,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::envelope::{self, CekatCaller, CekatErrorBody, CekatResult};
-use crate::error::ApiError;
+use crate::api::pagination::numbered;
 use crate::inboxes::{self, Inbox};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u64 = 10;
-const MAX_LIMIT: u64 = 100;
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     /// Page number, from 1 (default 1).
     page: Option<String>,
-    /// Inboxes per page, 1 to 100 (default 10).
+    /// Inboxes per page, at least 1 (default 10; more than 100 gives 100).
     limit: Option<String>,
 }
 
@@ -67,16 +66,6 @@ pub struct CekatInboxPage {
     pub metadata: CekatPageNumbersMetadata,
 }
 
-fn number(field: &str, value: Option<&str>, default: u64, max: u64) -> CekatResult<u64> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(default),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::validation(field, format!("{field} must be an integer from 1 to {max}")).into()),
-        },
-    }
-}
-
 fn view(i: Inbox, bot: Option<&entities::bot_config::Model>) -> CekatInbox {
     let status = if i.is_active() { "active" } else { "inactive" };
     let phone_number = i
@@ -108,7 +97,7 @@ fn view(i: Inbox, bot: Option<&entities::bot_config::Model>) -> CekatInbox {
     params(ListQuery),
     responses(
         (status = 200, body = CekatInboxPage),
-        (status = 400, description = "`page` or `limit` is not an integer in range (`error.details.field`)", body = CekatErrorBody),
+        (status = 400, description = "`page` or `limit` is not a whole number, or is 0 (`error.details.field`)", body = CekatErrorBody),
         (status = 401, body = CekatErrorBody),
     )
 )]
@@ -119,9 +108,10 @@ pub async fn list(
     req: HttpRequest,
 ) -> CekatResult<HttpResponse> {
     let q: ListQuery = envelope::query(&req)?;
-    let page = number("page", q.page.as_deref(), 1, u64::from(u32::MAX))?;
-    let limit = number("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
-    let listed = inboxes::list_with_bot(state.db(), &caller.org_id, (page - 1) * limit, limit).await?;
+    let page = envelope::integer("page", q.page.as_deref())?;
+    let limit = envelope::integer("limit", q.limit.as_deref())?;
+    let (page, limit, skip) = numbered(page, limit, DEFAULT_LIMIT)?;
+    let listed = inboxes::list_with_bot(state.db(), &caller.org_id, skip, limit).await?;
     let bot = listed.answering_bot.as_ref();
     Ok(HttpResponse::Ok().json(CekatInboxPage {
         success: true,

@@ -196,13 +196,12 @@ pub async fn list(
         .conversation_id
         .filter(|c| !c.trim().is_empty())
         .ok_or_else(|| ApiError::validation("conversation_id", "conversation_id is required"))?;
-    let limit = match q.limit.as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(n) => n
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::validation("limit", format!("limit is an integer from 1 to {MAX_LIMIT}")))?,
+    let limit = match envelope::integer("limit", q.limit.as_deref())? {
+        None => DEFAULT_LIMIT,
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::validation("limit", format!("limit is an integer from 1 to {MAX_LIMIT}")).into());
+        }
     };
     let before = q.before.filter(|b| !b.trim().is_empty());
     let t =
