@@ -88,7 +88,7 @@ impl InboxView {
             id: m.id.clone(),
             name: m.name.clone(),
             channel: m.channel.to_string(),
-            status: if m.disabled_at.is_some() { "inactive" } else { "active" },
+            status: if inbox.is_active() { "active" } else { "inactive" },
             greeting_enabled: m.greeting_enabled,
             greeting_message: m.greeting_message.clone(),
             enable_auto_assignment: m.enable_auto_assignment,

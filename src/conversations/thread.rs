@@ -82,7 +82,7 @@ async fn around(
     messages: Vec<message::Model>,
     has_more: bool,
 ) -> Result<Thread> {
-    let contact = contact::Entity::find_by_id(conv.contact_id.clone()).one(db).await?;
+    let contact = actors::store::contacts::get(db, &conv.org_id, &conv.contact_id).await?;
     let business_phone =
         accounts::by_inbox(db, &conv.org_id, &conv.inbox_id).await?.and_then(|a| a.display_phone_number);
     let mut ids: Vec<String> = messages.iter().filter_map(|m| m.sender_id.clone()).collect();

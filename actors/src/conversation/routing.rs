@@ -88,8 +88,13 @@ pub(super) async fn notice_after_inbound(rt: &Runtime, s: Loaded) -> Loaded {
 
 async fn send_notice(rt: &Runtime, s: Loaded) -> Result<Loaded, ActorError> {
     let settings = settings::load(&rt.db.conn, &s.conv.org_id).await?;
-    // The inbox's own working hours, when it has them on, replace the organization's.
-    let inbox_hours = store::inboxes::working_hours(&rt.db.conn, &s.conv.inbox_id).await?;
+    // The inbox's own working hours, when it has them on, replace the organization's; read
+    // only when an off-hours reply could be due.
+    let inbox_hours = if settings.off_hours.off_hours_auto_reply && !settings.maintenance.maintenance_mode {
+        store::inboxes::working_hours(&rt.db.conn, &s.conv.inbox_id).await?
+    } else {
+        None
+    };
     let now = Utc::now();
     let (marker, text) = if settings.maintenance.maintenance_mode {
         let since = settings.maintenance.since.map(|t| t.timestamp()).unwrap_or_default();
