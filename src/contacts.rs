@@ -50,11 +50,16 @@ pub async fn page(
     })
 }
 
-/// A contact of the organization by WhatsApp id (with or without `+`).
-pub async fn by_wa_id(db: &DatabaseConnection, org_id: &str, wa_id: &str) -> Result<contact::Model> {
-    actors::store::contacts::find_by_wa_id(db, org_id, wa_id.trim_start_matches('+'))
-        .await?
-        .ok_or(Error::NotFound("contact"))
+/// A contact of the organization by WhatsApp id (with or without `+`) or, for a customer who
+/// is not on WhatsApp, by contact id (ids are UUIDs, never all digits).
+pub async fn by_key(db: &DatabaseConnection, org_id: &str, key: &str) -> Result<contact::Model> {
+    let wa_id = key.trim_start_matches('+');
+    let found = if !wa_id.is_empty() && wa_id.bytes().all(|b| b.is_ascii_digit()) {
+        actors::store::contacts::find_by_wa_id(db, org_id, wa_id).await?
+    } else {
+        actors::store::contacts::get(db, org_id, key).await?
+    };
+    found.ok_or(Error::NotFound("contact"))
 }
 
 /// How many conversations the contact has had, and the newest of them.

@@ -16,7 +16,8 @@ pub struct OutboundRequest {
     pub conversation_id: String,
     /// The inbox's channel: which sender takes the message.
     pub channel: Channel,
-    /// The customer's address on the channel: their WhatsApp id on WhatsApp.
+    /// The customer's address on the channel: their WhatsApp id on WhatsApp; empty on the
+    /// channels that deliver by conversation.
     pub to: String,
     pub content: OutboundContent,
     /// Our id of the message: the provider echoes it in its status webhooks (WhatsApp's

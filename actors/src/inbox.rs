@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use actix::prelude::*;
 use chrono::Utc;
 use entities::enums::{Channel, ConversationStatus};
-use entities::{conversation, organization};
+use entities::{contact, conversation, organization};
 use sea_orm::{ActiveModelTrait, EntityTrait};
 
 use crate::error::ActorError;
@@ -26,12 +26,23 @@ pub struct ResolveConversation {
     pub closed: Option<String>,
 }
 
+/// Find or open the conversation of a contact the caller has already found or created (a
+/// website visitor, an API inbox's customer), with its address in this inbox recorded.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<String, ActorError>")]
+pub struct ResolveContact {
+    pub contact_id: String,
+    /// A conversation the caller found closed: open a new one instead of returning it.
+    pub closed: Option<String>,
+}
+
 pub struct InboxActor {
     rt: Runtime,
     org_id: String,
     id: String,
-    /// wa_id -> open conversation id and the profile name last seen, so a busy customer costs
-    /// no lookup per message (a new profile name goes to the database once).
+    /// wa_id (or `contact:<id>` for a customer known by contact) -> open conversation id and
+    /// the profile name last seen, so a busy customer costs no lookup per message (a new
+    /// profile name goes to the database once).
     open: HashMap<String, (String, Option<String>)>,
 }
 
@@ -89,6 +100,56 @@ impl Handler<ResolveConversation> for InboxActor {
     }
 }
 
+impl Handler<ResolveContact> for InboxActor {
+    type Result = AtomicResponse<Self, Result<String, ActorError>>;
+    fn handle(&mut self, msg: ResolveContact, _: &mut Context<Self>) -> Self::Result {
+        if let Some(closed) = &msg.closed {
+            self.open.retain(|_, (c, _)| c != closed);
+        }
+        let key = format!("contact:{}", msg.contact_id);
+        let cached = self.open.get(&key).map(|(id, _)| id.clone());
+        let (rt, org_id, inbox_id) = (self.rt.clone(), self.org_id.clone(), self.id.clone());
+        let fut = async move {
+            if let Some(id) = cached {
+                return Ok(id);
+            }
+            let open = async || {
+                let txn = rt.db.begin_write().await?;
+                let org = organization::Entity::find_by_id(org_id.clone())
+                    .one(&*txn)
+                    .await?
+                    .ok_or(ActorError::NotFound("organization"))?;
+                let contact = store::contacts::get(&*txn, &org_id, &msg.contact_id)
+                    .await?
+                    .ok_or(ActorError::NotFound("contact"))?;
+                let mut news = Vec::new();
+                let id =
+                    open_for(&*txn, &org, &inbox_id, &contact, msg.closed.as_deref(), &mut None, &mut news).await?;
+                rt.commit(txn, &org_id, news).await?;
+                Ok::<_, ActorError>(id)
+            };
+            match open().await {
+                // Another node opened the conversation at the same moment: find theirs.
+                Err(ActorError::Db(e))
+                    if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) =>
+                {
+                    open().await
+                }
+                other => other,
+            }
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
+            if let Ok(id) = &res {
+                if act.open.len() >= MAX_CACHED {
+                    act.open.clear();
+                }
+                act.open.insert(key, (id.clone(), None));
+            }
+            res
+        })))
+    }
+}
+
 async fn find_or_open(
     rt: &Runtime,
     org_id: &str,
@@ -125,10 +186,30 @@ async fn open_in(
         let payload = serde_json::to_string(&crate::views::ContactView::from(&contact))?;
         news.push(NewEvent { conversation: None, name: EventName::ContactUpdated, payload });
     }
+    open_for(txn, org, inbox_id, &contact, msg.closed.as_deref(), channel, news).await
+}
+
+/// Within a write transaction: the contact's open conversation in this inbox (unless it is
+/// `closed`, which the caller found closed), or a new one.
+async fn open_for(
+    txn: &impl sea_orm::ConnectionTrait,
+    org: &organization::Model,
+    inbox_id: &str,
+    contact: &contact::Model,
+    closed: Option<&str>,
+    channel: &mut Option<Channel>,
+    news: &mut Vec<NewEvent>,
+) -> Result<String, ActorError> {
+    let org_id = org.id.as_str();
     if let Some(existing) = store::conversations::open_for_contact(txn, inbox_id, &contact.id).await?
-        && msg.closed.as_deref() != Some(existing.id.as_str())
+        && closed != Some(existing.id.as_str())
     {
         return Ok(existing.id);
+    }
+    // A WhatsApp customer's address in this inbox is their WhatsApp id; other channels record
+    // theirs before they ask.
+    if !contact.wa_id.is_empty() {
+        store::contacts::attach(txn, org_id, &contact.id, inbox_id, &contact.wa_id).await?;
     }
     let status = if org.bot_enabled { ConversationStatus::BotHandling } else { ConversationStatus::Open };
     let now = Utc::now();
@@ -166,7 +247,7 @@ async fn open_in(
         Some(c) => c,
         None => *channel.insert(store::inboxes::channel_of(txn, inbox_id).await?),
     };
-    let payload = serde_json::to_string(&ConversationView::new(&row, Some(&contact), channel))?;
+    let payload = serde_json::to_string(&ConversationView::new(&row, Some(contact), channel))?;
     news.push(NewEvent { conversation: Some((row.id.clone(), 1)), name: EventName::ConversationCreated, payload });
     Ok(row.id)
 }

@@ -114,12 +114,14 @@ impl From<&message::Model> for MessageView {
 #[serde(rename_all = "camelCase")]
 pub struct ContactView {
     pub id: String,
-    /// WhatsApp id: the phone number in E.164 without `+`.
-    pub wa_id: String,
+    /// WhatsApp id: the phone number in E.164 without `+`; null for a customer not on
+    /// WhatsApp (a website visitor, an API inbox's customer).
+    pub wa_id: Option<String>,
     pub name: Option<String>,
     /// The customer's own WhatsApp profile name; `name` follows it until someone edits `name`.
     pub profile_name: Option<String>,
     pub phone: Option<String>,
+    pub email: Option<String>,
     pub category: Option<String>,
 }
 
@@ -127,10 +129,11 @@ impl From<&contact::Model> for ContactView {
     fn from(c: &contact::Model) -> Self {
         ContactView {
             id: c.id.clone(),
-            wa_id: c.wa_id.clone(),
+            wa_id: Some(c.wa_id.clone()).filter(|w| !w.is_empty()),
             name: c.name.clone(),
             profile_name: c.profile_name.clone(),
             phone: c.phone.clone(),
+            email: c.email.clone(),
             category: c.category.clone(),
         }
     }

@@ -1,4 +1,6 @@
-//! A customer, identified per organization by their WhatsApp id (E.164 without `+`).
+//! A customer of an organization: on WhatsApp identified by their WhatsApp id (E.164 without
+//! `+`), elsewhere by their address in each inbox (`contact_inbox`) and, for a website's
+//! signed-in visitor, by the site's `identifier`.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,6 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub org_id: String,
+    /// The WhatsApp id, or `''` for a customer who never wrote on WhatsApp.
     pub wa_id: String,
     pub name: Option<String>,
     /// The name the customer gives themselves on WhatsApp (the last one seen).
@@ -18,6 +21,9 @@ pub struct Model {
     pub category: Option<String>,
     /// Made by the dev simulation endpoints; cleanup removes it with its conversations.
     pub simulated: bool,
+    pub email: Option<String>,
+    /// The website's own id of a signed-in visitor (identity verified by the inbox's HMAC).
+    pub identifier: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -26,3 +32,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// What to call the customer: their name, else their WhatsApp number, else their email,
+    /// else "Visitor" (a website visitor who has not said who they are).
+    pub fn display_name(&self) -> String {
+        if let Some(name) = self.name.as_deref().filter(|n| !n.is_empty()) {
+            return name.to_owned();
+        }
+        if !self.wa_id.is_empty() {
+            return format!("+{}", self.wa_id);
+        }
+        self.email.clone().unwrap_or_else(|| "Visitor".to_owned())
+    }
+}

@@ -22,6 +22,7 @@ pub mod bot_usage;
 pub mod campaign;
 pub mod campaign_recipient;
 pub mod contact;
+pub mod contact_inbox;
 pub mod conversation;
 pub mod conversation_tag;
 pub mod enums;

@@ -26,6 +26,7 @@ mod m20261207_000020_templates;
 mod m20261207_000021_account_alerts;
 mod m20261207_000022_campaigns;
 mod m20261207_000023_inbox_settings;
+mod m20261207_000024_contact_channels;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_account_alerts::Migration),
             Box::new(m20261207_000022_campaigns::Migration),
             Box::new(m20261207_000023_inbox_settings::Migration),
+            Box::new(m20261207_000024_contact_channels::Migration),
         ]
     }
 }

@@ -72,16 +72,17 @@ async fn detail(state: &AppState, c: &contact::Model) -> ApiResult<ContactDetail
     })
 }
 
-/// Get a contact by WhatsApp id (with or without `+`).
+/// Get a contact by WhatsApp id (with or without `+`), or by contact id for a customer who is
+/// not on WhatsApp.
 #[utoipa::path(
     tag = "contacts",
     security(("bearer" = [])),
-    params(("waId" = String, Path, description = "WhatsApp id: the phone number in E.164 without +")),
+    params(("waId" = String, Path, description = "WhatsApp id: the phone number in E.164 without + (or with it); for a customer not on WhatsApp, the contact id")),
     responses((status = 200, body = Data<ContactDetail>), (status = 404, body = crate::error::ErrorBody))
 )]
 #[get("/contacts/{waId}")]
 pub async fn get_one(state: web::Data<AppState>, caller: Caller, wa_id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let c = contacts::by_wa_id(state.db(), &caller.org_id, &wa_id).await?;
+    let c = contacts::by_key(state.db(), &caller.org_id, &wa_id).await?;
     Ok(HttpResponse::Ok().json(Data::new(detail(&state, &c).await?)))
 }
 
@@ -97,7 +98,7 @@ pub struct UpdateContact {
 #[utoipa::path(
     tag = "contacts",
     security(("bearer" = [])),
-    params(("waId" = String, Path, description = "WhatsApp id")),
+    params(("waId" = String, Path, description = "WhatsApp id, or the contact id for a customer not on WhatsApp")),
     request_body = UpdateContact,
     responses((status = 200, body = Data<ContactDetail>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody))
 )]
@@ -108,7 +109,7 @@ pub async fn update(
     wa_id: web::Path<String>,
     body: web::Json<UpdateContact>,
 ) -> ApiResult<HttpResponse> {
-    let c = contacts::by_wa_id(state.db(), &caller.org_id, &wa_id).await?;
+    let c = contacts::by_key(state.db(), &caller.org_id, &wa_id).await?;
     let c = contacts::update(&state.rt, c, body.name.as_deref(), body.category.as_deref()).await?;
     Ok(HttpResponse::Ok().json(Data::new(detail(&state, &c).await?)))
 }

@@ -529,7 +529,7 @@ impl Engine {
     async fn summary_of(&self, org_id: &str, conv: &entities::conversation::Model) -> Result<String> {
         let contact = actors::store::contacts::get(&self.db, org_id, &conv.contact_id).await?;
         let messages = actors::store::messages::page(&self.db, &conv.id, None, 20).await?;
-        let name = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| format!("+{}", c.wa_id)));
+        let name = contact.as_ref().map(|c| c.display_name());
         Ok(super::summary::summarize(name.as_deref(), ConversationStatus::BotHandling, &messages))
     }
 }

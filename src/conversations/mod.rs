@@ -4,6 +4,7 @@
 //! conversations; and reading them (a thread, what a page of conversations refers to).
 //! Everything that changes a conversation still goes through its actor.
 
+pub mod inbound;
 pub mod manage;
 pub mod media;
 pub mod outbox;

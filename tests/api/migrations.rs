@@ -1,6 +1,7 @@
 //! The migrations that repair data, run on a database that holds what they repair: tools of one
 //! name, tags of one name in two cases, and one phone number live in two organizations (all
-//! possible before the indexes that now forbid them).
+//! possible before the indexes that now forbid them), and the addresses WhatsApp contacts get in
+//! the inboxes they wrote in.
 
 use migrations::MigratorTrait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -91,6 +92,88 @@ async fn duplicates_from_before_the_indexes_are_repaired_and_the_indexes_hold() 
         format!(
             "INSERT INTO whatsapp_accounts VALUES ('03-acct-c', 'org3', '01-inbox-a', 'w', '555', NULL, NULL, 'enc', 'connected', {at}, {at}, NULL)"
         ),
+    ] {
+        assert!(db.execute_unprepared(&sql).await.is_err(), "{sql}");
+    }
+    db.close().await.ok();
+    if let Some((base, name)) = pg {
+        let admin = sea_orm::Database::connect(&base).await.unwrap();
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await.ok();
+    }
+}
+
+#[actix_web::test]
+async fn whatsapp_contacts_get_their_address_in_each_inbox_and_contacts_without_whatsapp_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = match std::env::var("CX_TEST_DATABASE_URL") {
+        Ok(base) => {
+            let (base, url, name) = crate::helpers::create_pg_database(&base).await;
+            (url, Some((base, name)))
+        }
+        Err(_) => (format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display()), None),
+    };
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    // Up to the inbox settings, before contacts had channels.
+    migrations::Migrator::up(&db, Some(23)).await.unwrap();
+    let at = "'2026-01-01T00:00:00+00:00'";
+    let later = "'2026-02-01T00:00:00+00:00'";
+    for sql in [
+        format!(
+            "INSERT INTO inboxes (id, org_id, channel, name, created_at, updated_at) VALUES ('in-a', 'org1', 'whatsapp', 'A', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO inboxes (id, org_id, channel, name, created_at, updated_at) VALUES ('in-b', 'org1', 'whatsapp', 'B', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO contacts (id, org_id, wa_id, created_at, updated_at) VALUES ('c-1', 'org1', '6281', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO contacts (id, org_id, wa_id, created_at, updated_at) VALUES ('c-2', 'org1', '6282', {at}, {at})"
+        ),
+        // c-1 wrote in both inboxes, twice in A; c-2 never wrote.
+        format!(
+            "INSERT INTO conversations (id, org_id, inbox_id, contact_id, status, created_at, updated_at) VALUES ('v-1', 'org1', 'in-a', 'c-1', 'CLOSED', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO conversations (id, org_id, inbox_id, contact_id, status, created_at, updated_at) VALUES ('v-2', 'org1', 'in-a', 'c-1', 'OPEN', {later}, {later})"
+        ),
+        format!(
+            "INSERT INTO conversations (id, org_id, inbox_id, contact_id, status, created_at, updated_at) VALUES ('v-3', 'org1', 'in-b', 'c-1', 'OPEN', {later}, {later})"
+        ),
+    ] {
+        db.execute_unprepared(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    migrations::Migrator::up(&db, None).await.unwrap();
+
+    let links = rows(&db, "SELECT contact_id, inbox_id, source_id FROM contact_inboxes ORDER BY inbox_id").await;
+    assert_eq!(
+        links,
+        vec![vec!["c-1".to_owned(), "in-a".into(), "6281".into()], vec!["c-1".into(), "in-b".into(), "6281".into()]]
+    );
+    // Customers without WhatsApp share the empty WhatsApp id; a WhatsApp id stays unique, and so
+    // does a verified identifier.
+    for sql in [
+        format!(
+            "INSERT INTO contacts (id, org_id, wa_id, identifier, created_at, updated_at) VALUES ('c-3', 'org1', '', 'user-7', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO contacts (id, org_id, wa_id, created_at, updated_at) VALUES ('c-4', 'org1', '', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO contacts (id, org_id, wa_id, identifier, created_at, updated_at) VALUES ('c-5', 'org2', '', 'user-7', {at}, {at})"
+        ),
+    ] {
+        db.execute_unprepared(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    for sql in [
+        format!(
+            "INSERT INTO contacts (id, org_id, wa_id, created_at, updated_at) VALUES ('c-6', 'org1', '6281', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO contacts (id, org_id, wa_id, identifier, created_at, updated_at) VALUES ('c-7', 'org1', '', 'user-7', {at}, {at})"
+        ),
+        format!("INSERT INTO contact_inboxes VALUES ('x', 'org1', 'c-2', 'in-a', '6281', {at})"),
     ] {
         assert!(db.execute_unprepared(&sql).await.is_err(), "{sql}");
     }

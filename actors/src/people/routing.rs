@@ -88,7 +88,8 @@ pub async fn input_for(
     Ok(RoutingInput {
         message_text,
         contact_name: contact.and_then(|c| c.name.clone()),
-        contact_phone: contact.map(|c| c.phone.clone().unwrap_or_else(|| c.wa_id.clone())),
+        contact_phone: contact
+            .and_then(|c| c.phone.clone().or_else(|| Some(c.wa_id.clone()).filter(|w| !w.is_empty()))),
         contact_category: contact.and_then(|c| c.category.clone()),
         channel,
         inbox_id: conv.inbox_id.clone(),

@@ -194,7 +194,7 @@ pub async fn handoff_summary(
     let conv = find(&state, &caller, &id).await?;
     let contact = store::contacts::get(state.db(), &caller.org_id, &conv.contact_id).await?;
     let messages = store::messages::page(state.db(), &conv.id, None, SUMMARY_WINDOW).await?;
-    let name = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| format!("+{}", c.wa_id)));
+    let name = contact.as_ref().map(|c| c.display_name());
     let status = conv.status;
     let (summary, source) = match state.bot.model_summary(&caller.org_id, &conv.id).await {
         Some(s) => (s, "model"),

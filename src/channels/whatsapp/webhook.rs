@@ -3,8 +3,7 @@
 //! messages are deduplicated by wamid. The HTTP side (signature, size limit) is `api::webhooks`.
 
 use actors::ActorError;
-use actors::conversation::{ApplyStatus, Inbound, InboundMessage, InboundOutcome};
-use actors::inbox::ResolveConversation;
+use actors::conversation::{ApplyStatus, InboundMessage};
 use entities::enums::MessageStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,6 +11,7 @@ use utoipa::ToSchema;
 use super::payload::{self, ChangeValue};
 use super::templates::{self, sync::TemplateNews};
 use super::{accounts, alerts};
+use crate::conversations::inbound::{self, Customer, Placed};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
 
@@ -134,37 +134,10 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             media_id: m.media_id.clone(),
             profile_name: profile_name.clone(),
         };
-        let mut closed = None;
-        let mut placed = false;
-        // At most twice: the second time after the inbox opened a new conversation because
-        // the one it had was closed in the meantime.
-        for _ in 0..2 {
-            let resolve = ResolveConversation {
-                wa_id: m.from.clone(),
-                profile_name: profile_name.clone(),
-                closed: closed.take(),
-            };
-            let conversation_id = rt.ask_inbox(&account.org_id, &account.inbox_id, resolve).await.map_err(internal)?;
-            let msg = Inbound { org_id: account.org_id.clone(), message: inbound.clone() };
-            match rt.ask_conversation(&account.org_id, &conversation_id, msg).await {
-                Ok(InboundOutcome::Stored(_)) => report.stored += 1,
-                Ok(InboundOutcome::Duplicate) => report.duplicates += 1,
-                // Closed, or deleted since the inbox remembered it: the inbox opens a new one.
-                Ok(InboundOutcome::Closed) | Err(ActorError::NotFound("conversation")) => {
-                    closed = Some(conversation_id);
-                    continue;
-                }
-                Err(e) => return Err(internal(e)),
-            }
-            placed = true;
-            break;
-        }
-        if !placed {
-            // Closed under us twice: answer 503 so Meta delivers it again rather than lose it.
-            return Err(Error::Unavailable(format!(
-                "message {} could not be placed in a conversation; deliver it again",
-                m.id
-            )));
+        let customer = Customer::WhatsApp { wa_id: m.from.clone(), profile_name };
+        match inbound::place(rt, &account.org_id, &account.inbox_id, &customer, inbound).await? {
+            Placed::Stored { .. } => report.stored += 1,
+            Placed::Duplicate { .. } => report.duplicates += 1,
         }
     }
     for st in &value.statuses {

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { navigate } from "../router";
 import type { Conversation, Contact } from "./model";
-import { contactName, contactPhone, STATUS_LABEL } from "./model";
+import { contactKey, contactName, contactPhone, STATUS_LABEL } from "./model";
 import { tags, teams, tagById, addTag, removeTag, actions, categories, say, errorText, convs, convRev, getConv } from "./store";
 import { IconX } from "./icons";
 
@@ -18,7 +18,7 @@ function NameEditor({ contact }: { contact: Contact }) {
     e.preventDefault();
     setBusy(true);
     try {
-      const d = await api<{ contact: Contact }>(`/contacts/${encodeURIComponent(contact.waId)}`, {
+      const d = await api<{ contact: Contact }>(`/contacts/${encodeURIComponent(contactKey(contact))}`, {
         method: "PATCH",
         body: { name: name.trim(), category: category.trim() },
       });
@@ -34,7 +34,7 @@ function NameEditor({ contact }: { contact: Contact }) {
   if (!editing) {
     return (
       <div class="contact-id">
-        <h3 data-testid="contact-name">{contact.name || contact.profileName || "+" + contact.waId}</h3>
+        <h3 data-testid="contact-name">{contact.name || contact.profileName || (contact.waId ? "+" + contact.waId : contact.email || "Visitor")}</h3>
         {contact.profileName && contact.profileName !== contact.name && <div class="muted">WhatsApp name: {contact.profileName}</div>}
         {contact.category && <div class="muted">Category: {contact.category}</div>}
         <button type="button" class="link" data-testid="edit-contact" onClick={() => setEditing(true)}>Edit</button>

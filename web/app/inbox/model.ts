@@ -3,10 +3,12 @@
 
 export interface Contact {
   id: string;
-  waId: string;
+  /** Null for a customer not on WhatsApp (a website visitor, an API inbox's customer). */
+  waId: string | null;
   name?: string | null;
   profileName?: string | null;
   phone?: string | null;
+  email?: string | null;
   category?: string | null;
 }
 
@@ -455,13 +457,18 @@ export function checkMedia(type: string, size: number): { kind: string; error: s
 export function contactName(c: Conversation | undefined | null): string {
   const ct = c?.contact;
   if (!ct) return "Unknown customer";
-  return ct.name || ct.profileName || (ct.phone ? ct.phone : "+" + ct.waId);
+  return ct.name || ct.profileName || ct.phone || (ct.waId ? "+" + ct.waId : ct.email || "Visitor");
 }
 
 export function contactPhone(c: Conversation | undefined | null): string {
   const ct = c?.contact;
   if (!ct) return "";
-  return ct.phone || "+" + ct.waId;
+  return ct.phone || (ct.waId ? "+" + ct.waId : ct.email || "");
+}
+
+/** The key the contacts API finds a contact by: its WhatsApp id, else its id. */
+export function contactKey(ct: Contact): string {
+  return ct.waId ?? ct.id;
 }
 
 export const STATUS_LABEL: Record<string, string> = {
