@@ -15,6 +15,7 @@ pub mod config;
 pub mod contacts;
 pub mod conversations;
 pub mod crypto;
+pub mod csat;
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -56,6 +56,13 @@ pub enum OutboundContent {
         caption: Option<String>,
         filename: Option<String>,
     },
+    /// A satisfaction survey: a question and the ratings to choose from, each with the id the
+    /// customer's choice comes back with (WhatsApp shows an interactive list).
+    Survey {
+        question: String,
+        button: String,
+        options: Vec<SurveyOption>,
+    },
     /// An approved WhatsApp template with its send components (Meta's shape, parameters filled
     /// in); a header file from the media store is uploaded and put in as the header parameter.
     Template {
@@ -64,6 +71,26 @@ pub enum OutboundContent {
         components: serde_json::Value,
         header_file: Option<HeaderFile>,
     },
+}
+
+/// One rating of a survey.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SurveyOption {
+    /// `csat:<conversation id>:<rating>`: what the customer's choice answers with.
+    pub id: String,
+    pub rating: i32,
+    pub label: String,
+}
+
+/// What a survey message stores as its content (and what the outbox sends from it).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SurveyContent {
+    /// `emoji` or `star`.
+    pub display_type: String,
+    pub button: String,
+    pub options: Vec<SurveyOption>,
 }
 
 /// A template's header image, video or document, kept in the media store.

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::csat::{Rate, RatingView};
 use crate::conversation::{
     AddTag, ApplyStatus, Assign, AutoAssign, BotReply, Delete, Discard, Flush, FollowUp, Inbound, InboundOutcome,
     MarkRead, MediaResult, Note, React, Reassign, RefreshContact, RemoveTag, Requeue, Reroute, Rerouted, Resolve,
@@ -24,6 +25,7 @@ pub enum ConversationCommand {
     Takeover(Takeover),
     Assign(Assign),
     Resolve(Resolve),
+    Rate(Rate),
     MarkRead(MarkRead),
     Flush(Flush),
     Requeue(Requeue),
@@ -62,6 +64,7 @@ pub enum CommandReply {
     MaybeMessage(Option<Box<MessageView>>),
     Flag(bool),
     Count(u64),
+    Rating(Box<RatingView>),
 }
 
 /// The body of a forwarded command.
@@ -151,6 +154,7 @@ forwardable!(Takeover, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(Assign, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(Resolve, ConversationView, CommandReply::Conversation(c) => *c);
 forwardable!(MarkRead, ConversationView, CommandReply::Conversation(c) => *c);
+forwardable!(Rate, RatingView, CommandReply::Rating(r) => *r);
 forwardable!(Flush, (), CommandReply::Done => ());
 forwardable!(Requeue, MessageView, CommandReply::Message(m) => *m);
 forwardable!(Discard, MessageView, CommandReply::Message(m) => *m);

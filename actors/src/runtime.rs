@@ -418,6 +418,9 @@ impl Runtime {
             ConversationCommand::MarkRead(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Conversation(Box::new(v)))
             }
+            ConversationCommand::Rate(m) => {
+                self.ask_local(org_id, id, m).await.map(|v| CommandReply::Rating(Box::new(v)))
+            }
             ConversationCommand::Flush(m) => self.ask_local(org_id, id, m).await.map(|()| CommandReply::Done),
             ConversationCommand::Requeue(m) => {
                 self.ask_local(org_id, id, m).await.map(|v| CommandReply::Message(Box::new(v)))

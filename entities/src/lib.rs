@@ -25,6 +25,7 @@ pub mod contact;
 pub mod contact_inbox;
 pub mod conversation;
 pub mod conversation_tag;
+pub mod csat_response;
 pub mod enums;
 pub mod event;
 pub mod inbox;

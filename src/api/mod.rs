@@ -10,6 +10,7 @@ pub mod campaigns;
 pub mod compat;
 pub mod contacts;
 pub mod conversations;
+pub mod csat;
 pub mod dev;
 pub mod failed_messages;
 pub mod health;
@@ -65,6 +66,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     inboxes::routes(cfg);
     // Before `conversations`: `/conversations/re-classify` is not a conversation id.
     bot::classify::routes(cfg);
+    csat::routes(cfg);
     conversations::routes(cfg);
     // Before `messages`: `/messages/failed/…` must not be taken for `/messages/{id}/…`.
     failed_messages::routes(cfg);

@@ -22,6 +22,7 @@ mod contacts;
 mod conversation_list;
 mod conversation_manage;
 mod conversations;
+mod csat;
 mod dev;
 mod fake_graph_accounts;
 mod fake_graph_sends;

@@ -6,6 +6,7 @@
 
 mod assignment;
 pub mod bot;
+pub mod csat;
 mod manage;
 pub mod media;
 mod outbound;
@@ -20,7 +21,7 @@ pub use bot::WakeBot;
 pub use manage::{FollowUp, ReturnToBot, Update};
 pub use media::{MediaOutcome, MediaResult, RetryMedia};
 pub use outbound::{
-    BotReply, Discard, Flush, ReplyTo, Requeue, SendMedia, SendMediaLink, SendTemplate, TEMPLATE, ToggleHide,
+    BotReply, Discard, Flush, ReplyTo, Requeue, SURVEY, SendMedia, SendMediaLink, SendTemplate, TEMPLATE, ToggleHide,
 };
 pub use reactions::React;
 pub use removal::Delete;
@@ -131,6 +132,9 @@ pub struct Assign {
 #[rtype(result = "Result<ConversationView, ActorError>")]
 pub struct Resolve {
     pub org_id: String,
+    /// The satisfaction survey to send once resolved (the inbox's rule matched), if any.
+    #[serde(default)]
+    pub survey: Option<csat::Survey>,
 }
 
 /// Mark everything read.
@@ -642,11 +646,16 @@ impl Handler<Resolve> for ConversationActor {
         self.run(&msg.org_id, move |rt, s| async move {
             let next = state::on_resolve(s.status()).map_err(|r| ActorError::Conflict(r.into()))?;
             let assignee = s.conv.assigned_to.clone();
-            transition(rt, s, next, assignee, |c| {
+            let (s, view) = transition(rt.clone(), s, next, assignee, |c| {
                 c.closed_at = Some(Utc::now());
                 c.unread_count = 0;
             })
-            .await
+            .await?;
+            let s = match msg.survey {
+                Some(survey) => csat::send(&rt, s, survey).await?,
+                None => s,
+            };
+            Ok((s, view))
         })
     }
 }

@@ -14,7 +14,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 
 use super::{ConversationActor, Loaded, Outbox, SendText, commit, preview, state};
-use crate::channel::{OutboundContent, OutboundRequest, TemplateContent};
+use crate::channel::{OutboundContent, OutboundRequest, SurveyContent, TemplateContent};
 use crate::error::ActorError;
 use crate::events::EventName;
 use crate::runtime::Runtime;
@@ -277,6 +277,28 @@ impl Handler<SendMediaLink> for ConversationActor {
 
 /// The message type of a template message.
 pub const TEMPLATE: &str = "template";
+/// The message type of a satisfaction survey.
+pub const SURVEY: &str = "csat";
+
+/// Sends a satisfaction survey as an automatic message (it moves nothing). On WhatsApp it needs
+/// the customer service window; outside it the survey is skipped, not an error.
+pub(super) async fn send_survey(
+    rt: &Runtime,
+    s: Loaded,
+    question: String,
+    content: &SurveyContent,
+) -> Result<Loaded, ActorError> {
+    if window_open(&s).is_err() || s.contact.is_none() {
+        return Ok(s);
+    }
+    let draft = Draft {
+        message_type: SURVEY.into(),
+        content: Some(serde_json::to_string(content)?),
+        ..Draft::automatic(question)
+    };
+    let (s, _) = enqueue(rt, s, draft).await?;
+    flush(rt, s).await
+}
 
 /// Send an approved WhatsApp template: allowed outside the 24-hour window. `sender_id` is the
 /// agent; `None` for a campaign, which leaves the conversation where it is.
@@ -556,6 +578,14 @@ fn content_of(m: &message::Model) -> OutboundContent {
                 filename,
             }
         }
+        (SURVEY, _) => match m.content.as_deref().map(serde_json::from_str::<SurveyContent>) {
+            Some(Ok(c)) => OutboundContent::Survey {
+                question: m.text.clone().unwrap_or_default(),
+                button: c.button,
+                options: c.options,
+            },
+            _ => OutboundContent::Text { body: m.text.clone().unwrap_or_default() },
+        },
         ("template", _) => match m.content.as_deref().map(serde_json::from_str::<TemplateContent>) {
             Some(Ok(t)) => OutboundContent::Template {
                 name: t.name,

@@ -3,7 +3,7 @@
 //! goes through the conversation's actor.
 
 use actix_web::{HttpResponse, get, post, web};
-use actors::conversation::{Assign, MarkRead, Resolve, Takeover};
+use actors::conversation::{Assign, MarkRead, Takeover};
 use actors::store;
 use actors::views::ConversationView;
 use entities::enums::ConversationStatus;
@@ -166,7 +166,9 @@ pub async fn unassign(state: web::Data<AppState>, caller: Caller, id: web::Path<
     change(&state, &caller, &conv.id, Assign { org_id: caller.org_id.clone(), user_id: None }).await
 }
 
-/// Resolve (close) the conversation. A customer who writes again opens a new one.
+/// Resolve (close) the conversation. A customer who writes again opens a new one. When the
+/// inbox's CSAT survey is on and its rule matches the conversation's tags, the customer is
+/// sent the survey (on WhatsApp only inside the 24-hour window).
 #[utoipa::path(
     tag = "conversations",
     security(("bearer" = [])),
@@ -175,8 +177,8 @@ pub async fn unassign(state: web::Data<AppState>, caller: Caller, id: web::Path<
 )]
 #[post("/conversations/{id}/resolve")]
 pub async fn resolve(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let conv = find(&state, &caller, &id).await?;
-    change(&state, &caller, &conv.id, Resolve { org_id: caller.org_id.clone() }).await
+    let view = crate::csat::resolve(&state, &caller.org_id, &id).await?;
+    Ok(HttpResponse::Ok().json(Data::new(view)))
 }
 
 /// Mark the conversation read (unread count to zero).

@@ -218,6 +218,7 @@ pub fn message_body(to: &str, content: &OutboundContent) -> Value {
         OutboundContent::Template { name, language, components, .. } => {
             template_body(to, name, language, components.clone())
         }
+        OutboundContent::Survey { question, button, options } => survey_body(to, question, button, options),
         OutboundContent::Reaction { message_id, emoji } => json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -226,6 +227,24 @@ pub fn message_body(to: &str, content: &OutboundContent) -> Value {
             "reaction": { "message_id": message_id, "emoji": emoji },
         }),
     }
+}
+
+/// A survey as an interactive list (reply buttons stop at three; a rating has five). Meta's
+/// limits: body 1,024 characters, button label 20, row title 24.
+fn survey_body(to: &str, question: &str, button: &str, options: &[actors::channel::SurveyOption]) -> Value {
+    let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    let rows: Vec<Value> = options.iter().map(|o| json!({ "id": o.id, "title": cut(&o.label, 24) })).collect();
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": { "text": cut(question, 1024) },
+            "action": { "button": cut(button, 20), "sections": [{ "title": "Rating", "rows": rows }] },
+        },
+    })
 }
 
 /// The request body for a template message; `components` are the send's parameters.

@@ -36,6 +36,8 @@ pub struct IngestReport {
     /// Account alerts stored (`account_alerts`, `phone_number_quality_update`,
     /// `account_update`), one per organization told; a redelivered one counts as a duplicate.
     pub alerts: usize,
+    /// Satisfaction ratings picked from a survey (stored with their conversation).
+    pub ratings: usize,
 }
 
 /// Stores what a (verified) webhook body carries; everything is committed when this returns.
@@ -134,6 +136,15 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             media_id: m.media_id.clone(),
             profile_name: profile_name.clone(),
         };
+        // A rating picked from a satisfaction survey is stored with its conversation (closed
+        // by then); it opens no new one.
+        if m.message_type == "interactive"
+            && crate::csat::whatsapp_reply(state, &account.org_id, &account.inbox_id, &m.from, m.content.as_deref())
+                .await?
+        {
+            report.ratings += 1;
+            continue;
+        }
         let customer = Customer::WhatsApp { wa_id: m.from.clone(), profile_name };
         match inbound::place(rt, &account.org_id, &account.inbox_id, &customer, inbound).await? {
             Placed::Stored { .. } => report.stored += 1,

@@ -5,7 +5,7 @@ import { raw, api } from "../api";
 import { isAdmin } from "../auth";
 import type { Message } from "./model";
 import { IconClock, IconCheck, IconDouble, IconAlert, IconDoc, IconPin, IconSmile } from "./icons";
-import { userById, say, errorText, replaceMessage, retryLocal, canRetryLocal, thread } from "./store";
+import { userById, say, errorText, replaceMessage, retryLocal, canRetryLocal, thread, ratings, loadRating } from "./store";
 
 const blobCache = new Map<string, Promise<string>>();
 function mediaBlob(id: string): Promise<string> {
@@ -144,6 +144,21 @@ function Contacts({ c }: { c: any }) {
         );
       })}
     </ul>
+  );
+}
+
+/** A satisfaction survey sent when the conversation was resolved, and the customer's rating. */
+function Survey({ m }: { m: Message }) {
+  useEffect(() => { void loadRating(m.conversationId); }, [m.conversationId]);
+  const r = ratings.value.get(m.conversationId);
+  return (
+    <div class="template">
+      <small class="kind">Satisfaction survey</small>
+      <div class="text" data-testid="message-text">{m.text ?? ""}</div>
+      <div class="muted" data-testid="csat-rating">
+        {r ? `Rated ${r.rating} of 5${r.comment ? `: “${r.comment}”` : ""}` : "Not rated yet"}
+      </div>
+    </div>
   );
 }
 
@@ -352,6 +367,9 @@ export function MessageItem({ m, myId }: { m: Message; myId: string | null }) {
       );
       break;
     }
+    case "csat":
+      body = <Survey m={m} />;
+      break;
     case "reaction": {
       const emoji = c.emoji ?? c.reaction?.emoji ?? m.text ?? "";
       body = <div class="text reaction-msg" data-testid="message-text">{emoji ? `Reacted ${emoji}` : "Removed a reaction"}</div>;

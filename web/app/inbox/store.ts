@@ -36,6 +36,23 @@ function loadFilter(): ListFilter {
 }
 
 export const filter = signal<ListFilter>(loadFilter());
+
+/** A customer's satisfaction rating of a conversation. */
+export interface Rating { conversationId: string; rating: number; comment?: string | null; ratedAt: string }
+/** Ratings of the conversations whose survey the thread shows; `null`: asked, none yet. */
+export const ratings = signal<Map<string, Rating | null>>(new Map());
+
+/** Fetches a conversation's rating once (live `conversation.rated` events keep it current). */
+export async function loadRating(conversationId: string) {
+  if (ratings.value.has(conversationId)) return;
+  ratings.value = new Map(ratings.value).set(conversationId, null);
+  try {
+    const d = await api<Rating | null>(`/conversations/${encodeURIComponent(conversationId)}/csat`);
+    if (d) ratings.value = new Map(ratings.value).set(conversationId, d);
+  } catch {
+    // Shown as "no rating yet"; the next live event corrects it.
+  }
+}
 export const convs = new Map<string, Conversation>();
 /** Bumped whenever a conversation in `convs` changes. */
 export const convRev = signal(0);
@@ -666,6 +683,9 @@ function apply(ev: LiveEvent) {
     }
     case "agent.removed":
       void loadUsers();
+      break;
+    case "conversation.rated":
+      ratings.value = new Map(ratings.value).set(d.conversationId, d as Rating);
       break;
     case "conversations.removed": {
       const gone = new Set<string>(d.conversationIds ?? []);
