@@ -108,7 +108,7 @@ fn meta_of(c: Option<&ChatwootChannel>) -> Result<[String; 3], ApiError> {
     let pc = c.provider_config.as_ref();
     let need = |v: Option<&String>, name: &str| {
         v.filter(|s| !s.trim().is_empty()).cloned().ok_or_else(|| {
-            ApiError::Unprocessable(format!("channel.provider_config.{name} is required for a whatsapp channel"))
+            ApiError::Unprocessable(format!("A whatsapp channel needs channel.provider_config.{name} (from Meta)"))
         })
     };
     Ok([
