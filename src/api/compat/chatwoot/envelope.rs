@@ -3,8 +3,8 @@
 //! is named first, in this API's snake_case (`agent_bot: …`, `channel.widget_color: …`).
 //! Authentication takes the `api_access_token: <API key | access token>` header, or
 //! `Authorization: Bearer`; the path's `{account_id}` must be the caller's organization, any
-//! other is 404. Everything the scope refuses by itself (a body, query or path serde cannot
-//! read, an unknown path, a method a route does not take) is answered in this shape too.
+//! other is 404. What the scope refuses by itself (a body, query or path serde cannot read, a
+//! body over the limit, a path it does not serve) is answered in this shape too.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -166,37 +166,6 @@ pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_we
 /// A path under `/api/v1/accounts/{account_id}` that this API does not serve.
 pub async fn no_route() -> HttpResponse {
     refusal(StatusCode::NOT_FOUND, "Route not found")
-}
-
-/// Gives the responses the framework makes itself inside the scope (a method a route does not
-/// take, a body over the limit) this API's shape; JSON answers, ours, pass untouched.
-pub fn framework_errors<B>(
-    res: actix_web::dev::ServiceResponse<B>,
-) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
-    use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-    use actix_web::middleware::ErrorHandlerResponse;
-    let is_json = res
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-    }
-    let status = res.status();
-    let message = match (status.is_server_error(), res.response().error()) {
-        (false, Some(e)) if !e.to_string().trim().is_empty() => e.to_string(),
-        (false, _) => status.canonical_reason().unwrap_or("The request was refused").to_owned(),
-        (true, _) => "something went wrong on our side; it has been logged".to_owned(),
-    };
-    let (req, old) = res.into_parts();
-    let mut new = refusal(status, &message);
-    for (name, value) in old.headers() {
-        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
-            new.headers_mut().append(name.clone(), value.clone());
-        }
-    }
-    Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, new).map_into_right_body()))
 }
 
 #[cfg(test)]

@@ -29,7 +29,8 @@ pub struct ChatwootAgentBot {
 #[derive(Serialize, ToSchema)]
 pub struct ChatwootEmpty {}
 
-/// The inbox's agent bot: the bot config it names (`404 Agent bot not found` when none).
+/// The inbox's agent bot: the bot config it names, its native `botConfigId` (`404 Agent bot
+/// not found` when none).
 #[utoipa::path(
     tag = "compat-chatwoot",
     security(("api_access_token" = []), ("bearer" = [])),
@@ -61,7 +62,8 @@ pub struct ChatwootSetAgentBot {
 }
 
 /// Set the inbox's agent bot (admin only): a bot config of the organization, or `null` to
-/// remove it (the organization's active config then answers).
+/// remove it. It is the inbox's `botConfigId` of the native API. (The bot does not read it yet:
+/// the organization's active config answers every inbox until it does.)
 #[utoipa::path(
     tag = "compat-chatwoot",
     security(("api_access_token" = []), ("bearer" = [])),

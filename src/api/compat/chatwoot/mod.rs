@@ -7,14 +7,14 @@ pub mod extras;
 pub mod inboxes;
 pub mod view;
 
-use actix_web::middleware::ErrorHandlers;
 use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the scope inside `/api/v1` (whose scope answers 404 for any path it does not
-/// know). Bodies, queries and paths serde cannot read, unknown paths and the framework's own
-/// refusals are answered in this API's `{"error": …}` shape, not the native one.
+/// know). Bodies, queries and paths serde cannot read, and paths it does not serve (every route
+/// is guarded by its method, so another method is one too), are answered in this API's
+/// `{"error": …}` shape, not the native one.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/accounts/{account_id}")
@@ -33,7 +33,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(extras::inbox_campaigns)
             .service(extras::sync_templates)
             .service(extras::health)
-            .default_service(web::to(envelope::no_route))
-            .wrap(ErrorHandlers::new().default_handler(envelope::framework_errors)),
+            .default_service(web::to(envelope::no_route)),
     );
 }
