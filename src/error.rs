@@ -223,16 +223,20 @@ impl From<crate::mail::MailError> for ApiError {
 /// Turns actix's extractor errors (bad JSON, bad query) into our error shape, naming the field
 /// serde complained about.
 pub fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    json_payload_error(&err).into()
+}
+
+/// A JSON body actix could not read, as the error the client is told (any surface's shape).
+pub fn json_payload_error(err: &actix_web::error::JsonPayloadError) -> ApiError {
     use actix_web::error::JsonPayloadError as J;
-    let api = match &err {
+    match err {
         J::Deserialize(e) => invalid_body(&e.to_string()),
         J::ContentType => ApiError::BadRequest("expected Content-Type: application/json".into()),
         J::Overflow { limit } | J::OverflowKnownLength { limit, .. } => {
             ApiError::TooLarge(format!("request bodies are limited to {limit} bytes"))
         }
         other => ApiError::BadRequest(format!("invalid request body: {other}")),
-    };
-    api.into()
+    }
 }
 
 /// A request body serde could not read, as a 400 naming the field it complained about.
@@ -242,9 +246,14 @@ pub fn invalid_body(msg: &str) -> ApiError {
 }
 
 pub fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    query_payload_error(&err).into()
+}
+
+/// A query string actix could not read, as a 400 naming the parameter serde complained about.
+pub fn query_payload_error(err: &actix_web::error::QueryPayloadError) -> ApiError {
     let msg = err.to_string();
     let field = field_of(&msg).unwrap_or_else(|| "query".into());
-    ApiError::validation(field, format!("invalid query: {msg}")).into()
+    ApiError::validation(field, format!("invalid query: {msg}"))
 }
 
 pub fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {

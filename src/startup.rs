@@ -29,7 +29,7 @@ use crate::state::AppState;
 
 /// Largest JSON body the API accepts, and the largest raw body (a forwarded cluster command);
 /// webhooks have their own limit (`CX_WEBHOOK_MAX_BYTES`).
-const JSON_LIMIT: usize = 1 << 20;
+pub const JSON_LIMIT: usize = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

@@ -33,7 +33,7 @@ pub mod whatsapp_accounts;
 pub mod ws;
 
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -64,6 +64,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     api_keys::routes(cfg);
     whatsapp_accounts::routes(cfg);
     inboxes::routes(cfg);
+    // The Chatwoot-style surface, in its own scope with its own error shape.
+    compat::chatwoot::routes(cfg);
     // Before `conversations`: `/conversations/re-classify` is not a conversation id.
     bot::classify::routes(cfg);
     csat::routes(cfg);
@@ -116,6 +118,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows), and the dev mailbox (when no CX_SMTP_URL is set)"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
+        (name = "compat-chatwoot", description = "The Chatwoot-style account-scoped inbox API: `/api/v1/accounts/{account_id}/inboxes…`, where `account_id` is the caller's organization id (any other is 404). Authenticate with the `api_access_token: <API key | access token>` header (or `Authorization: Bearer`). snake_case fields; ids are strings; success bodies are bare objects (lists `{\"payload\": [...]}`); errors are `{\"error\": \"sentence\"}` (a field at fault named first: `name: …`) with the native statuses"),
         (name = "compat-cekat", description = "The classic Messages API of Cekat-style clients: `POST /messages/whatsapp`, `GET /messages`, `GET /messages/{id}`, `POST /v1/backoffice/conversations-delete`. snake_case fields; success `{\"success\": true, \"data\": …}`; errors `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"}}` with the native codes and statuses"),
     )
 )]
@@ -134,6 +137,14 @@ impl Modify for BearerAuth {
                     .description(Some("JWT access token or API key"))
                     .build(),
             ),
+        );
+        // The Chatwoot-style surface's header; it takes the same tokens.
+        components.add_security_scheme(
+            "api_access_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "api_access_token",
+                "An API key or access token (the Chatwoot-style API)",
+            ))),
         );
     }
 }

@@ -378,6 +378,18 @@ pub async fn get(db: &impl ConnectionTrait, org_id: &str, id: &str) -> Result<ca
         .ok_or(Error::NotFound("campaign"))
 }
 
+/// The campaigns that send from an inbox (its number), newest first.
+pub async fn of_inbox(db: &impl ConnectionTrait, org_id: &str, inbox_id: &str) -> Result<Vec<campaign::Model>> {
+    Ok(campaign::Entity::find()
+        .filter(campaign::Column::OrgId.eq(org_id))
+        .filter(campaign::Column::InboxId.eq(inbox_id))
+        .filter(campaign::Column::DeletedAt.is_null())
+        .order_by_desc(campaign::Column::CreatedAt)
+        .order_by_desc(campaign::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// CAMPAIGNS-1: the organization's campaigns, newest first, with their progress.
 pub async fn list(
     db: &impl ConnectionTrait,

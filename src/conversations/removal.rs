@@ -38,8 +38,14 @@ pub async fn delete(state: &AppState, org_id: &str, ids: &[String], field: &str,
     if wanted.iter().any(|w| !found.contains(w)) {
         return Err(Error::NotFound("conversation"));
     }
-    let mut deleted = Vec::with_capacity(wanted.len());
-    for id in wanted {
+    delete_found(state, org_id, wanted, reason).await
+}
+
+/// Deletes conversations already known to be the organization's, one by one through their
+/// actors; answers the ids deleted (one deleted by someone else meanwhile counts as deleted).
+pub async fn delete_found(state: &AppState, org_id: &str, ids: Vec<String>, reason: &str) -> Result<Vec<String>> {
+    let mut deleted = Vec::with_capacity(ids.len());
+    for id in ids {
         let msg = Delete { org_id: org_id.to_owned(), reason: reason.to_owned() };
         match state.rt.ask_conversation(org_id, &id, msg).await {
             Ok(_) => deleted.push(id),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entities::enums::Channel;
-use entities::{inbox, whatsapp_account};
+use entities::{conversation, inbox, whatsapp_account};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -16,6 +16,7 @@ use sea_orm::{
 use super::settings::{self, parse_channel};
 use super::tokens;
 use crate::channels::whatsapp::accounts;
+use crate::conversations::removal;
 use crate::domain::refs::{self, Kind};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ pub struct Created {
 
 /// The settings a create or an edit gives; `None` keeps (or, on create, defaults) a field, and
 /// `Some(None)` clears a nullable one. JSON settings arrive raw so a fault names its field.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct InboxInput {
     pub name: Option<String>,
     pub greeting_enabled: Option<bool>,
@@ -183,6 +184,11 @@ async fn apply(
     Ok(())
 }
 
+/// Checks `input` for an inbox of `channel` without writing anything.
+pub(super) async fn check(db: &impl ConnectionTrait, org_id: &str, channel: Channel, input: InboxInput) -> Result<()> {
+    apply(db, org_id, channel, input, &mut defaults()).await
+}
+
 fn live(org_id: &str) -> sea_orm::Select<inbox::Entity> {
     inbox::Entity::find().filter(inbox::Column::OrgId.eq(org_id)).filter(inbox::Column::DeletedAt.is_null())
 }
@@ -322,4 +328,32 @@ pub async fn list_with_bot(db: &impl ConnectionTrait, org_id: &str, skip: u64, s
         _ => None,
     };
     Ok(Listed { inboxes, total, answering_bot })
+}
+
+/// Deletes an inbox together with its conversations and their messages (the Chatwoot-style
+/// delete). The conversations go first, each through its actor so no message in flight writes
+/// after it; a failure there leaves the inbox in place, so the delete can be tried again.
+/// Answers how many conversations were deleted.
+pub async fn delete_with_conversations(state: &AppState, org_id: &str, id: &str) -> Result<usize> {
+    let inbox = get(state, org_id, id).await?;
+    let ids: Vec<String> = conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::Id)
+        .filter(conversation::Column::OrgId.eq(org_id))
+        .filter(conversation::Column::InboxId.eq(&inbox.model.id))
+        .into_tuple()
+        .all(state.db())
+        .await?;
+    let deleted = removal::delete_found(state, org_id, ids, "inbox deleted").await?;
+    delete(state, org_id, id).await?;
+    Ok(deleted.len())
+}
+
+/// The bot config an inbox names (its `botConfigId`), if any.
+pub async fn bot(state: &AppState, org_id: &str, id: &str) -> Result<Option<entities::bot_config::Model>> {
+    let inbox = get(state, org_id, id).await?;
+    match inbox.model.bot_config_id {
+        Some(config) => Ok(Some(crate::bot::config::get(state.db(), org_id, &config).await?)),
+        None => Ok(None),
+    }
 }

@@ -24,13 +24,13 @@ async fn the_openapi_document_covers_every_route_and_the_docs_page_serves() {
     let routes = declared_routes();
     assert!(routes.len() > 150, "only {} routes found: is the scan right?", routes.len());
     let mut missing = Vec::new();
-    for (method, path, compat) in &routes {
+    for (method, path, prefix) in &routes {
         // Node-to-node forwarding in a cluster: not part of the public API.
         if path.starts_with("/internal/") {
             continue;
         }
-        // The webhooks and the compatible surfaces outside `/api/v1` are served where declared.
-        let full = if path.starts_with("/webhooks/") || *compat { path.clone() } else { format!("/api/v1{path}") };
+        // The webhooks are served where declared, the rest under their scope's prefix.
+        let full = if path.starts_with("/webhooks/") { path.clone() } else { format!("{prefix}{path}") };
         if !spec["paths"][&full][method].is_object() {
             missing.push(format!("{} {full}", method.to_uppercase()));
         }
@@ -54,17 +54,27 @@ async fn unknown_routes_are_json_404s() {
 
 /// (method, path, whether it is a compatible surface's route outside `/api/v1`) of every
 /// `#[get("…")]`, `#[post("…")]`, … in the Rust files of src/.
-fn declared_routes() -> Vec<(String, String, bool)> {
+/// Each route a handler declares: its method, its path as declared, and the prefix of the scope
+/// it is registered in.
+fn declared_routes() -> Vec<(String, String, &'static str)> {
     let mut out = Vec::new();
     for (file, text) in crate::layers::rust_files("src") {
-        // Registered by `api::compat::routes` next to the webhooks, not in the `/api/v1` scope.
-        let compat = file.to_string_lossy().contains("src/api/compat/cekat/");
+        let file = file.to_string_lossy().into_owned();
+        let prefix = if file.contains("src/api/compat/cekat/") {
+            // Registered by `api::compat::routes` next to the webhooks, not in the `/api/v1` scope.
+            ""
+        } else if file.contains("src/api/compat/chatwoot/") {
+            // The Chatwoot-style scope inside `/api/v1`.
+            "/api/v1/accounts/{account_id}"
+        } else {
+            "/api/v1"
+        };
         for line in text.lines().map(str::trim) {
             for method in ["get", "post", "put", "patch", "delete"] {
                 if let Some(rest) = line.strip_prefix(&format!("#[{method}(\""))
                     && let Some((route, _)) = rest.split_once('"')
                 {
-                    out.push((method.to_owned(), route.to_owned(), compat));
+                    out.push((method.to_owned(), route.to_owned(), prefix));
                 }
             }
         }

@@ -18,6 +18,7 @@ mod cluster;
 mod compat_cekat_inboxes;
 mod compat_cekat_messages;
 mod compat_chatbotx_list;
+mod compat_chatwoot_inboxes;
 mod contacts;
 mod conversation_list;
 mod conversation_manage;

@@ -273,6 +273,31 @@ async fn answers_match_their_documented_schemas() {
     assert_documented(&spec, "post", "/v1/backoffice/conversations-delete", s, &deleted);
     let (s, gone) = app.get(&format!("/messages/{id}"), key).await;
     assert_documented(&spec, "get", "/messages/{id}", s, &gone);
+
+    // The Chatwoot-style inboxes: bare objects, `{"payload": […]}`, `{"error": "…"}`.
+    let base = format!("/api/v1/accounts/{}/inboxes", org.org_id);
+    let list = "/api/v1/accounts/{account_id}/inboxes";
+    let one = "/api/v1/accounts/{account_id}/inboxes/{id}";
+    let widget = json!({"name": "Site", "channel": {"type": "web_widget", "widget_color": "#1f93ff"},
+        "working_hours": [{"day_of_week": 1, "open_hour": 9, "open_minutes": 0, "close_hour": 17, "close_minutes": 0}],
+        "csat_config": {"display_type": "emoji", "survey_rules": {"operator": "contains", "values": ["resolved"]}}});
+    let (s, created) = app.post(&base, key, widget).await;
+    assert_eq!(s, 200, "{created}");
+    assert_documented(&spec, "post", list, s, &created);
+    let (s, api) = app.post(&base, key, json!({"name": "App", "channel": {"type": "api"}})).await;
+    assert_documented(&spec, "post", list, s, &api);
+    let (s, refused) = app.post(&base, key, json!({"name": "Mail", "channel": {"type": "email"}})).await;
+    assert_documented(&spec, "post", list, s, &refused);
+    let (s, inboxes) = app.get(&base, key).await;
+    assert_documented(&spec, "get", list, s, &inboxes);
+    let (s, got) = app.get(&format!("{base}/{}", created["id"].as_str().unwrap()), key).await;
+    assert_documented(&spec, "get", one, s, &got);
+    let (s, missing) = app.get(&format!("{base}/{}", actors::new_id()), key).await;
+    assert_documented(&spec, "get", one, s, &missing);
+    let (s, health) = app.get(&format!("{base}/{inbox}/health"), key).await;
+    assert_documented(&spec, "get", &format!("{one}/health"), s, &health);
+    let (s, campaigns) = app.get(&format!("{base}/{inbox}/campaigns"), key).await;
+    assert_documented(&spec, "get", &format!("{one}/campaigns"), s, &campaigns);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,6 +471,8 @@ impl World {
             "org" => "org",
             "ordered" => "rule", // routing-rules/reorder
             "template" => "template",
+            // The Chatwoot-style `set_agent_bot` names a bot config.
+            "agent_bot" => "config",
             _ => return None,
         })
     }
@@ -466,6 +493,8 @@ impl World {
             "whatsapp-accounts" => "account",
             "templates" => "template",
             "inboxes" => "inbox",
+            // The Chatwoot-style `/accounts/{account_id}`: the organization.
+            "accounts" => "org",
             _ => return None,
         })
     }
@@ -492,9 +521,23 @@ const NOT_OURS: &[&str] = &["phoneNumberId", "wabaId", "appId"];
 /// Fields named like ours that hold Meta's ids on one route: (path, field).
 const NOT_OURS_AT: &[(&str, &str)] = &[("/api/v1/whatsapp-accounts/meta-config", "configId")];
 
-/// Fields that hold the id of another object: `…Id`, `…Ids`, and `assignedTo` (a user).
+/// Fields of the snake_case compatible surfaces that hold the id of another object.
+const COMPAT_ID_FIELDS: &[&str] = &["agent_bot"];
+
+/// Fields that hold the id of another object: `…Id`, `…Ids`, `assignedTo` (a user), and the
+/// compatible surfaces' own.
 fn is_id_field(name: &str) -> bool {
-    (name.ends_with("Id") || name.ends_with("Ids") || name == "assignedTo") && !NOT_OURS.contains(&name)
+    (name.ends_with("Id") || name.ends_with("Ids") || name == "assignedTo" || COMPAT_ID_FIELDS.contains(&name))
+        && !NOT_OURS.contains(&name)
+}
+
+/// The field a 400 names: `error.details.field` (native and Cekat shapes), or the Chatwoot
+/// shape's `{"error": "<field>: <why>"}`.
+fn field_named(answer: &Value) -> String {
+    match &answer["error"] {
+        Value::String(sentence) => sentence.split_once(": ").map(|(f, _)| f.to_owned()).unwrap_or_default(),
+        error => error["details"]["field"].as_str().unwrap_or_default().to_owned(),
+    }
 }
 
 /// A value for a field that fits its schema; ids are real objects of the caller's organization.
@@ -609,7 +652,7 @@ async fn every_id_in_a_request_body_must_name_an_object_of_the_callers_organizat
                 // a field the server asks for is filled in, and the request sent again.
                 let (status, answer) = loop {
                     let (status, answer) = send(&app, &org.token, &method, &world.path(&path), &body).await;
-                    let named = answer["error"]["details"]["field"].as_str().unwrap_or_default().to_owned();
+                    let named = field_named(&answer);
                     match props.get(&named) {
                         Some(p) if status == 400 && named != field && body.get(&named).is_none() => {
                             body[&named] = sample(&spec, &world, &named, p);
@@ -617,7 +660,7 @@ async fn every_id_in_a_request_body_must_name_an_object_of_the_callers_organizat
                         _ => break (status, answer),
                     }
                 };
-                let named = answer["error"]["details"]["field"].as_str().unwrap_or_default();
+                let named = field_named(&answer);
                 if status != 400 || named != field {
                     failures.push(format!("{method} {path} {field}={wrong}: {status} {answer} (sent {body})"));
                 }
@@ -627,6 +670,7 @@ async fn every_id_in_a_request_body_must_name_an_object_of_the_callers_organizat
     }
     assert!(walked.len() >= 25, "only {} id fields walked: {walked:?}", walked.len());
     assert!(walked.iter().any(|w| w.contains("/api/v1/bot-config presetId")), "{walked:?}");
+    assert!(walked.iter().any(|w| w.ends_with("/set_agent_bot agent_bot")), "{walked:?}");
     assert!(
         failures.is_empty(),
         "{} of {} accepted an id that is not the caller's:\n{}",
