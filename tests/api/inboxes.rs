@@ -252,3 +252,30 @@ async fn a_live_chat_conversation_has_no_24_hour_window_and_says_its_channel() {
     );
     assert!(app.graph.requests().iter().all(|r| !r.body.to_string().contains("Hello!")), "nothing went to WhatsApp");
 }
+
+#[actix_web::test]
+async fn a_conversation_the_customer_opens_gets_the_inbox_greeting_once() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let first = app.customer_says(&org, &account, "15556660001", "hello").await;
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{first}"), &org.token).await;
+    let inbox = conv["data"]["inboxId"].as_str().unwrap().to_owned();
+    let greetings =
+        |app: &TestApp| app.graph.sends().into_iter().filter(|r| r.body["text"]["body"] == "Welcome to Acme!").count();
+    assert_eq!(greetings(&app), 0, "no greeting before it is turned on");
+
+    let body = json!({"greetingEnabled": true, "greetingMessage": "Welcome to Acme!"});
+    let (status, updated) = app.patch(&format!("/api/v1/inboxes/{inbox}"), &org.token, body).await;
+    assert_eq!(status, 200, "{updated}");
+    let second = app.customer_says(&org, &account, "15556660002", "hi").await;
+    app.customer_says(&org, &account, "15556660002", "anyone there?").await;
+    assert_eq!(greetings(&app), 1, "one greeting, for the first message");
+    let thread = app.messages(&org, &second).await;
+    let greeting = thread.iter().find(|m| m["text"] == "Welcome to Acme!").expect("the greeting is in the thread");
+    assert_eq!(greeting["direction"], "outbound");
+    assert_eq!(greeting["senderId"], Value::Null);
+    // The greeting answers nothing: the customer still waits for a reply.
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{second}"), &org.token).await;
+    assert_eq!(conv["data"]["awaitingReply"], true, "{conv}");
+}

@@ -465,8 +465,11 @@ impl Handler<Inbound> for ConversationActor {
                     }
                 }
             }
-            // The first customer message decides the team.
-            let team = if s.conv.last_inbound_at.is_none() && s.conv.team_id.is_none() {
+            // The first customer message decides the team; when it opened the conversation (no
+            // message of ours came before it, such as a campaign's) it gets the inbox's greeting.
+            let first = s.conv.last_inbound_at.is_none();
+            let greet = first && s.conv.last_message_preview.is_none();
+            let team = if first && s.conv.team_id.is_none() {
                 routing::first_route(&rt, &s, m.text.as_deref().unwrap_or_default()).await?
             } else {
                 None
@@ -518,6 +521,7 @@ impl Handler<Inbound> for ConversationActor {
             }
             commit(&rt, txn, &mut s.conv, out).await?;
             s.customer_wrote = true;
+            let s = if greet { routing::greet(&rt, s).await } else { s };
             let s = routing::notice_after_inbound(&rt, s).await;
             Ok((s, InboundOutcome::Stored(Box::new(view))))
         })

@@ -5,7 +5,7 @@
 
 use actix::prelude::*;
 use chrono::Utc;
-use entities::enums::ConversationStatus;
+use entities::enums::{Channel, ConversationStatus};
 use serde::{Deserialize, Serialize};
 
 use super::outbound::{Draft, send_draft};
@@ -69,6 +69,31 @@ pub(super) async fn first_route(rt: &Runtime, s: &Loaded, text: &str) -> Result<
     let input = routing::input_for(&rt.db.conn, &s.conv, s.contact.as_ref(), Some(text), &settings).await?;
     Ok(routing::decide(&rt.db.conn, &s.conv.org_id, &input, &settings).await?.0)
 }
+
+/// Greets the customer whose first message opened the conversation, when the inbox has a
+/// greeting on. The live-chat widget shows its greeting itself, before the first message, so
+/// it is not sent there. A failure is logged, never the customer message's failure.
+pub(super) async fn greet(rt: &Runtime, s: Loaded) -> Loaded {
+    if s.channel == Channel::Livechat {
+        return s;
+    }
+    let backup = s.clone();
+    let sent = async {
+        let Some(text) = store::inboxes::greeting(&rt.db.conn, &s.conv.inbox_id).await? else { return Ok(s) };
+        let draft = Draft { notice: Some(GREETING.into()), ..Draft::automatic(text) };
+        Ok::<_, ActorError>(send_draft(rt, s, draft).await?.0)
+    };
+    match sent.await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(conversation_id = %backup.conv.id, error = %e, "greeting not sent");
+            backup
+        }
+    }
+}
+
+/// The notice marker of a greeting.
+pub const GREETING: &str = "greeting";
 
 /// Sends the notice due after a customer message, if any. A failure is logged, never the
 /// customer message's failure (that is stored already).

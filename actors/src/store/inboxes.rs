@@ -55,6 +55,21 @@ pub async fn working_hours(db: &impl ConnectionTrait, inbox_id: &str) -> Result<
     }
 }
 
+/// The greeting a new conversation of the inbox gets, when the inbox has one turned on.
+pub async fn greeting(db: &impl ConnectionTrait, inbox_id: &str) -> Result<Option<String>, DbErr> {
+    let row: Option<(bool, Option<String>)> = inbox::Entity::find_by_id(inbox_id.to_owned())
+        .select_only()
+        .column(inbox::Column::GreetingEnabled)
+        .column(inbox::Column::GreetingMessage)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match row {
+        Some((true, Some(text))) if !text.trim().is_empty() => Some(text),
+        _ => None,
+    })
+}
+
 /// The channels of the organization's inboxes, by inbox id.
 pub async fn channels(db: &impl ConnectionTrait, org_id: &str) -> Result<HashMap<String, Channel>, DbErr> {
     let rows: Vec<(String, Channel)> = inbox::Entity::find()
