@@ -16,7 +16,7 @@ use crate::inboxes::{self, CsatConfig, Inbox, InboxInput, WidgetSettings};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(get_one).service(update).service(remove);
+    cfg.service(list).service(create).service(get_one).service(update).service(remove).service(rotate_secret);
 }
 
 /// The kinds of inbox.
@@ -292,4 +292,39 @@ pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<St
     caller.require_admin()?;
     inboxes::delete(&state, &caller.org_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateSecret {
+    /// `identity` (live chat), `webhook` or `apiToken` (API channel).
+    pub secret: String,
+}
+
+/// Replace one of an inbox's secrets with a new one (admin only). The old one stops working at
+/// once; a new API token is in the answer this once.
+#[utoipa::path(
+    tag = "inboxes",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Inbox id")),
+    request_body = RotateSecret,
+    responses(
+        (status = 200, body = Data<CreatedInbox>),
+        (status = 400, description = "Not a secret of this inbox's channel", body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)
+    )
+)]
+#[post("/inboxes/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<RotateSecret>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let secret = inboxes::Secret::parse(&body.secret)?;
+    let rotated = inboxes::rotate(&state, &caller.org_id, &id, secret).await?;
+    let inbox = InboxView::of(&rotated.inbox, true);
+    Ok(HttpResponse::Ok().json(Data::new(CreatedInbox { inbox, api_token: rotated.api_token })))
 }

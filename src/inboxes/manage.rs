@@ -285,6 +285,65 @@ pub async fn update(state: &AppState, org_id: &str, id: &str, input: InboxInput)
     get(state, org_id, id).await
 }
 
+/// Which secret of an inbox to replace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secret {
+    /// Live chat: the identity-verification HMAC secret (identities signed with the old one
+    /// stop verifying).
+    Identity,
+    /// API channel: the webhook signing secret.
+    Webhook,
+    /// API channel: the token its system sends with (the old one stops working at once).
+    ApiToken,
+}
+
+impl Secret {
+    pub fn parse(name: &str) -> Result<Secret> {
+        match name {
+            "identity" => Ok(Secret::Identity),
+            "webhook" => Ok(Secret::Webhook),
+            "apiToken" => Ok(Secret::ApiToken),
+            other => {
+                Err(Error::invalid("secret", format!("secret {other:?} is not one of identity, webhook, apiToken")))
+            }
+        }
+    }
+    fn channel(self) -> Channel {
+        match self {
+            Secret::Identity => Channel::Livechat,
+            Secret::Webhook | Secret::ApiToken => Channel::Api,
+        }
+    }
+}
+
+/// Replaces one secret of the inbox with a new random one; a new API token is answered this
+/// once, like on create.
+pub async fn rotate(state: &AppState, org_id: &str, id: &str, secret: Secret) -> Result<Created> {
+    let current = get(state, org_id, id).await?.model;
+    if current.channel != secret.channel() {
+        return Err(Error::invalid(
+            "secret",
+            format!("a {} inbox has no such secret; it is a {} inbox's", current.channel, secret.channel()),
+        ));
+    }
+    let mut am = current.into_active_model();
+    let mut api_token = None;
+    match secret {
+        Secret::Identity => am.hmac_secret_enc = Set(Some(state.secrets.encrypt(&tokens::hmac_secret()))),
+        Secret::Webhook => am.webhook_secret_enc = Set(Some(state.secrets.encrypt(&tokens::hmac_secret()))),
+        Secret::ApiToken => {
+            let token = tokens::api_token();
+            am.api_token_hash = Set(Some(token.hash));
+            am.api_token_prefix = Set(Some(token.prefix));
+            api_token = Some(token.plain);
+        }
+    }
+    am.updated_at = Set(Utc::now());
+    am.update(state.db()).await?;
+    tracing::info!(%org_id, inbox_id = %id, ?secret, "inbox secret rotated");
+    Ok(Created { inbox: get(state, org_id, id).await?, api_token })
+}
+
 /// Deletes an inbox (soft: its conversations stay). A WhatsApp inbox's number is disconnected
 /// with it, as a disconnect of the account would.
 pub async fn delete(state: &AppState, org_id: &str, id: &str) -> Result<()> {

@@ -12,7 +12,7 @@ mod tokens;
 pub mod whatsapp;
 
 pub use manage::{
-    Created, Inbox, InboxInput, Listed, bot, create, defaults, delete, delete_with_conversations, get, list,
-    list_with_bot, update,
+    Created, Inbox, InboxInput, Listed, Secret, bot, create, defaults, delete, delete_with_conversations, get, list,
+    list_with_bot, rotate, update,
 };
 pub use settings::{CsatConfig, SurveyRule, WidgetSettings, parse_channel};

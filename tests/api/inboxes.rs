@@ -279,3 +279,50 @@ async fn a_conversation_the_customer_opens_gets_the_inbox_greeting_once() {
     let (_, conv) = app.get(&format!("/api/v1/conversations/{second}"), &org.token).await;
     assert_eq!(conv["data"]["awaitingReply"], true, "{conv}");
 }
+
+#[actix_web::test]
+async fn an_admin_rotates_each_secret_of_its_channel_and_the_old_one_is_gone() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let t = &org.token;
+    let chat = create(&app, t, json!({"channel": "livechat", "name": "Website"})).await;
+    let api = create(&app, t, json!({"channel": "api", "name": "CRM"})).await;
+    let (chat, api) = (&chat, &api);
+    let (chat_id, api_id) = (chat["id"].as_str().unwrap(), api["id"].as_str().unwrap());
+    let app = &app;
+    let rotate = |id: &str, secret: &str| {
+        let (path, body) = (format!("/api/v1/inboxes/{id}/rotate-secret"), json!({"secret": secret}));
+        async move { app.post(&path, t, body).await }
+    };
+
+    let (status, rotated) = rotate(chat_id, "identity").await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["data"]["hmacSecret"], chat["hmacSecret"]);
+    assert!(rotated["data"]["hmacSecret"].as_str().is_some_and(|s| s.len() >= 40));
+    assert_eq!(rotated["data"]["websiteToken"], chat["websiteToken"], "the public token stays");
+    let (_, read) = app.get(&format!("/api/v1/inboxes/{chat_id}"), t).await;
+    assert_eq!(read["data"]["hmacSecret"], rotated["data"]["hmacSecret"]);
+
+    let (status, rotated) = rotate(api_id, "webhook").await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["data"]["webhookSecret"], api["webhookSecret"]);
+    assert_eq!(rotated["data"]["apiToken"], Value::Null, "no token unless asked");
+    let (status, rotated) = rotate(api_id, "apiToken").await;
+    assert_eq!(status, 200, "{rotated}");
+    let token = rotated["data"]["apiToken"].as_str().unwrap();
+    assert!(token.starts_with("cxi_") && token != api["apiToken"].as_str().unwrap());
+    let stored = stored_inbox(&app, api_id).await;
+    assert_ne!(stored.api_token_hash.as_deref(), Some(token), "kept hashed");
+    assert_eq!(stored.api_token_prefix.as_deref(), rotated["data"]["apiTokenPrefix"].as_str());
+
+    // A secret of another channel, an unknown one, an agent, another organization.
+    let (status, body) = rotate(chat_id, "apiToken").await;
+    assert_eq!((status, field(&body)), (400, json!("secret")), "{body}");
+    let (status, body) = rotate(api_id, "password").await;
+    assert_eq!((status, field(&body)), (400, json!("secret")), "{body}");
+    let agent = add_agent(&app, &org, "Ann").await;
+    let path = format!("/api/v1/inboxes/{api_id}/rotate-secret");
+    assert_eq!(app.post(&path, &agent.token, json!({"secret": "webhook"})).await.0, 403);
+    let other = app.register("Globex").await;
+    assert_eq!(app.post(&path, &other.token, json!({"secret": "webhook"})).await.0, 404);
+}
