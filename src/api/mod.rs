@@ -2,6 +2,7 @@
 //! or a query, map the result. Each module registers its routes with their OpenAPI annotations.
 
 pub mod admission;
+pub mod api_channel;
 pub mod api_keys;
 pub mod auth;
 pub mod body;
@@ -27,6 +28,7 @@ pub mod tags;
 pub mod teams;
 pub mod templates;
 pub mod users;
+pub mod webhook_deliveries;
 pub mod webhooks;
 pub mod whatsapp_accounts;
 pub mod ws;
@@ -63,6 +65,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     api_keys::routes(cfg);
     whatsapp_accounts::routes(cfg);
     inboxes::routes(cfg);
+    webhook_deliveries::routes(cfg);
+    api_channel::routes(cfg);
     // Before `conversations`: `/conversations/re-classify` is not a conversation id.
     bot::classify::routes(cfg);
     conversations::routes(cfg);
@@ -114,6 +118,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows), and the dev mailbox (when no CX_SMTP_URL is set)"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
+        (name = "api-channel", description = "The API channel: a business's system posts its customers' messages with the inbox's token (`Authorization: Bearer cxi_…`), and receives our messages and conversation changes as signed webhooks: `POST <webhookUrl>` with `X-CX-Event`, `X-CX-Delivery`, `X-CX-Timestamp` (unix seconds) and `X-CX-Signature: v1=<hex HMAC-SHA256(webhook secret, \"{timestamp}.{raw body}\")>`. Verify over the raw body in constant time and refuse a timestamp more than 5 minutes from your clock (replay window). Body: `{id, event, inboxId, conversationId, seq, createdAt, data}`; deliveries go in order per conversation, are retried for a day (10 s, 30 s, 1 min, 5 min, 15 min, 30 min, then hourly) and logged under `/api/v1/inboxes/{id}/webhook-deliveries`"),
         (name = "compat-cekat", description = "The classic Messages API of Cekat-style clients: `POST /messages/whatsapp`, `GET /messages`, `GET /messages/{id}`, `POST /v1/backoffice/conversations-delete`. snake_case fields; success `{\"success\": true, \"data\": …}`; errors `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"}}` with the native codes and statuses"),
     )
 )]
@@ -124,6 +129,15 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "inboxToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API inbox's token (`cxi_…`), shown once when the inbox is created"))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

@@ -10,3 +10,4 @@ mod tokens;
 
 pub use manage::{Created, Inbox, InboxInput, Listed, create, defaults, delete, get, list, list_with_bot, update};
 pub use settings::{CsatConfig, SurveyRule, WidgetSettings, parse_channel};
+pub use tokens::API_TOKEN_PREFIX;
