@@ -115,6 +115,17 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // A conversation's head: nothing older of it pending.
+        m.create_index(
+            Index::create()
+                .name("ix_webhook_deliveries_conversation")
+                .table(WebhookDeliveries::Table)
+                .col(WebhookDeliveries::ConversationId)
+                .col(WebhookDeliveries::Status)
+                .col(WebhookDeliveries::OrgSeq)
+                .to_owned(),
+        )
+        .await?;
         // The delivery log of one inbox, newest first.
         m.create_index(
             Index::create()

@@ -26,7 +26,7 @@ use actix::{Actor, Context, Handler, Recipient};
 use chrono::{DateTime, Utc};
 use entities::enums::Channel;
 use entities::{account_alert, event, inbox, webhook_attempt, webhook_delivery};
-use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -187,10 +187,27 @@ impl WebhookDispatcher {
         if active.is_empty() {
             return Ok(None);
         }
+        // Each conversation's head: a pending delivery with nothing older pending in its
+        // conversation. Soonest due first, so a receiver with a long backlog holds up nobody else.
+        let older = Alias::new("older");
+        let older_pending = Query::select()
+            .expr(Expr::val(1))
+            .from_as(webhook_delivery::Entity, older.clone())
+            .and_where(
+                Expr::col((older.clone(), webhook_delivery::Column::ConversationId))
+                    .equals((webhook_delivery::Entity, webhook_delivery::Column::ConversationId)),
+            )
+            .and_where(Expr::col((older.clone(), webhook_delivery::Column::Status)).eq(PENDING))
+            .and_where(
+                Expr::col((older, webhook_delivery::Column::OrgSeq))
+                    .lt(Expr::col((webhook_delivery::Entity, webhook_delivery::Column::OrgSeq))),
+            )
+            .to_owned();
         let pending = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::Status.eq(PENDING))
             .filter(webhook_delivery::Column::InboxId.is_in(active.keys().cloned()))
-            .order_by_asc(webhook_delivery::Column::OrgSeq)
+            .filter(Expr::exists(older_pending).not())
+            .order_by_asc(webhook_delivery::Column::NextAttemptAt)
             .limit(SWEEP)
             .all(self.db())
             .await?;
