@@ -33,6 +33,8 @@ struct ReceiverState {
     fail_first: usize,
     /// Answer 500 to everything while set.
     down: bool,
+    /// Answer 500 to this conversation's deliveries.
+    down_for: Option<String>,
     got: Vec<Got>,
 }
 
@@ -45,7 +47,8 @@ struct Receiver {
 async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<ReceiverState>>) -> HttpResponse {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let mut s = state.lock().unwrap();
-    let fail = s.down || s.fail_first > 0;
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let fail = s.down || s.fail_first > 0 || s.down_for.as_deref().is_some_and(|c| parsed["conversationId"] == c);
     s.fail_first = s.fail_first.saturating_sub(1);
     let answered = if fail { 500 } else { 200 };
     s.got.push(Got {
@@ -54,7 +57,7 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<Rece
         timestamp: header("X-CX-Timestamp"),
         signature: header("X-CX-Signature"),
         raw: body.to_vec(),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        body: parsed,
         answered,
     });
     if fail { HttpResponse::InternalServerError().body("nope, not today") } else { HttpResponse::Ok().body("ok") }
@@ -520,4 +523,61 @@ async fn deliveries_survive_a_restart() {
     ids.dedup();
     assert_eq!(ids.len(), accepted.len(), "each delivered once");
     assert_eq!(accepted.len(), deliveries(&app, &org, &inbox).await.len());
+}
+
+#[actix_web::test]
+async fn a_failing_conversation_holds_up_only_its_own_later_deliveries() {
+    let app = app_for_webhooks().await;
+    let org = app.register("Api Co").await;
+    let receiver = Receiver::start();
+    let inbox = api_inbox(&app, &org, &format!("{}/hook", receiver.url)).await;
+    let a =
+        customer_says(&app, &inbox, "a-1", "cust-a", "Hi from A").await["conversationId"].as_str().unwrap().to_owned();
+    let b =
+        customer_says(&app, &inbox, "b-1", "cust-b", "Hi from B").await["conversationId"].as_str().unwrap().to_owned();
+    receiver.state.lock().unwrap().down_for = Some(a.clone());
+    for conv in [&a, &b] {
+        app.post(&format!("/api/v1/conversations/{conv}/takeover"), &org.token, json!({})).await;
+        agent_says(&app, &org, conv, "first").await;
+        agent_says(&app, &org, conv, "second").await;
+    }
+
+    let of = |ds: &[Value], conv: &str| ds.iter().filter(|d| d["conversationId"] == conv).cloned().collect::<Vec<_>>();
+    let b_done = eventually(Duration::from_secs(10), || async {
+        let ds = deliveries(&app, &org, &inbox).await;
+        let b_ds = of(&ds, &b);
+        !b_ds.is_empty() && b_ds.iter().all(|d| d["status"] == "delivered") && b_ds.len() >= 4
+    })
+    .await;
+    assert!(b_done, "{:?}", deliveries(&app, &org, &inbox).await);
+    // Meanwhile A's oldest delivery is retried, and nothing after it in A is tried out of order.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let ds = deliveries(&app, &org, &inbox).await;
+            of(&ds, &a).iter().any(|d| d["attempts"].as_i64() >= Some(3))
+        })
+        .await
+    );
+    let ds = deliveries(&app, &org, &inbox).await;
+    let mut a_ds = of(&ds, &a);
+    a_ds.sort_by_key(|d| d["seq"].as_i64());
+    assert!(a_ds.iter().all(|d| d["status"] == "pending"), "{a_ds:?}");
+    assert!(a_ds[0]["attempts"].as_i64() >= Some(3));
+    assert!(a_ds[1..].iter().all(|d| d["attempts"] == 0), "only A's head is tried: {a_ds:?}");
+    assert!(receiver.accepted().iter().all(|g| g.body["conversationId"] == b.as_str()));
+
+    // A's receiver recovers: A's deliveries follow, in order.
+    receiver.state.lock().unwrap().down_for = None;
+    let a_done = eventually(Duration::from_secs(10), || async {
+        of(&deliveries(&app, &org, &inbox).await, &a).iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    assert!(a_done);
+    let a_seqs: Vec<i64> = receiver
+        .accepted()
+        .iter()
+        .filter(|g| g.body["conversationId"] == a.as_str())
+        .map(|g| g.body["seq"].as_i64().unwrap())
+        .collect();
+    assert!(a_seqs.len() >= 4 && a_seqs.windows(2).all(|w| w[0] < w[1]), "{a_seqs:?}");
 }
