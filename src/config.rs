@@ -194,6 +194,21 @@ pub struct Config {
     /// How long an invitation stays valid, in days.
     #[arg(long, env = "CX_INVITATION_DAYS", default_value_t = 7, global = true)]
     pub invitation_days: i64,
+    /// API channel webhooks may target `http://` URLs and private, loopback or link-local
+    /// addresses. Off in production (organization admins set webhook URLs, so the server must not
+    /// be made to call its own network); tests turn it on for their local receiver.
+    #[arg(long, env = "CX_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, global = true)]
+    pub webhook_allow_private: bool,
+    /// The first retry delay of a failed API channel webhook, in milliseconds; the later ones
+    /// are multiples of it (10 s, 30 s, 1 min, 5 min, 15 min, 30 min, then hourly until 24 h
+    /// at the default 10 000). Tests set it to a few milliseconds so a day of retries takes
+    /// seconds.
+    #[arg(long, env = "CX_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000, global = true)]
+    pub webhook_retry_base_ms: u64,
+    /// Failed webhook tries in a row (any delivery of the inbox) after which the inbox's webhook
+    /// is turned off and an `account.alert` is raised; an admin enables it again.
+    #[arg(long, env = "CX_WEBHOOK_DISABLE_AFTER", default_value_t = 20, global = true)]
+    pub webhook_disable_after: u32,
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
     #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
     pub actor_idle_secs: u64,

@@ -118,9 +118,12 @@ impl Application {
             }
             None => None,
         };
-        // Live chat and the API channel get their senders with their packages; until then their
-        // messages fail as `channel_unavailable`.
-        let router = crate::channels::ChannelRouter::default().with(Channel::Whatsapp, Arc::new(sender));
+        // Live chat gets its sender with its package; until then its messages fail as
+        // `channel_unavailable`. The API channel's messages are sent once queued; the webhook
+        // dispatcher below delivers them.
+        let router = crate::channels::ChannelRouter::default()
+            .with(Channel::Whatsapp, Arc::new(sender))
+            .with(Channel::Api, Arc::new(crate::channels::api::ApiChannelSender));
         let rt = Runtime::start(db, Arc::new(router), rt_config, cluster);
         let fetcher = Arc::new(MediaFetcher {
             rt: rt.clone(),
@@ -131,6 +134,17 @@ impl Application {
             poll: Duration::from_millis(config.outbox_poll_ms.max(10)),
         });
         rt.spawn_loop(fetcher.run());
+        let webhook_wake = Arc::new(tokio::sync::Notify::new());
+        let dispatcher = Arc::new(crate::channels::api::WebhookDispatcher {
+            rt: rt.clone(),
+            secrets: secret_box.clone(),
+            node_id: rt.config.node_id.clone(),
+            allow_private: config.webhook_allow_private,
+            retry_base: Duration::from_millis(config.webhook_retry_base_ms.max(1)),
+            disable_after: config.webhook_disable_after,
+            wake: webhook_wake.clone(),
+        });
+        rt.spawn_loop(dispatcher.run());
         let bot = crate::bot::engine::Engine::new(
             rt.db.clone(),
             rt.admission.clone(),
@@ -155,6 +169,7 @@ impl Application {
             sign_in_throttle: Default::default(),
             rates,
             campaigns: Default::default(),
+            webhook_wake,
         });
         crate::campaigns::runner::start(state.clone().into_inner());
 

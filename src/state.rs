@@ -30,6 +30,8 @@ pub struct AppState {
     pub rates: crate::campaigns::pricing::RateCard,
     /// This node's campaign scheduler.
     pub campaigns: crate::campaigns::runner::Runner,
+    /// Wakes the API channel's webhook dispatcher (a replay, a webhook enabled again).
+    pub webhook_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

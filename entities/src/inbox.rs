@@ -53,6 +53,13 @@ pub struct Model {
     pub api_token_prefix: Option<String>,
     /// Set while the inbox is turned off (status `inactive`).
     pub disabled_at: Option<DateTimeUtc>,
+    /// API channel: the last `org_seq` the webhook dispatcher copied into `webhook_deliveries`.
+    pub webhook_cursor: i64,
+    /// API channel: webhook tries in a row that failed; a success resets it.
+    pub webhook_failure_streak: i32,
+    /// API channel: set when the webhook was turned off after too many failures in a row;
+    /// deliveries wait (queued, not lost) until an admin enables it again.
+    pub webhook_disabled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

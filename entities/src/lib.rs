@@ -40,6 +40,8 @@ pub mod tag;
 pub mod team;
 pub mod team_member;
 pub mod user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
 pub mod whatsapp_account;
 pub mod whatsapp_meta_config;
 pub mod whatsapp_template;

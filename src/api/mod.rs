@@ -2,6 +2,7 @@
 //! or a query, map the result. Each module registers its routes with their OpenAPI annotations.
 
 pub mod admission;
+pub mod api_channel;
 pub mod api_keys;
 pub mod auth;
 pub mod body;
@@ -28,6 +29,7 @@ pub mod tags;
 pub mod teams;
 pub mod templates;
 pub mod users;
+pub mod webhook_deliveries;
 pub mod webhooks;
 pub mod whatsapp_accounts;
 pub mod ws;
@@ -66,6 +68,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     inboxes::routes(cfg);
     // The Chatwoot-style surface, in its own scope with its own error shape.
     compat::chatwoot::routes(cfg);
+    webhook_deliveries::routes(cfg);
+    api_channel::routes(cfg);
     // Before `conversations`: `/conversations/re-classify` is not a conversation id.
     bot::classify::routes(cfg);
     csat::routes(cfg);
@@ -119,6 +123,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
         (name = "compat-chatwoot", description = "The Chatwoot-style account-scoped inbox API: `/api/v1/accounts/{account_id}/inboxes…`, where `account_id` is the caller's organization id (any other is 404). Authenticate with the `api_access_token: <API key | access token>` header (or `Authorization: Bearer`). snake_case fields; ids are strings; success bodies are bare objects (lists `{\"payload\": [...]}`); errors are `{\"error\": \"sentence\"}` (a field at fault named first: `name: …`) with the native statuses"),
+        (name = "api-channel", description = "The API channel: a business's system posts its customers' messages with the inbox's token (`Authorization: Bearer cxi_…`), and receives our messages and conversation changes as signed webhooks: `POST <webhookUrl>` with `X-CX-Event`, `X-CX-Delivery`, `X-CX-Timestamp` (unix seconds) and `X-CX-Signature: v1=<hex HMAC-SHA256(webhook secret, \"{timestamp}.{raw body}\")>`. Verify over the raw body in constant time and refuse a timestamp more than 5 minutes from your clock (replay window). Body: `{id, event, inboxId, conversationId, seq, createdAt, data}`; deliveries go in order per conversation, are retried for a day (10 s, 30 s, 1 min, 5 min, 15 min, 30 min, then hourly) and logged under `/api/v1/inboxes/{id}/webhook-deliveries`"),
         (name = "compat-cekat", description = "The classic Messages API of Cekat-style clients: `POST /messages/whatsapp`, `GET /messages`, `GET /messages/{id}`, `POST /v1/backoffice/conversations-delete`. snake_case fields; success `{\"success\": true, \"data\": …}`; errors `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"}}` with the native codes and statuses"),
     )
 )]
@@ -129,6 +134,15 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "inboxToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API inbox's token (`cxi_…`), shown once when the inbox is created"))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

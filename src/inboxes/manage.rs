@@ -87,6 +87,9 @@ pub fn defaults() -> inbox::ActiveModel {
         api_token_hash: Set(None),
         api_token_prefix: Set(None),
         disabled_at: Set(None),
+        webhook_cursor: Set(0),
+        webhook_failure_streak: Set(0),
+        webhook_disabled_at: Set(None),
         ..Default::default()
     }
 }
@@ -110,9 +113,11 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
 
-/// Checks `input` against the inbox's channel and writes it into `am`.
+/// Checks `input` against the inbox's channel and writes it into `am`. `allow_private`
+/// (`CX_WEBHOOK_ALLOW_PRIVATE`) lets a webhook URL be http or a private address.
 async fn apply(
     db: &impl ConnectionTrait,
+    allow_private: bool,
     org_id: &str,
     channel: Channel,
     input: InboxInput,
@@ -176,6 +181,11 @@ async fn apply(
     }
     if let Some(url) = input.webhook_url {
         let url = url.filter(|u| !u.trim().is_empty()).map(|u| settings::parse_webhook_url(&u)).transpose()?;
+        if let Some(url) = &url {
+            crate::channels::api::guard::check_at_save(url, allow_private)
+                .await
+                .map_err(|refused| Error::invalid("webhookUrl", refused.to_string()))?;
+        }
         am.webhook_url = Set(url);
     }
     if let Some(on) = input.enabled {
@@ -185,8 +195,8 @@ async fn apply(
 }
 
 /// Checks `input` for an inbox of `channel` without writing anything.
-pub(super) async fn check(db: &impl ConnectionTrait, org_id: &str, channel: Channel, input: InboxInput) -> Result<()> {
-    apply(db, org_id, channel, input, &mut defaults()).await
+pub(super) async fn check(state: &AppState, org_id: &str, channel: Channel, input: InboxInput) -> Result<()> {
+    apply(state.db(), state.config.webhook_allow_private, org_id, channel, input, &mut defaults()).await
 }
 
 fn live(org_id: &str) -> sea_orm::Select<inbox::Entity> {
@@ -268,7 +278,7 @@ pub async fn create(state: &AppState, org_id: &str, channel: Option<&str>, input
         }
         Channel::Whatsapp => {}
     }
-    apply(state.db(), org_id, channel, input, &mut am).await?;
+    apply(state.db(), state.config.webhook_allow_private, org_id, channel, input, &mut am).await?;
     let model = am.insert(state.db()).await?;
     tracing::info!(%org_id, inbox_id = %model.id, %channel, "inbox created");
     Ok(Created { inbox: get(state, org_id, &model.id).await?, api_token })
@@ -279,7 +289,7 @@ pub async fn update(state: &AppState, org_id: &str, id: &str, input: InboxInput)
     let current = get(state, org_id, id).await?.model;
     let channel = current.channel;
     let mut am = current.into_active_model();
-    apply(state.db(), org_id, channel, input, &mut am).await?;
+    apply(state.db(), state.config.webhook_allow_private, org_id, channel, input, &mut am).await?;
     am.updated_at = Set(Utc::now());
     am.update(state.db()).await?;
     get(state, org_id, id).await

@@ -16,3 +16,4 @@ pub use manage::{
     list_with_bot, rotate, update,
 };
 pub use settings::{CsatConfig, SurveyRule, WidgetSettings, parse_channel};
+pub use tokens::API_TOKEN_PREFIX;

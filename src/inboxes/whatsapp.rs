@@ -14,7 +14,7 @@ use crate::state::AppState;
 /// Connects a number (its credentials checked with Meta) and gives its new inbox `input`'s
 /// settings. The settings are checked before Meta is asked, so a refused field connects nothing.
 pub async fn connect(state: &AppState, org_id: &str, c: Credentials<'_>, input: InboxInput) -> Result<Created> {
-    manage::check(state.db(), org_id, Channel::Whatsapp, input.clone()).await?;
+    manage::check(state, org_id, Channel::Whatsapp, input.clone()).await?;
     let account = accounts::connect(state, org_id, c).await?;
     let inbox = manage::update(state, org_id, &account.inbox_id, input).await?;
     Ok(Created { inbox, api_token: None })

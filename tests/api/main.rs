@@ -7,6 +7,7 @@ mod account_alerts;
 mod account_health;
 mod admission;
 mod agents;
+mod api_channel;
 mod api_keys;
 mod assignment;
 mod auth;

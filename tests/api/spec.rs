@@ -515,11 +515,16 @@ impl World {
     }
 }
 
-/// Fields whose ids are not objects of ours (Meta's ids for a number being connected, Meta's app).
-const NOT_OURS: &[&str] = &["phoneNumberId", "wabaId", "appId"];
+/// Fields whose ids are not objects of ours (Meta's ids for a number being connected, Meta's app;
+/// an API channel's system's own id of its customer).
+const NOT_OURS: &[&str] = &["phoneNumberId", "wabaId", "appId", "sourceId"];
 
-/// Fields named like ours that hold Meta's ids on one route: (path, field).
-const NOT_OURS_AT: &[(&str, &str)] = &[("/api/v1/whatsapp-accounts/meta-config", "configId")];
+/// Fields named like ours that hold someone else's ids on one route: (path, field).
+const NOT_OURS_AT: &[(&str, &str)] = &[
+    ("/api/v1/whatsapp-accounts/meta-config", "configId"),
+    // The API channel's system names its own message (idempotency), not one of ours.
+    ("/api/v1/api-channel/messages", "messageId"),
+];
 
 /// Fields of the snake_case compatible surfaces that hold the id of another object.
 const COMPAT_ID_FIELDS: &[&str] = &["agent_bot"];
