@@ -14,7 +14,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(receive).service(status);
+    cfg.service(receive).service(status).service(csat);
 }
 
 /// The token after `Bearer `, if any.
@@ -120,4 +120,40 @@ pub async fn status(
     };
     let message = inbound::report_status(&state, bearer(&req), &id, reported).await?;
     Ok(HttpResponse::Ok().json(Data::new(message)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsatAnswer {
+    /// 1 (very poor) to 5 (excellent).
+    pub rating: i32,
+    /// At most 2,000 characters.
+    pub comment: Option<String>,
+}
+
+/// The customer's answer to a satisfaction survey (a `csat` message we sent): their rating of
+/// the conversation. Answering again replaces the rating.
+#[utoipa::path(
+    tag = "api-channel",
+    security(("inboxToken" = [])),
+    params(("id" = String, Path, description = "The conversation the survey was sent in")),
+    request_body = CsatAnswer,
+    responses(
+        (status = 200, description = "The stored rating", body = Data<actors::conversation::csat::RatingView>),
+        (status = 400, description = "A field at fault", body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, description = "No conversation of this inbox", body = crate::error::ErrorBody),
+        (status = 409, description = "The conversation was sent no survey", body = crate::error::ErrorBody),
+    )
+)]
+#[post("/api-channel/conversations/{id}/csat")]
+pub async fn csat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<CsatAnswer>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let rating = inbound::rate(&state, bearer(&req), &id, b.rating, b.comment).await?;
+    Ok(HttpResponse::Ok().json(Data::new(rating)))
 }

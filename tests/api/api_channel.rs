@@ -581,3 +581,60 @@ async fn a_failing_conversation_holds_up_only_its_own_later_deliveries() {
         .collect();
     assert!(a_seqs.len() >= 4 && a_seqs.windows(2).all(|w| w[0] < w[1]), "{a_seqs:?}");
 }
+
+/// Posts a customer's survey answer with the inbox token.
+async fn rates(app: &TestApp, token: &str, conv: &str, body: Value) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/api-channel/conversations/{conv}/csat")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::status_json(res).await
+}
+
+#[actix_web::test]
+async fn the_csat_survey_reaches_the_receiver_and_the_system_posts_the_rating() {
+    let app = app_for_webhooks().await;
+    let org = app.register("Acme").await;
+    let receiver = Receiver::start();
+    let inbox = api_inbox(&app, &org, &format!("{}/hook", receiver.url)).await;
+    let body = json!({"csatSurveyEnabled": true, "csatConfig": {"message": "Rate our help"}});
+    let (s, b) = app.patch(&format!("/api/v1/inboxes/{}", inbox.id), &org.token, body).await;
+    assert_eq!(s, 200, "{b}");
+    let first = customer_says(&app, &inbox, "c-1", "cust-csat", "Where is my parcel?").await;
+    let conv = first["conversationId"].as_str().unwrap().to_owned();
+
+    // Before any survey, a rating is refused.
+    let (s, b) = rates(&app, &inbox.token, &conv, json!({"rating": 5})).await;
+    assert_eq!(s, 409, "{b}");
+
+    let (s, b) = app.post(&format!("/api/v1/conversations/{conv}/resolve"), &org.token, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    // The survey goes out as a `csat` message with its question and the five choices.
+    let survey = eventually(Duration::from_secs(10), || async {
+        receiver.accepted().iter().any(|g| g.event == "message.created" && msg(&g.body)["type"] == "csat")
+    })
+    .await;
+    assert!(survey, "{:#?}", receiver.got().iter().map(|g| (&g.event, &g.body)).collect::<Vec<_>>());
+    let got = receiver.accepted();
+    let survey = got.iter().find(|g| msg(&g.body)["type"] == "csat").unwrap();
+    assert_eq!(msg(&survey.body)["text"], "Rate our help");
+    assert_eq!(msg(&survey.body)["content"]["options"].as_array().unwrap().len(), 5);
+    assert_signed(&got, &inbox.secret);
+
+    // The system posts the customer's answer: it is the conversation's rating.
+    let (s, b) = rates(&app, &inbox.token, &conv, json!({"rating": 2, "comment": "Slow"})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!((b["data"]["rating"].as_i64(), b["data"]["channel"].as_str()), (Some(2), Some("api")));
+    let (_, shown) = app.get(&format!("/api/v1/conversations/{conv}/csat"), &org.token).await;
+    assert_eq!(shown["data"]["comment"], "Slow");
+    // Out of range, another inbox's token, a conversation of another inbox.
+    let (s, b) = rates(&app, &inbox.token, &conv, json!({"rating": 6})).await;
+    assert_eq!((s, b["error"]["details"]["field"].as_str()), (400, Some("rating")), "{b}");
+    let other = api_inbox(&app, &org, &format!("{}/hook", receiver.url)).await;
+    assert_eq!(rates(&app, &other.token, &conv, json!({"rating": 4})).await.0, 404);
+    assert_eq!(rates(&app, "cxi_wrong", &conv, json!({"rating": 4})).await.0, 401);
+}

@@ -185,3 +185,20 @@ pub async fn report_status(
     let row = message::Entity::find_by_id(row.id).one(state.db()).await?.ok_or(Error::NotFound("message"))?;
     Ok(MessageView::from(&row))
 }
+
+/// The customer's satisfaction rating (1 to 5, optional comment) of a conversation of the
+/// token's inbox that was sent a survey (the `csat` message of a `message.created` webhook).
+pub async fn rate(
+    state: &AppState,
+    token: Option<&str>,
+    conversation_id: &str,
+    rating: i32,
+    comment: Option<String>,
+) -> Result<actors::conversation::csat::RatingView> {
+    let inbox = authenticate(state, token).await?;
+    let conv = actors::store::conversations::get(state.db(), &inbox.org_id, conversation_id)
+        .await?
+        .filter(|c| c.inbox_id == inbox.id)
+        .ok_or(Error::NotFound("conversation"))?;
+    crate::csat::rate(state, &inbox.org_id, &conv.id, rating, comment).await
+}
