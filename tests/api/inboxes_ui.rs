@@ -137,3 +137,42 @@ async fn an_admin_creates_a_website_chat_inbox_gets_its_snippet_and_turns_its_su
     )
     .await;
 }
+
+#[actix_web::test]
+async fn an_admin_creates_an_api_inbox_and_sees_its_token_once_and_its_signing_secret() {
+    let Some(b) = Browser::start("inboxes_ui::an_admin_creates_an_api_inbox").await else { return };
+    let app = spawn_app().await;
+    let (email, org) = admin(&app).await;
+    sign_in(&b, &app.address, &email).await;
+    b.goto(&format!("{}/settings/inboxes", app.address)).await;
+
+    let form = "[data-testid=inbox-create-form]";
+    choose(&b, "[data-testid=inbox-channel]", "api").await;
+    b.type_into(&format!("{form} input[name=name]"), "Shop backend").await;
+    b.type_into(&format!("{form} input[name=webhookUrl]"), "https://hooks.example.com/cx").await;
+    b.click("[data-testid=inbox-create-submit]").await;
+
+    // The token is shown right after creation; the API keeps only its first characters.
+    b.wait_for("[data-testid=inbox-api-token]", WAIT).await;
+    let token = b.js("return document.querySelector('[data-testid=inbox-api-token]').textContent", json!([])).await;
+    let token = token.as_str().unwrap().to_owned();
+    let all = inboxes(&app, &org).await;
+    let inbox = all.iter().find(|i| i["name"] == "Shop backend").unwrap_or_else(|| panic!("{all:?}"));
+    assert_eq!(inbox["channel"], "api");
+    let prefix = inbox["apiTokenPrefix"].as_str().unwrap();
+    assert!(!token.is_empty() && token.starts_with(prefix), "{token} / {prefix}");
+    let id = inbox["id"].as_str().unwrap().to_owned();
+    let (_, one) = app.get(&format!("/api/v1/inboxes/{id}"), &org.token).await;
+    assert_eq!(one["data"]["webhookUrl"], "https://hooks.example.com/cx", "{one}");
+    let secret =
+        b.js("return document.querySelector('[data-testid=inbox-webhook-secret]').textContent", json!([])).await;
+    assert_eq!(secret, one["data"]["webhookSecret"]);
+
+    // Closed and opened again: the token is gone for good.
+    let row = format!("[data-testid=inbox-row][data-id='{id}'] [data-testid=inbox-manage]");
+    b.click(&row).await;
+    b.click(&row).await;
+    b.wait_for("[data-testid=inbox-webhook-secret]", WAIT).await;
+    let shown = b.js("return !!document.querySelector('[data-testid=inbox-api-token]')", json!([])).await;
+    assert_eq!(shown, json!(false));
+}

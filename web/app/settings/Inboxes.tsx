@@ -69,7 +69,7 @@ export function InboxesSettings() {
                 </div>
                 <div class="s-row-actions">
                   <button type="button" data-testid="inbox-manage" aria-expanded={selected === i.id}
-                    onClick={() => setSelected(selected === i.id ? null : i.id)}>
+                    onClick={() => { setCreated(null); setSelected(selected === i.id ? null : i.id); }}>
                     {selected === i.id ? "Close" : "Manage"}
                   </button>
                 </div>
