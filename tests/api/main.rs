@@ -33,6 +33,7 @@ mod fake_llm;
 mod health;
 mod helpers;
 mod inboxes;
+mod inboxes_ui;
 mod invitations;
 mod layers;
 mod login_codes;

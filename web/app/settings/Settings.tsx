@@ -11,10 +11,12 @@ import { RoutingSettings } from "./Routing";
 import { BotSettings } from "./Bot";
 import { KnowledgeSettings } from "./Knowledge";
 import { TagsSettings } from "./Tags";
+import { InboxesSettings } from "./Inboxes";
 import { refreshUnreadAlerts, unreadAlerts } from "./alerts";
 
 const SECTIONS: { slug: string; label: string; screen: FunctionComponent }[] = [
   { slug: "whatsapp", label: "WhatsApp", screen: WhatsAppSettings },
+  { slug: "inboxes", label: "Inboxes", screen: InboxesSettings },
   { slug: "templates", label: "Templates", screen: TemplatesSettings },
   { slug: "users", label: "Users & invitations", screen: UsersSettings },
   { slug: "teams", label: "Teams", screen: TeamsSettings },
