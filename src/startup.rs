@@ -118,9 +118,11 @@ impl Application {
             }
             None => None,
         };
-        // Live chat and the API channel get their senders with their packages; until then their
-        // messages fail as `channel_unavailable`.
-        let router = crate::channels::ChannelRouter::default().with(Channel::Whatsapp, Arc::new(sender));
+        // The API channel gets its sender with its package; until then its messages fail as
+        // `channel_unavailable`.
+        let router = crate::channels::ChannelRouter::default()
+            .with(Channel::Whatsapp, Arc::new(sender))
+            .with(Channel::Livechat, Arc::new(crate::channels::livechat::LivechatSender));
         let rt = Runtime::start(db, Arc::new(router), rt_config, cluster);
         let fetcher = Arc::new(MediaFetcher {
             rt: rt.clone(),

@@ -1,6 +1,7 @@
 //! Channels: how messages come in from and go out to customers. One folder per provider, and
 //! the router that sends each outbound message through its inbox's channel.
 
+pub mod livechat;
 mod router;
 pub mod whatsapp;
 
