@@ -39,6 +39,7 @@ describe("parentOrigin", () => {
     expect(parentOrigin("https://shop.example/path?q", undefined)).toBe("https://shop.example");
     expect(originOf("javascript:alert(1)")).toBe(null);
     expect(parentOrigin(null, undefined)).toBe(null);
+    expect(parentOrigin(null, undefined, "https://shop.example/cart")).toBe("https://shop.example");
   });
   it("refuses a claim the browser's ancestor list contradicts", () => {
     expect(parentOrigin("https://shop.example", ["https://evil.example"])).toBe(null);

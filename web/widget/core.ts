@@ -70,11 +70,12 @@ export function originOf(url: string | null | undefined): string | null {
 }
 
 /**
- * The page that embeds the iframe: the `origin` parameter the loader put in the iframe's URL,
- * trusted only when the browser's own ancestor list (where it has one) agrees.
+ * The page that embeds the iframe: the `origin` parameter the loader put in the iframe's URL (or,
+ * without it, the referrer's origin), trusted only when the browser's own ancestor list (where it
+ * has one) agrees.
  */
-export function parentOrigin(param: string | null, ancestors: ArrayLike<string> | undefined): string | null {
-  const claimed = originOf(param);
+export function parentOrigin(param: string | null, ancestors: ArrayLike<string> | undefined, referrer = ""): string | null {
+  const claimed = originOf(param) ?? originOf(referrer);
   if (!claimed) return null;
   if (ancestors && ancestors.length > 0 && ancestors[0] !== claimed) return null;
   return claimed;

@@ -12,7 +12,7 @@ import "./widget.css";
 const params = new URLSearchParams(location.search);
 const websiteToken = params.get("websiteToken") ?? "";
 const embedded = window.parent !== window;
-const page = embedded ? parentOrigin(params.get("origin"), location.ancestorOrigins) : null;
+const page = embedded ? parentOrigin(params.get("origin"), location.ancestorOrigins, document.referrer) : null;
 
 function toPage(m: ToPage) {
   if (page) window.parent.postMessage(m, page);
