@@ -144,8 +144,10 @@ impl Application {
         rt.set_bot(Arc::new(bot.clone()));
         let rates = crate::campaigns::pricing::RateCard::load(config.whatsapp_rates_file.as_deref())
             .map_err(std::io::Error::other)?;
+        let widget = crate::channels::livechat::Widget::start(&rt, config.widget_visitor_rate, config.widget_ip_rate);
         let state = web::Data::new(AppState {
             rt,
+            widget,
             jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
             secrets: secret_box,
             graph,
@@ -262,6 +264,7 @@ where
         .service(api::webhooks::verify)
         .service(api::webhooks::receive)
         .configure(api::compat::routes)
+        .configure(api::widget::routes)
 }
 
 /// The HTTP application. The docs come first: the `/api/v1` scope answers 404 for any path

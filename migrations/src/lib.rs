@@ -27,6 +27,7 @@ mod m20261207_000021_account_alerts;
 mod m20261207_000022_campaigns;
 mod m20261207_000023_inbox_settings;
 mod m20261207_000024_contact_channels;
+mod m20261207_000025_events_by_conversation;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_campaigns::Migration),
             Box::new(m20261207_000023_inbox_settings::Migration),
             Box::new(m20261207_000024_contact_channels::Migration),
+            Box::new(m20261207_000025_events_by_conversation::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ pub mod templates;
 pub mod users;
 pub mod webhooks;
 pub mod whatsapp_accounts;
+pub mod widget;
 pub mod ws;
 
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "dev", description = "Simulated customers (admins, when CX_DEV_ENDPOINTS allows), and the dev mailbox (when no CX_SMTP_URL is set)"),
         (name = "realtime", description = "The agent WebSocket"),
         (name = "webhooks", description = "Inbound webhooks from providers"),
+        (name = "widget", description = "The live-chat widget: its loader and page, a visitor's session, messages, files, typing and WebSocket (see docs/widget-protocol.md)"),
         (name = "compat-cekat", description = "The classic Messages API of Cekat-style clients: `POST /messages/whatsapp`, `GET /messages`, `GET /messages/{id}`, `POST /v1/backoffice/conversations-delete`. snake_case fields; success `{\"success\": true, \"data\": …}`; errors `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"}}` with the native codes and statuses"),
     )
 )]

@@ -133,6 +133,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             sent_at: m.sent_at,
             media_id: m.media_id.clone(),
             profile_name: profile_name.clone(),
+            stored_media: None,
         };
         let customer = Customer::WhatsApp { wa_id: m.from.clone(), profile_name };
         match inbound::place(rt, &account.org_id, &account.inbox_id, &customer, inbound).await? {
