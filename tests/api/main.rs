@@ -51,3 +51,4 @@ mod ui;
 mod users;
 mod webhook;
 mod whatsapp_accounts;
+mod widget;
