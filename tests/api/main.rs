@@ -52,3 +52,4 @@ mod users;
 mod webhook;
 mod whatsapp_accounts;
 mod widget;
+mod widget_ui;
