@@ -199,8 +199,32 @@ async fn a_visitor_writes_an_agent_sees_it_live_and_replies_and_a_reload_continu
         )
         .await;
 
-    // The agent replies; the visitor's page shows it with the agent's name, without a reload.
+    // The visitor closes the window; the agent replies: the bubble counts it and the widget rings.
+    visitor.leave_frames().await;
+    visitor.click("[data-cx=bubble]").await;
+    visitor
+        .until(
+            "the window closed",
+            WAIT,
+            "return document.querySelector('[data-cx=frame]').style.display === 'none'",
+            json!([]),
+        )
+        .await;
     agent.type_into("[data-testid=composer-input]", "Hi! How can I help?\u{E007}").await;
+    visitor
+        .until(
+            "the unread badge on the bubble",
+            WAIT,
+            "const b = document.querySelector('[data-cx=badge]'); return b.style.display === 'block' && b.textContent === '1'",
+            json!([]),
+        )
+        .await;
+    visitor.enter_frame("[data-cx=frame]").await;
+    let rang = visitor.js("return document.documentElement.dataset.rang || '0'", json!([])).await;
+    assert_eq!(rang, "1", "one sound for one reply while closed");
+
+    // Opened, the window shows the reply with the agent's name, without a reload.
+    open_chat(&visitor).await;
     widget_shows(&visitor, "the agent's reply in the widget", "outbound", "Hi! How can I help?").await;
     let name = visitor
         .until(
@@ -211,6 +235,9 @@ async fn a_visitor_writes_an_agent_sees_it_live_and_replies_and_a_reload_continu
         )
         .await;
     assert_eq!(name, "Ada Admin");
+    visitor.leave_frames().await;
+    assert_eq!(visitor.js("return document.querySelector('[data-cx=badge]').style.display", json!([])).await, "none");
+    visitor.enter_frame("[data-cx=frame]").await;
     // The window is open, so the reply is read; the agent's API shows it.
     let mut status = Value::Null;
     for _ in 0..100 {
