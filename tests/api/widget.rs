@@ -700,3 +700,30 @@ async fn routing_rules_and_auto_assignment_treat_a_widget_conversation_like_a_wh
     assert!(c["assignedTo"].is_null(), "{c}");
     assert_eq!(c["teamId"], sales.as_str());
 }
+
+#[actix_web::test]
+async fn the_inbox_bot_config_answers_its_visitors_instead_of_the_org_active_one() {
+    let crate::bot::Bot { app, org, llm, .. } = crate::bot::bot_setup().await;
+    let body = json!({"name": "Web helper", "systemPrompt": "You are the web shop's helper.", "provider": "OPENAI",
+        "model": "fake-web", "baseUrl": llm.url, "apiKey": "sk-test-abcdefgh1234"});
+    let (s, own) = app.post("/api/v1/bot-config", &org.token, body).await;
+    assert_eq!(s, 201, "{own}");
+    let inbox = widget_inbox(&app, &org, json!({"botConfigId": own["data"]["id"]})).await;
+    let vt = visitor(&app, &inbox).await;
+    let mut vs = VisitorSocket::open(&app, &vt, None).await;
+    vs.next(WAIT).await.unwrap();
+    says(&app, &vt, "c-1", "Do you ship abroad?").await;
+    let frames = vs.until(|f| f["type"] == "message" && f["message"]["direction"] == "outbound").await;
+    assert_eq!(frames.last().unwrap()["message"]["sender"]["name"], "Web helper");
+    let chats = llm.chats();
+    let last = chats.last().unwrap();
+    assert_eq!(last["body"]["model"], "fake-web", "the inbox's own config asked the model");
+    // A WhatsApp customer of the same organization still gets the active config.
+    let account = app.connect_account(&org).await;
+    app.customer_says(&org, &account, "4917000000099", "Hello").await;
+    assert!(
+        crate::agents::eventually(WAIT, || async { llm.chats().iter().any(|c| c["body"]["model"] == "fake-chat") })
+            .await,
+        "the org's active config answers WhatsApp"
+    );
+}

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use actors::views::MessageView;
 use chrono::{DateTime, Utc};
-use entities::{inbox, user};
+use entities::user;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -136,11 +136,5 @@ impl Names {
 
 /// The name of the bot config answering the inbox: its own, else the organization's active one.
 async fn bot_name(db: &impl ConnectionTrait, org_id: &str, inbox_id: &str) -> Option<String> {
-    let inbox = inbox::Entity::find_by_id(inbox_id.to_owned()).one(db).await.ok().flatten()?;
-    if let Some(id) = inbox.bot_config_id.as_deref()
-        && let Ok(c) = crate::bot::config::get(db, org_id, id).await
-    {
-        return Some(c.name);
-    }
-    crate::bot::config::active(db, org_id).await.ok().flatten().map(|c| c.name)
+    crate::bot::config::answering(db, org_id, inbox_id).await.ok().flatten().map(|c| c.name)
 }
