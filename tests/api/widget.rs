@@ -130,16 +130,14 @@ async fn a_visitor_message_reaches_the_agent_socket_and_the_reply_reaches_the_vi
     let app = spawn_app().await;
     let org = app.register("Shop").await;
     let inbox = widget_inbox(&app, &org, json!({})).await;
-    let (s, config) = app
-        .client
-        .get(app.url(&format!("/widget/config?websiteToken={}", website_token(&inbox))))
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .map(|s| (s, ()))
-        .unwrap();
-    assert_eq!(s, 200);
-    let _ = config;
+    let res = app.client.get(app.url(&format!("/widget/config?websiteToken={}", website_token(&inbox)))).send().await;
+    let (s, config) = status_json(res.unwrap()).await;
+    assert_eq!(s, 200, "{config}");
+    assert_eq!(config["data"]["inboxId"], inbox["id"]);
+    assert_eq!(
+        (config["data"]["openNow"].as_bool(), config["data"]["identityRequired"].as_bool()),
+        (Some(true), Some(false))
+    );
     let vt = visitor(&app, &inbox).await;
     let mut agent = app.socket(&org.token, None).await;
     let mut vs = VisitorSocket::open(&app, &vt, None).await;
