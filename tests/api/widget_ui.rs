@@ -211,6 +211,14 @@ async fn a_visitor_writes_an_agent_sees_it_live_and_replies_and_a_reload_continu
         )
         .await;
     agent.type_into("[data-testid=composer-input]", "Hi! How can I help?\u{E007}").await;
+    agent
+        .until(
+            "the agent's reply stored",
+            WAIT,
+            "return [...document.querySelectorAll('[data-testid=thread] [data-testid=message]')].some(e => e.textContent.includes('Hi! How can I help?') && e.dataset.status && e.dataset.status !== 'pending' && e.dataset.status !== 'failed')",
+            json!([]),
+        )
+        .await;
     visitor
         .until(
             "the unread badge on the bubble",
@@ -372,4 +380,35 @@ async fn the_loader_in_head_loads_nothing_until_interaction() {
         json!([]),
     )
     .await;
+}
+
+#[actix_web::test]
+async fn outside_working_hours_a_visitor_leaves_an_email_and_a_message_in_the_offline_form() {
+    let Some(b) = Browser::start("widget_ui::outside_working_hours").await else { return };
+    let app = spawn_app().await;
+    // Open only on a day that is never today: closed now.
+    let today = chrono::Utc::now().format("%a").to_string().to_uppercase();
+    let day = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].into_iter().find(|d| *d != today).unwrap();
+    let hours =
+        json!({"timezone": "UTC", "isEnabled": true, "slots": [{"day": day, "start": "09:00", "end": "10:00"}]});
+    let (admin, inbox) = organization_with_widget(&app, json!({"workingHours": hours})).await;
+    let inbox_id = inbox["id"].as_str().unwrap().to_owned();
+    let site = serve_site(&app, inbox["websiteToken"].as_str().unwrap());
+
+    b.goto(&format!("{site}/?at=body")).await;
+    open_chat(&b).await;
+    b.wait_for("[data-testid=widget-offline-form]", WAIT).await;
+    assert_eq!(b.js("return !!document.querySelector('[data-testid=widget-input]')", json!([])).await, false);
+    b.type_into("[data-testid=widget-offline-email]", "visitor@example.com").await;
+    b.type_into("[data-testid=widget-offline-text]", "Please call me back tomorrow").await;
+    b.click("[data-testid=widget-offline-send]").await;
+    b.wait_for("[data-testid=widget-offline-done]", WAIT).await;
+    widget_shows(&b, "the offline message in the thread", "inbound", "Please call me back tomorrow").await;
+
+    let list = conversations(&app, &admin, &inbox_id).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let (_, c) = app.get(&format!("/api/v1/conversations/{}", list[0]), &admin.org.token).await;
+    assert_eq!(c["data"]["contact"]["email"], "visitor@example.com", "{c}");
+    let texts: Vec<Value> = app.messages(&admin.org, &list[0]).await.into_iter().map(|m| m["text"].clone()).collect();
+    assert!(texts.contains(&json!("Please call me back tomorrow")), "{texts:?}");
 }

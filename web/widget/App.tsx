@@ -9,6 +9,9 @@ import { currentAgent, type WidgetMessage } from "./store";
 /** Whether the loader shows the window (always, when the app is opened on its own). */
 export const openState = signal(false);
 
+/** A conversation status the agents closed (the product says `CLOSED`; other words are tolerated). */
+const closed = (status: string | null) => !!status && ["CLOSED", "RESOLVED"].includes(status.toUpperCase());
+
 function useView(c: Controller): View {
   const [view, setView] = useState(c.view);
   useEffect(() => c.subscribe(() => setView(c.view)), [c]);
@@ -53,7 +56,6 @@ function Offline({ c }: { c: Controller }) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  if (c.view.offlineSent) return <p class="notice" data-testid="widget-offline-done">Thanks! We will answer by email as soon as we are back.</p>;
   return (
     <form
       class="offline"
@@ -181,7 +183,11 @@ export function App({ controller: c, embedded, onClose }: { controller: Controll
             {chat.agentTyping.name || "Agent"} is typing…
           </li>
         )}
-        {chat.conversationStatus === "resolved" && <li class="system">This conversation was resolved. Write to open it again.</li>}
+        {closed(chat.conversationStatus) && (
+          <li class="system" data-testid="widget-resolved">
+            This conversation was resolved. Write to open it again.
+          </li>
+        )}
       </ul>
       {view.error && (
         <p class="error" role="alert" data-testid="widget-error">
@@ -200,7 +206,12 @@ export function App({ controller: c, embedded, onClose }: { controller: Controll
           We could not verify who you are. Please sign in again on this site.
         </p>
       )}
-      {view.phase === "ready" && (offline ? <Offline c={c} /> : <Composer c={c} />)}
+      {view.offlineSent && (
+        <p class="notice" data-testid="widget-offline-done">
+          Thanks! We will answer by email as soon as we are back.
+        </p>
+      )}
+      {view.phase === "ready" && (offline && !view.offlineSent ? <Offline c={c} /> : <Composer c={c} />)}
     </div>
   );
 }
