@@ -320,6 +320,24 @@ async fn identity_verified_visitor_resumes_from_a_second_browser() {
     open_chat(&second).await;
     widget_shows(&second, "the first browser's message in the second", "inbound", "I am the identified visitor").await;
     visitor_writes(&second, "Back from another browser").await;
+    // A file goes up from the send box and its link opens with the visitor's token.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("order-note.txt");
+    std::fs::write(&path, "order 77: blue, size M").unwrap();
+    second.type_into("[data-testid=widget-file]", path.to_str().unwrap()).await;
+    let href = second
+        .until(
+            "the uploaded file stored, with its link",
+            WAIT,
+            "const a = [...document.querySelectorAll('[data-testid=widget-message][data-direction=inbound]')].filter(e => !e.dataset.id.startsWith('pending:')).map(e => e.querySelector('[data-testid=widget-message-file]')).find(a => a && a.getAttribute('href')); return a && a.href",
+            json!([]),
+        )
+        .await;
+    let href = href.as_str().unwrap().to_owned();
+    assert!(href.contains("visitorToken="), "{href}");
+    let res = app.client.get(&href).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{href}");
+    assert_eq!(res.text().await.unwrap(), "order 77: blue, size M");
     let list = conversations(&app, &admin, &inbox_id).await;
     assert_eq!(list.len(), 1, "one conversation for the identity: {list:?}");
     let texts: Vec<Value> = app.messages(&admin.org, &list[0]).await.into_iter().map(|m| m["text"].clone()).collect();

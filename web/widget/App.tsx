@@ -4,6 +4,7 @@
 import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Controller, View } from "./controller";
+import { mediaUrl } from "./core";
 import { currentAgent, type WidgetMessage } from "./store";
 
 /** Whether the loader shows the window (always, when the app is opened on its own). */
@@ -29,9 +30,9 @@ function Avatar({ name, url }: { name: string; url: string | null }) {
   );
 }
 
-function Message({ m, onRetry }: { m: WidgetMessage; onRetry: (m: WidgetMessage) => void }) {
+function Message({ m, token, onRetry }: { m: WidgetMessage; token: string | null; onRetry: (m: WidgetMessage) => void }) {
   const mine = m.direction === "inbound";
-  const a = m.attachment;
+  const a = m.attachment ? { ...m.attachment, url: mediaUrl(m.attachment.url, token) } : null;
   return (
     <li class={`msg ${mine ? "mine" : "theirs"} ${m.status}`} data-testid="widget-message" data-id={m.id} data-direction={m.direction} data-status={m.status}>
       {!mine && m.sender && <span class="sender" data-testid="widget-message-sender">{m.sender.name}</span>}
@@ -176,7 +177,7 @@ export function App({ controller: c, embedded, onClose }: { controller: Controll
           </li>
         )}
         {chat.messages.map((m) => (
-          <Message key={m.clientId ?? m.id} m={m} onRetry={(x) => c.retry(x)} />
+          <Message key={m.clientId ?? m.id} m={m} token={c.visitorToken} onRetry={(x) => c.retry(x)} />
         ))}
         {chat.agentTyping && (
           <li class="typing" data-testid="widget-typing">

@@ -53,6 +53,11 @@ export class Controller {
     private readonly host: Host,
   ) {}
 
+  /** The session's visitor token (file links carry it), `null` before the session. */
+  get visitorToken(): string | null {
+    return this.api.visitorToken;
+  }
+
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { TokenStore, backoffDelay, originOf, parentOrigin, sessionBody, socketUrl, tokenKey, trustedMessage, type KeyValue } from "./core";
+import { TokenStore, backoffDelay, mediaUrl, originOf, parentOrigin, sessionBody, socketUrl, tokenKey, trustedMessage, type KeyValue } from "./core";
 
 class Memory implements KeyValue {
   map = new Map<string, string>();
@@ -88,5 +88,15 @@ describe("urls and bodies", () => {
     expect(backoffDelay(0, () => 0.5)).toBe(500);
     expect(backoffDelay(3, () => 0.5)).toBe(4000);
     expect(backoffDelay(30, () => 1)).toBe(15000);
+  });
+});
+
+describe("mediaUrl", () => {
+  it("adds the visitor token to the widget's media URLs only", () => {
+    expect(mediaUrl("/widget/media/m1", "v t")).toBe("/widget/media/m1?visitorToken=v%20t");
+    expect(mediaUrl("/widget/media/m1?x=1", "v")).toBe("/widget/media/m1?x=1&visitorToken=v");
+    expect(mediaUrl("/widget/media/m1?visitorToken=v", "v")).toBe("/widget/media/m1?visitorToken=v");
+    expect(mediaUrl("https://cdn.example/a.png", "v")).toBe("https://cdn.example/a.png");
+    expect(mediaUrl("/widget/media/m1", null)).toBe("/widget/media/m1");
   });
 });

@@ -112,3 +112,12 @@ export function clientId(random: () => number = Math.random): string {
   if (c?.randomUUID) return c.randomUUID();
   return `c-${Date.now().toString(36)}-${Math.floor(random() * 1e12).toString(36)}`;
 }
+
+/**
+ * The URL the iframe can load a message's file from: the server's `/widget/media/{id}` needs the
+ * visitor token, and an <img> or a link cannot send a header, so it goes in the query.
+ */
+export function mediaUrl(url: string, visitorToken: string | null): string {
+  if (!url || !visitorToken || !url.startsWith("/widget/media/") || /[?&]visitorToken=/.test(url)) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}visitorToken=${encodeURIComponent(visitorToken)}`;
+}
