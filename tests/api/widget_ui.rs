@@ -199,6 +199,20 @@ async fn a_visitor_writes_an_agent_sees_it_live_and_replies_and_a_reload_continu
         )
         .await;
 
+    // Typing both ways: the agent's shows in the widget with their name.
+    agent.type_into("[data-testid=composer-input]", "Hi").await;
+    visitor
+        .until(
+            "the agent typing in the widget",
+            WAIT,
+            "const e = document.querySelector('[data-testid=widget-typing]'); return e && e.textContent.includes('Ada Admin')",
+            json!([]),
+        )
+        .await;
+    agent
+        .js("const i = document.querySelector('[data-testid=composer-input]'); i.select(); return true", json!([]))
+        .await;
+
     // The visitor closes the window; the agent replies: the bubble counts it and the widget rings.
     visitor.leave_frames().await;
     visitor.click("[data-cx=bubble]").await;
