@@ -173,6 +173,12 @@ pub struct Config {
     /// server, say), comma-separated. Others are refused: base URLs are set by organization admins.
     #[arg(long, env = "CX_LLM_PRIVATE_HOSTS", value_delimiter = ',', global = true)]
     pub llm_private_hosts: Vec<String>,
+    /// Live-chat messages one widget visitor may write per 10 seconds.
+    #[arg(long, env = "CX_WIDGET_VISITOR_RATE", default_value_t = 10, global = true)]
+    pub widget_visitor_rate: u32,
+    /// Live-chat messages one IP address may write per 10 seconds into one inbox.
+    #[arg(long, env = "CX_WIDGET_IP_RATE", default_value_t = 60, global = true)]
+    pub widget_ip_rate: u32,
     /// Bot turns per organization and month unless the organization has its own limit.
     #[arg(long, env = "CX_BOT_MONTHLY_TURNS", default_value_t = 10_000, global = true)]
     pub bot_monthly_turns: i64,

@@ -27,6 +27,9 @@ pub enum Error {
     /// The caller's credentials are not good (a spent code, a revoked token).
     #[error("{0}")]
     Unauthenticated(String),
+    /// A website visitor's identity could not be verified (the inbox enforces it).
+    #[error("{0}")]
+    IdentityUnverified(String),
     /// The object existed and is gone for good (an expired invitation).
     #[error("{0}")]
     Gone(String),

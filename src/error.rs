@@ -19,6 +19,10 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A widget visitor's identifier hash is missing or wrong where the inbox enforces it:
+    /// 401 `identity_verification_failed`.
+    #[error("{0}")]
+    IdentityUnverified(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -53,7 +57,8 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorInfo {
-    /// Stable machine-readable code: validation_error, bad_request, unauthorized, forbidden,
+    /// Stable machine-readable code: validation_error, bad_request, unauthorized,
+    /// identity_verification_failed (the live-chat widget's), forbidden,
     /// not_found, conflict, gone, unprocessable, payload_too_large, rate_limited, unavailable,
     /// overloaded (503 with Retry-After), internal_error; for errors the framework raises itself
     /// also method_not_allowed, request_timeout, unsupported_media_type.
@@ -75,6 +80,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::IdentityUnverified(_) => "identity_verification_failed",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::Gone(_) => "gone",
@@ -92,7 +98,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Validation { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::IdentityUnverified(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -203,6 +209,7 @@ impl From<crate::domain::Error> for ApiError {
             E::Conflict(m) => ApiError::Conflict(m),
             E::Forbidden(m) => ApiError::Forbidden(m),
             E::Unauthenticated(m) => ApiError::Unauthorized(m),
+            E::IdentityUnverified(m) => ApiError::IdentityUnverified(m),
             E::Gone(m) => ApiError::Gone(m),
             E::Unprocessable(m) => ApiError::Unprocessable(m),
             E::TooLarge(m) => ApiError::TooLarge(m),

@@ -118,11 +118,11 @@ impl Application {
             }
             None => None,
         };
-        // Live chat gets its sender with its package; until then its messages fail as
-        // `channel_unavailable`. The API channel's messages are sent once queued; the webhook
-        // dispatcher below delivers them.
+        // Live chat's messages are sent once stored (the visitor's socket delivers them); the API
+        // channel's once queued (the webhook dispatcher below delivers them).
         let router = crate::channels::ChannelRouter::default()
             .with(Channel::Whatsapp, Arc::new(sender))
+            .with(Channel::Livechat, Arc::new(crate::channels::livechat::LivechatSender))
             .with(Channel::Api, Arc::new(crate::channels::api::ApiChannelSender));
         let rt = Runtime::start(db, Arc::new(router), rt_config, cluster);
         let fetcher = Arc::new(MediaFetcher {
@@ -156,8 +156,10 @@ impl Application {
         rt.set_bot(Arc::new(bot.clone()));
         let rates = crate::campaigns::pricing::RateCard::load(config.whatsapp_rates_file.as_deref())
             .map_err(std::io::Error::other)?;
+        let widget = crate::channels::livechat::Widget::start(&rt, config.widget_visitor_rate, config.widget_ip_rate);
         let state = web::Data::new(AppState {
             rt,
+            widget,
             jwt: JwtKeys::new(&secrets.jwt, config.access_token_ttl),
             secrets: secret_box,
             graph,
@@ -275,6 +277,7 @@ where
         .service(api::webhooks::verify)
         .service(api::webhooks::receive)
         .configure(api::compat::routes)
+        .configure(api::widget::routes)
 }
 
 /// The HTTP application. The docs come first: the `/api/v1` scope answers 404 for any path

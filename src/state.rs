@@ -28,6 +28,8 @@ pub struct AppState {
     pub sign_in_throttle: crate::auth::throttle::Throttle,
     /// Meta's per-message rates, for campaign estimates.
     pub rates: crate::campaigns::pricing::RateCard,
+    /// The live-chat widget's visitor hub, names and rate limits.
+    pub widget: crate::channels::livechat::Widget,
     /// This node's campaign scheduler.
     pub campaigns: crate::campaigns::runner::Runner,
     /// Wakes the API channel's webhook dispatcher (a replay, a webhook enabled again).

@@ -67,3 +67,16 @@ fn respond(req: &HttpRequest, file: rust_embed::EmbeddedFile, immutable: bool) -
     }
     res.body(file.data.into_owned())
 }
+
+/// A file of the widget's build (`widget.js`, `widget.html`), with its cache policy: the
+/// loader is cached briefly (its name is fixed), the page never (it names hashed assets).
+/// `None` when the widget was not built into this binary.
+pub fn widget_file(req: &HttpRequest, name: &str) -> Option<HttpResponse> {
+    let file = Assets::get(name)?;
+    let mut res = respond(req, file, false);
+    if name.ends_with(".js") {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    }
+    Some(res)
+}

@@ -27,6 +27,12 @@ pub struct Publish(pub Vec<Arc<Event>>);
 #[rtype(result = "()")]
 pub struct Deliver(pub Arc<Event>);
 
+/// An ephemeral frame (typing) for every session of an organization on this node: it has no
+/// `org_seq` (0), is never stored and is delivered at once, outside the ordered stream.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Flash(pub Arc<Event>);
+
 /// Start receiving an organization's events.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -135,6 +141,17 @@ impl Handler<Publish> for EventBus {
     fn handle(&mut self, msg: Publish, ctx: &mut Context<Self>) {
         for ev in msg.0 {
             self.accept(ev, ctx);
+        }
+    }
+}
+
+impl Handler<Flash> for EventBus {
+    type Result = ();
+    fn handle(&mut self, Flash(ev): Flash, _: &mut Context<Self>) {
+        if let Some(stream) = self.orgs.get(&ev.org_id) {
+            for r in stream.sessions.values() {
+                r.do_send(Deliver(ev.clone()));
+            }
         }
     }
 }

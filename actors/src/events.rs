@@ -116,6 +116,25 @@ impl Event {
         Event { org_id, org_seq, conversation_id, seq, name, wire: wire.into() }
     }
 
+    /// An ephemeral frame (typing): `org_seq` 0, no cursor, never stored. `wire` is
+    /// `{"event", "conversationId", "data"}`.
+    pub fn ephemeral(org_id: String, conversation_id: String, name: &str, data: serde_json::Value) -> Event {
+        let wire = serde_json::json!({"event": name, "conversationId": conversation_id, "data": data}).to_string();
+        Event {
+            org_id,
+            org_seq: 0,
+            conversation_id: Some(conversation_id),
+            seq: None,
+            name: name.to_owned(),
+            wire: wire.into(),
+        }
+    }
+
+    /// Whether this is an ephemeral frame rather than a stored event.
+    pub fn is_ephemeral(&self) -> bool {
+        self.org_seq == 0
+    }
+
     pub fn from_row(row: entities::event::Model) -> Event {
         Event::from_parts(row.org_id, row.org_seq, row.conversation_id, row.seq, row.name, &row.payload)
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web_actors::ws;
 
-use crate::bus::{Deliver, Subscribe, Unsubscribe};
+use crate::bus::{Deliver, Flash, Subscribe, Unsubscribe};
 use crate::events::{Event, EventName};
 use crate::runtime::Runtime;
 use crate::store;
@@ -133,6 +133,11 @@ impl Actor for AgentSession {
 impl Handler<Deliver> for AgentSession {
     type Result = ();
     fn handle(&mut self, Deliver(ev): Deliver, ctx: &mut Self::Context) {
+        // Typing is not part of the ordered stream: shown at once, never resumed.
+        if ev.is_ephemeral() {
+            ctx.text(ev.wire.clone());
+            return;
+        }
         // A removed user's sockets, and a revoked key's, close (their `userId` is this session's).
         let ends = ev.name == EventName::AgentRemoved.as_str() || ev.name == EventName::ApiKeyRevoked.as_str();
         if ends && removes(&ev, &self.user_id) {
@@ -145,6 +150,27 @@ impl Handler<Deliver> for AgentSession {
             Some(buf) => buf.push(ev),
             None => self.write(&ev, ctx),
         }
+    }
+}
+
+impl AgentSession {
+    /// `{"type":"typing","conversationId","typing"}`: the agent is typing in a conversation; a
+    /// live-chat visitor sees it (`typing.agent`, ephemeral). Anything else is ignored.
+    fn typing(&self, text: &str) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return };
+        let (Some("typing"), Some(conversation_id)) = (v["type"].as_str(), v["conversationId"].as_str()) else {
+            return;
+        };
+        if conversation_id.is_empty() || conversation_id.len() > 64 {
+            return;
+        }
+        let data = serde_json::json!({
+            "conversationId": conversation_id,
+            "userId": self.user_id,
+            "typing": v["typing"].as_bool().unwrap_or(true),
+        });
+        let ev = Event::ephemeral(self.org_id.clone(), conversation_id.to_owned(), "typing.agent", data);
+        self.rt.bus.do_send(Flash(Arc::new(ev)));
     }
 }
 
@@ -165,15 +191,12 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
         match msg {
             ws::Message::Ping(p) => ctx.pong(&p),
             ws::Message::Text(t) if t.trim() == "ping" => ctx.text("pong"),
+            ws::Message::Text(t) => self.typing(&t),
             ws::Message::Close(reason) => {
                 ctx.close(reason);
                 ctx.stop();
             }
-            ws::Message::Pong(_)
-            | ws::Message::Text(_)
-            | ws::Message::Binary(_)
-            | ws::Message::Continuation(_)
-            | ws::Message::Nop => {}
+            ws::Message::Pong(_) | ws::Message::Binary(_) | ws::Message::Continuation(_) | ws::Message::Nop => {}
         }
     }
 }

@@ -39,6 +39,7 @@ async fn setup() -> (Runtime, FakeChannel, String) {
         sent_at: chrono::Utc::now(),
         media_id: None,
         profile_name: Some("C".into()),
+        stored_media: None,
     };
     rt.ask_conversation("org", &conv, Inbound { org_id: "org".into(), message }).await.unwrap();
     (rt, channel, conv)

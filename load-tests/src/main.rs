@@ -44,6 +44,9 @@ enum Cmd {
     /// A 10,000-recipient campaign against the number's throughput limit (achieved/allowed),
     /// and the inbound webhook p99 while it runs, vs no campaign.
     Campaign,
+    /// Live-chat visitor -> agent socket latency with 1,000 visitor sockets at 100 msg/s, vs
+    /// WhatsApp webhook -> agent socket at the same rate on the same node in the same run.
+    Widget,
     /// Every scenario, one after another.
     All,
     /// Baseline child: a bare actix-web server answering 200 to every request.
@@ -79,6 +82,7 @@ const SOCKETS_BUDGET: Duration = Duration::from_secs(150);
 const CLUSTER_BUDGET: Duration = Duration::from_secs(120);
 const UI_BUDGET: Duration = Duration::from_secs(150);
 const CAMPAIGN_BUDGET: Duration = Duration::from_secs(240);
+const WIDGET_BUDGET: Duration = Duration::from_secs(240);
 
 fn main() -> ExitCode {
     // sqlx links ring and reqwest aws-lc-rs: one default provider must be chosen up front.
@@ -139,6 +143,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
         Cmd::Cluster => vec![("cluster", CLUSTER_BUDGET)],
         Cmd::Ui => vec![("ui", UI_BUDGET)],
         Cmd::Campaign => vec![("campaign", CAMPAIGN_BUDGET)],
+        Cmd::Widget => vec![("widget", WIDGET_BUDGET)],
         _ => vec![
             ("ingest", INGEST_BUDGET),
             ("e2e", E2E_BUDGET),
@@ -146,6 +151,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
             ("cluster", CLUSTER_BUDGET),
             ("ui", UI_BUDGET),
             ("campaign", CAMPAIGN_BUDGET),
+            ("widget", WIDGET_BUDGET),
         ],
     };
     let binary = server::ensure_server_binary().await?;
@@ -168,6 +174,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
                 "sockets" => scenarios::sockets::run(&binary).await,
                 "ui" => scenarios::ui::run(&binary).await,
                 "campaign" => scenarios::campaign::run(&binary).await,
+                "widget" => scenarios::widget::run(&binary).await,
                 _ => scenarios::cluster::run(&binary).await,
             }
         };

@@ -34,6 +34,12 @@ pub fn workspace_dir() -> PathBuf {
 /// so the numbers are for whatever was last built in release mode.
 pub async fn ensure_server_binary() -> Result<PathBuf> {
     let ws = workspace_dir();
+    // `CX_LT_SERVER` runs another build (a debug one, say); the figures are then that build's.
+    if let Some(other) = std::env::var_os("CX_LT_SERVER") {
+        let bin = PathBuf::from(other).canonicalize()?;
+        println!("server binary: {} (CX_LT_SERVER)", bin.display());
+        return Ok(bin);
+    }
     let bin = ws.join("target").join("release").join("cx-inbox");
     if !bin.exists() {
         println!("target/release/cx-inbox is missing: building it (release)…");

@@ -27,6 +27,7 @@ mod m20261207_000021_account_alerts;
 mod m20261207_000022_campaigns;
 mod m20261207_000023_inbox_settings;
 mod m20261207_000024_contact_channels;
+mod m20261207_000025_events_by_conversation;
 mod m20261207_000026_webhook_deliveries;
 mod m20261207_000027_csat;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_campaigns::Migration),
             Box::new(m20261207_000023_inbox_settings::Migration),
             Box::new(m20261207_000024_contact_channels::Migration),
+            Box::new(m20261207_000025_events_by_conversation::Migration),
             Box::new(m20261207_000026_webhook_deliveries::Migration),
             Box::new(m20261207_000027_csat::Migration),
         ]

@@ -32,6 +32,7 @@ pub mod users;
 pub mod webhook_deliveries;
 pub mod webhooks;
 pub mod whatsapp_accounts;
+pub mod widget;
 pub mod ws;
 
 use serde::{Deserialize, Serialize};
@@ -124,6 +125,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "webhooks", description = "Inbound webhooks from providers"),
         (name = "compat-chatwoot", description = "The Chatwoot-style account-scoped inbox API: `/api/v1/accounts/{account_id}/inboxes…`, where `account_id` is the caller's organization id (any other is 404). Authenticate with the `api_access_token: <API key | access token>` header (or `Authorization: Bearer`). snake_case fields; ids are strings; success bodies are bare objects (lists `{\"payload\": [...]}`); errors are `{\"error\": \"sentence\"}` (a field at fault named first: `name: …`) with the native statuses"),
         (name = "api-channel", description = "The API channel: a business's system posts its customers' messages with the inbox's token (`Authorization: Bearer cxi_…`), and receives our messages and conversation changes as signed webhooks: `POST <webhookUrl>` with `X-CX-Event`, `X-CX-Delivery`, `X-CX-Timestamp` (unix seconds) and `X-CX-Signature: v1=<hex HMAC-SHA256(webhook secret, \"{timestamp}.{raw body}\")>`. Verify over the raw body in constant time and refuse a timestamp more than 5 minutes from your clock (replay window). Body: `{id, event, inboxId, conversationId, seq, createdAt, data}`; deliveries go in order per conversation, are retried for a day (10 s, 30 s, 1 min, 5 min, 15 min, 30 min, then hourly) and logged under `/api/v1/inboxes/{id}/webhook-deliveries`"),
+        (name = "widget", description = "The live-chat widget: its loader and page, a visitor's session, messages, files, typing and WebSocket (see docs/widget-protocol.md)"),
         (name = "compat-cekat", description = "The classic Messages API of Cekat-style clients: `POST /messages/whatsapp`, `GET /messages`, `GET /messages/{id}`, `POST /v1/backoffice/conversations-delete`. snake_case fields; success `{\"success\": true, \"data\": …}`; errors `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"}}` with the native codes and statuses"),
     )
 )]

@@ -126,6 +126,27 @@ pub async fn active(
         .await
 }
 
+/// The config that answers an inbox's customers: the inbox's own (`inboxes.bot_config_id`,
+/// any status: an admin may give a widget a config of its own), else the organization's
+/// ACTIVE one.
+pub async fn answering(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    inbox_id: &str,
+) -> std::result::Result<Option<bot_config::Model>, sea_orm::DbErr> {
+    let own = entities::inbox::Entity::find_by_id(inbox_id.to_owned())
+        .filter(entities::inbox::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .and_then(|i| i.bot_config_id);
+    if let Some(id) = own
+        && let Some(c) = bot_config::Entity::find_by_id(id).filter(bot_config::Column::OrgId.eq(org_id)).one(db).await?
+    {
+        return Ok(Some(c));
+    }
+    active(db, org_id).await
+}
+
 /// The config the `/bot-config/…` endpoints work on: `id` if given, else the active config, else
 /// the most recently edited one.
 pub async fn current(db: &impl ConnectionTrait, org_id: &str, id: Option<&str>) -> Result<bot_config::Model> {

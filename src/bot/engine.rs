@@ -443,7 +443,7 @@ impl Engine {
         }
         // Never set up (a new organization's bot is on, but has no config): nothing will ever
         // answer, so humans take the conversation instead of leaving the customer in silence.
-        let Some(config) = config::active(&self.db, &req.org_id).await? else {
+        let Some(config) = config::answering(&self.db, &req.org_id, &conv.inbox_id).await? else {
             return Ok(TurnOutcome::Handoff {
                 reason: "no bot is set up (the organization has no active bot config)".into(),
                 summary: None,

@@ -2,6 +2,7 @@
 //! the router that sends each outbound message through its inbox's channel.
 
 pub mod api;
+pub mod livechat;
 mod router;
 pub mod whatsapp;
 

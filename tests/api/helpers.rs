@@ -527,6 +527,11 @@ impl AgentSocket {
         }
     }
 
+    /// Sends a text frame (the agent typing, say).
+    pub async fn send_text(&mut self, text: String) {
+        self.stream.send(WsMessage::Text(text.into())).await.unwrap();
+    }
+
     /// Events until `wait` passes with none.
     pub async fn drain(&mut self, wait: Duration) -> Vec<Value> {
         let mut out = Vec::new();

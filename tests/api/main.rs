@@ -55,3 +55,5 @@ mod ui;
 mod users;
 mod webhook;
 mod whatsapp_accounts;
+mod widget;
+mod widget_ui;

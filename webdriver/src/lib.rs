@@ -26,7 +26,8 @@ pub struct Browser {
     session: String,
     http: reqwest::Client,
     _profile: tempfile::TempDir,
-    _turn: SemaphorePermit<'static>,
+    /// The test's turn; `None` for a second browser of the same test (see `second`).
+    _turn: Option<SemaphorePermit<'static>>,
 }
 
 fn free_port() -> u16 {
@@ -56,12 +57,23 @@ impl Browser {
 
     /// A fresh headless Chromium at 1280x800; `Err` says what is missing.
     pub async fn launch() -> Result<Browser, String> {
+        Browser::launch_in(true).await
+    }
+
+    /// Another headless Chromium with its own profile (no shared storage or cookies) for the
+    /// same test, while this one keeps running: e.g. a visitor and an agent side by side. It
+    /// runs within this browser's turn.
+    pub async fn second(&self) -> Browser {
+        Browser::launch_in(false).await.expect("a second Chromium where the first one runs")
+    }
+
+    async fn launch_in(take_turn: bool) -> Result<Browser, String> {
         let chromium = find_binary(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
         let driver = find_binary(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
             return Err("no Chromium here (apt-get install chromium chromium-driver)".into());
         };
-        let turn = ONE_AT_A_TIME.acquire().await.expect("semaphore open");
+        let turn = if take_turn { Some(ONE_AT_A_TIME.acquire().await.expect("semaphore open")) } else { None };
         let port = free_port();
         let child = Command::new(&driver)
             .arg(format!("--port={port}"))
@@ -144,6 +156,24 @@ impl Browser {
         let handle = v["handle"].as_str().unwrap_or_else(|| panic!("new tab: {v}")).to_owned();
         self.switch_to(&handle).await;
         handle
+    }
+
+    /// Sends the next commands into the iframe matching `css` (in the current document).
+    pub async fn enter_frame(&self, css: &str) {
+        let id = self.wait_for(css, Duration::from_secs(10)).await;
+        let mut element = serde_json::Map::new();
+        element.insert(ELEMENT.to_owned(), Value::String(id));
+        self.cmd("POST", "/frame", json!({"id": element})).await;
+    }
+
+    /// Sends the next commands to the top document of the tab again.
+    pub async fn leave_frames(&self) {
+        self.cmd("POST", "/frame", json!({"id": null})).await;
+    }
+
+    /// Reloads the page.
+    pub async fn reload(&self) {
+        self.cmd("POST", "/refresh", json!({})).await;
     }
 
     /// Sends the next commands to the tab `handle`.

@@ -59,6 +59,18 @@ pub struct InboundMessage {
     /// contact this actor holds, the contact is read again (the inbox has just updated it).
     #[serde(default)]
     pub profile_name: Option<String>,
+    /// A file the server already holds (a widget visitor's upload): the message is stored with
+    /// its file `downloaded`, so the provider media fetcher never looks for it.
+    #[serde(default)]
+    pub stored_media: Option<StoredMedia>,
+}
+
+/// A file in the media store that came with a customer's message.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredMedia {
+    pub path: String,
+    pub mime: String,
+    pub size: i64,
 }
 
 /// Store a customer message.
@@ -480,8 +492,15 @@ impl Handler<Inbound> for ConversationActor {
                 content: m.content.clone(),
                 provider_message_id: Some(m.provider_message_id.clone()),
                 sent_at: Some(m.sent_at),
-                media_status: m.media_id.as_ref().map(|_| media::MEDIA_PENDING.to_owned()),
+                media_status: match (&m.stored_media, &m.media_id) {
+                    (Some(_), _) => Some(media::MEDIA_DOWNLOADED.to_owned()),
+                    (None, Some(_)) => Some(media::MEDIA_PENDING.to_owned()),
+                    (None, None) => None,
+                },
                 media_id: m.media_id.clone(),
+                media_path: m.stored_media.as_ref().map(|f| f.path.clone()),
+                media_mime: m.stored_media.as_ref().map(|f| f.mime.clone()),
+                media_size: m.stored_media.as_ref().map(|f| f.size),
                 ..new_message(&s.conv, Direction::Inbound, &m.message_type, MessageStatus::Received, now)
             };
             let txn = rt.db.begin_write().await?;

@@ -81,3 +81,21 @@ pub async fn since(db: &impl ConnectionTrait, org_id: &str, after: i64, limit: u
 pub async fn head(db: &impl ConnectionTrait, org_id: &str) -> Result<i64, DbErr> {
     Ok(organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.map(|o| o.event_seq).unwrap_or(0))
 }
+
+/// A conversation's events after its `seq` `after`, oldest first, at most `limit`
+/// (`ix_events_conversation_seq`).
+pub async fn of_conversation_since(
+    db: &impl ConnectionTrait,
+    conversation_id: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<Event>, DbErr> {
+    let rows = event::Entity::find()
+        .filter(event::Column::ConversationId.eq(conversation_id))
+        .filter(event::Column::Seq.gt(after))
+        .order_by_asc(event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Event::from_row).collect())
+}

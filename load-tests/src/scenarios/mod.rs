@@ -7,6 +7,7 @@ pub mod e2e;
 pub mod ingest;
 pub mod sockets;
 pub mod ui;
+pub mod widget;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

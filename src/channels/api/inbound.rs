@@ -134,6 +134,7 @@ pub async fn receive(state: &AppState, token: Option<&str>, input: MessageInput)
         sent_at: input.sent_at.unwrap_or_else(Utc::now),
         media_id: None,
         profile_name: None,
+        stored_media: None,
     };
     match place(&state.rt, &inbox.org_id, &inbox.id, &Customer::Contact(contact_id), message).await? {
         Placed::Stored { message, .. } => Ok(Received { created: true, message: *message }),

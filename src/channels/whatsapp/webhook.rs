@@ -135,6 +135,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             sent_at: m.sent_at,
             media_id: m.media_id.clone(),
             profile_name: profile_name.clone(),
+            stored_media: None,
         };
         // A rating picked from a satisfaction survey is stored with its conversation (closed
         // by then); it opens no new one.

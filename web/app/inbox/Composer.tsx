@@ -7,6 +7,7 @@ import type { Conversation } from "./model";
 import { windowOpen, countdown, checkMedia } from "./model";
 import { sendText, sendMedia, actions, myId, userById, say } from "./store";
 import { IconClip, IconSend, IconTemplate, IconX } from "./icons";
+import { sendFrame } from "../live/socket";
 
 const TemplatePicker = lazy(() => import("../templates/Picker").then((m) => ({ default: m.TemplatePicker })));
 
@@ -45,9 +46,24 @@ export function Composer({ c }: { c: Conversation }) {
   const other = !!c.assignedTo && c.assignedTo !== myId.value;
   const left = countdown(c, now);
 
+  // A live-chat visitor sees the agent typing: "typing" once per burst, "stopped" after a pause
+  // or on send. WhatsApp has no such signal.
+  const typingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const typingSent = useRef(false);
+  function typing(on: boolean) {
+    if (c.channel !== "livechat") return;
+    clearTimeout(typingTimer.current);
+    if (on) typingTimer.current = setTimeout(() => typing(false), 3000);
+    if (typingSent.current === on) return;
+    typingSent.current = on;
+    sendFrame({ type: "typing", conversationId: c.id, typing: on });
+  }
+  useEffect(() => () => typing(false), [c.id]);
+
   function update(v: string) {
     setText(v);
     setTyped(true);
+    typing(!!v);
     if (v) localStorage.setItem(draftKey(c.id), v);
     else localStorage.removeItem(draftKey(c.id));
   }
@@ -85,6 +101,7 @@ export function Composer({ c }: { c: Conversation }) {
         return;
       }
       sending.current = true;
+      typing(false);
       void sendText(c.id, body);
     } else return;
     update("");

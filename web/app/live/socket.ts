@@ -185,6 +185,13 @@ function onOffline() {
 }
 
 /** Opens the socket (once per tab). */
+/** Sends a frame on the socket if it is open (e.g. typing); `false` when it is not. */
+export function sendFrame(frame: object): boolean {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  ws.send(JSON.stringify(frame));
+  return true;
+}
+
 export function startLive() {
   if (wanted) return;
   wanted = true;
