@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(send_file)
         .service(typing)
         .service(offline)
+        .service(csat)
         .service(media)
         .service(socket);
 }
@@ -273,6 +274,26 @@ async fn offline(
 ) -> ApiResult<HttpResponse> {
     let w = messages::offline(&state, &v.0, &ip(&req), &body.email, &body.text).await?;
     Ok(HttpResponse::Created().json(Data::new(w.message)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WidgetCsat {
+    /// The survey message (`type: csat`) being answered.
+    message_id: String,
+    /// 1 (very poor) to 5 (excellent).
+    rating: i32,
+    /// At most 2,000 characters.
+    comment: Option<String>,
+}
+
+/// The visitor rates their conversation from its satisfaction survey.
+#[utoipa::path(tag = "widget", request_body = WidgetCsat, params(("X-Visitor-Token" = String, Header)), responses((status = 200, body = Data<actors::conversation::csat::RatingView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, description = "No survey of this visitor's", body = ErrorBody)))]
+#[post("/widget/csat")]
+async fn csat(state: web::Data<AppState>, v: VisitorAuth, body: web::Json<WidgetCsat>) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let rating = messages::rate(&state, &v.0, &b.message_id, b.rating, b.comment).await?;
+    Ok(HttpResponse::Ok().json(Data::new(rating)))
 }
 
 /// The file of a message in the visitor's own conversation.

@@ -725,3 +725,52 @@ async fn the_inbox_bot_config_answers_its_visitors_instead_of_the_org_active_one
         "the org's active config answers WhatsApp"
     );
 }
+
+#[actix_web::test]
+async fn a_widget_visitor_rates_with_buttons() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let inbox = widget_inbox(
+        &app,
+        &org,
+        json!({"csatSurveyEnabled": true, "csatConfig": {"displayType": "star", "message": "How was our chat?"}}),
+    )
+    .await;
+    let vt = visitor(&app, &inbox).await;
+    says(&app, &vt, "c-1", "Can I change my order?").await;
+    let conv = conversation_of(&app, &inbox, &vt).await;
+    let mut socket = VisitorSocket::open(&app, &vt, None).await;
+    agent_answers(&app, &org, &conv, "Done!").await;
+    let (s, b) = app.post(&format!("/api/v1/conversations/{conv}/resolve"), &org.token, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+
+    // The survey reaches the visitor's socket with its five choices.
+    let frames = socket.until(|f| f["type"] == "message" && f["message"]["type"] == "csat").await;
+    let survey = &frames.last().unwrap()["message"];
+    assert_eq!(survey["text"], "How was our chat?");
+    assert_eq!(survey["survey"]["displayType"], "star");
+    let ratings: Vec<i64> =
+        survey["survey"]["options"].as_array().unwrap().iter().map(|o| o["rating"].as_i64().unwrap()).collect();
+    assert_eq!(ratings, vec![5, 4, 3, 2, 1]);
+    let survey_id = survey["id"].as_str().unwrap();
+
+    // The visitor taps a star: the conversation's rating, which the agents see.
+    let (s, b, _) =
+        vpost(&app, &vt, "/widget/csat", json!({"messageId": survey_id, "rating": 5, "comment": "Quick!"})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!((b["data"]["rating"].as_i64(), b["data"]["channel"].as_str()), (Some(5), Some("livechat")));
+    let (_, shown) = app.get(&format!("/api/v1/conversations/{conv}/csat"), &org.token).await;
+    assert_eq!(shown["data"]["comment"], "Quick!");
+
+    // Another visitor cannot answer this survey; a message that is no survey is not one.
+    let stranger = visitor(&app, &inbox).await;
+    says(&app, &stranger, "s-1", "hi").await;
+    let (s, _, _) = vpost(&app, &stranger, "/widget/csat", json!({"messageId": survey_id, "rating": 1})).await;
+    assert_eq!(s, 404);
+    let (_, history) = vget(&app, &vt, "/widget/messages").await;
+    let text_id = history["data"][0]["id"].as_str().unwrap();
+    let (s, _, _) = vpost(&app, &vt, "/widget/csat", json!({"messageId": text_id, "rating": 3})).await;
+    assert_eq!(s, 404);
+    let (s, b, _) = vpost(&app, &vt, "/widget/csat", json!({"messageId": survey_id, "rating": 0})).await;
+    assert_eq!((s, b["error"]["details"]["field"].as_str()), (400, Some("rating")), "{b}");
+}

@@ -30,7 +30,34 @@ function Avatar({ name, url }: { name: string; url: string | null }) {
   );
 }
 
-function Message({ m, token, onRetry }: { m: WidgetMessage; token: string | null; onRetry: (m: WidgetMessage) => void }) {
+/** A satisfaction survey: one button per rating; the choice is sent once and thanked for. */
+function Survey({ m, onRate }: { m: WidgetMessage; onRate: (id: string, rating: number) => Promise<void> }) {
+  const [chosen, setChosen] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const options = m.survey?.options ?? [];
+  async function pick(rating: number) {
+    setError(null);
+    try {
+      await onRate(m.id, rating);
+      setChosen(rating);
+    } catch {
+      setError("Your rating could not be sent. Try again.");
+    }
+  }
+  if (chosen !== null) return <span class="text" data-testid="widget-csat-thanks">Thank you for your rating!</span>;
+  return (
+    <div class="survey" role="group" aria-label={m.text ?? "Rate this conversation"} data-testid="widget-csat">
+      {options.map((o) => (
+        <button type="button" key={o.rating} title={o.label} data-testid={`widget-csat-${o.rating}`} onClick={() => void pick(o.rating)}>
+          {o.label}
+        </button>
+      ))}
+      {error && <span class="error" role="alert">{error}</span>}
+    </div>
+  );
+}
+
+function Message({ m, token, onRetry, onRate }: { m: WidgetMessage; token: string | null; onRetry: (m: WidgetMessage) => void; onRate: (id: string, rating: number) => Promise<void> }) {
   const mine = m.direction === "inbound";
   const a = m.attachment ? { ...m.attachment, url: mediaUrl(m.attachment.url, token) } : null;
   return (
@@ -43,6 +70,7 @@ function Message({ m, token, onRetry }: { m: WidgetMessage; token: string | null
         </a>
       )}
       {m.text && <span class="text" data-testid="widget-message-text">{m.text}</span>}
+      {m.type === "csat" && m.survey && <Survey m={m} onRate={onRate} />}
       {mine && (
         <button type="button" class="status" disabled={m.status !== "failed"} onClick={() => onRetry(m)} title={m.status === "failed" ? "Not sent: retry" : m.status} data-testid="widget-message-status">
           {ticks[m.status]}
@@ -177,7 +205,7 @@ export function App({ controller: c, embedded, onClose }: { controller: Controll
           </li>
         )}
         {chat.messages.map((m) => (
-          <Message key={m.clientId ?? m.id} m={m} token={c.visitorToken} onRetry={(x) => c.retry(x)} />
+          <Message key={m.clientId ?? m.id} m={m} token={c.visitorToken} onRetry={(x) => c.retry(x)} onRate={(id, r) => c.rate(id, r)} />
         ))}
         {chat.agentTyping && (
           <li class="typing" data-testid="widget-typing">

@@ -86,6 +86,10 @@ export class Api {
   typing(typing: boolean): Promise<void> {
     return this.call("POST", "/widget/typing", { typing });
   }
+  /** The visitor's answer to a satisfaction survey message. */
+  rate(messageId: string, rating: number): Promise<unknown> {
+    return this.call("POST", "/widget/csat", { messageId, rating });
+  }
   offline(email: string, text: string): Promise<unknown> {
     return this.call("POST", "/widget/offline", { email, text });
   }

@@ -120,6 +120,19 @@ describe("Controller", () => {
     expect(sockets[0].url).toContain("visitorToken=vt-new");
   });
 
+  it("answers a satisfaction survey with the visitor's token and surfaces a refusal", async () => {
+    mem.setItem("cx-widget:site-a", "vt-old");
+    const { calls, fetcher } = server({
+      "POST /widget/csat": (b) => (b.rating === 0 ? [400, { error: { code: "validation_error", message: "rating is 1 to 5", details: { field: "rating" } } }] : [200, { data: { rating: b.rating } }]),
+    });
+    const { c } = controller(mem, fetcher);
+    await c.start(null);
+    await c.rate("survey-1", 4);
+    const rate = calls.find((x) => x.path === "/widget/csat")!;
+    expect([rate.method, rate.token, rate.body]).toEqual(["POST", "vt-old", { messageId: "survey-1", rating: 4 }]);
+    await expect(c.rate("survey-1", 0)).rejects.toThrow("rating is 1 to 5");
+  });
+
   it("a returning visitor resumes with the stored token and loads the history", async () => {
     mem.setItem("cx-widget:site-a", "vt-old");
     const { calls, fetcher } = server();

@@ -53,6 +53,11 @@ export class Controller {
     private readonly host: Host,
   ) {}
 
+  /** Answers a satisfaction survey; throws the server's refusal. */
+  async rate(messageId: string, rating: number): Promise<void> {
+    await this.api.rate(messageId, rating);
+  }
+
   /** The session's visitor token (file links carry it), `null` before the session. */
   get visitorToken(): string | null {
     return this.api.visitorToken;

@@ -7,10 +7,12 @@ export interface WidgetMessage {
   id: string;
   clientId: string | null;
   direction: "inbound" | "outbound";
-  type: "text" | "image" | "document" | "audio" | "video";
+  type: "text" | "image" | "document" | "audio" | "video" | "csat";
   text: string | null;
   attachment: { url: string; mime: string; name: string; size: number } | null;
   sender: { name: string; avatarUrl: string | null } | null;
+  /** A satisfaction survey's choices (`type: "csat"`; `text` is the question). */
+  survey?: { displayType: string; options: { rating: number; label: string }[] } | null;
   status: MessageStatus;
   createdAt: string;
 }

@@ -197,6 +197,28 @@ pub async fn file(state: &AppState, visitor: &Visitor, message_id: &str) -> Resu
     Ok((bytes, m.media_mime.unwrap_or_else(|| "application/octet-stream".into()), name))
 }
 
+/// The visitor's answer to a satisfaction survey (a `csat` message of one of their own
+/// conversations): the conversation's rating; answering again replaces it.
+pub async fn rate(
+    state: &AppState,
+    visitor: &Visitor,
+    message_id: &str,
+    rating: i32,
+    comment: Option<String>,
+) -> Result<actors::conversation::csat::RatingView> {
+    use sea_orm::EntityTrait;
+    let survey = message::Entity::find_by_id(message_id.to_owned())
+        .one(state.db())
+        .await?
+        .filter(|m| m.inbox_id == visitor.inbox.model.id && m.message_type == actors::conversation::SURVEY)
+        .ok_or(Error::NotFound("survey"))?;
+    let conv = actors::store::conversations::get(state.db(), visitor.org_id(), &survey.conversation_id)
+        .await?
+        .filter(|c| c.contact_id == visitor.contact.id)
+        .ok_or(Error::NotFound("survey"))?;
+    crate::csat::rate(state, visitor.org_id(), &conv.id, rating, comment).await
+}
+
 /// The visitor is (or stopped) typing: the agents' sockets show it (never stored).
 pub async fn typing(state: &AppState, visitor: &Visitor, typing: bool) -> Result<()> {
     let Some(conv) = latest_conversation(state.db(), &visitor.inbox.model.id, &visitor.contact.id).await? else {

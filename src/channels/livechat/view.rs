@@ -21,16 +21,41 @@ pub struct WidgetMessage {
     pub client_id: Option<String>,
     /// `inbound` (the visitor's) or `outbound` (the business's).
     pub direction: String,
-    /// text, image, document, audio or video.
+    /// text, image, document, audio, video, or csat (a satisfaction survey: see `survey`).
     #[serde(rename = "type")]
     pub message_type: String,
     pub text: Option<String>,
     pub attachment: Option<WidgetAttachment>,
     /// Who answered (outbound only): the agent's public name, or the bot's.
     pub sender: Option<WidgetSender>,
+    /// A `csat` message's choices; the visitor answers with `POST /widget/csat`.
+    pub survey: Option<WidgetSurvey>,
     /// pending, sent, delivered, read or failed.
     pub status: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// A satisfaction survey as the widget shows it: `text` is the question.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetSurvey {
+    /// `emoji` or `star`.
+    pub display_type: String,
+    /// Ratings 5 down to 1, each with its label.
+    pub options: Vec<WidgetSurveyOption>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetSurveyOption {
+    pub rating: i32,
+    pub label: String,
+}
+
+fn survey_of(content: Option<&serde_json::Value>) -> Option<WidgetSurvey> {
+    let c: actors::channel::SurveyContent = serde_json::from_value(content?.clone()).ok()?;
+    let options = c.options.into_iter().map(|o| WidgetSurveyOption { rating: o.rating, label: o.label }).collect();
+    Some(WidgetSurvey { display_type: c.display_type, options })
 }
 
 /// A message's file, fetched with the visitor token.
@@ -60,7 +85,7 @@ pub fn widget_message(m: &MessageView, sender: Option<WidgetSender>) -> Option<W
     let content = m.content.as_ref();
     let client_id = content.and_then(|c| c.get("clientId")).and_then(|v| v.as_str()).map(str::to_owned);
     let message_type = match m.message_type.as_str() {
-        t @ ("text" | "image" | "document" | "audio" | "video") => t.to_owned(),
+        t @ ("text" | "image" | "document" | "audio" | "video" | actors::conversation::SURVEY) => t.to_owned(),
         _ => "text".to_owned(),
     };
     let attachment = m.media_status.as_ref().map(|_| WidgetAttachment {
@@ -84,6 +109,7 @@ pub fn widget_message(m: &MessageView, sender: Option<WidgetSender>) -> Option<W
         text,
         attachment,
         sender: if outbound { sender } else { None },
+        survey: if m.message_type == actors::conversation::SURVEY { survey_of(content) } else { None },
         status,
         created_at: m.created_at,
     })
