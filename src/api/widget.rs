@@ -33,6 +33,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(typing)
         .service(offline)
         .service(csat)
+        .service(agent_avatar)
         .service(media)
         .service(socket);
 }
@@ -294,6 +295,19 @@ async fn csat(state: web::Data<AppState>, v: VisitorAuth, body: web::Json<Widget
     let b = body.into_inner();
     let rating = messages::rate(&state, &v.0, &b.message_id, b.rating, b.comment).await?;
     Ok(HttpResponse::Ok().json(Data::new(rating)))
+}
+
+/// The picture of an agent of the inbox's organization, shown beside their answers.
+#[utoipa::path(tag = "widget", params(("inboxId" = String, Path), ("userId" = String, Path)), responses((status = 200, description = "the image"), (status = 404, body = ErrorBody)))]
+#[get("/widget/inboxes/{inboxId}/agents/{userId}/avatar")]
+async fn agent_avatar(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+    let (inbox_id, user_id) = path.into_inner();
+    let (bytes, mime) = visitors::agent_avatar(&state, &inbox_id, &user_id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(bytes))
 }
 
 /// The file of a message in the visitor's own conversation.

@@ -60,8 +60,9 @@ fn declared_routes() -> Vec<(String, String, &'static str)> {
     let mut out = Vec::new();
     for (file, text) in crate::layers::rust_files("src") {
         let file = file.to_string_lossy().into_owned();
-        let prefix = if file.contains("src/api/compat/cekat/") {
-            // Registered by `api::compat::routes` next to the webhooks, not in the `/api/v1` scope.
+        let prefix = if file.contains("src/api/compat/cekat/") || file.ends_with("src/api/widget.rs") {
+            // Registered next to the webhooks (the Cekat surface by `api::compat::routes`, the
+            // widget's page, REST and socket at the site's root), not in the `/api/v1` scope.
             ""
         } else if file.contains("src/api/compat/chatwoot/") {
             // The Chatwoot-style scope inside `/api/v1`.

@@ -320,10 +320,15 @@ impl TestApp {
     /// Registers a new organization with a unique admin email.
     pub async fn register(&self, company: &str) -> Org {
         let n = unique();
+        self.register_as(company, &format!("Admin {n}"), &format!("admin{n}@example.com"), "s3cret-pass").await
+    }
+
+    /// Registers a new organization whose admin signs in with this email and password.
+    pub async fn register_as(&self, company: &str, name: &str, email: &str, password: &str) -> Org {
         let (status, body) = self
             .post_anon(
                 "/api/v1/auth/register",
-                json!({"companyName": company, "name": format!("Admin {n}"), "email": format!("admin{n}@example.com"), "password": "s3cret-pass"}),
+                json!({"companyName": company, "name": name, "email": email, "password": password}),
             )
             .await;
         assert_eq!(status, 201, "register: {body}");

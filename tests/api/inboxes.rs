@@ -305,7 +305,7 @@ async fn an_admin_rotates_each_secret_of_its_channel_and_the_old_one_is_gone() {
     assert_eq!(status, 200, "{rotated}");
     let token = rotated["data"]["apiToken"].as_str().unwrap();
     assert!(token.starts_with("cxi_") && token != api["apiToken"].as_str().unwrap());
-    let stored = stored_inbox(&app, api_id).await;
+    let stored = stored_inbox(app, api_id).await;
     assert_ne!(stored.api_token_hash.as_deref(), Some(token), "kept hashed");
     assert_eq!(stored.api_token_prefix.as_deref(), rotated["data"]["apiTokenPrefix"].as_str());
 
@@ -314,7 +314,7 @@ async fn an_admin_rotates_each_secret_of_its_channel_and_the_old_one_is_gone() {
     assert_eq!((status, field(&body)), (400, json!("secret")), "{body}");
     let (status, body) = rotate(api_id, "password").await;
     assert_eq!((status, field(&body)), (400, json!("secret")), "{body}");
-    let agent = add_agent(&app, &org, "Ann").await;
+    let agent = add_agent(app, &org, "Ann").await;
     let path = format!("/api/v1/inboxes/{api_id}/rotate-secret");
     assert_eq!(app.post(&path, &agent.token, json!({"secret": "webhook"})).await.0, 403);
     let other = app.register("Globex").await;

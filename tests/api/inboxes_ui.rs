@@ -15,19 +15,7 @@ const PASSWORD: &str = "a-long-password";
 /// A new organization's admin (email, API session) with a connected WhatsApp number.
 async fn admin(app: &TestApp) -> (String, Org) {
     let email = format!("admin{}@example.com", unique());
-    let (s, b) = app
-        .post_anon(
-            "/api/v1/auth/register",
-            json!({"companyName": "Inboxes", "name": "Ada Admin", "email": email, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let org = Org {
-        org_id: b["data"]["organization"]["id"].as_str().unwrap().into(),
-        user_id: b["data"]["user"]["id"].as_str().unwrap().into(),
-        token: b["data"]["accessToken"].as_str().unwrap().into(),
-        refresh_token: b["data"]["refreshToken"].as_str().unwrap().into(),
-    };
+    let org = app.register_as("Inboxes", "Ada Admin", &email, PASSWORD).await;
     app.connect_account(&org).await;
     (email, org)
 }

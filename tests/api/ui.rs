@@ -36,19 +36,7 @@ async fn organization(app: &TestApp, company: &str) -> (Admin, Account) {
 /// The same without the queue team: conversations go to whoever is ONLINE.
 async fn organization_without_queue(app: &TestApp, company: &str) -> (Admin, Account) {
     let email = format!("admin{}@example.com", unique());
-    let (s, b) = app
-        .post_anon(
-            "/api/v1/auth/register",
-            json!({"companyName": company, "name": "Ada Admin", "email": email, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let org = Org {
-        org_id: b["data"]["organization"]["id"].as_str().unwrap().into(),
-        user_id: b["data"]["user"]["id"].as_str().unwrap().into(),
-        token: b["data"]["accessToken"].as_str().unwrap().into(),
-        refresh_token: b["data"]["refreshToken"].as_str().unwrap().into(),
-    };
+    let org = app.register_as(company, "Ada Admin", &email, PASSWORD).await;
     let (s, b) = app.put("/api/v1/config/bot-enabled", &org.token, json!({"enabled": false})).await;
     assert_eq!(s, 200, "{b}");
     let account = app.connect_account(&org).await;

@@ -44,6 +44,11 @@ async fn vpost(app: &TestApp, vt: &str, path: &str, body: Value) -> (u16, Value,
     (s, b, headers)
 }
 
+async fn upload(app: &TestApp, vt: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+    let req = app.client.post(app.url("/widget/messages/media")).header("X-Visitor-Token", vt).multipart(form);
+    status_json(req.send().await.unwrap()).await
+}
+
 async fn vget(app: &TestApp, vt: &str, path: &str) -> (u16, Value) {
     status_json(app.client.get(app.url(path)).header("X-Visitor-Token", vt).send().await.unwrap()).await
 }
@@ -435,15 +440,7 @@ async fn an_oversized_message_is_refused_naming_the_field_or_413() {
             .mime_str("application/pdf")
             .unwrap(),
     );
-    let res = app
-        .client
-        .post(app.url("/widget/messages/media"))
-        .header("X-Visitor-Token", &vt)
-        .multipart(big)
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = status_json(res).await;
+    let (s, b) = upload(&app, &vt, big).await;
     assert_eq!((s, b["error"]["code"].as_str()), (413, Some("payload_too_large")), "{b}");
     let small = reqwest::multipart::Form::new().text("clientId", "f-2").text("caption", "my receipt").part(
         "file",
@@ -452,15 +449,7 @@ async fn an_oversized_message_is_refused_naming_the_field_or_413() {
             .mime_str("application/pdf")
             .unwrap(),
     );
-    let res = app
-        .client
-        .post(app.url("/widget/messages/media"))
-        .header("X-Visitor-Token", &vt)
-        .multipart(small)
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = status_json(res).await;
+    let (s, b) = upload(&app, &vt, small).await;
     assert_eq!(s, 201, "{b}");
     assert_eq!((b["data"]["type"].as_str(), b["data"]["text"].as_str()), (Some("document"), Some("my receipt")));
     let url = b["data"]["attachment"]["url"].as_str().unwrap().to_owned();
@@ -773,4 +762,31 @@ async fn a_widget_visitor_rates_with_buttons() {
     assert_eq!(s, 404);
     let (s, b, _) = vpost(&app, &vt, "/widget/csat", json!({"messageId": survey_id, "rating": 0})).await;
     assert_eq!((s, b["error"]["details"]["field"].as_str()), (400, Some("rating")), "{b}");
+}
+
+#[actix_web::test]
+async fn the_visitor_sees_the_agents_name_and_picture_beside_the_answer() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let inbox = widget_inbox(&app, &org, json!({})).await;
+    let (s, p) = crate::profile::upload(&app, &org.token, "avatar", crate::profile::PNG.to_vec()).await;
+    assert_eq!(s, 200, "{p}");
+    let vt = visitor(&app, &inbox).await;
+    says(&app, &vt, "c-1", "Hello?").await;
+    let conv = conversation_of(&app, &inbox, &vt).await;
+    agent_answers(&app, &org, &conv, "Hi, I'm here").await;
+
+    let (_, history) = vget(&app, &vt, "/widget/messages").await;
+    let answer = history["data"].as_array().unwrap().iter().find(|m| m["direction"] == "outbound").unwrap().clone();
+    let url = answer["sender"]["avatarUrl"].as_str().expect("the agent's picture").to_owned();
+    assert!(url.starts_with(&format!("/widget/inboxes/{}/agents/", inbox["id"].as_str().unwrap())), "{url}");
+    let res = app.client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), crate::profile::PNG);
+    // Through another organization's widget, the same agent has no picture.
+    let other = app.register("Globex").await;
+    let theirs = widget_inbox(&app, &other, json!({})).await;
+    let foreign = url.replace(inbox["id"].as_str().unwrap(), theirs["id"].as_str().unwrap());
+    assert_eq!(app.client.get(app.url(&foreign)).send().await.unwrap().status(), 404);
 }

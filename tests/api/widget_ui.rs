@@ -65,19 +65,7 @@ struct Admin {
 /// for humans), and a live-chat inbox; answers the admin and the created inbox.
 async fn organization_with_widget(app: &TestApp, settings: Value) -> (Admin, Value) {
     let email = format!("admin{}@example.com", unique());
-    let (s, b) = app
-        .post_anon(
-            "/api/v1/auth/register",
-            json!({"companyName": "Shop", "name": "Ada Admin", "email": email, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let org = Org {
-        org_id: b["data"]["organization"]["id"].as_str().unwrap().into(),
-        user_id: b["data"]["user"]["id"].as_str().unwrap().into(),
-        token: b["data"]["accessToken"].as_str().unwrap().into(),
-        refresh_token: b["data"]["refreshToken"].as_str().unwrap().into(),
-    };
+    let org = app.register_as("Shop", "Ada Admin", &email, PASSWORD).await;
     let (s, b) = app.put("/api/v1/config/bot-enabled", &org.token, json!({"enabled": false})).await;
     assert_eq!(s, 200, "{b}");
     let mut body = json!({"channel": "livechat", "name": "Website"});

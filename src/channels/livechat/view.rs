@@ -138,18 +138,22 @@ impl Names {
         if let Some(s) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return s;
         }
-        let name = match sender_id {
-            Some(id) => user::Entity::find_by_id(id.to_owned())
-                .one(db)
-                .await
-                .ok()
-                .flatten()
-                .filter(|u| u.org_id == org_id)
-                .map(|u| u.name)
-                .unwrap_or_else(|| "Support".to_owned()),
-            None => bot_name(db, org_id, inbox_id).await.unwrap_or_else(|| "Assistant".to_owned()),
+        let sender = match sender_id {
+            Some(id) => {
+                let agent =
+                    user::Entity::find_by_id(id.to_owned()).one(db).await.ok().flatten().filter(|u| u.org_id == org_id);
+                WidgetSender {
+                    name: agent.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| "Support".to_owned()),
+                    avatar_url: agent
+                        .filter(|u| u.avatar_path.is_some())
+                        .map(|u| format!("/widget/inboxes/{inbox_id}/agents/{}/avatar", u.id)),
+                }
+            }
+            None => WidgetSender {
+                name: bot_name(db, org_id, inbox_id).await.unwrap_or_else(|| "Assistant".to_owned()),
+                avatar_url: None,
+            },
         };
-        let sender = WidgetSender { name, avatar_url: None };
         if let Ok(mut c) = self.cache.lock() {
             if c.len() > 10_000 {
                 c.clear();

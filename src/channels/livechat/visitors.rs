@@ -60,6 +60,16 @@ fn usable(q: sea_orm::Select<inbox::Entity>) -> sea_orm::Select<inbox::Entity> {
         .filter(inbox::Column::DisabledAt.is_null())
 }
 
+/// The avatar of an agent of a live-chat inbox's organization, for the widget to show beside
+/// their answers (a public picture, as on any support site); 404 for anyone else's.
+pub async fn agent_avatar(state: &AppState, inbox_id: &str, user_id: &str) -> Result<(Vec<u8>, &'static str)> {
+    let inbox = usable(inbox::Entity::find_by_id(inbox_id.to_owned()))
+        .one(state.db())
+        .await?
+        .ok_or(Error::NotFound("widget"))?;
+    crate::auth::profile::avatar(state, &inbox.org_id, user_id).await
+}
+
 /// The live-chat inbox a website token names (a deleted or disabled one is not found).
 pub async fn by_website_token(state: &AppState, website_token: &str) -> Result<WidgetInbox> {
     if website_token.is_empty() || website_token.len() > 100 {

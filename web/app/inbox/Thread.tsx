@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { isAdmin } from "../auth";
 import { navigate } from "../router";
 import { api } from "../api";
-import { thread, getConv, convRev, loadOlder, loadNewer, actions, users, teams, myId, userById, jumpToLatest, say, errorText } from "./store";
+import { thread, getConv, convRev, loadOlder, loadNewer, actions, users, teams, myId, userById, jumpToLatest, say, errorText, visitorTyping, isVisitorTyping } from "./store";
 import { contactName, contactPhone, STATUS_LABEL, atLatest, type Conversation } from "./model";
 import { MessageItem } from "./Message";
 import { Composer } from "./Composer";
@@ -186,6 +186,19 @@ function Header({ c, onBack, onInfo }: { c: Conversation; onBack: () => void; on
   );
 }
 
+/** "… is typing" while a live-chat visitor types; it goes away by itself if the stop is lost. */
+function VisitorTyping({ id, name }: { id: string; name: string }) {
+  const typing = isVisitorTyping(visitorTyping.value, id);
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!typing) return;
+    const t = setTimeout(() => tick((n) => n + 1), (visitorTyping.value.get(id) ?? 0) - Date.now() + 50);
+    return () => clearTimeout(t);
+  }, [typing, visitorTyping.value]);
+  if (!typing) return null;
+  return <div class="thread-status" role="status" data-testid="visitor-typing">{name} is typing…</div>;
+}
+
 export function Thread({ id, onInfo }: { id: string; onInfo: () => void }) {
   void convRev.value;
   const t = thread.value;
@@ -285,6 +298,7 @@ export function Thread({ id, onInfo }: { id: string; onInfo: () => void }) {
           {messages.map((m) => <MessageItem key={m.id} m={m} myId={myId.value} />)}
         </ol>
         {t.loading === "newer" && <div class="thread-status" role="status">Loading newer messages…</div>}
+        <VisitorTyping id={id} name={contactName(c)} />
         {c.handoffSummary && (
           <aside class="handoff" aria-label="Hand-off summary">
             <strong>Hand-off summary</strong>

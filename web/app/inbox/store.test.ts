@@ -82,3 +82,14 @@ describe("thread store", () => {
     expect(s.convs.has("x0")).toBe(false);
   });
 });
+
+describe("visitor typing", () => {
+  it("shows while fresh and stops by itself", async () => {
+    const s = await import("./store");
+    const now = 1_000_000;
+    const typing = new Map([["c1", now + 6000]]);
+    expect(s.isVisitorTyping(typing, "c1", now)).toBe(true);
+    expect(s.isVisitorTyping(typing, "c1", now + 6001)).toBe(false);
+    expect(s.isVisitorTyping(typing, "c2", now)).toBe(false);
+  });
+});

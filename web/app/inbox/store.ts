@@ -37,6 +37,16 @@ function loadFilter(): ListFilter {
 
 export const filter = signal<ListFilter>(loadFilter());
 
+/** How long a visitor's "typing" shows without news (the widget says "stopped" after a pause). */
+const TYPING_SHOWN_MS = 6000;
+/** Live-chat conversations whose visitor is typing, with when that stops showing. */
+export const visitorTyping = signal<Map<string, number>>(new Map());
+
+/** Whether the visitor of `conversationId` is typing now. */
+export function isVisitorTyping(typing: Map<string, number>, conversationId: string, now = Date.now()): boolean {
+  return (typing.get(conversationId) ?? 0) > now;
+}
+
 /** A customer's satisfaction rating of a conversation. */
 export interface Rating { conversationId: string; rating: number; comment?: string | null; ratedAt: string }
 /** Ratings of the conversations whose survey the thread shows; `null`: asked, none yet. */
@@ -684,6 +694,13 @@ function apply(ev: LiveEvent) {
     case "agent.removed":
       void loadUsers();
       break;
+    case "typing.visitor": {
+      const next = new Map(visitorTyping.value);
+      if (d.typing) next.set(d.conversationId, Date.now() + TYPING_SHOWN_MS);
+      else next.delete(d.conversationId);
+      visitorTyping.value = next;
+      break;
+    }
     case "conversation.rated":
       ratings.value = new Map(ratings.value).set(d.conversationId, d as Rating);
       break;
