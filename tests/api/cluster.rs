@@ -350,3 +350,61 @@ async fn two_nodes_draining_one_queue_assign_each_conversation_once() {
     let loads = crate::agents::loads(a, &org, &[&ann, &bob]).await;
     assert!(loads.iter().all(|&n| n >= 4), "shared fairly: {loads:?}");
 }
+
+#[actix_web::test]
+async fn a_visitor_on_node_b_gets_the_reply_sent_on_node_a() {
+    use futures_util::StreamExt;
+    let Some((_, nodes)) = spawn_cluster(2, None).await else { return };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let org = a.register("Acme").await;
+    let (s, inbox) = a.post("/api/v1/inboxes", &org.token, json!({"channel": "livechat", "name": "Website"})).await;
+    assert_eq!(s, 201, "{inbox}");
+    let website_token = inbox["data"]["websiteToken"].as_str().unwrap();
+    // The visitor's session and first message go through node A, which then runs the conversation.
+    let (s, session) = a.post_anon("/widget/sessions", json!({"websiteToken": website_token})).await;
+    assert_eq!(s, 200, "{session}");
+    let vt = session["data"]["visitorToken"].as_str().unwrap().to_owned();
+    let res = a
+        .client
+        .post(a.url("/widget/messages"))
+        .header("X-Visitor-Token", &vt)
+        .json(&json!({"clientId": "c-1", "text": "hello from the site"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, sent) = crate::helpers::status_json(res).await;
+    assert_eq!(s, 201, "{sent}");
+    let (_, list) = a.get("/api/v1/conversations?channel=webchat", &org.token).await;
+    let conv = list["data"][0]["id"].as_str().unwrap().to_owned();
+
+    // The visitor's socket is on node B; the agent answers through node A.
+    let url = format!("ws://127.0.0.1:{}/widget/ws?visitorToken={vt}", b.port);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("visitor socket on node B");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (s, b2) = a.post(&format!("/api/v1/conversations/{conv}/takeover"), &org.token, json!({})).await;
+    assert_eq!(s, 200, "{b2}");
+    let (s, reply) = a
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &org.token,
+            json!({"type": "text", "text": "answered on A"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{reply}");
+    let got = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(m)) = ws.next().await {
+            let Ok(text) = m.into_text() else { continue };
+            let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+            if frame["type"] == "message" && frame["message"]["text"] == "answered on A" {
+                return Some(frame);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .expect("the reply crosses to the visitor's socket on node B");
+    assert_eq!(got["message"]["direction"], "outbound");
+    assert_eq!(got["message"]["id"], reply["data"]["id"]);
+}
