@@ -173,6 +173,10 @@ pub struct Config {
     /// server, say), comma-separated. Others are refused: base URLs are set by organization admins.
     #[arg(long, env = "CX_LLM_PRIVATE_HOSTS", value_delimiter = ',', global = true)]
     pub llm_private_hosts: Vec<String>,
+    /// Token a Prometheus scrape of `GET /metrics` sends as `Authorization: Bearer <token>`;
+    /// unset, there is no `/metrics`.
+    #[arg(long, env = "CX_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
     /// Live-chat messages one widget visitor may write per 10 seconds.
     #[arg(long, env = "CX_WIDGET_VISITOR_RATE", default_value_t = 10, global = true)]
     pub widget_visitor_rate: u32,

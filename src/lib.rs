@@ -23,6 +23,7 @@ pub mod http_client;
 pub mod inboxes;
 pub mod mail;
 pub mod media;
+pub mod metrics;
 pub mod simulation;
 pub mod startup;
 pub mod state;

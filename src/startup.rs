@@ -65,6 +65,8 @@ pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartupError> {
 impl Application {
     /// Everything but serving: secrets, database, migrations, runtime, listener.
     pub async fn build(config: Config) -> Result<Application, StartupError> {
+        // Counters and histograms are recorded from the start (scraped only with a token).
+        crate::metrics::install();
         let secrets = config.secrets()?;
         let db = connect_and_migrate(&config).await?;
         let secret_box = SecretBox::new(&secrets.secrets_key);
@@ -276,6 +278,7 @@ where
     app.service(scope("/api/v1").configure(api::routes))
         .service(api::webhooks::verify)
         .service(api::webhooks::receive)
+        .service(api::metrics::scrape)
         .configure(api::compat::routes)
         .configure(api::widget::routes)
 }

@@ -22,7 +22,8 @@ const NOT_THE_APP: [&str; 6] = ["/api/", "/webhooks/", "/internal/", "/widget/",
 /// The default service: the UI for browser paths, the JSON 404 for everything else.
 pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    let api_like = path == "/api" || path == "/messages" || NOT_THE_APP.iter().any(|p| path.starts_with(p));
+    let api_like =
+        path == "/api" || path == "/messages" || path == "/metrics" || NOT_THE_APP.iter().any(|p| path.starts_with(p));
     if api_like || !(req.method() == Method::GET || req.method() == Method::HEAD) {
         return Err(ApiError::NotFound(if path.starts_with("/api/") { "route" } else { "page" }));
     }

@@ -320,8 +320,11 @@ impl Runtime {
         org_id: &str,
         events: Vec<crate::store::events::NewEvent>,
     ) -> Result<(), sea_orm::DbErr> {
+        let started = std::time::Instant::now();
         let events = crate::store::events::append(&*txn, org_id, events).await?;
         txn.commit().await?;
+        metrics::histogram!("cx_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("cx_committed_events_total").increment(events.len() as u64);
         self.publish(events);
         Ok(())
     }

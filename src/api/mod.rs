@@ -20,6 +20,7 @@ pub mod internal;
 pub mod invitations;
 pub mod mailbox;
 pub mod messages;
+pub mod metrics;
 pub mod multipart;
 pub mod pagination;
 pub mod profile;

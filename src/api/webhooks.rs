@@ -76,6 +76,7 @@ pub async fn receive(state: web::Data<AppState>, req: HttpRequest, payload: web:
     let body = read_limited(&req, payload, state.config.webhook_max_bytes).await?;
     let header = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if !signature::verify(secret.as_bytes(), &body, header) {
+        metrics::counter!("cx_webhook_requests_refused_total", "reason" => "signature").increment(1);
         return Err(ApiError::Unauthorized("missing or invalid X-Hub-Signature-256".into()));
     }
     let report = ingest(&state, &body).await?;
@@ -86,7 +87,10 @@ pub async fn receive(state: web::Data<AppState>, req: HttpRequest, payload: web:
 /// its Content-Length before anything is read, else while it streams in.
 async fn read_limited(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> ApiResult<web::Bytes> {
     use futures_util::StreamExt;
-    let too_large = || ApiError::TooLarge(format!("webhook bodies are limited to {limit} bytes"));
+    let too_large = || {
+        metrics::counter!("cx_webhook_requests_refused_total", "reason" => "too_large").increment(1);
+        ApiError::TooLarge(format!("webhook bodies are limited to {limit} bytes"))
+    };
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)

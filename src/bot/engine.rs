@@ -539,7 +539,19 @@ impl BotEngine for Engine {
         let engine = self.clone();
         Box::pin(async move {
             let conversation_id = req.conversation_id.clone();
-            match engine.turn_of(req).await {
+            let started = std::time::Instant::now();
+            let result = engine.turn_of(req).await;
+            metrics::histogram!("cx_bot_turn_seconds").record(started.elapsed().as_secs_f64());
+            let outcome = match &result {
+                Ok(TurnOutcome::Reply { .. }) => "reply",
+                Ok(TurnOutcome::Handoff { .. }) => "handoff",
+                Ok(TurnOutcome::Silent) => "silent",
+                Ok(_) => "other",
+                Err(e) if e.is_transient() => "retry",
+                Err(_) => "failed",
+            };
+            metrics::counter!("cx_bot_turns_total", "outcome" => outcome).increment(1);
+            match result {
                 Ok(outcome) => outcome,
                 // The database was busy or unreachable: nothing is wrong with the turn itself.
                 Err(e) if e.is_transient() => TurnOutcome::Retry { reason: e.to_string() },

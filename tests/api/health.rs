@@ -60,9 +60,13 @@ fn declared_routes() -> Vec<(String, String, &'static str)> {
     let mut out = Vec::new();
     for (file, text) in crate::layers::rust_files("src") {
         let file = file.to_string_lossy().into_owned();
-        let prefix = if file.contains("src/api/compat/cekat/") || file.ends_with("src/api/widget.rs") {
+        let prefix = if file.contains("src/api/compat/cekat/")
+            || file.ends_with("src/api/widget.rs")
+            || file.ends_with("src/api/metrics.rs")
+        {
             // Registered next to the webhooks (the Cekat surface by `api::compat::routes`, the
-            // widget's page, REST and socket at the site's root), not in the `/api/v1` scope.
+            // widget's page, REST and socket and the metrics scrape at the site's root), not in the
+            // `/api/v1` scope.
             ""
         } else if file.contains("src/api/compat/chatwoot/") {
             // The Chatwoot-style scope inside `/api/v1`.
@@ -81,4 +85,53 @@ fn declared_routes() -> Vec<(String, String, &'static str)> {
         }
     }
     out
+}
+
+/// The value of the first sample of `name` whose labels contain `labels`, 0 when absent.
+fn sample(text: &str, name: &str, labels: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| l.contains(labels))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[actix_web::test]
+async fn metrics_are_off_without_a_token_and_count_what_happened_with_one() {
+    let off = spawn_app().await;
+    let res = off.client.get(off.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 404, "no token configured: no /metrics (and not the web app)");
+
+    let app = crate::helpers::spawn_app_with(|c| c.metrics_token = Some("scrape-secret".into())).await;
+    let scrape = || async {
+        let res = app.client.get(app.url("/metrics")).bearer_auth("scrape-secret").send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+        res.text().await.unwrap()
+    };
+    assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 401);
+    assert_eq!(app.client.get(app.url("/metrics")).bearer_auth("wrong").send().await.unwrap().status(), 401);
+    // The recorder is one per process (other tests' servers count into it too): compare deltas.
+    let before = scrape().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    app.customer_says(&org, &account, "15553330001", "count me").await;
+    let (status, _) = app.post_webhook_raw(b"{}".to_vec(), Some("sha256=00")).await;
+    assert_eq!(status, 401);
+    let after = scrape().await;
+
+    let grew = |name: &str, labels: &str| sample(&after, name, labels) - sample(&before, name, labels);
+    assert!(grew("cx_webhook_messages_total", "outcome=\"stored\"") >= 1.0, "{after}");
+    assert!(grew("cx_webhook_requests_refused_total", "reason=\"signature\"") >= 1.0, "{after}");
+    assert!(grew("cx_committed_events_total", "") >= 1.0, "{after}");
+    assert!(sample(&after, "cx_commit_seconds_count", "") >= 1.0, "{after}");
+    for gauge in [
+        "cx_db_connections{state=\"idle\"}",
+        "cx_db_admission{state=\"waiting\"}",
+        "cx_live_conversations",
+        "cx_outbox_backlog{status=\"pending\"}",
+    ] {
+        assert!(after.contains(gauge), "{gauge} missing: {after}");
+    }
 }

@@ -432,6 +432,8 @@ impl WebhookDispatcher {
         let now = Utc::now();
         let attempt = d.attempts + 1;
         let ok = outcome.ok();
+        metrics::counter!("cx_api_webhook_deliveries_total", "outcome" => if ok { "delivered" } else { "failed" })
+            .increment(1);
         let txn = self.rt.db.begin_write().await?;
         webhook_attempt::ActiveModel {
             id: Set(::actors::new_id()),

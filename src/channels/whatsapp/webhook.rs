@@ -65,6 +65,16 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestReport> {
         };
         result.map_err(redeliver)?;
     }
+    for (outcome, n) in [
+        ("stored", report.stored),
+        ("duplicate", report.duplicates),
+        ("skipped", report.skipped),
+        ("rated", report.ratings),
+    ] {
+        if n > 0 {
+            metrics::counter!("cx_webhook_messages_total", "outcome" => outcome).increment(n as u64);
+        }
+    }
     Ok(report)
 }
 
