@@ -1,5 +1,5 @@
 //! Operator metrics in Prometheus' text format at `GET /metrics`, off unless `CX_METRICS_TOKEN`
-//! is set (then a scrape must send it as `Authorization: Bearer <token>`: the endpoint says how
+//! is set (without it no recorder is installed, so recording costs nothing) (then a scrape must send it as `Authorization: Bearer <token>`: the endpoint says how
 //! busy the organizations' inboxes are, so it is not public). Counters and histograms are
 //! recorded where things happen (`metrics::counter!` and the like); gauges that are a reading
 //! of the present (pool connections, live actors, the outbox backlog) are read at scrape time.
@@ -26,20 +26,44 @@ use crate::state::AppState;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// Histogram buckets, in seconds: a millisecond commit to a half-minute bot turn.
+const BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
 /// The process's recorder, installed at the first call (one per process: servers started in
-/// one test process share it).
+/// one test process share it), with a thread that folds recorded histogram samples into their
+/// buckets every few seconds, so memory stays flat however rarely Prometheus scrapes.
 pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
-            .expect("static buckets")
-            .build_recorder();
-        let handle = recorder.handle();
-        if metrics::set_global_recorder(recorder).is_err() {
-            tracing::warn!("a metrics recorder was already installed; /metrics shows only what reaches this one");
+        let handle = recorder();
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new().name("cx-metrics-upkeep".into()).spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                upkeep.run_upkeep();
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "metrics upkeep thread not started; histograms drain at each scrape only");
         }
         handle
     })
+}
+
+/// Builds the recorder and makes it the process's.
+fn recorder() -> PrometheusHandle {
+    // Histograms as buckets (aggregatable across nodes); refused only for an empty list.
+    let recorder = match PrometheusBuilder::new().set_buckets(&BUCKETS) {
+        Ok(b) => b.build_recorder(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics buckets refused; histograms are summaries");
+            PrometheusBuilder::new().build_recorder()
+        }
+    };
+    let handle = recorder.handle();
+    if metrics::set_global_recorder(recorder).is_err() {
+        tracing::warn!("a metrics recorder was already installed; /metrics shows only what reaches this one");
+    }
+    handle
 }
 
 /// Checks the scrape's token: `None` when metrics are off (the route is not there).

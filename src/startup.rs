@@ -65,8 +65,10 @@ pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartupError> {
 impl Application {
     /// Everything but serving: secrets, database, migrations, runtime, listener.
     pub async fn build(config: Config) -> Result<Application, StartupError> {
-        // Counters and histograms are recorded from the start (scraped only with a token).
-        crate::metrics::install();
+        // With a scrape token, counters and histograms are recorded from the start.
+        if config.metrics_token.is_some() {
+            crate::metrics::install();
+        }
         let secrets = config.secrets()?;
         let db = connect_and_migrate(&config).await?;
         let secret_box = SecretBox::new(&secrets.secrets_key);
