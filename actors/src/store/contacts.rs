@@ -70,6 +70,9 @@ pub async fn find_by_wa_id(
     contact::Entity::find()
         .filter(contact::Column::OrgId.eq(org_id))
         .filter(contact::Column::WaId.eq(wa_id))
+        // The unique index on (org_id, wa_id) is partial (`wa_id <> ''`): the planner uses it
+        // only when the query says so itself, else it scans the organization's contacts.
+        .filter(contact::Column::WaId.ne(""))
         .one(db)
         .await
 }
