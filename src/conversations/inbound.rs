@@ -83,7 +83,9 @@ pub async fn place(
     )))
 }
 
-fn internal(e: ActorError) -> Error {
+/// A runtime failure while storing what a channel delivered: ours, never the sender's (the
+/// channel's handler answers so that it is delivered again).
+pub(crate) fn internal(e: ActorError) -> Error {
     match e {
         ActorError::NotFound(what) => Error::Internal(format!("{what} vanished during ingest")),
         ActorError::Db(db) => Error::Db(db),

@@ -178,11 +178,7 @@ pub async fn report_status(
         error_code: None,
         error_message: None,
     };
-    state.rt.ask_conversation(&inbox.org_id, &row.conversation_id, apply).await.map_err(|e| match e {
-        actors::ActorError::NotFound(what) => Error::NotFound(what),
-        actors::ActorError::Db(db) => Error::Db(db),
-        other => Error::Internal(other.to_string()),
-    })?;
+    state.rt.ask_conversation(&inbox.org_id, &row.conversation_id, apply).await?;
     let row = message::Entity::find_by_id(row.id).one(state.db()).await?.ok_or(Error::NotFound("message"))?;
     Ok(MessageView::from(&row))
 }

@@ -70,8 +70,9 @@ pub struct VisitorHub {
     names: Arc<Names>,
     /// The hub's subscriber id on the bus (distinct from agent sessions' ids).
     bus_id: u64,
-    /// Live visitor sessions per organization: session id → (contact, recipient).
-    orgs: HashMap<String, HashMap<u64, (String, Recipient<Frame>)>>,
+    /// Live visitor sessions per organization and contact: session id → recipient. Keyed by
+    /// contact so an event finds its visitors (or that there are none) without a scan.
+    orgs: HashMap<String, HashMap<String, HashMap<u64, Recipient<Frame>>>>,
     /// The contact and inbox of each conversation seen, so `message.updated` (which names only
     /// its conversation) finds its visitor without a query.
     contact_of: HashMap<String, (String, String)>,
@@ -90,11 +91,9 @@ impl VisitorHub {
     }
 
     fn send(&self, org_id: &str, contact_id: &str, frame: Frame) {
-        if let Some(sessions) = self.orgs.get(org_id) {
-            for (contact, r) in sessions.values() {
-                if contact == contact_id {
-                    r.do_send(frame.clone());
-                }
+        if let Some(sessions) = self.orgs.get(org_id).and_then(|o| o.get(contact_id)) {
+            for r in sessions.values() {
+                r.do_send(frame.clone());
             }
         }
     }
@@ -111,9 +110,9 @@ impl Actor for VisitorHub {
 impl Handler<Join> for VisitorHub {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, msg: Join, ctx: &mut Context<Self>) -> Self::Result {
-        let sessions = self.orgs.entry(msg.org_id.clone()).or_default();
-        let first = sessions.is_empty();
-        sessions.insert(msg.session_id, (msg.contact_id, msg.recipient));
+        let contacts = self.orgs.entry(msg.org_id.clone()).or_default();
+        let first = contacts.is_empty();
+        contacts.entry(msg.contact_id).or_default().insert(msg.session_id, msg.recipient);
         let subscribe = Subscribe { org_id: msg.org_id, session_id: self.bus_id, recipient: ctx.address().recipient() };
         let bus = self.bus.clone();
         // Resubscribing replaces the same entry: harmless, and it makes the answer mean "the
@@ -129,9 +128,12 @@ impl Handler<Join> for VisitorHub {
 impl Handler<Leave> for VisitorHub {
     type Result = ();
     fn handle(&mut self, msg: Leave, _: &mut Context<Self>) {
-        if let Some(sessions) = self.orgs.get_mut(&msg.org_id) {
-            sessions.remove(&msg.session_id);
-            if sessions.is_empty() {
+        if let Some(contacts) = self.orgs.get_mut(&msg.org_id) {
+            contacts.retain(|_, sessions| {
+                sessions.remove(&msg.session_id);
+                !sessions.is_empty()
+            });
+            if contacts.is_empty() {
                 self.orgs.remove(&msg.org_id);
                 self.bus.do_send(Unsubscribe { org_id: msg.org_id, session_id: self.bus_id });
             }
@@ -179,7 +181,7 @@ impl Handler<Deliver> for VisitorHub {
                 return;
             }
         };
-        let visited = self.orgs.get(&ev.org_id).is_some_and(|s| s.values().any(|(c, _)| *c == contact));
+        let visited = self.orgs.get(&ev.org_id).is_some_and(|o| o.contains_key(&contact));
         if !visited {
             return;
         }

@@ -185,7 +185,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
             Err(ActorError::NotFound(_)) => {
                 tracing::info!(wamid = %st.id, "status for a message we do not know; ignored")
             }
-            Err(e) => return Err(internal(e)),
+            Err(e) => return Err(inbound::internal(e)),
         }
     }
     Ok(())
@@ -230,14 +230,4 @@ fn redeliver(e: Error) -> Error {
     };
     tracing::error!(%cause, "webhook processing failed; asking Meta to redeliver");
     Error::Unavailable("could not store the webhook; it will be redelivered".into())
-}
-
-/// A runtime refusal while ingesting is a failure of ours, not the sender's (an object that
-/// vanished is not a 404 to Meta); a database error stays one, so a busy database says so.
-fn internal(e: ActorError) -> Error {
-    match e {
-        ActorError::NotFound(what) => Error::Internal(format!("{what} vanished during ingest")),
-        ActorError::Db(db) => Error::Db(db),
-        other => Error::Internal(other.to_string()),
-    }
 }
