@@ -19,6 +19,8 @@ pub struct Related {
     pub users: HashMap<String, user::Model>,
     pub teams: HashMap<String, team::Model>,
     pub inboxes: HashMap<String, inbox::Model>,
+    /// The id of each contact's stored address in an inbox, by (contact, inbox).
+    pub addresses: HashMap<(String, String), String>,
     /// Each conversation's newest message (system notes and hidden messages left out).
     pub latest: HashMap<String, message::Model>,
     /// When the customer read the newest outbound message they read.
@@ -58,6 +60,7 @@ pub async fn of(db: &impl ConnectionTrait, org_id: &str, rows: &[conversation::M
         .filter(inbox::Column::Id.is_in(ids(|c| Some(c.inbox_id.clone()))))
         .all(db)
         .await?;
+    let addresses = actors::store::contacts::addresses(db, &ids(|c| Some(c.contact_id.clone()))).await?;
     let conv_ids = ids(|c| Some(c.id.clone()));
     // Ids are time-ordered, so the newest message of a kind is the one with the largest id.
     let newest = |extra: sea_orm::Condition| {
@@ -100,6 +103,7 @@ pub async fn of(db: &impl ConnectionTrait, org_id: &str, rows: &[conversation::M
         users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
         teams: teams.into_iter().map(|t| (t.id.clone(), t)).collect(),
         inboxes: inboxes.into_iter().map(|i| (i.id.clone(), i)).collect(),
+        addresses: addresses.into_iter().map(|a| ((a.contact_id, a.inbox_id), a.id)).collect(),
         contact_read_at: pick(read).into_iter().filter_map(|(c, m)| Some((c, m.read_at?))).collect(),
         agent_replied_at: pick(replied).into_iter().map(|(c, m)| (c, m.created_at)).collect(),
         latest: pick(latest).into_iter().collect(),

@@ -180,7 +180,19 @@ async fn representation_chatbotx_answers_exactly_the_seed_keys() {
     let contact_id = c["contactId"].as_str().unwrap();
     let inbox = &c["contactInboxes"][0];
     let inbox_id = inbox["inboxId"].as_str().unwrap();
-    assert_eq!(inbox["id"], format!("{contact_id}:{inbox_id}"));
+    // The contact's stored address in that inbox (contact_inboxes), its WhatsApp id.
+    let stored = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entities::contact_inbox::Entity::find()
+            .filter(entities::contact_inbox::Column::ContactId.eq(contact_id))
+            .filter(entities::contact_inbox::Column::InboxId.eq(inbox_id))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("the contact's address in the inbox is stored")
+    };
+    assert_eq!(inbox["id"], stored.id.as_str());
+    assert_eq!(stored.source_id, "6281234500001");
     assert_eq!((inbox["contactId"].as_str(), inbox["channel"].as_str()), (Some(contact_id), Some("whatsapp")));
     let m = &c["messages"][0];
     let thread = app.messages(&org, &conv).await;

@@ -13,10 +13,9 @@
 //! follow-up"; `contactRepliedAt` the customer's last message; `adminRepliedAt` an agent's last
 //! message (the bot's do not count); `contactLastReadAt` when the customer read our newest read
 //! message; `messages` holds the newest message; `aiContextLastMessageId` is the newest
-//! customer message a bot reply answered while more came in. There are no stored contact inboxes
-//! yet: `contactInboxes` has the conversation's one, with the id `<contactId>:<inboxId>`
-//! (`messages[].contactInboxId` names it), and `channel` `whatsapp`, `webchat` (live chat) or
-//! `api`. What the product does not keep (`botResumeAt`, `agentLastReadAt`, a contact's email,
+//! customer message a bot reply answered while more came in. `contactInboxes` has the contact's
+//! stored address in the conversation's inbox (`contact_inboxes`; `messages[].contactInboxId`
+//! names it), with `channel` `whatsapp`, `webchat` (live chat) or `api`. What the product does not keep (`botResumeAt`, `agentLastReadAt`, a contact's email,
 //! location, locale, subscriptions) is null, its booleans false.
 
 use chrono::{DateTime, Utc};
@@ -148,7 +147,13 @@ pub fn items(rows: &[conversation::Model], rel: &Related) -> Vec<ChatbotxConvers
 }
 
 fn item(c: &conversation::Model, rel: &Related) -> ChatbotxConversation {
-    let contact_inbox = format!("{}:{}", c.contact_id, c.inbox_id);
+    // The contact's stored address in the conversation's inbox (every conversation opened
+    // since contact_inboxes exists has one; older ones were backfilled).
+    let contact_inbox = rel
+        .addresses
+        .get(&(c.contact_id.clone(), c.inbox_id.clone()))
+        .cloned()
+        .unwrap_or_else(|| format!("{}:{}", c.contact_id, c.inbox_id));
     let channel = rel.inboxes.get(&c.inbox_id).map(|i| match i.channel {
         Channel::Livechat => "webchat".to_owned(),
         other => other.as_str().to_owned(),
