@@ -375,9 +375,9 @@ pub async fn delete(state: &AppState, org_id: &str, id: &str) -> Result<()> {
 pub struct Listed {
     pub inboxes: Vec<Inbox>,
     pub total: u64,
-    /// The bot config that answers customers (the organization's ACTIVE one while its bot is on):
-    /// an inbox's own `botConfigId` is not used by the bot yet, so it is not shown as its agent.
-    pub answering_bot: Option<entities::bot_config::Model>,
+    /// The bot config that answers each inbox's customers, by inbox id, while the organization's
+    /// bot is on: the inbox's own `botConfigId`, else the organization's ACTIVE config.
+    pub answering: HashMap<String, entities::bot_config::Model>,
 }
 
 impl Inbox {
@@ -390,13 +390,31 @@ impl Inbox {
 
 /// The organization's inboxes by page, with the bot that answers them.
 pub async fn list_with_bot(db: &impl ConnectionTrait, org_id: &str, skip: u64, size: u64) -> Result<Listed> {
+    use entities::bot_config;
     let (inboxes, total) = list(db, org_id, skip, size).await?;
     let org = entities::organization::Entity::find_by_id(org_id.to_owned()).one(db).await?;
-    let answering_bot = match org {
-        Some(o) if o.bot_enabled => crate::bot::config::active(db, org_id).await?,
-        _ => None,
-    };
-    Ok(Listed { inboxes, total, answering_bot })
+    if !org.is_some_and(|o| o.bot_enabled) {
+        return Ok(Listed { inboxes, total, answering: HashMap::new() });
+    }
+    // As `bot::config::answering` decides it per inbox, for the whole page in two queries.
+    let active = crate::bot::config::active(db, org_id).await?;
+    let named: Vec<String> = inboxes.iter().filter_map(|i| i.model.bot_config_id.clone()).collect();
+    let own: HashMap<String, bot_config::Model> = bot_config::Entity::find()
+        .filter(bot_config::Column::OrgId.eq(org_id))
+        .filter(bot_config::Column::Id.is_in(named))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let answering = inboxes
+        .iter()
+        .filter_map(|i| {
+            let own = i.model.bot_config_id.as_ref().and_then(|id| own.get(id));
+            own.or(active.as_ref()).map(|c| (i.model.id.clone(), c.clone()))
+        })
+        .collect();
+    Ok(Listed { inboxes, total, answering })
 }
 
 /// Deletes an inbox together with its conversations and their messages (the Chatwoot-style

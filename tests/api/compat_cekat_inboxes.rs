@@ -109,3 +109,39 @@ async fn the_inbox_list_is_in_the_openapi_document() {
     let names: Vec<&str> = op["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(names, ["page", "limit"]);
 }
+
+#[actix_web::test]
+async fn each_inbox_shows_the_bot_that_answers_it_as_its_ai_agent() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let key = api_key(&app, &org).await;
+    let llm = crate::fake_llm::FakeLlm::start();
+    let main = crate::bot::configure(&app, &org, &llm).await;
+    let body = json!({"name": "Web helper", "provider": "OPENAI", "model": "fake-chat", "baseUrl": llm.url, "apiKey": "sk-test-abcdefgh1234"});
+    let (s, own) = app.post("/api/v1/bot-config", &org.token, body).await;
+    assert_eq!(s, 201, "{own}");
+    let (s, web) = app
+        .post(
+            "/api/v1/inboxes",
+            &org.token,
+            json!({"channel": "livechat", "name": "Web", "botConfigId": own["data"]["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{web}");
+    let (s, plain) = app.post("/api/v1/inboxes", &org.token, json!({"channel": "livechat", "name": "Plain"})).await;
+    assert_eq!(s, 201, "{plain}");
+
+    let (s, page) = inboxes(&app, Some(&key), "").await;
+    assert_eq!(s, 200, "{page}");
+    let agent_of = |id: &Value| {
+        let i = page["data"].as_array().unwrap().iter().find(|i| i["id"] == *id).unwrap();
+        (i["ai_agent_id"].clone(), i["ai_agent_name"].clone())
+    };
+    assert_eq!(agent_of(&web["data"]["id"]), (own["data"]["id"].clone(), json!("Web helper")), "its own config");
+    assert_eq!(agent_of(&plain["data"]["id"]), (main["data"]["id"].clone(), json!("Main")), "the organization's");
+    // With the organization's bot off, no inbox is answered by one.
+    let (s, _) = app.put("/api/v1/config/bot-enabled", &org.token, json!({"enabled": false})).await;
+    assert_eq!(s, 200);
+    let (_, page) = inboxes(&app, Some(&key), "").await;
+    assert!(page["data"].as_array().unwrap().iter().all(|i| i["ai_agent_id"].is_null()), "{page}");
+}

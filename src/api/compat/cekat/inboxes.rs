@@ -112,10 +112,17 @@ pub async fn list(
     let limit = envelope::integer("limit", q.limit.as_deref())?;
     let (page, limit, skip) = numbered(page, limit, DEFAULT_LIMIT)?;
     let listed = inboxes::list_with_bot(state.db(), &caller.org_id, skip, limit).await?;
-    let bot = listed.answering_bot.as_ref();
+    let bots = &listed.answering;
     Ok(HttpResponse::Ok().json(CekatInboxPage {
         success: true,
-        data: listed.inboxes.into_iter().map(|i| view(i, bot)).collect(),
+        data: listed
+            .inboxes
+            .into_iter()
+            .map(|i| {
+                let bot = bots.get(&i.model.id);
+                view(i, bot)
+            })
+            .collect(),
         metadata: CekatPageNumbersMetadata {
             pagination: CekatPageNumbers {
                 total_page: listed.total.div_ceil(limit),
