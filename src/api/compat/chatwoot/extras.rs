@@ -62,8 +62,8 @@ pub struct ChatwootSetAgentBot {
 }
 
 /// Set the inbox's agent bot (admin only): a bot config of the organization, or `null` to
-/// remove it. It is the inbox's `botConfigId` of the native API. (The bot does not read it yet:
-/// the organization's active config answers every inbox until it does.)
+/// remove it. It is the inbox's `botConfigId` of the native API: that config answers the inbox's
+/// customers instead of the organization's active one.
 #[utoipa::path(
     tag = "compat-chatwoot",
     security(("api_access_token" = []), ("bearer" = [])),
