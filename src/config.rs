@@ -90,6 +90,22 @@ pub struct Config {
     /// never come to that; if it does, the request is answered 503, a bot turn is retried).
     #[arg(long, env = "CX_DATABASE_ACQUIRE_MS", default_value_t = 10_000, global = true)]
     pub database_acquire_ms: u64,
+    /// SQLite: `full` fsyncs the log at every commit, so an acknowledged message survives a power
+    /// loss; `normal` fsyncs only at checkpoints (faster, may lose the last commits). With group
+    /// commit a commit is one fsync per group of writes.
+    #[arg(long, env = "CX_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"], global = true)]
+    pub sqlite_synchronous: String,
+    /// Writes committed together at most (group commit).
+    #[arg(long, env = "CX_COMMIT_MAX_WRITES", default_value_t = 256, global = true)]
+    pub commit_max_writes: usize,
+    /// A group of writes this old (in microseconds) commits at the next write's end, even if
+    /// more writes are queued.
+    #[arg(long, env = "CX_COMMIT_MAX_AGE_US", default_value_t = 10_000, global = true)]
+    pub commit_max_age_us: u64,
+    /// PostgreSQL: group-commit streams; each organization's event-writing transactions join
+    /// one of them (default: a quarter of the pool).
+    #[arg(long, env = "CX_COMMIT_SHARDS", global = true)]
+    pub commit_shards: Option<usize>,
     /// Secret that signs access tokens; generated into the data directory when unset.
     #[arg(long, env = "CX_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
@@ -222,6 +238,11 @@ pub struct Config {
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
     #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
     pub actor_idle_secs: u64,
+    /// `TCP_NODELAY` on accepted connections: a socket frame goes out at once instead of waiting
+    /// (Nagle) for the client's acknowledgement of the previous one, which a client may delay by
+    /// 40 ms. Off only to measure what it costs.
+    #[arg(long, env = "CX_TCP_NODELAY", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub tcp_nodelay: bool,
     /// HTTP worker threads; default: one per core.
     #[arg(long, env = "CX_WORKERS", global = true)]
     pub workers: Option<usize>,

@@ -107,7 +107,7 @@ pub async fn update(
         am.category = Set(clean("category", category, 50)?);
     }
     am.updated_at = Set(Utc::now());
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(&org_id).await?;
     let c = am.update(&*txn).await?;
     let payload = serde_json::to_string(&ContactView::from(&c))?;
     rt.commit(txn, &org_id, vec![NewEvent { conversation: None, name: EventName::ContactUpdated, payload }]).await?;

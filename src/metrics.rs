@@ -1,13 +1,21 @@
 //! Operator metrics in Prometheus' text format at `GET /metrics`, off unless `CX_METRICS_TOKEN`
-//! is set (without it no recorder is installed, so recording costs nothing) (then a scrape must send it as `Authorization: Bearer <token>`: the endpoint says how
-//! busy the organizations' inboxes are, so it is not public). Counters and histograms are
+//! is set (without it no recorder is installed, so recording costs nothing). A scrape must send
+//! the token as `Authorization: Bearer <token>`: the endpoint says how busy the organizations'
+//! inboxes are, so it is not public. Counters and histograms are
 //! recorded where things happen (`metrics::counter!` and the like); gauges that are a reading
 //! of the present (pool connections, live actors, the outbox backlog) are read at scrape time.
 //!
 //! Names (each also documented in the README):
 //! - `cx_webhook_messages_total{outcome}`: WhatsApp webhook messages stored, duplicate, skipped, rated
 //! - `cx_webhook_requests_refused_total{reason}`: webhook POSTs refused (signature, too_large)
-//! - `cx_commit_seconds`, `cx_committed_events_total`: database commits of the runtime and the events they numbered
+//! - `cx_commit_seconds`, `cx_committed_events_total`: a write's wait from numbering its events to
+//!   the commit of its group, and the events numbered
+//! - `cx_commit_batch_size{shard}`, `cx_commit_batch_seconds`: writes per group commit, and how long
+//!   a group stayed open until its commit returned
+//! - `cx_db_write_lock_wait_seconds`: how long a write waited for its turn on the open group
+//! - `cx_bus_gap_repairs_total`, `cx_bus_recovered_events_total{kind}`: event-order gaps the bus
+//!   repaired from the database (a publisher late by more than the gap timeout) and the events
+//!   it recovered that way (`gap`) or by a cluster resync (`resync`)
 //! - `cx_db_connections{state}`: pool connections in use and idle; `cx_db_admission{state}`: running and waiting units
 //! - `cx_live_conversations`: conversation actors on this node
 //! - `cx_outbox_backlog{status}`: outbound messages waiting to be sent (pending) or failed
@@ -18,7 +26,7 @@ use std::sync::OnceLock;
 
 use entities::enums::{Direction, MessageStatus};
 use entities::message;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::domain::{Error, Result};
@@ -26,8 +34,10 @@ use crate::state::AppState;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Histogram buckets, in seconds: a millisecond commit to a half-minute bot turn.
-const BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+/// Histogram buckets, in seconds: a sub-millisecond commit to a half-minute bot turn.
+const BUCKETS: [f64; 15] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+/// Buckets of `cx_commit_batch_size`, in writes.
+const BATCH_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0];
 
 /// The process's recorder, installed at the first call (one per process: servers started in
 /// one test process share it), with a thread that folds recorded histogram samples into their
@@ -52,7 +62,10 @@ pub fn install() -> &'static PrometheusHandle {
 /// Builds the recorder and makes it the process's.
 fn recorder() -> PrometheusHandle {
     // Histograms as buckets (aggregatable across nodes); refused only for an empty list.
-    let recorder = match PrometheusBuilder::new().set_buckets(&BUCKETS) {
+    let builder = PrometheusBuilder::new()
+        .set_buckets(&BUCKETS)
+        .and_then(|b| b.set_buckets_for_metric(Matcher::Full("cx_commit_batch_size".into()), &BATCH_BUCKETS));
+    let recorder = match builder {
         Ok(b) => b.build_recorder(),
         Err(e) => {
             tracing::warn!(error = %e, "metrics buckets refused; histograms are summaries");

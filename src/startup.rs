@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use actors::cluster::{Cluster, ClusterConfig};
+use actors::db::DbOptions;
 use actors::{Db, Runtime, RuntimeConfig};
 use entities::enums::Channel;
 use migrations::{Migrator, MigratorTrait};
@@ -57,7 +58,16 @@ pub struct Application {
 pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartupError> {
     let url = config.database_url();
     let acquire = Duration::from_millis(config.database_acquire_ms.max(100));
-    let db = Db::connect(&url, config.database_pool, acquire).await?;
+    let mut options = DbOptions::new(config.database_pool, acquire);
+    options.sqlite_synchronous_full = config.sqlite_synchronous != "normal";
+    options.group = actors::group_commit::Options {
+        max_writes: config.commit_max_writes.max(1),
+        max_age: Duration::from_micros(config.commit_max_age_us.max(1)),
+    };
+    if let Some(shards) = config.commit_shards {
+        options.shards = shards.max(1);
+    }
+    let db = Db::connect_with(&url, options).await?;
     Migrator::up(&db.conn, None).await?;
     Ok(db)
 }
@@ -183,6 +193,7 @@ impl Application {
         let app_state = state.clone();
         let spec = openapi();
         let mut server = HttpServer::new(move || app(app_state.clone(), spec.clone()))
+            .tcp_nodelay(config.tcp_nodelay)
             .listen(listener)?
             .shutdown_timeout(30)
             .disable_signals();

@@ -183,6 +183,7 @@ impl Handler<CheckGap> for EventBus {
             return;
         };
         let missing = (first_pending - next).max(1) as u64;
+        metrics::counter!("cx_bus_gap_repairs_total").increment(1);
         let db = self.db.clone();
         let org = org_id.clone();
         let me = ctx.address();
@@ -264,10 +265,18 @@ impl Handler<Filled> for EventBus {
             return;
         };
         let found_first = msg.events.first().is_some_and(|e| e.org_seq == msg.from);
+        let mut recovered = 0u64;
         for ev in msg.events {
-            if stream.next.is_some_and(|n| ev.org_seq >= n) {
+            if stream.next.is_some_and(|n| ev.org_seq >= n) && !stream.pending.contains_key(&ev.org_seq) {
                 stream.pending.insert(ev.org_seq, ev);
+                recovered += 1;
             }
+        }
+        if recovered > 0 {
+            // Events the bus got from the database instead of from their publisher: the ones a
+            // repair found, or (in a cluster) a resync brought that the bus had missed.
+            let kind = if msg.gap { "gap" } else { "resync" };
+            metrics::counter!("cx_bus_recovered_events_total", "kind" => kind).increment(recovered);
         }
         if found_first || !msg.gap {
             stream.failed_repairs = 0;

@@ -1,30 +1,66 @@
-//! The database handle. SQLite allows one writer at a time and fails (rather than waits) when a
-//! read transaction tries to become a write one while another writer committed, so on SQLite
-//! every write transaction first takes a process-wide lock and begins IMMEDIATE (so writes made
-//! outside it, single statements, wait for it instead of breaking it); PostgreSQL needs none.
+//! The database handle. Writes go through group commit ([`crate::group_commit`]): on SQLite
+//! every write transaction joins the one open group (SQLite allows one writer at a time anyway,
+//! and the group begins IMMEDIATE, so single-statement writes made outside it wait for it instead
+//! of breaking it); on PostgreSQL the writes that append an organization's events join that
+//! organization's shard ([`Db::begin_write_in`]), and other writes run in transactions of their
+//! own.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
-};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 
-#[derive(Clone, Debug)]
+use crate::group_commit::{self, Batcher, Slot};
+
+#[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
-    /// Serializes write transactions on SQLite; `None` on PostgreSQL.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// The group-commit streams: one on SQLite, one per shard of organizations on PostgreSQL.
+    batchers: Arc<Vec<Arc<Batcher>>>,
     /// Connections in the pool: what admission to the database is sized from.
     pub pool_size: u32,
 }
 
-/// A write transaction; holds the SQLite writer lock until commit or drop.
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend()).field("pool_size", &self.pool_size).finish()
+    }
+}
+
+/// How to connect.
+#[derive(Clone, Copy, Debug)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    /// A connection not free within this is an error (the work that waits for one is bounded
+    /// before it gets here: see [`crate::admission`]).
+    pub acquire_timeout: Duration,
+    /// SQLite: fsync the log at every commit (`FULL`, an acknowledged write survives a power
+    /// loss) or only at checkpoints (`NORMAL`, the last commits may be lost).
+    pub sqlite_synchronous_full: bool,
+    pub group: group_commit::Options,
+    /// PostgreSQL: group-commit streams; an organization always uses the same one.
+    pub shards: usize,
+}
+
+impl DbOptions {
+    pub fn new(max_connections: u32, acquire_timeout: Duration) -> DbOptions {
+        DbOptions {
+            max_connections,
+            acquire_timeout,
+            sqlite_synchronous_full: true,
+            group: group_commit::Options::default(),
+            shards: (max_connections as usize / 4).max(1),
+        }
+    }
+}
+
+/// A write transaction: a savepoint in the open group (see [`crate::group_commit`]), or on
+/// PostgreSQL a transaction of its own. Dropped without [`WriteTxn::commit`], its writes are
+/// rolled back.
 pub struct WriteTxn {
+    // Field order matters: the savepoint is rolled back before the slot is handed on.
     txn: DatabaseTransaction,
-    _guard: Option<OwnedMutexGuard<()>>,
+    slot: Option<Slot>,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -35,60 +71,103 @@ impl std::ops::Deref for WriteTxn {
 }
 
 impl WriteTxn {
+    /// Commits: returns once the write is durable (the group that holds it has committed).
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        let WriteTxn { txn, slot } = self;
+        txn.commit().await?;
+        match slot {
+            Some(slot) => slot.finish().await,
+            None => Ok(()),
+        }
     }
 }
 
 impl Db {
-    /// Connects to `sqlite://…` or `postgres://…`. A connection not free within
-    /// `acquire_timeout` is an error (the work that waits for one is bounded before it gets
-    /// here: see [`crate::admission`]).
+    /// Connects to `sqlite://…` or `postgres://…` with the default options.
     pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<Db, DbErr> {
-        let max_connections = max_connections.max(1);
+        Db::connect_with(url, DbOptions::new(max_connections, acquire_timeout)).await
+    }
+
+    pub async fn connect_with(url: &str, options: DbOptions) -> Result<Db, DbErr> {
+        let max_connections = options.max_connections.max(1);
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(acquire_timeout)
+            .acquire_timeout(options.acquire_timeout)
             .sqlx_logging(false);
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
-            opts.map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::SqliteSynchronous;
+            let synchronous =
+                if options.sqlite_synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
+            opts.map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .synchronous(synchronous)
                     .busy_timeout(Duration::from_secs(30))
                     .create_if_missing(true)
             });
         }
         let conn = Database::connect(opts).await?;
-        let write_lock = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Db { conn, write_lock, pool_size: max_connections })
+        let sqlite = conn.get_database_backend() == DbBackend::Sqlite;
+        let shards = if sqlite { 1 } else { options.shards.clamp(1, max_connections as usize) };
+        let batchers = (0..shards).map(|i| Batcher::new(conn.clone(), sqlite, options.group, i)).collect();
+        Ok(Db { conn, batchers: Arc::new(batchers), pool_size: max_connections })
     }
 
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }
 
-    /// Begins a transaction that will write.
-    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let txn = match self.write_lock {
-            // IMMEDIATE takes SQLite's write lock at BEGIN: a transaction that reads first can
-            // then never fail to upgrade because a single-statement write elsewhere (outside
-            // this process lock) committed in between.
-            Some(_) => {
-                let options = TransactionOptions {
-                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                    ..TransactionOptions::default()
-                };
-                self.conn.begin_with_options(options).await?
-            }
-            None => self.conn.begin().await?,
-        };
-        Ok(WriteTxn { txn, _guard: guard })
+    fn sqlite(&self) -> bool {
+        self.backend() == DbBackend::Sqlite
     }
+
+    /// Begins a transaction that will write. On SQLite it joins the open group; on PostgreSQL
+    /// it is a transaction of its own (use [`Db::begin_write_in`] for writes that append an
+    /// organization's events).
+    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        if self.sqlite() {
+            if let Some(b) = self.batchers.first() {
+                let (txn, slot) = b.begin().await?;
+                return Ok(WriteTxn { txn, slot: Some(slot) });
+            }
+        }
+        Ok(WriteTxn { txn: self.conn.begin().await?, slot: None })
+    }
+
+    /// Begins a write of `org_id`'s data that joins that organization's group: on PostgreSQL
+    /// the organization's writes share one transaction per group (they serialize on its event
+    /// counter row anyway), so they pay one commit per group instead of one each.
+    pub async fn begin_write_in(&self, org_id: &str) -> Result<WriteTxn, DbErr> {
+        let n = self.batchers.len();
+        let shard = if n <= 1 { 0 } else { (fnv1a(org_id.as_bytes()) % n as u64) as usize };
+        match self.batchers.get(shard) {
+            Some(b) => {
+                let (txn, slot) = b.begin().await?;
+                Ok(WriteTxn { txn, slot: Some(slot) })
+            }
+            None => self.begin_write().await,
+        }
+    }
+}
+
+impl Db {
+    /// Groups committed so far and the writes they held (all streams).
+    pub fn commit_stats(&self) -> group_commit::Stats {
+        self.batchers.iter().fold(group_commit::Stats::default(), |a, b| {
+            let s = b.stats();
+            group_commit::Stats { groups: a.groups + s.groups, writes: a.writes + s.writes }
+        })
+    }
+
+    /// Writes waiting for their turn on an open group (all streams).
+    pub fn writers_waiting(&self) -> usize {
+        self.batchers.iter().map(|b| b.queued()).sum()
+    }
+}
+
+/// A stable hash (the same shard for an organization on every start and node).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -114,7 +114,7 @@ impl Handler<ResolveContact> for InboxActor {
                 return Ok(id);
             }
             let open = async || {
-                let txn = rt.db.begin_write().await?;
+                let txn = rt.db.begin_write_in(&org_id).await?;
                 let org = organization::Entity::find_by_id(org_id.clone())
                     .one(&*txn)
                     .await?
@@ -156,7 +156,7 @@ async fn find_or_open(
     inbox_id: &str,
     msg: &ResolveConversation,
 ) -> Result<String, ActorError> {
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(org_id).await?;
     let org = organization::Entity::find_by_id(org_id.to_owned())
         .one(&*txn)
         .await?
@@ -273,7 +273,7 @@ impl Handler<ResolveMany> for InboxActor {
                 wa_ids.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w).collect();
             let mut opened = Vec::with_capacity(missing.len());
             if !missing.is_empty() {
-                let txn = rt.db.begin_write().await?;
+                let txn = rt.db.begin_write_in(&org_id).await?;
                 let org = organization::Entity::find_by_id(org_id.clone())
                     .one(&*txn)
                     .await?

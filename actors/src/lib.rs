@@ -15,6 +15,7 @@ pub mod conversation;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod group_commit;
 pub mod inbox;
 pub mod people;
 pub mod policy;

@@ -149,8 +149,10 @@ pub struct InsertResult {
     pub lat: Lat,
 }
 
-pub async fn raw_inserts(db: &TestDb, tasks: usize, duration: Duration) -> Result<InsertResult> {
-    let conn = db.connect(tasks as u32).await?;
+/// `full`: SQLite's `synchronous=FULL` (fsync at every commit, as cx-inbox by default), else
+/// NORMAL; PostgreSQL ignores it (its commits always flush).
+pub async fn raw_inserts(db: &TestDb, full: bool, tasks: usize, duration: Duration) -> Result<InsertResult> {
+    let conn = db.connect_with(tasks as u32, full).await?;
     let backend = conn.get_database_backend();
     let table = format!("lt_scratch_{:08x}", rand::random::<u32>());
     // Roughly a message row: a key, two ids, a body and a timestamp.

@@ -210,6 +210,8 @@ impl Node {
             ("CX_LOG_JSON", "true".to_owned()),
             ("CX_NODE_ID", opts.name.to_owned()),
             ("CX_ACTOR_IDLE_SECS", "300".to_owned()),
+            // The scenarios read the server's own counters (group commits, bus repairs).
+            ("CX_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -233,6 +235,19 @@ impl Node {
 
     pub fn ws_url(&self, token: &str) -> String {
         format!("ws://127.0.0.1:{}/api/v1/ws?token={token}", self.port)
+    }
+
+    /// The server's metrics now (see [`Metrics`]).
+    pub async fn metrics(&self, client: &reqwest::Client) -> Result<Metrics> {
+        let text = client
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(Metrics::parse(&text))
     }
 
     /// Stops the node and summarizes its log.
@@ -446,12 +461,18 @@ impl TestDb {
     /// A connection from the generator, with the server's SQLite settings so the INSERT
     /// baseline pays the same fsync policy.
     pub async fn connect(&self, pool: u32) -> Result<DatabaseConnection> {
+        self.connect_with(pool, false).await
+    }
+
+    /// `full`: SQLite's `synchronous=FULL`, else NORMAL.
+    pub async fn connect_with(&self, pool: u32, full: bool) -> Result<DatabaseConnection> {
         let mut opts = ConnectOptions::new(self.url.clone());
         opts.max_connections(pool).min_connections(1).acquire_timeout(Duration::from_secs(30)).sqlx_logging(false);
         if self.kind == DbKind::Sqlite {
             opts.map_sqlx_sqlite_opts(|o| {
+                use sea_orm::sqlx::sqlite::SqliteSynchronous;
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .synchronous(if full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
                     .busy_timeout(Duration::from_secs(30))
             });
         }
@@ -583,4 +604,86 @@ mod tests {
         assert_eq!(m["text"]["body"], "hello 1");
         assert_eq!(v["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"], "123");
     }
+}
+
+/// The token the nodes' `/metrics` answer to.
+pub const METRICS_TOKEN: &str = "load-tests-metrics";
+
+/// A scrape of a node's `/metrics`: each series (name with its labels) and its value.
+#[derive(Default, Debug, Clone)]
+pub struct Metrics(std::collections::BTreeMap<String, f64>);
+
+impl Metrics {
+    pub fn parse(text: &str) -> Metrics {
+        let series = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| {
+                let (k, v) = l.rsplit_once(' ')?;
+                Some((k.to_owned(), v.parse::<f64>().ok()?))
+            })
+            .collect();
+        Metrics(series)
+    }
+
+    /// What grew between `before` and this scrape (counters and histogram series).
+    pub fn since(&self, before: &Metrics) -> Metrics {
+        Metrics(self.0.iter().map(|(k, v)| (k.clone(), v - before.0.get(k).copied().unwrap_or(0.0))).collect())
+    }
+
+    fn family<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+        self.0.iter().filter_map(move |(k, v)| {
+            let labels = k.strip_prefix(name)?;
+            (labels.is_empty() || labels.starts_with('{')).then_some((labels, *v))
+        })
+    }
+
+    /// The sum of a counter's or gauge's series over their labels.
+    pub fn sum(&self, name: &str) -> f64 {
+        self.family(name).map(|(_, v)| v).sum()
+    }
+
+    /// A histogram's observation count and mean.
+    pub fn count_mean(&self, name: &str) -> (f64, f64) {
+        let count = self.sum(&format!("{name}_count"));
+        let sum = self.sum(&format!("{name}_sum"));
+        (count, if count > 0.0 { sum / count } else { 0.0 })
+    }
+
+    /// A histogram's quantile `q`, as the upper edge of the bucket it falls in (summed over
+    /// labels); `None` without observations.
+    pub fn quantile(&self, name: &str, q: f64) -> Option<f64> {
+        let mut buckets: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
+        let bucket = format!("{name}_bucket");
+        for (labels, v) in self.family(&bucket) {
+            let le = labels.split("le=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("+Inf");
+            let edge = if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap_or(f64::INFINITY) };
+            *buckets.entry(edge.to_bits()).or_default() += v;
+        }
+        let mut edges: Vec<(f64, f64)> = buckets.into_iter().map(|(b, v)| (f64::from_bits(b), v)).collect();
+        edges.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total = edges.last().map(|e| e.1)?;
+        if total <= 0.0 {
+            return None;
+        }
+        edges.into_iter().find(|(_, cum)| *cum >= q * total).map(|(edge, _)| edge)
+    }
+}
+
+/// One line on what the server's group commit and event bus did between two scrapes.
+pub fn describe_server(label: &str, m: &Metrics) -> String {
+    let (groups, mean) = m.count_mean("cx_commit_batch_size");
+    let ms =
+        |name: &str, q: f64| m.quantile(name, q).map(|s| format!("≤{} ms", s * 1000.0)).unwrap_or_else(|| "n/a".into());
+    format!(
+        "{label} server counters: {groups:.0} group commits of {mean:.1} writes on average (p99 ≤{} writes); \
+         group open→committed p99 {}; a write's wait for its turn p99 {}; event numbering→commit p99 {}; \
+         bus gap repairs {:.0} ({:.0} events recovered from the database)",
+        m.quantile("cx_commit_batch_size", 0.99).unwrap_or(0.0),
+        ms("cx_commit_batch_seconds", 0.99),
+        ms("cx_db_write_lock_wait_seconds", 0.99),
+        ms("cx_commit_seconds", 0.99),
+        m.sum("cx_bus_gap_repairs_total"),
+        m.sum("cx_bus_recovered_events_total"),
+    )
 }

@@ -129,7 +129,7 @@ async fn revoked(rt: &Runtime, key: &api_key::Model) -> Result<()> {
     let payload = serde_json::json!({ "apiKeyId": key.id, "userId": format!("api-key:{}", key.id) }).to_string();
     let event =
         actors::store::events::NewEvent { conversation: None, name: actors::events::EventName::ApiKeyRevoked, payload };
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(&key.org_id).await?;
     rt.commit(txn, &key.org_id, vec![event]).await?;
     Ok(())
 }

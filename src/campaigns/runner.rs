@@ -273,7 +273,7 @@ pub async fn announce(state: &AppState, c: &campaign::Model) -> Result<()> {
     }
     let counts = stats::counts(state.db(), &c.id).await?;
     let payload = serde_json::json!({ "campaign": super::CampaignView::from(c), "counts": counts });
-    let txn = state.rt.db.begin_write().await?;
+    let txn = state.rt.db.begin_write_in(&c.org_id).await?;
     let event = ::actors::store::events::NewEvent {
         conversation: None,
         name: ::actors::events::EventName::CampaignProgress,

@@ -93,7 +93,7 @@ pub async fn create(rt: &Runtime, org_id: &str, input: TagInput) -> Result<tag::
     let color = tag_color(input.color.as_deref().unwrap_or("gray"))?;
     ensure_unique(&rt.db.conn, org_id, &name, None).await?;
     let now = Utc::now();
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(org_id).await?;
     let t = tag::ActiveModel {
         id: Set(actors::new_id()),
         org_id: Set(org_id.to_owned()),
@@ -120,7 +120,7 @@ pub async fn update(rt: &Runtime, org_id: &str, id: &str, input: TagInput) -> Re
         am.color = Set(tag_color(color)?);
     }
     am.updated_at = Set(Utc::now());
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(org_id).await?;
     let t = am.update(&*txn).await?;
     rt.commit(txn, org_id, vec![announced(EventName::TagUpdated, &t)?]).await?;
     Ok(t)
@@ -131,7 +131,7 @@ pub async fn update(rt: &Runtime, org_id: &str, id: &str, input: TagInput) -> Re
 /// removal would (`conversation.updated` with the tags left). Answers how many carried it.
 pub async fn delete(rt: &Runtime, org_id: &str, id: &str) -> Result<usize> {
     let t = get(&rt.db.conn, org_id, id).await?;
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(org_id).await?;
     let carriers = actors::store::tags::carriers(&*txn, &t.id).await?;
     tag::Entity::delete_by_id(t.id.clone()).exec(&*txn).await?;
     let payload = serde_json::json!({ "id": t.id, "conversationIds": carriers });

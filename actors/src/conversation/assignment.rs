@@ -112,7 +112,7 @@ pub(super) async fn noted_change(
         text: Some(note),
         ..new_message(&s.conv, Direction::System, "activity", MessageStatus::Received, now)
     };
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
     message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
     let assigned_changed = s.conv.assigned_to != assign;
     s.conv.assigned_to = assign;

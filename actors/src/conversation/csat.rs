@@ -129,7 +129,7 @@ impl Handler<Rate> for ConversationActor {
                 return Err(ActorError::Conflict("this conversation was not sent a satisfaction survey".into()));
             }
             let now = Utc::now();
-            let txn = rt.db.begin_write().await?;
+            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
             let existing = csat_response::Entity::find()
                 .filter(csat_response::Column::ConversationId.eq(s.conv.id.clone()))
                 .one(&*txn)

@@ -503,7 +503,7 @@ impl Handler<Inbound> for ConversationActor {
                 media_size: m.stored_media.as_ref().map(|f| f.size),
                 ..new_message(&s.conv, Direction::Inbound, &m.message_type, MessageStatus::Received, now)
             };
-            let txn = rt.db.begin_write().await?;
+            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
             match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {
                 Ok(_) => {}
                 Err(e) if is_unique_violation(&e) => return Ok((s, InboundOutcome::Duplicate)),
@@ -589,7 +589,7 @@ impl Handler<ApplyStatus> for ConversationActor {
                 }
                 MessageStatus::Received | MessageStatus::Pending => {}
             }
-            let txn = rt.db.begin_write().await?;
+            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
             let updated = am.update(&*txn).await?;
             let mut out = Outbox::new(&s.conv);
             out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
@@ -637,7 +637,7 @@ async fn transition(
     if !status_changed && !assigned_changed {
         out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
     }
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
     commit(&rt, txn, &mut s.conv, out).await?;
     Ok((s, view))
 }

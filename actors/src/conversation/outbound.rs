@@ -69,7 +69,7 @@ pub(super) async fn update_message(
     s: &mut Loaded,
     am: message::ActiveModel,
 ) -> Result<message::Model, ActorError> {
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
     let updated = am.update(&*txn).await?;
     let mut out = Outbox::new(&s.conv);
     out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
@@ -494,7 +494,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         ..super::new_message(&s.conv, Direction::Outbound, &msg.message_type, MessageStatus::Pending, now)
     };
     let prev_assignee = s.conv.assigned_to.clone();
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
     message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
     let c = &mut s.conv;
     c.status = next;

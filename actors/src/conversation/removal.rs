@@ -26,7 +26,7 @@ impl Handler<Delete> for ConversationActor {
     fn handle(&mut self, msg: Delete, _: &mut Context<Self>) -> Self::Result {
         let org_id = msg.org_id.clone();
         let work = self.run_fut(&org_id, move |rt, s| async move {
-            let txn = rt.db.begin_write().await?;
+            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
             let id = s.conv.id.clone();
             let gone = conversation::Entity::delete_many()
                 .filter(conversation::Column::Id.eq(id.clone()))

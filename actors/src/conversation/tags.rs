@@ -60,7 +60,7 @@ impl Handler<AddTag> for ConversationActor {
         let org_id = msg.org_id.clone();
         self.run(&org_id, move |rt, s| async move {
             // Checked inside the write: a tag deleted meanwhile is never linked again.
-            let txn = rt.db.begin_write().await?;
+            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
             store::tags::get_to_link(&*txn, &s.conv.org_id, &msg.tag_id).await?.ok_or(ActorError::NotFound("tag"))?;
             let exists =
                 conversation_tag::Entity::find_by_id((s.conv.id.clone(), msg.tag_id.clone())).one(&*txn).await?;
@@ -87,7 +87,7 @@ impl Handler<RemoveTag> for ConversationActor {
     fn handle(&mut self, msg: RemoveTag, _: &mut Context<Self>) -> Self::Result {
         let org_id = msg.org_id.clone();
         self.run(&org_id, move |rt, s| async move {
-            let txn = rt.db.begin_write().await?;
+            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
             let deleted = conversation_tag::Entity::delete_many()
                 .filter(conversation_tag::Column::ConversationId.eq(s.conv.id.clone()))
                 .filter(conversation_tag::Column::TagId.eq(msg.tag_id.clone()))

@@ -350,7 +350,7 @@ async fn announce(
     reason: &str,
 ) -> Result<(), ActorError> {
     let payload = json!({ "userId": agent, "conversationId": conversation_id, "reason": reason });
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(org_id).await?;
     let event = NewEvent { conversation: None, name: EventName::AgentIdleDetected, payload: payload.to_string() };
     rt.commit(txn, org_id, vec![event]).await?;
     Ok(())

@@ -79,7 +79,7 @@ pub async fn set_status(
         return Ok(Some(current));
     }
     let now = Utc::now();
-    let txn = rt.db.begin_write().await?;
+    let txn = rt.db.begin_write_in(org_id).await?;
     // Only from the status we read: of two nodes noticing the same disconnect, one writes.
     let changed = user::Entity::update_many()
         .col_expr(user::Column::Status, Expr::value(status.as_str()))

@@ -47,6 +47,8 @@ struct Run {
     avg_frame: usize,
     errors: Vec<String>,
     log: Option<LogSummary>,
+    /// What the server counted over the measured steps.
+    server: Option<String>,
 }
 
 impl Run {
@@ -70,6 +72,7 @@ impl Run {
             "avgFrameBytes": self.avg_frame,
             "socketErrors": self.errors,
             "serverLog": self.log.as_ref().map(LogSummary::json),
+            "serverCounters": self.server,
         })
     }
 }
@@ -167,6 +170,9 @@ pub async fn run(binary: &Path) -> Result<Report> {
         if let Some(l) = runs.iter().find_map(|r| r.log.as_ref()) {
             report.note(l.describe(&first.label));
         }
+        if let Some(s) = runs.iter().find_map(|r| r.server.as_ref()) {
+            report.note(s.clone());
+        }
     }
     report.note(
         "latency = socket receipt of message.created - send of its webhook POST (same clock, \
@@ -213,6 +219,7 @@ async fn cx_run(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: &
         return Err(format!("warm-up: {} of {CUSTOMERS} webhooks answered 200", warm.ok).into());
     }
 
+    let before = node.metrics(client).await?;
     let probe = |k: usize| {
         let body = webhook(&org, &format!("{PROBE_PREFIX}{k}"), 0);
         let sig = sign(&body);
@@ -238,11 +245,13 @@ async fn cx_run(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: &
     )
     .await;
     node.check_alive()?;
+    let counted = node.metrics(client).await.map(|m| m.since(&before));
     let log = node.stop();
     db.drop_db().await;
     let mut runs = result?;
     if let Some(last) = runs.last_mut() {
         last.log = Some(log);
+        last.server = counted.ok().map(|m| server::describe_server(&last.label, &m));
     }
     Ok(runs)
 }
@@ -375,6 +384,7 @@ where
             avg_frame: (bytes / frames.max(1)) as usize,
             errors: Vec::new(),
             log: None,
+            server: None,
         });
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -12,9 +12,14 @@ use super::{Plan, Req, StepResult, open_loop};
 use crate::Result;
 use crate::baselines::{self, InsertResult};
 use crate::report::{Report, Table, rate};
-use crate::server::{self, DbKind, LogSummary, Node, NodeOpts, Org, Secrets, TestDb, customer, sign, text_webhook};
+use crate::server::{
+    self, DbKind, LogSummary, Metrics, Node, NodeOpts, Org, Secrets, TestDb, customer, sign, text_webhook,
+};
 
-const RATES: [f64; 4] = [200.0, 500.0, 1000.0, 2000.0];
+/// Up to past the ceiling: the highest ok/s reached is the ingest ceiling.
+const RATES: [f64; 5] = [200.0, 500.0, 1000.0, 2000.0, 4000.0];
+/// The rate whose p99 acknowledgement the issue bounds.
+const ACK_RATE: f64 = 1000.0;
 const STEP: Duration = Duration::from_secs(6);
 /// Requests in flight at most; beyond it the schedule slips (visible as sent/s < rate).
 const CAP: usize = 256;
@@ -24,7 +29,9 @@ const INSERT_TIME: Duration = Duration::from_secs(4);
 
 struct Backend {
     kind: DbKind,
-    steps: Vec<(StepResult, i64)>,
+    /// SQLite's `synchronous`: FULL (the default, fsync per commit) or NORMAL.
+    full: bool,
+    steps: Vec<(StepResult, i64, Metrics)>,
     inserts: Option<InsertResult>,
     insert_error: Option<String>,
     api_check: String,
@@ -40,11 +47,12 @@ pub async fn run(binary: &Path) -> Result<Report> {
     let bare = bare_http(&client).await?;
 
     let mut backends = Vec::new();
-    for kind in [DbKind::Sqlite, DbKind::Postgres] {
-        println!("cx-inbox on {}", kind.label());
-        match backend(binary, kind, &client, &run_id).await {
+    for (kind, full) in [(DbKind::Sqlite, true), (DbKind::Sqlite, false), (DbKind::Postgres, true)] {
+        let label = label(kind, full);
+        println!("cx-inbox on {label}");
+        match backend(binary, kind, full, &client, &run_id).await {
             Ok(b) => backends.push(b),
-            Err(e) => report.note(format!("{} run failed: {e}", kind.label())),
+            Err(e) => report.note(format!("{label} run failed: {e}")),
         }
     }
 
@@ -53,7 +61,7 @@ pub async fn run(binary: &Path) -> Result<Report> {
         let mut t = Table::new(
             format!(
                 "ingest ({}, 1 node): signed webhooks, {CUSTOMERS} customers, {} s per step, ≤{CAP} in flight",
-                b.kind.label(),
+                label(b.kind, b.full),
                 STEP.as_secs()
             ),
             &[
@@ -71,10 +79,13 @@ pub async fn run(binary: &Path) -> Result<Report> {
                 "p99",
                 "|",
                 "raw INSERT/s",
+                "|",
+                "writes/commit",
+                "commit p99",
                 "bound by",
             ],
         );
-        for (i, (s, stored)) in b.steps.iter().enumerate() {
+        for (i, (s, stored, m)) in b.steps.iter().enumerate() {
             let bs = bare.get(i);
             let insert = match (i, &b.inserts) {
                 (0, Some(r)) => rate(r.per_sec),
@@ -96,14 +107,30 @@ pub async fn run(binary: &Path) -> Result<Report> {
                 bs.map(|x| x.lat.p99_ms()).unwrap_or_default(),
                 "|".into(),
                 insert,
+                "|".into(),
+                format!("{:.1}", m.count_mean("cx_commit_batch_size").1),
+                m.quantile("cx_commit_batch_seconds", 0.99).map(|x| format!("≤{} ms", x * 1000.0)).unwrap_or_default(),
                 s.cpu.bound(),
             ]);
         }
         report.table(t);
+        let ceiling = b.steps.iter().map(|(s, _, _)| s.ok_per_sec()).fold(0.0, f64::max);
+        let ack = b.steps.iter().find(|(s, _, _)| s.rate == ACK_RATE);
+        if let Some(r) = &b.inserts {
+            report.note(format!(
+                "{}: ingest ceiling {}/s = {:.2}x the raw INSERT rate ({}/s, same database and synchronous setting; \
+                 acceptance ≥ 0.5x); p99 acknowledgement at {ACK_RATE:.0}/s: {} ms (acceptance ≤ 20 ms)",
+                label(b.kind, b.full),
+                rate(ceiling),
+                ceiling / r.per_sec.max(1e-9),
+                rate(r.per_sec),
+                ack.map(|(s, _, _)| s.lat.p99_ms()).unwrap_or_else(|| "n/a".into()),
+            ));
+        }
         if let Some(r) = &b.inserts {
             report.note(format!(
                 "{}: raw INSERT baseline {} rows in {} s from {INSERT_TASKS} tasks, one transaction each: {}/s, p50 {} ms, p99 {} ms",
-                b.kind.label(),
+                label(b.kind, b.full),
                 r.rows,
                 INSERT_TIME.as_secs(),
                 rate(r.per_sec),
@@ -112,29 +139,37 @@ pub async fn run(binary: &Path) -> Result<Report> {
             ));
         }
         if let Some(e) = &b.insert_error {
-            report.note(format!("{}: raw INSERT baseline failed: {e}", b.kind.label()));
+            report.note(format!("{}: raw INSERT baseline failed: {e}", label(b.kind, b.full)));
         }
-        for (s, stored) in &b.steps {
+        for (s, stored, _) in &b.steps {
             if *stored < s.ok as i64 {
                 report.note(format!(
                     "{} at {:.0}/s: only {stored} of {} acknowledged messages are in the database",
-                    b.kind.label(),
+                    label(b.kind, b.full),
                     s.rate,
                     s.ok
                 ));
             }
             if !s.samples.is_empty() {
-                report.note(format!("{} at {:.0}/s failures: {}", b.kind.label(), s.rate, s.samples.join(" || ")));
+                report.note(format!(
+                    "{} at {:.0}/s failures: {}",
+                    label(b.kind, b.full),
+                    s.rate,
+                    s.samples.join(" || ")
+                ));
             }
         }
-        report.note(format!("{}: {}", b.kind.label(), b.api_check));
-        report.note(b.log.describe(&format!("cx-inbox on {}", b.kind.label())));
+        report.note(format!("{}: {}", label(b.kind, b.full), b.api_check));
+        report.note(b.log.describe(&format!("cx-inbox on {}", label(b.kind, b.full))));
         json_backends.push(json!({
-            "database": b.kind.label(),
-            "steps": b.steps.iter().map(|(s, stored)| {
+            "database": label(b.kind, b.full),
+            "ceilingPerSec": ceiling,
+            "ceilingToRawInsert": b.inserts.as_ref().map(|r| ceiling / r.per_sec.max(1e-9)),
+            "steps": b.steps.iter().map(|(s, stored, m)| {
                 let mut v = s.json();
                 v["storedInDatabase"] = json!(stored);
                 v["bound"] = json!(s.cpu.bound());
+                v["server"] = json!(server::describe_server("", m));
                 v
             }).collect::<Vec<_>>(),
             "rawInsert": b.inserts.as_ref().map(|r| json!({
@@ -201,18 +236,28 @@ async fn bare_http(client: &reqwest::Client) -> Result<Vec<StepResult>> {
     Ok(out)
 }
 
-async fn backend(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: &str) -> Result<Backend> {
+fn label(kind: DbKind, full: bool) -> String {
+    match (kind, full) {
+        (DbKind::Sqlite, true) => "SQLite, synchronous=FULL".into(),
+        (DbKind::Sqlite, false) => "SQLite, synchronous=NORMAL".into(),
+        (DbKind::Postgres, _) => kind.label().to_owned(),
+    }
+}
+
+async fn backend(binary: &Path, kind: DbKind, full: bool, client: &reqwest::Client, run_id: &str) -> Result<Backend> {
     let db = TestDb::create(kind, "ingest").await?;
     let secrets = Secrets::generate();
+    let sync = if full { "full" } else { "normal" };
+    let env = vec![("CX_SQLITE_SYNCHRONOUS".to_owned(), sync.to_owned())];
     let mut node =
-        Node::start(binary, NodeOpts { name: "lt-ingest", database_url: &db.url, secrets: &secrets, env: Vec::new() })
-            .await?;
+        Node::start(binary, NodeOpts { name: "lt-ingest", database_url: &db.url, secrets: &secrets, env }).await?;
     let org = server::setup_org(client, &node.base).await?;
     let url = node.url("/webhooks/whatsapp");
     let verify = db.connect(1).await?;
-    let tag = match kind {
-        DbKind::Sqlite => "s",
-        DbKind::Postgres => "p",
+    let tag = match (kind, full) {
+        (DbKind::Sqlite, true) => "s",
+        (DbKind::Sqlite, false) => "n",
+        (DbKind::Postgres, _) => "p",
     };
 
     // Open every conversation first, so the steps measure messages, not conversation creation.
@@ -235,8 +280,10 @@ async fn backend(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: 
     for (n, r) in RATES.into_iter().enumerate() {
         let prefix = format!("wamid.LT{run_id}{tag}.{n}.");
         let plan = Plan { url: &url, rate: r, duration: STEP, cap: CAP, cpu_pids: &pids, stamps: None };
+        let before = node.metrics(client).await?;
         let s = open_loop(client, plan, |i| Some(webhook(&org, &prefix, i))).await;
         node.check_alive()?;
+        let counted = node.metrics(client).await?.since(&before);
         let stored = baselines::count(
             &verify,
             &format!("SELECT COUNT(*) AS n FROM messages WHERE provider_message_id LIKE '{prefix}%'"),
@@ -244,7 +291,7 @@ async fn backend(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: 
         .await?;
         println!(
             "  {} {r:>5.0}/s: sent {:.0}/s ok {:.0}/s stored {stored}/{} failed {} p50 {} ms p99 {} ms cpu {}",
-            kind.label(),
+            label(kind, full),
             s.sent_per_sec(),
             s.ok_per_sec(),
             s.ok,
@@ -253,7 +300,8 @@ async fn backend(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: 
             s.lat.p99_ms(),
             s.cpu.label()
         );
-        steps.push((s, stored));
+        println!("    {}", server::describe_server("", &counted));
+        steps.push((s, stored, counted));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     verify.close().await.ok();
@@ -261,11 +309,11 @@ async fn backend(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: 
     let api_check = api_check(client, &node, &org).await.unwrap_or_else(|e| format!("API check failed: {e}"));
 
     // The node is idle now; the INSERT baseline runs on the same database file or server.
-    let (inserts, insert_error) = match baselines::raw_inserts(&db, INSERT_TASKS, INSERT_TIME).await {
+    let (inserts, insert_error) = match baselines::raw_inserts(&db, full, INSERT_TASKS, INSERT_TIME).await {
         Ok(r) => {
             println!(
                 "  {} raw INSERT: {:.0}/s p50 {} ms p99 {} ms",
-                kind.label(),
+                label(kind, full),
                 r.per_sec,
                 r.lat.p50_ms(),
                 r.lat.p99_ms()
@@ -276,7 +324,7 @@ async fn backend(binary: &Path, kind: DbKind, client: &reqwest::Client, run_id: 
     };
     let log = node.stop();
     db.drop_db().await;
-    Ok(Backend { kind, steps, inserts, insert_error, api_check, log })
+    Ok(Backend { kind, full, steps, inserts, insert_error, api_check, log })
 }
 
 /// Reads the stored messages back through the API: every conversation is listed, and the

@@ -343,7 +343,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<(user
     // simply be deleted again; OFFLINE already keeps auto-assignment away.
     let mut released = actors::people::release_conversations(&state.rt, &org_id, &target.id, &note).await?;
     let now = Utc::now();
-    let txn = state.rt.db.begin_write().await?;
+    let txn = state.rt.db.begin_write_in(&org_id).await?;
     if is_admin(&target) {
         other_admin_locked(&*txn, &target.org_id, &target.id).await?;
     }

@@ -434,7 +434,7 @@ impl WebhookDispatcher {
         let ok = outcome.ok();
         metrics::counter!("cx_api_webhook_deliveries_total", "outcome" => if ok { "delivered" } else { "failed" })
             .increment(1);
-        let txn = self.rt.db.begin_write().await?;
+        let txn = self.rt.db.begin_write_in(&i.org_id).await?;
         webhook_attempt::ActiveModel {
             id: Set(::actors::new_id()),
             delivery_id: Set(d.id.clone()),

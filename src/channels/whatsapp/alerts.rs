@@ -303,7 +303,7 @@ pub async fn ingest(state: &AppState, source: Source, change: &Change, report: &
     }
     for (org_id, org_accounts) in orgs {
         let named: Vec<&whatsapp_account::Model> = org_accounts.into_iter().filter(|a| d.number.matches(a)).collect();
-        let txn = state.rt.db.begin_write().await?;
+        let txn = state.rt.db.begin_write_in(org_id).await?;
         let seen = account_alert::Entity::find()
             .filter(account_alert::Column::OrgId.eq(org_id))
             .filter(account_alert::Column::DedupeKey.eq(&key))

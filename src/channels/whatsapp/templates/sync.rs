@@ -108,7 +108,7 @@ pub async fn apply(state: &AppState, field: &str, n: TemplateNews) -> Result<usi
             am.meta_id = Set(Some(id.clone()));
         }
         am.updated_at = Set(Utc::now());
-        let txn = state.rt.db.begin_write().await?;
+        let txn = state.rt.db.begin_write_in(&org_id).await?;
         let t = am.update(&*txn).await?;
         let payload = json!({
             "template": MessageTemplateView::from(&t),
@@ -137,7 +137,7 @@ pub async fn apply(state: &AppState, field: &str, n: TemplateNews) -> Result<usi
             "templateId": n.meta_id, "templateName": n.name, "language": n.language,
             "status": n.event, "quality": n.quality, "category": n.category,
         });
-        let txn = state.rt.db.begin_write().await?;
+        let txn = state.rt.db.begin_write_in(&org_id).await?;
         state
             .rt
             .commit(txn, &org_id, vec![NewEvent { conversation: None, name, payload: payload.to_string() }])

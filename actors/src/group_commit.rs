@@ -1,0 +1,253 @@
+//! Group commit. Write transactions that arrive while another one runs share one database
+//! transaction, each inside its own savepoint, and are committed together: one `COMMIT`, one
+//! fsync, for the whole group. A writer is answered only after the `COMMIT` that holds its write,
+//! so "acknowledged" still means "stored". A writer that fails rolls back its own savepoint and
+//! fails alone; the others commit.
+//!
+//! There is no batcher task on the fast path: writers take turns on the open transaction (the
+//! slot, a fair FIFO lock), and the writer that releases the slot with nobody queued behind it
+//! commits the group on everyone's behalf. A group also commits once it holds
+//! [`Options::max_writes`] writes or has been open for [`Options::max_age`], so a steady stream
+//! of writers cannot hold it open. A writer that gave up its slot without committing (an error,
+//! a dropped future) leaves the group to a spawned finisher, and every waiter also finishes the
+//! group itself if no answer comes within [`Options::max_age`]: no interleaving of failures can
+//! leave a group open.
+//!
+//! Why savepoints and not one transaction per write: the cost of a commit is the fsync (SQLite
+//! with `synchronous=FULL`, PostgreSQL with `synchronous_commit=on`), paid once per group here.
+//! Why `org_seq` stays gap-free and in commit order: writers bump the organization's counter row
+//! inside the shared transaction, one after the other, and a failed writer's savepoint rollback
+//! takes its bump with it; the group commits atomically.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+/// How big and how old a group may grow.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Writes in one group at most.
+    pub max_writes: usize,
+    /// A group this old commits at the next release, and a waiter this long unanswered
+    /// finishes the group itself.
+    pub max_age: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { max_writes: 256, max_age: Duration::from_millis(10) }
+    }
+}
+
+/// One stream of groups: on SQLite the only one (one writer anyway), on PostgreSQL one per
+/// shard of organizations.
+pub(crate) struct Batcher {
+    conn: DatabaseConnection,
+    sqlite: bool,
+    options: Options,
+    /// Which stream this is, for the metrics (`0` on SQLite).
+    shard: usize,
+    state: Arc<Mutex<Open>>,
+    /// Writers waiting for the slot: a writer that releases it with nobody queued commits.
+    queued: AtomicUsize,
+    /// Groups committed and the writes they held, for tests and benchmarks.
+    groups: AtomicU64,
+    writes: AtomicU64,
+}
+
+/// Groups committed so far and the writes they held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub groups: u64,
+    pub writes: u64,
+}
+
+/// The group being filled.
+struct Open {
+    txn: Option<DatabaseTransaction>,
+    /// Bumped at every commit, so a late finisher knows its group is already done.
+    generation: u64,
+    opened: Instant,
+    /// Writes that released their savepoint into this group and wait for its commit.
+    waiters: Vec<oneshot::Sender<Result<(), String>>>,
+}
+
+/// A write's turn on the open group. Dropped without [`Slot::finish`] (an error, a cancelled
+/// future): the write's savepoint was already rolled back, and the group is handed on.
+pub(crate) struct Slot {
+    guard: Option<OwnedMutexGuard<Open>>,
+    batcher: Arc<Batcher>,
+}
+
+impl Batcher {
+    pub(crate) fn new(conn: DatabaseConnection, sqlite: bool, options: Options, shard: usize) -> Arc<Batcher> {
+        let open = Open { txn: None, generation: 0, opened: Instant::now(), waiters: Vec::new() };
+        Arc::new(Batcher {
+            conn,
+            sqlite,
+            options,
+            shard,
+            state: Arc::new(Mutex::new(open)),
+            queued: AtomicUsize::new(0),
+            groups: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats { groups: self.groups.load(Ordering::SeqCst), writes: self.writes.load(Ordering::SeqCst) }
+    }
+
+    /// Writers waiting for their turn on the open group.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
+    /// Waits for the slot, opens a group if none is open, and starts this write's savepoint.
+    pub(crate) async fn begin(self: &Arc<Self>) -> Result<(DatabaseTransaction, Slot), DbErr> {
+        let started = Instant::now();
+        let mut guard = {
+            let _queued = Queued::new(&self.queued);
+            self.state.clone().lock_owned().await
+        };
+        metrics::histogram!("cx_db_write_lock_wait_seconds").record(started.elapsed().as_secs_f64());
+        if guard.txn.is_none() {
+            let txn = if self.sqlite {
+                // IMMEDIATE takes SQLite's write lock at BEGIN: a transaction that reads first
+                // can then never fail to upgrade because a single-statement write elsewhere
+                // committed in between.
+                let options = TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                };
+                self.conn.begin_with_options(options).await?
+            } else {
+                self.conn.begin().await?
+            };
+            guard.txn = Some(txn);
+            guard.opened = Instant::now();
+        }
+        let savepoint = match &guard.txn {
+            Some(txn) => txn.begin().await,
+            None => Err(DbErr::Custom("the group transaction is gone".into())),
+        };
+        match savepoint {
+            Ok(savepoint) => Ok((savepoint, Slot { guard: Some(guard), batcher: self.clone() })),
+            Err(e) => {
+                // The group's transaction is broken (its connection died): end it, so its
+                // writers hear of it and the next write opens a fresh one.
+                let _ = self.commit_group(&mut guard, false).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Commits the open group (if any) and answers its waiters; returns the commit's result.
+    /// `own`: the caller is a write of this group too.
+    async fn commit_group(&self, open: &mut Open, own: bool) -> Result<(), DbErr> {
+        let waiters = std::mem::take(&mut open.waiters);
+        open.generation += 1;
+        let Some(txn) = open.txn.take() else {
+            for w in waiters {
+                let _ = w.send(Ok(()));
+            }
+            return Ok(());
+        };
+        let writes = waiters.len() + usize::from(own);
+        let result = txn.commit().await;
+        if result.is_ok() {
+            self.groups.fetch_add(1, Ordering::SeqCst);
+            self.writes.fetch_add(writes as u64, Ordering::SeqCst);
+        }
+        let shard = self.shard.to_string();
+        metrics::histogram!("cx_commit_batch_size", "shard" => shard).record(writes as f64);
+        metrics::histogram!("cx_commit_batch_seconds").record(open.opened.elapsed().as_secs_f64());
+        let answer = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
+        for w in waiters {
+            let _ = w.send(answer.clone());
+        }
+        result
+    }
+
+    /// Commits the group `generation` unless that already happened.
+    async fn finish_generation(&self, generation: u64) {
+        let mut guard = self.state.clone().lock_owned().await;
+        if guard.generation == generation {
+            if let Err(e) = self.commit_group(&mut guard, false).await {
+                tracing::warn!(error = %e, "a group commit finished by a waiter failed");
+            }
+        }
+    }
+}
+
+impl Slot {
+    /// Hands this write (its savepoint already released) to the group, and returns once the
+    /// group that holds it has committed.
+    pub(crate) async fn finish(mut self) -> Result<(), DbErr> {
+        let Some(mut guard) = self.guard.take() else {
+            return Err(DbErr::Custom("this write already left its group".into()));
+        };
+        let b = self.batcher.clone();
+        let full = guard.waiters.len() + 1 >= b.options.max_writes || guard.opened.elapsed() >= b.options.max_age;
+        if full || b.queued.load(Ordering::SeqCst) == 0 {
+            // Nobody to hand the group to (or it is big or old enough): commit it now.
+            return b.commit_group(&mut guard, true).await;
+        }
+        let (tx, mut rx) = oneshot::channel();
+        guard.waiters.push(tx);
+        let generation = guard.generation;
+        drop(guard);
+        let answer = tokio::select! {
+            answer = &mut rx => answer,
+            _ = tokio::time::sleep(b.options.max_age) => {
+                // The writers queued behind us may have gone (cancelled): finish it ourselves.
+                b.finish_generation(generation).await;
+                rx.await
+            }
+        };
+        match answer {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DbErr::Custom(format!("the group commit failed: {e}"))),
+            Err(_) => Err(DbErr::Custom("the group commit was abandoned".into())),
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // Left without finish(): this write's savepoint is rolled back (its transaction was
+        // dropped first). If nobody is queued to carry the group on, a finisher commits it, so
+        // it neither keeps SQLite's write lock nor leaves its waiters waiting.
+        let Some(guard) = self.guard.take() else { return };
+        let generation = guard.generation;
+        let nobody_else = self.batcher.queued.load(Ordering::SeqCst) == 0;
+        drop(guard);
+        if nobody_else {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                let b = self.batcher.clone();
+                handle.spawn(async move { b.finish_generation(generation).await });
+            }
+        }
+    }
+}
+
+/// Counts a writer as queued for the slot while it waits (also when its future is dropped).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn new(n: &'a AtomicUsize) -> Queued<'a> {
+        n.fetch_add(1, Ordering::SeqCst);
+        Queued(n)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
