@@ -469,7 +469,7 @@ impl TestDb {
         let mut opts = ConnectOptions::new(self.url.clone());
         opts.max_connections(pool).min_connections(1).acquire_timeout(Duration::from_secs(30)).sqlx_logging(false);
         if self.kind == DbKind::Sqlite {
-            opts.map_sqlx_sqlite_opts(|o| {
+            opts.map_sqlx_sqlite_opts(move |o| {
                 use sea_orm::sqlx::sqlite::SqliteSynchronous;
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(if full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
