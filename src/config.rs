@@ -103,7 +103,8 @@ pub struct Config {
     #[arg(long, env = "CX_COMMIT_MAX_AGE_US", default_value_t = 10_000, global = true)]
     pub commit_max_age_us: u64,
     /// PostgreSQL: group-commit streams; each organization's event-writing transactions join
-    /// one of them (default: a quarter of the pool).
+    /// one of them (default: a quarter of the pool); 0 turns grouping off (each write commits on
+    /// its own).
     #[arg(long, env = "CX_COMMIT_SHARDS", global = true)]
     pub commit_shards: Option<usize>,
     /// Secret that signs access tokens; generated into the data directory when unset.
@@ -238,10 +239,11 @@ pub struct Config {
     /// Seconds an idle conversation actor lives before it is stopped (and later re-spawned).
     #[arg(long, env = "CX_ACTOR_IDLE_SECS", default_value_t = 300, global = true)]
     pub actor_idle_secs: u64,
-    /// `TCP_NODELAY` on accepted connections: a socket frame goes out at once instead of waiting
-    /// (Nagle) for the client's acknowledgement of the previous one, which a client may delay by
-    /// 40 ms. Off only to measure what it costs.
-    #[arg(long, env = "CX_TCP_NODELAY", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    /// `TCP_NODELAY` on accepted connections: each socket frame leaves at once instead of being
+    /// coalesced (Nagle) while the previous one is unacknowledged. Off by default: measured with
+    /// 1,000 agent sockets (README, benchmarks) it made no difference at 20 msg/s and cost CPU,
+    /// and so latency, at 200 msg/s.
+    #[arg(long, env = "CX_TCP_NODELAY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub tcp_nodelay: bool,
     /// HTTP worker threads; default: one per core.
     #[arg(long, env = "CX_WORKERS", global = true)]

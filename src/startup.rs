@@ -65,7 +65,7 @@ pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartupError> {
         max_age: Duration::from_micros(config.commit_max_age_us.max(1)),
     };
     if let Some(shards) = config.commit_shards {
-        options.shards = shards.max(1);
+        options.shards = shards;
     }
     let db = Db::connect_with(&url, options).await?;
     Migrator::up(&db.conn, None).await?;

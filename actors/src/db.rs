@@ -10,13 +10,17 @@ use std::time::Duration;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 
-use crate::group_commit::{self, Batcher, Slot};
+use crate::events::Event;
+use crate::group_commit::{self, Batcher, PublisherSlot, Slot};
+use crate::store::events::NewEvent;
 
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
     /// The group-commit streams: one on SQLite, one per shard of organizations on PostgreSQL.
     batchers: Arc<Vec<Arc<Batcher>>>,
+    /// Where committed events go (the runtime's bus), for the groups and the solo writes.
+    publisher: PublisherSlot,
     /// Connections in the pool: what admission to the database is sized from.
     pub pool_size: u32,
 }
@@ -38,7 +42,8 @@ pub struct DbOptions {
     /// loss) or only at checkpoints (`NORMAL`, the last commits may be lost).
     pub sqlite_synchronous_full: bool,
     pub group: group_commit::Options,
-    /// PostgreSQL: group-commit streams; an organization always uses the same one.
+    /// PostgreSQL: group-commit streams; an organization always uses the same one. 0: none,
+    /// each write commits in a transaction of its own.
     pub shards: usize,
 }
 
@@ -61,6 +66,7 @@ pub struct WriteTxn {
     // Field order matters: the savepoint is rolled back before the slot is handed on.
     txn: DatabaseTransaction,
     slot: Option<Slot>,
+    publisher: PublisherSlot,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -73,11 +79,31 @@ impl std::ops::Deref for WriteTxn {
 impl WriteTxn {
     /// Commits: returns once the write is durable (the group that holds it has committed).
     pub async fn commit(self) -> Result<(), DbErr> {
-        let WriteTxn { txn, slot } = self;
+        let WriteTxn { txn, slot, .. } = self;
         txn.commit().await?;
         match slot {
-            Some(slot) => slot.finish().await,
+            Some(slot) => slot.finish(None).await,
             None => Ok(()),
+        }
+    }
+
+    /// Commits with `org_id`'s events: they are numbered (`org_seq`) in commit order with the
+    /// write, and handed to the publisher after the commit. Returns once the write is durable.
+    pub async fn commit_events(self, org_id: &str, events: Vec<NewEvent>) -> Result<(), DbErr> {
+        let WriteTxn { txn, slot, publisher } = self;
+        match slot {
+            Some(slot) => {
+                txn.commit().await?;
+                slot.finish(Some((org_id, events))).await
+            }
+            None => {
+                let mut numbered: Vec<Event> = Vec::with_capacity(events.len());
+                crate::store::events::number_and_insert(&txn, org_id, events, &mut numbered).await?;
+                txn.commit().await?;
+                metrics::counter!("cx_committed_events_total").increment(numbered.len() as u64);
+                group_commit::publish(&publisher, numbered);
+                Ok(())
+            }
         }
     }
 }
@@ -110,9 +136,12 @@ impl Db {
         }
         let conn = Database::connect(opts).await?;
         let sqlite = conn.get_database_backend() == DbBackend::Sqlite;
-        let shards = if sqlite { 1 } else { options.shards.clamp(1, max_connections as usize) };
-        let batchers = (0..shards).map(|i| Batcher::new(conn.clone(), sqlite, options.group, i)).collect();
-        Ok(Db { conn, batchers: Arc::new(batchers), pool_size: max_connections })
+        // 0 on PostgreSQL: no grouping, every write its own transaction.
+        let shards = if sqlite { 1 } else { options.shards.min(max_connections as usize) };
+        let publisher = PublisherSlot::default();
+        let batchers =
+            (0..shards).map(|i| Batcher::new(conn.clone(), sqlite, options.group, i, publisher.clone())).collect();
+        Ok(Db { conn, batchers: Arc::new(batchers), publisher, pool_size: max_connections })
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -130,10 +159,10 @@ impl Db {
         if self.sqlite() {
             if let Some(b) = self.batchers.first() {
                 let (txn, slot) = b.begin().await?;
-                return Ok(WriteTxn { txn, slot: Some(slot) });
+                return Ok(WriteTxn { txn, slot: Some(slot), publisher: self.publisher.clone() });
             }
         }
-        Ok(WriteTxn { txn: self.conn.begin().await?, slot: None })
+        Ok(WriteTxn { txn: self.conn.begin().await?, slot: None, publisher: self.publisher.clone() })
     }
 
     /// Begins a write of `org_id`'s data that joins that organization's group: on PostgreSQL
@@ -145,7 +174,7 @@ impl Db {
         match self.batchers.get(shard) {
             Some(b) => {
                 let (txn, slot) = b.begin().await?;
-                Ok(WriteTxn { txn, slot: Some(slot) })
+                Ok(WriteTxn { txn, slot: Some(slot), publisher: self.publisher.clone() })
             }
             None => self.begin_write().await,
         }
@@ -153,6 +182,13 @@ impl Db {
 }
 
 impl Db {
+    /// Where committed events go from now on (the runtime sets its bus at start).
+    pub fn set_publisher(&self, publisher: group_commit::Publisher) {
+        if let Ok(mut slot) = self.publisher.write() {
+            *slot = Some(publisher);
+        }
+    }
+
     /// Groups committed so far and the writes they held (all streams).
     pub fn commit_stats(&self) -> group_commit::Stats {
         self.batchers.iter().fold(group_commit::Stats::default(), |a, b| {

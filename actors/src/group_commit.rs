@@ -15,9 +15,13 @@
 //!
 //! Why savepoints and not one transaction per write: the cost of a commit is the fsync (SQLite
 //! with `synchronous=FULL`, PostgreSQL with `synchronous_commit=on`), paid once per group here.
-//! Why `org_seq` stays gap-free and in commit order: writers bump the organization's counter row
-//! inside the shared transaction, one after the other, and a failed writer's savepoint rollback
-//! takes its bump with it; the group commits atomically.
+//!
+//! Events are numbered by the group, not by its writes: a write hands its events over when it
+//! releases its savepoint, and just before `COMMIT` the group takes each organization's numbers
+//! in one counter bump and inserts its events in one multi-row statement, in the order the
+//! writes finished. So `org_seq` stays gap-free (a failed write never took a number) and in
+//! commit order (the counter row is held from that bump to the commit), and the events are handed
+//! to the publisher (the event bus) in that order, at once, after the commit.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -27,6 +31,24 @@ use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+use crate::events::Event;
+use crate::store::events::{NewEvent, number_and_insert};
+
+/// Where committed events go (the runtime's event bus); set once the runtime starts.
+pub type Publisher = Arc<dyn Fn(Vec<Event>) + Send + Sync>;
+pub(crate) type PublisherSlot = Arc<std::sync::RwLock<Option<Publisher>>>;
+
+/// Hands committed events to the publisher, if there is one yet.
+pub(crate) fn publish(slot: &PublisherSlot, events: Vec<Event>) {
+    if events.is_empty() {
+        return;
+    }
+    let publisher = slot.read().ok().and_then(|p| p.clone());
+    if let Some(p) = publisher {
+        p(events);
+    }
+}
 
 /// How big and how old a group may grow.
 #[derive(Clone, Copy, Debug)]
@@ -53,6 +75,7 @@ pub(crate) struct Batcher {
     /// Which stream this is, for the metrics (`0` on SQLite).
     shard: usize,
     state: Arc<Mutex<Open>>,
+    publisher: PublisherSlot,
     /// Writers waiting for the slot: a writer that releases it with nobody queued commits.
     queued: AtomicUsize,
     /// Groups committed and the writes they held, for tests and benchmarks.
@@ -75,6 +98,8 @@ struct Open {
     opened: Instant,
     /// Writes that released their savepoint into this group and wait for its commit.
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    /// The events of the group's writes, by organization, in the order the writes finished.
+    events: Vec<(String, Vec<NewEvent>)>,
 }
 
 /// A write's turn on the open group. Dropped without [`Slot::finish`] (an error, a cancelled
@@ -85,14 +110,21 @@ pub(crate) struct Slot {
 }
 
 impl Batcher {
-    pub(crate) fn new(conn: DatabaseConnection, sqlite: bool, options: Options, shard: usize) -> Arc<Batcher> {
-        let open = Open { txn: None, generation: 0, opened: Instant::now(), waiters: Vec::new() };
+    pub(crate) fn new(
+        conn: DatabaseConnection,
+        sqlite: bool,
+        options: Options,
+        shard: usize,
+        publisher: PublisherSlot,
+    ) -> Arc<Batcher> {
+        let open = Open { txn: None, generation: 0, opened: Instant::now(), waiters: Vec::new(), events: Vec::new() };
         Arc::new(Batcher {
             conn,
             sqlite,
             options,
             shard,
             state: Arc::new(Mutex::new(open)),
+            publisher,
             queued: AtomicUsize::new(0),
             groups: AtomicU64::new(0),
             writes: AtomicU64::new(0),
@@ -151,15 +183,25 @@ impl Batcher {
     /// `own`: the caller is a write of this group too.
     async fn commit_group(&self, open: &mut Open, own: bool) -> Result<(), DbErr> {
         let waiters = std::mem::take(&mut open.waiters);
+        let pending = std::mem::take(&mut open.events);
         open.generation += 1;
         let Some(txn) = open.txn.take() else {
             for w in waiters {
-                let _ = w.send(Ok(()));
+                let _ = w.send(Err("the group's transaction was gone".into()));
             }
-            return Ok(());
+            return Err(DbErr::Custom("the group's transaction was gone".into()));
         };
         let writes = waiters.len() + usize::from(own);
-        let result = txn.commit().await;
+        let mut events = Vec::new();
+        let result = match number_all(&txn, pending, &mut events).await {
+            Ok(()) => txn.commit().await,
+            // Dropping the transaction rolls the whole group back.
+            Err(e) => Err(e),
+        };
+        if result.is_ok() {
+            metrics::counter!("cx_committed_events_total").increment(events.len() as u64);
+            publish(&self.publisher, events);
+        }
         if result.is_ok() {
             self.groups.fetch_add(1, Ordering::SeqCst);
             self.writes.fetch_add(writes as u64, Ordering::SeqCst);
@@ -186,12 +228,16 @@ impl Batcher {
 }
 
 impl Slot {
-    /// Hands this write (its savepoint already released) to the group, and returns once the
-    /// group that holds it has committed.
-    pub(crate) async fn finish(mut self) -> Result<(), DbErr> {
+    /// Hands this write (its savepoint already released) and its events (of one organization)
+    /// to the group, and returns once the group that holds it has committed; the group numbered
+    /// and published the events.
+    pub(crate) async fn finish(mut self, events: Option<(&str, Vec<NewEvent>)>) -> Result<(), DbErr> {
         let Some(mut guard) = self.guard.take() else {
             return Err(DbErr::Custom("this write already left its group".into()));
         };
+        if let Some((org_id, events)) = events.filter(|(_, e)| !e.is_empty()) {
+            guard.events.push((org_id.to_owned(), events));
+        }
         let b = self.batcher.clone();
         let full = guard.waiters.len() + 1 >= b.options.max_writes || guard.opened.elapsed() >= b.options.max_age;
         if full || b.queued.load(Ordering::SeqCst) == 0 {
@@ -234,6 +280,25 @@ impl Drop for Slot {
             }
         }
     }
+}
+
+/// Numbers and inserts a group's events: each organization's in one counter bump and one
+/// multi-row insert, organizations in a fixed order (so two groups never wait on each other's
+/// counter rows in opposite orders), each organization's events in the order their writes
+/// finished.
+async fn number_all(
+    txn: &DatabaseTransaction,
+    pending: Vec<(String, Vec<NewEvent>)>,
+    out: &mut Vec<Event>,
+) -> Result<(), DbErr> {
+    let mut by_org: std::collections::BTreeMap<String, Vec<NewEvent>> = std::collections::BTreeMap::new();
+    for (org_id, events) in pending {
+        by_org.entry(org_id).or_default().extend(events);
+    }
+    for (org_id, events) in by_org {
+        number_and_insert(txn, &org_id, events, out).await?;
+    }
+    Ok(())
 }
 
 /// Counts a writer as queued for the slot while it waits (also when its future is dropped).

@@ -99,6 +99,20 @@ impl std::ops::Deref for Runtime {
     }
 }
 
+/// Hands committed events to the bus for fan-out, and to the other nodes.
+fn publish_to(bus: &Addr<EventBus>, cluster: Option<&Cluster>, events: Vec<Event>) {
+    if events.is_empty() {
+        return;
+    }
+    let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
+    if let Some(cluster) = cluster {
+        for ev in &events {
+            cluster.publish(ev.clone());
+        }
+    }
+    bus.do_send(Publish(events));
+}
+
 impl Runtime {
     /// Starts the bus and the actor threads, and with a cluster its Redis loops. Must run inside
     /// an actix `System`.
@@ -112,6 +126,10 @@ impl Runtime {
         let bus_db = db.clone();
         let gap = config.gap_timeout;
         let bus = EventBus::start_in_arbiter(&bus_arbiter.handle(), move |_| EventBus::new(bus_db, gap));
+        // Committed events go to the bus (and the other nodes) from the commit itself, a whole
+        // group at once and in `org_seq` order.
+        let (publish_bus, publish_cluster) = (bus.clone(), cluster.clone());
+        db.set_publisher(Arc::new(move |events| publish_to(&publish_bus, publish_cluster.as_deref(), events)));
         let registry = Registry::new(config.arbiters.max(1), bus_arbiter);
         let stopping = tokio::sync::watch::Sender::new(false);
         let admission =
@@ -321,26 +339,14 @@ impl Runtime {
         events: Vec<crate::store::events::NewEvent>,
     ) -> Result<(), sea_orm::DbErr> {
         let started = std::time::Instant::now();
-        let events = crate::store::events::append(&*txn, org_id, events).await?;
-        txn.commit().await?;
+        txn.commit_events(org_id, events).await?;
         metrics::histogram!("cx_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::counter!("cx_committed_events_total").increment(events.len() as u64);
-        self.publish(events);
         Ok(())
     }
 
     /// Hands committed events to the bus for fan-out, and to the other nodes.
     pub fn publish(&self, events: Vec<Event>) {
-        if events.is_empty() {
-            return;
-        }
-        let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
-        if let Some(cluster) = &self.cluster {
-            for ev in &events {
-                cluster.publish(ev.clone());
-            }
-        }
-        self.bus.do_send(Publish(events));
+        publish_to(&self.bus, self.cluster.as_deref(), events);
     }
 
     /// The live actor of a conversation, spawned on demand.

@@ -76,7 +76,7 @@ enum Cmd {
 
 /// Upper bounds per scenario: a stuck server must not hold the run hostage; on expiry the
 /// scenario future is dropped and its guards kill the children.
-const INGEST_BUDGET: Duration = Duration::from_secs(240);
+const INGEST_BUDGET: Duration = Duration::from_secs(420);
 const E2E_BUDGET: Duration = Duration::from_secs(200);
 const SOCKETS_BUDGET: Duration = Duration::from_secs(150);
 const CLUSTER_BUDGET: Duration = Duration::from_secs(120);

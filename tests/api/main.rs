@@ -26,6 +26,7 @@ mod conversation_manage;
 mod conversations;
 mod csat;
 mod dev;
+mod durability;
 mod fake_graph_accounts;
 mod fake_graph_sends;
 mod fake_graph_templates;

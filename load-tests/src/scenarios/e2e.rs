@@ -49,6 +49,8 @@ struct Run {
     log: Option<LogSummary>,
     /// What the server counted over the measured steps.
     server: Option<String>,
+    /// Frames that arrived after the probe before the steps began, and how long that took.
+    settled: (u64, f64),
 }
 
 impl Run {
@@ -73,6 +75,8 @@ impl Run {
             "socketErrors": self.errors,
             "serverLog": self.log.as_ref().map(LogSummary::json),
             "serverCounters": self.server,
+            "settleFrames": self.settled.0,
+            "settleSecs": self.settled.1,
         })
     }
 }
@@ -142,12 +146,14 @@ pub async fn run(binary: &Path) -> Result<Report> {
         let Some(first) = runs.first() else { continue };
         report.note(format!(
             "{}: {} sockets opened in {:.1} s ({} failed); a first message reached all in {}; \
-             {} duplicate deliveries, {} sockets dropped",
+             {} frames before the steps began ({:.1} s to settle); {} duplicate deliveries, {} sockets dropped",
             first.label,
             first.opened,
             first.open_secs,
             first.failed,
             first.probe_ms.map(|m| format!("{m:.0} ms")).unwrap_or_else(|| "never".into()),
+            first.settled.0,
+            first.settled.1,
             first.duplicates,
             first.dropped,
         ));
@@ -324,6 +330,23 @@ where
     }
 
     let shared = Arc::clone(&pool.shared);
+    // What the sockets' arrival set off settles before the clock starts (on cx-inbox the agent
+    // coming online takes the conversations that queued while nobody was: four events each to
+    // every socket); the steps measure the fan-out of messages.
+    let settle_started = Instant::now();
+    let frames_before = shared.frames.load(Ordering::Relaxed);
+    let (mut last, mut quiet_since) = (frames_before, Instant::now());
+    while settle_started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = shared.frames.load(Ordering::Relaxed);
+        if now != last {
+            (last, quiet_since) = (now, Instant::now());
+        } else if quiet_since.elapsed() >= Duration::from_secs(1) {
+            break;
+        }
+    }
+    let settled = (last - frames_before, settle_started.elapsed().as_secs_f64());
+    println!("  {label}: settled after {:.1} s ({} frames)", settled.1, settled.0);
     let mut partial = Vec::new();
     for (n, rate) in RATES.into_iter().enumerate() {
         let (from, to) = (offsets[n], offsets[n + 1]);
@@ -385,6 +408,7 @@ where
             errors: Vec::new(),
             log: None,
             server: None,
+            settled,
         });
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

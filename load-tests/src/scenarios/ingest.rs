@@ -47,7 +47,11 @@ pub async fn run(binary: &Path) -> Result<Report> {
     let bare = bare_http(&client).await?;
 
     let mut backends = Vec::new();
-    for (kind, full) in [(DbKind::Sqlite, true), (DbKind::Sqlite, false), (DbKind::Postgres, true)] {
+    // PostgreSQL twice: with group commit (the default) and with every write committing alone
+    // (`CX_COMMIT_SHARDS=0`), the choice the issue leaves open.
+    for (kind, full) in
+        [(DbKind::Sqlite, true), (DbKind::Sqlite, false), (DbKind::Postgres, true), (DbKind::Postgres, false)]
+    {
         let label = label(kind, full);
         println!("cx-inbox on {label}");
         match backend(binary, kind, full, &client, &run_id).await {
@@ -240,15 +244,22 @@ fn label(kind: DbKind, full: bool) -> String {
     match (kind, full) {
         (DbKind::Sqlite, true) => "SQLite, synchronous=FULL".into(),
         (DbKind::Sqlite, false) => "SQLite, synchronous=NORMAL".into(),
-        (DbKind::Postgres, _) => kind.label().to_owned(),
+        (DbKind::Postgres, true) => "PostgreSQL, group commit".into(),
+        (DbKind::Postgres, false) => "PostgreSQL, one commit per write".into(),
     }
 }
 
 async fn backend(binary: &Path, kind: DbKind, full: bool, client: &reqwest::Client, run_id: &str) -> Result<Backend> {
     let db = TestDb::create(kind, "ingest").await?;
     let secrets = Secrets::generate();
-    let sync = if full { "full" } else { "normal" };
-    let env = vec![("CX_SQLITE_SYNCHRONOUS".to_owned(), sync.to_owned())];
+    // `full` is SQLite's synchronous=FULL, and on PostgreSQL group commit (else one commit per
+    // write).
+    let env = match (kind, full) {
+        (DbKind::Sqlite, true) => vec![("CX_SQLITE_SYNCHRONOUS".to_owned(), "full".to_owned())],
+        (DbKind::Sqlite, false) => vec![("CX_SQLITE_SYNCHRONOUS".to_owned(), "normal".to_owned())],
+        (DbKind::Postgres, true) => Vec::new(),
+        (DbKind::Postgres, false) => vec![("CX_COMMIT_SHARDS".to_owned(), "0".to_owned())],
+    };
     let mut node =
         Node::start(binary, NodeOpts { name: "lt-ingest", database_url: &db.url, secrets: &secrets, env }).await?;
     let org = server::setup_org(client, &node.base).await?;
@@ -257,7 +268,8 @@ async fn backend(binary: &Path, kind: DbKind, full: bool, client: &reqwest::Clie
     let tag = match (kind, full) {
         (DbKind::Sqlite, true) => "s",
         (DbKind::Sqlite, false) => "n",
-        (DbKind::Postgres, _) => "p",
+        (DbKind::Postgres, true) => "p",
+        (DbKind::Postgres, false) => "q",
     };
 
     // Open every conversation first, so the steps measure messages, not conversation creation.
