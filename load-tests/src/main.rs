@@ -4,7 +4,7 @@
 //! raw INSERTs, raw Redis pub/sub). Results also go to `load-tests/results/<scenario>.json`.
 //!
 //! ```sh
-//! cargo run --release -p load-tests -- all      # or ingest | e2e | sockets | cluster | ui | campaign
+//! cargo run --release -p load-tests -- all      # or ingest | e2e | sockets | cluster | ui | campaign | widget | scale
 //! ```
 
 mod baselines;
@@ -47,6 +47,9 @@ enum Cmd {
     /// Live-chat visitor -> agent socket latency with 1,000 visitor sockets at 100 msg/s, vs
     /// WhatsApp webhook -> agent socket at the same rate on the same node in the same run.
     Widget,
+    /// The queries users hit often at 1x / 10x / 100x data (10,000 to 1,000,000 conversations),
+    /// SQLite and PostgreSQL, through the API: flat when the p99 at 100x is at most 2x that at 1x.
+    Scale,
     /// Every scenario, one after another.
     All,
     /// Baseline child: a bare actix-web server answering 200 to every request.
@@ -83,6 +86,7 @@ const CLUSTER_BUDGET: Duration = Duration::from_secs(120);
 const UI_BUDGET: Duration = Duration::from_secs(150);
 const CAMPAIGN_BUDGET: Duration = Duration::from_secs(240);
 const WIDGET_BUDGET: Duration = Duration::from_secs(240);
+const SCALE_BUDGET: Duration = Duration::from_secs(480);
 
 fn main() -> ExitCode {
     // sqlx links ring and reqwest aws-lc-rs: one default provider must be chosen up front.
@@ -144,6 +148,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
         Cmd::Ui => vec![("ui", UI_BUDGET)],
         Cmd::Campaign => vec![("campaign", CAMPAIGN_BUDGET)],
         Cmd::Widget => vec![("widget", WIDGET_BUDGET)],
+        Cmd::Scale => vec![("scale", SCALE_BUDGET)],
         _ => vec![
             ("ingest", INGEST_BUDGET),
             ("e2e", E2E_BUDGET),
@@ -152,6 +157,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
             ("ui", UI_BUDGET),
             ("campaign", CAMPAIGN_BUDGET),
             ("widget", WIDGET_BUDGET),
+            ("scale", SCALE_BUDGET),
         ],
     };
     let binary = server::ensure_server_binary().await?;
@@ -175,6 +181,7 @@ async fn run_list(cmd: Cmd) -> Result<()> {
                 "ui" => scenarios::ui::run(&binary).await,
                 "campaign" => scenarios::campaign::run(&binary).await,
                 "widget" => scenarios::widget::run(&binary).await,
+                "scale" => scenarios::scale::run(&binary).await,
                 _ => scenarios::cluster::run(&binary).await,
             }
         };

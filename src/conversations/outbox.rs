@@ -5,12 +5,14 @@
 use std::collections::HashMap;
 
 use actors::conversation::{Discard, Requeue};
+use actors::store::literal;
 use actors::views::MessageView;
 use entities::enums::{Direction, MessageStatus};
 use entities::{contact, conversation, message};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -41,22 +43,21 @@ pub struct Filter {
     pub search: Option<String>,
 }
 
-fn outbound_of(org_id: &str) -> sea_orm::Select<message::Entity> {
+fn outbound_of(org_id: &str) -> Select<message::Entity> {
     message::Entity::find()
         .filter(message::Column::OrgId.eq(org_id))
         .filter(message::Column::Direction.eq(Direction::Outbound.as_str()))
 }
 
-/// A page of the filtered messages, newest first, with the customers they were meant for, and
-/// the total.
-pub async fn list(
-    db: &DatabaseConnection,
-    org_id: &str,
-    f: Filter,
-    skip: u64,
-    size: u64,
-) -> Result<(Vec<FailedMessage>, u64)> {
-    let mut query = outbound_of(org_id).filter(message::Column::Status.eq(f.status.as_str()));
+/// The organization's outbound messages in `status`, the status written into the SQL so the
+/// partial indexes of failed and pending messages serve the query.
+fn outbound_in(org_id: &str, status: MessageStatus) -> Select<message::Entity> {
+    outbound_of(org_id).filter(literal::is((message::Entity, message::Column::Status), status.as_str()))
+}
+
+/// The messages [`list`] shows, unordered (its total counts these).
+pub fn filtered(org_id: &str, f: &Filter) -> Select<message::Entity> {
+    let mut query = outbound_in(org_id, f.status);
     query = if f.discarded {
         query.filter(message::Column::DiscardedAt.is_not_null())
     } else {
@@ -76,8 +77,26 @@ pub async fn list(
                 .add(message::Column::ErrorCode.eq(s)),
         );
     }
+    query
+}
+
+/// The page [`list`] reads, newest first.
+pub fn page(filtered: Select<message::Entity>, skip: u64, size: u64) -> Select<message::Entity> {
+    filtered.order_by_desc(message::Column::Id).offset(skip).limit(size)
+}
+
+/// A page of the filtered messages, newest first, with the customers they were meant for, and
+/// the total.
+pub async fn list(
+    db: &DatabaseConnection,
+    org_id: &str,
+    f: Filter,
+    skip: u64,
+    size: u64,
+) -> Result<(Vec<FailedMessage>, u64)> {
+    let query = filtered(org_id, &f);
     let total = query.clone().count(db).await?;
-    let rows = query.order_by_desc(message::Column::Id).offset(skip).limit(size).all(db).await?;
+    let rows = page(query, skip, size).all(db).await?;
 
     // The customers, in two queries for the whole page.
     let conv_ids: Vec<String> = rows.iter().map(|m| m.conversation_id.clone()).collect();
@@ -128,22 +147,42 @@ pub struct ErrorCount {
     pub count: i64,
 }
 
+/// The queries of [`stats`], each over its own partial index.
+pub struct StatsQueries {
+    /// Failed and not discarded (`ix_messages_failed_open`).
+    pub failed: Select<message::Entity>,
+    /// Failed and discarded (`ix_messages_failed_discarded`).
+    pub discarded: Select<message::Entity>,
+    /// Pending (`ix_messages_pending`).
+    pub pending: Select<message::Entity>,
+    /// Failed and not discarded, counted by error code (`ix_messages_failed_open`).
+    pub by_code: Select<message::Entity>,
+}
+
+impl StatsQueries {
+    pub fn of(org_id: &str) -> StatsQueries {
+        let failed = || outbound_in(org_id, MessageStatus::Failed);
+        StatsQueries {
+            failed: failed().filter(message::Column::DiscardedAt.is_null()),
+            discarded: failed().filter(message::Column::DiscardedAt.is_not_null()),
+            pending: outbound_in(org_id, MessageStatus::Pending),
+            by_code: failed()
+                .filter(message::Column::DiscardedAt.is_null())
+                .select_only()
+                .column(message::Column::ErrorCode)
+                .column_as(Expr::col(message::Column::Id).count(), "n")
+                .group_by(message::Column::ErrorCode),
+        }
+    }
+}
+
 /// Failed message statistics.
 pub async fn stats(db: &DatabaseConnection, org_id: &str) -> Result<FailedStats> {
-    let failed = || outbound_of(org_id).filter(message::Column::Status.eq(MessageStatus::Failed.as_str()));
-    let open_failed = failed().filter(message::Column::DiscardedAt.is_null()).count(db).await?;
-    let discarded = failed().filter(message::Column::DiscardedAt.is_not_null()).count(db).await?;
-    let pending =
-        outbound_of(org_id).filter(message::Column::Status.eq(MessageStatus::Pending.as_str())).count(db).await?;
-    let by_code: Vec<(Option<String>, i64)> = failed()
-        .filter(message::Column::DiscardedAt.is_null())
-        .select_only()
-        .column(message::Column::ErrorCode)
-        .column_as(Expr::col(message::Column::Id).count(), "n")
-        .group_by(message::Column::ErrorCode)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let q = StatsQueries::of(org_id);
+    let open_failed = q.failed.count(db).await?;
+    let discarded = q.discarded.count(db).await?;
+    let pending = q.pending.count(db).await?;
+    let by_code: Vec<(Option<String>, i64)> = q.by_code.into_tuple().all(db).await?;
     let mut by_error_code: Vec<ErrorCount> =
         by_code.into_iter().map(|(code, count)| ErrorCount { code, count }).collect();
     by_error_code.sort_by_key(|e| std::cmp::Reverse(e.count));
@@ -196,8 +235,7 @@ pub async fn bulk(rt: &actors::Runtime, org_id: &str, selection: Selection, requ
             (ids, rows.into_iter().map(|m| (m.id.clone(), m)).collect())
         }
         Selection::AllFailed => {
-            let rows = outbound_of(org_id)
-                .filter(message::Column::Status.eq(MessageStatus::Failed.as_str()))
+            let rows = outbound_in(org_id, MessageStatus::Failed)
                 .filter(message::Column::DiscardedAt.is_null())
                 .order_by_asc(message::Column::Id)
                 .limit(MAX_BULK as u64)

@@ -42,6 +42,7 @@ mod media;
 mod media_send;
 mod migrations;
 mod outbox;
+mod plans;
 mod profile;
 mod realtime;
 mod replies;

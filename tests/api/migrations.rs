@@ -183,3 +183,52 @@ async fn whatsapp_contacts_get_their_address_in_each_inbox_and_contacts_without_
         admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await.ok();
     }
 }
+
+/// The indexes of `m20261208_000028_flat_costs`.
+const FLAT_COST_INDEXES: [&str; 12] = [
+    "ix_conversations_org_recent",
+    "ix_conversations_org_id",
+    "ix_conversations_open_recent",
+    "ix_conversations_open_assignee",
+    "ix_conversations_open_load",
+    "ix_conversations_open_waiting",
+    "ix_conversations_queue",
+    "ix_messages_failed_open",
+    "ix_messages_failed_open_recent",
+    "ix_messages_failed_discarded",
+    "ix_messages_pending",
+    "ix_messages_surveys",
+];
+
+#[actix_web::test]
+async fn the_flat_cost_indexes_come_and_go_with_their_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = match std::env::var("CX_TEST_DATABASE_URL") {
+        Ok(base) => {
+            let (base, url, name) = crate::helpers::create_pg_database(&base).await;
+            (url, Some((base, name)))
+        }
+        Err(_) => (format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display()), None),
+    };
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let listed = FLAT_COST_INDEXES.map(|n| format!("'{n}'")).join(", ");
+    let sql = match pg {
+        Some(_) => format!("SELECT indexname::text FROM pg_indexes WHERE indexname IN ({listed}) ORDER BY 1"),
+        None => format!("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({listed}) ORDER BY 1"),
+    };
+    let mut all: Vec<Vec<String>> = FLAT_COST_INDEXES.iter().map(|n| vec![(*n).to_owned()]).collect();
+    all.sort();
+
+    migrations::Migrator::up(&db, None).await.unwrap();
+    assert_eq!(rows(&db, &sql).await, all);
+    migrations::Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(rows(&db, &sql).await, Vec::<Vec<String>>::new(), "down drops them");
+    migrations::Migrator::up(&db, None).await.unwrap();
+    assert_eq!(rows(&db, &sql).await, all, "and up makes them again");
+
+    db.close().await.ok();
+    if let Some((base, name)) = pg {
+        let admin = sea_orm::Database::connect(&base).await.unwrap();
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await.ok();
+    }
+}

@@ -7,7 +7,7 @@ use actix::prelude::*;
 use chrono::Utc;
 use entities::{csat_response, message};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -103,6 +103,17 @@ impl From<&csat_response::Model> for RatingView {
     }
 }
 
+/// A survey message of the conversation, if it was sent one: one row of `ix_messages_surveys`,
+/// not a count of the conversation's messages.
+pub fn survey_sent(conversation_id: &str) -> Select<message::Entity> {
+    message::Entity::find()
+        .select_only()
+        .column(message::Column::Id)
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(crate::store::literal::is((message::Entity, message::Column::MessageType), SURVEY))
+        .limit(1)
+}
+
 /// Longest comment kept, in characters.
 pub const MAX_COMMENT: usize = 2_000;
 
@@ -120,12 +131,8 @@ impl Handler<Rate> for ConversationActor {
                     message: format!("comment is at most {MAX_COMMENT} characters"),
                 });
             }
-            let surveyed = message::Entity::find()
-                .filter(message::Column::ConversationId.eq(s.conv.id.clone()))
-                .filter(message::Column::MessageType.eq(SURVEY))
-                .count(&rt.db.conn)
-                .await?;
-            if surveyed == 0 {
+            let surveyed: Option<String> = survey_sent(&s.conv.id).into_tuple().one(&rt.db.conn).await?;
+            if surveyed.is_none() {
                 return Err(ActorError::Conflict("this conversation was not sent a satisfaction survey".into()));
             }
             let now = Utc::now();

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entities::enums::{AssignStrategy, ConversationStatus, Presence};
+use entities::enums::{AssignStrategy, Presence};
 use entities::{conversation, team, team_member, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -115,7 +115,7 @@ async fn drain_here(rt: &Runtime, org_id: &str) -> Result<usize, ActorError> {
     let manual = crate::store::inboxes::without_auto_assignment(db, org_id).await?;
     let queue = conversation::Entity::find()
         .filter(conversation::Column::OrgId.eq(org_id))
-        .filter(conversation::Column::Status.eq(ConversationStatus::Open.as_str()))
+        .filter(crate::store::conversations::queued())
         .filter(conversation::Column::AssignedTo.is_null())
         .filter(conversation::Column::InboxId.is_not_in(manual))
         // Not before its first message is stored: that is when routing chooses its team, and a

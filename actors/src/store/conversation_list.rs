@@ -124,6 +124,13 @@ pub fn select(org_id: &str, filter: &ListFilter) -> Select<conversation::Entity>
     if !filter.statuses.is_empty() {
         q = q.filter(conversation::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
     }
+    // Implied by the conditions below, and spelled out so the open indexes serve the query.
+    if open_only(filter) {
+        q = q.filter(super::literal::is_not(
+            (conversation::Entity, conversation::Column::Status),
+            ConversationStatus::Closed.as_str(),
+        ));
+    }
     match &filter.assigned {
         Assigned::Anyone => {}
         Assigned::Unassigned => q = q.filter(conversation::Column::AssignedTo.is_null()),
@@ -199,6 +206,12 @@ pub fn select(org_id: &str, filter: &ListFilter) -> Select<conversation::Entity>
     q
 }
 
+/// Whether `filter` passes only conversations that are not closed.
+fn open_only(filter: &ListFilter) -> bool {
+    let listed = !filter.statuses.is_empty() && !filter.statuses.contains(&ConversationStatus::Closed);
+    listed || filter.needs_action || filter.bot == Some(true)
+}
+
 /// A page of conversations in `sort` order. `from`: continue after that key (`Before`), or go
 /// back before it (`After`); rows come back in sort order either way.
 pub async fn list(
@@ -209,32 +222,49 @@ pub async fn list(
     from: Option<(Page, Key)>,
     limit: u64,
 ) -> Result<Vec<conversation::Model>, DbErr> {
+    let backwards = matches!(from, Some((Page::After, _)));
+    let mut rows = page(org_id, filter, sort, from, limit).all(db).await?;
+    if backwards {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// The query [`list`] runs (rows in walking order: reversed when paging back). It walks an index
+/// of the sort's column from the key and stops at `limit`.
+pub fn page(
+    org_id: &str,
+    filter: &ListFilter,
+    sort: Sort,
+    from: Option<(Page, Key)>,
+    limit: u64,
+) -> Select<conversation::Entity> {
     let mut q = select(org_id, filter);
     let column = sort.column();
-    if let Some(col) = column {
-        q = q.filter(col.is_not_null());
-    }
     // Forward is the sort's own direction; paging back walks the other way.
     let backwards = matches!(from, Some((Page::After, _)));
     let desc = sort.descending() != backwards;
+    // From a key with a time, the range below leaves out rows without one as this does (and
+    // both together make SQLite misjudge the range and walk another index).
+    if let (Some(col), None) = (column, from.as_ref().and_then(|(_, key)| key.at)) {
+        q = q.filter(col.is_not_null());
+    }
     if let Some((_, key)) = &from {
         let after = |c: conversation::Column, v: sea_orm::Value| if desc { c.lt(v) } else { c.gt(v) };
-        q = match (column, key.at) {
-            (Some(col), Some(at)) => q.filter(
-                Condition::any()
-                    .add(after(col, at.into()))
-                    .add(Condition::all().add(col.eq(at)).add(after(conversation::Column::Id, key.id.clone().into()))),
-            ),
-            _ => q.filter(after(conversation::Column::Id, key.id.clone().into())),
-        };
+        q =
+            match (column, key.at) {
+                (Some(col), Some(at)) => q
+                    // Implied by the next condition; a plain range the index can start from.
+                    .filter(if desc { col.lte(at) } else { col.gte(at) })
+                    .filter(Condition::any().add(after(col, at.into())).add(
+                        Condition::all().add(col.eq(at)).add(after(conversation::Column::Id, key.id.clone().into())),
+                    )),
+                _ => q.filter(after(conversation::Column::Id, key.id.clone().into())),
+            };
     }
     if let Some(col) = column {
         q = if desc { q.order_by_desc(col) } else { q.order_by_asc(col) };
     }
     q = if desc { q.order_by_desc(conversation::Column::Id) } else { q.order_by_asc(conversation::Column::Id) };
-    let mut rows = q.limit(limit).all(db).await?;
-    if backwards {
-        rows.reverse();
-    }
-    Ok(rows)
+    q.limit(limit)
 }

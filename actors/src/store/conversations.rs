@@ -1,7 +1,9 @@
 //! Conversations: reads for the API and the rows the actors write.
 
 use entities::conversation;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 use entities::enums::ConversationStatus;
 
@@ -51,16 +53,23 @@ pub enum Page {
 
 /// Organizations with conversations waiting unassigned for a human.
 pub async fn orgs_with_queue(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
-    use sea_orm::QuerySelect;
+    queue_orgs().into_tuple().all(db).await
+}
+
+/// The query of [`orgs_with_queue`]: it reads only the queue's own index
+/// (`ix_conversations_queue`), not every conversation.
+pub fn queue_orgs() -> Select<conversation::Entity> {
     conversation::Entity::find()
         .select_only()
         .column(conversation::Column::OrgId)
         .distinct()
-        .filter(conversation::Column::Status.eq(ConversationStatus::Open.as_str()))
+        .filter(queued())
         .filter(conversation::Column::AssignedTo.is_null())
-        .into_tuple()
-        .all(db)
-        .await
+}
+
+/// `status = 'OPEN'`, the condition of the queue's partial index.
+pub fn queued() -> sea_orm::sea_query::Expr {
+    super::literal::is((conversation::Entity, conversation::Column::Status), ConversationStatus::Open.as_str())
 }
 
 /// Open (not CLOSED) conversations assigned to each of these users; users with none are absent.
@@ -69,18 +78,23 @@ pub async fn open_counts(
     org_id: &str,
     user_ids: &[String],
 ) -> Result<std::collections::HashMap<String, i64>, DbErr> {
-    use sea_orm::QuerySelect;
+    let rows: Vec<(Option<String>, i64)> = open_counts_query(org_id, user_ids).into_tuple().all(db).await?;
+    Ok(rows.into_iter().filter_map(|(u, n)| u.map(|u| (u, n))).collect())
+}
+
+/// The query of [`open_counts`]: each agent's open conversations in `ix_conversations_open_assignee`,
+/// not every conversation the agent ever had.
+pub fn open_counts_query(org_id: &str, user_ids: &[String]) -> Select<conversation::Entity> {
     use sea_orm::sea_query::{Expr, ExprTrait};
-    let rows: Vec<(Option<String>, i64)> = conversation::Entity::find()
+    conversation::Entity::find()
         .select_only()
         .column(conversation::Column::AssignedTo)
         .column_as(ExprTrait::count(Expr::col(conversation::Column::Id)), "n")
         .filter(conversation::Column::OrgId.eq(org_id))
         .filter(conversation::Column::AssignedTo.is_in(user_ids.to_vec()))
-        .filter(conversation::Column::Status.ne(ConversationStatus::Closed.as_str()))
+        .filter(super::literal::is_not(
+            (conversation::Entity, conversation::Column::Status),
+            ConversationStatus::Closed.as_str(),
+        ))
         .group_by(conversation::Column::AssignedTo)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().filter_map(|(u, n)| u.map(|u| (u, n))).collect())
 }

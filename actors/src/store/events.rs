@@ -5,7 +5,7 @@ use chrono::Utc;
 use entities::{event, organization};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use crate::events::{Event, EventName};
@@ -84,14 +84,17 @@ pub async fn number_and_insert(
 
 /// Events of an organization after `after`, oldest first, at most `limit`.
 pub async fn since(db: &impl ConnectionTrait, org_id: &str, after: i64, limit: u64) -> Result<Vec<Event>, DbErr> {
-    let rows = event::Entity::find()
+    let rows = since_query(org_id, after, limit).all(db).await?;
+    Ok(rows.into_iter().map(Event::from_row).collect())
+}
+
+/// The query [`since`] runs: a range of `ux_events_org_seq`.
+pub fn since_query(org_id: &str, after: i64, limit: u64) -> Select<event::Entity> {
+    event::Entity::find()
         .filter(event::Column::OrgId.eq(org_id))
         .filter(event::Column::OrgSeq.gt(after))
         .order_by_asc(event::Column::OrgSeq)
         .limit(limit)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(Event::from_row).collect())
 }
 
 /// The organization's latest committed `org_seq`.

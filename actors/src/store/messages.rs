@@ -1,7 +1,7 @@
 //! Messages.
 
 use entities::message;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use super::conversations::Page;
 
@@ -53,18 +53,23 @@ pub async fn page(
     key: Option<(Page, &str)>,
     limit: u64,
 ) -> Result<Vec<message::Model>, DbErr> {
-    let q = message::Entity::find().filter(message::Column::ConversationId.eq(conversation_id));
-    let mut rows = match key {
-        Some((Page::After, k)) => {
-            return q.filter(message::Column::Id.gt(k)).order_by_asc(message::Column::Id).limit(limit).all(db).await;
-        }
-        Some((Page::Before, k)) => {
-            q.filter(message::Column::Id.lt(k)).order_by_desc(message::Column::Id).limit(limit).all(db).await?
-        }
-        None => q.order_by_desc(message::Column::Id).limit(limit).all(db).await?,
-    };
-    rows.reverse();
+    let mut rows = page_query(conversation_id, key, limit).all(db).await?;
+    if !matches!(key, Some((Page::After, _))) {
+        rows.reverse();
+    }
     Ok(rows)
+}
+
+/// The query [`page`] runs: a range of `ix_messages_conversation` from the key, walked towards
+/// older messages (newer ones for `After`), stopping at `limit`.
+pub fn page_query(conversation_id: &str, key: Option<(Page, &str)>, limit: u64) -> Select<message::Entity> {
+    let q = message::Entity::find().filter(message::Column::ConversationId.eq(conversation_id));
+    match key {
+        Some((Page::After, k)) => q.filter(message::Column::Id.gt(k)).order_by_asc(message::Column::Id),
+        Some((Page::Before, k)) => q.filter(message::Column::Id.lt(k)).order_by_desc(message::Column::Id),
+        None => q.order_by_desc(message::Column::Id),
+    }
+    .limit(limit)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<Option<message::Model>, DbErr> {

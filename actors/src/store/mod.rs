@@ -6,6 +6,7 @@ pub mod conversation_list;
 pub mod conversations;
 pub mod events;
 pub mod inboxes;
+pub mod literal;
 pub mod messages;
 pub mod tags;
 pub mod text;

@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod cluster;
 pub mod e2e;
 pub mod ingest;
+pub mod scale;
 pub mod sockets;
 pub mod ui;
 pub mod widget;

@@ -25,11 +25,11 @@ use ::actors::store::events::NewEvent;
 use actix::{Actor, Context, Handler, Recipient};
 use chrono::{DateTime, Utc};
 use entities::enums::Channel;
-use entities::{account_alert, event, inbox, webhook_attempt, webhook_delivery};
+use entities::{account_alert, conversation, event, inbox, webhook_attempt, webhook_delivery};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -258,20 +258,7 @@ impl WebhookDispatcher {
             .one(self.db())
             .await?;
         let Some(newest) = newest.flatten().filter(|n| *n > i.webhook_cursor) else { return Ok(()) };
-        let conversations = Query::select()
-            .column(entities::conversation::Column::Id)
-            .from(entities::conversation::Entity)
-            .and_where(Expr::col(entities::conversation::Column::InboxId).eq(Expr::value(i.id.clone())))
-            .to_owned();
-        let rows = event::Entity::find()
-            .filter(event::Column::OrgId.eq(&i.org_id))
-            .filter(event::Column::OrgSeq.gt(i.webhook_cursor))
-            .filter(event::Column::OrgSeq.lte(newest))
-            .filter(event::Column::ConversationId.in_subquery(conversations))
-            .order_by_asc(event::Column::OrgSeq)
-            .limit(TAIL_BATCH)
-            .all(self.db())
-            .await?;
+        let rows = tail_events(&i.org_id, &i.id, i.webhook_cursor, newest).all(self.db()).await?;
         let cursor = match rows.last() {
             Some(last) if rows.len() as u64 == TAIL_BATCH => last.org_seq,
             _ => newest,
@@ -543,6 +530,24 @@ impl WebhookDispatcher {
 
 fn failed_before_sending(why: &str) -> Outcome {
     Outcome { status: None, excerpt: None, error: Some(why.to_owned()), duration_ms: 0 }
+}
+
+/// The inbox's events after `after` up to `newest`, oldest first, at most `TAIL_BATCH`: the
+/// organization's range of `ux_events_org_seq`, each event's conversation looked up by its key,
+/// so the cost follows the new events, not the inbox's conversations.
+pub fn tail_events(org_id: &str, inbox_id: &str, after: i64, newest: i64) -> Select<event::Entity> {
+    let conversation = event::Entity::belongs_to(conversation::Entity)
+        .from(event::Column::ConversationId)
+        .to(conversation::Column::Id)
+        .into();
+    event::Entity::find()
+        .join(JoinType::InnerJoin, conversation)
+        .filter(event::Column::OrgId.eq(org_id))
+        .filter(event::Column::OrgSeq.gt(after))
+        .filter(event::Column::OrgSeq.lte(newest))
+        .filter(conversation::Column::InboxId.eq(inbox_id))
+        .order_by_asc(event::Column::OrgSeq)
+        .limit(TAIL_BATCH)
 }
 
 #[cfg(test)]
