@@ -180,6 +180,7 @@ async fn fts_and_in_memory_bm25_rank_the_same_top_5() {
             }
             let vector = hybrid.then(|| g.vector(8));
             let expected = knowledge::rank(&query, vector.as_deref(), &everything, &corpus, 5);
+            assert!(!expected.is_empty(), "{query:?}");
             let found = retriever.retrieve(&app.db, &org.org_id, &query, vector.as_deref(), 5).await.unwrap();
             assert_eq!(top(&found.hits), top(&expected), "query {query:?} (hybrid: {hybrid})");
             assert!(found.candidates <= 2 * index::CANDIDATES, "{} candidates", found.candidates);
