@@ -65,11 +65,11 @@ fn websearch(terms: &[String]) -> String {
 }
 
 fn ids(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<String>, DbErr> {
-    rows.iter().map(|r| Ok(r.try_get_by_index::<String>(0)?)).collect()
+    rows.iter().map(|r| r.try_get_by_index::<String>(0)).collect()
 }
 
 fn int(row: &sea_orm::QueryResult, i: usize) -> Result<i64, DbErr> {
-    Ok(row.try_get_by_index::<i64>(i)?)
+    row.try_get_by_index::<i64>(i)
 }
 
 impl PassageIndex for Fts5 {
