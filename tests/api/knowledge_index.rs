@@ -111,13 +111,15 @@ const VOCABULARY: &[&str] = &[
 /// when given.
 async fn store_corpus(app: &crate::helpers::TestApp, org_id: &str, g: &mut Gen, count: usize, dims: Option<usize>) {
     let now = Utc::now();
-    let rows: Vec<bot_chunk::ActiveModel> = (0..count)
+    // Ids from a random start: the same organization can be given more.
+    let start = g.below(1 << 40);
+    let rows: Vec<bot_chunk::ActiveModel> = (start..start + count)
         .map(|i| {
             let len = 3 + g.below(40);
             let text = (0..len).map(|_| g.word(VOCABULARY)).collect::<Vec<_>>().join(" ");
             let terms = knowledge::terms(&text);
             bot_chunk::ActiveModel {
-                id: Set(format!("{org_id}-c{i:04}")),
+                id: Set(format!("{org_id}-c{i:013}")),
                 org_id: Set(org_id.to_owned()),
                 document_id: Set(format!("{org_id}-d{}", i / 10)),
                 position: Set((i % 10) as i32),
@@ -310,5 +312,48 @@ async fn the_bundled_sqlite_has_fts5_with_the_tokenizer_options_used() {
         let sql = format!("SELECT count(*) FROM t WHERE t MATCH '{query}'");
         let row = db.query_one_raw(one(&sql)).await.unwrap().unwrap();
         assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), hits, "{query}: the index folds nothing the app did not");
+    }
+}
+
+/// Not a check: prints what a question costs with every passage loaded and ranked in memory
+/// (as before the index) and through the index, at two corpus sizes.
+/// `cargo test --test api knowledge_index::retrieval_cost -- --ignored --nocapture`
+#[actix_web::test]
+#[ignore]
+async fn retrieval_cost_follows_the_question_not_the_corpus() {
+    let app = spawn_app().await;
+    let mut g = Gen(99);
+    let retriever = &app.state.bot.knowledge;
+    for size in [2_000, 20_000] {
+        let org = app.register("Big").await;
+        for _ in 0..size / 1_000 {
+            store_corpus(&app, &org.org_id, &mut g, 1_000, Some(64)).await;
+        }
+        // Words in about a third of the passages each, and words in about one in fifty.
+        for (words, from) in [("common", 20), ("rare", 55)] {
+            let queries: Vec<String> =
+                (0..20).map(|_| (0..3).map(|_| g.word(&VOCABULARY[from..])).collect::<Vec<_>>().join(" ")).collect();
+            let vector = g.vector(64);
+            for hybrid in [false, true] {
+                let qv = hybrid.then_some(vector.as_slice());
+                let t = std::time::Instant::now();
+                for q in &queries {
+                    let all = all_passages(&app.db, &org.org_id).await;
+                    knowledge::rank(q, qv, &all, &Corpus::of(&all), 5);
+                }
+                let before = t.elapsed() / queries.len() as u32;
+                let t = std::time::Instant::now();
+                let mut candidates = 0;
+                for q in &queries {
+                    candidates += retriever.retrieve(&app.db, &org.org_id, q, qv, 5).await.unwrap().candidates;
+                }
+                let after = t.elapsed() / queries.len() as u32;
+                println!(
+                    "{:?} {size} passages, {words} words, hybrid {hybrid}: in memory {before:?}, index {after:?} ({} scored)",
+                    app.db.get_database_backend(),
+                    candidates / queries.len()
+                );
+            }
+        }
     }
 }
