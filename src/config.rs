@@ -203,6 +203,11 @@ pub struct Config {
     /// Bot turns per organization and month unless the organization has its own limit.
     #[arg(long, env = "CX_BOT_MONTHLY_TURNS", default_value_t = 10_000, global = true)]
     pub bot_monthly_turns: i64,
+    /// Knowledge retrieval compares the question with every embedded passage of an organization
+    /// that has at most this many (so a passage close in meaning is found without a shared word);
+    /// above it, only with the passages the full-text index finds.
+    #[arg(long, env = "CX_KNOWLEDGE_EXHAUSTIVE_VECTORS", default_value_t = 5_000, global = true)]
+    pub knowledge_exhaustive_vectors: usize,
     /// Whether the simulation endpoints (`/api/v1/dev/…`, admins only) are on; default: on with
     /// SQLite, off with PostgreSQL.
     #[arg(long, env = "CX_DEV_ENDPOINTS", global = true)]

@@ -166,6 +166,7 @@ impl Application {
             Duration::from_secs(config.bot_timeout_secs.max(1)),
             config.bot_monthly_turns,
             config.llm_private_hosts.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect(),
+            config.knowledge_exhaustive_vectors,
         )?;
         rt.set_bot(Arc::new(bot.clone()));
         let rates = crate::campaigns::pricing::RateCard::load(config.whatsapp_rates_file.as_deref())

@@ -12,6 +12,12 @@ pub struct Model {
     pub text: String,
     /// JSON array of floats from the provider's embedding model, if configured.
     pub embedding: Option<String>,
+    /// The retrieval terms of `text` (`knowledge::terms`) joined by spaces: what the database's
+    /// full-text index holds, and the term frequencies BM25 reads back.
+    pub terms: String,
+    /// How many terms (BM25's passage length); `-1` until a passage from before the index is
+    /// backfilled at start-up.
+    pub term_count: i32,
     pub created_at: DateTimeUtc,
 }
 

@@ -10,6 +10,7 @@ pub mod bot_config;
 pub mod bot_document;
 pub mod bot_feedback;
 pub mod bot_intent;
+pub mod bot_knowledge_stat;
 pub mod bot_media;
 pub mod bot_preset;
 pub mod bot_prompt_version;

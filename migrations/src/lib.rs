@@ -31,6 +31,7 @@ mod m20261207_000025_events_by_conversation;
 mod m20261207_000026_webhook_deliveries;
 mod m20261207_000027_csat;
 mod m20261208_000028_flat_costs;
+mod m20261208_000029_knowledge_fts;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_webhook_deliveries::Migration),
             Box::new(m20261207_000027_csat::Migration),
             Box::new(m20261208_000028_flat_costs::Migration),
+            Box::new(m20261208_000029_knowledge_fts::Migration),
         ]
     }
 }

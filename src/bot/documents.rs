@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::config::{self, Settings};
-use super::knowledge::{self, Hit};
+use super::knowledge::{self, Hit, index};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
 
@@ -118,17 +118,28 @@ async fn store_outcome(
     let Some(current) = bot_document::Entity::find_by_id(id.to_owned()).lock_exclusive().one(&*txn).await? else {
         return Ok(()); // deleted meanwhile: nothing to keep
     };
+    // The organization's figures lose the passages of an earlier run and gain the new ones.
+    let before = index::document_figures(&*txn, id).await?;
     bot_chunk::Entity::delete_many().filter(bot_chunk::Column::DocumentId.eq(id.to_owned())).exec(&*txn).await?;
-    let (outcome_name, error, count, embedded) = match outcome {
+    let (outcome_name, error, count, embedded, after) = match outcome {
         Ok((rows, embedded)) => {
             let count = rows.len() as i32;
             for batch in rows.chunks(100) {
                 bot_chunk::Entity::insert_many(batch.to_vec()).exec_without_returning(&*txn).await?;
             }
-            (DocumentStatus::Ready, None, count, embedded)
+            (DocumentStatus::Ready, None, count, embedded, index::Figures::of(&rows))
         }
-        Err(e) => (DocumentStatus::Failed, Some(e), 0, false),
+        Err(e) => (DocumentStatus::Failed, Some(e), 0, false, index::Figures::default()),
     };
+    // Even with equal figures the passages are new ones: the version changes.
+    if before.chunks > 0 || after.chunks > 0 {
+        let change = index::Figures {
+            chunks: after.chunks - before.chunks,
+            terms: after.terms - before.terms,
+            embedded: after.embedded - before.embedded,
+        };
+        index::add_figures(&*txn, &current.org_id, change).await?;
+    }
     let mut am = current.into_active_model();
     am.status = Set(outcome_name);
     am.error = Set(error);
@@ -182,21 +193,28 @@ async fn process(
         .iter()
         .zip(vectors)
         .enumerate()
-        .map(|(i, (text, vector))| bot_chunk::ActiveModel {
-            id: Set(actors::new_id()),
-            org_id: Set(doc.org_id.clone()),
-            document_id: Set(doc.id.clone()),
-            position: Set(i as i32),
-            text: Set(text.clone()),
-            embedding: Set(vector.map(|v| serde_json::to_string(&v).unwrap_or_default())),
-            created_at: Set(now),
+        .map(|(i, (text, vector))| {
+            let terms = knowledge::terms(text);
+            bot_chunk::ActiveModel {
+                id: Set(actors::new_id()),
+                org_id: Set(doc.org_id.clone()),
+                document_id: Set(doc.id.clone()),
+                position: Set(i as i32),
+                text: Set(text.clone()),
+                embedding: Set(vector.map(|v| serde_json::to_string(&v).unwrap_or_default())),
+                term_count: Set(terms.len() as i32),
+                terms: Set(terms.join(" ")),
+                created_at: Set(now),
+            }
         })
         .collect();
     Ok((rows, embedded))
 }
 
-/// Resumes documents a restart left in `PROCESSING` (at start-up).
+/// Indexes passages stored before the full-text index existed, then resumes documents a
+/// restart left in `PROCESSING` (at start-up).
 pub async fn resume(state: &AppState) -> std::result::Result<(), sea_orm::DbErr> {
+    index::backfill(&state.rt.db).await?;
     let docs = bot_document::Entity::find()
         .filter(bot_document::Column::Status.eq(DocumentStatus::Processing))
         .all(state.db())
@@ -214,7 +232,12 @@ pub async fn delete(state: &AppState, org_id: &str, id: &str) -> Result<()> {
     // Holding the row: a processing run that finishes now either commits first (and its
     // passages go below) or finds the document gone.
     bot_document::Entity::find_by_id(doc.id.clone()).lock_exclusive().one(&*txn).await?;
+    let gone = index::document_figures(&*txn, &doc.id).await?;
     bot_chunk::Entity::delete_many().filter(bot_chunk::Column::DocumentId.eq(doc.id.clone())).exec(&*txn).await?;
+    if gone.chunks > 0 {
+        let change = index::Figures { chunks: -gone.chunks, terms: -gone.terms, embedded: -gone.embedded };
+        index::add_figures(&*txn, &doc.org_id, change).await?;
+    }
     bot_document::Entity::delete_by_id(doc.id.clone()).exec(&*txn).await?;
     txn.commit().await?;
     if let Err(e) = state.media.delete(&doc.path).await {
@@ -248,9 +271,8 @@ pub async fn search(
             .map_err(|e| Error::Unavailable(format!("the embedding model could not answer: {e}")))?
             .pop();
     }
-    let passages = knowledge::passages(state.db(), org_id).await?;
-    let hits = knowledge::rank(&query, vector.as_deref(), &passages, k);
-    Ok((query, if vector.is_some() { "hybrid" } else { "keyword" }, hits))
+    let found = state.bot.knowledge.retrieve(state.db(), org_id, &query, vector.as_deref(), k).await?;
+    Ok((query, if vector.is_some() { "hybrid" } else { "keyword" }, found.hits))
 }
 
 /// How the knowledge base is indexed.
@@ -267,15 +289,17 @@ pub struct Indexing {
 pub async fn indexing(db: &DatabaseConnection, org_id: &str) -> Result<Indexing> {
     let active = config::active(db, org_id).await?;
     let settings = active.as_ref().map(Settings::of);
-    let passages = knowledge::passages(db, org_id).await?;
+    // Counted as passages are written (`bot_knowledge_stats`), not by reading them.
+    let stats = index::stats(db, org_id).await?;
+    let dimensions = if stats.embedded_chunks > 0 { index::dimensions(db, org_id).await? } else { None };
     let documents =
         bot_document::Entity::find().filter(bot_document::Column::OrgId.eq(org_id)).count(db).await? as usize;
     Ok(Indexing {
         model: settings.as_ref().and_then(|s| s.embedding_model.clone()),
         provider: settings.map(|s| s.provider),
-        dimensions: passages.iter().find_map(|p| p.3.as_ref().map(Vec::len)),
+        dimensions,
         documents,
-        chunks: passages.len(),
-        embedded_chunks: passages.iter().filter(|p| p.3.is_some()).count(),
+        chunks: stats.chunks.max(0) as usize,
+        embedded_chunks: stats.embedded_chunks.max(0) as usize,
     })
 }

@@ -44,6 +44,8 @@ pub struct Engine {
     pub default_turn_limit: i64,
     /// Provider hosts allowed although private or loopback (`CX_LLM_PRIVATE_HOSTS`).
     pub private_hosts: Vec<String>,
+    /// Knowledge retrieval, with the vectors of small knowledge bases in memory.
+    pub knowledge: Arc<knowledge::Retriever>,
 }
 
 /// One run of the pipeline.
@@ -101,6 +103,7 @@ impl Engine {
         timeout: Duration,
         default_turn_limit: i64,
         private_hosts: Vec<String>,
+        exhaustive_vectors: usize,
     ) -> std::result::Result<Engine, reqwest::Error> {
         // Every connection re-checks its addresses (the guard in `provider_for` checks the URL
         // when the client is made; this closes the gap between that check and each call), and
@@ -109,7 +112,17 @@ impl Engine {
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(std::sync::Arc::new(tools::GuardedResolver::new(private_hosts.clone())))
             .build()?;
-        Ok(Engine { db: store.conn.clone(), store, admission, secrets, http, default_turn_limit, private_hosts })
+        let knowledge = Arc::new(knowledge::Retriever::new(exhaustive_vectors));
+        Ok(Engine {
+            db: store.conn.clone(),
+            store,
+            admission,
+            secrets,
+            http,
+            default_turn_limit,
+            private_hosts,
+            knowledge,
+        })
     }
 
     /// A provider client for a resolved endpoint. Base URLs are set by organization admins, so
@@ -258,33 +271,38 @@ impl Engine {
                     break 'decide failure(&settings, &mode, format!("the bot's model could not be called: {e}"));
                 }
             };
-            // Everything this run reads is read now; the database pass is given back before the
-            // provider is called.
-            let passages = knowledge::passages(&self.db, &input.org_id).await?;
             let tools = bot_tool::Entity::find()
                 .filter(bot_tool::Column::OrgId.eq(input.org_id.clone()))
                 .filter(bot_tool::Column::IsActive.eq(true))
                 .all(&self.db)
                 .await?;
-            phase.leave();
             let query_vector = match &settings.embedding_model {
                 Some(model) if !query.is_empty() => {
                     calls += 1;
-                    match provider.embed(model, std::slice::from_ref(&query)).await {
+                    // The database pass is given back while the provider is called.
+                    phase.leave();
+                    let vector = match provider.embed(model, std::slice::from_ref(&query)).await {
                         Ok(mut v) => v.pop(),
                         Err(e) => {
                             tracing::warn!(error = %e, "query embedding failed; keyword retrieval only");
                             None
                         }
-                    }
+                    };
+                    phase.enter().await;
+                    vector
                 }
                 _ => None,
             };
-            chunks = knowledge::rank(&query, query_vector.as_deref(), &passages, settings.top_k as usize);
+            let found = self
+                .knowledge
+                .retrieve(&self.db, &input.org_id, &query, query_vector.as_deref(), settings.top_k as usize)
+                .await?;
+            phase.leave();
+            chunks = found.hits;
             steps.push(step(
                 "retrieval",
                 t,
-                json!({"query": query, "candidates": passages.len(), "hits": chunks.iter().map(|h| json!({"chunkId": h.chunk_id, "score": h.score})).collect::<Vec<_>>()}),
+                json!({"query": query, "candidates": found.candidates, "hits": chunks.iter().map(|h| json!({"chunkId": h.chunk_id, "score": h.score})).collect::<Vec<_>>()}),
             ));
             if mode.knowledge_only && chunks.is_empty() && mode.handoff_enabled {
                 break 'decide Final::Handoff {

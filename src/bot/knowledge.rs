@@ -2,11 +2,16 @@
 //! needs no model download. Retrieval ranks the organization's passages with BM25 over their
 //! words (accents folded, short stop words dropped); when the active config names an embedding
 //! model, passages also carry provider embeddings and the final score blends both rankings.
+//! The database's full-text index ([`index`]) finds the passages worth scoring, so a question
+//! costs what its words match, not the size of the knowledge base ([`Retriever`]).
 
 use std::collections::HashMap;
 
-use entities::bot_chunk;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+pub mod index;
+mod retrieve;
+
+pub use retrieve::{Retrieved, Retriever};
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -199,31 +204,72 @@ pub struct Hit {
     pub vector_score: Option<f64>,
 }
 
-/// Ranks `passages` (id, document id, text, embedding) for `query` and keeps the best `k` that
-/// match at all.
-pub fn rank(
-    query: &str,
-    query_vector: Option<&[f32]>,
-    passages: &[(String, String, String, Option<Vec<f32>>)],
-    k: usize,
-) -> Vec<Hit> {
-    let q = terms(query);
-    let docs: Vec<Vec<String>> = passages.iter().map(|p| terms(&p.2)).collect();
-    let n = docs.len() as f64;
-    let avg = docs.iter().map(Vec::len).sum::<usize>() as f64 / n.max(1.0);
-    let mut df: HashMap<&str, f64> = HashMap::new();
-    for d in &docs {
-        let mut seen: Vec<&str> = d.iter().map(String::as_str).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for t in seen {
-            *df.entry(t).or_default() += 1.0;
+/// What BM25 needs to know about all of the organization's passages, not only those scored.
+#[derive(Clone, Debug, Default)]
+pub struct Corpus {
+    /// How many passages the organization has (N).
+    pub passages: f64,
+    /// Their average number of terms.
+    pub avg_len: f64,
+    /// How many passages have each query term.
+    pub df: HashMap<String, f64>,
+}
+
+impl Corpus {
+    /// The figures of exactly `passages`: retrieval as it was when every passage was loaded,
+    /// and the reference the index-backed retrieval is tested against.
+    pub fn of(passages: &[Passage]) -> Corpus {
+        let mut df: HashMap<String, f64> = HashMap::new();
+        for p in passages {
+            let mut seen: Vec<&str> = p.terms.iter().map(String::as_str).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for t in seen {
+                *df.entry(t.to_owned()).or_default() += 1.0;
+            }
+        }
+        let n = passages.len() as f64;
+        let total = passages.iter().map(|p| p.terms.len()).sum::<usize>() as f64;
+        Corpus { passages: n, avg_len: total / n.max(1.0), df }
+    }
+}
+
+/// A passage to score.
+#[derive(Clone, Debug)]
+pub struct Passage {
+    pub id: String,
+    pub document_id: String,
+    pub text: String,
+    /// `terms(text)`, in order.
+    pub terms: Vec<String>,
+    pub embedding: Option<Vec<f32>>,
+}
+
+impl Passage {
+    /// A passage of `text`, its terms computed here.
+    pub fn new(id: &str, document_id: &str, text: &str, embedding: Option<Vec<f32>>) -> Passage {
+        Passage {
+            id: id.to_owned(),
+            document_id: document_id.to_owned(),
+            text: text.to_owned(),
+            terms: terms(text),
+            embedding,
         }
     }
+}
+
+/// Ranks `passages` for `query` and keeps the best `k` that match at all: BM25 over their
+/// terms with the organization's figures (`corpus`), blended half and half with the cosine
+/// similarity to `query_vector` when there is one. A passage sharing no word is kept when its
+/// cosine is above 0.3. Equal scores are ordered by passage id.
+pub fn rank(query: &str, query_vector: Option<&[f32]>, passages: &[Passage], corpus: &Corpus, k: usize) -> Vec<Hit> {
+    let q = terms(query);
+    let (n, avg) = (corpus.passages, corpus.avg_len);
     let (k1, b) = (1.2, 0.75);
-    let bm25: Vec<f64> = docs
+    let bm25: Vec<f64> = passages
         .iter()
-        .map(|d| {
+        .map(|p| {
+            let d = &p.terms;
             let len = d.len() as f64;
             let mut score = 0.0;
             let mut q_seen: Vec<&str> = Vec::new();
@@ -236,7 +282,7 @@ pub fn rank(
                 if tf == 0.0 {
                     continue;
                 }
-                let dft = df.get(t.as_str()).copied().unwrap_or(0.0);
+                let dft = corpus.df.get(t.as_str()).copied().unwrap_or(0.0);
                 let idf = ((n - dft + 0.5) / (dft + 0.5) + 1.0).ln();
                 score += idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / avg.max(1.0)));
             }
@@ -247,8 +293,8 @@ pub fn rank(
     let mut hits: Vec<Hit> = passages
         .iter()
         .zip(bm25)
-        .map(|((id, doc, text, emb), kw)| {
-            let vector = match (query_vector, emb) {
+        .map(|(p, kw)| {
+            let vector = match (query_vector, &p.embedding) {
                 (Some(q), Some(e)) => Some(cosine(q, e)),
                 _ => None,
             };
@@ -258,9 +304,9 @@ pub fn rank(
                 None => normal,
             };
             Hit {
-                chunk_id: id.clone(),
-                document_id: doc.clone(),
-                text: text.clone(),
+                chunk_id: p.id.clone(),
+                document_id: p.document_id.clone(),
+                text: p.text.clone(),
                 score,
                 keyword_score: kw,
                 vector_score: vector,
@@ -268,12 +314,12 @@ pub fn rank(
         })
         .filter(|h| h.keyword_score > 0.0 || h.vector_score.is_some_and(|v| v > 0.3))
         .collect();
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.chunk_id.cmp(&b.chunk_id)));
     hits.truncate(k);
     hits
 }
 
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
+pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f64 {
     if a.len() != b.len() || a.is_empty() {
         return 0.0;
     }
@@ -283,40 +329,73 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
 }
 
-/// The organization's passages, ready for [`rank`].
-pub async fn passages(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-) -> Result<Vec<(String, String, String, Option<Vec<f32>>)>, sea_orm::DbErr> {
-    let rows: Vec<(String, String, String, Option<String>)> = bot_chunk::Entity::find()
-        .select_only()
-        .columns([bot_chunk::Column::Id, bot_chunk::Column::DocumentId, bot_chunk::Column::Text])
-        .column(bot_chunk::Column::Embedding)
-        .filter(bot_chunk::Column::OrgId.eq(org_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, doc, text, emb)| (id, doc, text, emb.and_then(|e| serde_json::from_str(&e).ok())))
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_passage_that_shares_rare_words_ranks_first() {
-        let p = |id: &str, text: &str| (id.to_owned(), "d".to_owned(), text.to_owned(), None);
+        let p = |id: &str, text: &str| Passage::new(id, "d", text, None);
         let passages = vec![
             p("a", "Our store opens at nine in the morning every weekday."),
             p("b", "Refunds: you can return any product within 30 days for a full refund."),
             p("c", "Shipping takes three to five days within the country."),
         ];
-        let hits = rank("How do I get a refund for a product?", None, &passages, 2);
+        let hits = rank("How do I get a refund for a product?", None, &passages, &Corpus::of(&passages), 2);
         assert_eq!(hits[0].chunk_id, "b");
         assert!(hits.iter().all(|h| h.chunk_id != "a"), "no shared words, no hit: {hits:?}");
+    }
+
+    fn refund_corpus(n: f64, avg_len: f64, df_refund: f64) -> Corpus {
+        Corpus { passages: n, avg_len, df: HashMap::from([("refund".to_owned(), df_refund)]) }
+    }
+
+    #[test]
+    fn bm25_uses_the_organizations_figures_it_is_given() {
+        let passages = vec![Passage::new("a", "d", "refund refund policy", None)];
+        let score = |corpus: &Corpus| rank("refund?", None, &passages, corpus, 1)[0].keyword_score;
+        // tf 2, length 3 at an average of 3: the length factor is 1.
+        let idf = ((100.0 - 1.0 + 0.5) / (1.0 + 0.5) + 1.0_f64).ln();
+        let expected = idf * 2.0 * 2.2 / (2.0 + 1.2);
+        assert!((score(&refund_corpus(100.0, 3.0, 1.0)) - expected).abs() < 1e-12);
+        assert!(score(&refund_corpus(100.0, 3.0, 1.0)) > score(&refund_corpus(100.0, 3.0, 90.0)), "rarer weighs more");
+        assert!(score(&refund_corpus(100.0, 30.0, 1.0)) > score(&refund_corpus(100.0, 3.0, 1.0)), "shorter than usual");
+        assert!(score(&refund_corpus(1000.0, 3.0, 1.0)) > score(&refund_corpus(100.0, 3.0, 1.0)), "more passages");
+    }
+
+    #[test]
+    fn scoring_the_matching_passages_with_the_whole_corpus_figures_equals_ranking_them_all() {
+        let p = |id: &str, text: &str| Passage::new(id, "d", text, None);
+        let all = vec![
+            p("a", "Refunds within thirty days, a full refund."),
+            p("b", "Shipping takes three days."),
+            p("c", "Gift cards never expire."),
+            p("d", "Refund of shipping costs for damaged parcels."),
+            p("e", "Our stores open at nine."),
+        ];
+        let corpus = Corpus::of(&all);
+        assert_eq!((corpus.passages, corpus.df.get("shipping").copied()), (5.0, Some(2.0)));
+        let query = "refund for shipping";
+        let everything = rank(query, None, &all, &corpus, 10);
+        let matching: Vec<Passage> =
+            all.iter().filter(|p| p.terms.iter().any(|t| t == "refund" || t == "shipping")).cloned().collect();
+        let scored = rank(query, None, &matching, &corpus, 10);
+        let view = |h: &[Hit]| h.iter().map(|h| (h.chunk_id.clone(), h.score)).collect::<Vec<_>>();
+        assert_eq!(view(&scored), view(&everything));
+        assert_eq!(view(&everything).iter().map(|v| v.0.as_str()).collect::<Vec<_>>(), ["d", "b", "a"]);
+    }
+
+    #[test]
+    fn a_passage_close_in_meaning_is_kept_without_a_shared_word_and_ties_go_by_id() {
+        let all = vec![
+            Passage::new("z", "d", "Gift cards never expire.", Some(vec![1.0, 0.0])),
+            Passage::new("y", "d", "Vouchers stay valid.", Some(vec![1.0, 0.0])),
+            Passage::new("x", "d", "Our stores open at nine.", Some(vec![0.0, 1.0])),
+        ];
+        let hits = rank("does my coupon lapse", Some(&[1.0, 0.1]), &all, &Corpus::of(&all), 5);
+        let ids: Vec<&str> = hits.iter().map(|h| h.chunk_id.as_str()).collect();
+        assert_eq!(ids, ["y", "z"], "{hits:?}");
+        assert_eq!(hits[0].keyword_score, 0.0);
     }
 
     #[test]

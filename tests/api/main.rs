@@ -36,6 +36,7 @@ mod helpers;
 mod inboxes;
 mod inboxes_ui;
 mod invitations;
+mod knowledge_index;
 mod layers;
 mod login_codes;
 mod media;
