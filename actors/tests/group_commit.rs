@@ -62,11 +62,11 @@ impl TestDb {
     }
 }
 
-async fn org(db: &Db, id: &str) {
+fn org_row(id: &str, name: &str) -> entities::organization::ActiveModel {
     let now = chrono::Utc::now();
     entities::organization::ActiveModel {
         id: Set(id.into()),
-        name: Set(id.into()),
+        name: Set(name.into()),
         bot_enabled: Set(false),
         onboarding_completed: Set(false),
         event_seq: Set(0),
@@ -74,9 +74,10 @@ async fn org(db: &Db, id: &str) {
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&db.conn)
-    .await
-    .unwrap();
+}
+
+async fn org(db: &Db, id: &str) {
+    org_row(id, id).insert(&db.conn).await.unwrap();
 }
 
 fn event(i: usize) -> NewEvent {
@@ -90,19 +91,7 @@ async fn write(db: &Db, org_id: &str, i: usize, events_n: usize, fail: bool) -> 
     let txn = db.begin_write_in(org_id).await?;
     txn.execute_unprepared(&format!("UPDATE organizations SET name = 'written by {i}' WHERE id = '{org_id}'")).await?;
     if fail {
-        let now = chrono::Utc::now();
-        entities::organization::ActiveModel {
-            id: Set(org_id.into()),
-            name: Set("again".into()),
-            bot_enabled: Set(false),
-            onboarding_completed: Set(false),
-            event_seq: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&*txn)
-        .await?;
+        org_row(org_id, "again").insert(&*txn).await?;
     }
     txn.commit_events(org_id, (0..events_n).map(|_| event(i)).collect()).await
 }

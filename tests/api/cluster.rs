@@ -122,13 +122,7 @@ impl ProcessNode {
         cmd.envs(spec.env(node, &graph.url, dir.path(), port)).stdout(Stdio::null()).stderr(Stdio::null());
         let child = cmd.spawn().unwrap();
         let address = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..100 {
-            if client.get(format!("{address}/api/v1/health")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        crate::helpers::wait_until_up(&address).await;
         ProcessNode { child, address, _dir: dir }
     }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 
-use crate::helpers::{APP_SECRET, VERIFY_TOKEN, free_port, spawn_app, text_webhook};
+use crate::helpers::{APP_SECRET, VERIFY_TOKEN, free_port, spawn_app, text_webhook, wait_until_up};
 
 /// A cx-inbox process on an existing database, so it can be killed for real.
 struct Process {
@@ -40,13 +40,7 @@ impl Process {
             .spawn()
             .unwrap();
         let address = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..100 {
-            if client.get(format!("{address}/api/v1/health")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until_up(&address).await;
         Process { child, address, _dir: dir }
     }
 

@@ -226,6 +226,17 @@ pub fn skipped(what: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {what}: {why}");
 }
 
+/// Waits (up to 10 s) until a server started as a process answers its health check.
+pub async fn wait_until_up(address: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{address}/api/v1/health")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
