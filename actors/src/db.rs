@@ -158,11 +158,11 @@ impl Db {
     /// it is a transaction of its own (use [`Db::begin_write_in`] for writes that append an
     /// organization's events).
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        if self.sqlite() {
-            if let Some(b) = self.batchers.first() {
-                let (txn, slot) = b.begin().await?;
-                return Ok(WriteTxn { txn, slot: Some(slot), publisher: self.publisher.clone() });
-            }
+        if self.sqlite()
+            && let Some(b) = self.batchers.first()
+        {
+            let (txn, slot) = b.begin().await?;
+            return Ok(WriteTxn { txn, slot: Some(slot), publisher: self.publisher.clone() });
         }
         Ok(WriteTxn { txn: self.conn.begin().await?, slot: None, publisher: self.publisher.clone() })
     }

@@ -219,10 +219,10 @@ impl Batcher {
     /// Commits the group `generation` unless that already happened.
     async fn finish_generation(&self, generation: u64) {
         let mut guard = self.state.clone().lock_owned().await;
-        if guard.generation == generation {
-            if let Err(e) = self.commit_group(&mut guard, false).await {
-                tracing::warn!(error = %e, "a group commit finished by a waiter failed");
-            }
+        if guard.generation == generation
+            && let Err(e) = self.commit_group(&mut guard, false).await
+        {
+            tracing::warn!(error = %e, "a group commit finished by a waiter failed");
         }
     }
 }
@@ -273,11 +273,9 @@ impl Drop for Slot {
         let generation = guard.generation;
         let nobody_else = self.batcher.queued.load(Ordering::SeqCst) == 0;
         drop(guard);
-        if nobody_else {
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                let b = self.batcher.clone();
-                handle.spawn(async move { b.finish_generation(generation).await });
-            }
+        if nobody_else && let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let b = self.batcher.clone();
+            handle.spawn(async move { b.finish_generation(generation).await });
         }
     }
 }

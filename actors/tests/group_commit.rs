@@ -2,6 +2,7 @@
 //! commit, a write that fails fails alone, and an organization's `org_seq` stays gap-free and in
 //! commit order for a reader that follows it while groups commit. On a SQLite file, and on
 //! PostgreSQL when `CX_TEST_DATABASE_URL` is set (skipped visibly otherwise, required by CI).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
