@@ -24,6 +24,9 @@ const CUSTOMERS: u64 = 200;
 const CAP: usize = 256;
 /// How long after the last send deliveries may still arrive.
 const DRAIN: Duration = Duration::from_secs(20);
+/// Silence that ends the settling after the sockets open: PostgreSQL's take-over of the queued
+/// conversations pauses for more than a second midway.
+const SETTLE_QUIET: Duration = Duration::from_secs(3);
 /// Frame size for the baseline when the server run produced none.
 const DEFAULT_FRAME: usize = 1500;
 
@@ -341,7 +344,7 @@ where
         let now = shared.frames.load(Ordering::Relaxed);
         if now != last {
             (last, quiet_since) = (now, Instant::now());
-        } else if quiet_since.elapsed() >= Duration::from_secs(1) {
+        } else if quiet_since.elapsed() >= SETTLE_QUIET {
             break;
         }
     }
