@@ -344,11 +344,6 @@ impl Runtime {
         Ok(())
     }
 
-    /// Hands committed events to the bus for fan-out, and to the other nodes.
-    pub fn publish(&self, events: Vec<Event>) {
-        publish_to(&self.bus, self.cluster.as_deref(), events);
-    }
-
     /// The live actor of a conversation, spawned on demand.
     pub fn conversation(&self, org_id: &str, id: &str) -> Addr<ConversationActor> {
         self.registry.conversation(self, org_id, id)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentSocket, ClusterSpec, FakeGraph, TestApp, free_port, spawn_cluster, text_webhook};
+use crate::helpers::{AgentSocket, ProcessNode, TestApp, free_port, post_signed_webhook, spawn_cluster, text_webhook};
 
 /// Per-customer order of texts and gap-free per-conversation seqs in a socket's events.
 fn check_order(events: &[Value], customers: &[String], per_customer: usize) {
@@ -107,56 +107,11 @@ async fn two_hundred_messages_over_both_nodes_keep_per_conversation_order_on_eve
     }
 }
 
-/// A cx-inbox node run as a separate process, so it can be killed for real.
-struct ProcessNode {
-    child: Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl ProcessNode {
-    async fn start(spec: &ClusterSpec, node: usize, graph: &FakeGraph) -> ProcessNode {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cx-inbox"));
-        cmd.envs(spec.env(node, &graph.url, dir.path(), port)).stdout(Stdio::null()).stderr(Stdio::null());
-        let child = cmd.spawn().unwrap();
-        let address = format!("http://127.0.0.1:{port}");
-        crate::helpers::wait_until_up(&address).await;
-        ProcessNode { child, address, _dir: dir }
-    }
-
-    fn kill_9(&mut self) {
-        let _ = self.child.kill(); // SIGKILL: no shutdown, no lease release
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ProcessNode {
-    fn drop(&mut self) {
-        self.kill_9();
-    }
-}
-
-async fn post_signed(client: &reqwest::Client, address: &str, payload: &Value) -> Result<u16, reqwest::Error> {
-    let body = serde_json::to_vec(payload).unwrap();
-    let sig = cx_inbox::channels::whatsapp::signature::sign(crate::helpers::APP_SECRET.as_bytes(), &body);
-    let res = client
-        .post(format!("{address}/webhooks/whatsapp"))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", sig)
-        .body(body)
-        .timeout(Duration::from_secs(15))
-        .send()
-        .await?;
-    Ok(res.status().as_u16())
-}
-
 #[actix_web::test]
 async fn killing_the_owning_node_mid_burst_loses_and_duplicates_nothing() {
     let Some((spec, nodes)) = spawn_cluster(1, None).await else { return };
     let b = &nodes[0];
-    let mut a = ProcessNode::start(&spec, 7, &b.graph).await;
+    let mut a = ProcessNode::start(|dir, port| spec.env(7, &b.graph.url, dir, port)).await;
     let org = b.register("Acme").await;
     let account = b.connect_account(&org).await;
     let mut socket = b.socket(&org.token, None).await;
@@ -181,9 +136,9 @@ async fn killing_the_owning_node_mid_burst_loses_and_duplicates_nothing() {
                 &format!("{wa} #{round}"),
             );
             // Like Meta: a delivery that is not acknowledged is delivered again, here to node B.
-            let accepted = match post_signed(&client, &a.address, &hook).await {
+            let accepted = match post_signed_webhook(&client, &a.address, &hook).await {
                 Ok(200) => true,
-                _ => post_signed(&client, &b.address, &hook).await.ok() == Some(200),
+                _ => post_signed_webhook(&client, &b.address, &hook).await.ok() == Some(200),
             };
             assert!(accepted, "round {round} for {wa} accepted by one node");
             if let (Some(t), None) = (killed_at, takeover) {

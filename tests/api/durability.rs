@@ -4,71 +4,36 @@
 //! and on PostgreSQL when `CX_TEST_DATABASE_URL` is set.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 
-use crate::helpers::{APP_SECRET, VERIFY_TOKEN, free_port, spawn_app, text_webhook, wait_until_up};
+use crate::helpers::{APP_SECRET, ProcessNode, VERIFY_TOKEN, post_signed_webhook, spawn_app, text_webhook};
 
-/// A cx-inbox process on an existing database, so it can be killed for real.
-struct Process {
-    child: Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Process {
-    async fn start(database_url: &str, graph_url: &str) -> Process {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_cx-inbox"))
-            .envs([
-                ("CX_BIND", format!("127.0.0.1:{port}")),
-                ("CX_DATA_DIR", dir.path().display().to_string()),
-                ("CX_DATABASE_URL", database_url.to_owned()),
-                ("CX_WHATSAPP_GRAPH_URL", graph_url.to_owned()),
-                ("CX_WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
-                ("CX_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN.to_owned()),
-                ("CX_WORKERS", "2".to_owned()),
-                ("CX_LOG", "warn".to_owned()),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let address = format!("http://127.0.0.1:{port}");
-        wait_until_up(&address).await;
-        Process { child, address, _dir: dir }
-    }
-
-    fn kill_9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill_9();
-    }
+/// A cx-inbox process on the test app's database, so it can be killed for real.
+async fn process(database_url: &str, graph_url: &str) -> ProcessNode {
+    ProcessNode::start(|dir, port| {
+        [
+            ("CX_BIND", format!("127.0.0.1:{port}")),
+            ("CX_DATA_DIR", dir.display().to_string()),
+            ("CX_DATABASE_URL", database_url.to_owned()),
+            ("CX_WHATSAPP_GRAPH_URL", graph_url.to_owned()),
+            ("CX_WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
+            ("CX_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN.to_owned()),
+            ("CX_WORKERS", "2".to_owned()),
+            ("CX_LOG", "warn".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    })
+    .await
 }
 
 async fn post(client: &reqwest::Client, address: &str, hook: &Value) -> Option<u16> {
-    let body = serde_json::to_vec(hook).unwrap();
-    let sig = cx_inbox::channels::whatsapp::signature::sign(APP_SECRET.as_bytes(), &body);
-    let res = client
-        .post(format!("{address}/webhooks/whatsapp"))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", sig)
-        .body(body)
-        .timeout(Duration::from_secs(15))
-        .send()
-        .await
-        .ok()?;
-    Some(res.status().as_u16())
+    post_signed_webhook(client, address, hook).await.ok()
 }
 
 async fn column(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<Vec<String>> {
@@ -94,7 +59,7 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message_and_redelivery_stores_no
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
     let url = app.config.database_url();
-    let mut node = Process::start(&url, &app.graph.url).await;
+    let mut node = process(&url, &app.graph.url).await;
 
     let client = reqwest::Client::new();
     let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -155,7 +120,7 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message_and_redelivery_stores_no
 
     // Meta redelivers everything not acknowledged (and, to be hard, everything else too) to
     // the restarted node: each message ends up stored exactly once.
-    let node = Process::start(&url, &app.graph.url).await;
+    let node = process(&url, &app.graph.url).await;
     for (_, hook) in &hooks {
         assert_eq!(post(&client, &node.address, hook).await, Some(200));
     }

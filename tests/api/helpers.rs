@@ -226,6 +226,63 @@ pub fn skipped(what: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {what}: {why}");
 }
 
+/// A cx-inbox run as a separate process (the test binary's), so it can be killed for real.
+pub struct ProcessNode {
+    child: std::process::Child,
+    pub address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ProcessNode {
+    /// Starts one on 127.0.0.1 with the environment `env(data_dir, port)` gives, and waits until
+    /// it answers.
+    pub async fn start(env: impl FnOnce(&std::path::Path, u16) -> Vec<(String, String)>) -> ProcessNode {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_cx-inbox"))
+            .envs(env(dir.path(), port))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let address = format!("http://127.0.0.1:{port}");
+        wait_until_up(&address).await;
+        ProcessNode { child, address, _dir: dir }
+    }
+
+    /// SIGKILL: no shutdown, no lease release.
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ProcessNode {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
+/// POSTs `payload` to `address`'s WhatsApp webhook signed with the test app secret, as Meta
+/// would; the answer's status.
+pub async fn post_signed_webhook(
+    client: &reqwest::Client,
+    address: &str,
+    payload: &Value,
+) -> Result<u16, reqwest::Error> {
+    let body = serde_json::to_vec(payload).unwrap();
+    let sig = signature::sign(APP_SECRET.as_bytes(), &body);
+    let res = client
+        .post(format!("{address}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await?;
+    Ok(res.status().as_u16())
+}
+
 /// Waits (up to 10 s) until a server started as a process answers its health check.
 pub async fn wait_until_up(address: &str) {
     let client = reqwest::Client::new();
