@@ -18,7 +18,7 @@
 //!   it recovered that way (`gap`) or by a cluster resync (`resync`)
 //! - `cx_db_connections{state}`: pool connections in use and idle; `cx_db_admission{state}`: running and waiting units
 //! - `cx_live_conversations`: conversation actors on this node
-//! - `cx_outbox_backlog{status}`: outbound messages waiting to be sent (pending) or failed
+//! - `cx_outbox_backlog{status}`: outbound messages waiting to be sent (pending) or failed and not discarded
 //! - `cx_api_webhook_deliveries_total{outcome}`: API-channel webhook tries (delivered, failed)
 //! - `cx_bot_turns_total{outcome}`, `cx_bot_turn_seconds`: bot turns and their duration
 
@@ -108,13 +108,18 @@ pub async fn render(state: &AppState) -> Result<String> {
     Ok(handle.render())
 }
 
-/// Outbound messages in `status`, every organization's: the status is written into the SQL so
-/// the count reads only the rows in that status (`ix_messages_due` or the partial indexes of
-/// failed and pending messages), however many messages were ever sent.
+/// Outbound messages in `status`, every organization's; failed ones only while not discarded
+/// (an admin's discard is history, not backlog). The status is written into the SQL so the
+/// count reads only the rows in that status (the partial indexes of pending and of open failed
+/// messages, or `ix_messages_due`), however many messages were ever sent.
 pub fn backlog(status: MessageStatus) -> sea_orm::Select<message::Entity> {
-    message::Entity::find()
+    let q = message::Entity::find()
         .filter(message::Column::Direction.eq(Direction::Outbound))
-        .filter(actors::store::literal::is((message::Entity, message::Column::Status), status.as_str()))
+        .filter(actors::store::literal::is((message::Entity, message::Column::Status), status.as_str()));
+    match status {
+        MessageStatus::Failed => q.filter(message::Column::DiscardedAt.is_null()),
+        _ => q,
+    }
 }
 
 /// Connections of the pool: (open, idle).

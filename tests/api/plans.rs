@@ -298,17 +298,17 @@ async fn the_webhook_tail_reads_the_new_events_and_their_conversations_by_key() 
 #[actix_web::test]
 async fn the_outbox_backlog_gauge_counts_only_backlogged_messages() {
     let (app, _, _) = seeded().await;
-    for status in [MessageStatus::Pending, MessageStatus::Failed] {
-        let q = cx_inbox::metrics::backlog(status);
-        // The status's range of the outbox index, or the status's own partial indexes.
-        Plan::of(&app, counted(&app, q)).await.uses_one_of(&[
-            "ix_messages_due",
-            "ix_messages_pending",
-            "ix_messages_failed_open",
-            "ix_messages_failed_open_recent",
-            "ix_messages_failed_discarded",
-        ]);
-    }
+    // Pending: the status's range of the outbox index or its partial index; failed: that range
+    // or the partial indexes of failed messages not discarded (discarded history is not backlog).
+    let pending = cx_inbox::metrics::backlog(MessageStatus::Pending);
+    Plan::of(&app, counted(&app, pending)).await.uses_one_of(&["ix_messages_due", "ix_messages_pending"]);
+    let failed = cx_inbox::metrics::backlog(MessageStatus::Failed);
+    // (SQLite, without statistics, takes the status range of the outbox index here.)
+    Plan::of(&app, counted(&app, failed)).await.uses_one_of(&[
+        "ix_messages_due",
+        "ix_messages_failed_open",
+        "ix_messages_failed_open_recent",
+    ]);
 }
 
 #[actix_web::test]

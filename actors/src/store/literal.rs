@@ -17,8 +17,9 @@ pub fn is_not(column: impl IntoColumnRef, value: &'static str) -> Expr {
     Expr::col(column).ne(quoted(value))
 }
 
+/// The value as a constant: sea-query writes it into the text, quoted for the database.
 fn quoted(value: &'static str) -> Expr {
-    Expr::cust(format!("'{}'", value.replace('\'', "''")))
+    Expr::Constant(value.into())
 }
 
 #[cfg(test)]
@@ -33,9 +34,10 @@ mod tests {
             .and_where(super::is((Alias::new("t"), Alias::new("status")), "failed"))
             .and_where(super::is_not(Alias::new("status"), "it's"))
             .to_owned();
-        // sea-query writes custom SQL in parentheses.
-        let want = r#"SELECT "id" FROM "t" WHERE "t"."status" = ('failed') AND "status" <> ('it''s')"#;
-        assert_eq!(q.build(SqliteQueryBuilder).0, want);
-        assert_eq!(q.build(PostgresQueryBuilder).0, want);
+        // Each database's own quoting of a quote.
+        let sqlite = r#"SELECT "id" FROM "t" WHERE "t"."status" = 'failed' AND "status" <> 'it''s'"#;
+        let postgres = r#"SELECT "id" FROM "t" WHERE "t"."status" = 'failed' AND "status" <> E'it\'s'"#;
+        assert_eq!(q.build(SqliteQueryBuilder).0, sqlite);
+        assert_eq!(q.build(PostgresQueryBuilder).0, postgres);
     }
 }
