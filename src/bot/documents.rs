@@ -119,8 +119,7 @@ async fn store_outcome(
         return Ok(()); // deleted meanwhile: nothing to keep
     };
     // The organization's figures lose the passages of an earlier run and gain the new ones.
-    let before = index::document_figures(&*txn, id).await?;
-    bot_chunk::Entity::delete_many().filter(bot_chunk::Column::DocumentId.eq(id.to_owned())).exec(&*txn).await?;
+    let before = index::remove_document_passages(&*txn, id).await?;
     let (outcome_name, error, count, embedded, after) = match outcome {
         Ok((rows, embedded)) => {
             let count = rows.len() as i32;
@@ -133,12 +132,7 @@ async fn store_outcome(
     };
     // Even with equal figures the passages are new ones: the version changes.
     if before.chunks > 0 || after.chunks > 0 {
-        let change = index::Figures {
-            chunks: after.chunks - before.chunks,
-            terms: after.terms - before.terms,
-            embedded: after.embedded - before.embedded,
-        };
-        index::add_figures(&*txn, &current.org_id, change).await?;
+        index::add_figures(&*txn, &current.org_id, after - before).await?;
     }
     let mut am = current.into_active_model();
     am.status = Set(outcome_name);
@@ -232,11 +226,9 @@ pub async fn delete(state: &AppState, org_id: &str, id: &str) -> Result<()> {
     // Holding the row: a processing run that finishes now either commits first (and its
     // passages go below) or finds the document gone.
     bot_document::Entity::find_by_id(doc.id.clone()).lock_exclusive().one(&*txn).await?;
-    let gone = index::document_figures(&*txn, &doc.id).await?;
-    bot_chunk::Entity::delete_many().filter(bot_chunk::Column::DocumentId.eq(doc.id.clone())).exec(&*txn).await?;
+    let gone = index::remove_document_passages(&*txn, &doc.id).await?;
     if gone.chunks > 0 {
-        let change = index::Figures { chunks: -gone.chunks, terms: -gone.terms, embedded: -gone.embedded };
-        index::add_figures(&*txn, &doc.org_id, change).await?;
+        index::add_figures(&*txn, &doc.org_id, index::Figures::default() - gone).await?;
     }
     bot_document::Entity::delete_by_id(doc.id.clone()).exec(&*txn).await?;
     txn.commit().await?;

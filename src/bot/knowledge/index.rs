@@ -198,6 +198,13 @@ pub struct Figures {
     pub embedded: i64,
 }
 
+impl std::ops::Sub for Figures {
+    type Output = Figures;
+    fn sub(self, o: Figures) -> Figures {
+        Figures { chunks: self.chunks - o.chunks, terms: self.terms - o.terms, embedded: self.embedded - o.embedded }
+    }
+}
+
 impl Figures {
     /// The figures of passages about to be inserted.
     pub fn of(rows: &[bot_chunk::ActiveModel]) -> Figures {
@@ -222,8 +229,15 @@ fn ph(backend: DbBackend, n: usize) -> String {
     }
 }
 
-/// The figures of a document's passages (what deleting them takes away).
-pub async fn document_figures(db: &impl ConnectionTrait, document_id: &str) -> Result<Figures, DbErr> {
+/// Deletes a document's passages; their figures (what the organization's lose).
+pub async fn remove_document_passages(db: &impl ConnectionTrait, document_id: &str) -> Result<Figures, DbErr> {
+    let gone = document_figures(db, document_id).await?;
+    bot_chunk::Entity::delete_many().filter(bot_chunk::Column::DocumentId.eq(document_id.to_owned())).exec(db).await?;
+    Ok(gone)
+}
+
+/// The figures of a document's passages.
+async fn document_figures(db: &impl ConnectionTrait, document_id: &str) -> Result<Figures, DbErr> {
     let backend = db.get_database_backend();
     let sql = format!(
         "SELECT count(*), COALESCE(sum(CASE WHEN term_count > 0 THEN term_count ELSE 0 END), 0), count(embedding) \
