@@ -32,6 +32,7 @@ mod m20261207_000026_webhook_deliveries;
 mod m20261207_000027_csat;
 mod m20261208_000028_flat_costs;
 mod m20261208_000029_knowledge_fts;
+mod m20261209_000030_bucket_counts;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000027_csat::Migration),
             Box::new(m20261208_000028_flat_costs::Migration),
             Box::new(m20261208_000029_knowledge_fts::Migration),
+            Box::new(m20261209_000030_bucket_counts::Migration),
         ]
     }
 }

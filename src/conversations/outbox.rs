@@ -8,8 +8,7 @@ use actors::conversation::{Discard, Requeue};
 use actors::store::literal;
 use actors::views::MessageView;
 use entities::enums::{Direction, MessageStatus};
-use entities::{contact, conversation, message};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entities::{contact, conversation, message, outbox_count};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Select,
@@ -147,46 +146,31 @@ pub struct ErrorCount {
     pub count: i64,
 }
 
-/// The queries of [`stats`], each over its own partial index.
-pub struct StatsQueries {
-    /// Failed and not discarded (`ix_messages_failed_open`).
-    pub failed: Select<message::Entity>,
-    /// Failed and discarded (`ix_messages_failed_discarded`).
-    pub discarded: Select<message::Entity>,
-    /// Pending (`ix_messages_pending`).
-    pub pending: Select<message::Entity>,
-    /// Failed and not discarded, counted by error code (`ix_messages_failed_open`).
-    pub by_code: Select<message::Entity>,
+/// Failed message statistics, from the organization's outbox counters (`outbox_counts`, kept by
+/// the database with every message write): the same cost however many messages were ever sent.
+pub async fn stats(db: &DatabaseConnection, org_id: &str) -> Result<FailedStats> {
+    let rows = outbox_count::Entity::find().filter(outbox_count::Column::OrgId.eq(org_id)).all(db).await?;
+    Ok(stats_of(&rows))
 }
 
-impl StatsQueries {
-    pub fn of(org_id: &str) -> StatsQueries {
-        let failed = || outbound_in(org_id, MessageStatus::Failed);
-        StatsQueries {
-            failed: failed().filter(message::Column::DiscardedAt.is_null()),
-            discarded: failed().filter(message::Column::DiscardedAt.is_not_null()),
-            pending: outbound_in(org_id, MessageStatus::Pending),
-            by_code: failed()
-                .filter(message::Column::DiscardedAt.is_null())
-                .select_only()
-                .column(message::Column::ErrorCode)
-                .column_as(Expr::col(message::Column::Id).count(), "n")
-                .group_by(message::Column::ErrorCode),
+/// The statistics the counters `rows` hold (those at zero or below count nothing).
+pub fn stats_of(rows: &[outbox_count::Model]) -> FailedStats {
+    let mut out = FailedStats { failed: 0, pending: 0, discarded: 0, by_error_code: Vec::new() };
+    for r in rows.iter().filter(|r| r.n > 0) {
+        let n = r.n.unsigned_abs();
+        match r.state.as_str() {
+            "failed" => {
+                out.failed += n;
+                let code = Some(r.error_code.clone()).filter(|c| !c.is_empty());
+                out.by_error_code.push(ErrorCount { code, count: r.n });
+            }
+            "pending" => out.pending += n,
+            "discarded" => out.discarded += n,
+            _ => {}
         }
     }
-}
-
-/// Failed message statistics.
-pub async fn stats(db: &DatabaseConnection, org_id: &str) -> Result<FailedStats> {
-    let q = StatsQueries::of(org_id);
-    let open_failed = q.failed.count(db).await?;
-    let discarded = q.discarded.count(db).await?;
-    let pending = q.pending.count(db).await?;
-    let by_code: Vec<(Option<String>, i64)> = q.by_code.into_tuple().all(db).await?;
-    let mut by_error_code: Vec<ErrorCount> =
-        by_code.into_iter().map(|(code, count)| ErrorCount { code, count }).collect();
-    by_error_code.sort_by_key(|e| std::cmp::Reverse(e.count));
-    Ok(FailedStats { failed: open_failed, pending, discarded, by_error_code })
+    out.by_error_code.sort_by_key(|e| std::cmp::Reverse(e.count));
+    out
 }
 
 /// What a bulk retry or discard takes.

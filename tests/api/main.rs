@@ -24,6 +24,7 @@ mod contacts;
 mod conversation_list;
 mod conversation_manage;
 mod conversations;
+mod counts;
 mod csat;
 mod dev;
 mod durability;

@@ -247,18 +247,6 @@ async fn the_queue_sweep_reads_only_queued_conversations() {
 }
 
 #[actix_web::test]
-async fn failed_message_stats_count_over_their_partial_indexes() {
-    let (app, org, _) = seeded().await;
-    let q = cx_inbox::conversations::outbox::StatsQueries::of(&org.org_id);
-    Plan::of(&app, counted(&app, q.failed))
-        .await
-        .uses_one_of(&["ix_messages_failed_open", "ix_messages_failed_open_recent"]);
-    Plan::of(&app, counted(&app, q.discarded)).await.uses("ix_messages_failed_discarded");
-    Plan::of(&app, counted(&app, q.pending)).await.uses("ix_messages_pending");
-    Plan::of(&app, built(&app, q.by_code)).await.uses("ix_messages_failed_open");
-}
-
-#[actix_web::test]
 async fn the_failed_and_pending_lists_walk_their_partial_indexes_newest_first() {
     use cx_inbox::conversations::outbox::{Filter, filtered, page};
     let (app, org, _) = seeded().await;

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::enums::ConversationStatus;
-use entities::{contact, conversation, inbox, message};
+use entities::{contact, conversation, conversation_count, inbox, message};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -267,4 +267,99 @@ pub fn page(
     }
     q = if desc { q.order_by_desc(conversation::Column::Id) } else { q.order_by_asc(conversation::Column::Id) };
     q.limit(limit)
+}
+
+/// How many conversations a view of the list holds, and how many of them are unread and need
+/// action (its sub-filters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub all: u64,
+    pub unread: u64,
+    pub needs_action: u64,
+}
+
+/// The counts of the view `filter` (and of its sub-filters). A view narrowed only by what a
+/// bucket of `conversation_counts` holds (status, assignee, unread, needs action, bot) sums its
+/// buckets, whatever the number of conversations; any other view counts its rows.
+pub async fn counts(db: &impl ConnectionTrait, org_id: &str, filter: &ListFilter) -> Result<Counts, DbErr> {
+    if !bucketed(filter) {
+        return count_rows(db, org_id, filter).await;
+    }
+    let mut q = conversation_count::Entity::find().filter(conversation_count::Column::OrgId.eq(org_id));
+    match &filter.assigned {
+        Assigned::Anyone => {}
+        Assigned::Unassigned => q = q.filter(conversation_count::Column::AssignedTo.eq("")),
+        Assigned::User(u) => q = q.filter(conversation_count::Column::AssignedTo.eq(u.clone())),
+    }
+    Ok(sum_buckets(filter, &q.all(db).await?))
+}
+
+/// The counts of the view `filter` by counting its rows (three indexed counts).
+pub async fn count_rows(db: &impl ConnectionTrait, org_id: &str, filter: &ListFilter) -> Result<Counts, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let count = |f: ListFilter| select(org_id, &f).count(db);
+    Ok(Counts {
+        all: count(filter.clone()).await?,
+        unread: count(ListFilter { unread: true, ..filter.clone() }).await?,
+        needs_action: count(ListFilter { needs_action: true, ..filter.clone() }).await?,
+    })
+}
+
+/// Whether [`select`] of `filter` narrows only by what a bucket holds. Every field is named, so
+/// a new filter has to say here whether the buckets can answer it.
+fn bucketed(filter: &ListFilter) -> bool {
+    let ListFilter {
+        statuses: _,
+        assigned: _,
+        search,
+        unread: _,
+        needs_action: _,
+        follow_up,
+        category,
+        bot: _,
+        channel,
+        inbox_ids,
+        tag_ids,
+        team_id,
+        nothing: _,
+    } = filter;
+    search.is_none()
+        && !follow_up
+        && category.is_none()
+        && channel.is_none()
+        && inbox_ids.is_empty()
+        && tag_ids.is_empty()
+        && team_id.is_none()
+}
+
+/// The counts of a bucketed `filter` from the organization's buckets: each condition of
+/// [`select`] on a bucket's key.
+pub fn sum_buckets(filter: &ListFilter, buckets: &[conversation_count::Model]) -> Counts {
+    use ConversationStatus::{BotHandling, HumanHandling, Open};
+    let is = |b: &conversation_count::Model, s: ConversationStatus| b.status == s.as_str();
+    let needs_action = |b: &conversation_count::Model| b.awaiting == 1 && (is(b, HumanHandling) || is(b, Open));
+    let passes = |b: &conversation_count::Model| {
+        !filter.nothing
+            && (filter.statuses.is_empty() || filter.statuses.iter().any(|s| is(b, *s)))
+            && match &filter.assigned {
+                Assigned::Anyone => true,
+                Assigned::Unassigned => b.assigned_to.is_empty(),
+                Assigned::User(u) => b.assigned_to == *u,
+            }
+            && (!filter.unread || b.unread == 1)
+            && (!filter.needs_action || needs_action(b))
+            && filter.bot.is_none_or(|bot| bot == is(b, BotHandling))
+    };
+    let mut out = Counts::default();
+    for b in buckets.iter().filter(|b| passes(b)) {
+        let n = u64::try_from(b.n).unwrap_or(0);
+        out.all += n;
+        if b.unread == 1 {
+            out.unread += n;
+        }
+        if needs_action(b) {
+            out.needs_action += n;
+        }
+    }
+    out
 }

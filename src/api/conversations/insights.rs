@@ -3,11 +3,10 @@
 
 use actix_web::{HttpResponse, get, web};
 use actors::views::ConversationView;
-use sea_orm::PaginatorTrait;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use actors::store::conversation_list::{self, ListFilter};
+use actors::store::conversation_list;
 
 use super::find;
 use crate::api::Data;
@@ -69,11 +68,8 @@ pub async fn counts(
         }
     }
     let (filter, _, _) = super::list::parse(&caller, &pairs)?;
-    let count = |f: ListFilter| conversation_list::select(&caller.org_id, &f).count(state.db());
-    let all = count(filter.clone()).await?;
-    let unread = count(ListFilter { unread: true, ..filter.clone() }).await?;
-    let needs_action = count(ListFilter { needs_action: true, ..filter }).await?;
-    Ok(HttpResponse::Ok().json(Data::new(Counts { all, unread, needs_action })))
+    let c = conversation_list::counts(state.db(), &caller.org_id, &filter).await?;
+    Ok(HttpResponse::Ok().json(Data::new(Counts { all: c.all, unread: c.unread, needs_action: c.needs_action })))
 }
 
 /// The contact's other conversations, newest first.
