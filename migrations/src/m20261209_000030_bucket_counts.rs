@@ -13,6 +13,7 @@
 //! not touch them. A change moves one row out of a bucket and into another in one statement, the
 //! two in key order, so two transactions moving conversations both ways take the rows' locks in
 //! the same order (PostgreSQL). Rows at zero stay (an organization has a few dozen buckets).
+//! On PostgreSQL inserts and deletes are counted per statement (see [`postgres_up`]).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -88,21 +89,22 @@ fn outbox_row(r: &str, delta: i32) -> String {
     format!("SELECT {r}.org_id AS k0, {} AS k1, {} AS k2, {delta} AS dn", outbox_state(r), outbox_code(r))
 }
 
-/// Adds the rows' deltas to their buckets (creating those not there yet), in key order.
+/// Adds the rows' deltas to their buckets (creating those not there yet), summed per bucket,
+/// in key order.
 fn conversation_add(rows: &[String]) -> String {
     format!(
-        "INSERT INTO conversation_counts ({CONVERSATION_COLS}, n) SELECT k0, k1, k2, k3, k4, dn FROM ({}) d \
-         WHERE true ORDER BY 1, 2, 3, 4, 5 \
+        "INSERT INTO conversation_counts ({CONVERSATION_COLS}, n) SELECT k0, k1, k2, k3, k4, SUM(dn) FROM ({}) d \
+         GROUP BY 1, 2, 3, 4, 5 HAVING SUM(dn) <> 0 ORDER BY 1, 2, 3, 4, 5 \
          ON CONFLICT ({CONVERSATION_COLS}) DO UPDATE SET n = conversation_counts.n + excluded.n",
         rows.join(" UNION ALL ")
     )
 }
 
-/// Adds the rows' deltas to their outbox buckets, leaving out the states that count nowhere.
+/// Adds the rows' deltas to their outbox buckets, leaving out the messages that count nowhere.
 fn outbox_add(rows: &[String]) -> String {
     format!(
-        "INSERT INTO outbox_counts ({OUTBOX_COLS}, n) SELECT k0, k1, k2, dn FROM ({}) d \
-         WHERE d.k1 IS NOT NULL ORDER BY 1, 2, 3 \
+        "INSERT INTO outbox_counts ({OUTBOX_COLS}, n) SELECT k0, k1, k2, SUM(dn) FROM ({}) d \
+         WHERE d.k1 IS NOT NULL GROUP BY 1, 2, 3 HAVING SUM(dn) <> 0 ORDER BY 1, 2, 3 \
          ON CONFLICT ({OUTBOX_COLS}) DO UPDATE SET n = outbox_counts.n + excluded.n",
         rows.join(" UNION ALL ")
     )
@@ -165,45 +167,52 @@ const SQLITE_DOWN: &[&str] = &[
     "DROP TRIGGER conversation_counts_insert",
 ];
 
-/// One PL/pgSQL function per table, called by its three triggers; the update triggers' `WHEN`
-/// keeps updates that move nothing from calling it at all.
+/// PostgreSQL counts the rows an INSERT or a DELETE statement wrote once per statement, from
+/// its transition table: a bulk insert or a cascade adds to each bucket in one upsert (per-row
+/// upserts of one counter row within one transaction leave a version of it per row, which makes
+/// each next one slower). Updates are counted per row, and only those that move a bucket call
+/// the function at all (the `WHEN`); the application updates one row per statement.
 fn postgres_up() -> Vec<String> {
-    let function = |name: &str, add: &dyn Fn(&[String]) -> String, row: &dyn Fn(&str, i32) -> String| {
+    let function = |name: &str, body: String| {
+        format!("CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN {body}; RETURN NULL; END $fn$")
+    };
+    let statements = |add: &dyn Fn(&[String]) -> String, row: &dyn Fn(&str, i32) -> String| {
         format!(
-            "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN \
-             IF TG_OP = 'INSERT' THEN {}; \
-             ELSIF TG_OP = 'DELETE' THEN {}; \
-             ELSE {}; END IF; \
-             RETURN NULL; END $fn$",
-            add(&[row("new", 1)]),
-            add(&[row("old", -1)]),
-            add(&[row("old", -1), row("new", 1)]),
+            "IF TG_OP = 'INSERT' THEN {}; ELSE {}; END IF",
+            add(&[format!("{} FROM new_rows", row("new_rows", 1))]),
+            add(&[format!("{} FROM old_rows", row("old_rows", -1))]),
         )
     };
     let moved = conversation_moved("IS DISTINCT FROM");
+    let per_statement = |event: &str, table: &str, function: &str| {
+        let (when, rows) = if event == "INSERT" { ("NEW", "new_rows") } else { ("OLD", "old_rows") };
+        format!(
+            "CREATE TRIGGER {}_counts_{} AFTER {event} ON {table} REFERENCING {when} TABLE AS {rows} \
+             FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            if table == "messages" { "outbox" } else { "conversation" },
+            event.to_lowercase(),
+        )
+    };
     vec![
-        function("cx_conversation_counts", &conversation_add, &conversation_row),
-        function("cx_outbox_counts", &outbox_add, &outbox_row),
-        "CREATE TRIGGER conversation_counts_insert AFTER INSERT ON conversations \
-         FOR EACH ROW EXECUTE FUNCTION cx_conversation_counts()"
-            .into(),
-        "CREATE TRIGGER conversation_counts_delete AFTER DELETE ON conversations \
-         FOR EACH ROW EXECUTE FUNCTION cx_conversation_counts()"
-            .into(),
+        function("cx_conversation_counts_rows", statements(&conversation_add, &conversation_row)),
+        function(
+            "cx_conversation_counts_moved",
+            conversation_add(&[conversation_row("old", -1), conversation_row("new", 1)]),
+        ),
+        function("cx_outbox_counts_rows", statements(&outbox_add, &outbox_row)),
+        function("cx_outbox_counts_moved", outbox_add(&[outbox_row("old", -1), outbox_row("new", 1)])),
+        per_statement("INSERT", "conversations", "cx_conversation_counts_rows"),
+        per_statement("DELETE", "conversations", "cx_conversation_counts_rows"),
         format!(
             "CREATE TRIGGER conversation_counts_update AFTER UPDATE OF status, assigned_to, unread_count, awaiting_reply \
-             ON conversations FOR EACH ROW WHEN ({moved}) EXECUTE FUNCTION cx_conversation_counts()"
+             ON conversations FOR EACH ROW WHEN ({moved}) EXECUTE FUNCTION cx_conversation_counts_moved()"
         ),
-        "CREATE TRIGGER outbox_counts_insert AFTER INSERT ON messages FOR EACH ROW \
-         WHEN (new.direction = 'outbound' AND new.status IN ('pending', 'failed')) EXECUTE FUNCTION cx_outbox_counts()"
-            .into(),
-        "CREATE TRIGGER outbox_counts_delete AFTER DELETE ON messages FOR EACH ROW \
-         WHEN (old.direction = 'outbound' AND old.status IN ('pending', 'failed')) EXECUTE FUNCTION cx_outbox_counts()"
-            .into(),
+        per_statement("INSERT", "messages", "cx_outbox_counts_rows"),
+        per_statement("DELETE", "messages", "cx_outbox_counts_rows"),
         format!(
             "CREATE TRIGGER outbox_counts_update AFTER UPDATE OF status, discarded_at, error_code ON messages \
              FOR EACH ROW WHEN (new.direction = 'outbound' AND (({}) IS DISTINCT FROM ({}) OR ({}) IS DISTINCT FROM ({}))) \
-             EXECUTE FUNCTION cx_outbox_counts()",
+             EXECUTE FUNCTION cx_outbox_counts_moved()",
             outbox_state("old"),
             outbox_state("new"),
             outbox_code("old"),
@@ -219,8 +228,10 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP TRIGGER conversation_counts_update ON conversations",
     "DROP TRIGGER conversation_counts_delete ON conversations",
     "DROP TRIGGER conversation_counts_insert ON conversations",
-    "DROP FUNCTION cx_outbox_counts()",
-    "DROP FUNCTION cx_conversation_counts()",
+    "DROP FUNCTION cx_outbox_counts_moved()",
+    "DROP FUNCTION cx_outbox_counts_rows()",
+    "DROP FUNCTION cx_conversation_counts_moved()",
+    "DROP FUNCTION cx_conversation_counts_rows()",
 ];
 
 #[sea_orm_migration::async_trait::async_trait]

@@ -1,9 +1,9 @@
 //! `cluster`: two nodes on one PostgreSQL and one Redis. Webhooks go to node A; agent sockets
 //! on node B measure cross-node delivery, sockets on A the same-node delivery of the same
-//! messages. Baseline: raw Redis PUBLISH -> subscriber on the same Redis.
+//! messages. Baselines: one node alone (no Redis) on its own PostgreSQL database at the same
+//! rates with the same sockets, and raw Redis PUBLISH -> subscriber on the same Redis.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -43,17 +43,17 @@ struct Side {
 struct Step {
     webhooks: StepResult,
     cpu: CpuUse,
-    /// (delivered, latency) on A and on B.
+    /// (delivered, latency) on A and on B (none when A runs alone).
     a: (u64, Lat),
-    b: (u64, Lat),
+    b: Option<(u64, Lat)>,
 }
 
 struct ClusterRun {
     steps: Vec<Step>,
     a: Side,
-    b: Side,
+    b: Option<Side>,
     log_a: LogSummary,
-    log_b: LogSummary,
+    log_b: Option<LogSummary>,
 }
 
 fn side_json(side: &Side) -> Value {
@@ -76,7 +76,9 @@ pub async fn run(binary: &Path) -> Result<Report> {
     let mut report = Report::default();
     let _keys = baselines::RedisKeysGuard(prefix.clone());
 
-    let result = nodes(binary, &prefix, &run_id).await;
+    let result = nodes(binary, &prefix, &run_id, true).await;
+    println!("baseline: one node alone (no Redis), same rates and sockets");
+    let single = nodes(binary, &prefix, &format!("{run_id}s"), false).await;
     let mut pubsub: Vec<(f64, PubSubResult)> = Vec::new();
     for r in RATES {
         println!("baseline: raw Redis PUBLISH -> subscriber at {r:.0}/s");
@@ -98,89 +100,29 @@ pub async fn run(binary: &Path) -> Result<Report> {
         &["path", "rate/s", "delivered", "p50 ms", "p99 ms", "max ms", "webhook ok/s", "ack p99", "cpu s/g/db/o %"],
     );
     let mut doc = serde_json::Map::new();
-    match &result {
-        Ok(c) => {
-            for st in &c.steps {
-                let w = &st.webhooks;
-                for (name, side, (delivered, lat)) in
-                    [("A -> socket on A (same node)", &c.a, &st.a), ("A -> socket on B (cross-node)", &c.b, &st.b)]
-                {
-                    t.row(vec![
-                        name.into(),
-                        format!("{:.0}", w.rate),
-                        format!("{delivered}/{}", w.ok * side.opened as u64),
-                        lat.p50_ms(),
-                        lat.p99_ms(),
-                        lat.max_ms(),
-                        rate(w.ok_per_sec()),
-                        w.lat.p99_ms(),
-                        st.cpu.label(),
-                    ]);
-                }
+    for (run, label, key) in [(&result, "cluster", "cluster"), (&single, "single node", "singleNode")] {
+        match run {
+            Ok(c) => {
+                rows(&mut t, c);
+                describe(&mut report, c, label);
+                doc.insert(key.into(), run_json(c));
             }
-            let b_total: u64 = c.steps.iter().map(|s| s.b.0).sum();
-            let b_expected: u64 = c.steps.iter().map(|s| s.webhooks.ok * c.b.opened as u64).sum();
-            if b_total == 0 {
-                report.note(
-                    "no cross-node delivery (cluster mode missing?): node B's sockets received none of the messages posted to node A",
-                );
-            } else if b_total < b_expected {
-                report.note(format!(
-                    "cross-node delivery incomplete: {b_total} of {b_expected} within {} s after the last send",
-                    DRAIN.as_secs()
-                ));
-            }
-            report.note(format!(
-                "a first message after the sockets opened reached every socket on A in {}, on B in {}",
-                ms(c.a.probe_ms),
-                ms(c.b.probe_ms)
-            ));
-            for st in &c.steps {
-                let w = &st.webhooks;
-                if w.ok < w.sent {
-                    report.note(format!(
-                        "webhook failures on A at {:.0}/s: {} {}",
-                        w.rate,
-                        w.failures(),
-                        w.samples.join(" || ")
-                    ));
-                }
-            }
-            for (side, name) in [(&c.a, "A"), (&c.b, "B")] {
-                if !side.errors.is_empty() {
-                    report.note(format!("socket errors on {name}: {}", side.errors.join(" || ")));
-                }
-                if side.duplicates > 0 || side.dropped > 0 {
-                    report.note(format!(
-                        "node {name}: {} duplicate deliveries, {} sockets dropped",
-                        side.duplicates, side.dropped
-                    ));
-                }
-            }
-            report.note(c.log_a.describe("node A"));
-            report.note(c.log_b.describe("node B"));
-            doc.insert(
-                "steps".into(),
-                Value::Array(
-                    c.steps
-                        .iter()
-                        .map(|st| {
-                            json!({
-                                "webhooks": st.webhooks.json(),
-                                "cpuSendAndDrain": st.cpu.json(),
-                                "sameNode": {"delivered": st.a.0, "expected": st.webhooks.ok * c.a.opened as u64, "latency": st.a.1.json()},
-                                "crossNode": {"delivered": st.b.0, "expected": st.webhooks.ok * c.b.opened as u64, "latency": st.b.1.json()},
-                            })
-                        })
-                        .collect(),
-                ),
-            );
-            doc.insert("socketsOnA".into(), side_json(&c.a));
-            doc.insert("socketsOnB".into(), side_json(&c.b));
-            doc.insert("nodeALog".into(), c.log_a.json());
-            doc.insert("nodeBLog".into(), c.log_b.json());
+            Err(e) => report.note(format!("{label} run failed: {e}")),
         }
-        Err(e) => report.note(format!("cluster run failed: {e}")),
+    }
+    if let (Ok(c), Ok(s)) = (&result, &single) {
+        for (st, alone) in c.steps.iter().zip(&s.steps) {
+            let p99 = |l: &Lat| l.p99_us as f64 / 1000.0;
+            let (same, one) = (p99(&st.a.1), p99(&alone.a.1));
+            let cross = st.b.as_ref().map(|b| p99(&b.1));
+            report.note(format!(
+                "at {:.0}/s: same-node p99 {same:.1} ms = {:.2}x single-node {one:.1} ms; cross-node {} ms = same-node {:+.1} ms",
+                st.webhooks.rate,
+                same / one.max(0.001),
+                cross.map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into()),
+                cross.map(|c| c - same).unwrap_or_default(),
+            ));
+        }
     }
     for (r, p) in &pubsub {
         t.row(vec![
@@ -206,9 +148,10 @@ pub async fn run(binary: &Path) -> Result<Report> {
     );
     report.table(t);
     report.note(format!(
-        "latency = socket receipt - webhook send to A; the Redis baseline publishes {PAYLOAD}-byte \
-         messages at the same rates for {} s, latency from before PUBLISH to receipt; cpu s = both \
-         nodes, over send + drain",
+        "latency = socket receipt - webhook send to A; the single node runs the same rates and \
+         sockets on a database of its own, without Redis; the Redis baseline publishes \
+         {PAYLOAD}-byte messages at the same rates for {} s, latency from before PUBLISH to \
+         receipt; cpu s = the nodes, over send + drain",
         REDIS_SEND.as_secs()
     ));
     report.set(
@@ -219,28 +162,146 @@ pub async fn run(binary: &Path) -> Result<Report> {
     Ok(report)
 }
 
+/// The table rows of one run: same node and cross-node per rate (the node alone: its own).
+fn rows(t: &mut Table, c: &ClusterRun) {
+    for st in &c.steps {
+        let w = &st.webhooks;
+        let mut paths = vec![(
+            if c.b.is_some() { "A -> socket on A (same node)" } else { "single node: A -> socket on A" },
+            &c.a,
+            &st.a,
+        )];
+        if let (Some(side), Some(b)) = (&c.b, &st.b) {
+            paths.push(("A -> socket on B (cross-node)", side, b));
+        }
+        for (name, side, (delivered, lat)) in paths {
+            t.row(vec![
+                name.into(),
+                format!("{:.0}", w.rate),
+                format!("{delivered}/{}", w.ok * side.opened as u64),
+                lat.p50_ms(),
+                lat.p99_ms(),
+                lat.max_ms(),
+                rate(w.ok_per_sec()),
+                w.lat.p99_ms(),
+                st.cpu.label(),
+            ]);
+        }
+    }
+}
+
+/// The run's notes: incomplete delivery, the probe, failures, socket errors, the logs.
+fn describe(report: &mut Report, c: &ClusterRun, label: &str) {
+    if let Some(side_b) = &c.b {
+        let b_total: u64 = c.steps.iter().filter_map(|s| s.b.as_ref()).map(|b| b.0).sum();
+        let b_expected: u64 = c.steps.iter().map(|s| s.webhooks.ok * side_b.opened as u64).sum();
+        if b_total == 0 {
+            report.note(
+                "no cross-node delivery (cluster mode missing?): node B's sockets received none of the messages posted to node A",
+            );
+        } else if b_total < b_expected {
+            report.note(format!(
+                "cross-node delivery incomplete: {b_total} of {b_expected} within {} s after the last send",
+                DRAIN.as_secs()
+            ));
+        }
+    }
+    report.note(format!(
+        "{label}: a first message after the sockets opened reached every socket on A in {}, on B in {}",
+        ms(c.a.probe_ms),
+        c.b.as_ref().map(|b| ms(b.probe_ms)).unwrap_or_else(|| "-".into())
+    ));
+    for st in &c.steps {
+        let w = &st.webhooks;
+        if w.ok < w.sent {
+            report.note(format!(
+                "{label}: webhook failures on A at {:.0}/s: {} {}",
+                w.rate,
+                w.failures(),
+                w.samples.join(" || ")
+            ));
+        }
+    }
+    for (side, name) in [(Some(&c.a), "A"), (c.b.as_ref(), "B")] {
+        let Some(side) = side else { continue };
+        if !side.errors.is_empty() {
+            report.note(format!("{label}: socket errors on {name}: {}", side.errors.join(" || ")));
+        }
+        if side.duplicates > 0 || side.dropped > 0 {
+            report.note(format!(
+                "{label}: node {name}: {} duplicate deliveries, {} sockets dropped",
+                side.duplicates, side.dropped
+            ));
+        }
+    }
+    report.note(c.log_a.describe(&format!("{label}: node A")));
+    if let Some(log_b) = &c.log_b {
+        report.note(log_b.describe(&format!("{label}: node B")));
+    }
+}
+
+fn run_json(c: &ClusterRun) -> Value {
+    let steps = c
+        .steps
+        .iter()
+        .map(|st| {
+            let mut step = json!({
+                "webhooks": st.webhooks.json(),
+                "cpuSendAndDrain": st.cpu.json(),
+                "sameNode": {"delivered": st.a.0, "expected": st.webhooks.ok * c.a.opened as u64, "latency": st.a.1.json()},
+            });
+            if let (Some(side), Some(b)) = (&c.b, &st.b) {
+                step["crossNode"] =
+                    json!({"delivered": b.0, "expected": st.webhooks.ok * side.opened as u64, "latency": b.1.json()});
+            }
+            step
+        })
+        .collect();
+    json!({
+        "steps": Value::Array(steps),
+        "socketsOnA": side_json(&c.a),
+        "socketsOnB": c.b.as_ref().map(side_json),
+        "nodeALog": c.log_a.json(),
+        "nodeBLog": c.log_b.as_ref().map(LogSummary::json),
+    })
+}
+
 fn webhook(org: &Org, wamid: &str, i: u64) -> Req {
     let body = text_webhook(&org.phone_number_id, &customer(i, CUSTOMERS), wamid, &format!("cluster message {i}"));
     Req { signature: Some(sign(&body)), body, stamp: None }
 }
 
-async fn nodes(binary: &Path, prefix: &str, run_id: &str) -> Result<ClusterRun> {
+/// Node A, and with `cluster` node B on the same database and Redis (else A alone, no Redis):
+/// warm-up, sockets on each, the probe, then each rate.
+async fn nodes(binary: &Path, prefix: &str, run_id: &str, cluster: bool) -> Result<ClusterRun> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(CAP).timeout(Duration::from_secs(30)).build()?;
-    let db = TestDb::create(DbKind::Postgres, "cluster").await?;
+    let db = TestDb::create(DbKind::Postgres, if cluster { "cluster" } else { "single" }).await?;
     let secrets = Secrets::generate();
-    let env =
-        || vec![("CX_REDIS_URL".to_owned(), REDIS_URL.to_owned()), ("CX_REDIS_PREFIX".to_owned(), prefix.to_owned())];
+    let env = || match cluster {
+        true => {
+            vec![("CX_REDIS_URL".to_owned(), REDIS_URL.to_owned()), ("CX_REDIS_PREFIX".to_owned(), prefix.to_owned())]
+        }
+        false => Vec::new(),
+    };
     // One after the other: both run the migrations at start.
     let mut a =
         Node::start(binary, NodeOpts { name: "lt-node-a", database_url: &db.url, secrets: &secrets, env: env() })
             .await?;
-    let mut b =
-        Node::start(binary, NodeOpts { name: "lt-node-b", database_url: &db.url, secrets: &secrets, env: env() })
-            .await?;
-    println!("  nodes up: A on {}, B on {}", a.port, b.port);
+    let mut b = match cluster {
+        true => Some(
+            Node::start(binary, NodeOpts { name: "lt-node-b", database_url: &db.url, secrets: &secrets, env: env() })
+                .await?,
+        ),
+        false => None,
+    };
+    println!(
+        "  nodes up: A on {}, B on {}",
+        a.port,
+        b.as_ref().map(|b| b.port.to_string()).unwrap_or_else(|| "-".into())
+    );
     let org = server::setup_org(&client, &a.base).await?;
     let url = a.url("/webhooks/whatsapp");
-    let pids = [a.pid(), b.pid()];
+    let pids: Vec<u32> = std::iter::once(a.pid()).chain(b.as_ref().map(Node::pid)).collect();
 
     let warm_prefix = format!("wamid.LT{run_id}.w.");
     let warm = open_loop(
@@ -270,15 +331,20 @@ async fn nodes(binary: &Path, prefix: &str, run_id: &str) -> Result<ClusterRun> 
         o
     };
     let pool_a = SocketPool::open(&a.ws_url(&org.token), opts()).await;
-    let pool_b = SocketPool::open(&b.ws_url(&org.token), opts()).await;
+    let pool_b = match &b {
+        Some(b) => Some(SocketPool::open(&b.ws_url(&org.token), opts()).await),
+        None => None,
+    };
     println!(
         "  sockets: {} on A, {} on B (failures {} / {})",
         pool_a.opened(),
-        pool_b.opened(),
+        pool_b.as_ref().map_or(0, SocketPool::opened),
         pool_a.failed(),
-        pool_b.failed()
+        pool_b.as_ref().map_or(0, SocketPool::failed),
     );
-    if pool_b.opened() == 0 {
+    if let Some(pool_b) = &pool_b
+        && pool_b.opened() == 0
+    {
         return Err(format!("no socket opened on node B: {}", pool_b.shared.error_samples().join(" || ")).into());
     }
 
@@ -292,22 +358,27 @@ async fn nodes(binary: &Path, prefix: &str, run_id: &str) -> Result<ClusterRun> 
         .send()
         .await?
         .error_for_status()?;
-    let (na, nb) = (pool_a.opened(), pool_b.opened());
+    let na = pool_a.opened();
+    let nb = pool_b.as_ref().map_or(0, SocketPool::opened);
     let probe_a = pool_a.wait_for(PROBE_WAIT, |s| s.probes(0) >= na).await.then(|| t0.elapsed().as_secs_f64() * 1000.0);
-    let probe_b = pool_b.wait_for(PROBE_WAIT, |s| s.probes(0) >= nb).await.then(|| t0.elapsed().as_secs_f64() * 1000.0);
-    if probe_b.is_none() {
-        println!(
-            "  node B: {} of {nb} sockets saw the probe within {} s (cluster mode missing?)",
-            pool_b.shared.probes(0),
-            PROBE_WAIT.as_secs()
-        );
+    let mut probe_b = None;
+    if let Some(pool_b) = &pool_b {
+        probe_b = pool_b.wait_for(PROBE_WAIT, |s| s.probes(0) >= nb).await.then(|| t0.elapsed().as_secs_f64() * 1000.0);
+        if probe_b.is_none() {
+            println!(
+                "  node B: {} of {nb} sockets saw the probe within {} s (cluster mode missing?)",
+                pool_b.shared.probes(0),
+                PROBE_WAIT.as_secs()
+            );
+        }
     }
 
+    let delivered = |p: &SocketPool| p.shared.delivered.load(Ordering::Relaxed);
     let mut partial = Vec::new();
     for (n, rate) in RATES.into_iter().enumerate() {
         let (from, to) = (offsets[n], offsets[n + 1]);
-        let a0 = pool_a.shared.delivered.load(Ordering::Relaxed);
-        let b0 = pool_b.shared.delivered.load(Ordering::Relaxed);
+        let a0 = delivered(&pool_a);
+        let b0 = pool_b.as_ref().map_or(0, delivered);
         let cpu = CpuMeter::start(&pids);
         let step = open_loop(
             &client,
@@ -323,34 +394,51 @@ async fn nodes(binary: &Path, prefix: &str, run_id: &str) -> Result<ClusterRun> 
         )
         .await;
         a.check_alive()?;
-        b.check_alive()?;
+        if let Some(b) = b.as_mut() {
+            b.check_alive()?;
+        }
         let ok = step.ok;
         let done = |p: &SocketPool, opened: usize, before: u64| {
             let alive = opened.saturating_sub(p.shared.dropped.load(Ordering::Relaxed)) as u64;
-            p.shared.delivered.load(Ordering::Relaxed) - before >= ok * alive
+            delivered(p) - before >= ok * alive
         };
         let deadline = Instant::now() + DRAIN;
         // If B showed nothing at the probe, waiting long for it is pointless.
         let b_deadline = if probe_b.is_some() { deadline } else { Instant::now() + Duration::from_secs(3) };
         loop {
             let a_done = done(&pool_a, na, a0);
-            let b_done = done(&pool_b, nb, b0) || Instant::now() > b_deadline;
+            let b_done = pool_b.as_ref().is_none_or(|p| done(p, nb, b0)) || Instant::now() > b_deadline;
             if (a_done && b_done) || Instant::now() > deadline {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let cpu = cpu.stop();
-        let da = pool_a.shared.delivered.load(Ordering::Relaxed) - a0;
-        let db_ = pool_b.shared.delivered.load(Ordering::Relaxed) - b0;
-        println!("  {rate:.0}/s: webhooks ok {}/{}; delivered A {da} B {db_}; cpu {}", step.ok, step.sent, cpu.label());
+        let da = delivered(&pool_a) - a0;
+        let db_ = pool_b.as_ref().map(|p| delivered(p) - b0);
+        println!(
+            "  {rate:.0}/s: webhooks ok {}/{}; delivered A {da} B {db_:?}; cpu {}",
+            step.ok,
+            step.sent,
+            cpu.label()
+        );
         partial.push((step, cpu, da, db_));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let shared_a = Arc::clone(&pool_a.shared);
-    let shared_b = Arc::clone(&pool_b.shared);
+    let side = |shared: &super::Shared, opened: usize, probe_ms: Option<f64>| Side {
+        opened,
+        probe_ms,
+        duplicates: shared.duplicates.load(Ordering::Relaxed),
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        errors: shared.error_samples(),
+    };
+    let side_a = side(&pool_a.shared, na, probe_a);
+    let side_b = pool_b.as_ref().map(|p| side(&p.shared, nb, probe_b));
     let all_a = pool_a.stop().await;
-    let all_b = pool_b.stop().await;
+    let all_b = match pool_b {
+        Some(p) => Some(p.stop().await),
+        None => None,
+    };
     let steps = partial
         .into_iter()
         .enumerate()
@@ -360,21 +448,12 @@ async fn nodes(binary: &Path, prefix: &str, run_id: &str) -> Result<ClusterRun> 
                 webhooks,
                 cpu,
                 a: (da, Lat::of(&mut latencies_in(&all_a, range.clone()))),
-                b: (db_, Lat::of(&mut latencies_in(&all_b, range))),
+                b: db_.zip(all_b.as_ref()).map(|(d, all)| (d, Lat::of(&mut latencies_in(all, range)))),
             }
         })
         .collect();
-    let side = |shared: &super::Shared, opened: usize, probe_ms: Option<f64>| Side {
-        opened,
-        probe_ms,
-        duplicates: shared.duplicates.load(Ordering::Relaxed),
-        dropped: shared.dropped.load(Ordering::Relaxed),
-        errors: shared.error_samples(),
-    };
-    let side_a = side(&shared_a, na, probe_a);
-    let side_b = side(&shared_b, nb, probe_b);
     let log_a = a.stop();
-    let log_b = b.stop();
+    let log_b = b.map(Node::stop);
     db.drop_db().await;
     Ok(ClusterRun { steps, a: side_a, b: side_b, log_a, log_b })
 }
