@@ -135,6 +135,15 @@ impl Db {
                     .busy_timeout(Duration::from_secs(30))
                     .create_if_missing(true)
             });
+        } else {
+            // Every prepared statement runs its generic plan, from the first execution: the
+            // plans `tests/api/plans.rs` checks. Custom plans, which PostgreSQL tries for a
+            // statement's first five runs on each connection, estimate from the parameter's own
+            // statistics and can walk the wrong index: the newest page of a conversation holding
+            // 5% of the messages walked the primary key backwards through everyone's newer
+            // messages (44 ms at 100x, `load-tests scale`), where the generic plan reads 51 rows
+            // of `ix_messages_conversation`. It also spares planning every run.
+            opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_generic_plan")]));
         }
         let conn = Database::connect(opts).await?;
         let sqlite = conn.get_database_backend() == DbBackend::Sqlite;

@@ -82,7 +82,7 @@ enum Cmd {
 const INGEST_BUDGET: Duration = Duration::from_secs(420);
 const E2E_BUDGET: Duration = Duration::from_secs(200);
 const SOCKETS_BUDGET: Duration = Duration::from_secs(150);
-const CLUSTER_BUDGET: Duration = Duration::from_secs(120);
+const CLUSTER_BUDGET: Duration = Duration::from_secs(240);
 const UI_BUDGET: Duration = Duration::from_secs(150);
 const CAMPAIGN_BUDGET: Duration = Duration::from_secs(240);
 const WIDGET_BUDGET: Duration = Duration::from_secs(240);

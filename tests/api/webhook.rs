@@ -345,3 +345,48 @@ async fn chunked_post(app: &crate::helpers::TestApp, path: &str, body: &[u8]) ->
     let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text.split("\r\n\r\n").next().unwrap_or_default().to_owned())
 }
+
+#[actix_web::test]
+async fn a_message_placed_again_past_the_webhooks_check_is_a_duplicate_even_once_its_conversation_closed() {
+    use actors::conversation::InboundMessage;
+    use cx_inbox::conversations::inbound::{Customer, Placed, place};
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let account = app.connect_account(&org).await;
+    let hook = text_webhook(&account.phone_number_id, "15550003", "Cy", "wamid.again-1", "hello");
+    assert_eq!(app.post_webhook(&hook).await.0, 200);
+    let conv = app.conversation_of(&org, "15550003").await;
+    let (_, c) = app.get(&format!("/api/v1/conversations/{conv}"), &org.token).await;
+    let inbox = c["data"]["inboxId"].as_str().unwrap().to_owned();
+    let customer = Customer::WhatsApp { wa_id: "15550003".into(), profile_name: None };
+    let message = |id: &str, kind: &str, content: Option<String>| InboundMessage {
+        provider_message_id: id.into(),
+        message_type: kind.into(),
+        text: Some("hello".into()),
+        content,
+        sent_at: chrono::Utc::now(),
+        media_id: None,
+        profile_name: None,
+        stored_media: None,
+    };
+    let again = |m: InboundMessage| place(&app.state.rt, &org.org_id, &inbox, &customer, m);
+
+    // The same message straight to the runtime (a race the webhook's own check did not see):
+    // the unique index makes it a duplicate.
+    assert!(matches!(again(message("wamid.again-1", "text", None)).await.unwrap(), Placed::Duplicate { .. }));
+    // A reaction to a message here stores no row of its own; applied again it changes nothing.
+    let reaction = Some(json!({"message_id": "wamid.again-1", "emoji": "👍"}).to_string());
+    for _ in 0..2 {
+        assert!(matches!(
+            again(message("wamid.again-2", "reaction", reaction.clone())).await.unwrap(),
+            Placed::Stored { .. }
+        ));
+    }
+    // Closed: a message stored before the close opens no new conversation.
+    let (s, b) = app.post(&format!("/api/v1/conversations/{conv}/resolve"), &org.token, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let placed = again(message("wamid.again-1", "text", None)).await.unwrap();
+    assert!(matches!(&placed, Placed::Duplicate { conversation_id } if *conversation_id == conv), "{placed:?}");
+    assert_eq!(app.count("conversations").await, 1);
+    assert_eq!(app.count("messages").await, 1);
+}

@@ -308,6 +308,11 @@ async fn load(rt: &Runtime, org_id: &str, id: &str) -> Result<Loaded, ActorError
     Ok(Loaded { conv, contact, channel, customer_wrote: false, enqueued: Default::default() })
 }
 
+/// Whether the conversation's inbox holds a message with this provider id.
+async fn already_stored(rt: &Runtime, s: &Loaded, provider_message_id: &str) -> Result<bool, ActorError> {
+    Ok(store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, provider_message_id).await?.is_some())
+}
+
 /// The conversation's next events, numbered after its current `seq`.
 struct Outbox {
     conversation_id: String,
@@ -456,11 +461,15 @@ impl Handler<Inbound> for ConversationActor {
     fn handle(&mut self, msg: Inbound, _: &mut Context<Self>) -> Self::Result {
         self.run(&msg.org_id, move |rt, mut s| async move {
             let m = msg.message;
-            if store::messages::by_provider_id(&rt.db.conn, &s.conv.inbox_id, &m.provider_message_id).await?.is_some() {
-                return Ok((s, InboundOutcome::Duplicate));
-            }
+            // A message stored before is refused by the unique index when it is inserted again
+            // (a reaction to a message here stores no row: applying it again changes nothing). It
+            // is looked up first only when the answer would open a new conversation: this one is
+            // closed.
             let prev = s.status();
             let Ok(next) = state::on_customer_message(prev, s.conv.assigned_to.is_some()) else {
+                if already_stored(&rt, &s, &m.provider_message_id).await? {
+                    return Ok((s, InboundOutcome::Duplicate));
+                }
                 return Ok((s, InboundOutcome::Closed));
             };
             if m.profile_name.is_some() && s.contact.as_ref().is_some_and(|c| c.profile_name != m.profile_name) {

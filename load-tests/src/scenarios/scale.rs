@@ -118,6 +118,7 @@ pub async fn run(binary: &Path) -> Result<Report> {
             json!({
                 "queries": rows,
                 "seedSecs": r.levels.iter().map(|l| json!({"level": l.level, "secs": l.seed_secs})).collect::<Vec<_>>(),
+                "newestPagePlans": r.levels.iter().filter(|l| !l.plans.is_empty()).map(|l| json!({"level": l.level, "plans": l.plans.iter().map(|(m, p)| json!({"mode": m, "plan": p})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
                 "serverLog": r.log,
             }),
         );
@@ -128,7 +129,7 @@ pub async fn run(binary: &Path) -> Result<Report> {
         QUERY_CAP.as_secs()
     ));
     report.note(
-        "PostgreSQL is ANALYZEd after each seeding (what autovacuum would do); SQLite has no statistics, as in production",
+        "PostgreSQL is VACUUM ANALYZEd after each seeding (what autovacuum does after a bulk insert); SQLite has no statistics, as in production",
     );
     report.set("databases", Value::Object(json_dbs));
     report.set(
@@ -143,6 +144,8 @@ pub async fn run(binary: &Path) -> Result<Report> {
 struct Level {
     level: u64,
     seed_secs: f64,
+    /// PostgreSQL's plans of the newest message page: (plan cache mode, `EXPLAIN ANALYZE`).
+    plans: Vec<(&'static str, String)>,
     /// (query, latency, errors) in the order of `names`.
     lats: Vec<(String, Lat, usize)>,
 }
@@ -186,11 +189,40 @@ async fn measure(kind: DbKind, db: &TestDb, node: &mut Node) -> Result<(Vec<Stri
         let head = seeder.head(&conn).await?;
         let lats = time_queries(&client, node, &org.token, &seeder, level, head).await?;
         node.check_alive()?;
+        let plans = match kind {
+            DbKind::Postgres => newest_page_plans(&conn, &seeder.big_conversation()).await?,
+            DbKind::Sqlite => Vec::new(),
+        };
+        for (mode, plan) in &plans {
+            println!("  {level}x messages: newest 50, {mode}:\n{plan}");
+        }
         names = lats.iter().map(|(n, _, _)| n.clone()).collect();
-        levels.push(Level { level, seed_secs, lats });
+        levels.push(Level { level, seed_secs, plans, lats });
     }
     conn.close().await.ok();
     Ok((names, levels))
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS)` of the server's newest-page query of `conversation` (PostgreSQL),
+/// as a custom plan and as the generic plan a prepared statement switches to.
+async fn newest_page_plans(conn: &DatabaseConnection, conversation: &str) -> Result<Vec<(&'static str, String)>> {
+    let mut out = Vec::new();
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        let txn = conn.begin().await?;
+        txn.execute_unprepared(&format!("SET LOCAL plan_cache_mode = {mode}")).await?;
+        txn.execute_unprepared(
+            "PREPARE lt_newest(text, bigint) AS SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .await?;
+        let sql = format!("EXPLAIN (ANALYZE, BUFFERS) EXECUTE lt_newest('{conversation}', 51)");
+        let rows = txn.query_all_raw(Statement::from_string(conn.get_database_backend(), sql)).await?;
+        let plan: Vec<String> = rows.iter().filter_map(|r| r.try_get_by_index::<String>(0).ok()).collect();
+        // Prepared statements belong to the session, not the transaction.
+        txn.execute_unprepared("DEALLOCATE lt_newest").await?;
+        txn.rollback().await?;
+        out.push((mode, plan.join("\n")));
+    }
+    Ok(out)
 }
 
 /// The seeded organization's keys.
@@ -348,7 +380,7 @@ impl Seeder {
         }
         self.events(conn, (to - from) * EVENTS, from * EVENTS).await?;
         if self.kind == DbKind::Postgres {
-            conn.execute_unprepared("ANALYZE").await?;
+            conn.execute_unprepared("VACUUM ANALYZE").await?;
         }
         Ok(())
     }
