@@ -499,6 +499,9 @@ impl Runtime {
         ConversationActor: Handler<M>,
     {
         let mut last = ActorError::Unavailable(format!("conversation {id}"));
+        // Messages queued in or handled by this node's conversation actors (their mailboxes,
+        // summed); the guard counts an ask given up half-way out again.
+        let _queued = Queued::conversation();
         for _ in 0..3 {
             match self.conversation(org_id, id).send(msg.clone()).await {
                 Ok(Err(ActorError::Stale)) => {
@@ -596,5 +599,21 @@ impl Runtime {
                 _ = task => {}
             }
         });
+    }
+}
+
+/// One ask of a conversation actor, counted in `cx_conversation_mailbox` while it waits or runs.
+struct Queued;
+
+impl Queued {
+    fn conversation() -> Queued {
+        metrics::gauge!("cx_conversation_mailbox").increment(1.0);
+        Queued
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        metrics::gauge!("cx_conversation_mailbox").decrement(1.0);
     }
 }

@@ -94,6 +94,7 @@ impl Actor for AgentSession {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        metrics::gauge!("cx_sockets", "kind" => "agent").increment(1.0);
         ctx.set_mailbox_capacity(1 << 14);
         let subscribe =
             Subscribe { org_id: self.org_id.clone(), session_id: self.id, recipient: ctx.address().recipient() };
@@ -125,6 +126,7 @@ impl Actor for AgentSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        metrics::gauge!("cx_sockets", "kind" => "agent").decrement(1.0);
         self.rt.agent_disconnected(&self.org_id, &self.user_id, self.id);
         self.rt.bus.do_send(Unsubscribe { org_id: self.org_id.clone(), session_id: self.id });
     }

@@ -455,7 +455,15 @@ async fn send_one(
         text: r.text.clone(),
         idempotency_key: Some(key),
     };
-    match state.rt.ask_conversation(&c.org_id, &conversation, msg).await {
+    let answer = state.rt.ask_conversation(&c.org_id, &conversation, msg).await;
+    let outcome = match &answer {
+        Ok(_) => "made",
+        Err(ActorError::Conflict(_)) => "refused",
+        Err(ActorError::Invalid { .. }) => "invalid",
+        Err(_) => "retry",
+    };
+    metrics::counter!("cx_campaign_sends_total", "outcome" => outcome).increment(1);
+    match answer {
         // Linked to its recipient by `stats::link`, with every other send of the second.
         Ok(_) => Ok(()),
         Err(ActorError::Conflict(reason)) => fail(state, &r, "refused", reason).await,

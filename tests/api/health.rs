@@ -116,7 +116,16 @@ async fn metrics_are_off_without_a_token_and_count_what_happened_with_one() {
     let before = scrape().await;
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
-    app.customer_says(&org, &account, "15553330001", "count me").await;
+    let socket = app.socket(&org.token, None).await;
+    let conv = app.customer_says(&org, &account, "15553330001", "count me").await;
+    let (status, sent) = app
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &org.token,
+            serde_json::json!({"type": "text", "text": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
     let (status, _) = app.post_webhook_raw(b"{}".to_vec(), Some("sha256=00")).await;
     assert_eq!(status, 401);
     let after = scrape().await;
@@ -126,12 +135,45 @@ async fn metrics_are_off_without_a_token_and_count_what_happened_with_one() {
     assert!(grew("cx_webhook_requests_refused_total", "reason=\"signature\"") >= 1.0, "{after}");
     assert!(grew("cx_committed_events_total", "") >= 1.0, "{after}");
     assert!(sample(&after, "cx_commit_seconds_count", "") >= 1.0, "{after}");
+    assert!(grew("cx_outbox_sends_total", "outcome=\"sent\"") >= 1.0, "{after}");
+    // Gauges other tests' servers move too: present, and this socket counted while open.
+    assert!(sample(&after, "cx_sockets", "kind=\"agent\"") >= 1.0, "{after}");
     for gauge in [
         "cx_db_connections{state=\"idle\"}",
         "cx_db_admission{state=\"waiting\"}",
         "cx_live_conversations",
         "cx_outbox_backlog{status=\"pending\"}",
+        "cx_conversation_mailbox",
     ] {
         assert!(after.contains(gauge), "{gauge} missing: {after}");
     }
+    socket.close().await;
+}
+
+/// The metric names in `text` (`cx_…`), histogram series folded into their metric.
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (i, _) in text.match_indices("cx_") {
+        let name: String =
+            text[i..].chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').collect();
+        let name =
+            ["_bucket", "_count", "_sum"].iter().fold(name, |n, s| n.strip_suffix(s).map(str::to_owned).unwrap_or(n));
+        out.insert(name);
+    }
+    out
+}
+
+#[test]
+fn every_metric_the_readme_lists_is_on_the_dashboard_and_in_the_code() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let table = readme.split("### Metrics").nth(1).unwrap().split("\n## ").next().unwrap();
+    let listed = metric_names(table);
+    let dashboard = metric_names(&std::fs::read_to_string(root.join("docs/grafana/cx-inbox.json")).unwrap());
+    assert_eq!(listed, dashboard, "the README's metrics table and the Grafana dashboard name different metrics");
+    let code: String =
+        ["src", "actors/src"].iter().flat_map(|dir| crate::layers::rust_files(dir)).map(|(_, text)| text).collect();
+    let recorded: std::collections::BTreeSet<String> = metric_names(&code);
+    let missing: Vec<&String> = listed.iter().filter(|m| !recorded.contains(*m)).collect();
+    assert!(missing.is_empty(), "listed in the README but recorded nowhere: {missing:?}");
 }

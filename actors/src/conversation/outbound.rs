@@ -682,6 +682,12 @@ async fn flush(rt: &Runtime, mut s: Loaded) -> Result<Loaded, ActorError> {
         }
         let result = rt.channel.send(request).await;
         let attempts = m.attempts + 1;
+        let outcome = match &result {
+            Ok(_) => "sent",
+            Err(e) if e.transient && attempts < MAX_ATTEMPTS => "retry",
+            Err(_) => "failed",
+        };
+        metrics::counter!("cx_outbox_sends_total", "outcome" => outcome).increment(1);
         let done = Utc::now();
         let mut am = m.clone().into_active_model();
         am.attempts = Set(attempts);

@@ -396,6 +396,7 @@ impl Actor for VisitorSession {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        metrics::gauge!("cx_sockets", "kind" => "visitor").increment(1.0);
         ctx.text(json!({"type": "ready", "seq": self.latest, "conversationId": self.conversation_id}).to_string());
         let join = Join {
             org_id: self.org_id.clone(),
@@ -419,6 +420,7 @@ impl Actor for VisitorSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        metrics::gauge!("cx_sockets", "kind" => "visitor").decrement(1.0);
         self.state.widget.hub.do_send(Leave { org_id: self.org_id.clone(), session_id: self.id });
     }
 }
