@@ -50,7 +50,8 @@ enum OutboxCounts {
 /// null-safe "differs").
 fn conversation_moved(ne: &str) -> String {
     format!(
-        "old.status {ne} new.status OR COALESCE(old.assigned_to, '') {ne} COALESCE(new.assigned_to, '') \
+        "old.org_id {ne} new.org_id OR old.status {ne} new.status \
+         OR COALESCE(old.assigned_to, '') {ne} COALESCE(new.assigned_to, '') \
          OR (old.unread_count > 0) {ne} (new.unread_count > 0) OR old.awaiting_reply {ne} new.awaiting_reply"
     )
 }
@@ -132,7 +133,7 @@ fn sqlite_up() -> Vec<String> {
             conversation_add(&[conversation_row("old", -1)])
         ),
         format!(
-            "CREATE TRIGGER conversation_counts_update AFTER UPDATE OF status, assigned_to, unread_count, awaiting_reply \
+            "CREATE TRIGGER conversation_counts_update AFTER UPDATE OF org_id, status, assigned_to, unread_count, awaiting_reply \
              ON conversations WHEN {moved} BEGIN {}; END",
             conversation_add(&[conversation_row("old", -1), conversation_row("new", 1)])
         ),
@@ -147,8 +148,8 @@ fn sqlite_up() -> Vec<String> {
             outbox_add(&[outbox_row("old", -1)])
         ),
         format!(
-            "CREATE TRIGGER outbox_counts_update AFTER UPDATE OF status, discarded_at, error_code ON messages \
-             WHEN new.direction = 'outbound' AND (({}) IS NOT ({}) OR ({}) IS NOT ({})) BEGIN {}; END",
+            "CREATE TRIGGER outbox_counts_update AFTER UPDATE OF org_id, direction, status, discarded_at, error_code ON messages \
+             WHEN old.org_id IS NOT new.org_id OR ({}) IS NOT ({}) OR ({}) IS NOT ({}) BEGIN {}; END",
             outbox_state("old"),
             outbox_state("new"),
             outbox_code("old"),
@@ -204,14 +205,15 @@ fn postgres_up() -> Vec<String> {
         per_statement("INSERT", "conversations", "cx_conversation_counts_rows"),
         per_statement("DELETE", "conversations", "cx_conversation_counts_rows"),
         format!(
-            "CREATE TRIGGER conversation_counts_update AFTER UPDATE OF status, assigned_to, unread_count, awaiting_reply \
+            "CREATE TRIGGER conversation_counts_update AFTER UPDATE OF org_id, status, assigned_to, unread_count, awaiting_reply \
              ON conversations FOR EACH ROW WHEN ({moved}) EXECUTE FUNCTION cx_conversation_counts_moved()"
         ),
         per_statement("INSERT", "messages", "cx_outbox_counts_rows"),
         per_statement("DELETE", "messages", "cx_outbox_counts_rows"),
         format!(
-            "CREATE TRIGGER outbox_counts_update AFTER UPDATE OF status, discarded_at, error_code ON messages \
-             FOR EACH ROW WHEN (new.direction = 'outbound' AND (({}) IS DISTINCT FROM ({}) OR ({}) IS DISTINCT FROM ({}))) \
+            "CREATE TRIGGER outbox_counts_update AFTER UPDATE OF org_id, direction, status, discarded_at, error_code ON messages \
+             FOR EACH ROW WHEN (old.org_id IS DISTINCT FROM new.org_id OR ({}) IS DISTINCT FROM ({}) \
+             OR ({}) IS DISTINCT FROM ({})) \
              EXECUTE FUNCTION cx_outbox_counts_moved()",
             outbox_state("old"),
             outbox_state("new"),

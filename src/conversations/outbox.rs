@@ -169,7 +169,7 @@ pub fn stats_of(rows: &[outbox_count::Model]) -> FailedStats {
             _ => {}
         }
     }
-    out.by_error_code.sort_by_key(|e| std::cmp::Reverse(e.count));
+    out.by_error_code.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
     out
 }
 

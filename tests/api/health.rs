@@ -136,9 +136,10 @@ async fn metrics_are_off_without_a_token_and_count_what_happened_with_one() {
     assert!(grew("cx_committed_events_total", "") >= 1.0, "{after}");
     assert!(sample(&after, "cx_commit_seconds_count", "") >= 1.0, "{after}");
     assert!(grew("cx_outbox_sends_total", "outcome=\"sent\"") >= 1.0, "{after}");
-    // Gauges other tests' servers move too: present, and this socket counted while open.
-    assert!(sample(&after, "cx_sockets", "kind=\"agent\"") >= 1.0, "{after}");
+    // Gauges other tests' servers move too (and the recorder starts with the first server that
+    // has a token, after some of their sockets opened): present, not a value.
     for gauge in [
+        "cx_sockets{kind=\"agent\"}",
         "cx_db_connections{state=\"idle\"}",
         "cx_db_admission{state=\"waiting\"}",
         "cx_live_conversations",

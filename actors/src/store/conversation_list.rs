@@ -310,7 +310,7 @@ pub async fn count_rows(db: &impl ConnectionTrait, org_id: &str, filter: &ListFi
 fn bucketed(filter: &ListFilter) -> bool {
     let ListFilter {
         statuses: _,
-        assigned: _,
+        assigned,
         search,
         unread: _,
         needs_action: _,
@@ -323,7 +323,10 @@ fn bucketed(filter: &ListFilter) -> bool {
         team_id,
         nothing: _,
     } = filter;
-    search.is_none()
+    // The buckets hold unassigned as `""`; a user id that is empty (a caller without one asking
+    // for "me") matches no conversation, as in `select`.
+    !matches!(assigned, Assigned::User(u) if u.is_empty())
+        && search.is_none()
         && !follow_up
         && category.is_none()
         && channel.is_none()
