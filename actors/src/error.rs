@@ -14,7 +14,7 @@ pub enum ActorError {
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
     #[error("database error: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
     /// The actor stopped between lookup and delivery; the caller may retry.
     #[error("actor unavailable: {0}")]
     Unavailable(String),
@@ -23,6 +23,28 @@ pub enum ActorError {
     Stale,
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<DbErr> for ActorError {
+    /// A transaction the database aborted to break a deadlock or a serialization conflict
+    /// committed nothing: it is [`ActorError::Stale`], which the runtime runs again on a freshly
+    /// loaded state (and answers "try again" if it keeps happening). On PostgreSQL two writes
+    /// can take the same counter rows (`conversation_counts`, `outbox_counts`) in opposite orders.
+    fn from(e: DbErr) -> Self {
+        if aborted_to_retry(&e) { ActorError::Stale } else { ActorError::Db(e) }
+    }
+}
+
+/// Whether `e` is PostgreSQL's deadlock (`40P01`) or serialization failure (`40001`).
+pub fn aborted_to_retry(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err))) = e else {
+        return false;
+    };
+    match &**err {
+        sea_orm::sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
 }
 
 impl From<actix::MailboxError> for ActorError {

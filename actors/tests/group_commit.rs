@@ -262,3 +262,36 @@ async fn sqlite_is_synchronous_full_by_default_and_normal_on_request() {
         t.drop_db().await;
     }
 }
+
+/// PostgreSQL breaks a deadlock by aborting one of the transactions: that error is a
+/// [`actors::ActorError::Stale`] (nothing committed; the runtime runs the change again), every
+/// other database error stays one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transaction_aborted_to_break_a_deadlock_is_stale_postgres() {
+    use sea_orm::TransactionTrait;
+    let Some(t) = postgres(|_| {}).await else { return };
+    let db = &t.db.conn;
+    org(&t.db, "o1").await;
+    org(&t.db, "o2").await;
+    let bump = |id: &str| format!("UPDATE organizations SET event_seq = event_seq + 1 WHERE id = '{id}'");
+    let a = db.begin().await.unwrap();
+    let b = db.begin().await.unwrap();
+    a.execute_unprepared(&bump("o1")).await.unwrap();
+    b.execute_unprepared(&bump("o2")).await.unwrap();
+    // Each now waits for the row the other holds; PostgreSQL aborts one after deadlock_timeout.
+    let (to_o2, to_o1) = (bump("o2"), bump("o1"));
+    let (ra, rb) = tokio::join!(a.execute_unprepared(&to_o2), b.execute_unprepared(&to_o1));
+    let err = match (ra, rb) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("expected exactly one deadlock victim: {other:?}"),
+    };
+    assert!(actors::error::aborted_to_retry(&err), "{err:?}");
+    assert!(matches!(actors::ActorError::from(err), actors::ActorError::Stale));
+    a.rollback().await.ok();
+    b.rollback().await.ok();
+    // A unique violation is not retried.
+    let dup = org_row("o1", "again").insert(db).await.unwrap_err();
+    assert!(!actors::error::aborted_to_retry(&dup));
+    assert!(matches!(actors::ActorError::from(dup), actors::ActorError::Db(_)));
+    t.drop_db().await;
+}
