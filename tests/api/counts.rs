@@ -10,7 +10,8 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use crate::agents::{add_agent, bot_off};
-use crate::helpers::{Org, Scripted, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Org, Scripted, TestApp, spawn_app};
+use crate::outbox::{fast_outbox, refused};
 
 /// The filters a view of the list can combine that the buckets answer.
 fn views(me: &str, agent: &str) -> Vec<ListFilter> {
@@ -103,20 +104,9 @@ async fn buckets_and_recount(app: &TestApp, org: &Org) -> [(BTreeMap<String, i64
     ]
 }
 
-fn refused(code: i64) -> Scripted {
-    Scripted {
-        status: 400,
-        body: json!({"error": {"message": "refused", "code": code, "error_data": {"details": "x"}}}),
-    }
-}
-
 #[actix_web::test]
 async fn counts_match_a_recount_after_a_burst_of_mixed_changes() {
-    let app = spawn_app_with(|c| {
-        c.outbox_backoff_ms = 150;
-        c.outbox_poll_ms = 50;
-    })
-    .await;
+    let app = fast_outbox().await;
     let org = app.register("Acme").await;
     let other = app.register("Other").await;
     let account = app.connect_account(&org).await;
@@ -127,7 +117,7 @@ async fn counts_match_a_recount_after_a_burst_of_mixed_changes() {
         (0..60)
             .map(|i| {
                 if i % 3 == 0 {
-                    refused(131026 + (i % 2))
+                    refused(131026 + (i % 2), "x")
                 } else {
                     Scripted { status: 200, body: json!({"messages": [{"id": format!("wamid.c{i}")}]}) }
                 }
@@ -294,7 +284,7 @@ async fn the_migration_fills_the_counters_from_the_rows_already_there() {
     let org = app.register("Acme").await;
     let account = app.connect_account(&org).await;
     bot_off(&app, &org).await;
-    app.graph.script(vec![refused(131026)]);
+    app.graph.script(vec![refused(131026, "x")]);
     let mut convs = Vec::new();
     for i in 0..4 {
         convs.push(app.customer_says(&org, &account, &format!("1555704{i:04}"), "hello").await);

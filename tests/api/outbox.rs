@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Scripted, TestApp, spawn_app_with};
 
-async fn fast_outbox() -> TestApp {
+pub(crate) async fn fast_outbox() -> TestApp {
     spawn_app_with(|c| {
         c.outbox_backoff_ms = 150;
         c.outbox_poll_ms = 50;
@@ -160,7 +160,7 @@ async fn a_message_that_keeps_failing_transiently_ends_failed_with_the_reason() 
     assert!(failed["errorMessage"].as_str().unwrap().contains("gave up after 10 attempts"));
 }
 
-fn refused(code: i64, details: &str) -> Scripted {
+pub(crate) fn refused(code: i64, details: &str) -> Scripted {
     Scripted {
         status: 400,
         body: json!({"error": {"message": "refused", "code": code, "error_data": {"details": details}}}),
