@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ::actors::bus::{Deliver, EventBus, Publish, Subscribe};
-use ::actors::store::events::{NewEvent, append};
+use ::actors::store::events::{NewEvent, number_and_insert};
 use ::actors::{Db, Event, events::EventName};
 use actix::prelude::*;
 
@@ -35,7 +35,8 @@ async fn db_with_events(n: usize) -> (Db, Vec<Event>) {
             payload: format!("{{\"i\":{i}}}"),
         })
         .collect();
-    let events = append(&*txn, "org", items).await.unwrap();
+    let mut events = Vec::new();
+    number_and_insert(&*txn, "org", items, &mut events).await.unwrap();
     txn.commit().await.unwrap();
     (db, events)
 }

@@ -114,7 +114,7 @@ async fn one_bad_write_fails_only_its_caller(t: TestDb) {
     // one group: the bad one's failure must not take the others with it. (The first numbers its
     // event itself, inside its savepoint; the others hand theirs to the group.)
     let first = db.begin_write_in("org").await.unwrap();
-    events::append(&*first, "org", vec![event(0)]).await.unwrap();
+    events::number_and_insert(&*first, "org", vec![event(0)], &mut Vec::new()).await.unwrap();
     let mut tasks = Vec::new();
     for i in 1..20 {
         let db = db.clone();

@@ -17,18 +17,10 @@ pub struct NewEvent {
     pub payload: String,
 }
 
-/// Appends events in the caller's transaction. Bumping the organization's counter row locks it
-/// until commit, so an organization's events commit in `org_seq` order with no gaps: a cursor
-/// never skips an event that commits later.
-pub async fn append(db: &impl ConnectionTrait, org_id: &str, items: Vec<NewEvent>) -> Result<Vec<Event>, DbErr> {
-    let mut out = Vec::with_capacity(items.len());
-    number_and_insert(db, org_id, items, &mut out).await?;
-    Ok(out)
-}
-
 /// Takes `items.len()` numbers from the organization's counter (one statement), inserts the
 /// events with them in the order given (multi-row), and pushes the committed-to-be events onto
-/// `out`.
+/// `out`. Bumping the counter row locks it until commit, so an organization's events commit in
+/// `org_seq` order with no gaps: a cursor never skips an event that commits later.
 pub async fn number_and_insert(
     db: &impl ConnectionTrait,
     org_id: &str,

@@ -1,6 +1,6 @@
 //! The passage index: the database's own full-text search finds the organization's passages
 //! that share a word with the question, and counts them per word (SQLite FTS5, PostgreSQL
-//! `tsvector` with GIN, behind [`PassageIndex`]); `bot_knowledge_stats` keeps per organization
+//! `tsvector` with GIN, behind [`candidates`] and [`doc_freq`]); `bot_knowledge_stats` keeps per organization
 //! the figures BM25 needs about all passages, written here in the caller's transaction. The
 //! index holds `bot_chunks.terms` (the app's [`super::terms`], joined by spaces) and matches a
 //! term exactly, so the document frequencies are those the in-memory ranking counted. Ranking
@@ -17,29 +17,6 @@ use sea_orm::{
 
 /// Text candidates per question: the best this many by the database's own relevance.
 pub const CANDIDATES: usize = 200;
-
-/// Full-text search over the passages' terms, within one organization.
-pub(crate) trait PassageIndex {
-    /// Up to `limit` passage ids of the organization that have at least one of `terms`, most
-    /// relevant first. `idf` weighs each term where the engine's own ranking has no such notion.
-    async fn candidates(
-        &self,
-        db: &impl ConnectionTrait,
-        org_id: &str,
-        terms: &[String],
-        idf: &[f64],
-        limit: usize,
-    ) -> Result<Vec<String>, DbErr>;
-
-    /// How many of the organization's passages have each of `terms`.
-    async fn doc_freq(&self, db: &impl ConnectionTrait, org_id: &str, terms: &[String]) -> Result<Vec<i64>, DbErr>;
-}
-
-/// SQLite: the FTS5 table `bot_chunk_fts (org, terms, chunk_id)`, kept in step by triggers.
-pub(crate) struct Fts5;
-
-/// PostgreSQL: the generated column `bot_chunks.search` and its GIN index.
-pub(crate) struct Postgres;
 
 /// The FTS5 token of an organization (one token: its id without dashes), as the triggers
 /// write it.
@@ -68,88 +45,77 @@ fn ids(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<String>, DbErr> {
     rows.iter().map(|r| r.try_get_by_index::<String>(0)).collect()
 }
 
-fn int(row: &sea_orm::QueryResult, i: usize) -> Result<i64, DbErr> {
-    row.try_get_by_index::<i64>(i)
+/// The `n` integers of the one row `sql` answers.
+async fn counts(db: &impl ConnectionTrait, sql: Statement, n: usize) -> Result<Vec<i64>, DbErr> {
+    let row = db.query_one_raw(sql).await?.ok_or_else(|| DbErr::RecordNotFound("a row of counts".into()))?;
+    (0..n).map(|i| row.try_get_by_index::<i64>(i)).collect()
 }
 
-impl PassageIndex for Fts5 {
-    async fn candidates(
-        &self,
-        db: &impl ConnectionTrait,
-        org_id: &str,
-        terms: &[String],
-        _idf: &[f64],
-        limit: usize,
-    ) -> Result<Vec<String>, DbErr> {
-        // FTS5's bm25 (weights: org 0, terms 1, chunk_id 0) has the same shape as ours, with the
-        // figures of all organizations; only the order of candidates past `limit` depends on it.
-        let sql = "SELECT chunk_id FROM bot_chunk_fts WHERE bot_chunk_fts MATCH ? \
+/// SQLite: candidates from the FTS5 table `bot_chunk_fts (org, terms, chunk_id)`, kept in step
+/// by triggers.
+async fn fts5_candidates(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    terms: &[String],
+    limit: usize,
+) -> Result<Vec<String>, DbErr> {
+    // FTS5's bm25 (weights: org 0, terms 1, chunk_id 0) has the same shape as ours, with the
+    // figures of all organizations; only the order of candidates past `limit` depends on it.
+    let sql = "SELECT chunk_id FROM bot_chunk_fts WHERE bot_chunk_fts MATCH ? \
                    ORDER BY bm25(bot_chunk_fts, 0.0, 1.0, 0.0), rowid LIMIT ?";
-        let values: Vec<Value> = vec![fts_match(org_id, terms).into(), (limit as i64).into()];
-        ids(db.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)).await?)
-    }
-
-    async fn doc_freq(&self, db: &impl ConnectionTrait, org_id: &str, terms: &[String]) -> Result<Vec<i64>, DbErr> {
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let counts = vec!["(SELECT count(*) FROM bot_chunk_fts WHERE bot_chunk_fts MATCH ?)"; terms.len()];
-        let sql = format!("SELECT {}", counts.join(", "));
-        let values: Vec<Value> = terms.iter().map(|t| fts_match(org_id, std::slice::from_ref(t)).into()).collect();
-        let row = db.query_one_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)).await?;
-        let row = row.ok_or_else(|| DbErr::RecordNotFound("document frequencies".into()))?;
-        (0..terms.len()).map(|i| int(&row, i)).collect()
-    }
+    let values: Vec<Value> = vec![fts_match(org_id, terms).into(), (limit as i64).into()];
+    ids(db.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)).await?)
 }
 
-impl PassageIndex for Postgres {
-    async fn candidates(
-        &self,
-        db: &impl ConnectionTrait,
-        org_id: &str,
-        terms: &[String],
-        idf: &[f64],
-        limit: usize,
-    ) -> Result<Vec<String>, DbErr> {
-        // `ts_rank` knows no document frequencies: the candidates are ordered by the IDF of the
-        // query terms they have (what decides BM25 most), then by `ts_rank`.
-        let mut values: Vec<Value> = vec![org_id.into(), websearch(terms).into()];
-        let mut weight = Vec::new();
-        for (t, w) in terms.iter().zip(idf) {
-            values.push(websearch(std::slice::from_ref(t)).into());
-            values.push((*w).into());
-            let (q, w) = (values.len() - 1, values.len());
-            weight
-                .push(format!("CASE WHEN search @@ websearch_to_tsquery('simple', ${q}) THEN ${w}::float8 ELSE 0 END"));
-        }
-        values.push((limit as i64).into());
-        let sql = format!(
-            "SELECT id FROM bot_chunks WHERE org_id = $1 AND search @@ websearch_to_tsquery('simple', $2) \
-             ORDER BY ({}) DESC, ts_rank(search, websearch_to_tsquery('simple', $2), 1) DESC, id LIMIT ${}",
-            if weight.is_empty() { "0".to_owned() } else { weight.join(" + ") },
-            values.len(),
-        );
-        ids(db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?)
-    }
+/// SQLite: how many of the organization's passages have each of `terms`.
+async fn fts5_doc_freq(db: &impl ConnectionTrait, org_id: &str, terms: &[String]) -> Result<Vec<i64>, DbErr> {
+    let each = vec!["(SELECT count(*) FROM bot_chunk_fts WHERE bot_chunk_fts MATCH ?)"; terms.len()];
+    let sql = format!("SELECT {}", each.join(", "));
+    let values: Vec<Value> = terms.iter().map(|t| fts_match(org_id, std::slice::from_ref(t)).into()).collect();
+    counts(db, Statement::from_sql_and_values(DbBackend::Sqlite, sql, values), terms.len()).await
+}
 
-    async fn doc_freq(&self, db: &impl ConnectionTrait, org_id: &str, terms: &[String]) -> Result<Vec<i64>, DbErr> {
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut values: Vec<Value> = vec![org_id.into(), websearch(terms).into()];
-        let mut counts = Vec::new();
-        for t in terms {
-            values.push(websearch(std::slice::from_ref(t)).into());
-            counts.push(format!("count(*) FILTER (WHERE search @@ websearch_to_tsquery('simple', ${}))", values.len()));
-        }
-        let sql = format!(
-            "SELECT {} FROM bot_chunks WHERE org_id = $1 AND search @@ websearch_to_tsquery('simple', $2)",
-            counts.join(", ")
-        );
-        let row = db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-        let row = row.ok_or_else(|| DbErr::RecordNotFound("document frequencies".into()))?;
-        (0..terms.len()).map(|i| int(&row, i)).collect()
+/// PostgreSQL: candidates from the generated column `bot_chunks.search` and its GIN index.
+async fn postgres_candidates(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    terms: &[String],
+    idf: &[f64],
+    limit: usize,
+) -> Result<Vec<String>, DbErr> {
+    // `ts_rank` knows no document frequencies: the candidates are ordered by the IDF of the
+    // query terms they have (what decides BM25 most), then by `ts_rank`.
+    let mut values: Vec<Value> = vec![org_id.into(), websearch(terms).into()];
+    let mut weight = Vec::new();
+    for (t, w) in terms.iter().zip(idf) {
+        values.push(websearch(std::slice::from_ref(t)).into());
+        values.push((*w).into());
+        let (q, w) = (values.len() - 1, values.len());
+        weight.push(format!("CASE WHEN search @@ websearch_to_tsquery('simple', ${q}) THEN ${w}::float8 ELSE 0 END"));
     }
+    values.push((limit as i64).into());
+    let sql = format!(
+        "SELECT id FROM bot_chunks WHERE org_id = $1 AND search @@ websearch_to_tsquery('simple', $2) \
+             ORDER BY ({}) DESC, ts_rank(search, websearch_to_tsquery('simple', $2), 1) DESC, id LIMIT ${}",
+        if weight.is_empty() { "0".to_owned() } else { weight.join(" + ") },
+        values.len(),
+    );
+    ids(db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?)
+}
+
+/// PostgreSQL: how many of the organization's passages have each of `terms`.
+async fn postgres_doc_freq(db: &impl ConnectionTrait, org_id: &str, terms: &[String]) -> Result<Vec<i64>, DbErr> {
+    let mut values: Vec<Value> = vec![org_id.into(), websearch(terms).into()];
+    let mut each = Vec::new();
+    for t in terms {
+        values.push(websearch(std::slice::from_ref(t)).into());
+        each.push(format!("count(*) FILTER (WHERE search @@ websearch_to_tsquery('simple', ${}))", values.len()));
+    }
+    let sql = format!(
+        "SELECT {} FROM bot_chunks WHERE org_id = $1 AND search @@ websearch_to_tsquery('simple', $2)",
+        each.join(", ")
+    );
+    counts(db, Statement::from_sql_and_values(DbBackend::Postgres, sql, values), terms.len()).await
 }
 
 /// Up to `limit` passages of the organization that have any of `terms` (distinct), most
@@ -165,16 +131,19 @@ pub async fn candidates(
         return Ok(Vec::new());
     }
     match db.get_database_backend() {
-        DbBackend::Sqlite => Fts5.candidates(db, org_id, terms, idf, limit).await,
-        _ => Postgres.candidates(db, org_id, terms, idf, limit).await,
+        DbBackend::Sqlite => fts5_candidates(db, org_id, terms, limit).await,
+        _ => postgres_candidates(db, org_id, terms, idf, limit).await,
     }
 }
 
 /// How many of the organization's passages have each of `terms`, in order.
 pub async fn doc_freq(db: &impl ConnectionTrait, org_id: &str, terms: &[String]) -> Result<Vec<i64>, DbErr> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
     match db.get_database_backend() {
-        DbBackend::Sqlite => Fts5.doc_freq(db, org_id, terms).await,
-        _ => Postgres.doc_freq(db, org_id, terms).await,
+        DbBackend::Sqlite => fts5_doc_freq(db, org_id, terms).await,
+        _ => postgres_doc_freq(db, org_id, terms).await,
     }
 }
 
@@ -244,9 +213,10 @@ async fn document_figures(db: &impl ConnectionTrait, document_id: &str) -> Resul
          FROM bot_chunks WHERE document_id = {}",
         ph(backend, 1)
     );
-    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [document_id.into()])).await?;
-    let row = row.ok_or_else(|| DbErr::RecordNotFound("document figures".into()))?;
-    Ok(Figures { chunks: int(&row, 0)?, terms: int(&row, 1)?, embedded: int(&row, 2)? })
+    let n = counts(db, Statement::from_sql_and_values(backend, sql, [document_id.into()]), 3).await?;
+    let [chunks, terms, embedded] =
+        <[i64; 3]>::try_from(n).map_err(|_| DbErr::RecordNotFound("document figures".into()))?;
+    Ok(Figures { chunks, terms, embedded })
 }
 
 /// Adds `change` (negative figures take away) to the organization's figures and gives them a
