@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use actors::store::placeholder;
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use entities::enums::{Direction, RecipientStatus};
@@ -11,8 +12,7 @@ use entities::{campaign, campaign_recipient, message};
 use futures_util::Stream;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -68,14 +68,6 @@ pub struct Funnel {
     pub failed: u64,
 }
 
-/// The SQL for parameter `n` (1-based) on this backend.
-fn ph(backend: DatabaseBackend, n: usize) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
-}
-
 /// Gives recipients whose message was made since the last look its id and conversation, found
 /// by the send's idempotency key (the runner records nothing per send: one statement here does
 /// it for all of them).
@@ -92,7 +84,7 @@ pub async fn link(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<()> 
          WHERE campaign_id = {p1} AND message_id IS NULL AND status = 'PENDING'",
         id = by_key("id"),
         conv = by_key("conversation_id"),
-        p1 = ph(backend, 1),
+        p1 = placeholder(backend, 1),
     );
     db.execute_raw(Statement::from_sql_and_values(backend, sql, [c.id.clone().into()])).await?;
     Ok(())
@@ -120,7 +112,7 @@ pub async fn sync_messages(db: &impl ConnectionTrait, c: &campaign::Model, only_
         read = col("m.read_at"),
         code = col("m.error_code"),
         error = col("m.error_message"),
-        p1 = ph(backend, 1),
+        p1 = placeholder(backend, 1),
     );
     db.execute_raw(Statement::from_sql_and_values(backend, sql, [c.id.clone().into()])).await?;
     Ok(())

@@ -10,3 +10,11 @@ pub mod literal;
 pub mod messages;
 pub mod tags;
 pub mod text;
+
+/// The SQL text of bind parameter `n` (1-based) on this backend, for statements written by hand.
+pub fn placeholder(backend: sea_orm::DbBackend, n: usize) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use actors::store::placeholder;
 use entities::{bot_chunk, bot_knowledge_stat};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -191,13 +192,6 @@ impl Figures {
     }
 }
 
-fn ph(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
-}
-
 /// Deletes a document's passages; their figures (what the organization's lose).
 pub async fn remove_document_passages(db: &impl ConnectionTrait, document_id: &str) -> Result<Figures, DbErr> {
     let gone = document_figures(db, document_id).await?;
@@ -211,7 +205,7 @@ async fn document_figures(db: &impl ConnectionTrait, document_id: &str) -> Resul
     let sql = format!(
         "SELECT count(*), COALESCE(sum(CASE WHEN term_count > 0 THEN term_count ELSE 0 END), 0), count(embedding) \
          FROM bot_chunks WHERE document_id = {}",
-        ph(backend, 1)
+        placeholder(backend, 1)
     );
     let n = counts(db, Statement::from_sql_and_values(backend, sql, [document_id.into()]), 3).await?;
     let [chunks, terms, embedded] =
@@ -299,7 +293,7 @@ pub async fn recount(db: &actors::Db, org_id: &str) -> Result<(), DbErr> {
     add_figures(&*txn, org_id, Figures::default()).await?;
     bot_knowledge_stat::Entity::find_by_id(org_id.to_owned()).lock_exclusive().one(&*txn).await?;
     let backend = txn.get_database_backend();
-    let p = ph(backend, 1);
+    let p = placeholder(backend, 1);
     let of_org = |what: &str| format!("(SELECT {what} FROM bot_chunks WHERE org_id = {p})");
     let sql = format!(
         "UPDATE bot_knowledge_stats SET chunks = {}, total_terms = {}, embedded_chunks = {} WHERE org_id = {p}",
