@@ -110,6 +110,9 @@ impl WriteTxn {
     }
 }
 
+/// A pooled PostgreSQL connection idle this long is pinged before it is handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 impl Db {
     /// Connects to `sqlite://…` or `postgres://…` with the default options.
     pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<Db, DbErr> {
@@ -125,6 +128,16 @@ impl Db {
             .acquire_timeout(options.acquire_timeout)
             .sqlx_logging(false);
         let is_sqlite = url.starts_with("sqlite:");
+        // sqlx pings a connection on every checkout by default: one more round trip per query
+        // outside a transaction and per transaction (to PostgreSQL's backend, or to the SQLite
+        // connection's worker thread), on the path of every webhook. A connection that is in
+        // use is not the one a server, proxy or firewall has dropped; one idle for a while may
+        // be, so only that one is pinged. An SQLite connection is a file handle: never.
+        if is_sqlite {
+            opts.test_before_acquire(false);
+        } else {
+            opts.test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
+        }
         if is_sqlite {
             use sea_orm::sqlx::sqlite::SqliteSynchronous;
             let synchronous =
