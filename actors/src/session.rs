@@ -4,8 +4,13 @@
 //! stream, with nothing twice: live events that arrive while the backlog is read wait in a
 //! buffer, and anything at or below the last position written is skipped.
 //!
+//! The sessions of one thread reach the bus through that thread's [`Relay`]: the bus sends each
+//! event once per thread, and the relay hands it to its sessions without crossing threads again.
+//!
 //! All of actix-web-actors stays in this module, so moving to actix-ws is a local change.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -13,7 +18,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web_actors::ws;
 
-use crate::bus::{Deliver, Flash, Subscribe, Unsubscribe};
+use crate::bus::{Deliver, EventBus, Flash, Subscribe, Unsubscribe};
 use crate::events::{Event, EventName};
 use crate::runtime::Runtime;
 use crate::store;
@@ -40,6 +45,8 @@ pub struct AgentSession {
     buffer: Option<Vec<Arc<Event>>>,
     /// Last sign of life from the client.
     heartbeat: Instant,
+    /// The relay of the session's thread, once started.
+    relay: Option<Addr<Relay>>,
 }
 
 impl AgentSession {
@@ -53,6 +60,7 @@ impl AgentSession {
             resume_from: since,
             buffer: since.map(|_| Vec::new()),
             heartbeat: Instant::now(),
+            relay: None,
         }
     }
 
@@ -96,17 +104,18 @@ impl Actor for AgentSession {
     fn started(&mut self, ctx: &mut Self::Context) {
         metrics::gauge!("cx_sockets", "kind" => "agent").increment(1.0);
         ctx.set_mailbox_capacity(1 << 14);
-        let subscribe =
-            Subscribe { org_id: self.org_id.clone(), session_id: self.id, recipient: ctx.address().recipient() };
+        let relay = Relay::of_this_thread(&self.rt);
+        self.relay = Some(relay.clone());
+        let join = Join { org_id: self.org_id.clone(), session_id: self.id, session: ctx.address() };
         match self.resume_from {
-            None => self.rt.bus.do_send(subscribe),
+            None => relay.do_send(join),
             // The backlog is read only once the bus has the subscription: every event published
             // before that was committed before it, so the backlog holds it; every event after
             // reaches the buffer. Nothing falls between the two.
             Some(after) => {
-                ctx.wait(self.rt.bus.send(subscribe).into_actor(self).map(move |res, act, ctx| match res {
-                    Ok(()) => act.read_backlog(after, ctx),
-                    Err(e) => {
+                ctx.wait(relay.send(join).into_actor(self).map(move |res, act, ctx| match res {
+                    Ok(Ok(())) => act.read_backlog(after, ctx),
+                    Ok(Err(e)) | Err(e) => {
                         tracing::warn!(error = %e, "event bus unavailable; closing the socket so the client retries");
                         ctx.stop();
                     }
@@ -128,7 +137,9 @@ impl Actor for AgentSession {
     fn stopped(&mut self, _: &mut Self::Context) {
         metrics::gauge!("cx_sockets", "kind" => "agent").decrement(1.0);
         self.rt.agent_disconnected(&self.org_id, &self.user_id, self.id);
-        self.rt.bus.do_send(Unsubscribe { org_id: self.org_id.clone(), session_id: self.id });
+        if let Some(relay) = &self.relay {
+            relay.do_send(Leave { org_id: self.org_id.clone(), session_id: self.id });
+        }
     }
 }
 
@@ -199,6 +210,101 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
                 ctx.stop();
             }
             ws::Message::Pong(_) | ws::Message::Binary(_) | ws::Message::Continuation(_) | ws::Message::Nop => {}
+        }
+    }
+}
+
+/// The agent sessions of one thread, subscribed to the bus as one. At 1,000 sockets the bus
+/// used to send every event 1,000 times across threads, each send waking the socket's thread;
+/// now it sends it once per thread that holds sessions of the organization, and the relay
+/// hands it to them on their own thread, in the order the bus delivered it.
+pub struct Relay {
+    /// This relay's key among the bus's subscribers (the sessions' own ids share the counter).
+    id: u64,
+    bus: Addr<EventBus>,
+    sessions: HashMap<String, HashMap<u64, Addr<AgentSession>>>,
+}
+
+thread_local! {
+    static RELAY: RefCell<Option<(Addr<EventBus>, Addr<Relay>)>> = const { RefCell::new(None) };
+}
+
+impl Relay {
+    /// The relay of the calling thread (an actix arbiter), started on first use. A relay whose
+    /// bus is not this runtime's (tests start several runtimes on one thread) is replaced.
+    fn of_this_thread(rt: &Runtime) -> Addr<Relay> {
+        RELAY.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if let Some((_, relay)) = slot.as_ref().filter(|(bus, relay)| *bus == rt.bus && relay.connected()) {
+                return relay.clone();
+            }
+            let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+            let relay = Relay { id, bus: rt.bus.clone(), sessions: HashMap::new() }.start();
+            *slot = Some((rt.bus.clone(), relay.clone()));
+            relay
+        })
+    }
+}
+
+impl Actor for Relay {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(1 << 16);
+    }
+}
+
+/// A session of this thread starts receiving its organization's events. Answered once the bus
+/// has the relay's subscription, so a resuming session can read its backlog after it.
+#[derive(Message)]
+#[rtype(result = "Result<(), MailboxError>")]
+struct Join {
+    org_id: String,
+    session_id: u64,
+    session: Addr<AgentSession>,
+}
+
+/// A session of this thread is closing.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Leave {
+    org_id: String,
+    session_id: u64,
+}
+
+impl Handler<Join> for Relay {
+    type Result = ResponseFuture<Result<(), MailboxError>>;
+    fn handle(&mut self, msg: Join, ctx: &mut Context<Self>) -> Self::Result {
+        self.sessions.entry(msg.org_id.clone()).or_default().insert(msg.session_id, msg.session);
+        // Sent for every session, not only the organization's first: the bus keeps one entry per
+        // relay, and a joiner waits for the subscription even when another joiner's is in flight.
+        let subscribe = Subscribe { org_id: msg.org_id, session_id: self.id, recipient: ctx.address().recipient() };
+        Box::pin(self.bus.send(subscribe))
+    }
+}
+
+impl Handler<Leave> for Relay {
+    type Result = ();
+    fn handle(&mut self, msg: Leave, _: &mut Context<Self>) {
+        let Some(sessions) = self.sessions.get_mut(&msg.org_id) else {
+            return;
+        };
+        sessions.remove(&msg.session_id);
+        if sessions.is_empty() {
+            self.sessions.remove(&msg.org_id);
+            // After any Subscribe this relay sent for the organization: one mailbox, in order.
+            self.bus.do_send(Unsubscribe { org_id: msg.org_id, session_id: self.id });
+        }
+    }
+}
+
+impl Handler<Deliver> for Relay {
+    type Result = ();
+    fn handle(&mut self, msg: Deliver, _: &mut Context<Self>) {
+        if let Some(sessions) = self.sessions.get(&msg.0.org_id) {
+            for session in sessions.values() {
+                session.do_send(msg.clone());
+            }
         }
     }
 }

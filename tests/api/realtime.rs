@@ -94,3 +94,70 @@ async fn a_socket_that_reconnects_with_since_gets_what_it_missed_exactly_once() 
         .unwrap();
     assert_eq!(a_seqs[0], seen_a_last + 1);
 }
+
+/// The sockets of one thread share a relay to the bus: each socket still gets every event of its
+/// organization once, and none of another's, while sockets come and go around it.
+#[actix_web::test]
+async fn every_socket_gets_each_event_once_while_others_of_its_thread_come_and_go() {
+    let app = spawn_app().await;
+    let org = app.register("Acme").await;
+    let other = app.register("Other").await;
+    let account = app.connect_account(&org).await;
+    let wa = "15552230001";
+    let webhook =
+        |n: usize| text_webhook(&account.phone_number_id, wa, "A", &format!("wamid.relay{n}"), &format!("m{n}"));
+    let texts = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["event"] == "message.created" && e["data"]["direction"] == "inbound")
+            .map(|e| e["data"]["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+
+    // Enough sockets that every HTTP worker thread holds several of the organization's.
+    let mut sockets = Vec::new();
+    for _ in 0..8 {
+        sockets.push(app.socket(&org.token, None).await);
+    }
+    let mut stranger = app.socket(&other.token, None).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.post_webhook(&webhook(1)).await;
+    for s in &mut sockets {
+        let got = s.until_count(Duration::from_secs(5), "message.created", 1).await.expect("every socket gets it");
+        assert_eq!(texts(&got), vec!["m1"]);
+    }
+
+    // Seven close: whichever threads lose their last socket of the organization stop receiving
+    // it; the thread of the one left must not.
+    let mut kept = sockets.pop().unwrap();
+    for s in sockets {
+        s.close().await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.post_webhook(&webhook(2)).await;
+    let got = kept.until_count(Duration::from_secs(5), "message.created", 1).await.expect("the socket left gets it");
+    assert_eq!(texts(&got), vec!["m2"]);
+
+    // Newcomers join threads whose relay left the organization, or never had it.
+    let mut newcomers = Vec::new();
+    for _ in 0..4 {
+        newcomers.push(app.socket(&org.token, None).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.post_webhook(&webhook(3)).await;
+    app.post_webhook(&webhook(4)).await;
+    let mut streams = Vec::new();
+    for s in newcomers.iter_mut().chain(std::iter::once(&mut kept)) {
+        let got = s.drain(Duration::from_millis(600)).await;
+        assert_eq!(texts(&got), vec!["m3", "m4"], "each once, in order: {got:?}");
+        streams.push(got.iter().map(|e| e["cursor"].as_str().unwrap().to_owned()).collect::<Vec<_>>());
+    }
+    // The whole stream (the bot's later hand-over too, for the sockets drained after it came),
+    // in the same order on every socket, nothing twice.
+    let longest = streams.iter().max_by_key(|s| s.len()).unwrap().clone();
+    assert!(streams.iter().all(|s| longest.starts_with(s)), "every socket saw the same order: {streams:?}");
+    let distinct: std::collections::HashSet<&String> = longest.iter().collect();
+    assert_eq!(distinct.len(), longest.len(), "no event twice: {longest:?}");
+    let seen = stranger.drain(Duration::from_millis(200)).await;
+    assert!(texts(&seen).is_empty(), "another organization's socket gets none of it: {seen:?}");
+}
