@@ -134,12 +134,8 @@ impl Db {
         // use is not the one a server, proxy or firewall has dropped; one idle for a while may
         // be, so only that one is pinged. An SQLite connection is a file handle: never.
         if is_sqlite {
-            opts.test_before_acquire(false);
-        } else {
-            opts.test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
-        }
-        if is_sqlite {
             use sea_orm::sqlx::sqlite::SqliteSynchronous;
+            opts.test_before_acquire(false);
             let synchronous =
                 if options.sqlite_synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
             opts.map_sqlx_sqlite_opts(move |o| {
@@ -149,6 +145,7 @@ impl Db {
                     .create_if_missing(true)
             });
         } else {
+            opts.test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
             // Every prepared statement runs its generic plan, from the first execution: the
             // plans `tests/api/plans.rs` checks. Custom plans, which PostgreSQL tries for a
             // statement's first five runs on each connection, estimate from the parameter's own

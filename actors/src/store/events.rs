@@ -46,10 +46,7 @@ pub async fn number_and_insert(
     let mut models = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let org_seq = last - n + 1 + i as i64;
-        let (conversation_id, seq) = match item.conversation {
-            Some((c, s)) => (Some(c), Some(s)),
-            None => (None, None),
-        };
+        let (conversation_id, seq) = item.conversation.unzip();
         out.push(Event::from_parts(
             org_id.to_owned(),
             org_seq,
@@ -96,10 +93,7 @@ async fn number_and_insert_at_once(
     let mut rows = Vec::with_capacity(items.len());
     let mut kept = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let (conversation_id, seq) = match item.conversation {
-            Some((c, s)) => (Some(c), Some(s)),
-            None => (None, None),
-        };
+        let (conversation_id, seq) = item.conversation.unzip();
         let first = values.len() + 1;
         rows.push(format!(
             "(${first}, {}, ${}, ${}::bigint, ${}, ${})",

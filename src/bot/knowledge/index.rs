@@ -76,6 +76,19 @@ async fn fts5_doc_freq(db: &impl ConnectionTrait, org_id: &str, terms: &[String]
     counts(db, Statement::from_sql_and_values(DbBackend::Sqlite, sql, values), terms.len()).await
 }
 
+/// The values of a PostgreSQL statement over the organization's passages that have any of
+/// `terms`: `$1` the organization, `$2` the query of all terms, then one query per term; and
+/// each term's placeholder number.
+fn postgres_values(org_id: &str, terms: &[String]) -> (Vec<Value>, Vec<usize>) {
+    let mut values: Vec<Value> = vec![org_id.into(), websearch(terms).into()];
+    let mut term_at = Vec::with_capacity(terms.len());
+    for t in terms {
+        values.push(websearch(std::slice::from_ref(t)).into());
+        term_at.push(values.len());
+    }
+    (values, term_at)
+}
+
 /// PostgreSQL: candidates from the generated column `bot_chunks.search` and its GIN index.
 async fn postgres_candidates(
     db: &impl ConnectionTrait,
@@ -86,12 +99,11 @@ async fn postgres_candidates(
 ) -> Result<Vec<String>, DbErr> {
     // `ts_rank` knows no document frequencies: the candidates are ordered by the IDF of the
     // query terms they have (what decides BM25 most), then by `ts_rank`.
-    let mut values: Vec<Value> = vec![org_id.into(), websearch(terms).into()];
+    let (mut values, term_at) = postgres_values(org_id, terms);
     let mut weight = Vec::new();
-    for (t, w) in terms.iter().zip(idf) {
-        values.push(websearch(std::slice::from_ref(t)).into());
+    for (q, w) in term_at.iter().zip(idf) {
         values.push((*w).into());
-        let (q, w) = (values.len() - 1, values.len());
+        let w = values.len();
         weight.push(format!("CASE WHEN search @@ websearch_to_tsquery('simple', ${q}) THEN ${w}::float8 ELSE 0 END"));
     }
     values.push((limit as i64).into());
@@ -106,12 +118,11 @@ async fn postgres_candidates(
 
 /// PostgreSQL: how many of the organization's passages have each of `terms`.
 async fn postgres_doc_freq(db: &impl ConnectionTrait, org_id: &str, terms: &[String]) -> Result<Vec<i64>, DbErr> {
-    let mut values: Vec<Value> = vec![org_id.into(), websearch(terms).into()];
-    let mut each = Vec::new();
-    for t in terms {
-        values.push(websearch(std::slice::from_ref(t)).into());
-        each.push(format!("count(*) FILTER (WHERE search @@ websearch_to_tsquery('simple', ${}))", values.len()));
-    }
+    let (values, term_at) = postgres_values(org_id, terms);
+    let each: Vec<_> = term_at
+        .iter()
+        .map(|q| format!("count(*) FILTER (WHERE search @@ websearch_to_tsquery('simple', ${q}))"))
+        .collect();
     let sql = format!(
         "SELECT {} FROM bot_chunks WHERE org_id = $1 AND search @@ websearch_to_tsquery('simple', $2)",
         each.join(", ")
