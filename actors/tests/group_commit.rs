@@ -295,3 +295,60 @@ async fn a_transaction_aborted_to_break_a_deadlock_is_stale_postgres() {
     assert!(matches!(actors::ActorError::from(dup), actors::ActorError::Db(_)));
     t.drop_db().await;
 }
+
+/// Events `from` to `from + count` (exclusive), every other one of a conversation.
+fn numbered_items(from: usize, count: usize) -> Vec<NewEvent> {
+    (from..from + count)
+        .map(|i| NewEvent {
+            conversation: (i % 2 == 0).then(|| (format!("c{i}"), i as i64)),
+            name: EventName::TagCreated,
+            payload: format!("{{\"i\":{i}}}"),
+        })
+        .collect()
+}
+
+/// `number_and_insert` takes the numbers after the organization's counter, in the order given,
+/// stores exactly the events it hands back, and stores nothing for an organization that does
+/// not exist. On PostgreSQL a call of up to 500 events is one statement, a bigger one two: both
+/// are here.
+async fn numbering_follows_the_counter_and_stores_what_it_returns(t: TestDb) {
+    let db = &t.db;
+    org(db, "o").await;
+    let mut returned = Vec::new();
+    for (from, count) in [(0, 3), (3, 501)] {
+        let txn = sea_orm::TransactionTrait::begin(&db.conn).await.unwrap();
+        let mut out = Vec::new();
+        events::number_and_insert(&txn, "o", numbered_items(from, count), &mut out).await.unwrap();
+        txn.commit().await.unwrap();
+        let seqs: Vec<i64> = out.iter().map(|e| e.org_seq).collect();
+        assert_eq!(seqs, (from as i64 + 1..=(from + count) as i64).collect::<Vec<_>>());
+        returned.extend(out);
+    }
+    let stored = events::since(&db.conn, "o", 0, 10_000).await.unwrap();
+    assert_eq!(stored.len(), 504);
+    for (i, (s, r)) in stored.iter().zip(&returned).enumerate() {
+        assert_eq!(s.wire, r.wire, "event {i}: stored as returned");
+        assert_eq!((s.org_seq, payload(s)), (i as i64 + 1, format!("{{\"i\":{i}}}")));
+        assert_eq!((s.conversation_id.clone(), s.seq), (i % 2 == 0).then(|| (format!("c{i}"), i as i64)).unzip());
+    }
+    assert_eq!(events::head(&db.conn, "o").await.unwrap(), 504);
+
+    let txn = sea_orm::TransactionTrait::begin(&db.conn).await.unwrap();
+    let err = events::number_and_insert(&txn, "nobody", numbered_items(0, 2), &mut Vec::new()).await.unwrap_err();
+    assert!(matches!(err, DbErr::RecordNotFound(_)), "{err:?}");
+    txn.commit().await.unwrap();
+    assert!(events::since(&db.conn, "nobody", 0, 10).await.unwrap().is_empty(), "nothing stored for nobody");
+    t.drop_db().await;
+}
+
+#[tokio::test]
+async fn numbering_follows_the_counter_and_stores_what_it_returns_sqlite() {
+    numbering_follows_the_counter_and_stores_what_it_returns(sqlite(|_| {}).await).await;
+}
+
+#[tokio::test]
+async fn numbering_follows_the_counter_and_stores_what_it_returns_postgres() {
+    if let Some(t) = postgres(|_| {}).await {
+        numbering_follows_the_counter_and_stores_what_it_returns(t).await;
+    }
+}
