@@ -187,6 +187,7 @@ impl Application {
             rates,
             campaigns: Default::default(),
             webhook_wake,
+            wa_accounts: Default::default(),
         });
         crate::campaigns::runner::start(state.clone().into_inner());
 

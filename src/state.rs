@@ -34,6 +34,8 @@ pub struct AppState {
     pub campaigns: crate::campaigns::runner::Runner,
     /// Wakes the API channel's webhook dispatcher (a replay, a webhook enabled again).
     pub webhook_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Connected WhatsApp accounts by phone number id, for the webhook.
+    pub wa_accounts: crate::channels::whatsapp::accounts::AccountCache,
 }
 
 impl AppState {

@@ -8,9 +8,9 @@ use entities::enums::MessageStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::alerts;
 use super::payload::{self, ChangeValue};
 use super::templates::{self, sync::TemplateNews};
-use super::{accounts, alerts};
 use crate::conversations::inbound::{self, Customer, Placed};
 use crate::domain::{Error, Result};
 use crate::state::AppState;
@@ -114,7 +114,7 @@ async fn ingest_change(state: &AppState, value: &ChangeValue, report: &mut Inges
     if value.messages.is_empty() && value.statuses.is_empty() {
         return Ok(());
     }
-    let Some(account) = accounts::by_phone_number_id(state.db(), &meta.phone_number_id).await? else {
+    let Some(account) = state.wa_accounts.by_phone_number_id(state.db(), &meta.phone_number_id).await? else {
         tracing::warn!(phone_number_id = %meta.phone_number_id, "webhook for a phone number that is not connected; acknowledged and ignored");
         report.unknown_numbers += 1;
         return Ok(());
