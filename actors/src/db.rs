@@ -8,7 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
 
 use crate::events::Event;
 use crate::group_commit::{self, Batcher, PublisherSlot, Slot};
@@ -110,6 +113,23 @@ impl WriteTxn {
     }
 }
 
+/// What became of a write given as statements ([`Db::write_statements`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Stored, with its events; durable.
+    Stored,
+    /// A unique index refused a row: nothing of the write was stored.
+    Conflict,
+    /// A statement matched no row (its condition no longer held): nothing of the write was
+    /// stored.
+    Unmatched,
+}
+
+/// A unique index refused a row.
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
 /// A pooled PostgreSQL connection idle this long is pinged before it is handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
@@ -184,6 +204,37 @@ impl Db {
             return Ok(WriteTxn { txn, slot: Some(slot), publisher: self.publisher.clone() });
         }
         Ok(WriteTxn { txn: self.conn.begin().await?, slot: None, publisher: self.publisher.clone() })
+    }
+
+    /// One write of `org_id`'s data given as statements, each of which returns one row when
+    /// it applies (`… RETURNING 1`), committed with `org_id`'s events like [`WriteTxn::
+    /// commit_events`]. A statement that returns no row, or a unique index that refuses a row,
+    /// leaves nothing of the write stored (`Unmatched`, `Conflict`). Returns once the write is
+    /// durable. On SQLite the statements run in one turn on the group's connection; elsewhere
+    /// one by one in the write's transaction.
+    pub async fn write_statements(
+        &self,
+        org_id: &str,
+        statements: Vec<Statement>,
+        events: Vec<NewEvent>,
+    ) -> Result<Written, DbErr> {
+        if self.sqlite()
+            && let Some(b) = self.batchers.first()
+        {
+            return b.write_in_one_turn(statements, org_id.to_owned(), events).await;
+        }
+        let txn = self.begin_write_in(org_id).await?;
+        for statement in statements {
+            // Returning early drops the transaction: the write is rolled back.
+            match txn.query_all_raw(statement).await {
+                Ok(rows) if rows.len() == 1 => {}
+                Ok(_) => return Ok(Written::Unmatched),
+                Err(e) if is_unique_violation(&e) => return Ok(Written::Conflict),
+                Err(e) => return Err(e),
+            }
+        }
+        txn.commit_events(org_id, events).await?;
+        Ok(Written::Stored)
     }
 
     /// Begins a write of `org_id`'s data that joins that organization's group: on PostgreSQL

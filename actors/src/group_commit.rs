@@ -23,15 +23,17 @@
 //! commit order (the counter row is held from that bump to the commit), and the events are handed
 //! to the publisher (the event bus) in that order, at once, after the commit.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
 
+use crate::db::Written;
 use crate::events::Event;
 use crate::store::events::{NewEvent, number_and_insert};
 
@@ -81,6 +83,43 @@ pub(crate) struct Batcher {
     /// Groups committed and the writes they held, for tests and benchmarks.
     groups: AtomicU64,
     writes: AtomicU64,
+    /// The writer's queue of writes given as statements; its thread starts at the first.
+    jobs: OnceLock<mpsc::UnboundedSender<Job>>,
+}
+
+/// A write given as statements ([`Batcher::write_in_one_turn`]), for the writer.
+struct Job {
+    turn: Statement,
+    /// Rows the turn returns when every statement applied.
+    expected: usize,
+    org_id: String,
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<Result<Written, DbErr>>,
+}
+
+/// A write in the open group, waiting for its commit.
+enum Waiter {
+    /// A write that took its own turn on the slot.
+    Turn(oneshot::Sender<Result<(), String>>),
+    /// A write the writer ran.
+    Job(oneshot::Sender<Result<Written, DbErr>>),
+}
+
+impl Waiter {
+    fn answer(self, result: &Result<(), String>) {
+        match self {
+            Waiter::Turn(tx) => {
+                let _ = tx.send(result.clone());
+            }
+            Waiter::Job(tx) => {
+                let answer = match result {
+                    Ok(()) => Ok(Written::Stored),
+                    Err(e) => Err(DbErr::Custom(format!("the group commit failed: {e}"))),
+                };
+                let _ = tx.send(answer);
+            }
+        }
+    }
 }
 
 /// Groups committed so far and the writes they held.
@@ -97,7 +136,7 @@ struct Open {
     generation: u64,
     opened: Instant,
     /// Writes that released their savepoint into this group and wait for its commit.
-    waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    waiters: Vec<Waiter>,
     /// The events of the group's writes, by organization, in the order the writes finished.
     events: Vec<(String, Vec<NewEvent>)>,
 }
@@ -128,6 +167,7 @@ impl Batcher {
             queued: AtomicUsize::new(0),
             groups: AtomicU64::new(0),
             writes: AtomicU64::new(0),
+            jobs: OnceLock::new(),
         })
     }
 
@@ -142,6 +182,26 @@ impl Batcher {
 
     /// Waits for the slot, opens a group if none is open, and starts this write's savepoint.
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<(DatabaseTransaction, Slot), DbErr> {
+        let mut slot = self.begin_bare().await?;
+        let savepoint = match slot.txn() {
+            Ok(txn) => txn.begin().await,
+            Err(e) => Err(e),
+        };
+        match savepoint {
+            Ok(savepoint) => Ok((savepoint, slot)),
+            Err(e) => {
+                // The group's transaction is broken (its connection died): end it, so its
+                // writers hear of it and the next write opens a fresh one.
+                if let Some(mut guard) = slot.guard.take() {
+                    let _ = self.commit_group(&mut guard, false).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Waits for the slot and opens a group if none is open; the write makes its own savepoint.
+    async fn begin_bare(self: &Arc<Self>) -> Result<Slot, DbErr> {
         let started = Instant::now();
         let mut guard = {
             let _queued = Queued::new(&self.queued);
@@ -164,18 +224,155 @@ impl Batcher {
             guard.txn = Some(txn);
             guard.opened = Instant::now();
         }
-        let savepoint = match &guard.txn {
-            Some(txn) => txn.begin().await,
-            None => Err(DbErr::Custom("the group transaction is gone".into())),
-        };
-        match savepoint {
-            Ok(savepoint) => Ok((savepoint, Slot { guard: Some(guard), batcher: self.clone() })),
-            Err(e) => {
-                // The group's transaction is broken (its connection died): end it, so its
-                // writers hear of it and the next write opens a fresh one.
-                let _ = self.commit_group(&mut guard, false).await;
-                Err(e)
+        Ok(Slot { guard: Some(guard), batcher: self.clone() })
+    }
+
+    /// One write given as statements, each of which returns one row when it applies (`…
+    /// RETURNING 1`), with `org_id`'s events, run by the writer: a task on a thread of its own
+    /// that takes the slot and runs the writes queued for it back to back, each in one turn on
+    /// the group's connection. A write made statement by statement takes a round trip to the
+    /// connection's worker thread per statement, and the next write's turn waits until its own
+    /// task is scheduled on a thread that is also serving requests; here the next write is
+    /// already at hand.
+    ///
+    /// Each turn begins with a savepoint, which stays open when the write applies (the group's
+    /// `COMMIT` commits it; a later write that fails rolls back to its own, the most recent of
+    /// that name) and is rolled back when a statement matched no row or a constraint refused a
+    /// row. Any other error (the disk, the connection) rolls the whole group back: no single
+    /// write can be undone alone then. A write once queued runs whether or not its caller still
+    /// waits, so no half-done write is ever left in a group.
+    pub(crate) async fn write_in_one_turn(
+        self: &Arc<Self>,
+        statements: Vec<Statement>,
+        org_id: String,
+        events: Vec<NewEvent>,
+    ) -> Result<Written, DbErr> {
+        let expected = statements.len();
+        let (reply, answer) = oneshot::channel();
+        let job = Job { turn: one_turn(statements), expected, org_id, events, reply };
+        self.writer()?.send(job).map_err(|_| DbErr::Custom("the database writer has stopped".into()))?;
+        answer.await.map_err(|_| DbErr::Custom("the database writer dropped a write".into()))?
+    }
+
+    /// The writer's queue, its thread started by the first caller.
+    fn writer(self: &Arc<Self>) -> Result<&mpsc::UnboundedSender<Job>, DbErr> {
+        if let Some(tx) = self.jobs.get() {
+            return Ok(tx);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        if self.jobs.set(tx).is_ok() {
+            let batcher = Arc::downgrade(self);
+            let started = std::thread::Builder::new().name("cx-db-writer".into()).spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(run_writer(batcher, rx)),
+                    Err(e) => tracing::error!(error = %e, "the database writer could not start its runtime"),
+                }
+            });
+            if let Err(e) = started {
+                tracing::error!(error = %e, "the database writer's thread could not start");
             }
+        }
+        self.jobs.get().ok_or_else(|| DbErr::Custom("the database writer is not running".into()))
+    }
+
+    /// Runs `first` and every write queued behind it, in one group while it has room, then
+    /// commits the group unless another writer waits for the slot (it carries the group on).
+    async fn run_jobs(self: &Arc<Self>, first: Job, jobs: &mut mpsc::UnboundedReceiver<Job>) {
+        let mut slot = match self.begin_bare().await {
+            Ok(slot) => slot,
+            Err(e) => {
+                let _ = first.reply.send(Err(e));
+                return;
+            }
+        };
+        let mut next = Some(first);
+        while let Some(job) = next.take().or_else(|| jobs.try_recv().ok()) {
+            let ran = match slot.txn() {
+                Ok(txn) => txn.query_all_raw(job.turn).await,
+                Err(e) => Err(e),
+            };
+            let failed = match ran {
+                Ok(rows) if rows.len() == job.expected => {
+                    if let Some(guard) = slot.guard.as_mut() {
+                        if !job.events.is_empty() {
+                            guard.events.push((job.org_id, job.events));
+                        }
+                        guard.waiters.push(Waiter::Job(job.reply));
+                    }
+                    if self.group_is_full(&slot) {
+                        break;
+                    }
+                    continue;
+                }
+                Ok(_) => Ok(Written::Unmatched),
+                Err(e) if crate::db::is_unique_violation(&e) => Ok(Written::Conflict),
+                // A statement's rows broke a constraint: that statement failed alone, after the
+                // savepoint, which undoes the write's other statements.
+                Err(e) if is_constraint_violation(&e) => Err(e),
+                Err(e) => {
+                    if let Some(mut guard) = slot.guard.take() {
+                        self.abandon_group(&mut guard, &e).await;
+                    }
+                    let _ = job.reply.send(Err(e));
+                    return;
+                }
+            };
+            let undone = match slot.txn() {
+                Ok(txn) => txn.execute_unprepared("ROLLBACK TO cx_write; RELEASE cx_write").await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = undone {
+                if let Some(mut guard) = slot.guard.take() {
+                    self.abandon_group(&mut guard, &e).await;
+                }
+                let _ = job.reply.send(Err(e));
+                return;
+            }
+            let _ = job.reply.send(failed);
+        }
+        let Some(mut guard) = slot.guard.take() else { return };
+        if guard.waiters.is_empty() && guard.events.is_empty() {
+            // Nothing of ours is in the group (every write failed): hand it on as it is.
+            slot.guard = Some(guard);
+            return;
+        }
+        let full = guard.waiters.len() >= self.options.max_writes || guard.opened.elapsed() >= self.options.max_age;
+        if full || self.queued.load(Ordering::SeqCst) == 0 {
+            if let Err(e) = self.commit_group(&mut guard, false).await {
+                tracing::warn!(error = %e, "a group commit failed");
+            }
+            return;
+        }
+        // Another writer waits for the slot: it carries the group on. Should it go away without
+        // committing, this group still commits when it is due.
+        let generation = guard.generation;
+        drop(guard);
+        let b = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(b.options.max_age).await;
+            b.finish_generation(generation).await;
+        });
+    }
+
+    fn group_is_full(&self, slot: &Slot) -> bool {
+        slot.guard
+            .as_ref()
+            .is_some_and(|g| g.waiters.len() >= self.options.max_writes || g.opened.elapsed() >= self.options.max_age)
+    }
+
+    /// Rolls the open group back: every write in it fails (its callers are told, and the
+    /// webhooks among them answered so that they are delivered again).
+    async fn abandon_group(&self, open: &mut Open, why: &DbErr) {
+        tracing::warn!(error = %why, "a write left its group in a state it cannot undo alone; the group is rolled back");
+        let waiters = std::mem::take(&mut open.waiters);
+        open.events.clear();
+        open.generation += 1;
+        if let Some(txn) = open.txn.take() {
+            let _ = txn.rollback().await;
+        }
+        let answer = Err(format!("the group was rolled back: {why}"));
+        for w in waiters {
+            w.answer(&answer);
         }
     }
 
@@ -186,8 +383,9 @@ impl Batcher {
         let pending = std::mem::take(&mut open.events);
         open.generation += 1;
         let Some(txn) = open.txn.take() else {
+            let answer = Err("the group's transaction was gone".into());
             for w in waiters {
-                let _ = w.send(Err("the group's transaction was gone".into()));
+                w.answer(&answer);
             }
             return Err(DbErr::Custom("the group's transaction was gone".into()));
         };
@@ -211,7 +409,7 @@ impl Batcher {
         metrics::histogram!("cx_commit_batch_seconds").record(open.opened.elapsed().as_secs_f64());
         let answer = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
         for w in waiters {
-            let _ = w.send(answer.clone());
+            w.answer(&answer);
         }
         result
     }
@@ -228,6 +426,14 @@ impl Batcher {
 }
 
 impl Slot {
+    /// The group's transaction.
+    fn txn(&self) -> Result<&DatabaseTransaction, DbErr> {
+        self.guard
+            .as_ref()
+            .and_then(|g| g.txn.as_ref())
+            .ok_or_else(|| DbErr::Custom("the group transaction is gone".into()))
+    }
+
     /// Hands this write (its savepoint already released) and its events (of one organization)
     /// to the group, and returns once the group that holds it has committed; the group numbered
     /// and published the events.
@@ -245,7 +451,7 @@ impl Slot {
             return b.commit_group(&mut guard, true).await;
         }
         let (tx, mut rx) = oneshot::channel();
-        guard.waiters.push(tx);
+        guard.waiters.push(Waiter::Turn(tx));
         let generation = guard.generation;
         drop(guard);
         let answer = tokio::select! {
@@ -297,6 +503,43 @@ async fn number_all(
         number_and_insert(txn, &org_id, events, out).await?;
     }
     Ok(())
+}
+
+/// The writer's loop: runs until the batcher is gone (its queue's sender with it).
+async fn run_writer(batcher: Weak<Batcher>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    while let Some(job) = jobs.recv().await {
+        let Some(b) = batcher.upgrade() else { return };
+        b.run_jobs(job, &mut jobs).await;
+    }
+}
+
+/// The database refused a statement's rows for a constraint (unique, foreign key, not null,
+/// check): the statement failed alone, and the transaction is as it was before it.
+fn is_constraint_violation(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::error::ErrorKind;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
+        return false;
+    };
+    matches!(&**e, sea_orm::sqlx::Error::Database(d) if matches!(
+        d.kind(),
+        ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::NotNullViolation | ErrorKind::CheckViolation
+    ))
+}
+
+/// A write's statements as one: its savepoint first, then each statement, their values in
+/// order (SQLite binds a multi-statement query's anonymous `?` parameters in sequence).
+fn one_turn(statements: Vec<Statement>) -> Statement {
+    let mut sql = String::from("SAVEPOINT cx_write");
+    let mut values = Vec::new();
+    for s in statements {
+        sql.push_str(";\n");
+        sql.push_str(&s.sql);
+        if let Some(v) = s.values {
+            values.extend(v.0);
+        }
+    }
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }
 
 /// Counts a writer as queued for the slot while it waits (also when its future is dropped).

@@ -344,6 +344,19 @@ impl Runtime {
         Ok(())
     }
 
+    /// [`crate::db::Db::write_statements`], timed like [`Runtime::commit`].
+    pub async fn write(
+        &self,
+        org_id: &str,
+        statements: Vec<sea_orm::Statement>,
+        events: Vec<crate::store::events::NewEvent>,
+    ) -> Result<crate::db::Written, sea_orm::DbErr> {
+        let started = std::time::Instant::now();
+        let written = self.db.write_statements(org_id, statements, events).await?;
+        metrics::histogram!("cx_commit_seconds").record(started.elapsed().as_secs_f64());
+        Ok(written)
+    }
+
     /// The live actor of a conversation, spawned on demand.
     pub fn conversation(&self, org_id: &str, id: &str) -> Addr<ConversationActor> {
         self.registry.conversation(self, org_id, id)

@@ -11,7 +11,7 @@ use actors::db::{Db, DbOptions};
 use actors::events::EventName;
 use actors::store::events::{self, NewEvent};
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 /// A migrated database: a SQLite file in `dir`, or a fresh PostgreSQL database.
 struct TestDb {
@@ -350,5 +350,123 @@ async fn numbering_follows_the_counter_and_stores_what_it_returns_sqlite() {
 async fn numbering_follows_the_counter_and_stores_what_it_returns_postgres() {
     if let Some(t) = postgres(|_| {}).await {
         numbering_follows_the_counter_and_stores_what_it_returns(t).await;
+    }
+}
+
+/// The statements of write `i` for [`Db::write_statements`]: a new organization `w{i}`, then
+/// (kind 1) a second `org` row, which the primary key refuses, (kind 2) an update that matches
+/// no row, or (otherwise) an update of `org` that applies.
+fn statements(db: &Db, i: usize) -> Vec<sea_orm::Statement> {
+    use sea_orm::QueryTrait;
+    let backend = db.backend();
+    let returning = |mut s: sea_orm::Statement| {
+        s.sql.push_str(" RETURNING 1");
+        s
+    };
+    let insert = |id: &str| returning(entities::organization::Entity::insert(org_row(id, id)).build(backend));
+    let rename = |id: &str| {
+        let p = if backend == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
+        let q = if backend == sea_orm::DbBackend::Postgres { "$2" } else { "?" };
+        sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!("UPDATE organizations SET name = {p} WHERE id = {q} RETURNING 1"),
+            [format!("renamed by {i}").into(), id.into()],
+        )
+    };
+    let second = match i % 5 {
+        1 => insert("org"),
+        2 => rename("nobody"),
+        _ => rename("org"),
+    };
+    vec![insert(&format!("w{i}")), second]
+}
+
+/// Writes given as statements ([`Db::write_statements`]: on SQLite the writer runs them, one
+/// turn each) share a group with writes made statement by statement; one that a unique index refuses or whose
+/// update matches no row leaves nothing behind, even when it follows writes that applied (each
+/// rolls back to its own savepoint, not an earlier one), and the others commit with their
+/// events, numbered without a gap.
+async fn writes_given_as_statements_fail_alone(t: TestDb) {
+    use actors::db::Written;
+    let db = t.db.clone();
+    org(&db, "org").await;
+    let first = db.begin_write_in("org").await.unwrap();
+    events::number_and_insert(&*first, "org", vec![event(0)], &mut Vec::new()).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 1..=20 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every fourth write goes statement by statement, between the others.
+            if i % 4 == 0 {
+                return (i, write(&db, "org", i, 2, false).await.map(|()| Written::Stored));
+            }
+            let events = (0..2).map(|_| event(i)).collect();
+            (i, db.write_statements("org", statements(&db, i), events).await)
+        }));
+    }
+    // The five written statement by statement wait for the slot, and so does the writer that
+    // runs the others (on SQLite; on PostgreSQL each of those waits for the slot itself).
+    let waiting = if db.backend() == sea_orm::DbBackend::Sqlite { 6 } else { 20 };
+    for _ in 0..500 {
+        if db.writers_waiting() == waiting {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(db.writers_waiting(), waiting, "the writes queue behind the open one");
+    // The writer's queue holds the rest by now (they were sent before their tasks yielded).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = db.commit_stats();
+    first.commit().await.unwrap();
+    let mut ok = Vec::new();
+    for task in tasks {
+        let (i, result) = task.await.unwrap();
+        let expected = match i % 5 {
+            _ if i % 4 == 0 => Written::Stored,
+            1 => Written::Conflict,
+            2 => Written::Unmatched,
+            _ => Written::Stored,
+        };
+        assert_eq!(result.unwrap(), expected, "write {i}");
+        if expected == Written::Stored {
+            ok.push(i);
+        }
+    }
+    let after = db.commit_stats();
+    assert_eq!(after.groups - before.groups, 1, "one commit for the whole group");
+    assert_eq!(after.writes - before.writes, 1 + ok.len() as u64, "the open one and those that applied");
+    for i in 1..=20 {
+        let row = entities::organization::Entity::find_by_id(format!("w{i}")).one(&db.conn).await.unwrap();
+        let statement_write = i % 4 != 0;
+        assert_eq!(row.is_some(), statement_write && ok.contains(&i), "organization w{i}");
+    }
+    let rows = stored(&db, "org").await;
+    let seqs: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(seqs, (1..=1 + 2 * ok.len() as i64).collect::<Vec<_>>(), "gap-free");
+    for i in 1..=20 {
+        let n = rows.iter().filter(|r| r.1 == format!("{{\"write\":{i}}}")).count();
+        assert_eq!(n, if ok.contains(&i) { 2 } else { 0 }, "events of write {i}");
+    }
+    // The next group starts clean: a write given as statements commits alone.
+    let events = vec![event(99)];
+    assert_eq!(db.write_statements("org", statements(&db, 98), events).await.unwrap(), Written::Stored);
+    assert_eq!(events::head(&db.conn, "org").await.unwrap(), 2 + 2 * ok.len() as i64);
+    t.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_given_as_statements_fail_alone_sqlite() {
+    writes_given_as_statements_fail_alone(sqlite(|o| o.group.max_age = Duration::from_secs(5)).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_given_as_statements_fail_alone_postgres() {
+    if let Some(t) = postgres(|o| {
+        o.shards = 1;
+        o.group.max_age = Duration::from_secs(5);
+    })
+    .await
+    {
+        writes_given_as_statements_fail_alone(t).await;
     }
 }

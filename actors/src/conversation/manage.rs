@@ -82,13 +82,6 @@ impl Handler<Update> for ConversationActor {
                 }
             })
             .await
-            .map_err(|e| match e {
-                // The database allows one open conversation per contact and inbox.
-                ActorError::Db(db) if matches!(db.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-                    ActorError::Conflict("the customer already has a newer open conversation".into())
-                }
-                other => other,
-            })
         })
     }
 }

@@ -34,9 +34,10 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use entities::enums::{Channel, ConversationStatus, Direction, MessageStatus};
 use entities::{contact, conversation, message};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel, SqlErr};
+use sea_orm::{ActiveValue::Set, IntoActiveModel, TryIntoModel};
 use serde::{Deserialize, Serialize};
 
+use crate::db::Written;
 use crate::error::ActorError;
 use crate::events::EventName;
 use crate::runtime::Runtime;
@@ -360,6 +361,38 @@ async fn commit(
     Ok(())
 }
 
+/// [`commit`] for a write given as statements (see [`crate::db::Db::write_statements`]):
+/// `statements`, then what changed in the conversation row since `before` (the row as read)
+/// if nobody else wrote it since, with its events. On SQLite the whole write is one turn on the database's writer. `Unmatched` (someone
+/// else wrote the row) is [`ActorError::Stale`]; `Conflict` (a unique index refused one of
+/// `statements`' rows) is the caller's to answer. Nothing is stored unless it returns `Stored`.
+async fn commit_statements(
+    rt: &Runtime,
+    mut statements: Vec<sea_orm::Statement>,
+    conv: &mut conversation::Model,
+    before: &conversation::Model,
+    outbox: Outbox,
+) -> Result<Written, ActorError> {
+    conv.event_seq = outbox.seq;
+    queue_fields(conv, Utc::now());
+    let org_id = conv.org_id.clone();
+    statements.push(store::conversations::save_if_unchanged_statement(rt.db.backend(), conv, before, outbox.base));
+    let moved = outbox
+        .items
+        .iter()
+        .any(|e| matches!(e.name, EventName::ConversationAssigned | EventName::ConversationStatusChanged));
+    match rt.write(&org_id, statements, outbox.items).await? {
+        Written::Unmatched => Err(ActorError::Stale),
+        Written::Conflict => Ok(Written::Conflict),
+        Written::Stored => {
+            if conv.queued_at.is_some() || moved {
+                rt.request_drain(&org_id);
+            }
+            Ok(Written::Stored)
+        }
+    }
+}
+
 /// Keeps the queue fields true to the row: `queued_at` while the conversation waits unassigned
 /// for a human (kept from when it first joined, so the oldest is served first), `awaiting_since`
 /// while the customer waits for a reply.
@@ -432,10 +465,6 @@ fn preview(text: Option<&str>, message_type: &str) -> String {
         Some(t) => t.chars().take(120).collect(),
         None => format!("[{message_type}]"),
     }
-}
-
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 /// The conversation's contact changed (an agent renamed or recategorized it): read it again, so
@@ -512,12 +541,7 @@ impl Handler<Inbound> for ConversationActor {
                 media_size: m.stored_media.as_ref().map(|f| f.size),
                 ..new_message(&s.conv, Direction::Inbound, &m.message_type, MessageStatus::Received, now)
             };
-            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
-            match message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => return Ok((s, InboundOutcome::Duplicate)),
-                Err(e) => return Err(e.into()),
-            }
+            let before = s.conv.clone();
             let c = &mut s.conv;
             if team.is_some() {
                 c.team_id = team;
@@ -547,7 +571,12 @@ impl Handler<Inbound> for ConversationActor {
                     serde_json::to_string(&StatusChanged { conversation: &conv_view, previous_status: prev.as_str() })?,
                 );
             }
-            commit(&rt, txn, &mut s.conv, out).await?;
+            let insert = store::messages::insert_statement(rt.db.backend(), &row);
+            if commit_statements(&rt, vec![insert], &mut s.conv, &before, out).await? == Written::Conflict {
+                // Stored before: the unique index on the provider's message id refused it.
+                s.conv = before;
+                return Ok((s, InboundOutcome::Duplicate));
+            }
             s.customer_wrote = true;
             let s = if greet { routing::greet(&rt, s).await } else { s };
             let s = routing::notice_after_inbound(&rt, s).await;
@@ -598,12 +627,17 @@ impl Handler<ApplyStatus> for ConversationActor {
                 }
                 MessageStatus::Received | MessageStatus::Pending => {}
             }
-            let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
-            let updated = am.update(&*txn).await?;
+            let updated = am.clone().try_into_model()?;
+            let before = s.conv.clone();
             let mut out = Outbox::new(&s.conv);
             out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
-            commit(&rt, txn, &mut s.conv, out).await?;
-            Ok((s, ()))
+            let update = store::messages::update_statement(rt.db.backend(), &updated.id, am);
+            match commit_statements(&rt, vec![update], &mut s.conv, &before, out).await? {
+                Written::Stored => Ok((s, ())),
+                // The wamid it adopted is another message's already.
+                Written::Conflict => Err(ActorError::Conflict("the provider message id is taken".into())),
+                Written::Unmatched => Err(ActorError::Stale),
+            }
         })
     }
 }
@@ -646,8 +680,11 @@ async fn transition(
     if !status_changed && !assigned_changed {
         out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
     }
-    let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
-    commit(&rt, txn, &mut s.conv, out).await?;
+    if commit_statements(&rt, Vec::new(), &mut s.conv, &before, out).await? == Written::Conflict {
+        // The database allows one conversation that is not closed per contact and inbox: this
+        // one reopening while the customer has a newer one.
+        return Err(ActorError::Conflict("the customer already has a newer open conversation".into()));
+    }
     Ok((s, view))
 }
 

@@ -2,7 +2,8 @@
 
 use entities::conversation;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, ModelTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
 
 use entities::enums::ConversationStatus;
@@ -40,6 +41,33 @@ pub async fn save_if_unchanged(
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
+}
+
+/// [`save_if_unchanged`] as a statement that returns one row when it applies, for
+/// [`crate::db::Db::write_statements`]. It writes only the columns in which `c` differs from
+/// `before`, the row as stored at `expected_seq`: the database then rewrites only the index
+/// entries of what changed (SQLite rewrites every index of every column an `UPDATE` sets, and a
+/// conversation has twelve).
+pub fn save_if_unchanged_statement(
+    backend: DbBackend,
+    c: &conversation::Model,
+    before: &conversation::Model,
+    expected_seq: i64,
+) -> Statement {
+    let mut changes = conversation::ActiveModel::from(before.clone());
+    for col in conversation::Column::iter() {
+        let value = c.get(col);
+        if value != before.get(col) {
+            changes.set(col, value);
+        }
+    }
+    let mut statement = conversation::Entity::update_many()
+        .set(changes)
+        .filter(conversation::Column::Id.eq(c.id.clone()))
+        .filter(conversation::Column::EventSeq.eq(expected_seq))
+        .build(backend);
+    statement.sql.push_str(" RETURNING 1");
+    statement
 }
 
 /// Which way a cursor page goes along the id order.

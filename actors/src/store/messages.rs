@@ -1,7 +1,10 @@
 //! Messages.
 
 use entities::message;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement,
+};
 
 use super::conversations::Page;
 
@@ -16,6 +19,22 @@ pub async fn by_provider_id(
         .filter(message::Column::ProviderMessageId.eq(provider_message_id))
         .one(db)
         .await
+}
+
+/// Inserts `row` as a statement that returns one row, for [`crate::db::Db::write_statements`].
+pub fn insert_statement(backend: DbBackend, row: &message::Model) -> Statement {
+    let mut statement = message::Entity::insert(message::ActiveModel::from(row.clone()).reset_all()).build(backend);
+    statement.sql.push_str(" RETURNING 1");
+    statement
+}
+
+/// Writes the columns `changes` sets of message `id`, as a statement that returns one row, for
+/// [`crate::db::Db::write_statements`].
+pub fn update_statement(backend: DbBackend, id: &str, changes: message::ActiveModel) -> Statement {
+    let mut statement =
+        message::Entity::update_many().set(changes).filter(message::Column::Id.eq(id.to_owned())).build(backend);
+    statement.sql.push_str(" RETURNING 1");
+    statement
 }
 
 /// Marks a message's send as under way: not due again before `until`.
