@@ -111,7 +111,7 @@ pub async fn render(state: &AppState) -> Result<String> {
 /// Outbound messages in `status`, every organization's; failed ones only while not discarded
 /// (an admin's discard is history, not backlog). The status is written into the SQL so the
 /// count reads only the rows in that status (the partial indexes of pending and of open failed
-/// messages, or `ix_messages_due`), however many messages were ever sent.
+/// messages, or `ix_messages_due_at`), however many messages were ever sent.
 pub fn backlog(status: MessageStatus) -> sea_orm::Select<message::Entity> {
     let q = message::Entity::find()
         .filter(message::Column::Direction.eq(Direction::Outbound))

@@ -33,6 +33,7 @@ mod m20261207_000027_csat;
 mod m20261208_000028_flat_costs;
 mod m20261208_000029_knowledge_fts;
 mod m20261209_000030_bucket_counts;
+mod m20261210_000031_lean_message_indexes;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000028_flat_costs::Migration),
             Box::new(m20261208_000029_knowledge_fts::Migration),
             Box::new(m20261209_000030_bucket_counts::Migration),
+            Box::new(m20261210_000031_lean_message_indexes::Migration),
         ]
     }
 }

@@ -289,14 +289,28 @@ async fn the_outbox_backlog_gauge_counts_only_backlogged_messages() {
     // Pending: the status's range of the outbox index or its partial index; failed: that range
     // or the partial indexes of failed messages not discarded (discarded history is not backlog).
     let pending = cx_inbox::metrics::backlog(MessageStatus::Pending);
-    Plan::of(&app, counted(&app, pending)).await.uses_one_of(&["ix_messages_due", "ix_messages_pending"]);
+    Plan::of(&app, counted(&app, pending)).await.uses_one_of(&["ix_messages_due_at", "ix_messages_pending"]);
     let failed = cx_inbox::metrics::backlog(MessageStatus::Failed);
     // (SQLite, without statistics, takes the status range of the outbox index here.)
     Plan::of(&app, counted(&app, failed)).await.uses_one_of(&[
-        "ix_messages_due",
+        "ix_messages_due_at",
         "ix_messages_failed_open",
         "ix_messages_failed_open_recent",
     ]);
+}
+
+/// Migration 000031 made three indexes of `messages` partial (an inbound message has no
+/// idempotency key, no send schedule and usually no media); the queries that read them still
+/// do, on a generic PostgreSQL plan too.
+#[actix_web::test]
+async fn the_partial_outbox_and_media_indexes_serve_their_queries() {
+    let (app, org, _) = seeded().await;
+    let q = actors::store::messages::idempotency_query(&org.org_id, "key");
+    Plan::of(&app, built(&app, q)).await.uses("ux_messages_org_idempotency_key");
+    let q = actors::store::messages::due_query(Utc::now(), 100);
+    Plan::of(&app, built(&app, q)).await.uses("ix_messages_due_at");
+    let q = actors::store::messages::media_pending_query(100);
+    Plan::of(&app, built(&app, q)).await.uses("ix_messages_media");
 }
 
 #[actix_web::test]

@@ -101,11 +101,12 @@ pub async fn by_idempotency_key(
     org_id: &str,
     key: &str,
 ) -> Result<Option<message::Model>, DbErr> {
-    message::Entity::find()
-        .filter(message::Column::OrgId.eq(org_id))
-        .filter(message::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await
+    idempotency_query(org_id, key).one(db).await
+}
+
+/// The query of [`by_idempotency_key`]: a key of the partial `ux_messages_org_idempotency_key`.
+pub fn idempotency_query(org_id: &str, key: &str) -> Select<message::Entity> {
+    message::Entity::find().filter(message::Column::OrgId.eq(org_id)).filter(message::Column::IdempotencyKey.eq(key))
 }
 
 /// A conversation's outbound messages still in the outbox, oldest first.
@@ -125,6 +126,11 @@ pub async fn due_conversations(
     now: chrono::DateTime<chrono::Utc>,
     limit: u64,
 ) -> Result<Vec<(String, String)>, DbErr> {
+    due_query(now, limit).into_tuple().all(db).await
+}
+
+/// The query of [`due_conversations`]: a range of the partial `ix_messages_due_at`.
+pub fn due_query(now: chrono::DateTime<chrono::Utc>, limit: u64) -> Select<message::Entity> {
     message::Entity::find()
         .select_only()
         .column(message::Column::OrgId)
@@ -133,19 +139,19 @@ pub async fn due_conversations(
         .filter(message::Column::NextAttemptAt.lte(now))
         .distinct()
         .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await
 }
 
 /// Inbound messages whose media waits to be downloaded, oldest first.
 pub async fn media_pending(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<message::Model>, DbErr> {
+    media_pending_query(limit).all(db).await
+}
+
+/// The query of [`media_pending`]: a key of the partial `ix_messages_media`.
+pub fn media_pending_query(limit: u64) -> Select<message::Entity> {
     message::Entity::find()
         .filter(message::Column::MediaStatus.eq("pending"))
         .order_by_asc(message::Column::Id)
         .limit(limit)
-        .all(db)
-        .await
 }
 
 /// The id of the conversation's newest customer message, if any.
