@@ -18,7 +18,7 @@ impl MigrationName for Migration {
 /// (the index it replaces, its name, kind, columns, condition). A new name, as the earlier
 /// migrations that made an index partial did: on SQLite, `DROP INDEX x` then `CREATE INDEX x`
 /// here failed with "index x already exists" (the same two statements pass on one connection
-/// of the sqlite3 shell; the migrator's statements probably reach different connections of the
+/// of Python's sqlite3; the migrator's statements probably reach different connections of the
 /// pool, one with the schema from before the `DROP`).
 const INDEXES: &[(&str, &str, &str, &str, &str)] = &[
     // An outbound message's idempotency key, unique per organization.
