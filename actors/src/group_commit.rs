@@ -141,6 +141,14 @@ struct Open {
     events: Vec<(String, Vec<NewEvent>)>,
 }
 
+impl Open {
+    /// Big or old enough to commit now; `own`: the caller's write is in it but not among the
+    /// waiters.
+    fn is_due(&self, own: bool, options: &Options) -> bool {
+        self.waiters.len() + usize::from(own) >= options.max_writes || self.opened.elapsed() >= options.max_age
+    }
+}
+
 /// A write's turn on the open group. Dropped without [`Slot::finish`] (an error, a cancelled
 /// future): the write's savepoint was already rolled back, and the group is handed on.
 pub(crate) struct Slot {
@@ -299,7 +307,7 @@ impl Batcher {
                         }
                         guard.waiters.push(Waiter::Job(job.reply));
                     }
-                    if self.group_is_full(&slot) {
+                    if slot.guard.as_ref().is_some_and(|g| g.is_due(false, &self.options)) {
                         break;
                     }
                     continue;
@@ -309,24 +317,14 @@ impl Batcher {
                 // A statement's rows broke a constraint: that statement failed alone, after the
                 // savepoint, which undoes the write's other statements.
                 Err(e) if is_constraint_violation(&e) => Err(e),
-                Err(e) => {
-                    if let Some(mut guard) = slot.guard.take() {
-                        self.abandon_group(&mut guard, &e).await;
-                    }
-                    let _ = job.reply.send(Err(e));
-                    return;
-                }
+                Err(e) => return self.fail_group(&mut slot, job.reply, e).await,
             };
             let undone = match slot.txn() {
                 Ok(txn) => txn.execute_unprepared("ROLLBACK TO cx_write; RELEASE cx_write").await.map(|_| ()),
                 Err(e) => Err(e),
             };
             if let Err(e) = undone {
-                if let Some(mut guard) = slot.guard.take() {
-                    self.abandon_group(&mut guard, &e).await;
-                }
-                let _ = job.reply.send(Err(e));
-                return;
+                return self.fail_group(&mut slot, job.reply, e).await;
             }
             let _ = job.reply.send(failed);
         }
@@ -336,8 +334,7 @@ impl Batcher {
             slot.guard = Some(guard);
             return;
         }
-        let full = guard.waiters.len() >= self.options.max_writes || guard.opened.elapsed() >= self.options.max_age;
-        if full || self.queued.load(Ordering::SeqCst) == 0 {
+        if guard.is_due(false, &self.options) || self.queued.load(Ordering::SeqCst) == 0 {
             if let Err(e) = self.commit_group(&mut guard, false).await {
                 tracing::warn!(error = %e, "a group commit failed");
             }
@@ -354,10 +351,13 @@ impl Batcher {
         });
     }
 
-    fn group_is_full(&self, slot: &Slot) -> bool {
-        slot.guard
-            .as_ref()
-            .is_some_and(|g| g.waiters.len() >= self.options.max_writes || g.opened.elapsed() >= self.options.max_age)
+    /// A write left the group in a state no single write can undo: the group is rolled back,
+    /// and the write is told why.
+    async fn fail_group(&self, slot: &mut Slot, reply: oneshot::Sender<Result<Written, DbErr>>, e: DbErr) {
+        if let Some(mut guard) = slot.guard.take() {
+            self.abandon_group(&mut guard, &e).await;
+        }
+        let _ = reply.send(Err(e));
     }
 
     /// Rolls the open group back: every write in it fails (its callers are told, and the
@@ -445,8 +445,7 @@ impl Slot {
             guard.events.push((org_id.to_owned(), events));
         }
         let b = self.batcher.clone();
-        let full = guard.waiters.len() + 1 >= b.options.max_writes || guard.opened.elapsed() >= b.options.max_age;
-        if full || b.queued.load(Ordering::SeqCst) == 0 {
+        if guard.is_due(true, &b.options) || b.queued.load(Ordering::SeqCst) == 0 {
             // Nobody to hand the group to (or it is big or old enough): commit it now.
             return b.commit_group(&mut guard, true).await;
         }

@@ -80,9 +80,7 @@ impl Handler<ResolveConversation> for InboxActor {
             match find_or_open(&rt, &org_id, &inbox_id, &msg).await {
                 // Another node opened the conversation (or created the contact) at the same
                 // moment; the unique indexes refused ours, so theirs is there to be found.
-                Err(ActorError::Db(e))
-                    if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) =>
-                {
+                Err(ActorError::Db(e)) if crate::db::is_unique_violation(&e) => {
                     find_or_open(&rt, &org_id, &inbox_id, &msg).await
                 }
                 other => other,
@@ -130,11 +128,7 @@ impl Handler<ResolveContact> for InboxActor {
             };
             match open().await {
                 // Another node opened the conversation at the same moment: find theirs.
-                Err(ActorError::Db(e))
-                    if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) =>
-                {
-                    open().await
-                }
+                Err(ActorError::Db(e)) if crate::db::is_unique_violation(&e) => open().await,
                 other => other,
             }
         };

@@ -348,24 +348,29 @@ async fn commit(
     if !store::conversations::save_if_unchanged(&*txn, conv, outbox.base).await? {
         return Err(ActorError::Stale);
     }
-    // A conversation waiting for a human, or a change that may have freed an agent's capacity:
-    // let auto-assignment look at the queue.
-    let moved = outbox
-        .items
-        .iter()
-        .any(|e| matches!(e.name, EventName::ConversationAssigned | EventName::ConversationStatusChanged));
+    let drain = wakes_assignment(conv, &outbox.items);
     rt.commit(txn, &org_id, outbox.items).await?;
-    if conv.queued_at.is_some() || moved {
+    if drain {
         rt.request_drain(&org_id);
     }
     Ok(())
 }
 
+/// A conversation waiting for a human, or a change that may have freed an agent's capacity:
+/// once committed, auto-assignment looks at the queue.
+fn wakes_assignment(conv: &conversation::Model, events: &[NewEvent]) -> bool {
+    conv.queued_at.is_some()
+        || events
+            .iter()
+            .any(|e| matches!(e.name, EventName::ConversationAssigned | EventName::ConversationStatusChanged))
+}
+
 /// [`commit`] for a write given as statements (see [`crate::db::Db::write_statements`]):
 /// `statements`, then what changed in the conversation row since `before` (the row as read)
-/// if nobody else wrote it since, with its events. On SQLite the whole write is one turn on the database's writer. `Unmatched` (someone
-/// else wrote the row) is [`ActorError::Stale`]; `Conflict` (a unique index refused one of
-/// `statements`' rows) is the caller's to answer. Nothing is stored unless it returns `Stored`.
+/// if nobody else wrote it since, with its events. On SQLite the whole write is one turn on
+/// the database's writer. `Unmatched` (someone else wrote the row) is [`ActorError::Stale`];
+/// `Conflict` (a unique index refused one of `statements`' rows) is the caller's to answer.
+/// Nothing is stored unless it returns `Stored`.
 async fn commit_statements(
     rt: &Runtime,
     mut statements: Vec<sea_orm::Statement>,
@@ -377,15 +382,12 @@ async fn commit_statements(
     queue_fields(conv, Utc::now());
     let org_id = conv.org_id.clone();
     statements.push(store::conversations::save_if_unchanged_statement(rt.db.backend(), conv, before, outbox.base));
-    let moved = outbox
-        .items
-        .iter()
-        .any(|e| matches!(e.name, EventName::ConversationAssigned | EventName::ConversationStatusChanged));
+    let drain = wakes_assignment(conv, &outbox.items);
     match rt.write(&org_id, statements, outbox.items).await? {
         Written::Unmatched => Err(ActorError::Stale),
         Written::Conflict => Ok(Written::Conflict),
         Written::Stored => {
-            if conv.queued_at.is_some() || moved {
+            if drain {
                 rt.request_drain(&org_id);
             }
             Ok(Written::Stored)
