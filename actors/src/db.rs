@@ -210,18 +210,34 @@ impl Db {
     /// it applies (`… RETURNING 1`), committed with `org_id`'s events like [`WriteTxn::
     /// commit_events`]. A statement that returns no row, or a unique index that refuses a row,
     /// leaves nothing of the write stored (`Unmatched`, `Conflict`). Returns once the write is
-    /// durable. On SQLite the statements run in one turn on the group's connection; elsewhere
-    /// one by one in the write's transaction.
+    /// durable. On SQLite the statements run in one turn on the group's connection.
+    ///
+    /// On PostgreSQL a write that moves no row between the count buckets the database's
+    /// triggers keep (`moves_counts` false; migration 000030) is one statement, committed on its
+    /// own (see [`crate::store::events::numbered_statement`]): the organization's counter row,
+    /// which its writes take in turn, is then held for that statement's end and its commit,
+    /// not for a round trip to this process and back. A bucket's row is locked by a trigger at
+    /// the end of the statement that moves it, so a write that moves one runs statement by
+    /// statement and takes the counter last, like every other writer: two writes never wait for
+    /// each other's locks in opposite orders.
     pub async fn write_statements(
         &self,
         org_id: &str,
         statements: Vec<Statement>,
         events: Vec<NewEvent>,
+        moves_counts: bool,
     ) -> Result<Written, DbErr> {
         if self.sqlite()
             && let Some(b) = self.batchers.first()
         {
             return b.write_in_one_turn(statements, org_id.to_owned(), events).await;
+        }
+        if self.batchers.is_empty()
+            && !moves_counts
+            && !events.is_empty()
+            && events.len() <= crate::store::events::AT_ONCE_MAX
+        {
+            return self.write_at_once(org_id, statements, events).await;
         }
         let txn = self.begin_write_in(org_id).await?;
         for statement in statements {
@@ -234,6 +250,28 @@ impl Db {
             }
         }
         txn.commit_events(org_id, events).await?;
+        Ok(Written::Stored)
+    }
+
+    /// [`Db::write_statements`] as one PostgreSQL statement, outside any transaction block.
+    async fn write_at_once(
+        &self,
+        org_id: &str,
+        statements: Vec<Statement>,
+        events: Vec<NewEvent>,
+    ) -> Result<Written, DbErr> {
+        use crate::store::events;
+        let (statement, numbering) = events::numbered_statement(org_id, statements, events);
+        let rows = match self.conn.query_all_raw(statement).await {
+            Ok(rows) => rows,
+            Err(e) if is_unique_violation(&e) => return Ok(Written::Conflict),
+            Err(e) if events::is_unmatched(&e) => return Ok(Written::Unmatched),
+            Err(e) => return Err(e),
+        };
+        let mut numbered: Vec<Event> = Vec::with_capacity(rows.len());
+        numbering.numbered(org_id, &rows, &mut numbered)?;
+        metrics::counter!("cx_committed_events_total").increment(numbered.len() as u64);
+        group_commit::publish(&self.publisher, numbered);
         Ok(Written::Stored)
     }
 

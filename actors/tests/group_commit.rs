@@ -355,8 +355,8 @@ async fn numbering_follows_the_counter_and_stores_what_it_returns_postgres() {
 
 /// The statements of write `i` for [`Db::write_statements`]: a new organization `w{i}`, then
 /// (kind 1) a second `org` row, which the primary key refuses, (kind 2) an update that matches
-/// no row, or (otherwise) an update of `org` that applies.
-fn statements(db: &Db, i: usize) -> Vec<sea_orm::Statement> {
+/// no row, or (otherwise) an update of organization `renamed` that applies.
+fn statements(db: &Db, i: usize, renamed: &str) -> Vec<sea_orm::Statement> {
     use sea_orm::QueryTrait;
     let backend = db.backend();
     let returning = |mut s: sea_orm::Statement| {
@@ -376,7 +376,7 @@ fn statements(db: &Db, i: usize) -> Vec<sea_orm::Statement> {
     let second = match i % 5 {
         1 => insert("org"),
         2 => rename("nobody"),
-        _ => rename("org"),
+        _ => rename(renamed),
     };
     vec![insert(&format!("w{i}")), second]
 }
@@ -401,7 +401,7 @@ async fn writes_given_as_statements_fail_alone(t: TestDb) {
                 return (i, write(&db, "org", i, 2, false).await.map(|()| Written::Stored));
             }
             let events = (0..2).map(|_| event(i)).collect();
-            (i, db.write_statements("org", statements(&db, i), events).await)
+            (i, db.write_statements("org", statements(&db, i, "org"), events, false).await)
         }));
     }
     // The five written statement by statement wait for the slot, and so does the writer that
@@ -449,7 +449,7 @@ async fn writes_given_as_statements_fail_alone(t: TestDb) {
     }
     // The next group starts clean: a write given as statements commits alone.
     let events = vec![event(99)];
-    assert_eq!(db.write_statements("org", statements(&db, 98), events).await.unwrap(), Written::Stored);
+    assert_eq!(db.write_statements("org", statements(&db, 98, "org"), events, false).await.unwrap(), Written::Stored);
     assert_eq!(events::head(&db.conn, "org").await.unwrap(), 2 + 2 * ok.len() as i64);
     t.drop_db().await;
 }
@@ -468,5 +468,65 @@ async fn writes_given_as_statements_fail_alone_postgres() {
     .await
     {
         writes_given_as_statements_fail_alone(t).await;
+    }
+}
+
+/// On PostgreSQL without groups (the default), a write given as statements that moves no count
+/// bucket is one statement, committed alone: one that a unique index refuses or whose update
+/// matches no row leaves nothing behind (not its rows, not a number of the counter), while writes
+/// of both kinds (one statement, and statement by statement) commit around it concurrently with
+/// their events numbered without a gap.
+async fn one_statement_writes_fail_alone(t: TestDb) {
+    use actors::db::Written;
+    let db = t.db.clone();
+    org(&db, "org").await;
+    org(&db, "other").await;
+    let mut tasks = Vec::new();
+    for i in 1..=60 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 4 == 0 {
+                return (i, write(&db, "org", i, 2, false).await.map(|()| Written::Stored));
+            }
+            let events = (0..2).map(|_| event(i)).collect();
+            // The statements must leave the organization's own row to the counter.
+            (i, db.write_statements("org", statements(&db, i, "other"), events, false).await)
+        }));
+    }
+    let mut ok = Vec::new();
+    for task in tasks {
+        let (i, result) = task.await.unwrap();
+        let expected = match i % 5 {
+            _ if i % 4 == 0 => Written::Stored,
+            1 => Written::Conflict,
+            2 => Written::Unmatched,
+            _ => Written::Stored,
+        };
+        assert_eq!(result.unwrap(), expected, "write {i}");
+        if expected == Written::Stored {
+            ok.push(i);
+        }
+    }
+    for i in 1..=60 {
+        let row = entities::organization::Entity::find_by_id(format!("w{i}")).one(&db.conn).await.unwrap();
+        assert_eq!(row.is_some(), i % 4 != 0 && ok.contains(&i), "organization w{i}");
+    }
+    let other = entities::organization::Entity::find_by_id("other".to_owned()).one(&db.conn).await.unwrap().unwrap();
+    assert!(other.name.starts_with("renamed by "), "{}", other.name);
+    let rows = stored(&db, "org").await;
+    let seqs: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(seqs, (1..=2 * ok.len() as i64).collect::<Vec<_>>(), "gap-free");
+    for i in 1..=60 {
+        let n = rows.iter().filter(|r| r.1 == format!("{{\"write\":{i}}}")).count();
+        assert_eq!(n, if ok.contains(&i) { 2 } else { 0 }, "events of write {i}");
+    }
+    assert_eq!(events::head(&db.conn, "org").await.unwrap(), 2 * ok.len() as i64, "the counter kept no number");
+    t.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_statement_writes_fail_alone_postgres() {
+    if let Some(t) = postgres(|o| o.shards = 0).await {
+        one_statement_writes_fail_alone(t).await;
     }
 }

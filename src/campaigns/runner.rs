@@ -326,6 +326,10 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
         // Sends started and not yet stored: the daily limit's count cannot see them yet.
         let unstored = &AtomicU64::new(0);
         let pages = futures_util::stream::unfold((-1i32, Some(first)), move |(after, ready_now)| async move {
+            // Sends under way are read before the look counts the stored ones: a send that is
+            // stored while the look runs is then counted twice (the stretch ends a little early),
+            // never not at all (one customer over the limit). No send starts during the look.
+            let under_way = unstored.load(Ordering::SeqCst);
             let r = match ready_now {
                 Some(r) => r,
                 None => match ready(state, id).await {
@@ -339,7 +343,7 @@ async fn run(state: &AppState, id: &str) -> Result<()> {
             };
             // No room until the sends under way are stored: this stretch ends, and the next
             // look counts them.
-            let room = r.room.saturating_sub(unstored.load(Ordering::SeqCst));
+            let room = r.room.saturating_sub(under_way);
             if room == 0 {
                 return None;
             }

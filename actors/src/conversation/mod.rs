@@ -368,12 +368,14 @@ fn wakes_assignment(conv: &conversation::Model, events: &[NewEvent]) -> bool {
 /// [`commit`] for a write given as statements (see [`crate::db::Db::write_statements`]):
 /// `statements`, then what changed in the conversation row since `before` (the row as read)
 /// if nobody else wrote it since, with its events. On SQLite the whole write is one turn on
-/// the database's writer. `Unmatched` (someone else wrote the row) is [`ActorError::Stale`];
-/// `Conflict` (a unique index refused one of `statements`' rows) is the caller's to answer.
-/// Nothing is stored unless it returns `Stored`.
+/// the database's writer; on PostgreSQL one statement when neither the conversation nor
+/// `statements` (`statements_move_counts`) move a row between count buckets. `Unmatched`
+/// (someone else wrote the row) is [`ActorError::Stale`]; `Conflict` (a unique index refused one
+/// of `statements`' rows) is the caller's to answer. Nothing is stored unless it returns `Stored`.
 async fn commit_statements(
     rt: &Runtime,
     mut statements: Vec<sea_orm::Statement>,
+    statements_move_counts: bool,
     conv: &mut conversation::Model,
     before: &conversation::Model,
     outbox: Outbox,
@@ -383,7 +385,8 @@ async fn commit_statements(
     let org_id = conv.org_id.clone();
     statements.push(store::conversations::save_if_unchanged_statement(rt.db.backend(), conv, before, outbox.base));
     let drain = wakes_assignment(conv, &outbox.items);
-    match rt.write(&org_id, statements, outbox.items).await? {
+    let moves_counts = statements_move_counts || store::conversations::changes_bucket(before, conv);
+    match rt.write(&org_id, statements, outbox.items, moves_counts).await? {
         Written::Unmatched => Err(ActorError::Stale),
         Written::Conflict => Ok(Written::Conflict),
         Written::Stored => {
@@ -574,7 +577,8 @@ impl Handler<Inbound> for ConversationActor {
                 );
             }
             let insert = store::messages::insert_statement(rt.db.backend(), &row);
-            if commit_statements(&rt, vec![insert], &mut s.conv, &before, out).await? == Written::Conflict {
+            // A customer's message counts in no outbox bucket.
+            if commit_statements(&rt, vec![insert], false, &mut s.conv, &before, out).await? == Written::Conflict {
                 // Stored before: the unique index on the provider's message id refused it.
                 s.conv = before;
                 return Ok((s, InboundOutcome::Duplicate));
@@ -606,6 +610,9 @@ impl Handler<ApplyStatus> for ConversationActor {
             };
             let adopted = row.provider_message_id.is_none();
             let current = row.status;
+            // An outbound message counts in the outbox while pending or failed.
+            let outboxed = |st: MessageStatus| matches!(st, MessageStatus::Pending | MessageStatus::Failed);
+            let moves_counts = row.direction == Direction::Outbound && (outboxed(current) || outboxed(msg.status));
             if msg.status.rank() <= current.rank() {
                 return Ok((s, ())); // late or repeated status: the message is already further along
             }
@@ -634,7 +641,7 @@ impl Handler<ApplyStatus> for ConversationActor {
             let mut out = Outbox::new(&s.conv);
             out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
             let update = store::messages::update_statement(rt.db.backend(), &updated.id, am);
-            match commit_statements(&rt, vec![update], &mut s.conv, &before, out).await? {
+            match commit_statements(&rt, vec![update], moves_counts, &mut s.conv, &before, out).await? {
                 Written::Stored => Ok((s, ())),
                 // The wamid it adopted is another message's already.
                 Written::Conflict => Err(ActorError::Conflict("the provider message id is taken".into())),
@@ -682,7 +689,7 @@ async fn transition(
     if !status_changed && !assigned_changed {
         out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
     }
-    if commit_statements(&rt, Vec::new(), &mut s.conv, &before, out).await? == Written::Conflict {
+    if commit_statements(&rt, Vec::new(), false, &mut s.conv, &before, out).await? == Written::Conflict {
         // The database allows one conversation that is not closed per contact and inbox: this
         // one reopening while the customer has a newer one.
         return Err(ActorError::Conflict("the customer already has a newer open conversation".into()));

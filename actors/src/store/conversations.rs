@@ -70,6 +70,16 @@ pub fn save_if_unchanged_statement(
     statement
 }
 
+/// Whether `c` counts in another `conversation_counts` bucket than `before` did: organization,
+/// status, assignee, unread or not, awaiting a reply or not (the trigger's test, migration
+/// 000030).
+pub fn changes_bucket(before: &conversation::Model, c: &conversation::Model) -> bool {
+    let bucket = |c: &conversation::Model| {
+        (c.org_id.clone(), c.status, c.assigned_to.clone(), c.unread_count > 0, c.awaiting_reply)
+    };
+    bucket(before) != bucket(c)
+}
+
 /// Which way a cursor page goes along the id order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {

@@ -6,7 +6,7 @@ use entities::{event, organization};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Statement, Value,
+    QueryResult, QuerySelect, Select, Statement, Value,
 };
 
 use crate::events::{Event, EventName};
@@ -87,9 +87,81 @@ async fn number_and_insert_at_once(
     items: Vec<NewEvent>,
     out: &mut Vec<Event>,
 ) -> Result<(), DbErr> {
+    let (statement, pending) = numbered_statement(org_id, Vec::new(), items);
+    let rows = db.query_all_raw(statement).await?;
+    pending.numbered(org_id, &rows, out)
+}
+
+/// Events written by [`numbered_statement`], waiting for the numbers its rows return.
+pub(crate) struct Numbering {
+    kept: Vec<(Option<String>, Option<i64>, EventName, String)>,
+}
+
+impl Numbering {
+    /// Pushes the events onto `out` with the `org_seq`s the statement returned.
+    pub(crate) fn numbered(self, org_id: &str, rows: &[QueryResult], out: &mut Vec<Event>) -> Result<(), DbErr> {
+        if rows.len() != self.kept.len() {
+            return Err(DbErr::RecordNotFound(format!("organization {org_id}")));
+        }
+        let mut last = i64::MIN;
+        for row in rows {
+            last = std::cmp::max(last, row.try_get::<i64>("", "org_seq")?);
+        }
+        let n = self.kept.len() as i64;
+        for (i, (conversation_id, seq, name, payload)) in self.kept.into_iter().enumerate() {
+            let org_seq = last - n + 1 + i as i64;
+            out.push(Event::from_parts(
+                org_id.to_owned(),
+                org_seq,
+                conversation_id,
+                seq,
+                name.as_str().to_owned(),
+                &payload,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Most events one statement numbers (8 values a row, far below PostgreSQL's 65,535 bind
+/// parameters).
+pub(crate) const AT_ONCE_MAX: usize = MAX_ROWS;
+
+/// One PostgreSQL statement that runs `writes` (each a data-modifying statement that returns one
+/// row when it applies, `… RETURNING 1`), then takes `items.len()` numbers from the
+/// organization's counter and inserts the events with them. It returns one row (`org_seq`) per
+/// event.
+///
+/// The writes run first (the counter's `WHERE` waits for them), so the counter row is locked
+/// only from then until the statement commits. Should a write return no row, the events' `org_seq`
+/// is NULL and the `NOT NULL` column refuses them: the statement fails as a whole
+/// ([`is_unmatched`]), and so it does when a unique index refuses one of the writes' rows. (So
+/// it does, too, should the organization be gone: no counter, no numbers.)
+/// A write must not update the organization's own row: one statement updates a row once.
+pub(crate) fn numbered_statement(org_id: &str, writes: Vec<Statement>, items: Vec<NewEvent>) -> (Statement, Numbering) {
     let n = items.len() as i64;
-    let now = Utc::now();
-    let mut values: Vec<Value> = vec![org_id.into(), n.into(), now.into()];
+    let mut values: Vec<Value> = vec![org_id.into(), n.into(), Utc::now().into()];
+    let mut with = Vec::with_capacity(writes.len() + 2);
+    let mut applied = Vec::with_capacity(writes.len());
+    for (i, write) in writes.into_iter().enumerate() {
+        with.push(format!("w{i} AS ({})", shift_placeholders(&write.sql, values.len())));
+        values.extend(write.values.map(|v| v.0).unwrap_or_default());
+        applied.push(format!("(SELECT count(*) FROM w{i}) = 1"));
+    }
+    // Without writes, a missing organization numbers nothing (no rows: `RecordNotFound`).
+    let (guard, org_seq, joined) = if applied.is_empty() {
+        ("", "c.event_seq - $2 + v.ord".to_owned(), "JOIN c ON true")
+    } else {
+        with.push(format!("g AS (SELECT {} AS ok)", applied.join(" AND ")));
+        (
+            " AND (SELECT ok FROM g) IS NOT NULL",
+            "CASE WHEN g.ok THEN c.event_seq - $2 + v.ord END".to_owned(),
+            "LEFT JOIN c ON true CROSS JOIN g",
+        )
+    };
+    with.push(format!(
+        "c AS (UPDATE organizations SET event_seq = event_seq + $2 WHERE id = $1{guard} RETURNING event_seq)"
+    ));
     let mut rows = Vec::with_capacity(items.len());
     let mut kept = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -111,33 +183,72 @@ async fn number_and_insert_at_once(
         kept.push((conversation_id, seq, item.name, item.payload));
     }
     let sql = format!(
-        "WITH c AS (UPDATE organizations SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq) \
+        "WITH {} \
          INSERT INTO events (id, org_id, org_seq, conversation_id, seq, name, payload, created_at) \
-         SELECT v.id, $1, c.event_seq - $2 + v.ord, v.conversation_id, v.seq, v.name, v.payload, $3 \
-         FROM c CROSS JOIN (VALUES {}) AS v(id, ord, conversation_id, seq, name, payload) \
+         SELECT v.id, $1, {org_seq}, v.conversation_id, v.seq, v.name, v.payload, $3 \
+         FROM (VALUES {}) AS v(id, ord, conversation_id, seq, name, payload) {joined} \
          RETURNING org_seq",
+        with.join(", "),
         rows.join(", ")
     );
-    let numbered = db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-    if numbered.len() != kept.len() {
-        return Err(DbErr::RecordNotFound(format!("organization {org_id}")));
+    (Statement::from_sql_and_values(DbBackend::Postgres, sql, values), Numbering { kept })
+}
+
+/// Whether `e` is [`numbered_statement`]'s refusal of a write that returned no row.
+pub(crate) fn is_unmatched(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::postgres::PgDatabaseError;
+    let (DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err))) = e else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(db) = &**err else {
+        return false;
+    };
+    db.try_downcast_ref::<PgDatabaseError>()
+        .is_some_and(|pg| pg.code() == "23502" && pg.table() == Some("events") && pg.column() == Some("org_seq"))
+}
+
+/// `sql` with each PostgreSQL placeholder `$n` outside quotes renumbered `$(n + by)`.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        out.push(ch);
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(ch),
+            (None, '$') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                    digits.push(d);
+                    chars.next();
+                }
+                match digits.parse::<usize>() {
+                    Ok(k) => out.push_str(&(k + by).to_string()),
+                    Err(_) => out.push_str(&digits),
+                }
+            }
+            (None, _) => {}
+        }
     }
-    let mut last = i64::MIN;
-    for row in &numbered {
-        last = std::cmp::max(last, row.try_get::<i64>("", "org_seq")?);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_shift_outside_quotes_only() {
+        assert_eq!(
+            shift_placeholders(r#"UPDATE "t$1" SET a = $1, b = '$2', c = $10 WHERE d = $2 RETURNING 1"#, 3),
+            r#"UPDATE "t$1" SET a = $4, b = '$2', c = $13 WHERE d = $5 RETURNING 1"#
+        );
+        assert_eq!(shift_placeholders("SELECT 'it''s $1', $1", 1), "SELECT 'it''s $1', $2");
+        assert_eq!(shift_placeholders("SELECT $ , $x", 5), "SELECT $ , $x");
     }
-    for (i, (conversation_id, seq, name, payload)) in kept.into_iter().enumerate() {
-        let org_seq = last - n + 1 + i as i64;
-        out.push(Event::from_parts(
-            org_id.to_owned(),
-            org_seq,
-            conversation_id,
-            seq,
-            name.as_str().to_owned(),
-            &payload,
-        ));
-    }
-    Ok(())
 }
 
 /// Events of an organization after `after`, oldest first, at most `limit`.
