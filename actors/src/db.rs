@@ -212,14 +212,15 @@ impl Db {
     /// leaves nothing of the write stored (`Unmatched`, `Conflict`). Returns once the write is
     /// durable. On SQLite the statements run in one turn on the group's connection.
     ///
-    /// On PostgreSQL a write that moves no row between the count buckets the database's
-    /// triggers keep (`moves_counts` false; migration 000030) is one statement, committed on its
+    /// On PostgreSQL (without groups, the default) the write is one statement committed on its
     /// own (see [`crate::store::events::numbered_statement`]): the organization's counter row,
     /// which its writes take in turn, is then held for that statement's end and its commit,
-    /// not for a round trip to this process and back. A bucket's row is locked by a trigger at
-    /// the end of the statement that moves it, so a write that moves one runs statement by
-    /// statement and takes the counter last, like every other writer: two writes never wait for
-    /// each other's locks in opposite orders.
+    /// not for a round trip to this process and back. Unless `moves_counts`: the statements move
+    /// a row between the count buckets the database's triggers keep (migration 000030) without
+    /// having locked that bucket's row first. A trigger locks it at the end of the statement,
+    /// after the counter, where every other writer locks the buckets before it; such a write
+    /// runs statement by statement and takes the counter last, so that two writes never wait
+    /// for each other's locks in opposite orders.
     pub async fn write_statements(
         &self,
         org_id: &str,

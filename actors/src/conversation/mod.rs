@@ -368,8 +368,9 @@ fn wakes_assignment(conv: &conversation::Model, events: &[NewEvent]) -> bool {
 /// [`commit`] for a write given as statements (see [`crate::db::Db::write_statements`]):
 /// `statements`, then what changed in the conversation row since `before` (the row as read)
 /// if nobody else wrote it since, with its events. On SQLite the whole write is one turn on
-/// the database's writer; on PostgreSQL one statement when neither the conversation nor
-/// `statements` (`statements_move_counts`) move a row between count buckets. `Unmatched`
+/// the database's writer; on PostgreSQL one statement unless `statements` move a row between
+/// count buckets (`statements_move_counts`; the conversation's own buckets are locked before the counter,
+/// see [`store::conversations::lock_buckets_statement`]). `Unmatched`
 /// (someone else wrote the row) is [`ActorError::Stale`]; `Conflict` (a unique index refused one
 /// of `statements`' rows) is the caller's to answer. Nothing is stored unless it returns `Stored`.
 async fn commit_statements(
@@ -385,8 +386,10 @@ async fn commit_statements(
     let org_id = conv.org_id.clone();
     statements.push(store::conversations::save_if_unchanged_statement(rt.db.backend(), conv, before, outbox.base));
     let drain = wakes_assignment(conv, &outbox.items);
-    let moves_counts = statements_move_counts || store::conversations::changes_bucket(before, conv);
-    match rt.write(&org_id, statements, outbox.items, moves_counts).await? {
+    if rt.db.backend() == sea_orm::DbBackend::Postgres && store::conversations::changes_bucket(before, conv) {
+        statements.push(store::conversations::lock_buckets_statement(before, conv));
+    }
+    match rt.write(&org_id, statements, outbox.items, statements_move_counts).await? {
         Written::Unmatched => Err(ActorError::Stale),
         Written::Conflict => Ok(Written::Conflict),
         Written::Stored => {

@@ -80,6 +80,31 @@ pub fn changes_bucket(before: &conversation::Model, c: &conversation::Model) -> 
     bucket(before) != bucket(c)
 }
 
+/// A PostgreSQL statement that locks the `conversation_counts` rows of `before`'s and `c`'s
+/// buckets, in key order, and returns one row. Last among a write's statements (after the
+/// conversation's row), it takes the rows the counts trigger updates at the end of the write's
+/// statement before the write takes its organization's event counter: the order in which every
+/// other writer takes them (a
+/// bucket's first row, inserted by the trigger, is the exception; should two writes then wait
+/// for each other, PostgreSQL aborts one and the runtime runs it again).
+pub fn lock_buckets_statement(before: &conversation::Model, c: &conversation::Model) -> Statement {
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(10);
+    for m in [before, c] {
+        values.push(m.org_id.clone().into());
+        values.push(m.status.as_str().into());
+        values.push(m.assigned_to.clone().unwrap_or_default().into());
+        values.push(i32::from(m.unread_count > 0).into());
+        values.push(i32::from(m.awaiting_reply).into());
+    }
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT count(*) AS n FROM (SELECT 1 FROM conversation_counts \
+         WHERE (org_id, status, assigned_to, unread, awaiting) IN (($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)) \
+         ORDER BY org_id, status, assigned_to, unread, awaiting FOR UPDATE) AS l",
+        values,
+    )
+}
+
 /// Which way a cursor page goes along the id order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
