@@ -381,6 +381,27 @@ fn statements(db: &Db, i: usize, renamed: &str) -> Vec<sea_orm::Statement> {
     vec![insert(&format!("w{i}")), second]
 }
 
+/// Awaits the writes of [`statements`] (every fourth one written statement by statement) and
+/// checks each one's outcome; returns those that applied.
+async fn applied(tasks: Vec<tokio::task::JoinHandle<(usize, Result<actors::db::Written, DbErr>)>>) -> Vec<usize> {
+    use actors::db::Written;
+    let mut ok = Vec::new();
+    for task in tasks {
+        let (i, result) = task.await.unwrap();
+        let expected = match i % 5 {
+            _ if i % 4 == 0 => Written::Stored,
+            1 => Written::Conflict,
+            2 => Written::Unmatched,
+            _ => Written::Stored,
+        };
+        assert_eq!(result.unwrap(), expected, "write {i}");
+        if expected == Written::Stored {
+            ok.push(i);
+        }
+    }
+    ok
+}
+
 /// Writes given as statements ([`Db::write_statements`]: on SQLite the writer runs them, one
 /// turn each) share a group with writes made statement by statement; one that a unique index refuses or whose
 /// update matches no row leaves nothing behind, even when it follows writes that applied (each
@@ -418,20 +439,7 @@ async fn writes_given_as_statements_fail_alone(t: TestDb) {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let before = db.commit_stats();
     first.commit().await.unwrap();
-    let mut ok = Vec::new();
-    for task in tasks {
-        let (i, result) = task.await.unwrap();
-        let expected = match i % 5 {
-            _ if i % 4 == 0 => Written::Stored,
-            1 => Written::Conflict,
-            2 => Written::Unmatched,
-            _ => Written::Stored,
-        };
-        assert_eq!(result.unwrap(), expected, "write {i}");
-        if expected == Written::Stored {
-            ok.push(i);
-        }
-    }
+    let ok = applied(tasks).await;
     let after = db.commit_stats();
     assert_eq!(after.groups - before.groups, 1, "one commit for the whole group");
     assert_eq!(after.writes - before.writes, 1 + ok.len() as u64, "the open one and those that applied");
@@ -493,20 +501,7 @@ async fn one_statement_writes_fail_alone(t: TestDb) {
             (i, db.write_statements("org", statements(&db, i, "other"), events, false).await)
         }));
     }
-    let mut ok = Vec::new();
-    for task in tasks {
-        let (i, result) = task.await.unwrap();
-        let expected = match i % 5 {
-            _ if i % 4 == 0 => Written::Stored,
-            1 => Written::Conflict,
-            2 => Written::Unmatched,
-            _ => Written::Stored,
-        };
-        assert_eq!(result.unwrap(), expected, "write {i}");
-        if expected == Written::Stored {
-            ok.push(i);
-        }
-    }
+    let ok = applied(tasks).await;
     for i in 1..=60 {
         let row = entities::organization::Entity::find_by_id(format!("w{i}")).one(&db.conn).await.unwrap();
         assert_eq!(row.is_some(), i % 4 != 0 && ok.contains(&i), "organization w{i}");

@@ -236,21 +236,6 @@ fn shift_placeholders(sql: &str, by: usize) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_shift_outside_quotes_only() {
-        assert_eq!(
-            shift_placeholders(r#"UPDATE "t$1" SET a = $1, b = '$2', c = $10 WHERE d = $2 RETURNING 1"#, 3),
-            r#"UPDATE "t$1" SET a = $4, b = '$2', c = $13 WHERE d = $5 RETURNING 1"#
-        );
-        assert_eq!(shift_placeholders("SELECT 'it''s $1', $1", 1), "SELECT 'it''s $1', $2");
-        assert_eq!(shift_placeholders("SELECT $ , $x", 5), "SELECT $ , $x");
-    }
-}
-
 /// Events of an organization after `after`, oldest first, at most `limit`.
 pub async fn since(db: &impl ConnectionTrait, org_id: &str, after: i64, limit: u64) -> Result<Vec<Event>, DbErr> {
     let rows = since_query(org_id, after, limit).all(db).await?;
@@ -287,4 +272,19 @@ pub async fn of_conversation_since(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(Event::from_row).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_shift_outside_quotes_only() {
+        assert_eq!(
+            shift_placeholders(r#"UPDATE "t$1" SET a = $1, b = '$2', c = $10 WHERE d = $2 RETURNING 1"#, 3),
+            r#"UPDATE "t$1" SET a = $4, b = '$2', c = $13 WHERE d = $5 RETURNING 1"#
+        );
+        assert_eq!(shift_placeholders("SELECT 'it''s $1', $1", 1), "SELECT 'it''s $1', $2");
+        assert_eq!(shift_placeholders("SELECT $ , $x", 5), "SELECT $ , $x");
+    }
 }
