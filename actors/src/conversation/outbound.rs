@@ -13,8 +13,9 @@ use entities::message;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 
-use super::{ConversationActor, Loaded, Outbox, SendText, commit, preview, state};
+use super::{ConversationActor, Loaded, Outbox, SendText, commit, commit_statements, preview, state};
 use crate::channel::{OutboundContent, OutboundRequest, SurveyContent, TemplateContent};
+use crate::db::Written;
 use crate::error::ActorError;
 use crate::events::EventName;
 use crate::runtime::Runtime;
@@ -494,8 +495,7 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
         ..super::new_message(&s.conv, Direction::Outbound, &msg.message_type, MessageStatus::Pending, now)
     };
     let prev_assignee = s.conv.assigned_to.clone();
-    let txn = rt.db.begin_write_in(&s.conv.org_id).await?;
-    message::ActiveModel::from(row.clone()).reset_all().insert(&*txn).await?;
+    let before = s.conv.clone();
     let c = &mut s.conv;
     c.status = next;
     if c.assigned_to.is_none() {
@@ -533,7 +533,22 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     if assigned_changed {
         out.push(EventName::ConversationAssigned, serde_json::to_string(&conv_view)?);
     }
-    commit(rt, txn, &mut s.conv, out).await?;
+    let backend = rt.db.backend();
+    let mut statements = Vec::with_capacity(2);
+    // A pending message counts in the outbox: on PostgreSQL its bucket's row is locked first,
+    // where every other writer of a message locks it (see `lock_pending_statement`).
+    if backend == sea_orm::DbBackend::Postgres {
+        statements.push(store::messages::lock_pending_statement(&s.conv.org_id));
+    }
+    statements.push(store::messages::insert_statement(backend, &row));
+    if commit_statements(rt, statements, false, &mut s.conv, &before, out).await? == Written::Conflict {
+        // Only the organization's idempotency keys are unique among a new message's columns:
+        // another conversation stored this key in the meantime.
+        return Err(ActorError::Invalid {
+            field: "Idempotency-Key",
+            message: "this Idempotency-Key was already used for a different message; use a new key".into(),
+        });
+    }
     s.enqueued.insert(row.id.clone());
     Ok((s, row.id))
 }

@@ -28,6 +28,21 @@ pub fn insert_statement(backend: DbBackend, row: &message::Model) -> Statement {
     statement
 }
 
+/// A PostgreSQL statement that locks the organization's `outbox_counts` row of pending messages
+/// without an error code and returns one row: first among the statements of a write that adds a
+/// pending message, it takes that row before the conversation's and the event counter's, the
+/// order in which the counts trigger (at the end of each message statement) has every other
+/// writer take them. Should the row not be there yet (the organization's first pending message),
+/// the trigger inserts it.
+pub fn lock_pending_statement(org_id: &str) -> Statement {
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT count(*) AS n FROM (SELECT 1 FROM outbox_counts \
+         WHERE org_id = $1 AND state = 'pending' AND error_code = '' FOR UPDATE) AS l",
+        [org_id.into()],
+    )
+}
+
 /// Writes the columns `changes` sets of message `id`, as a statement that returns one row, for
 /// [`crate::db::Db::write_statements`].
 pub fn update_statement(backend: DbBackend, id: &str, changes: message::ActiveModel) -> Statement {
