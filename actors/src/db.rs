@@ -125,6 +125,18 @@ pub enum Written {
     Unmatched,
 }
 
+/// The database's own error inside `e`, when the database answered with one.
+pub fn database_error(e: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err))) = e else {
+        return None;
+    };
+    match &**err {
+        sea_orm::sqlx::Error::Database(db) => Some(&**db),
+        _ => None,
+    }
+}
+
 /// A unique index refused a row.
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
@@ -215,29 +227,25 @@ impl Db {
     /// On PostgreSQL (without groups, the default) the write is one statement committed on its
     /// own (see [`crate::store::events::numbered_statement`]): the organization's counter row,
     /// which its writes take in turn, is then held for that statement's end and its commit,
-    /// not for a round trip to this process and back. Unless `moves_counts`: the statements move
-    /// a row between the count buckets the database's triggers keep (migration 000030) without
-    /// having locked that bucket's row first. A trigger locks it at the end of the statement,
-    /// after the counter, where every other writer locks the buckets before it; such a write
-    /// runs statement by statement and takes the counter last, so that two writes never wait
+    /// not for a round trip to this process and back. The count triggers (migration 000030)
+    /// lock the rows of the buckets a row leaves or joins at the end of that statement, after
+    /// the counter, where every other writer takes them before it: a write that moves a row
+    /// between buckets must lock those rows among its statements first (as
+    /// [`crate::store::messages::lock_outbox_statement`] and
+    /// [`crate::store::conversations::lock_buckets_statement`] do), so that two writes never wait
     /// for each other's locks in opposite orders.
     pub async fn write_statements(
         &self,
         org_id: &str,
         statements: Vec<Statement>,
         events: Vec<NewEvent>,
-        moves_counts: bool,
     ) -> Result<Written, DbErr> {
         if self.sqlite()
             && let Some(b) = self.batchers.first()
         {
             return b.write_in_one_turn(statements, org_id.to_owned(), events).await;
         }
-        if self.batchers.is_empty()
-            && !moves_counts
-            && !events.is_empty()
-            && events.len() <= crate::store::events::AT_ONCE_MAX
-        {
+        if self.batchers.is_empty() && !events.is_empty() && events.len() <= crate::store::events::AT_ONCE_MAX {
             return self.write_at_once(org_id, statements, events).await;
         }
         let txn = self.begin_write_in(org_id).await?;

@@ -37,14 +37,7 @@ impl From<DbErr> for ActorError {
 
 /// Whether `e` is PostgreSQL's deadlock (`40P01`) or serialization failure (`40001`).
 pub fn aborted_to_retry(e: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
-    let (DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err))) = e else {
-        return false;
-    };
-    match &**err {
-        sea_orm::sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
-        _ => false,
-    }
+    crate::db::database_error(e).is_some_and(|db| matches!(db.code().as_deref(), Some("40P01" | "40001")))
 }
 
 impl From<actix::MailboxError> for ActorError {

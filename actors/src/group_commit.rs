@@ -515,15 +515,16 @@ async fn run_writer(batcher: Weak<Batcher>, mut jobs: mpsc::UnboundedReceiver<Jo
 /// The database refused a statement's rows for a constraint (unique, foreign key, not null,
 /// check): the statement failed alone, and the transaction is as it was before it.
 fn is_constraint_violation(e: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
     use sea_orm::sqlx::error::ErrorKind;
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
-        return false;
-    };
-    matches!(&**e, sea_orm::sqlx::Error::Database(d) if matches!(
-        d.kind(),
-        ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::NotNullViolation | ErrorKind::CheckViolation
-    ))
+    crate::db::database_error(e).is_some_and(|d| {
+        matches!(
+            d.kind(),
+            ErrorKind::UniqueViolation
+                | ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation
+        )
+    })
 }
 
 /// A write's statements as one: its savepoint first, then each statement, their values in

@@ -350,10 +350,9 @@ impl Runtime {
         org_id: &str,
         statements: Vec<sea_orm::Statement>,
         events: Vec<crate::store::events::NewEvent>,
-        moves_counts: bool,
     ) -> Result<crate::db::Written, sea_orm::DbErr> {
         let started = std::time::Instant::now();
-        let written = self.db.write_statements(org_id, statements, events, moves_counts).await?;
+        let written = self.db.write_statements(org_id, statements, events).await?;
         metrics::histogram!("cx_commit_seconds").record(started.elapsed().as_secs_f64());
         Ok(written)
     }

@@ -422,7 +422,7 @@ async fn writes_given_as_statements_fail_alone(t: TestDb) {
                 return (i, write(&db, "org", i, 2, false).await.map(|()| Written::Stored));
             }
             let events = (0..2).map(|_| event(i)).collect();
-            (i, db.write_statements("org", statements(&db, i, "org"), events, false).await)
+            (i, db.write_statements("org", statements(&db, i, "org"), events).await)
         }));
     }
     // The five written statement by statement wait for the slot, and so does the writer that
@@ -457,7 +457,7 @@ async fn writes_given_as_statements_fail_alone(t: TestDb) {
     }
     // The next group starts clean: a write given as statements commits alone.
     let events = vec![event(99)];
-    assert_eq!(db.write_statements("org", statements(&db, 98, "org"), events, false).await.unwrap(), Written::Stored);
+    assert_eq!(db.write_statements("org", statements(&db, 98, "org"), events).await.unwrap(), Written::Stored);
     assert_eq!(events::head(&db.conn, "org").await.unwrap(), 2 + 2 * ok.len() as i64);
     t.drop_db().await;
 }
@@ -498,7 +498,7 @@ async fn one_statement_writes_fail_alone(t: TestDb) {
             }
             let events = (0..2).map(|_| event(i)).collect();
             // The statements must leave the organization's own row to the counter.
-            (i, db.write_statements("org", statements(&db, i, "other"), events, false).await)
+            (i, db.write_statements("org", statements(&db, i, "other"), events).await)
         }));
     }
     let ok = applied(tasks).await;

@@ -365,18 +365,38 @@ fn wakes_assignment(conv: &conversation::Model, events: &[NewEvent]) -> bool {
             .any(|e| matches!(e.name, EventName::ConversationAssigned | EventName::ConversationStatusChanged))
 }
 
-/// [`commit`] for a write given as statements (see [`crate::db::Db::write_statements`]):
-/// `statements`, then what changed in the conversation row since `before` (the row as read)
-/// if nobody else wrote it since, with its events. On SQLite the whole write is one turn on
-/// the database's writer; on PostgreSQL one statement unless `statements` move a row between
-/// count buckets (`statements_move_counts`; the conversation's own buckets are locked before the counter,
-/// see [`store::conversations::lock_buckets_statement`]). `Unmatched`
-/// (someone else wrote the row) is [`ActorError::Stale`]; `Conflict` (a unique index refused one
-/// of `statements`' rows) is the caller's to answer. Nothing is stored unless it returns `Stored`.
+/// [`commit`] for a write given as statements (see [`crate::db::Db::write_statements`]): the
+/// statement that stores `message` (`was`: as it was, `None` for a new one), then what changed
+/// in the conversation row since `before` (the row as read) if nobody else wrote it since, with
+/// its events. On SQLite the whole write is one turn on the database's writer; on PostgreSQL one
+/// statement, which locks the count buckets the message and the conversation leave and join
+/// before the event counter ([`store::messages::lock_outbox_statement`],
+/// [`store::conversations::lock_buckets_statement`]). `Unmatched` (someone else wrote the row)
+/// is [`ActorError::Stale`]; `Conflict` (a unique index refused the message's row) is the
+/// caller's to answer. Nothing is stored unless it returns `Stored`.
 async fn commit_statements(
     rt: &Runtime,
+    was: Option<&message::Model>,
+    message: &message::Model,
+    statement: sea_orm::Statement,
+    conv: &mut conversation::Model,
+    before: &conversation::Model,
+    outbox: Outbox,
+) -> Result<Written, ActorError> {
+    let postgres = rt.db.backend() == sea_orm::DbBackend::Postgres;
+    let mut statements = Vec::with_capacity(4);
+    if postgres {
+        statements.extend(store::messages::lock_outbox_statement(was, message));
+    }
+    statements.push(statement);
+    commit_conversation(rt, statements, conv, before, outbox).await
+}
+
+/// [`commit_statements`] for `statements` that leave every message in its count bucket (none,
+/// or a customer's message), then the conversation.
+async fn commit_conversation(
+    rt: &Runtime,
     mut statements: Vec<sea_orm::Statement>,
-    statements_move_counts: bool,
     conv: &mut conversation::Model,
     before: &conversation::Model,
     outbox: Outbox,
@@ -389,7 +409,7 @@ async fn commit_statements(
     if rt.db.backend() == sea_orm::DbBackend::Postgres && store::conversations::changes_bucket(before, conv) {
         statements.push(store::conversations::lock_buckets_statement(before, conv));
     }
-    match rt.write(&org_id, statements, outbox.items, statements_move_counts).await? {
+    match rt.write(&org_id, statements, outbox.items).await? {
         Written::Unmatched => Err(ActorError::Stale),
         Written::Conflict => Ok(Written::Conflict),
         Written::Stored => {
@@ -580,8 +600,7 @@ impl Handler<Inbound> for ConversationActor {
                 );
             }
             let insert = store::messages::insert_statement(rt.db.backend(), &row);
-            // A customer's message counts in no outbox bucket.
-            if commit_statements(&rt, vec![insert], false, &mut s.conv, &before, out).await? == Written::Conflict {
+            if commit_statements(&rt, None, &row, insert, &mut s.conv, &before, out).await? == Written::Conflict {
                 // Stored before: the unique index on the provider's message id refused it.
                 s.conv = before;
                 return Ok((s, InboundOutcome::Duplicate));
@@ -613,12 +632,10 @@ impl Handler<ApplyStatus> for ConversationActor {
             };
             let adopted = row.provider_message_id.is_none();
             let current = row.status;
-            // An outbound message counts in the outbox while pending or failed.
-            let outboxed = |st: MessageStatus| matches!(st, MessageStatus::Pending | MessageStatus::Failed);
-            let moves_counts = row.direction == Direction::Outbound && (outboxed(current) || outboxed(msg.status));
             if msg.status.rank() <= current.rank() {
                 return Ok((s, ())); // late or repeated status: the message is already further along
             }
+            let was = row.clone();
             let mut am = row.into_active_model();
             am.status = Set(msg.status);
             am.updated_at = Set(Utc::now());
@@ -644,7 +661,7 @@ impl Handler<ApplyStatus> for ConversationActor {
             let mut out = Outbox::new(&s.conv);
             out.push(EventName::MessageUpdated, serde_json::to_string(&MessageView::from(&updated))?);
             let update = store::messages::update_statement(rt.db.backend(), &updated.id, am);
-            match commit_statements(&rt, vec![update], moves_counts, &mut s.conv, &before, out).await? {
+            match commit_statements(&rt, Some(&was), &updated, update, &mut s.conv, &before, out).await? {
                 Written::Stored => Ok((s, ())),
                 // The wamid it adopted is another message's already.
                 Written::Conflict => Err(ActorError::Conflict("the provider message id is taken".into())),
@@ -692,7 +709,7 @@ async fn transition(
     if !status_changed && !assigned_changed {
         out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
     }
-    if commit_statements(&rt, Vec::new(), false, &mut s.conv, &before, out).await? == Written::Conflict {
+    if commit_conversation(&rt, Vec::new(), &mut s.conv, &before, out).await? == Written::Conflict {
         // The database allows one conversation that is not closed per contact and inbox: this
         // one reopening while the customer has a newer one.
         return Err(ActorError::Conflict("the customer already has a newer open conversation".into()));

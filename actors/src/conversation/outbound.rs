@@ -533,15 +533,8 @@ async fn enqueue(rt: &Runtime, mut s: Loaded, msg: Draft) -> Result<(Loaded, Str
     if assigned_changed {
         out.push(EventName::ConversationAssigned, serde_json::to_string(&conv_view)?);
     }
-    let backend = rt.db.backend();
-    let mut statements = Vec::with_capacity(2);
-    // A pending message counts in the outbox: on PostgreSQL its bucket's row is locked first,
-    // where every other writer of a message locks it (see `lock_pending_statement`).
-    if backend == sea_orm::DbBackend::Postgres {
-        statements.push(store::messages::lock_pending_statement(&s.conv.org_id));
-    }
-    statements.push(store::messages::insert_statement(backend, &row));
-    if commit_statements(rt, statements, false, &mut s.conv, &before, out).await? == Written::Conflict {
+    let insert = store::messages::insert_statement(rt.db.backend(), &row);
+    if commit_statements(rt, None, &row, insert, &mut s.conv, &before, out).await? == Written::Conflict {
         // Only the organization's idempotency keys are unique among a new message's columns:
         // another conversation stored this key in the meantime.
         return Err(ActorError::Invalid {

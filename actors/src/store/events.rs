@@ -196,15 +196,9 @@ pub(crate) fn numbered_statement(org_id: &str, writes: Vec<Statement>, items: Ve
 
 /// Whether `e` is [`numbered_statement`]'s refusal of a write that returned no row.
 pub(crate) fn is_unmatched(e: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
     use sea_orm::sqlx::postgres::PgDatabaseError;
-    let (DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err))) = e else {
-        return false;
-    };
-    let sea_orm::sqlx::Error::Database(db) = &**err else {
-        return false;
-    };
-    db.try_downcast_ref::<PgDatabaseError>()
+    crate::db::database_error(e)
+        .and_then(|db| db.try_downcast_ref::<PgDatabaseError>())
         .is_some_and(|pg| pg.code() == "23502" && pg.table() == Some("events") && pg.column() == Some("org_seq"))
 }
 

@@ -1,5 +1,6 @@
 //! Messages.
 
+use entities::enums::{Direction, MessageStatus};
 use entities::message;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -28,19 +29,51 @@ pub fn insert_statement(backend: DbBackend, row: &message::Model) -> Statement {
     statement
 }
 
-/// A PostgreSQL statement that locks the organization's `outbox_counts` row of pending messages
-/// without an error code and returns one row: first among the statements of a write that adds a
-/// pending message, it takes that row before the conversation's and the event counter's, the
-/// order in which the counts trigger (at the end of each message statement) has every other
-/// writer take them. Should the row not be there yet (the organization's first pending message),
-/// the trigger inserts it.
-pub fn lock_pending_statement(org_id: &str) -> Statement {
-    Statement::from_sql_and_values(
+/// The `outbox_counts` bucket a message counts in (state, error code; migration 000030): an
+/// outbound message while pending, failed (with its code) or failed and discarded; `None` for
+/// the others.
+pub fn outbox_bucket(m: &message::Model) -> Option<(&'static str, String)> {
+    if m.direction != Direction::Outbound {
+        return None;
+    }
+    match m.status {
+        MessageStatus::Pending => Some(("pending", String::new())),
+        MessageStatus::Failed if m.discarded_at.is_none() => Some(("failed", m.error_code.clone().unwrap_or_default())),
+        MessageStatus::Failed => Some(("discarded", String::new())),
+        _ => None,
+    }
+}
+
+/// For a write that moves a message from `before`'s outbox bucket to `after`'s (`before`:
+/// `None` for a new message), a PostgreSQL statement that locks those buckets' `outbox_counts`
+/// rows in key order and returns one row; `None` when the message counts where it counted.
+/// First among the write's statements, it takes the rows before the conversation's and the
+/// event counter's, the order in which the counts trigger (at the end of each message statement)
+/// has every other writer take them. A bucket's first row is inserted by the trigger.
+pub fn lock_outbox_statement(before: Option<&message::Model>, after: &message::Model) -> Option<Statement> {
+    let was = before.and_then(outbox_bucket);
+    let is = outbox_bucket(after);
+    if was == is {
+        return None;
+    }
+    let mut keys: Vec<(&str, String)> = was.into_iter().chain(is).collect();
+    keys.sort();
+    let mut values: Vec<sea_orm::Value> = vec![after.org_id.clone().into()];
+    let mut tuples = Vec::with_capacity(keys.len());
+    for (state, code) in keys {
+        tuples.push(format!("(${}, ${})", values.len() + 1, values.len() + 2));
+        values.push(state.into());
+        values.push(code.into());
+    }
+    Some(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT count(*) AS n FROM (SELECT 1 FROM outbox_counts \
-         WHERE org_id = $1 AND state = 'pending' AND error_code = '' FOR UPDATE) AS l",
-        [org_id.into()],
-    )
+        format!(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM outbox_counts WHERE org_id = $1 AND (state, error_code) IN ({}) \
+             ORDER BY state, error_code FOR UPDATE) AS l",
+            tuples.join(", ")
+        ),
+        values,
+    ))
 }
 
 /// Writes the columns `changes` sets of message `id`, as a statement that returns one row, for
