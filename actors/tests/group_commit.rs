@@ -174,15 +174,16 @@ async fn one_bad_write_fails_only_its_caller_postgres() {
 /// events, while a reader per organization follows `since(cursor)` the way a resuming socket and
 /// the API-channel dispatcher do: every read continues exactly at the cursor (no hole that a
 /// later commit fills), and at the end each organization holds 1..=n with n its good writes.
-async fn org_seq_is_gap_free_and_in_commit_order(t: TestDb) {
-    let db = t.db.clone();
-    let orgs = ["org-a", "org-b", "org-c"];
-    for o in orgs {
-        org(&db, o).await;
-    }
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+/// Readers that follow each organization's events from the start while writers commit, each
+/// checking that every event it reads is the next number (a cursor never skips an event that
+/// commits later); each returns where it stopped once `done` is set.
+fn follow(
+    db: &Db,
+    orgs: &[&'static str],
+    done: &Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<i64>> {
     let mut readers = Vec::new();
-    for o in orgs {
+    for &o in orgs {
         let (db, done) = (db.clone(), done.clone());
         readers.push(tokio::spawn(async move {
             let mut cursor = 0;
@@ -199,6 +200,34 @@ async fn org_seq_is_gap_free_and_in_commit_order(t: TestDb) {
             }
         }));
     }
+    readers
+}
+
+/// Stops the [`follow`] readers and checks that each read its organization's `expected` events,
+/// and that exactly those are stored, numbered 1, 2, ….
+async fn read_to_the_end(
+    db: &Db,
+    orgs: &[&'static str],
+    done: &std::sync::atomic::AtomicBool,
+    readers: Vec<tokio::task::JoinHandle<i64>>,
+    expected: [i64; 3],
+) {
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    for (o, reader) in readers.into_iter().enumerate() {
+        assert_eq!(reader.await.unwrap(), expected[o], "{} read to its head", orgs[o]);
+        let seqs: Vec<i64> = stored(db, orgs[o]).await.iter().map(|r| r.0).collect();
+        assert_eq!(seqs, (1..=expected[o]).collect::<Vec<_>>(), "{}", orgs[o]);
+    }
+}
+
+async fn org_seq_is_gap_free_and_in_commit_order(t: TestDb) {
+    let db = t.db.clone();
+    let orgs = ["org-a", "org-b", "org-c"];
+    for o in orgs {
+        org(&db, o).await;
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers = follow(&db, &orgs, &done);
     let mut writers = Vec::new();
     for w in 0..40 {
         let db = db.clone();
@@ -224,12 +253,7 @@ async fn org_seq_is_gap_free_and_in_commit_order(t: TestDb) {
             expected[o] += good[o];
         }
     }
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    for (o, reader) in readers.into_iter().enumerate() {
-        assert_eq!(reader.await.unwrap(), expected[o], "{} read to its head", orgs[o]);
-        let seqs: Vec<i64> = stored(&db, orgs[o]).await.iter().map(|r| r.0).collect();
-        assert_eq!(seqs, (1..=expected[o]).collect::<Vec<_>>(), "{}", orgs[o]);
-    }
+    read_to_the_end(&db, &orgs, &done, readers, expected).await;
     let stats = db.commit_stats();
     assert_eq!(stats.writes, 889, "every good write committed once: {stats:?}");
     assert!(stats.groups < stats.writes, "overlapping writes shared commits: {stats:?}");
@@ -523,5 +547,66 @@ async fn one_statement_writes_fail_alone(t: TestDb) {
 async fn one_statement_writes_fail_alone_postgres() {
     if let Some(t) = postgres(|o| o.shards = 0).await {
         one_statement_writes_fail_alone(t).await;
+    }
+}
+
+/// The same for the default on PostgreSQL, no groups: writes given as statements commit one
+/// statement each (some refused by a unique index, some matching no row), between writes made
+/// statement by statement, for three organizations at once; readers that follow each one never
+/// see a gap, and every number belongs to a write that applied.
+async fn one_statement_writes_keep_org_seq_gap_free(t: TestDb) {
+    use actors::db::Written;
+    let db = t.db.clone();
+    let orgs = ["org-a", "org-b", "org-c"];
+    for o in orgs.into_iter().chain(["org", "other"]) {
+        org(&db, o).await;
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers = follow(&db, &orgs, &done);
+    let mut writers = Vec::new();
+    for w in 0..20 {
+        let db = db.clone();
+        writers.push(tokio::spawn(async move {
+            let mut good = [0i64; 3];
+            for k in 0..25 {
+                let n = w * 25 + k;
+                let o = n % 3;
+                let count = 1 + n % 3;
+                let applied = if n % 4 == 0 {
+                    write(&db, orgs[o], n, count, false).await.unwrap();
+                    true
+                } else {
+                    let events = (0..count).map(|_| event(n)).collect();
+                    let written = db.write_statements(orgs[o], statements(&db, n, "other"), events).await.unwrap();
+                    let expected = match n % 5 {
+                        1 => Written::Conflict,
+                        2 => Written::Unmatched,
+                        _ => Written::Stored,
+                    };
+                    assert_eq!(written, expected, "write {n}");
+                    written == Written::Stored
+                };
+                if applied {
+                    good[o] += count as i64;
+                }
+            }
+            good
+        }));
+    }
+    let mut expected = [0i64; 3];
+    for w in writers {
+        let good = w.await.unwrap();
+        for o in 0..3 {
+            expected[o] += good[o];
+        }
+    }
+    read_to_the_end(&db, &orgs, &done, readers, expected).await;
+    t.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_statement_writes_keep_org_seq_gap_free_postgres() {
+    if let Some(t) = postgres(|o| o.shards = 0).await {
+        one_statement_writes_keep_org_seq_gap_free(t).await;
     }
 }

@@ -70,13 +70,20 @@ pub fn save_if_unchanged_statement(
     statement
 }
 
-/// Whether `c` counts in another `conversation_counts` bucket than `before` did: organization,
-/// status, assignee, unread or not, awaiting a reply or not (the trigger's test, migration
-/// 000030).
+/// The `conversation_counts` bucket a conversation counts in (migration 000030): organization,
+/// status, assignee (`''` for none), unread or not, awaiting a reply or not.
+fn bucket(c: &conversation::Model) -> (String, &'static str, String, i32, i32) {
+    (
+        c.org_id.clone(),
+        c.status.as_str(),
+        c.assigned_to.clone().unwrap_or_default(),
+        i32::from(c.unread_count > 0),
+        i32::from(c.awaiting_reply),
+    )
+}
+
+/// Whether `c` counts in another `conversation_counts` bucket than `before` did.
 pub fn changes_bucket(before: &conversation::Model, c: &conversation::Model) -> bool {
-    let bucket = |c: &conversation::Model| {
-        (c.org_id.clone(), c.status, c.assigned_to.clone(), c.unread_count > 0, c.awaiting_reply)
-    };
     bucket(before) != bucket(c)
 }
 
@@ -84,17 +91,12 @@ pub fn changes_bucket(before: &conversation::Model, c: &conversation::Model) -> 
 /// buckets, in key order, and returns one row. Last among a write's statements (after the
 /// conversation's row), it takes the rows the counts trigger updates at the end of the write's
 /// statement before the write takes its organization's event counter: the order in which every
-/// other writer takes them (a
-/// bucket's first row, inserted by the trigger, is the exception; should two writes then wait
-/// for each other, PostgreSQL aborts one and the runtime runs it again).
+/// other writer takes them. (A bucket's first row is inserted by the trigger; should two writes
+/// then wait for each other, PostgreSQL aborts one and the runtime runs it again.)
 pub fn lock_buckets_statement(before: &conversation::Model, c: &conversation::Model) -> Statement {
     let mut values: Vec<sea_orm::Value> = Vec::with_capacity(10);
-    for m in [before, c] {
-        values.push(m.org_id.clone().into());
-        values.push(m.status.as_str().into());
-        values.push(m.assigned_to.clone().unwrap_or_default().into());
-        values.push(i32::from(m.unread_count > 0).into());
-        values.push(i32::from(m.awaiting_reply).into());
+    for (org_id, status, assignee, unread, awaiting) in [bucket(before), bucket(c)] {
+        values.extend([org_id.into(), status.into(), assignee.into(), unread.into(), awaiting.into()]);
     }
     Statement::from_sql_and_values(
         DbBackend::Postgres,
