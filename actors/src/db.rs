@@ -231,8 +231,8 @@ impl Db {
     /// lock the rows of the buckets a row leaves or joins at the end of that statement, after
     /// the counter, where every other writer takes them before it: a write that moves a row
     /// between buckets must lock those rows among its statements first (as
-    /// [`crate::store::messages::lock_outbox_statement`] and
-    /// [`crate::store::conversations::lock_buckets_statement`] do), so that two writes never wait
+    /// [`crate::store::messages::lock_outbox_statements`] and
+    /// [`crate::store::conversations::lock_buckets_statements`] do), so that two writes never wait
     /// for each other's locks in opposite orders.
     pub async fn write_statements(
         &self,

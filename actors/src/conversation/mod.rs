@@ -34,7 +34,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use entities::enums::{Channel, ConversationStatus, Direction, MessageStatus};
 use entities::{contact, conversation, message};
-use sea_orm::{ActiveValue::Set, IntoActiveModel, TryIntoModel};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel, TryIntoModel};
 use serde::{Deserialize, Serialize};
 
 use crate::db::Written;
@@ -370,8 +370,8 @@ fn wakes_assignment(conv: &conversation::Model, events: &[NewEvent]) -> bool {
 /// in the conversation row since `before` (the row as read) if nobody else wrote it since, with
 /// its events. On SQLite the whole write is one turn on the database's writer; on PostgreSQL one
 /// statement, which locks the count buckets the message and the conversation leave and join
-/// before the event counter ([`store::messages::lock_outbox_statement`],
-/// [`store::conversations::lock_buckets_statement`]). `Unmatched` (someone else wrote the row)
+/// before the event counter ([`store::messages::lock_outbox_statements`],
+/// [`store::conversations::lock_buckets_statements`]). `Unmatched` (someone else wrote the row)
 /// is [`ActorError::Stale`]; `Conflict` (a unique index refused the message's row) is the
 /// caller's to answer. Nothing is stored unless it returns `Stored`.
 async fn commit_statements(
@@ -383,19 +383,24 @@ async fn commit_statements(
     before: &conversation::Model,
     outbox: Outbox,
 ) -> Result<Written, ActorError> {
-    let postgres = rt.db.backend() == sea_orm::DbBackend::Postgres;
     let mut statements = Vec::with_capacity(4);
-    if postgres {
-        statements.extend(store::messages::lock_outbox_statement(was, message));
+    let mut buckets = Vec::new();
+    if rt.db.backend() == sea_orm::DbBackend::Postgres
+        && let Some([create, lock]) = store::messages::lock_outbox_statements(was, message)
+    {
+        buckets.push(create);
+        statements.push(lock);
     }
     statements.push(statement);
-    commit_conversation(rt, statements, conv, before, outbox).await
+    commit_conversation(rt, buckets, statements, conv, before, outbox).await
 }
 
 /// [`commit_statements`] for `statements` that leave every message in its count bucket (none,
-/// or a customer's message), then the conversation.
+/// or a customer's message), then the conversation; `buckets` create the count rows the write
+/// locks, before it.
 async fn commit_conversation(
     rt: &Runtime,
+    mut buckets: Vec<sea_orm::Statement>,
     mut statements: Vec<sea_orm::Statement>,
     conv: &mut conversation::Model,
     before: &conversation::Model,
@@ -407,7 +412,12 @@ async fn commit_conversation(
     statements.push(store::conversations::save_if_unchanged_statement(rt.db.backend(), conv, before, outbox.base));
     let drain = wakes_assignment(conv, &outbox.items);
     if rt.db.backend() == sea_orm::DbBackend::Postgres && store::conversations::changes_bucket(before, conv) {
-        statements.push(store::conversations::lock_buckets_statement(before, conv));
+        let [create, lock] = store::conversations::lock_buckets_statements(before, conv);
+        buckets.push(create);
+        statements.push(lock);
+    }
+    for create in buckets {
+        rt.db.conn.execute_raw(create).await?;
     }
     match rt.write(&org_id, statements, outbox.items).await? {
         Written::Unmatched => Err(ActorError::Stale),
@@ -709,7 +719,7 @@ async fn transition(
     if !status_changed && !assigned_changed {
         out.push(EventName::ConversationUpdated, serde_json::to_string(&view)?);
     }
-    if commit_conversation(&rt, Vec::new(), &mut s.conv, &before, out).await? == Written::Conflict {
+    if commit_conversation(&rt, Vec::new(), Vec::new(), &mut s.conv, &before, out).await? == Written::Conflict {
         // The database allows one conversation that is not closed per contact and inbox: this
         // one reopening while the customer has a newer one.
         return Err(ActorError::Conflict("the customer already has a newer open conversation".into()));

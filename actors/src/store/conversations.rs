@@ -87,24 +87,34 @@ pub fn changes_bucket(before: &conversation::Model, c: &conversation::Model) -> 
     bucket(before) != bucket(c)
 }
 
-/// A PostgreSQL statement that locks the `conversation_counts` rows of `before`'s and `c`'s
-/// buckets, in key order, and returns one row. Last among a write's statements (after the
-/// conversation's row), it takes the rows the counts trigger updates at the end of the write's
-/// statement before the write takes its organization's event counter: the order in which every
-/// other writer takes them. (A bucket's first row is inserted by the trigger; should two writes
-/// then wait for each other, PostgreSQL aborts one and the runtime runs it again.)
-pub fn lock_buckets_statement(before: &conversation::Model, c: &conversation::Model) -> Statement {
+/// PostgreSQL statements for a write that moves a conversation from `before`'s bucket to `c`'s:
+/// the first creates the buckets' `conversation_counts` rows that are not there yet (run, and
+/// committed, before the write: a row only the write's trigger inserted could not be locked
+/// first, and two writes inserting it would wait for each other); the second, last among the
+/// write's statements (after the conversation's row), locks them in key order and returns one
+/// row. The write then holds the rows the counts trigger updates at the end of its statement
+/// before it takes its organization's event counter: the order in which every other writer takes
+/// them.
+pub fn lock_buckets_statements(before: &conversation::Model, c: &conversation::Model) -> [Statement; 2] {
     let mut values: Vec<sea_orm::Value> = Vec::with_capacity(10);
     for (org_id, status, assignee, unread, awaiting) in [bucket(before), bucket(c)] {
         values.extend([org_id.into(), status.into(), assignee.into(), unread.into(), awaiting.into()]);
     }
-    Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT count(*) AS n FROM (SELECT 1 FROM conversation_counts \
-         WHERE (org_id, status, assigned_to, unread, awaiting) IN (($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)) \
-         ORDER BY org_id, status, assigned_to, unread, awaiting FOR UPDATE) AS l",
-        values,
-    )
+    [
+        Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO conversation_counts (org_id, status, assigned_to, unread, awaiting, n) \
+             VALUES ($1, $2, $3, $4, $5, 0), ($6, $7, $8, $9, $10, 0) ON CONFLICT DO NOTHING",
+            values.clone(),
+        ),
+        Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM (SELECT 1 FROM conversation_counts \
+             WHERE (org_id, status, assigned_to, unread, awaiting) IN (($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)) \
+             ORDER BY org_id, status, assigned_to, unread, awaiting FOR UPDATE) AS l",
+            values,
+        ),
+    ]
 }
 
 /// Which way a cursor page goes along the id order.

@@ -45,12 +45,14 @@ pub fn outbox_bucket(m: &message::Model) -> Option<(&'static str, String)> {
 }
 
 /// For a write that moves a message from `before`'s outbox bucket to `after`'s (`before`:
-/// `None` for a new message), a PostgreSQL statement that locks those buckets' `outbox_counts`
-/// rows in key order and returns one row; `None` when the message counts where it counted.
-/// First among the write's statements, it takes the rows before the conversation's and the
-/// event counter's, the order in which the counts trigger (at the end of each message statement)
-/// has every other writer take them. A bucket's first row is inserted by the trigger.
-pub fn lock_outbox_statement(before: Option<&message::Model>, after: &message::Model) -> Option<Statement> {
+/// `None` for a new message), PostgreSQL statements for those buckets' `outbox_counts` rows; `None`
+/// when the message counts where it counted. The first creates the rows that are not there yet
+/// (run, and committed, before the write: a row only the write's trigger inserted could not be
+/// locked first, and two writes inserting it would wait for each other); the second, first among
+/// the write's statements, locks them in key order and returns one row, so the write holds them
+/// before the conversation's row and the event counter: the order in which the counts trigger (at
+/// the end of each message statement) has every other writer take them.
+pub fn lock_outbox_statements(before: Option<&message::Model>, after: &message::Model) -> Option<[Statement; 2]> {
     let was = before.and_then(outbox_bucket);
     let is = outbox_bucket(after);
     if was == is {
@@ -60,20 +62,33 @@ pub fn lock_outbox_statement(before: Option<&message::Model>, after: &message::M
     keys.sort();
     let mut values: Vec<sea_orm::Value> = vec![after.org_id.clone().into()];
     let mut tuples = Vec::with_capacity(keys.len());
+    let mut rows = Vec::with_capacity(keys.len());
     for (state, code) in keys {
-        tuples.push(format!("(${}, ${})", values.len() + 1, values.len() + 2));
+        let (s, c) = (values.len() + 1, values.len() + 2);
+        tuples.push(format!("(${s}, ${c})"));
+        rows.push(format!("($1, ${s}, ${c}, 0)"));
         values.push(state.into());
         values.push(code.into());
     }
-    Some(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM outbox_counts WHERE org_id = $1 AND (state, error_code) IN ({}) \
-             ORDER BY state, error_code FOR UPDATE) AS l",
-            tuples.join(", ")
+    Some([
+        Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
+                "INSERT INTO outbox_counts (org_id, state, error_code, n) VALUES {} ON CONFLICT DO NOTHING",
+                rows.join(", ")
+            ),
+            values.clone(),
         ),
-        values,
-    ))
+        Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM outbox_counts WHERE org_id = $1 AND (state, error_code) IN ({}) \
+                 ORDER BY state, error_code FOR UPDATE) AS l",
+                tuples.join(", ")
+            ),
+            values,
+        ),
+    ])
 }
 
 /// Writes the columns `changes` sets of message `id`, as a statement that returns one row, for
